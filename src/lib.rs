@@ -1,0 +1,15 @@
+//! jobsql: SQL over cloud job APIs, on Apache DataFusion.
+//!
+//! Resources (Databricks job runs, clean-room task runs, ...) are described by YAML specs
+//! (`provider-spec/`, loaded by [`spec`]); [`provider`] turns each resource into a DataFusion
+//! table that pushes WHERE predicates down into API parameters; [`client`] does the HTTP
+//! (auth, retries, pagination) against workspaces resolved by [`workspace`]; [`emulator`] is an
+//! in-process stand-in for the Databricks Jobs API; [`cli`] and [`output`] are the `jobsql` command.
+
+pub mod cli;
+pub mod client;
+pub mod emulator;
+pub mod output;
+pub mod provider;
+pub mod spec;
+pub mod workspace;
