@@ -4,12 +4,14 @@
 //! (`provider-spec/`, loaded by [`spec`]); [`provider`] turns each resource into a DataFusion
 //! table that pushes WHERE predicates down into API parameters; [`client`] does the HTTP
 //! (auth, retries, pagination) against workspaces resolved by [`workspace`]; [`emulator`] is an
-//! in-process stand-in for the Databricks Jobs API; [`cli`] and [`output`] are the `jobsql` command.
+//! in-process stand-in for the Databricks Jobs API; [`session`] builds a ready SQL session; [`cli`]
+//! and [`output`] are the `jobsql` command.
 
 pub mod cli;
 pub mod client;
 pub mod emulator;
 pub mod output;
 pub mod provider;
+pub mod session;
 pub mod spec;
 pub mod workspace;

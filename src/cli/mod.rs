@@ -1,1 +1,164 @@
-//! (being written)
+//! The `jobsql` command line: `jobsql query` runs SQL and prints the results, `jobsql emulator`
+//! serves the built-in Jobs API emulator.
+//!
+//! `main` → [`main_inner`] → `Result`; every error is printed to stderr as one `error: ...` line
+//! and gives exit code 1 (clap's usage errors give 2). Nothing panics on user input.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::{ApiClient, RetryPolicy};
+use crate::emulator::{self, EmulatorArgs, EmulatorConfig, EmulatorHandle};
+use crate::output::{print_batches, OutputFormat};
+use crate::provider::ApiRuntime;
+use crate::session::{new_context, run_statement, split_statements, user_message};
+use crate::spec::{load_dir, load_embedded};
+use crate::workspace::{Workspace, WorkspaceResolver};
+
+/// SQL over Databricks job runs.
+#[derive(Debug, Parser)]
+#[command(name = "jobsql", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run SQL statements and print their results.
+    Query(QueryArgs),
+    /// Serve the built-in Databricks Jobs API emulator until Ctrl-C.
+    Emulator(EmulatorArgs),
+}
+
+/// Arguments of `jobsql query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Start the emulator in-process and make it the default workspace ("demo"; a second
+    /// one answers to deployment_name 'demo2').
+    #[arg(long)]
+    pub demo: bool,
+    /// Read SQL from this file (statements separated by `;`).
+    #[arg(short = 'f', long = "file")]
+    pub file: Option<PathBuf>,
+    /// Load provider specs from this directory instead of the built-in ones.
+    #[arg(long)]
+    pub spec_dir: Option<PathBuf>,
+    /// The SQL to run.
+    pub sql: Option<String>,
+}
+
+/// Errors of the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// No SQL given.
+    #[error("no SQL given: pass it as an argument or with -f FILE")]
+    NoSql,
+    /// Reading the SQL file failed.
+    #[error("cannot read {path}: {source}")]
+    ReadFile {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Anything from the layers below, already worded for the user.
+    #[error("{0}")]
+    Message(String),
+}
+
+fn message(e: impl std::fmt::Display) -> CliError {
+    CliError::Message(e.to_string())
+}
+
+/// The whole program: parse arguments, run, map errors to an exit code.
+pub fn main_entry() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(main_inner(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Run the parsed command.
+pub async fn main_inner(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Query(args) => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            run_query(args, &mut out).await
+        }
+        Command::Emulator(args) => emulator::run_command(args).await.map_err(message),
+    }
+}
+
+/// `jobsql query`: run every statement and print each result to `out`.
+pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), CliError> {
+    let sql = match (&args.file, &args.sql) {
+        (Some(path), _) => std::fs::read_to_string(path).map_err(|source| CliError::ReadFile {
+            path: path.display().to_string(),
+            source,
+        })?,
+        (None, Some(sql)) => sql.clone(),
+        (None, None) => return Err(CliError::NoSql),
+    };
+    let specs = match &args.spec_dir {
+        Some(dir) => load_dir(dir),
+        None => load_embedded(),
+    }
+    .map_err(message)?;
+    let mut workspaces = WorkspaceResolver::from_env();
+    let mut demo: Vec<EmulatorHandle> = Vec::new();
+    if args.demo {
+        for (name, seed) in [("demo", 42), ("demo2", 7)] {
+            let handle = emulator::start_local(EmulatorConfig {
+                seed,
+                ..EmulatorConfig::default()
+            })
+            .await
+            .map_err(message)?;
+            let ws = Workspace::new(name, &handle.base_url(), handle.token()).map_err(message)?;
+            workspaces = if name == "demo" {
+                workspaces.with_default(ws.clone()).with_named(ws)
+            } else {
+                workspaces.with_named(ws)
+            };
+            demo.push(handle);
+        }
+    }
+    let client = ApiClient::new(RetryPolicy::default()).map_err(message)?;
+    let runtime = Arc::new(ApiRuntime { client, workspaces });
+    let ctx = new_context(&specs, runtime).map_err(|e| message(user_message(&e)))?;
+    let result = async {
+        for statement in split_statements(&sql).map_err(|e| message(user_message(&e)))? {
+            let result = run_statement(&ctx, statement)
+                .await
+                .map_err(|e| message(user_message(&e)))?;
+            print_batches(args.format, &result.schema, &result.batches, out).map_err(message)?;
+            out.flush().map_err(message)?;
+        }
+        Ok(())
+    }
+    .await;
+    for handle in demo {
+        handle.shutdown().await;
+    }
+    result
+}

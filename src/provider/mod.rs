@@ -1,1 +1,120 @@
-//! (being written)
+//! Table providers: every spec resource as a DataFusion table.
+//!
+//! - [`table::ApiTable`] (the `TableProvider`): schema from the spec, and the pushdown answers.
+//! - [`pushdown`]: the one translator from WHERE predicates to API parameters.
+//! - [`exec::ApiExec`] (the `ExecutionPlan`): the planned requests; streams one batch per page.
+//! - [`fetch`]: one request template → its pages (pagination, not-found, merging).
+//! - [`decode`]: a page's bytes → an Arrow batch.
+//!
+//! [`register`] puts every resource of a [`SpecSet`] into a `SessionContext` as
+//! `provider.service.resource` (catalog.schema.table), the names StackQL uses.
+
+pub mod decode;
+pub mod exec;
+pub mod fetch;
+pub mod pushdown;
+pub mod table;
+
+use std::sync::Arc;
+
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider};
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+
+use crate::client::{ApiClient, ApiError};
+use crate::spec::SpecSet;
+use crate::workspace::{WorkspaceError, WorkspaceResolver};
+
+pub use table::ApiTable;
+
+/// Errors of the provider layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// No select method can be called with the given WHERE clause.
+    #[error("{table} needs {needed} in WHERE (e.g. WHERE {needed})")]
+    MissingParameter {
+        /// The table.
+        table: String,
+        /// The predicates that would make it callable.
+        needed: String,
+    },
+    /// The API answered with an error.
+    #[error("{table}: {source}")]
+    Api {
+        /// The table.
+        table: String,
+        /// The API error.
+        source: ApiError,
+    },
+    /// The workspace could not be resolved.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The response is not what the API documents.
+    #[error("{table}: unexpected response: {message}")]
+    InvalidResponse {
+        /// The table.
+        table: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value in a response does not fit its column's type.
+    #[error("{table}: a value in the response does not fit its column{row}: {message}")]
+    UnexpectedValue {
+        /// The table.
+        table: String,
+        /// The row's key, e.g. ` (run_id 42)`.
+        row: String,
+        /// Arrow's message, naming the field.
+        message: String,
+    },
+    /// Registering the tables failed.
+    #[error("cannot register tables: {0}")]
+    Register(String),
+}
+
+impl From<ProviderError> for DataFusionError {
+    fn from(e: ProviderError) -> Self {
+        DataFusionError::External(Box::new(e))
+    }
+}
+
+/// What every table shares: the HTTP client (one connection pool) and the workspaces.
+#[derive(Debug, Clone)]
+pub struct ApiRuntime {
+    /// The shared client.
+    pub client: ApiClient,
+    /// Resolves `deployment_name` (or the default) to a workspace and token.
+    pub workspaces: WorkspaceResolver,
+}
+
+/// Register every resource of `specs` in `ctx`, as `provider.service.resource`.
+pub fn register(
+    ctx: &SessionContext,
+    specs: &SpecSet,
+    runtime: Arc<ApiRuntime>,
+) -> Result<(), ProviderError> {
+    let reg = |e: DataFusionError| ProviderError::Register(e.to_string());
+    for resource in &specs.resources {
+        let catalog = match ctx.catalog(&resource.provider) {
+            Some(c) => c,
+            None => {
+                let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
+                ctx.register_catalog(&resource.provider, c.clone());
+                c
+            }
+        };
+        let schema = match catalog.schema(&resource.service) {
+            Some(s) => s,
+            None => {
+                let s: Arc<dyn SchemaProvider> = Arc::new(MemorySchemaProvider::new());
+                catalog.register_schema(&resource.service, s.clone()).map_err(reg)?;
+                s
+            }
+        };
+        let table = ApiTable::new(resource.clone(), runtime.clone());
+        schema
+            .register_table(resource.name.clone(), Arc::new(table))
+            .map_err(reg)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Response pages to Arrow: one `RecordBatch` per page.
+//!
+//! The typed columns are decoded straight from the response bytes by arrow-json's `Decoder`,
+//! fed the raw bytes of each object (found with `serde_json::value::RawValue`, which borrows
+//! rather than building values). `json` columns get the raw text of their field. Parameter
+//! columns get the value the request used. A timestamp of 0 (the API's "not set") becomes NULL.
+//! A value of the wrong type is an error naming the column's message from arrow and the row's key.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, BooleanArray, Int64Array, ListArray, StringArray, StringBuilder, StructArray,
+    TimestampMillisecondArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::json::reader::{Decoder, ReaderBuilder};
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use serde_json::value::RawValue;
+
+use crate::spec::{ColumnType, Resource};
+
+use super::ProviderError;
+
+type Object<'a> = HashMap<Cow<'a, str>, &'a RawValue>;
+
+/// How each output column is filled.
+#[derive(Debug, Clone)]
+enum Source {
+    /// The i-th column of the arrow-json decoder's output.
+    Typed(usize),
+    /// The raw JSON text of this field.
+    Json(String),
+    /// The request's value of this parameter.
+    Param { name: String, ty: ColumnType },
+}
+
+/// Decodes the pages of one resource into batches of the projected schema.
+#[derive(Debug, Clone)]
+pub struct PageDecoder {
+    table: String,
+    key: Option<String>,
+    objects: Option<String>,
+    next_token: Option<String>,
+    typed_schema: SchemaRef,
+    output: SchemaRef,
+    sources: Vec<Source>,
+}
+
+/// One decoded page.
+#[derive(Debug)]
+pub struct Page {
+    /// The rows.
+    pub batch: RecordBatch,
+    /// The token for the next page, if any.
+    pub next_token: Option<String>,
+}
+
+impl PageDecoder {
+    /// A decoder for `resource`'s columns at `projection` (indices into its schema), reading
+    /// objects at the method's `objects` key and the `next_token` key.
+    pub fn new(
+        resource: &Resource,
+        output: SchemaRef,
+        projection: &[usize],
+        objects: Option<String>,
+        next_token: Option<String>,
+    ) -> Self {
+        let mut typed_fields: Vec<Field> = Vec::new();
+        let mut sources = Vec::with_capacity(projection.len());
+        for &i in projection {
+            let column = &resource.columns[i];
+            let source = if column.is_parameter {
+                Source::Param {
+                    name: column.name.clone(),
+                    ty: column.ty.clone(),
+                }
+            } else if column.ty.is_json() {
+                Source::Json(column.name.clone())
+            } else {
+                typed_fields.push(Field::new(&column.name, column.ty.to_arrow(), true));
+                Source::Typed(typed_fields.len() - 1)
+            };
+            sources.push(source);
+        }
+        Self {
+            table: resource.qualified_name(),
+            key: resource.spec.key.first().cloned(),
+            objects,
+            next_token,
+            typed_schema: Arc::new(Schema::new(typed_fields)),
+            output,
+            sources,
+        }
+    }
+
+    /// Decode one response body. `params` are the request's parameters (for parameter columns).
+    pub fn decode(&self, body: &[u8], params: &BTreeMap<String, String>) -> Result<Page, ProviderError> {
+        let top: Object = serde_json::from_slice(body).map_err(|e| self.invalid(format!("not a JSON object: {e}")))?;
+        let next_token = match self.next_token.as_ref().and_then(|k| top.get(k.as_str())) {
+            Some(raw) => match serde_json::from_str::<Option<String>>(raw.get()) {
+                Ok(token) => token.filter(|t| !t.is_empty()),
+                Err(_) => return Err(self.invalid(format!("`{}` is not a string", self.next_token.as_deref().unwrap_or("")))),
+            },
+            None => None,
+        };
+        let single;
+        let objects: Vec<&RawValue> = match &self.objects {
+            Some(key) => match top.get(key.as_str()) {
+                Some(raw) => serde_json::from_str(raw.get())
+                    .map_err(|e| self.invalid(format!("`{key}` is not an array of objects: {e}")))?,
+                None => Vec::new(),
+            },
+            None => {
+                single = RawValue::from_string(String::from_utf8_lossy(body).into_owned())
+                    .map_err(|e| self.invalid(e.to_string()))?;
+                vec![single.as_ref()]
+            }
+        };
+        let batch = self.decode_objects(&objects, params)?;
+        Ok(Page { batch, next_token })
+    }
+
+    /// Decode a list of objects (already merged across pages, for single-object methods).
+    pub fn decode_objects(
+        &self,
+        objects: &[&RawValue],
+        params: &BTreeMap<String, String>,
+    ) -> Result<RecordBatch, ProviderError> {
+        let rows = objects.len();
+        let typed = if self.typed_schema.fields().is_empty() {
+            Vec::new()
+        } else {
+            self.decode_typed(objects)?
+        };
+        let needs_json = self.sources.iter().any(|s| matches!(s, Source::Json(_)));
+        let parsed: Vec<Object> = if needs_json {
+            objects
+                .iter()
+                .map(|o| serde_json::from_str(o.get()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| self.invalid(format!("an object is not a JSON object: {e}")))?
+        } else {
+            Vec::new()
+        };
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.sources.len());
+        for source in &self.sources {
+            columns.push(match source {
+                Source::Typed(i) => null_zero_timestamps(&typed[*i]),
+                Source::Json(name) => {
+                    let mut b = StringBuilder::with_capacity(rows, rows * 64);
+                    for o in &parsed {
+                        match o.get(name.as_str()).map(|r| r.get()) {
+                            Some("null") | None => b.append_null(),
+                            Some(text) => b.append_value(text),
+                        }
+                    }
+                    Arc::new(b.finish())
+                }
+                Source::Param { name, ty } => param_column(params.get(name), ty, rows),
+            });
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        RecordBatch::try_new_with_options(self.output.clone(), columns, &options)
+            .map_err(|e| self.invalid(e.to_string()))
+    }
+
+    fn decode_typed(&self, objects: &[&RawValue]) -> Result<Vec<ArrayRef>, ProviderError> {
+        let attempt = |objects: &[&RawValue]| -> Result<Option<RecordBatch>, String> {
+            let mut decoder = self.new_decoder().map_err(|e| e.to_string())?;
+            for o in objects {
+                feed(&mut decoder, o.get().as_bytes())?;
+            }
+            decoder.flush().map_err(|e| e.to_string())
+        };
+        match attempt(objects) {
+            Ok(Some(batch)) => Ok(batch.columns().to_vec()),
+            Ok(None) => Ok(self
+                .typed_schema
+                .fields()
+                .iter()
+                .map(|f| datafusion::arrow::array::new_empty_array(f.data_type()))
+                .collect()),
+            Err(message) => {
+                // Find the object that does not fit, to name it.
+                let culprit = objects.iter().find(|o| attempt(std::slice::from_ref(o)).is_err());
+                let row = culprit.map(|o| self.describe_row(o)).unwrap_or_default();
+                Err(ProviderError::UnexpectedValue {
+                    table: self.table.clone(),
+                    row,
+                    message,
+                })
+            }
+        }
+    }
+
+    fn new_decoder(&self) -> Result<Decoder, datafusion::arrow::error::ArrowError> {
+        ReaderBuilder::new(self.typed_schema.clone())
+            .with_batch_size(usize::MAX >> 1)
+            .build_decoder()
+    }
+
+    fn describe_row(&self, object: &RawValue) -> String {
+        let key = self.key.as_deref().unwrap_or("");
+        let parsed: Result<Object, _> = serde_json::from_str(object.get());
+        match parsed.ok().and_then(|o| o.get(key).map(|v| v.get().to_string())) {
+            Some(v) => format!(" ({key} {v})"),
+            None => String::new(),
+        }
+    }
+
+    fn invalid(&self, message: String) -> ProviderError {
+        ProviderError::InvalidResponse {
+            table: self.table.clone(),
+            message,
+        }
+    }
+}
+
+fn feed(decoder: &mut Decoder, mut bytes: &[u8]) -> Result<(), String> {
+    while !bytes.is_empty() {
+        let read = decoder.decode(bytes).map_err(|e| e.to_string())?;
+        if read == 0 {
+            return Err("the decoder made no progress".into());
+        }
+        bytes = &bytes[read..];
+    }
+    Ok(())
+}
+
+/// A constant column holding a parameter's value (NULL when the request did not set it).
+fn param_column(value: Option<&String>, ty: &ColumnType, rows: usize) -> ArrayRef {
+    match ty {
+        ColumnType::Boolean => Arc::new(BooleanArray::from(vec![value.map(|v| v == "true"); rows])),
+        ColumnType::Integer => Arc::new(Int64Array::from(vec![value.and_then(|v| v.parse::<i64>().ok()); rows])),
+        _ => Arc::new(StringArray::from(vec![value.map(String::as_str); rows])),
+    }
+}
+
+/// Replace timestamps of 0 with NULL, in nested structs and lists too.
+fn null_zero_timestamps(array: &ArrayRef) -> ArrayRef {
+    match array.data_type() {
+        DataType::Timestamp(_, _) => {
+            let Some(ts) = array.as_any().downcast_ref::<TimestampMillisecondArray>() else {
+                return array.clone();
+            };
+            if !ts.iter().any(|v| v == Some(0)) {
+                return array.clone();
+            }
+            let values: TimestampMillisecondArray = ts.iter().map(|v| v.filter(|x| *x != 0)).collect();
+            Arc::new(values.with_data_type(ts.data_type().clone()))
+        }
+        DataType::Struct(fields) => {
+            let Some(s) = array.as_any().downcast_ref::<StructArray>() else {
+                return array.clone();
+            };
+            let columns = s.columns().iter().map(null_zero_timestamps).collect();
+            Arc::new(StructArray::new(fields.clone(), columns, s.nulls().cloned()))
+        }
+        DataType::List(field) => {
+            let Some(l) = array.as_any().downcast_ref::<ListArray>() else {
+                return array.clone();
+            };
+            let values = null_zero_timestamps(l.values());
+            Arc::new(ListArray::new(field.clone(), l.offsets().clone(), values, l.nulls().cloned()))
+        }
+        _ => array.clone(),
+    }
+}

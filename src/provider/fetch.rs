@@ -1,0 +1,251 @@
+//! One request template → a stream of batches, one per page.
+//!
+//! Pagination follows the method's `pagination:` spec: the next-page token goes back as the token
+//! parameter until the response has none (nothing is dropped: there is no page cap). With a
+//! LIMIT, each page asks only for the rows still needed (`limit = min(max, remaining)`) and the
+//! stream stops once they are there. Single-object methods with `merge_arrays` (runs/get pages
+//! `tasks` 100 at a time) are fetched whole and merged into one row. An API error the spec marks
+//! as not-found (a run that does not exist) is zero rows.
+
+use std::sync::Arc;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use futures::Stream;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::client::{ApiError, ApiRequest};
+use crate::spec::{MethodSpec, ParamLocation, Resource};
+use crate::workspace::Workspace;
+
+use super::decode::PageDecoder;
+use super::pushdown::RequestTemplate;
+use super::{ApiRuntime, ProviderError};
+
+/// What every template of one scan shares.
+#[derive(Debug)]
+pub struct Fetch {
+    /// The resource.
+    pub resource: Arc<Resource>,
+    /// Client and workspaces.
+    pub runtime: Arc<ApiRuntime>,
+    /// The chosen method.
+    pub method: MethodSpec,
+    /// Pages → batches.
+    pub decoder: PageDecoder,
+    /// Rows wanted, when the query has a LIMIT that could be pushed.
+    pub limit: Option<usize>,
+}
+
+struct State {
+    fetch: Arc<Fetch>,
+    template: RequestTemplate,
+    workspace: Option<Workspace>,
+    token: Option<String>,
+    remaining: Option<usize>,
+    done: bool,
+}
+
+/// The pages of one template, as batches.
+pub fn template_stream(
+    fetch: Arc<Fetch>,
+    template: RequestTemplate,
+) -> impl Stream<Item = Result<RecordBatch, ProviderError>> + Send {
+    let state = State {
+        remaining: fetch.limit,
+        fetch,
+        template,
+        workspace: None,
+        token: None,
+        done: false,
+    };
+    futures::stream::try_unfold(state, |mut s| async move {
+        if s.done || s.remaining == Some(0) {
+            return Ok(None);
+        }
+        let fetch = s.fetch.clone();
+        let variable = &fetch.resource.server.variable;
+        let workspace = match &s.workspace {
+            Some(w) => w.clone(),
+            None => {
+                let w = fetch
+                    .runtime
+                    .workspaces
+                    .resolve(s.template.params.get(variable).map(String::as_str))?;
+                // The parameter column shows the workspace actually used.
+                s.template.params.insert(variable.clone(), w.name.clone());
+                s.workspace = Some(w.clone());
+                w
+            }
+        };
+        let merging = fetch
+            .method
+            .pagination
+            .as_ref()
+            .is_some_and(|p| !p.merge_arrays.is_empty());
+        if merging {
+            s.done = true;
+            return match fetch_merged(&fetch, &workspace, &s.template).await? {
+                Some(batch) => Ok(Some((batch, s))),
+                None => Ok(None),
+            };
+        }
+        let request = build_request(&fetch, &s.template, s.token.as_deref(), s.remaining);
+        let body = match send(&fetch, &workspace, &request).await? {
+            Some(body) => body,
+            None => return Ok(None),
+        };
+        let page = fetch.decoder.decode(&body, &s.template.params)?;
+        if let Some(r) = s.remaining.as_mut() {
+            *r = r.saturating_sub(page.batch.num_rows());
+        }
+        s.done = page.next_token.is_none();
+        s.token = page.next_token;
+        Ok(Some((page.batch, s)))
+    })
+}
+
+/// Send one request; `None` when the API says the object does not exist.
+async fn send(
+    fetch: &Fetch,
+    workspace: &Workspace,
+    request: &ApiRequest,
+) -> Result<Option<bytes::Bytes>, ProviderError> {
+    match fetch.runtime.client.send(workspace, request).await {
+        Ok(body) => Ok(Some(body)),
+        Err(e) if is_not_found(&fetch.method, &e) => Ok(None),
+        Err(source) => Err(ProviderError::Api {
+            table: fetch.resource.qualified_name(),
+            source,
+        }),
+    }
+}
+
+fn is_not_found(method: &MethodSpec, error: &ApiError) -> bool {
+    method.response.not_found.iter().any(|nf| {
+        error.status() == Some(nf.status)
+            && nf.error_code.as_deref().is_none_or(|c| error.error_code() == Some(c))
+            && nf
+                .message_contains
+                .as_deref()
+                .is_none_or(|m| error.message().contains(m))
+    })
+}
+
+/// Fetch every page of a single object and append the paged arrays into the first page.
+async fn fetch_merged(
+    fetch: &Fetch,
+    workspace: &Workspace,
+    template: &RequestTemplate,
+) -> Result<Option<RecordBatch>, ProviderError> {
+    let Some(pagination) = fetch.method.pagination.as_ref() else {
+        return Ok(None);
+    };
+    let invalid = |message: String| ProviderError::InvalidResponse {
+        table: fetch.resource.qualified_name(),
+        message,
+    };
+    let mut merged: Option<serde_json::Map<String, Value>> = None;
+    let mut token: Option<String> = None;
+    loop {
+        let request = build_request(fetch, template, token.as_deref(), None);
+        let Some(body) = send(fetch, workspace, &request).await? else {
+            return Ok(None);
+        };
+        let page: serde_json::Map<String, Value> =
+            serde_json::from_slice(&body).map_err(|e| invalid(format!("not a JSON object: {e}")))?;
+        token = page
+            .get(&pagination.next_token)
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        match merged.as_mut() {
+            None => merged = Some(page),
+            Some(first) => {
+                for field in &pagination.merge_arrays {
+                    if let Some(Value::Array(more)) = page.get(field) {
+                        match first.get_mut(field) {
+                            Some(Value::Array(items)) => items.extend(more.iter().cloned()),
+                            _ => {
+                                first.insert(field.clone(), Value::Array(more.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut object = merged.unwrap_or_default();
+    object.remove(&pagination.next_token);
+    let raw = RawValue::from_string(Value::Object(object).to_string()).map_err(|e| invalid(e.to_string()))?;
+    fetch
+        .decoder
+        .decode_objects(&[raw.as_ref()], &template.params)
+        .map(Some)
+}
+
+/// The HTTP request for a template's page.
+pub fn build_request(
+    fetch: &Fetch,
+    template: &RequestTemplate,
+    token: Option<&str>,
+    remaining: Option<usize>,
+) -> ApiRequest {
+    let method = &fetch.method;
+    let mut path = method.path.clone();
+    let mut query = Vec::new();
+    let mut body = serde_json::Map::new();
+    for (name, value) in &template.params {
+        let Some(param) = method.params.get(name) else {
+            continue; // the server variable, or a parameter of another method
+        };
+        match param.location {
+            ParamLocation::Query => query.push((name.clone(), value.clone())),
+            ParamLocation::Path => path = path.replace(&format!("{{{name}}}"), &encode_segment(value)),
+            ParamLocation::Body => {
+                body.insert(name.clone(), Value::String(value.clone()));
+            }
+        }
+    }
+    if let Some(pagination) = &method.pagination {
+        if let Some(size) = &pagination.page_size {
+            let max = size.max as usize;
+            let n = remaining.map_or(max, |r| r.clamp(1, max));
+            query.push((size.param.clone(), n.to_string()));
+        }
+        if let Some(token) = token {
+            query.push((pagination.token_param.clone(), token.to_string()));
+        }
+    }
+    ApiRequest {
+        method: reqwest::Method::from_bytes(method.verb.as_str().as_bytes()).unwrap_or(reqwest::Method::GET),
+        path,
+        query,
+        body: (!body.is_empty()).then_some(Value::Object(body)),
+    }
+}
+
+/// A template's first request as text (for EXPLAIN).
+pub fn describe_template(fetch: &Fetch, template: &RequestTemplate) -> String {
+    let request = build_request(fetch, template, None, fetch.limit);
+    match template.params.get(&fetch.resource.server.variable) {
+        Some(ws) => format!("{} @ {ws}", request.describe()),
+        None => request.describe(),
+    }
+}
+
+/// Percent-encode a path segment: a value from SQL cannot add `/`, `?` or `#` to the path.
+fn encode_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,73 @@
+//! A ready `SessionContext`: the spec tables registered, the JSON functions, information_schema
+//! (for `SHOW TABLES` / `DESCRIBE`), and one "run this SQL text" entry point used by the CLI and
+//! the tests alike.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::context::SessionConfig;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::DFParser;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+
+use crate::provider::{register, ApiRuntime};
+use crate::spec::SpecSet;
+
+/// A session over the given specs and runtime.
+pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionContext> {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(2);
+    let mut ctx = SessionContext::new_with_config(config);
+    datafusion_functions_json::register_all(&mut ctx)?;
+    register(&ctx, specs, runtime)?;
+    Ok(ctx)
+}
+
+/// The result of one statement.
+#[derive(Debug)]
+pub struct StatementResult {
+    /// The result's schema (also for zero rows).
+    pub schema: SchemaRef,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+/// Split SQL text into statements (`;`-separated, comments allowed).
+pub fn split_statements(sql: &str) -> Result<Vec<datafusion::sql::parser::Statement>> {
+    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})?;
+    Ok(statements.into_iter().collect())
+}
+
+/// Run one parsed statement to completion.
+pub async fn run_statement(
+    ctx: &SessionContext,
+    statement: datafusion::sql::parser::Statement,
+) -> Result<StatementResult> {
+    let state = ctx.state();
+    let plan = state.statement_to_plan(statement).await?;
+    let df = ctx.execute_logical_plan(plan).await?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    Ok(StatementResult { schema, batches })
+}
+
+/// Run every statement of `sql`, in order; stops at the first error.
+pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<StatementResult>> {
+    let mut results = Vec::new();
+    for statement in split_statements(sql)? {
+        results.push(run_statement(ctx, statement).await?);
+    }
+    Ok(results)
+}
+
+/// A DataFusion error as a user reads it: the root cause, without DataFusion's prefixes.
+pub fn user_message(error: &DataFusionError) -> String {
+    match error.find_root() {
+        DataFusionError::External(e) => e.to_string(),
+        DataFusionError::Context(_, e) => user_message(e),
+        other => other.to_string(),
+    }
+}

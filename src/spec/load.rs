@@ -1,0 +1,369 @@
+//! Loading spec files (embedded, or from `--spec-dir`) and checking every cross-reference.
+//!
+//! The result is a [`SpecSet`] of [`Resource`]s, each with its columns resolved to
+//! [`ColumnType`]s, ready for the table providers.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::model::{ParamLocation, PushdownOp, ResourceSpec, ServerSpec, ServiceSpec};
+use super::types::{ColumnType, TypeRegistry};
+
+/// Why specs could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The file could not be read.
+    #[error("cannot read spec {file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The YAML did not match the spec format (unknown key, wrong type, ...).
+    #[error("spec {file}: {message}")]
+    Parse {
+        /// The file.
+        file: String,
+        /// What and where (serde's message includes line and column).
+        message: String,
+    },
+    /// The YAML parsed, but something refers to what does not exist.
+    #[error("spec {file}: {place}: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// Where in the file (e.g. `resources.job_runs.pushdown[2]`).
+        place: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Two files define the same table.
+    #[error("spec {file}: table {table} is already defined by {other}")]
+    Duplicate {
+        /// The second file.
+        file: String,
+        /// The table.
+        table: String,
+        /// The first file.
+        other: String,
+    },
+    /// No spec file found.
+    #[error("no spec files (*.yaml) found in {0}")]
+    Empty(String),
+}
+
+/// A resolved column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Name (also the JSON field name).
+    pub name: String,
+    /// Resolved type.
+    pub ty: ColumnType,
+    /// Description from the spec.
+    pub description: String,
+    /// True for parameter columns (they hold the request's value, not the response's).
+    pub is_parameter: bool,
+}
+
+/// One validated resource: everything the provider needs.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Catalog (provider) name.
+    pub provider: String,
+    /// Schema (service) name.
+    pub service: String,
+    /// Table (resource) name.
+    pub name: String,
+    /// The file it came from.
+    pub file: String,
+    /// The server template.
+    pub server: ServerSpec,
+    /// The resource as written.
+    pub spec: ResourceSpec,
+    /// Data columns, then parameter columns.
+    pub columns: Vec<Column>,
+}
+
+impl Resource {
+    /// `provider.service.resource`.
+    pub fn qualified_name(&self) -> String {
+        format!("{}.{}.{}", self.provider, self.service, self.name)
+    }
+
+    /// Index of a column by name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// All loaded resources.
+#[derive(Debug, Clone, Default)]
+pub struct SpecSet {
+    /// Resources in file order.
+    pub resources: Vec<Arc<Resource>>,
+}
+
+const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_specs.rs"));
+
+/// The specs compiled into the binary (from `provider-spec/`).
+pub fn load_embedded() -> Result<SpecSet, SpecError> {
+    load_sources(EMBEDDED.iter().map(|(f, t)| (f.to_string(), t.to_string())))
+}
+
+/// Every `*.yaml` / `*.yml` file under `dir`.
+pub fn load_dir(dir: &Path) -> Result<SpecSet, SpecError> {
+    let mut files = Vec::new();
+    collect(dir, &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(SpecError::Empty(dir.display().to_string()));
+    }
+    let mut sources = Vec::with_capacity(files.len());
+    for file in files {
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(&file).map_err(|source| SpecError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        sources.push((name, text));
+    }
+    load_sources(sources)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SpecError> {
+    let io = |source| SpecError::Io {
+        file: dir.display().to_string(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parse and validate `(file name, YAML text)` pairs.
+pub fn load_sources(
+    sources: impl IntoIterator<Item = (String, String)>,
+) -> Result<SpecSet, SpecError> {
+    let mut set = SpecSet::default();
+    for (file, text) in sources {
+        let service: ServiceSpec = serde_yaml_ng::from_str(&text).map_err(|e| SpecError::Parse {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        for resource in validate(&file, service)? {
+            let table = resource.qualified_name();
+            if let Some(other) = set.resources.iter().find(|r| r.qualified_name() == table) {
+                return Err(SpecError::Duplicate {
+                    file,
+                    table,
+                    other: other.file.clone(),
+                });
+            }
+            set.resources.push(Arc::new(resource));
+        }
+    }
+    Ok(set)
+}
+
+fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError> {
+    let invalid = |place: String, message: String| SpecError::Invalid {
+        file: file.to_string(),
+        place,
+        message,
+    };
+    for (what, name) in [("provider", &service.provider), ("service", &service.service)] {
+        if !is_identifier(name) {
+            return Err(invalid(what.into(), format!("`{name}` is not a SQL identifier")));
+        }
+    }
+    if !service.server.url.contains(&format!("{{{}}}", service.server.variable)) {
+        return Err(invalid(
+            "server.url".into(),
+            format!("does not contain `{{{}}}`", service.server.variable),
+        ));
+    }
+    let registry = TypeRegistry::new(&service.types);
+    let mut out = Vec::new();
+    for (name, spec) in &service.resources {
+        let at = format!("resources.{name}");
+        if !is_identifier(name) {
+            return Err(invalid(at, format!("`{name}` is not a SQL identifier")));
+        }
+        let mut columns = Vec::new();
+        for (list, is_parameter) in [(&spec.columns, false), (&spec.parameters, true)] {
+            let key = if is_parameter { "parameters" } else { "columns" };
+            for (i, column) in list.iter().enumerate() {
+                let place = format!("{at}.{key}[{i}] ({})", column.name);
+                if !is_identifier(&column.name) {
+                    return Err(invalid(place, "a column needs a `name` that is a SQL identifier".into()));
+                }
+                let ty = registry.resolve(column, &place).map_err(|m| {
+                    let (place, message) = m.split_once(": ").unwrap_or(("", &m));
+                    invalid(place.to_string(), message.to_string())
+                })?;
+                if columns.iter().any(|c: &Column| c.name == column.name) {
+                    return Err(invalid(place, format!("duplicate column `{}`", column.name)));
+                }
+                columns.push(Column {
+                    name: column.name.clone(),
+                    ty,
+                    description: column.description.clone(),
+                    is_parameter,
+                });
+            }
+        }
+        let variable = &service.server.variable;
+        if !columns.iter().any(|c| &c.name == variable) {
+            columns.push(Column {
+                name: variable.clone(),
+                ty: ColumnType::String,
+                description: service.server.description.clone(),
+                is_parameter: true,
+            });
+        }
+        check_resource(&at, spec, &columns, variable).map_err(|(p, m)| invalid(p, m))?;
+        out.push(Resource {
+            provider: service.provider.clone(),
+            service: service.service.clone(),
+            name: name.clone(),
+            file: file.to_string(),
+            server: service.server.clone(),
+            spec: spec.clone(),
+            columns,
+        });
+    }
+    Ok(out)
+}
+
+fn check_resource(
+    at: &str,
+    spec: &ResourceSpec,
+    columns: &[Column],
+    variable: &str,
+) -> Result<(), (String, String)> {
+    let has_column = |n: &str| columns.iter().any(|c| c.name == n);
+    let select_has_param = |p: &str| {
+        spec.select
+            .iter()
+            .filter_map(|m| spec.methods.get(m))
+            .any(|m| m.params.contains_key(p))
+    };
+    let method_names = || spec.methods.keys().cloned().collect::<Vec<_>>().join(", ");
+    if spec.select.is_empty() {
+        return Err((format!("{at}.select"), "lists no method".into()));
+    }
+    for (i, m) in spec.select.iter().enumerate() {
+        if !spec.methods.contains_key(m) {
+            return Err((
+                format!("{at}.select[{i}]"),
+                format!("unknown method `{m}` (methods: {})", method_names()),
+            ));
+        }
+    }
+    for (name, method) in &spec.methods {
+        let place = format!("{at}.methods.{name}");
+        if !method.path.starts_with('/') {
+            return Err((format!("{place}.path"), "must start with `/`".into()));
+        }
+        for (pname, p) in &method.params {
+            let placeholder = format!("{{{pname}}}");
+            let in_path = method.path.contains(&placeholder);
+            if (p.location == ParamLocation::Path) != in_path {
+                return Err((
+                    format!("{place}.params.{pname}"),
+                    if in_path {
+                        format!("appears in the path, so it needs `in: path`")
+                    } else {
+                        format!("is `in: path` but the path has no `{placeholder}`")
+                    },
+                ));
+            }
+        }
+        let mut rest = method.path.as_str();
+        while let Some(start) = rest.find('{') {
+            let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len());
+            let pname = &rest[start + 1..end];
+            if !method.params.contains_key(pname) {
+                return Err((format!("{place}.path"), format!("`{{{pname}}}` is not a parameter")));
+            }
+            rest = &rest[end.min(rest.len())..];
+            rest = rest.get(1..).unwrap_or("");
+        }
+        if let Some(pg) = &method.pagination {
+            for (i, field) in pg.merge_arrays.iter().enumerate() {
+                let ok = columns
+                    .iter()
+                    .any(|c| &c.name == field && matches!(c.ty, ColumnType::Array(_) | ColumnType::Json));
+                if !ok {
+                    return Err((
+                        format!("{place}.pagination.merge_arrays[{i}]"),
+                        format!("`{field}` is not an array column"),
+                    ));
+                }
+            }
+        }
+    }
+    for column in columns.iter().filter(|c| c.is_parameter && c.name != variable) {
+        if !select_has_param(&column.name) {
+            return Err((
+                format!("{at}.parameters ({})", column.name),
+                "is not a parameter of any select method".into(),
+            ));
+        }
+    }
+    for (i, rule) in spec.pushdown.iter().enumerate() {
+        let place = format!("{at}.pushdown[{i}] ({})", rule.column);
+        if !has_column(&rule.column) {
+            return Err((place, format!("unknown column `{}`", rule.column)));
+        }
+        if rule.ops.is_empty() {
+            return Err((place, "lists no `ops`".into()));
+        }
+        let wants_param = rule.ops.iter().any(|o| matches!(o, PushdownOp::Eq | PushdownOp::In));
+        match &rule.param {
+            Some(p) if p != variable && !select_has_param(p) => {
+                return Err((place, format!("`{p}` is not a parameter of any select method")))
+            }
+            None if wants_param => return Err((place, "`eq`/`in` need a `param`".into())),
+            _ => {}
+        }
+        if rule.ops.contains(&PushdownOp::Range) {
+            if rule.lower.is_none() && rule.upper.is_none() {
+                return Err((place, "`range` needs `lower` and/or `upper`".into()));
+            }
+            for p in rule.lower.iter().chain(rule.upper.iter()) {
+                if !select_has_param(p) {
+                    return Err((place, format!("`{p}` is not a parameter of any select method")));
+                }
+            }
+        }
+    }
+    for (i, rule) in spec.expand.iter().enumerate() {
+        let place = format!("{at}.expand[{i}]");
+        if !select_has_param(&rule.param) {
+            return Err((place, format!("`{}` is not a parameter of any select method", rule.param)));
+        }
+        if let Some(c) = rule.when_reading.iter().find(|c| !has_column(c)) {
+            return Err((place, format!("unknown column `{c}` in `when_reading`")));
+        }
+    }
+    for (i, k) in spec.key.iter().enumerate() {
+        if !has_column(k) {
+            return Err((format!("{at}.key[{i}]"), format!("unknown column `{k}`")));
+        }
+    }
+    Ok(())
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

@@ -1,0 +1,309 @@
+//! The serde model of one spec file. Every struct denies unknown keys.
+//!
+//! ```yaml
+//! provider: databricks_workspace
+//! service: jobs
+//! server: { url: "https://{deployment_name}.cloud.databricks.com", variable: deployment_name }
+//! types: { RunState: { fields: [ { name: life_cycle_state, type: string } ] } }
+//! resources:
+//!   job_runs:
+//!     methods:
+//!       list:
+//!         verb: GET
+//!         path: /api/2.2/jobs/runs/list
+//!         params: { job_id: { type: integer } }
+//!         response: { objects: runs }
+//!         pagination: { token_param: page_token, next_token: next_page_token,
+//!                       page_size: { param: limit, max: 25 } }
+//!     select: [get, list]
+//!     columns: [ { name: run_id, type: integer } ]
+//!     pushdown: [ { column: job_id, param: job_id, ops: [eq, in] } ]
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One YAML file: one service of one provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Provider name: the SQL catalog (`databricks_workspace`).
+    pub provider: String,
+    /// Service name: the SQL schema (`jobs`).
+    pub service: String,
+    /// Free text shown by `jobsql tables`.
+    #[serde(default)]
+    pub description: String,
+    /// Where the API lives.
+    pub server: ServerSpec,
+    /// Named object types that columns can reference with `ref:`.
+    #[serde(default)]
+    pub types: BTreeMap<String, ObjectType>,
+    /// Resources by name: the SQL tables.
+    pub resources: BTreeMap<String, ResourceSpec>,
+}
+
+/// The server URL template and the variable that selects the workspace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// URL template, e.g. `https://{deployment_name}.cloud.databricks.com`.
+    pub url: String,
+    /// The template variable that names a workspace; also a column of every resource.
+    pub variable: String,
+    /// Description of the variable (the column's description).
+    #[serde(default)]
+    pub description: String,
+}
+
+/// One resource: a SQL table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSpec {
+    /// Free text for `DESCRIBE` and docs.
+    #[serde(default)]
+    pub description: String,
+    /// HTTP methods by name (`get`, `list`, `submit`, ...).
+    pub methods: BTreeMap<String, MethodSpec>,
+    /// Methods that answer SELECT, tried in order: the first whose required parameters
+    /// are all given by the WHERE clause is used.
+    pub select: Vec<String>,
+    /// The columns the API returns.
+    pub columns: Vec<ColumnSpec>,
+    /// Parameter columns: not returned by the API, they hold the parameter value used.
+    #[serde(default)]
+    pub parameters: Vec<ColumnSpec>,
+    /// How WHERE predicates map to method parameters.
+    #[serde(default)]
+    pub pushdown: Vec<PushdownRule>,
+    /// Parameters set only when some columns are read (e.g. `expand_tasks`).
+    #[serde(default)]
+    pub expand: Vec<ExpandRule>,
+    /// Names of the columns that identify a row (for messages).
+    #[serde(default)]
+    pub key: Vec<String>,
+}
+
+/// One HTTP method of a resource.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodSpec {
+    /// HTTP verb: GET, POST, ...
+    pub verb: HttpVerb,
+    /// Path, with `{name}` placeholders for path parameters.
+    pub path: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Parameters by name.
+    #[serde(default)]
+    pub params: BTreeMap<String, ParamSpec>,
+    /// Where the objects are in the response.
+    #[serde(default)]
+    pub response: ResponseSpec,
+    /// How to fetch the following pages, when the method paginates.
+    #[serde(default)]
+    pub pagination: Option<PaginationSpec>,
+}
+
+/// HTTP verbs the engine knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[allow(missing_docs)]
+pub enum HttpVerb {
+    GET,
+    POST,
+    PUT,
+    PATCH,
+    DELETE,
+}
+
+impl HttpVerb {
+    /// The verb as it appears on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HttpVerb::GET => "GET",
+            HttpVerb::POST => "POST",
+            HttpVerb::PUT => "PUT",
+            HttpVerb::PATCH => "PATCH",
+            HttpVerb::DELETE => "DELETE",
+        }
+    }
+}
+
+/// One parameter of a method.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSpec {
+    /// Where it goes.
+    #[serde(default, rename = "in")]
+    pub location: ParamLocation,
+    /// Its type, for rendering SQL values.
+    #[serde(rename = "type")]
+    pub kind: ParamType,
+    /// Whether the method cannot be called without it.
+    #[serde(default)]
+    pub required: bool,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Where a parameter is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamLocation {
+    /// In the query string.
+    #[default]
+    Query,
+    /// In the path (`{name}` in the method's path), percent-encoded.
+    Path,
+    /// In the JSON body.
+    Body,
+}
+
+/// Scalar parameter types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    /// Text.
+    String,
+    /// 64-bit integer.
+    Integer,
+    /// `true` / `false`.
+    Boolean,
+}
+
+/// Where the objects of a response are.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSpec {
+    /// The key of the array of objects; absent means the body is the one object. A missing key
+    /// in a response means no objects (the Jobs API omits `runs` when there are none).
+    #[serde(default)]
+    pub objects: Option<String>,
+    /// Errors that mean "no such object": answered as zero rows.
+    #[serde(default)]
+    pub not_found: Vec<NotFoundSpec>,
+}
+
+/// An API error that means the object does not exist.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotFoundSpec {
+    /// HTTP status.
+    pub status: u16,
+    /// The API's `error_code`, when it must match.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// A substring of the message, when it must match.
+    #[serde(default)]
+    pub message_contains: Option<String>,
+}
+
+/// Token pagination.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaginationSpec {
+    /// The request parameter carrying the token.
+    pub token_param: String,
+    /// The response key holding the next token; absent or empty means the last page.
+    pub next_token: String,
+    /// The page-size parameter, when there is one.
+    #[serde(default)]
+    pub page_size: Option<PageSizeSpec>,
+    /// For single-object methods: array fields whose following elements arrive on the next
+    /// pages, to be appended to the object (Jobs API 2.2 pages `tasks` 100 at a time).
+    #[serde(default)]
+    pub merge_arrays: Vec<String>,
+}
+
+/// The page-size parameter and its maximum.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageSizeSpec {
+    /// Parameter name.
+    pub param: String,
+    /// Largest value the API accepts.
+    pub max: u32,
+}
+
+/// A column: its name, type and description.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Column (and JSON field) name; empty only for an array's `items`.
+    #[serde(default)]
+    pub name: String,
+    /// Type: `string`, `integer`, `double`, `boolean`, `timestamp_ms`, `json`, `object`,
+    /// `array`, or absent with `ref:` naming an object type.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Fields of an `object`.
+    #[serde(default)]
+    pub fields: Vec<ColumnSpec>,
+    /// Element type of an `array`.
+    #[serde(default)]
+    pub items: Option<Box<ColumnSpec>>,
+    /// A named object type from the file's `types`.
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+}
+
+/// A named object type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectType {
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Its fields.
+    pub fields: Vec<ColumnSpec>,
+}
+
+/// How one column's predicates become a parameter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushdownRule {
+    /// The column in WHERE.
+    pub column: String,
+    /// The method parameter it sets (for `eq` / `in`); the server variable for the workspace.
+    #[serde(default)]
+    pub param: Option<String>,
+    /// Which predicate forms are pushed.
+    #[serde(default)]
+    pub ops: Vec<PushdownOp>,
+    /// For `range`: the inclusive lower-bound parameter.
+    #[serde(default)]
+    pub lower: Option<String>,
+    /// For `range`: the inclusive upper-bound parameter.
+    #[serde(default)]
+    pub upper: Option<String>,
+}
+
+/// Predicate forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PushdownOp {
+    /// `col = literal`.
+    Eq,
+    /// `col IN (literals)`: one request per value.
+    In,
+    /// `<`, `<=`, `>`, `>=`, `BETWEEN` on a timestamp or integer column.
+    Range,
+}
+
+/// A parameter set only when some columns are read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpandRule {
+    /// Parameter name.
+    pub param: String,
+    /// Value to send.
+    pub value: String,
+    /// Columns that need it.
+    pub when_reading: Vec<String>,
+}

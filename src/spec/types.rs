@@ -1,0 +1,181 @@
+//! Column types: from the spec's names (and `ref:`s to named object types) to Arrow types.
+//!
+//! `json` columns hold a free-form JSON value as text (readable with the JSON functions of
+//! datafusion-functions-json); they are allowed only at the top level, because the response
+//! decoder copies their raw text per object. Objects and arrays of typed fields are Arrow structs
+//! and lists, so `state['result_state']` and `unnest(tasks)` work.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
+
+use super::model::{ColumnSpec, ObjectType};
+
+/// The time zone of every timestamp column.
+pub const TIMESTAMP_TZ: &str = "UTC";
+
+/// A resolved column type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnType {
+    /// Utf8.
+    String,
+    /// Int64.
+    Integer,
+    /// Float64.
+    Double,
+    /// Boolean.
+    Boolean,
+    /// Epoch milliseconds in the API, `Timestamp(ms, UTC)` in SQL; 0 (the API's "not set", e.g.
+    /// the `end_time` of an active run) reads as NULL.
+    TimestampMs,
+    /// Free-form JSON, kept as text.
+    Json,
+    /// A struct of named fields.
+    Object(Vec<(String, ColumnType)>),
+    /// A list.
+    Array(Box<ColumnType>),
+}
+
+impl ColumnType {
+    /// The Arrow type of the column.
+    pub fn to_arrow(&self) -> DataType {
+        match self {
+            ColumnType::String | ColumnType::Json => DataType::Utf8,
+            ColumnType::Integer => DataType::Int64,
+            ColumnType::Double => DataType::Float64,
+            ColumnType::Boolean => DataType::Boolean,
+            ColumnType::TimestampMs => {
+                DataType::Timestamp(TimeUnit::Millisecond, Some(TIMESTAMP_TZ.into()))
+            }
+            ColumnType::Object(fields) => DataType::Struct(Fields::from(
+                fields
+                    .iter()
+                    .map(|(name, ty)| Field::new(name, ty.to_arrow(), true))
+                    .collect::<Vec<_>>(),
+            )),
+            ColumnType::Array(item) => {
+                DataType::List(Arc::new(Field::new("item", item.to_arrow(), true)))
+            }
+        }
+    }
+
+    /// True for the free-form JSON text type.
+    pub fn is_json(&self) -> bool {
+        matches!(self, ColumnType::Json)
+    }
+}
+
+/// Named object types of one spec file, for resolving `ref:`.
+#[derive(Debug)]
+pub struct TypeRegistry<'a> {
+    types: &'a BTreeMap<String, ObjectType>,
+}
+
+impl<'a> TypeRegistry<'a> {
+    /// Wrap a file's `types` map.
+    pub fn new(types: &'a BTreeMap<String, ObjectType>) -> Self {
+        Self { types }
+    }
+
+    /// Resolve a column's type; `place` names it in errors (e.g. `resources.job_runs.columns[3]`).
+    pub fn resolve(&self, column: &ColumnSpec, place: &str) -> Result<ColumnType, String> {
+        self.resolve_at(column, place, 0, true)
+    }
+
+    fn resolve_at(
+        &self,
+        column: &ColumnSpec,
+        place: &str,
+        depth: usize,
+        top_level: bool,
+    ) -> Result<ColumnType, String> {
+        if depth > 16 {
+            return Err(format!("{place}: types nest too deeply (a `ref:` cycle?)"));
+        }
+        if let Some(name) = &column.reference {
+            if column.kind.is_some() {
+                return Err(format!("{place}: give either `type` or `ref`, not both"));
+            }
+            let object = self
+                .types
+                .get(name)
+                .ok_or_else(|| format!("{place}: unknown type `{name}` in `ref` (known: {})", self.known()))?;
+            return self.object(&object.fields, &format!("types.{name}"), depth);
+        }
+        let kind = column
+            .kind
+            .as_deref()
+            .ok_or_else(|| format!("{place}: column `{}` needs a `type` or a `ref`", column.name))?;
+        let nested_ok = |what: &str| -> Result<(), String> {
+            match (what, column.fields.is_empty(), column.items.is_none()) {
+                ("object", _, true) | ("array", true, _) => Ok(()),
+                _ => Err(format!("{place}: `fields` belong to objects and `items` to arrays")),
+            }
+        };
+        let ty = match kind {
+            "string" => ColumnType::String,
+            "integer" => ColumnType::Integer,
+            "double" => ColumnType::Double,
+            "boolean" => ColumnType::Boolean,
+            "timestamp_ms" => ColumnType::TimestampMs,
+            "json" if top_level => ColumnType::Json,
+            "json" => {
+                return Err(format!(
+                    "{place}: `json` is supported for top-level columns only; type the fields or \
+                     leave this one out"
+                ))
+            }
+            "object" => {
+                nested_ok("object")?;
+                if column.fields.is_empty() {
+                    return Err(format!("{place}: an `object` needs `fields`"));
+                }
+                self.object(&column.fields, place, depth)?
+            }
+            "array" => {
+                nested_ok("array")?;
+                let items = column
+                    .items
+                    .as_ref()
+                    .ok_or_else(|| format!("{place}: an `array` needs `items`"))?;
+                let item = self.resolve_at(items, &format!("{place}.items"), depth + 1, false)?;
+                ColumnType::Array(Box::new(item))
+            }
+            other => {
+                return Err(format!(
+                    "{place}: unknown type `{other}` (expected string, integer, double, boolean, \
+                     timestamp_ms, json, object, array)"
+                ))
+            }
+        };
+        if !matches!(kind, "object" | "array") && (!column.fields.is_empty() || column.items.is_some()) {
+            return Err(format!("{place}: `fields` belong to objects and `items` to arrays"));
+        }
+        Ok(ty)
+    }
+
+    fn object(&self, fields: &[ColumnSpec], place: &str, depth: usize) -> Result<ColumnType, String> {
+        let mut out = Vec::with_capacity(fields.len());
+        for (i, field) in fields.iter().enumerate() {
+            let at = format!("{place}.fields[{i}] ({})", field.name);
+            if field.name.is_empty() {
+                return Err(format!("{place}.fields[{i}]: a field needs a `name`"));
+            }
+            if out.iter().any(|(n, _)| n == &field.name) {
+                return Err(format!("{at}: duplicate field `{}`", field.name));
+            }
+            out.push((field.name.clone(), self.resolve_at(field, &at, depth + 1, false)?));
+        }
+        Ok(ColumnType::Object(out))
+    }
+
+    fn known(&self) -> String {
+        let names: Vec<&str> = self.types.keys().map(String::as_str).collect();
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    }
+}
