@@ -367,3 +367,89 @@ fn is_identifier(name: &str) -> bool {
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+provider: acme
+service: jobs
+server: { url: "https://{deployment_name}.example.com", variable: deployment_name }
+types:
+  State: { fields: [ { name: code, type: string } ] }
+resources:
+  runs:
+    methods:
+      list:
+        verb: GET
+        path: /runs
+        params: { job_id: { type: integer } }
+        response: { objects: runs }
+    select: [list]
+    columns:
+      - { name: run_id, type: integer }
+      - { name: job_id, type: integer }
+      - { name: state, ref: State }
+    pushdown:
+      - { column: job_id, param: job_id, ops: [eq, in] }
+"#;
+
+    fn load(text: &str) -> Result<SpecSet, SpecError> {
+        load_sources([("acme.yaml".to_string(), text.to_string())])
+    }
+
+    #[test]
+    fn the_embedded_specs_load_with_every_seed_column() {
+        let set = load_embedded().expect("embedded specs are valid");
+        let names: Vec<String> = set.resources.iter().map(|r| r.qualified_name()).collect();
+        assert!(names.contains(&"databricks_workspace.jobs.job_runs".to_string()));
+        assert!(names.contains(&"databricks_workspace.cleanrooms.task_runs".to_string()));
+    }
+
+    #[test]
+    fn a_minimal_spec_resolves_refs_and_adds_the_server_variable_column() {
+        let set = load(MINIMAL).expect("valid");
+        let r = &set.resources[0];
+        assert_eq!(r.qualified_name(), "acme.jobs.runs");
+        assert!(matches!(r.columns[2].ty, ColumnType::Object(_)));
+        let last = r.columns.last().expect("columns");
+        assert_eq!(last.name, "deployment_name");
+        assert!(last.is_parameter);
+    }
+
+    #[test]
+    fn an_unknown_key_is_rejected_with_file_and_line() {
+        let text = MINIMAL.replace("verb: GET", "verb: GET\n        verbb: GET");
+        let e = load(&text).expect_err("typo").to_string();
+        assert!(e.contains("acme.yaml") && e.contains("verbb") && e.contains("line"), "{e}");
+    }
+
+    #[test]
+    fn bad_references_name_the_place() {
+        let cases = [
+            (MINIMAL.replace("ref: State", "ref: Stat"), "resources.runs.columns[2]", "unknown type `Stat`"),
+            (MINIMAL.replace("select: [list]", "select: [lst]"), "resources.runs.select[0]", "unknown method `lst`"),
+            (MINIMAL.replace("{ column: job_id, param", "{ column: jobid, param"), "resources.runs.pushdown[0]", "unknown column `jobid`"),
+            (MINIMAL.replace("param: job_id, ops", "param: jobid, ops"), "resources.runs.pushdown[0]", "`jobid` is not a parameter"),
+            (MINIMAL.replace("path: /runs", "path: /runs/{room}"), "resources.runs.methods.list.path", "`{room}` is not a parameter"),
+            (MINIMAL.replace("type: integer }\n      - { name: job_id", "type: integr }\n      - { name: job_id"), "resources.runs.columns[0]", "unknown type `integr`"),
+            (MINIMAL.replace("{deployment_name}.example", "x.example"), "server.url", "does not contain"),
+        ];
+        for (text, place, message) in cases {
+            let e = load(&text).expect_err(message).to_string();
+            assert!(e.contains("acme.yaml") && e.contains(place) && e.contains(message), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_table_defined_twice_is_an_error() {
+        let e = load_sources([
+            ("a.yaml".to_string(), MINIMAL.to_string()),
+            ("b.yaml".to_string(), MINIMAL.to_string()),
+        ])
+        .expect_err("duplicate")
+        .to_string();
+        assert!(e.contains("b.yaml") && e.contains("a.yaml") && e.contains("acme.jobs.runs"), "{e}");
+    }
+}

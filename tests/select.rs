@@ -1,0 +1,11 @@
+//! The read path, end to end: SQL → pushdown → HTTP to the emulator → Arrow rows.
+//! Every test asserts the rows and the API requests made.
+
+#[path = "select/common.rs"]
+mod common;
+#[path = "select/equivalence.rs"]
+mod equivalence;
+#[path = "select/pushdown.rs"]
+mod pushdown;
+#[path = "select/schema.rs"]
+mod schema;

@@ -1,0 +1,112 @@
+//! Catalog, schema, EXPLAIN, types and errors.
+
+use datafusion::arrow::util::pretty::pretty_format_batches;
+
+use super::common::*;
+
+#[tokio::test]
+async fn show_tables_lists_both_resources_by_stackql_names() {
+    let env = env(50).await;
+    let (batches, requests) = env
+        .query("SELECT table_catalog, table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'databricks_workspace' ORDER BY table_schema")
+        .await;
+    let names: Vec<String> = (0..rows(&batches))
+        .map(|i| {
+            format!(
+                "{}.{}.{}",
+                strings(&batches, 0)[i].clone().unwrap_or_default(),
+                strings(&batches, 1)[i].clone().unwrap_or_default(),
+                strings(&batches, 2)[i].clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["databricks_workspace.cleanrooms.task_runs", "databricks_workspace.jobs.job_runs"]
+    );
+    assert!(requests.is_empty(), "listing tables calls no API");
+    let (batches, _) = env.query("SHOW TABLES").await;
+    assert!(rows(&batches) >= 2);
+}
+
+#[tokio::test]
+async fn describe_has_every_seed_field_with_typed_times_and_objects() {
+    let env = env(50).await;
+    let (batches, requests) = env.query("DESCRIBE databricks_workspace.jobs.job_runs").await;
+    assert!(requests.is_empty());
+    let names = strings(&batches, 0);
+    let types = strings(&batches, 1);
+    let type_of = |n: &str| {
+        let i = names.iter().position(|x| x.as_deref() == Some(n)).unwrap_or_else(|| panic!("no column {n}"));
+        types[i].clone().unwrap_or_default()
+    };
+    for seed_field in [
+        "effective_usage_policy_id", "job_id", "job_run_id", "original_attempt_run_id", "run_id",
+        "creator_user_name", "run_name", "attempt_number", "cleanup_duration", "cluster_instance",
+        "cluster_spec", "description", "effective_performance_target", "end_time",
+        "execution_duration", "git_source", "has_more", "iterations", "job_clusters",
+        "job_parameters", "next_page_token", "number_in_job", "overriding_parameters",
+        "queue_duration", "repair_history", "run_duration", "run_page_url", "run_type", "schedule",
+        "setup_duration", "start_time", "state", "status", "tasks", "trigger", "trigger_info",
+        "deployment_name", "active_only", "completed_only", "expand_tasks", "include_history",
+        "include_resolved_values", "start_time_from", "start_time_to",
+    ] {
+        type_of(seed_field);
+    }
+    assert!(type_of("start_time").starts_with("Timestamp(ms"), "{}", type_of("start_time"));
+    assert_eq!(type_of("run_id"), "Int64");
+    assert_eq!(type_of("run_duration"), "Int64");
+    assert_eq!(type_of("cluster_spec"), "Utf8");
+    assert!(type_of("state").starts_with("Struct"));
+    assert!(type_of("tasks").starts_with("List"));
+}
+
+#[tokio::test]
+async fn explain_shows_the_planned_requests_without_calling_the_api() {
+    let env = env(50).await;
+    let (batches, requests) = env
+        .query("EXPLAIN SELECT run_id FROM databricks_workspace.jobs.job_runs WHERE job_id IN (1, 2) AND start_time >= TIMESTAMP '2026-01-01T00:00:00Z' LIMIT 3")
+        .await;
+    let text = pretty_format_batches(&batches).expect("format").to_string();
+    assert!(text.contains("GET /api/2.2/jobs/runs/list?"), "{text}");
+    assert!(text.contains("job_id=1") && text.contains("job_id=2"), "{text}");
+    assert!(text.contains("start_time_from=1767225600000"), "{text}");
+    assert!(text.contains("limit=3"), "{text}");
+    assert!(requests.is_empty(), "EXPLAIN sends nothing: {requests:?}");
+}
+
+#[tokio::test]
+async fn task_runs_without_clean_room_name_says_what_to_add() {
+    let env = env(50).await;
+    let message = env
+        .query_err("SELECT * FROM databricks_workspace.cleanrooms.task_runs")
+        .await;
+    assert!(message.contains("clean_room_name"), "{message}");
+    assert!(env.emulator.requests().is_empty());
+}
+
+#[tokio::test]
+async fn end_time_of_active_runs_is_null_not_1970() {
+    let env = env(300).await;
+    let (batches, _) = env
+        .query("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE end_time < TIMESTAMP '1971-01-01T00:00:00Z'")
+        .await;
+    assert_eq!(ints(&batches, 0), [Some(0)]);
+    let (batches, _) = env
+        .query("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE active_only = true AND end_time IS NULL")
+        .await;
+    let (all_active, _) = env
+        .query("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE active_only = true")
+        .await;
+    assert_eq!(ints(&batches, 0), ints(&all_active, 0));
+}
+
+#[tokio::test]
+async fn typed_fields_and_json_text_are_readable_in_sql() {
+    let env = env(200).await;
+    let (batches, _) = env
+        .query("SELECT state['life_cycle_state'], status['state'], json_get_str(cluster_spec, 'existing_cluster_id') IS NOT NULL OR cluster_spec IS NOT NULL FROM databricks_workspace.jobs.job_runs LIMIT 40")
+        .await;
+    assert_eq!(rows(&batches), 40);
+    assert!(strings(&batches, 0).iter().all(|s| s.is_some()));
+}
