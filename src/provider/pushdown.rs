@@ -201,11 +201,30 @@ fn recognise(resource: &Resource, expr: &Expr) -> Option<Recognised> {
                 value: "true".into(),
             })
         }
+        // `WHERE NOT active_only`.
+        Expr::Not(inner) => {
+            let Expr::Column(c) = inner.as_ref() else {
+                return None;
+            };
+            let rule = rule_for(resource, &c.name, PushdownOp::Eq)?;
+            let ty = &resource.columns[resource.column_index(&c.name)?].ty;
+            let param = rule.param.clone()?;
+            (*ty == ColumnType::Boolean).then(|| Recognised::One {
+                param,
+                value: "false".into(),
+            })
+        }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             let (column, literal, op) = match (column_of(left), literal_of(right)) {
                 (Some(c), Some(l)) => (c, l, *op),
                 _ => (column_of(right)?, literal_of(left)?, op.swap()?),
             };
+            if op == Operator::Eq && rule_for(resource, column, PushdownOp::Eq).is_none() {
+                // `start_time = t`: both bounds at t (none match when t has sub-ms digits).
+                let rule = rule_for(resource, column, PushdownOp::Range)?;
+                let v = to_units(resource, column, literal)?;
+                return bounds(rule.lower.as_ref(), Some(v.ceil), rule.upper.as_ref(), Some(v.floor));
+            }
             if op == Operator::Eq {
                 let rule = rule_for(resource, column, PushdownOp::Eq)?;
                 let value = render(resource, rule.param.as_deref()?, literal)?;

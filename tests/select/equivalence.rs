@@ -29,7 +29,7 @@ fn atom(rng: &mut Rng, jobs: &[i64], run_ids: &[i64], times: &[i64]) -> String {
     let run = *rng.pick(run_ids);
     let t = *rng.pick(times) + *rng.pick(&[-1i64, 0, 0, 1]);
     let types = ["'JOB_RUN'", "'SUBMIT_RUN'", "'WORKFLOW_RUN'"];
-    match rng.below(13) {
+    match rng.below(14) {
         0 => format!("job_id = {job}"),
         1 => format!("job_id IN ({job}, {}, 987654)", rng.pick(jobs)),
         2 => format!("run_id = {run}"),
@@ -43,6 +43,7 @@ fn atom(rng: &mut Rng, jobs: &[i64], run_ids: &[i64], times: &[i64]) -> String {
             format!("start_time BETWEEN to_timestamp_millis({}) AND to_timestamp_millis({})", t.min(u), t.max(u))
         }
         9 => format!("state['result_state'] = {}", rng.pick(&["'SUCCESS'", "'FAILED'", "'CANCELED'"])),
+        12 => format!("start_time = to_timestamp_millis({t})"),
         10 => "job_id IS NULL".to_string(),
         11 => format!("(job_id = {job} OR run_type = 'SUBMIT_RUN')"),
         _ => format!("NOT (run_id = {run})"),
