@@ -1,1 +1,199 @@
-//! (being written)
+//! Printing query results: one [`OutputFormat`] enum and [`print_batches`], writing to any
+//! `Write` (stdout in the CLI, a buffer in tests).
+//!
+//! * `table` — arrow's pretty table; the header is printed even when there are no rows.
+//! * `json` — ONE JSON array of objects (`[]` for no rows); structs and lists stay nested; nulls
+//!   are explicit `null`s.
+//! * `ndjson` — one JSON object per line (nothing for no rows).
+//! * `csv` — a header line, then the rows; struct, list and map values (which CSV cannot hold)
+//!   are written as JSON text.
+//!
+//! In every format a timestamp prints as RFC 3339 in UTC (`2026-11-24T08:00:00Z`, fractions only
+//! when present), nested timestamps included; a timestamp without a time zone is taken as UTC.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::json::writer::{make_encoder, EncoderOptions, JsonArray, LineDelimited};
+use datafusion::arrow::json::WriterBuilder;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::pretty::pretty_format_batches_with_schema;
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum OutputFormat {
+    /// An aligned text table.
+    #[default]
+    Table,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header line.
+    Csv,
+}
+
+/// Why results could not be printed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A value could not be formatted.
+    #[error("cannot format the results: {0}")]
+    Format(#[from] ArrowError),
+    /// Writing failed (e.g. a closed pipe).
+    #[error("cannot write the results: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Print `batches` (whose schema is `schema`, also used when there are none) in `format`.
+pub fn print_batches<W: Write>(
+    format: OutputFormat,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    out: &mut W,
+) -> Result<(), OutputError> {
+    let schema = utc_schema(schema);
+    let batches = batches
+        .iter()
+        .map(utc_batch)
+        .collect::<Result<Vec<_>, _>>()?;
+    match format {
+        OutputFormat::Table => {
+            let table = pretty_format_batches_with_schema(schema, &batches)?;
+            writeln!(out, "{table}")?;
+        }
+        OutputFormat::Json => {
+            let mut writer = WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, JsonArray>(&mut *out);
+            for batch in &batches {
+                writer.write(batch)?;
+            }
+            writer.finish()?;
+            drop(writer);
+            writeln!(out)?;
+        }
+        OutputFormat::Ndjson => {
+            let mut writer = WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, LineDelimited>(&mut *out);
+            for batch in &batches {
+                writer.write(batch)?;
+            }
+            writer.finish()?;
+        }
+        OutputFormat::Csv => {
+            let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut *out);
+            if batches.is_empty() {
+                writer.write(&csv_batch(&RecordBatch::new_empty(schema))?)?;
+            }
+            for batch in &batches {
+                writer.write(&csv_batch(batch)?)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `dt` with every timestamp (nested ones too) in UTC.
+fn utc_type(dt: &DataType) -> DataType {
+    let field = |f: &FieldRef| -> FieldRef {
+        Arc::new(f.as_ref().clone().with_data_type(utc_type(f.data_type())))
+    };
+    match dt {
+        DataType::Timestamp(unit, _) => DataType::Timestamp(*unit, Some("UTC".into())),
+        DataType::List(f) => DataType::List(field(f)),
+        DataType::LargeList(f) => DataType::LargeList(field(f)),
+        DataType::FixedSizeList(f, n) => DataType::FixedSizeList(field(f), *n),
+        DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect()),
+        DataType::Map(f, sorted) => DataType::Map(field(f), *sorted),
+        other => other.clone(),
+    }
+}
+
+fn utc_schema(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_data_type(utc_type(f.data_type())))
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// The batch with its timestamps in UTC (a column arrow cannot cast is left as it is).
+fn utc_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        let target = utc_type(field.data_type());
+        let column = if &target == field.data_type() {
+            column.clone()
+        } else {
+            cast(column, &target).unwrap_or_else(|_| column.clone())
+        };
+        fields.push(
+            field
+                .as_ref()
+                .clone()
+                .with_data_type(column.data_type().clone()),
+        );
+        columns.push(column);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// The batch with nested columns replaced by their values as JSON text.
+fn csv_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    if !batch.columns().iter().any(|c| c.data_type().is_nested()) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if column.data_type().is_nested() {
+            fields.push(Field::new(field.name(), DataType::Utf8, true));
+            columns.push(json_text(field, column)?);
+        } else {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// Each value of `column` as JSON text (arrow's display text for types JSON cannot hold).
+fn json_text(field: &FieldRef, column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+    let mut builder = StringBuilder::with_capacity(column.len(), column.len() * 16);
+    let options = EncoderOptions::default().with_explicit_nulls(true);
+    match make_encoder(field, column.as_ref(), &options) {
+        Ok(mut encoder) => {
+            let mut buf = Vec::new();
+            for i in 0..column.len() {
+                if encoder.is_null(i) {
+                    builder.append_null();
+                    continue;
+                }
+                buf.clear();
+                encoder.encode(i, &mut buf);
+                builder.append_value(String::from_utf8_lossy(&buf));
+            }
+        }
+        Err(_) => {
+            let formatter = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+            for i in 0..column.len() {
+                if column.is_null(i) {
+                    builder.append_null();
+                } else {
+                    builder.append_value(formatter.value(i).to_string());
+                }
+            }
+        }
+    }
+    Ok(Arc::new(builder.finish()))
+}

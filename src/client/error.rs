@@ -1,0 +1,207 @@
+//! What can go wrong with an API call, worded for the user: the workspace, method and path are
+//! always named, the API's `error_code` and `message` are kept, and the token never appears.
+
+/// How much of a non-JSON error body is quoted.
+const QUOTE_CHARS: usize = 200;
+
+/// The HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// reqwest refused the configuration (e.g. no TLS backend).
+    #[error("cannot build the HTTP client: {0}")]
+    Build(#[from] reqwest::Error),
+}
+
+/// An API call that failed (after any retries).
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The API answered with a non-success status.
+    #[error("{method} {path} on workspace '{workspace}' failed: HTTP {status}{}: {message}{}", code_suffix(error_code), attempts_suffix(*attempts))]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The API's `error_code` (e.g. `INVALID_PARAMETER_VALUE`), when the body had one.
+        error_code: Option<String>,
+        /// The API's `message`, or a quote of a body that was not the API's JSON.
+        message: String,
+        /// The HTTP method.
+        method: String,
+        /// The path and query.
+        path: String,
+        /// The workspace name.
+        workspace: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// The request did not get a response (connection refused, DNS, TLS, timeout, ...).
+    #[error("{method} {path} on workspace '{workspace}' failed: {message}{}", attempts_suffix(*attempts))]
+    Transport {
+        /// What went wrong, with its causes.
+        message: String,
+        /// The HTTP method.
+        method: String,
+        /// The path and query.
+        path: String,
+        /// The workspace name.
+        workspace: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// A success status whose body could not be read.
+    #[error("{method} {path} on workspace '{workspace}': invalid response: {message}")]
+    InvalidResponse {
+        /// What is wrong.
+        message: String,
+        /// The HTTP method.
+        method: String,
+        /// The path and query.
+        path: String,
+        /// The workspace name.
+        workspace: String,
+    },
+    /// The request cannot be sent as built (e.g. a path that does not start with `/`).
+    #[error("invalid request {request}: {message}")]
+    InvalidRequest {
+        /// What is wrong.
+        message: String,
+        /// The request, described.
+        request: String,
+    },
+}
+
+fn code_suffix(code: &Option<String>) -> String {
+    code.as_deref().map(|c| format!(" {c}")).unwrap_or_default()
+}
+
+fn attempts_suffix(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
+}
+
+impl ApiError {
+    /// The HTTP status, for errors that have one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The API's `error_code`, when it sent one.
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            ApiError::Http { error_code, .. } => error_code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The message alone (the API's `message` for HTTP errors).
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::Http { message, .. }
+            | ApiError::Transport { message, .. }
+            | ApiError::InvalidResponse { message, .. }
+            | ApiError::InvalidRequest { message, .. } => message,
+        }
+    }
+}
+
+/// The `error_code` and message of an error body: the API's JSON
+/// (`{"error_code": "...", "message": "..."}`, or an older `{"error": "..."}`), else a quote of
+/// the body's start.
+pub fn parse_error_body(
+    body: &[u8],
+    status: u16,
+    location: Option<&str>,
+) -> (Option<String>, String) {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+        let text = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let code = text("error_code");
+        if let Some(message) = text("message").or_else(|| text("error")) {
+            return (code, message);
+        }
+        if code.is_some() {
+            return (code, "(no message)".to_string());
+        }
+    }
+    if let Some(location) = location {
+        return (
+            None,
+            format!("redirected to {location}; check the workspace host"),
+        );
+    }
+    let text = String::from_utf8_lossy(body);
+    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.is_empty() {
+        return (None, format!("empty response body (status {status})"));
+    }
+    let mut quote: String = collapsed.chars().take(QUOTE_CHARS).collect();
+    if quote.len() < collapsed.len() {
+        quote.push_str("...");
+    }
+    (
+        None,
+        format!("the response is not the API's JSON error: \"{quote}\""),
+    )
+}
+
+/// An error and its causes, as one line.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Replace any occurrence of `token` in `text` (defence in depth: the token is only ever sent in
+/// a header, but a server or proxy could echo it).
+pub fn redact(text: String, token: &str) -> String {
+    if token.len() >= 4 && text.contains(token) {
+        text.replace(token, "***")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_html_and_empty_bodies() {
+        let (code, msg) = parse_error_body(
+            br#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Run 1 does not exist."}"#,
+            400,
+            None,
+        );
+        assert_eq!(code.as_deref(), Some("RESOURCE_DOES_NOT_EXIST"));
+        assert_eq!(msg, "Run 1 does not exist.");
+        let html = format!("<html>\n<body>{}</body></html>", "x".repeat(500));
+        let (code, msg) = parse_error_body(html.as_bytes(), 502, None);
+        assert!(code.is_none());
+        assert!(
+            msg.contains("<html> <body>xxx") && msg.ends_with("...\""),
+            "{msg}"
+        );
+        assert!(msg.len() < 300);
+        assert!(parse_error_body(b"", 503, None).1.contains("empty"));
+        assert!(parse_error_body(b"", 302, Some("https://login"))
+            .1
+            .contains("https://login"));
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(redact("a dapiSECRET b".into(), "dapiSECRET"), "a *** b");
+    }
+}

@@ -1,0 +1,66 @@
+//! One API call as data: method, path, query and JSON body — built by the provider, sent by
+//! [`ApiClient`](super::ApiClient), shown by `EXPLAIN`.
+
+use reqwest::Method;
+use url::form_urlencoded;
+
+/// An API request, independent of the workspace it is sent to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path, already percent-encoded, starting with `/` (e.g. `/api/2.2/jobs/runs/list`).
+    pub path: String,
+    /// Query parameters, in order; values are encoded when sent.
+    pub query: Vec<(String, String)>,
+    /// The JSON body, if any.
+    pub body: Option<serde_json::Value>,
+}
+
+impl ApiRequest {
+    /// A GET of `path` with query parameters.
+    pub fn get(path: impl Into<String>, query: Vec<(String, String)>) -> Self {
+        ApiRequest {
+            method: Method::GET,
+            path: path.into(),
+            query,
+            body: None,
+        }
+    }
+
+    /// A POST of a JSON body to `path`.
+    pub fn post(path: impl Into<String>, body: serde_json::Value) -> Self {
+        ApiRequest {
+            method: Method::POST,
+            path: path.into(),
+            query: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    /// The path with its encoded query string, e.g. `/api/2.2/jobs/runs/list?limit=25&job_id=3`.
+    pub fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.query.iter())
+            .finish();
+        format!("{}?{query}", self.path)
+    }
+
+    /// One line for EXPLAIN and errors: `GET /api/2.2/jobs/runs/list?limit=25&job_id=3`, with
+    /// the JSON body appended for requests that have one.
+    pub fn describe(&self) -> String {
+        match &self.body {
+            Some(body) => format!("{} {} {body}", self.method, self.path_and_query()),
+            None => format!("{} {}", self.method, self.path_and_query()),
+        }
+    }
+
+    /// Whether a failed attempt may be repeated after a transport error (the request may have
+    /// reached the server): only for methods without side effects.
+    pub fn is_idempotent(&self) -> bool {
+        matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS)
+    }
+}
