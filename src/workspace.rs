@@ -22,12 +22,17 @@
 //! workspace: it is the deployment name when one was given, else the profile name, else the
 //! first DNS label of `DATABRICKS_HOST` (`host:port` for loopback hosts).
 
+#[path = "workspace/ini.rs"]
+mod ini;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use url::{Host, Url};
+
+use ini::{parse_ini, Profiles};
 
 /// The environment variable naming the workspace URL.
 pub const ENV_HOST: &str = "DATABRICKS_HOST";
@@ -227,7 +232,7 @@ fn parse_host(workspace: &str, host: &str) -> Result<Url, WorkspaceError> {
     } else {
         format!("https://{trimmed}")
     };
-    let url = Url::parse(&with_scheme).map_err(|e| invalid(e.to_string()))?;
+    let mut url = Url::parse(&with_scheme).map_err(|e| invalid(e.to_string()))?;
     if url.host().is_none() {
         return Err(invalid("no host name".into()));
     }
@@ -236,9 +241,9 @@ fn parse_host(workspace: &str, host: &str) -> Result<Url, WorkspaceError> {
             "credentials in the URL are not allowed; use a token".into(),
         ));
     }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("a query or fragment is not allowed".into()));
-    }
+    // A URL copied from the browser (`https://adb-1.2.azuredatabricks.net/?o=1#job/2`).
+    url.set_query(None);
+    url.set_fragment(None);
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
@@ -292,54 +297,6 @@ fn validate_deployment_name(name: &str) -> Result<(), WorkspaceError> {
             name: name.chars().take(100).collect(),
         })
     }
-}
-
-/// A parsed INI file: section → key (lower case) → value.
-type Profiles = BTreeMap<String, BTreeMap<String, String>>;
-
-/// Parse the INI format of `~/.databrickscfg`: `[section]`, `key = value` (or `key: value`),
-/// `#` / `;` comment lines. Keys before any section belong to `DEFAULT`.
-fn parse_ini(text: &str) -> Result<Profiles, String> {
-    let mut profiles = Profiles::new();
-    let mut section = DEFAULT_PROFILE.to_string();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix('[') {
-            let name = rest
-                .strip_suffix(']')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| format!("line {}: malformed section header", i + 1))?;
-            section = name.to_string();
-            profiles.entry(section.clone()).or_default();
-            continue;
-        }
-        let split = line
-            .find(['=', ':'])
-            .ok_or_else(|| format!("line {}: expected `key = value`", i + 1))?;
-        let key = line[..split].trim().to_ascii_lowercase();
-        if key.is_empty() {
-            return Err(format!("line {}: missing key before '='", i + 1));
-        }
-        let value = unquote(line[split + 1..].trim());
-        profiles
-            .entry(section.clone())
-            .or_default()
-            .insert(key, value.to_string());
-    }
-    Ok(profiles)
-}
-
-fn unquote(value: &str) -> &str {
-    for q in ['"', '\''] {
-        if let Some(inner) = value.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
-            return inner;
-        }
-    }
-    value
 }
 
 /// The config file as read: absent, parsed, or unusable (the error is reported when needed).
@@ -581,19 +538,6 @@ impl WorkspaceResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ini_sections_comments_and_quotes() {
-        let p =
-            parse_ini("top = 1\n# c\n; c\n[a]\nHost = \"x\"\n[ b ]\ntoken: y=z\n").expect("parses");
-        assert_eq!(p["DEFAULT"]["top"], "1");
-        assert_eq!(p["a"]["host"], "x");
-        assert_eq!(p["b"]["token"], "y=z");
-        assert!(parse_ini("[a\n").is_err());
-        assert!(parse_ini("[a]\njust words\n")
-            .unwrap_err()
-            .contains("line 2"));
-    }
 
     #[test]
     fn deployment_names() {

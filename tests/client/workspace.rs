@@ -95,6 +95,16 @@ fn hosts_without_a_scheme_get_https_and_http_is_only_for_loopback() {
         "https://adb-42.7.azuredatabricks.net/"
     );
     assert_eq!(ws.name, "adb-42");
+    let copied = Workspace::new(
+        "w",
+        "https://adb-42.7.azuredatabricks.net/?o=42#job/3",
+        TOKEN,
+    )
+    .expect("ws");
+    assert_eq!(
+        copied.base_url().as_str(),
+        "https://adb-42.7.azuredatabricks.net/"
+    );
 
     let e = err(
         &resolver(
