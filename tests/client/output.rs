@@ -195,3 +195,54 @@ fn naive_timestamps_print_as_utc() {
         "t\n2023-11-14T22:13:20Z\n"
     );
 }
+
+#[test]
+fn computed_types_print_in_every_format() {
+    use datafusion::arrow::array::{
+        BooleanArray, Date32Array, Decimal128Array, DurationMillisecondArray,
+        IntervalMonthDayNanoArray, StringViewArray,
+    };
+    use datafusion::arrow::datatypes::IntervalMonthDayNano;
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("ok", Arc::new(BooleanArray::from(vec![Some(true), None]))),
+        ("d", Arc::new(Date32Array::from(vec![19_675, 0]))),
+        (
+            "rate",
+            Arc::new(
+                Decimal128Array::from(vec![1234, -5])
+                    .with_precision_and_scale(10, 2)
+                    .expect("decimal"),
+            ),
+        ),
+        (
+            "took",
+            Arc::new(DurationMillisecondArray::from(vec![90_000, 1])),
+        ),
+        (
+            "age",
+            Arc::new(IntervalMonthDayNanoArray::from(vec![
+                IntervalMonthDayNano::new(0, 7, 0),
+                IntervalMonthDayNano::ZERO,
+            ])),
+        ),
+        ("v", Arc::new(StringViewArray::from(vec!["a", "b"]))),
+    ];
+    let batch = RecordBatch::try_from_iter(columns).expect("batch");
+    let schema = batch.schema();
+    for format in [
+        OutputFormat::Table,
+        OutputFormat::Json,
+        OutputFormat::Ndjson,
+        OutputFormat::Csv,
+    ] {
+        let text = print(format, &schema, std::slice::from_ref(&batch));
+        assert!(
+            text.contains("12.34") && text.contains("2023-11-14"),
+            "{format:?}: {text}"
+        );
+    }
+    let rows: Value =
+        serde_json::from_str(&print(OutputFormat::Json, &schema, &[batch])).expect("json");
+    assert_eq!(rows[0]["rate"], json!(12.34));
+    assert_eq!(rows[1]["ok"], Value::Null);
+}
