@@ -47,9 +47,13 @@ pub enum ApiError {
         /// How many attempts were made.
         attempts: u32,
     },
-    /// A success status whose body could not be read.
-    #[error("{method} {path} on workspace '{workspace}': invalid response: {message}")]
+    /// A success status whose body is not JSON (e.g. a proxy's login page).
+    #[error(
+        "{method} {path} on workspace '{workspace}': invalid response (HTTP {status}): {message}"
+    )]
     InvalidResponse {
+        /// The HTTP status.
+        status: u16,
         /// What is wrong.
         message: String,
         /// The HTTP method.
@@ -133,19 +137,32 @@ pub fn parse_error_body(
             format!("redirected to {location}; check the workspace host"),
         );
     }
-    let text = String::from_utf8_lossy(body);
-    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.is_empty() {
+    if body.iter().all(u8::is_ascii_whitespace) {
         return (None, format!("empty response body (status {status})"));
     }
+    (
+        None,
+        format!("the response is not the API's JSON error: {}", quote(body)),
+    )
+}
+
+/// `None` when a success body looks like JSON, else why not (quoting its start).
+pub fn check_success_body(body: &[u8]) -> Option<String> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None | Some(b'{') | Some(b'[') => None,
+        Some(_) => Some(format!("the response is not JSON: {}", quote(body))),
+    }
+}
+
+/// The start of a body, whitespace collapsed, in quotes.
+fn quote(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut quote: String = collapsed.chars().take(QUOTE_CHARS).collect();
     if quote.len() < collapsed.len() {
         quote.push_str("...");
     }
-    (
-        None,
-        format!("the response is not the API's JSON error: \"{quote}\""),
-    )
+    format!("\"{quote}\"")
 }
 
 /// An error and its causes, as one line.

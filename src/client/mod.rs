@@ -17,6 +17,9 @@
 //!   exponential backoff with jitter; see [`RetryPolicy`] for the limits (attempts and total
 //!   time). The last error is returned with the number of attempts made.
 //!
+//! A 2xx body that is not JSON (a proxy's login page) is an [`ApiError::InvalidResponse`]
+//! quoting its start, not bytes for the decoder to choke on.
+//!
 //! Redirects are not followed: a workspace API does not redirect, and a redirect usually means a
 //! wrong host or a login page in front of it, which the error then names. Connect timeout 10 s,
 //! request timeout 60 s, user agent `jobsql/<version>`.
@@ -38,7 +41,7 @@ pub use request::ApiRequest;
 pub use retry::RetryPolicy;
 
 use crate::workspace::Workspace;
-use error::{chain, parse_error_body, redact};
+use error::{chain, check_success_body, parse_error_body, redact};
 use retry::{parse_retry_after, Jitter};
 
 /// The shared API client. Cloning is cheap and shares the connection pool.
@@ -157,7 +160,20 @@ impl ApiClient {
             .await
             .map_err(|e| transport("reading the response: ", e))?;
         if status.is_success() {
-            return Ok(body);
+            return match check_success_body(&body) {
+                None => Ok(body),
+                Some(message) => Err(Failure {
+                    error: ApiError::InvalidResponse {
+                        status: status.as_u16(),
+                        message: redact(message, token),
+                        method: req.method.to_string(),
+                        path: path(),
+                        workspace: ws.name.clone(),
+                    },
+                    retry_after: None,
+                    retryable: false,
+                }),
+            };
         }
         let (error_code, message) = parse_error_body(&body, status.as_u16(), location.as_deref());
         Err(Failure {

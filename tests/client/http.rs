@@ -214,6 +214,28 @@ async fn html_from_a_proxy_is_quoted_not_parsed() {
 }
 
 #[tokio::test]
+async fn a_login_page_with_status_200_is_an_invalid_response() {
+    let server = Server::start(&[(
+        "/api/x",
+        vec![Answer(200, None, "<!DOCTYPE html><title>Sign in</title>")],
+    )])
+    .await;
+    let e = fast(3)
+        .send(&server.workspace(""), &ApiRequest::get("/api/x", vec![]))
+        .await
+        .expect_err("html");
+    assert!(
+        matches!(e, ApiError::InvalidResponse { status: 200, .. }),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("not JSON") && e.to_string().contains("Sign in"),
+        "{e}"
+    );
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[tokio::test]
 async fn get_is_retried_on_429_and_503_honouring_retry_after() {
     let server = Server::start(&[("/api/flaky", vec![BUSY, THROTTLED, BUSY, OK])]).await;
     // The backoff alone would wait 10 s; Retry-After (0 s, or 1 s capped at 20 ms) wins.
