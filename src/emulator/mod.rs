@@ -1,1 +1,344 @@
-//! (being written)
+//! A faithful, deterministic stand-in for a Databricks workspace's Jobs API, on axum + tokio.
+//!
+//! Start it in-process with [`start`] / [`start_local`] (tests, `--demo`) or as the
+//! `jobsql emulator` command ([`run_command`]). It serves, under `/api/2.2/jobs/` (and the
+//! `/api/2.1/` and `/api/2.0/` prefixes): `runs/list`, `runs/get`, `runs/submit`,
+//! `runs/delete`, `runs/cancel`, `runs/cancel-all`, `runs/repair`, `runs/export`,
+//! `runs/get-output`, `list`, `get`, `create`, `run-now`; and
+//! `GET /api/2.0/clean-rooms/{name}/runs`. Every request needs `Authorization: Bearer <token>`.
+//!
+//! The history (`runs` runs over the last 60 days across `jobs` jobs) is generated from the
+//! seed on demand ([`data`], [`history`]); writes live in overlays ([`store`]); runs created
+//! through the API move through their life cycle on the clock ([`lifecycle`]).
+//!
+//! Choices where the references disagree or are silent:
+//! - `runs/list` `limit`: 1..=25, default 20; `0` means the maximum (25), as the reference says;
+//!   anything else (26, negative, not a number) is a 400 `INVALID_PARAMETER_VALUE`.
+//! - A missing or wrong token is a 401 `UNAUTHENTICATED` (real workspaces have also been seen
+//!   answering a wrong token with a 403 whose `error_code` is the number 403).
+//! - A `job_id` that names no job is a 400 `INVALID_PARAMETER_VALUE` "Job N does not exist.".
+
+mod cleanrooms;
+mod command;
+mod data;
+mod errors;
+mod history;
+mod jobs_routes;
+mod lifecycle;
+mod middleware;
+mod model;
+mod notable;
+mod params;
+mod render;
+mod routes;
+mod runs_routes;
+mod runs_write;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+pub use command::{run_command, EmulatorArgs};
+
+use store::Store;
+
+/// How to build and run an emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The bearer token every request must carry.
+    pub token: String,
+    /// Seed of the generated data.
+    pub seed: u64,
+    /// Number of generated jobs.
+    pub jobs: usize,
+    /// Number of generated history runs.
+    pub runs: usize,
+    /// Extra latency added to every request.
+    pub latency: Duration,
+    /// Probability (0..=1) that a request is answered with a 429 or a 503 instead.
+    pub fault_rate: f64,
+    /// Append every request to this file as JSON lines.
+    pub log_file: Option<PathBuf>,
+    /// "Now" for the generated history (epoch ms); `None` = the wall clock at start.
+    pub now_ms: Option<i64>,
+    /// Time per life-cycle step of runs created through the API.
+    pub phase: Duration,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            token: "jobsql-emulator-token".to_string(),
+            seed: 42,
+            jobs: 20,
+            runs: 2000,
+            latency: Duration::ZERO,
+            fault_rate: 0.0,
+            log_file: None,
+            now_ms: None,
+            phase: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why the emulator could not start or serve.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The request log could not be opened.
+    #[error("cannot open the request log {path}: {source}")]
+    Log {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A configuration value is out of range.
+    #[error("invalid emulator configuration: {0}")]
+    Config(String),
+    /// Serving failed.
+    #[error("emulator server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// One request the emulator received.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// URL path.
+    pub path: String,
+    /// Decoded query parameters, in order.
+    pub query: Vec<(String, String)>,
+    /// The body, when it was JSON.
+    pub body: Option<serde_json::Value>,
+    /// The status answered.
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// The first value of query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Ids in the generated history that tests can rely on (newest first, at most 10 per list).
+#[derive(Debug, Clone)]
+pub struct NotableRuns {
+    /// Job runs with more than 100 tasks (and job clusters and job parameters).
+    pub big_multi_task: Vec<i64>,
+    /// Job runs with 2..=100 tasks.
+    pub multi_task: Vec<i64>,
+    /// Repaired runs; the first has more than 100 `repair_history` entries when the history has
+    /// a big job.
+    pub repaired: Vec<i64>,
+    /// Runs active at start (they stay active until canceled).
+    pub active: Vec<i64>,
+    /// One-time runs (`SUBMIT_RUN`, no `job_id`).
+    pub submit_runs: Vec<i64>,
+    /// Every generated job, in generation order (the last is the big one when there are two or more).
+    pub job_ids: Vec<i64>,
+    /// Clean rooms with task runs.
+    pub clean_rooms: Vec<String>,
+}
+
+/// Shared state of a running emulator.
+pub(crate) struct App {
+    pub store: RwLock<Store>,
+    pub token: String,
+    pub seed: u64,
+    pub latency: Duration,
+    pub fault_rate: f64,
+    pub base_url: String,
+    pub now0: i64,
+    pub started: Instant,
+    pub requests: Mutex<Vec<RecordedRequest>>,
+    pub log: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
+    pub counter: std::sync::atomic::AtomicU64,
+    pub rooms: Vec<cleanrooms::Room>,
+}
+
+impl App {
+    /// The emulator clock, epoch ms.
+    pub fn now(&self) -> i64 {
+        self.now0 + self.started.elapsed().as_millis() as i64
+    }
+
+    /// Read the store (a poisoned lock is still usable: the data is plain values).
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write the store.
+    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running emulator.
+#[derive(Clone)]
+pub struct EmulatorHandle {
+    app: Arc<App>,
+    notable: Arc<NotableRuns>,
+    shutdown: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
+    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("base_url", &self.app.base_url)
+            .finish()
+    }
+}
+
+impl EmulatorHandle {
+    /// `http://HOST:PORT`, no trailing slash.
+    pub fn base_url(&self) -> String {
+        self.app.base_url.clone()
+    }
+
+    /// The bearer token to use.
+    pub fn token(&self) -> &str {
+        &self.app.token
+    }
+
+    /// Every request received so far, in order (faulted ones too).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.app
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Forget the recorded requests.
+    pub fn clear_requests(&self) {
+        self.app
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Ids tests can rely on.
+    pub fn notable(&self) -> NotableRuns {
+        (*self.notable).clone()
+    }
+
+    /// Stop serving and wait for the server task to end.
+    pub async fn shutdown(self) {
+        let sender = self
+            .shutdown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(tx) = sender {
+            let _ = tx.send(());
+        }
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+/// Start an emulator on `addr`.
+pub async fn start(
+    config: EmulatorConfig,
+    addr: SocketAddr,
+) -> Result<EmulatorHandle, EmulatorError> {
+    if !(0.0..=1.0).contains(&config.fault_rate) {
+        return Err(EmulatorError::Config(format!(
+            "fault rate {} is not within 0..=1",
+            config.fault_rate
+        )));
+    }
+    if config.runs > u32::MAX as usize / 4 {
+        return Err(EmulatorError::Config(format!(
+            "{} runs is too many",
+            config.runs
+        )));
+    }
+    let log = match &config.log_file {
+        Some(path) => Some(Mutex::new(std::io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|source| EmulatorError::Log {
+                    path: path.clone(),
+                    source,
+                })?,
+        ))),
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| EmulatorError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| EmulatorError::Bind { addr, source })?;
+    let now0 = config.now_ms.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    });
+    let phase_ms = (config.phase.as_millis() as i64).max(1);
+    let store = Store::new(config.seed, config.runs, config.jobs, now0, phase_ms);
+    let rooms = cleanrooms::generate(config.seed, now0);
+    let notable = notable::collect(&store, &rooms);
+    let app = Arc::new(App {
+        store: RwLock::new(store),
+        token: config.token.clone(),
+        seed: config.seed,
+        latency: config.latency,
+        fault_rate: config.fault_rate,
+        base_url: format!("http://{local}"),
+        now0,
+        started: Instant::now(),
+        requests: Mutex::new(Vec::new()),
+        log,
+        counter: std::sync::atomic::AtomicU64::new(0),
+        rooms,
+    });
+    let router = routes::router(app.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(EmulatorHandle {
+        app,
+        notable: Arc::new(notable),
+        shutdown: Arc::new(Mutex::new(Some(tx))),
+        task: Arc::new(Mutex::new(Some(task))),
+    })
+}
+
+/// Start an emulator on `127.0.0.1:0` (a free port).
+pub async fn start_local(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorError> {
+    start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+}

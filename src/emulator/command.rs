@@ -1,0 +1,85 @@
+//! `jobsql emulator`: serve the emulator on an address until Ctrl-C, after printing the base
+//! URL, the token and the `export` lines that point jobsql at it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{start, EmulatorConfig, EmulatorError};
+
+/// Arguments of `jobsql emulator`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Bearer token clients must send.
+    #[arg(long, default_value = "jobsql-emulator-token")]
+    pub token: String,
+    /// Seed of the generated data (same seed, same workspace).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of generated jobs.
+    #[arg(long, default_value_t = 20)]
+    pub jobs: usize,
+    /// Number of generated runs (history of the last 60 days).
+    #[arg(long, default_value_t = 2000)]
+    pub runs: usize,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability (0..=1) of answering a request with a 429 or 503.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Append every request to this file as JSON lines.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Time per life-cycle step (QUEUED/PENDING → RUNNING → TERMINATED) of new runs, in ms.
+    #[arg(long, default_value_t = 2000)]
+    pub phase_ms: u64,
+}
+
+impl EmulatorArgs {
+    /// The configuration these arguments describe.
+    pub fn config(&self) -> EmulatorConfig {
+        EmulatorConfig {
+            token: self.token.clone(),
+            seed: self.seed,
+            jobs: self.jobs,
+            runs: self.runs,
+            latency: Duration::from_millis(self.latency_ms),
+            fault_rate: self.fault_rate,
+            log_file: self.log.clone(),
+            now_ms: None,
+            phase: Duration::from_millis(self.phase_ms),
+        }
+    }
+}
+
+/// Run `jobsql emulator` until Ctrl-C.
+pub async fn run_command(args: EmulatorArgs) -> Result<(), EmulatorError> {
+    let started = std::time::Instant::now();
+    let handle = start(args.config(), args.addr).await?;
+    println!(
+        "jobsql emulator: {} runs across {} jobs (seed {}), ready in {} ms",
+        args.runs,
+        args.jobs,
+        args.seed,
+        started.elapsed().as_millis()
+    );
+    println!("  base URL: {}", handle.base_url());
+    println!("  token:    {}", handle.token());
+    println!();
+    println!(
+        "  export DATABRICKS_HOST={} DATABRICKS_TOKEN={}",
+        handle.base_url(),
+        handle.token()
+    );
+    println!();
+    println!("Serving until Ctrl-C.");
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(EmulatorError::Serve)?;
+    handle.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,570 @@
+//! Deterministic data: everything about the generated history is a pure function of
+//! `(seed, run index)` or `(seed, job index)`, computed on demand with a splitmix64 hash. Nothing
+//! per run is stored except the small indexes in [`super::store`], which is how a million-run
+//! history starts in well under a second and a few megabytes.
+//!
+//! Run `i` (0 = oldest) starts at `t0 + i * spacing + jitter(i)` with `t0 = now - 60 days`, so
+//! start_time grows with the index and a time range is an index range found by binary search.
+//! Run ids grow with the index too: `run_base + i * RUN_STRIDE + jitter`; the ids just above a
+//! run's id (up to `MAX_TASK_OFFSET`) are its task runs, so a task run id maps back to its job
+//! run in O(1).
+
+use serde_json::{json, Map, Value};
+
+/// Gap between the run ids of consecutive runs; task run ids live in the gap.
+pub(crate) const RUN_STRIDE: i64 = 1000;
+/// Run ids are `base + i * RUN_STRIDE + jitter`, jitter below this.
+pub(crate) const RUN_JITTER: u64 = 100;
+/// Largest task-run offset above its job run's id (original tasks plus repaired ones).
+pub(crate) const MAX_TASK_OFFSET: i64 = RUN_STRIDE - RUN_JITTER as i64 - 1;
+/// History spread: the last 60 days (runs older than that are gone in a real workspace).
+pub(crate) const HISTORY_MS: i64 = 60 * 24 * 3600 * 1000;
+/// Tasks of the big job (more than one 100-element page).
+pub(crate) const BIG_TASKS: usize = 130;
+/// Repairs of the heavily repaired run (its repair_history has more than 100 entries).
+pub(crate) const HEAVY_REPAIRS: usize = 104;
+
+/// splitmix64 finaliser.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A hash of `(seed, index, salt)`: the only source of randomness.
+pub(crate) fn h(seed: u64, i: u64, salt: u64) -> u64 {
+    mix(seed ^ mix(i.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ mix(salt)))
+}
+
+/// `h` reduced to `0..n`.
+pub(crate) fn pick(seed: u64, i: u64, salt: u64, n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        h(seed, i, salt) % n
+    }
+}
+
+/// `run_type` of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum RunType {
+    Job,
+    Workflow,
+    Submit,
+}
+
+impl RunType {
+    pub const ALL: [RunType; 3] = [RunType::Job, RunType::Workflow, RunType::Submit];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunType::Job => "JOB_RUN",
+            RunType::Workflow => "WORKFLOW_RUN",
+            RunType::Submit => "SUBMIT_RUN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunType> {
+        RunType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    pub fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+/// How a finished run (or task run) ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Success,
+    Failed,
+    Canceled,
+    TimedOut,
+    InternalError,
+    Skipped,
+    SuccessWithFailures,
+    UpstreamFailed,
+    UpstreamCanceled,
+}
+
+impl Outcome {
+    pub fn life_cycle_state(self) -> &'static str {
+        match self {
+            Outcome::InternalError => "INTERNAL_ERROR",
+            Outcome::Skipped | Outcome::UpstreamFailed | Outcome::UpstreamCanceled => "SKIPPED",
+            _ => "TERMINATED",
+        }
+    }
+
+    pub fn result_state(self) -> &'static str {
+        match self {
+            Outcome::Success => "SUCCESS",
+            Outcome::Failed | Outcome::InternalError => "FAILED",
+            Outcome::Canceled => "CANCELED",
+            Outcome::TimedOut => "TIMEDOUT",
+            Outcome::Skipped => "MAXIMUM_CONCURRENT_RUNS_REACHED",
+            Outcome::SuccessWithFailures => "SUCCESS_WITH_FAILURES",
+            Outcome::UpstreamFailed => "UPSTREAM_FAILED",
+            Outcome::UpstreamCanceled => "UPSTREAM_CANCELED",
+        }
+    }
+
+    /// `(termination code, termination type, message)`.
+    pub fn termination(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Outcome::Success => ("SUCCESS", "SUCCESS", ""),
+            Outcome::Failed => (
+                "RUN_EXECUTION_ERROR",
+                "CLIENT_ERROR",
+                "Workload failed, see run output for details",
+            ),
+            Outcome::Canceled => ("USER_CANCELED", "SUCCESS", "Run was canceled by the user"),
+            Outcome::TimedOut => (
+                "CANCELED",
+                "CLIENT_ERROR",
+                "Run timed out: the maximum run duration was exceeded",
+            ),
+            Outcome::InternalError => (
+                "DRIVER_ERROR",
+                "INTERNAL_ERROR",
+                "The Spark driver failed to start or became unresponsive",
+            ),
+            Outcome::Skipped => (
+                "MAX_CONCURRENT_RUNS_EXCEEDED",
+                "CLIENT_ERROR",
+                "Skipping this run because the limit of 1 maximum concurrent runs has been reached",
+            ),
+            Outcome::SuccessWithFailures => (
+                "SUCCESS_WITH_FAILURES",
+                "SUCCESS",
+                "The run succeeded but some of its tasks failed",
+            ),
+            Outcome::UpstreamFailed => ("SKIPPED", "CLIENT_ERROR", "An upstream task failed"),
+            Outcome::UpstreamCanceled => ("SKIPPED", "SUCCESS", "An upstream task was canceled"),
+        }
+    }
+
+    pub fn state_message(self) -> &'static str {
+        match self {
+            Outcome::Success | Outcome::SuccessWithFailures => "",
+            Outcome::Failed => {
+                "Task failed with message: workload failed, see run output for details."
+            }
+            Outcome::Canceled => "Run cancelled.",
+            Outcome::TimedOut => "Run timed out.",
+            Outcome::InternalError => "Could not reach driver of cluster.",
+            Outcome::Skipped => {
+                "Skipping this run because the limit of 1 maximum concurrent runs has been reached."
+            }
+            Outcome::UpstreamFailed => "Upstream task failed.",
+            Outcome::UpstreamCanceled => "Upstream task was canceled.",
+        }
+    }
+
+    pub fn user_cancelled_or_timedout(self) -> bool {
+        matches!(self, Outcome::Canceled | Outcome::TimedOut)
+    }
+
+    /// Did this end badly enough that `rerun_all_failed_tasks` reruns it?
+    pub fn is_failure(self) -> bool {
+        !matches!(self, Outcome::Success | Outcome::SuccessWithFailures)
+    }
+}
+
+/// The life-cycle position of a run, repair or task run at some instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Life {
+    Queued,
+    Pending,
+    Running,
+    /// A task waiting for its dependencies.
+    Blocked,
+    Done(Outcome),
+}
+
+impl Life {
+    pub fn is_active(self) -> bool {
+        !matches!(self, Life::Done(_))
+    }
+}
+
+/// Users who create jobs and runs.
+pub(crate) const USERS: [&str; 6] = [
+    "alice@example.com",
+    "bob@example.com",
+    "carol@example.com",
+    "dmitri@example.com",
+    "etl-service-principal@example.com",
+    "fatima@example.com",
+];
+
+const JOB_NAMES: [&str; 12] = [
+    "nightly_sales_etl",
+    "customer_churn_model",
+    "orders_ingest",
+    "marketing_attribution",
+    "inventory_snapshot",
+    "fraud_scoring",
+    "clickstream_sessionize",
+    "finance_close",
+    "ml_feature_refresh",
+    "dq_checks",
+    "gdpr_erasure",
+    "warehouse_compaction",
+];
+
+const TASK_WORDS: [&str; 10] = [
+    "ingest",
+    "clean",
+    "dedupe",
+    "enrich",
+    "aggregate",
+    "train",
+    "score",
+    "publish",
+    "validate",
+    "notify",
+];
+
+/// What a task runs (the task-type key in its settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TaskKind {
+    Notebook,
+    Python,
+    Sql,
+    Jar,
+    Other,
+}
+
+/// One task of a job or of a submitted run.
+#[derive(Clone, Debug)]
+pub(crate) struct TaskDef {
+    pub key: String,
+    /// The task's settings as the API shows them (task type, cluster, depends_on, ...).
+    pub spec: Map<String, Value>,
+    pub kind: TaskKind,
+    /// Indexes of the tasks this one depends on.
+    pub deps: Vec<usize>,
+    /// Submitted/created tasks whose key contains "fail" end FAILED (a test knob).
+    pub fails: bool,
+}
+
+impl TaskDef {
+    /// Build from an API task object (jobs/create, runs/submit).
+    pub fn from_api(obj: &Map<String, Value>, keys: &[String]) -> TaskDef {
+        let key = obj
+            .get("task_key")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let kind = if obj.contains_key("notebook_task") {
+            TaskKind::Notebook
+        } else if obj.contains_key("spark_python_task") {
+            TaskKind::Python
+        } else if obj.contains_key("sql_task") {
+            TaskKind::Sql
+        } else if obj.contains_key("spark_jar_task") {
+            TaskKind::Jar
+        } else {
+            TaskKind::Other
+        };
+        let deps = obj
+            .get("depends_on")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|d| d.get("task_key").and_then(Value::as_str))
+                    .filter_map(|k| keys.iter().position(|x| x == k))
+                    .collect()
+            })
+            .unwrap_or_default();
+        TaskDef {
+            fails: key.to_ascii_lowercase().contains("fail"),
+            key,
+            spec: obj.clone(),
+            kind,
+            deps,
+        }
+    }
+}
+
+/// A job definition (generated or created through jobs/create).
+#[derive(Clone, Debug)]
+pub(crate) struct JobDef {
+    pub job_id: i64,
+    pub name: String,
+    pub creator: String,
+    pub created_time: i64,
+    pub tasks: Vec<TaskDef>,
+    pub job_clusters: Vec<Value>,
+    /// `(name, default)`.
+    pub parameters: Vec<(String, String)>,
+    pub schedule: Option<Value>,
+    pub git_source: Option<Value>,
+    pub description: Option<String>,
+    /// Other settings shown by jobs/get (timeout_seconds, max_concurrent_runs, tags, ...).
+    pub extra: Map<String, Value>,
+    pub performance_target: Option<&'static str>,
+    pub usage_policy_id: Option<String>,
+}
+
+/// Job id of generated job `j`.
+pub(crate) fn job_id_for(seed: u64, j: usize) -> i64 {
+    let base = 10_000_000_000_000 + (mix(seed ^ 0x10b5) % 900) as i64 * 10_000_000_000;
+    base + j as i64 * 7_919 + (h(seed, j as u64, 0x10b) % 7_000) as i64
+}
+
+fn cluster(seed: u64, j: usize, t: usize) -> Value {
+    let node = ["i3.xlarge", "m5d.2xlarge", "r5d.xlarge", "c5d.4xlarge"]
+        [pick(seed, (j * 1000 + t) as u64, 31, 4) as usize];
+    json!({
+        "spark_version": "15.4.x-scala2.12",
+        "node_type_id": node,
+        "num_workers": 2 + pick(seed, (j * 1000 + t) as u64, 32, 6),
+        "aws_attributes": {"availability": "SPOT_WITH_FALLBACK", "first_on_demand": 1},
+        "spark_conf": {"spark.sql.shuffle.partitions": "auto"}
+    })
+}
+
+fn task_spec(seed: u64, j: usize, t: usize, kind: TaskKind, job_name: &str) -> Map<String, Value> {
+    let mut spec = Map::new();
+    let salt = (j * 10_000 + t) as u64;
+    match kind {
+        TaskKind::Notebook => {
+            spec.insert(
+                "notebook_task".into(),
+                json!({
+                    "notebook_path": format!("/Workspace/Repos/data/{job_name}/notebooks/step_{t:03}"),
+                    "base_parameters": {"env": "prod", "date": "{{job.start_time.iso_date}}"},
+                    "source": "WORKSPACE"
+                }),
+            );
+        }
+        TaskKind::Python => {
+            spec.insert(
+                "spark_python_task".into(),
+                json!({
+                    "python_file": format!("dbfs:/jobs/{job_name}/main.py"),
+                    "parameters": ["--env", "prod"]
+                }),
+            );
+        }
+        TaskKind::Sql => {
+            spec.insert(
+                "sql_task".into(),
+                json!({
+                    "warehouse_id": format!("{:016x}", h(seed, j as u64, 33)),
+                    "query": {"query_id": format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", h(seed, salt, 34) as u32, h(seed, salt, 35) as u16, h(seed, salt, 36) % 4096, h(seed, salt, 37) % 4096, h(seed, salt, 38) % (1 << 48))}
+                }),
+            );
+        }
+        TaskKind::Jar => {
+            spec.insert(
+                "spark_jar_task".into(),
+                json!({"main_class_name": "com.example.jobs.Main", "parameters": ["prod"]}),
+            );
+            spec.insert(
+                "libraries".into(),
+                json!([{"jar": format!("dbfs:/jars/{job_name}.jar")}]),
+            );
+        }
+        TaskKind::Other => {
+            spec.insert(
+                "condition_task".into(),
+                json!({"op": "GREATER_THAN", "left": "{{tasks.step_000.values.rows}}", "right": "0"}),
+            );
+        }
+    }
+    spec
+}
+
+/// Generate job `j` of `n` (the last one, when there are two or more, is the big job with
+/// more than 100 tasks, job clusters and parameters).
+pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
+    let big = n >= 2 && j == n - 1;
+    let base_name = JOB_NAMES[j % JOB_NAMES.len()];
+    let name = if j < JOB_NAMES.len() {
+        base_name.to_string()
+    } else {
+        format!("{base_name}_{}", j / JOB_NAMES.len())
+    };
+    let name = if big { format!("{name}_fanout") } else { name };
+    let hj = j as u64;
+    let (n_tasks, multi) = if big {
+        (BIG_TASKS, true)
+    } else if j % 3 == 0 {
+        (2 + pick(seed, hj, 1, 7) as usize, true)
+    } else {
+        (1, false)
+    };
+    let serverless = !big && j % 5 == 4;
+    let n_clusters = if big {
+        105
+    } else if multi && !serverless {
+        1 + pick(seed, hj, 2, 2) as usize
+    } else {
+        0
+    };
+    let job_clusters: Vec<Value> = (0..n_clusters)
+        .map(|c| json!({"job_cluster_key": format!("cluster_{c:03}"), "new_cluster": cluster(seed, j, c)}))
+        .collect();
+    let mut tasks = Vec::with_capacity(n_tasks);
+    for t in 0..n_tasks {
+        let kind = if big {
+            TaskKind::Notebook
+        } else if multi {
+            match (t + j) % 4 {
+                0 | 1 => TaskKind::Notebook,
+                2 => TaskKind::Sql,
+                _ => TaskKind::Python,
+            }
+        } else {
+            match j % 4 {
+                0 | 1 => TaskKind::Notebook,
+                2 => TaskKind::Python,
+                _ => TaskKind::Jar,
+            }
+        };
+        let key = if big {
+            format!("partition_{t:03}")
+        } else {
+            format!("{}_{t}", TASK_WORDS[(t + j) % TASK_WORDS.len()])
+        };
+        let mut spec = Map::new();
+        spec.insert("task_key".into(), Value::String(key.clone()));
+        let deps: Vec<usize> = if t == 0 {
+            vec![]
+        } else if big {
+            vec![(t - 1) / 2]
+        } else {
+            vec![t - 1]
+        };
+        if !deps.is_empty() {
+            let keys: Vec<Value> = deps
+                .iter()
+                .map(|d| json!({"task_key": tasks.get(*d).map(|x: &TaskDef| x.key.clone()).unwrap_or_default()}))
+                .collect();
+            spec.insert("depends_on".into(), Value::Array(keys));
+            spec.insert("run_if".into(), json!("ALL_SUCCESS"));
+        }
+        spec.extend(task_spec(seed, j, t, kind, &name));
+        if serverless {
+            spec.insert("environment_key".into(), json!("default"));
+        } else if n_clusters > 0 {
+            spec.insert(
+                "job_cluster_key".into(),
+                json!(format!("cluster_{:03}", t % n_clusters)),
+            );
+        } else if j % 2 == 0 {
+            spec.insert("new_cluster".into(), cluster(seed, j, t));
+        } else {
+            spec.insert(
+                "existing_cluster_id".into(),
+                json!(format!(
+                    "0{}-{:06}-{:08x}",
+                    100 + j % 900,
+                    pick(seed, hj, 3, 999_999),
+                    h(seed, hj, 4) as u32
+                )),
+            );
+        }
+        spec.insert(
+            "timeout_seconds".into(),
+            json!(if j % 2 == 0 { 3600 } else { 0 }),
+        );
+        spec.insert("email_notifications".into(), json!({}));
+        tasks.push(TaskDef {
+            key,
+            spec,
+            kind,
+            deps,
+            fails: false,
+        });
+    }
+    let n_params = if big {
+        110
+    } else {
+        pick(seed, hj, 5, 4) as usize
+    };
+    let parameters = (0..n_params)
+        .map(|p| {
+            (
+                if p == 0 {
+                    "env".to_string()
+                } else {
+                    format!("param_{p:03}")
+                },
+                if p == 0 {
+                    "prod".into()
+                } else {
+                    format!("v{}", pick(seed, hj * 1000 + p as u64, 6, 100))
+                },
+            )
+        })
+        .collect();
+    let schedule = (j % 4 != 3).then(|| {
+        json!({
+            "quartz_cron_expression": format!("0 {} {} * * ?", pick(seed, hj, 7, 60), pick(seed, hj, 8, 24)),
+            "timezone_id": (["UTC", "America/Los_Angeles", "Europe/Amsterdam"][j % 3]),
+            "pause_status": if j % 7 == 6 { "PAUSED" } else { "UNPAUSED" }
+        })
+    });
+    let git_source = (j % 3 == 1).then(|| {
+        json!({
+            "git_url": format!("https://github.com/example-org/{name}"),
+            "git_provider": "gitHub",
+            "git_branch": "main"
+        })
+    });
+    let mut extra = Map::new();
+    extra.insert(
+        "timeout_seconds".into(),
+        json!(if j % 2 == 0 { 7200 } else { 0 }),
+    );
+    extra.insert("max_concurrent_runs".into(), json!(1 + (j % 3)));
+    extra.insert("format".into(), json!("MULTI_TASK"));
+    extra.insert("tags".into(), json!({"team": (["data-eng", "ml", "analytics"][j % 3]), "cost_center": format!("cc-{}", 100 + j % 5)}));
+    extra.insert(
+        "email_notifications".into(),
+        json!({"on_failure": [USERS[j % USERS.len()]]}),
+    );
+    extra.insert("queue".into(), json!({"enabled": true}));
+    if serverless {
+        extra.insert(
+            "environments".into(),
+            json!([{"environment_key": "default", "spec": {"client": "2"}}]),
+        );
+    }
+    JobDef {
+        job_id: job_id_for(seed, j),
+        name,
+        creator: USERS[j % USERS.len()].to_string(),
+        created_time: now - HISTORY_MS - 86_400_000 * (10 + pick(seed, hj, 9, 300) as i64),
+        tasks,
+        job_clusters,
+        parameters,
+        schedule,
+        git_source,
+        description: (j % 2 == 0).then(|| {
+            format!(
+                "{} pipeline owned by {}",
+                base_name.replace('_', " "),
+                USERS[j % USERS.len()]
+            )
+        }),
+        extra,
+        performance_target: serverless.then_some(if j % 2 == 0 {
+            "PERFORMANCE_OPTIMIZED"
+        } else {
+            "STANDARD"
+        }),
+        usage_policy_id: serverless.then(|| {
+            format!(
+                "{:08x}-0000-4000-8000-{:012x}",
+                h(seed, hj, 10) as u32,
+                h(seed, hj, 11) % (1 << 48)
+            )
+        }),
+    }
+}

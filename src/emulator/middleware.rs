@@ -1,0 +1,124 @@
+//! The layer every request goes through, in order: buffer the body (so it can be recorded),
+//! add the configured latency, inject a fault (429 `REQUEST_LIMIT_EXCEEDED` with
+//! `Retry-After: 1`, or 503 `TEMPORARILY_UNAVAILABLE`) with probability `fault_rate` from a
+//! deterministic per-request PRNG, check the bearer token (401 `UNAUTHENTICATED`), run the
+//! handler, then record the request (method, path, query, JSON body, status) in memory and,
+//! when configured, as one JSON line in the request log.
+
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::data::mix;
+use super::errors::ApiError;
+use super::params::Query;
+use super::{App, RecordedRequest};
+
+/// Largest request body accepted (the Jobs API limit is 10 MB).
+const MAX_BODY: usize = 10 * 1024 * 1024;
+
+fn auth_error(app: &App, header: Option<&str>) -> Option<ApiError> {
+    let Some(value) = header else {
+        return Some(ApiError::unauthenticated(
+            "Credential was not sent or was of an unsupported type for this API.",
+        ));
+    };
+    let token = value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    match token {
+        Some(t) if t == app.token => None,
+        Some(_) => Some(ApiError::unauthenticated("Invalid access token.")),
+        None => Some(ApiError::unauthenticated(
+            "Credential was not sent or was of an unsupported type for this API.",
+        )),
+    }
+}
+
+fn fault(app: &App, n: u64) -> Option<ApiError> {
+    if app.fault_rate <= 0.0 {
+        return None;
+    }
+    let r = mix(app.seed ^ mix(n ^ 0xfa17));
+    let p = (r >> 11) as f64 / (1u64 << 53) as f64;
+    (p < app.fault_rate).then(|| {
+        if r & 1 == 0 {
+            ApiError::rate_limited(1)
+        } else {
+            ApiError::unavailable()
+        }
+    })
+}
+
+/// The middleware (see the module doc).
+pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let query = Query::parse(parts.uri.query());
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => Ok(b),
+        Err(_) => Err(ApiError::malformed(
+            "The request body is too large or could not be read",
+        )),
+    };
+    let json = bytes
+        .as_ref()
+        .ok()
+        .filter(|b| !b.is_empty())
+        .and_then(|b| serde_json::from_slice(b).ok());
+    let n = app.counter.fetch_add(1, Ordering::Relaxed);
+    if !app.latency.is_zero() {
+        tokio::time::sleep(app.latency).await;
+    }
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let response = if let Some(e) = fault(&app, n) {
+        e.into_response()
+    } else if let Some(e) = auth_error(&app, header.as_deref()) {
+        e.into_response()
+    } else {
+        match bytes {
+            Ok(b) => next.run(Request::from_parts(parts, Body::from(b))).await,
+            Err(e) => e.into_response(),
+        }
+    };
+    let record = RecordedRequest {
+        method,
+        path,
+        query: query.pairs().to_vec(),
+        body: json,
+        status: response.status().as_u16(),
+    };
+    if let Some(log) = &app.log {
+        let line = serde_json::json!({
+            "ts_ms": app.now(),
+            "method": record.method,
+            "path": record.path,
+            "query": record.query,
+            "body": record.body,
+            "status": record.status,
+            "duration_ms": started.elapsed().as_secs_f64() * 1000.0,
+        });
+        let mut w = log.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(w, "{line}");
+        let _ = w.flush();
+    }
+    app.requests
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(record);
+    response
+}

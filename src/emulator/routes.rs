@@ -1,0 +1,56 @@
+//! The router: every endpoint under each accepted API version prefix, the middleware stack
+//! and a fallback answering unknown paths with `ENDPOINT_NOT_FOUND`.
+
+use std::sync::Arc;
+
+use axum::http::{Method, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::errors::ApiError;
+use super::{cleanrooms, jobs_routes, middleware, runs_routes, runs_write, App};
+
+/// Build the router for `app`.
+pub(crate) fn router(app: Arc<App>) -> Router {
+    let mut router = Router::new();
+    for version in ["2.2", "2.1", "2.0"] {
+        let p = format!("/api/{version}/jobs");
+        router = router
+            .route(&format!("{p}/runs/list"), get(runs_routes::list))
+            .route(&format!("{p}/runs/get"), get(runs_routes::get))
+            .route(&format!("{p}/runs/export"), get(runs_routes::export))
+            .route(
+                &format!("{p}/runs/get-output"),
+                get(runs_routes::get_output),
+            )
+            .route(&format!("{p}/runs/submit"), post(runs_write::submit))
+            .route(&format!("{p}/runs/delete"), post(runs_write::delete))
+            .route(&format!("{p}/runs/cancel"), post(runs_write::cancel))
+            .route(
+                &format!("{p}/runs/cancel-all"),
+                post(runs_write::cancel_all),
+            )
+            .route(&format!("{p}/runs/repair"), post(runs_write::repair))
+            .route(&format!("{p}/list"), get(jobs_routes::list))
+            .route(&format!("{p}/get"), get(jobs_routes::get))
+            .route(&format!("{p}/create"), post(jobs_routes::create))
+            .route(&format!("{p}/run-now"), post(jobs_routes::run_now));
+    }
+    router
+        .route(
+            "/api/2.0/clean-rooms/{clean_room_name}/runs",
+            get(cleanrooms::list),
+        )
+        .fallback(fallback)
+        .method_not_allowed_fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            middleware::middleware,
+        ))
+        .with_state(app)
+}
+
+async fn fallback(method: Method, uri: Uri) -> impl IntoResponse {
+    ApiError::no_endpoint(method.as_str(), uri.path())
+}
