@@ -7,7 +7,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             collect(&path, out)?;
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(path);
         }
     }
@@ -22,9 +25,17 @@ fn main() -> std::io::Result<()> {
     files.sort();
     let mut code = String::from("&[\n");
     for file in &files {
-        let shown = file.strip_prefix(&root).unwrap_or(file).display().to_string();
-        writeln!(code, "    ({shown:?}, include_str!({:?})),", file.display().to_string())
-            .expect("writing to a String");
+        let shown = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        writeln!(
+            code,
+            "    ({shown:?}, include_str!({:?})),",
+            file.display().to_string()
+        )
+        .expect("writing to a String");
     }
     code.push(']');
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));

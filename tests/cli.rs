@@ -44,12 +44,17 @@ fn demo_query_prints_one_json_array_with_nested_values() {
     let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON document");
     let rows = rows.as_array().expect("an array");
     assert_eq!(rows.len(), 5);
-    assert!(rows[0]["state"]["life_cycle_state"].is_string(), "{}", rows[0]);
+    assert!(
+        rows[0]["state"]["life_cycle_state"].is_string(),
+        "{}",
+        rows[0]
+    );
 }
 
 #[test]
 fn every_format_prints_the_same_rows() {
-    let sql = "SELECT run_id, run_type FROM databricks_workspace.jobs.job_runs ORDER BY run_id LIMIT 3";
+    let sql =
+        "SELECT run_id, run_type FROM databricks_workspace.jobs.job_runs ORDER BY run_id LIMIT 3";
     let nd = jobsql(&["query", "--demo", "--format", "ndjson", sql]);
     assert!(nd.status.success(), "{}", stderr(&nd));
     assert_eq!(stdout(&nd).lines().count(), 3);
@@ -75,9 +80,19 @@ fn a_file_of_statements_runs_in_order_and_copy_keeps_history_as_parquet() {
         ),
     )
     .expect("script");
-    let o = jobsql(&["query", "--demo", "--format", "ndjson", "-f", script.to_str().expect("utf-8 path")]);
+    let o = jobsql(&[
+        "query",
+        "--demo",
+        "--format",
+        "ndjson",
+        "-f",
+        script.to_str().expect("utf-8 path"),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
     let copied = lines[0]["count"].as_i64().expect("COPY reports a count");
     assert!(copied > 100);
     assert_eq!(lines[1]["n"].as_i64(), Some(copied));
@@ -87,18 +102,48 @@ fn a_file_of_statements_runs_in_order_and_copy_keeps_history_as_parquet() {
 fn errors_go_to_stderr_with_a_non_zero_exit_and_no_panic() {
     let cases: [(&[&str], &str); 5] = [
         (&["query", "--demo", "SELEC 1"], "SELEC"),
-        (&["query", "--demo", "SELECT nope FROM databricks_workspace.jobs.job_runs"], "nope"),
-        (&["query", "--demo", "SELECT * FROM databricks_workspace.cleanrooms.task_runs"], "clean_room_name"),
+        (
+            &[
+                "query",
+                "--demo",
+                "SELECT nope FROM databricks_workspace.jobs.job_runs",
+            ],
+            "nope",
+        ),
+        (
+            &[
+                "query",
+                "--demo",
+                "SELECT * FROM databricks_workspace.cleanrooms.task_runs",
+            ],
+            "clean_room_name",
+        ),
         (&["query"], "no SQL"),
-        (&["query", "SELECT count(*) FROM databricks_workspace.jobs.job_runs"], "DATABRICKS_HOST"),
+        (
+            &[
+                "query",
+                "SELECT count(*) FROM databricks_workspace.jobs.job_runs",
+            ],
+            "DATABRICKS_HOST",
+        ),
     ];
     for (args, expected) in cases {
         let o = jobsql(args);
         let err = stderr(&o);
         assert!(!o.status.success(), "{args:?} should fail");
-        assert!(err.starts_with("error: ") && err.contains(expected), "{args:?}: {err}");
-        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
-        assert!(stdout(&o).is_empty(), "{args:?} printed to stdout: {}", stdout(&o));
+        assert!(
+            err.starts_with("error: ") && err.contains(expected),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{err}"
+        );
+        assert!(
+            stdout(&o).is_empty(),
+            "{args:?} printed to stdout: {}",
+            stdout(&o)
+        );
     }
 }
 
@@ -110,8 +155,19 @@ fn a_bad_spec_dir_names_the_file_and_place() {
         "provider: acme\nservice: jobs\nserver: { url: 'https://{x}.example.com', variable: x }\nresources:\n  runs:\n    methods: {}\n    select: [list]\n    columns: []\n",
     )
     .expect("spec");
-    let o = jobsql(&["query", "--demo", "--spec-dir", dir.to_str().expect("utf-8"), "SELECT 1"]);
+    let o = jobsql(&[
+        "query",
+        "--demo",
+        "--spec-dir",
+        dir.to_str().expect("utf-8"),
+        "SELECT 1",
+    ]);
     let err = stderr(&o);
     assert!(!o.status.success());
-    assert!(err.contains("broken.yaml") && err.contains("resources.runs.select[0]") && err.contains("unknown method `list`"), "{err}");
+    assert!(
+        err.contains("broken.yaml")
+            && err.contains("resources.runs.select[0]")
+            && err.contains("unknown method `list`"),
+        "{err}"
+    );
 }

@@ -81,7 +81,10 @@ fn message(e: impl std::fmt::Display) -> CliError {
 /// The whole program: parse arguments, run, map errors to an exit code.
 pub fn main_entry() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

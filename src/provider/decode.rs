@@ -96,20 +96,31 @@ impl PageDecoder {
     }
 
     /// Decode one response body. `params` are the request's parameters (for parameter columns).
-    pub fn decode(&self, body: &[u8], params: &BTreeMap<String, String>) -> Result<Page, ProviderError> {
-        let top: Object = serde_json::from_slice(body).map_err(|e| self.invalid(format!("not a JSON object: {e}")))?;
+    pub fn decode(
+        &self,
+        body: &[u8],
+        params: &BTreeMap<String, String>,
+    ) -> Result<Page, ProviderError> {
+        let top: Object = serde_json::from_slice(body)
+            .map_err(|e| self.invalid(format!("not a JSON object: {e}")))?;
         let next_token = match self.next_token.as_ref().and_then(|k| top.get(k.as_str())) {
             Some(raw) => match serde_json::from_str::<Option<String>>(raw.get()) {
                 Ok(token) => token.filter(|t| !t.is_empty()),
-                Err(_) => return Err(self.invalid(format!("`{}` is not a string", self.next_token.as_deref().unwrap_or("")))),
+                Err(_) => {
+                    return Err(self.invalid(format!(
+                        "`{}` is not a string",
+                        self.next_token.as_deref().unwrap_or("")
+                    )))
+                }
             },
             None => None,
         };
         let single;
         let objects: Vec<&RawValue> = match &self.objects {
             Some(key) => match top.get(key.as_str()) {
-                Some(raw) => serde_json::from_str(raw.get())
-                    .map_err(|e| self.invalid(format!("`{key}` is not an array of objects: {e}")))?,
+                Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
+                    self.invalid(format!("`{key}` is not an array of objects: {e}"))
+                })?,
                 None => Vec::new(),
             },
             None => {
@@ -168,7 +179,7 @@ impl PageDecoder {
 
     fn decode_typed(&self, objects: &[&RawValue]) -> Result<Vec<ArrayRef>, ProviderError> {
         let attempt = |objects: &[&RawValue]| -> Result<Option<RecordBatch>, String> {
-            let mut decoder = self.new_decoder().map_err(|e| e.to_string())?;
+            let mut decoder = self.new_decoder(objects.len()).map_err(|e| e.to_string())?;
             for o in objects {
                 feed(&mut decoder, o.get().as_bytes())?;
             }
@@ -184,7 +195,9 @@ impl PageDecoder {
                 .collect()),
             Err(message) => {
                 // Find the object that does not fit, to name it.
-                let culprit = objects.iter().find(|o| attempt(std::slice::from_ref(o)).is_err());
+                let culprit = objects
+                    .iter()
+                    .find(|o| attempt(std::slice::from_ref(o)).is_err());
                 let row = culprit.map(|o| self.describe_row(o)).unwrap_or_default();
                 Err(ProviderError::UnexpectedValue {
                     table: self.table.clone(),
@@ -195,16 +208,20 @@ impl PageDecoder {
         }
     }
 
-    fn new_decoder(&self) -> Result<Decoder, datafusion::arrow::error::ArrowError> {
+    /// A decoder whose one batch holds every object of the page.
+    fn new_decoder(&self, rows: usize) -> Result<Decoder, datafusion::arrow::error::ArrowError> {
         ReaderBuilder::new(self.typed_schema.clone())
-            .with_batch_size(usize::MAX >> 1)
+            .with_batch_size(rows.max(1))
             .build_decoder()
     }
 
     fn describe_row(&self, object: &RawValue) -> String {
         let key = self.key.as_deref().unwrap_or("");
         let parsed: Result<Object, _> = serde_json::from_str(object.get());
-        match parsed.ok().and_then(|o| o.get(key).map(|v| v.get().to_string())) {
+        match parsed
+            .ok()
+            .and_then(|o| o.get(key).map(|v| v.get().to_string()))
+        {
             Some(v) => format!(" ({key} {v})"),
             None => String::new(),
         }
@@ -233,7 +250,12 @@ fn feed(decoder: &mut Decoder, mut bytes: &[u8]) -> Result<(), String> {
 fn param_column(value: Option<&String>, ty: &ColumnType, rows: usize) -> ArrayRef {
     match ty {
         ColumnType::Boolean => Arc::new(BooleanArray::from(vec![value.map(|v| v == "true"); rows])),
-        ColumnType::Integer => Arc::new(Int64Array::from(vec![value.and_then(|v| v.parse::<i64>().ok()); rows])),
+        ColumnType::Integer => Arc::new(Int64Array::from(vec![
+            value.and_then(|v| v
+                .parse::<i64>()
+                .ok());
+            rows
+        ])),
         _ => Arc::new(StringArray::from(vec![value.map(String::as_str); rows])),
     }
 }
@@ -248,7 +270,8 @@ fn null_zero_timestamps(array: &ArrayRef) -> ArrayRef {
             if !ts.iter().any(|v| v == Some(0)) {
                 return array.clone();
             }
-            let values: TimestampMillisecondArray = ts.iter().map(|v| v.filter(|x| *x != 0)).collect();
+            let values: TimestampMillisecondArray =
+                ts.iter().map(|v| v.filter(|x| *x != 0)).collect();
             Arc::new(values.with_data_type(ts.data_type().clone()))
         }
         DataType::Struct(fields) => {
@@ -256,14 +279,23 @@ fn null_zero_timestamps(array: &ArrayRef) -> ArrayRef {
                 return array.clone();
             };
             let columns = s.columns().iter().map(null_zero_timestamps).collect();
-            Arc::new(StructArray::new(fields.clone(), columns, s.nulls().cloned()))
+            Arc::new(StructArray::new(
+                fields.clone(),
+                columns,
+                s.nulls().cloned(),
+            ))
         }
         DataType::List(field) => {
             let Some(l) = array.as_any().downcast_ref::<ListArray>() else {
                 return array.clone();
             };
             let values = null_zero_timestamps(l.values());
-            Arc::new(ListArray::new(field.clone(), l.offsets().clone(), values, l.nulls().cloned()))
+            Arc::new(ListArray::new(
+                field.clone(),
+                l.offsets().clone(),
+                values,
+                l.nulls().cloned(),
+            ))
         }
         _ => array.clone(),
     }

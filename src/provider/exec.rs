@@ -15,7 +15,9 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
 use futures::StreamExt;
 
 use crate::spec::Resource;
@@ -55,8 +57,13 @@ impl ApiExec {
             let read = projection
                 .iter()
                 .any(|&i| rule.when_reading.contains(&resource.columns[i].name));
-            if read && method.params.contains_key(&rule.param) && !translation.params.contains_key(&rule.param) {
-                translation.params.insert(rule.param.clone(), rule.value.clone());
+            if read
+                && method.params.contains_key(&rule.param)
+                && !translation.params.contains_key(&rule.param)
+            {
+                translation
+                    .params
+                    .insert(rule.param.clone(), rule.value.clone());
             }
         }
         let decoder = PageDecoder::new(
@@ -136,9 +143,15 @@ impl ExecutionPlan for ApiExec {
         }
     }
 
-    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
-            return Err(DataFusionError::Internal(format!("ApiExec has one partition, not {partition}")));
+            return Err(DataFusionError::Internal(format!(
+                "ApiExec has one partition, not {partition}"
+            )));
         }
         let fetch = self.fetch.clone();
         let streams = futures::stream::iter(self.templates.clone())
@@ -146,6 +159,9 @@ impl ExecutionPlan for ApiExec {
         let batches = streams
             .flatten_unordered(MAX_CONCURRENT)
             .map(|r| r.map_err(DataFusionError::from));
-        Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches)))
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            batches,
+        )))
     }
 }

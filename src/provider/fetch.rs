@@ -116,7 +116,7 @@ async fn send(
         Err(e) if is_not_found(&fetch.method, &e) => Ok(None),
         Err(source) => Err(ProviderError::Api {
             table: fetch.resource.qualified_name(),
-            source,
+            source: Box::new(source),
         }),
     }
 }
@@ -124,7 +124,10 @@ async fn send(
 fn is_not_found(method: &MethodSpec, error: &ApiError) -> bool {
     method.response.not_found.iter().any(|nf| {
         error.status() == Some(nf.status)
-            && nf.error_code.as_deref().is_none_or(|c| error.error_code() == Some(c))
+            && nf
+                .error_code
+                .as_deref()
+                .is_none_or(|c| error.error_code() == Some(c))
             && nf
                 .message_contains
                 .as_deref()
@@ -152,8 +155,8 @@ async fn fetch_merged(
         let Some(body) = send(fetch, workspace, &request).await? else {
             return Ok(None);
         };
-        let page: serde_json::Map<String, Value> =
-            serde_json::from_slice(&body).map_err(|e| invalid(format!("not a JSON object: {e}")))?;
+        let page: serde_json::Map<String, Value> = serde_json::from_slice(&body)
+            .map_err(|e| invalid(format!("not a JSON object: {e}")))?;
         token = page
             .get(&pagination.next_token)
             .and_then(Value::as_str)
@@ -180,7 +183,8 @@ async fn fetch_merged(
     }
     let mut object = merged.unwrap_or_default();
     object.remove(&pagination.next_token);
-    let raw = RawValue::from_string(Value::Object(object).to_string()).map_err(|e| invalid(e.to_string()))?;
+    let raw = RawValue::from_string(Value::Object(object).to_string())
+        .map_err(|e| invalid(e.to_string()))?;
     fetch
         .decoder
         .decode_objects(&[raw.as_ref()], &template.params)
@@ -204,7 +208,9 @@ pub fn build_request(
         };
         match param.location {
             ParamLocation::Query => query.push((name.clone(), value.clone())),
-            ParamLocation::Path => path = path.replace(&format!("{{{name}}}"), &encode_segment(value)),
+            ParamLocation::Path => {
+                path = path.replace(&format!("{{{name}}}"), &encode_segment(value))
+            }
             ParamLocation::Body => {
                 body.insert(name.clone(), Value::String(value.clone()));
             }
@@ -221,7 +227,8 @@ pub fn build_request(
         }
     }
     ApiRequest {
-        method: reqwest::Method::from_bytes(method.verb.as_str().as_bytes()).unwrap_or(reqwest::Method::GET),
+        method: reqwest::Method::from_bytes(method.verb.as_str().as_bytes())
+            .unwrap_or(reqwest::Method::GET),
         path,
         query,
         body: (!body.is_empty()).then_some(Value::Object(body)),

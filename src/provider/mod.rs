@@ -17,7 +17,9 @@ pub mod table;
 
 use std::sync::Arc;
 
-use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider};
+use datafusion::catalog::{
+    CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider,
+};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
@@ -44,7 +46,7 @@ pub enum ProviderError {
         /// The table.
         table: String,
         /// The API error.
-        source: ApiError,
+        source: Box<ApiError>,
     },
     /// The workspace could not be resolved.
     #[error(transparent)]
@@ -107,7 +109,9 @@ pub fn register(
             Some(s) => s,
             None => {
                 let s: Arc<dyn SchemaProvider> = Arc::new(MemorySchemaProvider::new());
-                catalog.register_schema(&resource.service, s.clone()).map_err(reg)?;
+                catalog
+                    .register_schema(&resource.service, s.clone())
+                    .map_err(reg)?;
                 s
             }
         };

@@ -58,7 +58,9 @@ impl Translation {
                 })
                 .collect();
         }
-        out.into_iter().map(|params| RequestTemplate { params }).collect()
+        out.into_iter()
+            .map(|params| RequestTemplate { params })
+            .collect()
     }
 }
 
@@ -70,14 +72,18 @@ enum Recognised {
     /// `param IN (values)`.
     Many { param: String, values: Vec<String> },
     /// Inclusive bounds in the parameter's unit.
-    Range { lower: Option<(String, i64)>, upper: Option<(String, i64)> },
+    Range {
+        lower: Option<(String, i64)>,
+        upper: Option<(String, i64)>,
+    },
 }
 
 /// Decide what `filters` push down, and build the parameters. Fails only when no select
 /// method can be called (a required parameter is missing), naming what to add.
 pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, ProviderError> {
     let variable = resource.server.variable.as_str();
-    let recognised: Vec<Option<Recognised>> = filters.iter().map(|f| recognise(resource, f)).collect();
+    let recognised: Vec<Option<Recognised>> =
+        filters.iter().map(|f| recognise(resource, f)).collect();
     let given = |p: &str| {
         recognised.iter().flatten().any(|r| match r {
             Recognised::One { param, .. } | Recognised::Many { param, .. } => param == p,
@@ -223,7 +229,12 @@ fn recognise(resource: &Resource, expr: &Expr) -> Option<Recognised> {
                 // `start_time = t`: both bounds at t (none match when t has sub-ms digits).
                 let rule = rule_for(resource, column, PushdownOp::Range)?;
                 let v = to_units(resource, column, literal)?;
-                return bounds(rule.lower.as_ref(), Some(v.ceil), rule.upper.as_ref(), Some(v.floor));
+                return bounds(
+                    rule.lower.as_ref(),
+                    Some(v.ceil),
+                    rule.upper.as_ref(),
+                    Some(v.floor),
+                );
             }
             if op == Operator::Eq {
                 let rule = rule_for(resource, column, PushdownOp::Eq)?;
@@ -254,7 +265,12 @@ fn recognise(resource: &Resource, expr: &Expr) -> Option<Recognised> {
             let rule = rule_for(resource, column, PushdownOp::Range)?;
             let lo = to_units(resource, column, literal_of(low)?)?;
             let hi = to_units(resource, column, literal_of(high)?)?;
-            bounds(rule.lower.as_ref(), Some(lo.ceil), rule.upper.as_ref(), Some(hi.floor))
+            bounds(
+                rule.lower.as_ref(),
+                Some(lo.ceil),
+                rule.upper.as_ref(),
+                Some(hi.floor),
+            )
         }
         Expr::InList(list) if !list.negated => {
             let column = column_of(&list.expr)?;
@@ -324,15 +340,17 @@ fn render(resource: &Resource, param: &str, value: &ScalarValue) -> Option<Strin
         .find_map(|m| m.params.get(param))
         .map(|p| p.kind);
     let text = match value {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            s.clone()
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => s.clone(),
         ScalarValue::Boolean(Some(b)) => b.to_string(),
         v => integer(v)?.to_string(),
     };
     match kind {
         Some(crate::spec::ParamType::Integer) => text.parse::<i64>().ok().map(|i| i.to_string()),
-        Some(crate::spec::ParamType::Boolean) => matches!(text.as_str(), "true" | "false").then_some(text),
+        Some(crate::spec::ParamType::Boolean) => {
+            matches!(text.as_str(), "true" | "false").then_some(text)
+        }
         // Path parameters must be non-empty; the server variable is validated by the resolver.
         _ if text.is_empty() && is_path_param(resource, param) => None,
         _ => Some(text),
@@ -340,11 +358,11 @@ fn render(resource: &Resource, param: &str, value: &ScalarValue) -> Option<Strin
 }
 
 fn is_path_param(resource: &Resource, param: &str) -> bool {
-    resource
-        .spec
-        .methods
-        .values()
-        .any(|m| m.params.get(param).is_some_and(|p| p.location == ParamLocation::Path))
+    resource.spec.methods.values().any(|m| {
+        m.params
+            .get(param)
+            .is_some_and(|p| p.location == ParamLocation::Path)
+    })
 }
 
 fn integer(value: &ScalarValue) -> Option<i64> {
@@ -372,11 +390,17 @@ fn to_units(resource: &Resource, column: &str, value: &ScalarValue) -> Option<Un
     let (v, per_ms): (i64, i64) = match (ty, value.clone()) {
         (ColumnType::TimestampMs, ScalarValue::TimestampSecond(Some(v), _)) => {
             let ms = v.checked_mul(1000)?;
-            return Some(Units { floor: ms, ceil: ms });
+            return Some(Units {
+                floor: ms,
+                ceil: ms,
+            });
         }
         (ColumnType::TimestampMs, ScalarValue::Date32(Some(d))) => {
             let ms = (d as i64).checked_mul(86_400_000)?;
-            return Some(Units { floor: ms, ceil: ms });
+            return Some(Units {
+                floor: ms,
+                ceil: ms,
+            });
         }
         (ColumnType::TimestampMs, ScalarValue::TimestampMillisecond(Some(v), _)) => (v, 1),
         (ColumnType::TimestampMs, ScalarValue::TimestampMicrosecond(Some(v), _)) => (v, 1_000),

@@ -140,7 +140,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SpecError> {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
             collect(&path, out)?;
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(path);
         }
     }
@@ -153,10 +156,11 @@ pub fn load_sources(
 ) -> Result<SpecSet, SpecError> {
     let mut set = SpecSet::default();
     for (file, text) in sources {
-        let service: ServiceSpec = serde_yaml_ng::from_str(&text).map_err(|e| SpecError::Parse {
-            file: file.clone(),
-            message: e.to_string(),
-        })?;
+        let service: ServiceSpec =
+            serde_yaml_ng::from_str(&text).map_err(|e| SpecError::Parse {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
         for resource in validate(&file, service)? {
             let table = resource.qualified_name();
             if let Some(other) = set.resources.iter().find(|r| r.qualified_name() == table) {
@@ -178,12 +182,22 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
         place,
         message,
     };
-    for (what, name) in [("provider", &service.provider), ("service", &service.service)] {
+    for (what, name) in [
+        ("provider", &service.provider),
+        ("service", &service.service),
+    ] {
         if !is_identifier(name) {
-            return Err(invalid(what.into(), format!("`{name}` is not a SQL identifier")));
+            return Err(invalid(
+                what.into(),
+                format!("`{name}` is not a SQL identifier"),
+            ));
         }
     }
-    if !service.server.url.contains(&format!("{{{}}}", service.server.variable)) {
+    if !service
+        .server
+        .url
+        .contains(&format!("{{{}}}", service.server.variable))
+    {
         return Err(invalid(
             "server.url".into(),
             format!("does not contain `{{{}}}`", service.server.variable),
@@ -198,18 +212,28 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
         }
         let mut columns = Vec::new();
         for (list, is_parameter) in [(&spec.columns, false), (&spec.parameters, true)] {
-            let key = if is_parameter { "parameters" } else { "columns" };
+            let key = if is_parameter {
+                "parameters"
+            } else {
+                "columns"
+            };
             for (i, column) in list.iter().enumerate() {
                 let place = format!("{at}.{key}[{i}] ({})", column.name);
                 if !is_identifier(&column.name) {
-                    return Err(invalid(place, "a column needs a `name` that is a SQL identifier".into()));
+                    return Err(invalid(
+                        place,
+                        "a column needs a `name` that is a SQL identifier".into(),
+                    ));
                 }
                 let ty = registry.resolve(column, &place).map_err(|m| {
                     let (place, message) = m.split_once(": ").unwrap_or(("", &m));
                     invalid(place.to_string(), message.to_string())
                 })?;
                 if columns.iter().any(|c: &Column| c.name == column.name) {
-                    return Err(invalid(place, format!("duplicate column `{}`", column.name)));
+                    return Err(invalid(
+                        place,
+                        format!("duplicate column `{}`", column.name),
+                    ));
                 }
                 columns.push(Column {
                     name: column.name.clone(),
@@ -288,19 +312,25 @@ fn check_resource(
         }
         let mut rest = method.path.as_str();
         while let Some(start) = rest.find('{') {
-            let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len());
+            let end = rest[start..]
+                .find('}')
+                .map(|e| start + e)
+                .unwrap_or(rest.len());
             let pname = &rest[start + 1..end];
             if !method.params.contains_key(pname) {
-                return Err((format!("{place}.path"), format!("`{{{pname}}}` is not a parameter")));
+                return Err((
+                    format!("{place}.path"),
+                    format!("`{{{pname}}}` is not a parameter"),
+                ));
             }
             rest = &rest[end.min(rest.len())..];
             rest = rest.get(1..).unwrap_or("");
         }
         if let Some(pg) = &method.pagination {
             for (i, field) in pg.merge_arrays.iter().enumerate() {
-                let ok = columns
-                    .iter()
-                    .any(|c| &c.name == field && matches!(c.ty, ColumnType::Array(_) | ColumnType::Json));
+                let ok = columns.iter().any(|c| {
+                    &c.name == field && matches!(c.ty, ColumnType::Array(_) | ColumnType::Json)
+                });
                 if !ok {
                     return Err((
                         format!("{place}.pagination.merge_arrays[{i}]"),
@@ -310,7 +340,10 @@ fn check_resource(
             }
         }
     }
-    for column in columns.iter().filter(|c| c.is_parameter && c.name != variable) {
+    for column in columns
+        .iter()
+        .filter(|c| c.is_parameter && c.name != variable)
+    {
         if !select_has_param(&column.name) {
             return Err((
                 format!("{at}.parameters ({})", column.name),
@@ -326,10 +359,16 @@ fn check_resource(
         if rule.ops.is_empty() {
             return Err((place, "lists no `ops`".into()));
         }
-        let wants_param = rule.ops.iter().any(|o| matches!(o, PushdownOp::Eq | PushdownOp::In));
+        let wants_param = rule
+            .ops
+            .iter()
+            .any(|o| matches!(o, PushdownOp::Eq | PushdownOp::In));
         match &rule.param {
             Some(p) if p != variable && !select_has_param(p) => {
-                return Err((place, format!("`{p}` is not a parameter of any select method")))
+                return Err((
+                    place,
+                    format!("`{p}` is not a parameter of any select method"),
+                ))
             }
             None if wants_param => return Err((place, "`eq`/`in` need a `param`".into())),
             _ => {}
@@ -340,7 +379,10 @@ fn check_resource(
             }
             for p in rule.lower.iter().chain(rule.upper.iter()) {
                 if !select_has_param(p) {
-                    return Err((place, format!("`{p}` is not a parameter of any select method")));
+                    return Err((
+                        place,
+                        format!("`{p}` is not a parameter of any select method"),
+                    ));
                 }
             }
         }
@@ -348,7 +390,10 @@ fn check_resource(
     for (i, rule) in spec.expand.iter().enumerate() {
         let place = format!("{at}.expand[{i}]");
         if !select_has_param(&rule.param) {
-            return Err((place, format!("`{}` is not a parameter of any select method", rule.param)));
+            return Err((
+                place,
+                format!("`{}` is not a parameter of any select method", rule.param),
+            ));
         }
         if let Some(c) = rule.when_reading.iter().find(|c| !has_column(c)) {
             return Err((place, format!("unknown column `{c}` in `when_reading`")));
@@ -422,23 +467,60 @@ resources:
     fn an_unknown_key_is_rejected_with_file_and_line() {
         let text = MINIMAL.replace("verb: GET", "verb: GET\n        verbb: GET");
         let e = load(&text).expect_err("typo").to_string();
-        assert!(e.contains("acme.yaml") && e.contains("verbb") && e.contains("line"), "{e}");
+        assert!(
+            e.contains("acme.yaml") && e.contains("verbb") && e.contains("line"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_references_name_the_place() {
         let cases = [
-            (MINIMAL.replace("ref: State", "ref: Stat"), "resources.runs.columns[2]", "unknown type `Stat`"),
-            (MINIMAL.replace("select: [list]", "select: [lst]"), "resources.runs.select[0]", "unknown method `lst`"),
-            (MINIMAL.replace("{ column: job_id, param", "{ column: jobid, param"), "resources.runs.pushdown[0]", "unknown column `jobid`"),
-            (MINIMAL.replace("param: job_id, ops", "param: jobid, ops"), "resources.runs.pushdown[0]", "`jobid` is not a parameter"),
-            (MINIMAL.replace("path: /runs", "path: /runs/{room}"), "resources.runs.methods.list.path", "`{room}` is not a parameter"),
-            (MINIMAL.replace("type: integer }\n      - { name: job_id", "type: integr }\n      - { name: job_id"), "resources.runs.columns[0]", "unknown type `integr`"),
-            (MINIMAL.replace("{deployment_name}.example", "x.example"), "server.url", "does not contain"),
+            (
+                MINIMAL.replace("ref: State", "ref: Stat"),
+                "resources.runs.columns[2]",
+                "unknown type `Stat`",
+            ),
+            (
+                MINIMAL.replace("select: [list]", "select: [lst]"),
+                "resources.runs.select[0]",
+                "unknown method `lst`",
+            ),
+            (
+                MINIMAL.replace("{ column: job_id, param", "{ column: jobid, param"),
+                "resources.runs.pushdown[0]",
+                "unknown column `jobid`",
+            ),
+            (
+                MINIMAL.replace("param: job_id, ops", "param: jobid, ops"),
+                "resources.runs.pushdown[0]",
+                "`jobid` is not a parameter",
+            ),
+            (
+                MINIMAL.replace("path: /runs", "path: /runs/{room}"),
+                "resources.runs.methods.list.path",
+                "`{room}` is not a parameter",
+            ),
+            (
+                MINIMAL.replace(
+                    "type: integer }\n      - { name: job_id",
+                    "type: integr }\n      - { name: job_id",
+                ),
+                "resources.runs.columns[0]",
+                "unknown type `integr`",
+            ),
+            (
+                MINIMAL.replace("{deployment_name}.example", "x.example"),
+                "server.url",
+                "does not contain",
+            ),
         ];
         for (text, place, message) in cases {
             let e = load(&text).expect_err(message).to_string();
-            assert!(e.contains("acme.yaml") && e.contains(place) && e.contains(message), "{e}");
+            assert!(
+                e.contains("acme.yaml") && e.contains(place) && e.contains(message),
+                "{e}"
+            );
         }
     }
 
@@ -450,6 +532,9 @@ resources:
         ])
         .expect_err("duplicate")
         .to_string();
-        assert!(e.contains("b.yaml") && e.contains("a.yaml") && e.contains("acme.jobs.runs"), "{e}");
+        assert!(
+            e.contains("b.yaml") && e.contains("a.yaml") && e.contains("acme.jobs.runs"),
+            "{e}"
+        );
     }
 }

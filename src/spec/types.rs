@@ -97,20 +97,26 @@ impl<'a> TypeRegistry<'a> {
             if column.kind.is_some() {
                 return Err(format!("{place}: give either `type` or `ref`, not both"));
             }
-            let object = self
-                .types
-                .get(name)
-                .ok_or_else(|| format!("{place}: unknown type `{name}` in `ref` (known: {})", self.known()))?;
+            let object = self.types.get(name).ok_or_else(|| {
+                format!(
+                    "{place}: unknown type `{name}` in `ref` (known: {})",
+                    self.known()
+                )
+            })?;
             return self.object(&object.fields, &format!("types.{name}"), depth);
         }
-        let kind = column
-            .kind
-            .as_deref()
-            .ok_or_else(|| format!("{place}: column `{}` needs a `type` or a `ref`", column.name))?;
+        let kind = column.kind.as_deref().ok_or_else(|| {
+            format!(
+                "{place}: column `{}` needs a `type` or a `ref`",
+                column.name
+            )
+        })?;
         let nested_ok = |what: &str| -> Result<(), String> {
             match (what, column.fields.is_empty(), column.items.is_none()) {
                 ("object", _, true) | ("array", true, _) => Ok(()),
-                _ => Err(format!("{place}: `fields` belong to objects and `items` to arrays")),
+                _ => Err(format!(
+                    "{place}: `fields` belong to objects and `items` to arrays"
+                )),
             }
         };
         let ty = match kind {
@@ -149,13 +155,22 @@ impl<'a> TypeRegistry<'a> {
                 ))
             }
         };
-        if !matches!(kind, "object" | "array") && (!column.fields.is_empty() || column.items.is_some()) {
-            return Err(format!("{place}: `fields` belong to objects and `items` to arrays"));
+        if !matches!(kind, "object" | "array")
+            && (!column.fields.is_empty() || column.items.is_some())
+        {
+            return Err(format!(
+                "{place}: `fields` belong to objects and `items` to arrays"
+            ));
         }
         Ok(ty)
     }
 
-    fn object(&self, fields: &[ColumnSpec], place: &str, depth: usize) -> Result<ColumnType, String> {
+    fn object(
+        &self,
+        fields: &[ColumnSpec],
+        place: &str,
+        depth: usize,
+    ) -> Result<ColumnType, String> {
         let mut out = Vec::with_capacity(fields.len());
         for (i, field) in fields.iter().enumerate() {
             let at = format!("{place}.fields[{i}] ({})", field.name);
@@ -165,7 +180,10 @@ impl<'a> TypeRegistry<'a> {
             if out.iter().any(|(n, _)| n == &field.name) {
                 return Err(format!("{at}: duplicate field `{}`", field.name));
             }
-            out.push((field.name.clone(), self.resolve_at(field, &at, depth + 1, false)?));
+            out.push((
+                field.name.clone(),
+                self.resolve_at(field, &at, depth + 1, false)?,
+            ));
         }
         Ok(ColumnType::Object(out))
     }

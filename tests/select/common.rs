@@ -111,16 +111,25 @@ pub fn rows(batches: &[RecordBatch]) -> usize {
 
 /// Requests to an endpoint (path ends with `suffix`).
 pub fn to<'a>(requests: &'a [RecordedRequest], suffix: &str) -> Vec<&'a RecordedRequest> {
-    requests.iter().filter(|r| r.path.ends_with(suffix)).collect()
+    requests
+        .iter()
+        .filter(|r| r.path.ends_with(suffix))
+        .collect()
 }
 
 /// Every run of the emulator via the raw API (runs/list walked with page tokens).
-pub async fn all_runs_raw(emulator: &EmulatorHandle, query: &[(&str, &str)]) -> Vec<serde_json::Value> {
+pub async fn all_runs_raw(
+    emulator: &EmulatorHandle,
+    query: &[(&str, &str)],
+) -> Vec<serde_json::Value> {
     let client = reqwest::Client::new();
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut q: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut q: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         q.push(("limit".into(), "25".into()));
         if let Some(t) = &token {
             q.push(("page_token".into(), t.clone()));

@@ -36,13 +36,27 @@ fn atom(rng: &mut Rng, jobs: &[i64], run_ids: &[i64], times: &[i64]) -> String {
         3 => format!("run_id IN ({run}, {}, 123)", rng.pick(run_ids)),
         4 => format!("run_type = {}", rng.pick(&types)),
         5 => format!("run_type IN ({}, {})", rng.pick(&types), rng.pick(&types)),
-        6 => format!("start_time {} to_timestamp_millis({t})", rng.pick(&[">", ">=", "<", "<="])),
-        7 => format!("start_time {} to_timestamp_micros({})", rng.pick(&[">", ">=", "<", "<="]), t * 1000 + 500),
+        6 => format!(
+            "start_time {} to_timestamp_millis({t})",
+            rng.pick(&[">", ">=", "<", "<="])
+        ),
+        7 => format!(
+            "start_time {} to_timestamp_micros({})",
+            rng.pick(&[">", ">=", "<", "<="]),
+            t * 1000 + 500
+        ),
         8 => {
             let u = *rng.pick(times);
-            format!("start_time BETWEEN to_timestamp_millis({}) AND to_timestamp_millis({})", t.min(u), t.max(u))
+            format!(
+                "start_time BETWEEN to_timestamp_millis({}) AND to_timestamp_millis({})",
+                t.min(u),
+                t.max(u)
+            )
         }
-        9 => format!("state['result_state'] = {}", rng.pick(&["'SUCCESS'", "'FAILED'", "'CANCELED'"])),
+        9 => format!(
+            "state['result_state'] = {}",
+            rng.pick(&["'SUCCESS'", "'FAILED'", "'CANCELED'"])
+        ),
         12 => format!("start_time = to_timestamp_millis({t})"),
         10 => "job_id IS NULL".to_string(),
         11 => format!("(job_id = {job} OR run_type = 'SUBMIT_RUN')"),
@@ -57,7 +71,9 @@ async fn random_predicates_give_exactly_the_in_memory_answer() {
         "CREATE TABLE history AS SELECT run_id, job_id, run_type, start_time, state FROM {RUNS}"
     ))
     .await;
-    let (all, _) = env.query("SELECT run_id, job_id, CAST(start_time AS BIGINT) FROM history").await;
+    let (all, _) = env
+        .query("SELECT run_id, job_id, CAST(start_time AS BIGINT) FROM history")
+        .await;
     let run_ids: Vec<i64> = ints(&all, 0).into_iter().flatten().collect();
     let mut jobs: Vec<i64> = ints(&all, 1).into_iter().flatten().collect();
     jobs.sort();
@@ -69,18 +85,31 @@ async fn random_predicates_give_exactly_the_in_memory_answer() {
     let mut pushed_requests = 0usize;
     for case in 0..120 {
         let n = 1 + rng.below(3);
-        let predicate: Vec<String> = (0..n).map(|_| atom(&mut rng, &jobs, &run_ids, &times)).collect();
+        let predicate: Vec<String> = (0..n)
+            .map(|_| atom(&mut rng, &jobs, &run_ids, &times))
+            .collect();
         let predicate = predicate.join(" AND ");
         let limit = if rng.below(4) == 0 { " LIMIT 7" } else { "" };
         let (got, requests) = env
-            .query(&format!("SELECT run_id FROM {RUNS} WHERE {predicate} ORDER BY run_id{limit}"))
+            .query(&format!(
+                "SELECT run_id FROM {RUNS} WHERE {predicate} ORDER BY run_id{limit}"
+            ))
             .await;
         let (want, _) = env
-            .query(&format!("SELECT run_id FROM history WHERE {predicate} ORDER BY run_id{limit}"))
+            .query(&format!(
+                "SELECT run_id FROM history WHERE {predicate} ORDER BY run_id{limit}"
+            ))
             .await;
-        assert_eq!(ints(&got, 0), ints(&want, 0), "case {case}: WHERE {predicate}{limit}");
+        assert_eq!(
+            ints(&got, 0),
+            ints(&want, 0),
+            "case {case}: WHERE {predicate}{limit}"
+        );
         pushed_requests += requests.len();
     }
     // Pushdown made the scans cheaper than 120 full listings.
-    assert!(pushed_requests < 120 * run_ids.len().div_ceil(25), "{pushed_requests} requests");
+    assert!(
+        pushed_requests < 120 * run_ids.len().div_ceil(25),
+        "{pushed_requests} requests"
+    );
 }

@@ -10,15 +10,25 @@ const RUNS: &str = "databricks_workspace.jobs.job_runs";
 async fn run_id_eq_is_one_runs_get_and_follows_task_pages() {
     let env = env(400).await;
     let notable = env.emulator.notable();
-    let big = *notable.big_multi_task.first().expect("a run with > 100 tasks");
+    let big = *notable
+        .big_multi_task
+        .first()
+        .expect("a run with > 100 tasks");
     let (batches, requests) = env
-        .query(&format!("SELECT run_id, cardinality(tasks) FROM {RUNS} WHERE run_id = {big}"))
+        .query(&format!(
+            "SELECT run_id, cardinality(tasks) FROM {RUNS} WHERE run_id = {big}"
+        ))
         .await;
     assert_eq!(ints(&batches, 0), [Some(big)]);
     let gets = to(&requests, "/runs/get");
     assert_eq!(gets.len(), requests.len(), "only runs/get: {requests:?}");
-    assert!(gets.len() >= 2, "tasks beyond 100 need a second page: {gets:?}");
-    assert!(gets.iter().all(|r| r.param("run_id") == Some(big.to_string().as_str())));
+    assert!(
+        gets.len() >= 2,
+        "tasks beyond 100 need a second page: {gets:?}"
+    );
+    assert!(gets
+        .iter()
+        .all(|r| r.param("run_id") == Some(big.to_string().as_str())));
     assert!(gets[1].param("page_token").is_some());
     let tasks = ints(&batches, 1)[0].expect("tasks");
     assert!(tasks > 100, "all tasks returned, got {tasks}");
@@ -37,13 +47,21 @@ async fn run_id_in_is_concurrent_gets_and_a_missing_run_is_zero_rows() {
     let a = raw[3]["run_id"].as_i64().expect("run_id");
     let b = raw[40]["run_id"].as_i64().expect("run_id");
     let (batches, requests) = env
-        .query(&format!("SELECT run_id FROM {RUNS} WHERE run_id IN ({a}, {b}, 999999999) ORDER BY run_id"))
+        .query(&format!(
+            "SELECT run_id FROM {RUNS} WHERE run_id IN ({a}, {b}, 999999999) ORDER BY run_id"
+        ))
         .await;
     let mut want = vec![Some(a), Some(b)];
     want.sort();
     assert_eq!(ints(&batches, 0), want);
-    let asked: BTreeSet<_> = to(&requests, "/runs/get").iter().filter_map(|r| r.param("run_id").map(str::to_string)).collect();
-    assert_eq!(asked, BTreeSet::from([a.to_string(), b.to_string(), "999999999".to_string()]));
+    let asked: BTreeSet<_> = to(&requests, "/runs/get")
+        .iter()
+        .filter_map(|r| r.param("run_id").map(str::to_string))
+        .collect();
+    assert_eq!(
+        asked,
+        BTreeSet::from([a.to_string(), b.to_string(), "999999999".to_string()])
+    );
     assert!(to(&requests, "/runs/list").is_empty());
 }
 
@@ -54,14 +72,21 @@ async fn job_id_eq_and_in_list_per_job() {
     let job2 = env.emulator.notable().job_ids[1];
     let raw = all_runs_raw(&env.emulator, &[("job_id", &job.to_string())]).await;
     let (batches, requests) = env
-        .query(&format!("SELECT run_id, job_id FROM {RUNS} WHERE job_id = {job}"))
+        .query(&format!(
+            "SELECT run_id, job_id FROM {RUNS} WHERE job_id = {job}"
+        ))
         .await;
     assert_eq!(rows(&batches), raw.len());
     assert!(ints(&batches, 1).iter().all(|j| *j == Some(job)));
     let lists = to(&requests, "/runs/list");
     assert_eq!(lists.len(), requests.len());
-    assert!(lists.iter().all(|r| r.param("job_id") == Some(job.to_string().as_str())));
-    assert!(lists.iter().all(|r| r.param("expand_tasks").is_none()), "tasks not read");
+    assert!(lists
+        .iter()
+        .all(|r| r.param("job_id") == Some(job.to_string().as_str())));
+    assert!(
+        lists.iter().all(|r| r.param("expand_tasks").is_none()),
+        "tasks not read"
+    );
 
     let raw2 = all_runs_raw(&env.emulator, &[("job_id", &job2.to_string())]).await;
     let (batches, requests) = env
@@ -69,9 +94,16 @@ async fn job_id_eq_and_in_list_per_job() {
         .await;
     let mut want = vec![(job, raw.len() as i64), (job2, raw2.len() as i64)];
     want.sort();
-    let got: Vec<_> = ints(&batches, 0).into_iter().zip(ints(&batches, 1)).map(|(a, b)| (a.unwrap_or(0), b.unwrap_or(0))).collect();
+    let got: Vec<_> = ints(&batches, 0)
+        .into_iter()
+        .zip(ints(&batches, 1))
+        .map(|(a, b)| (a.unwrap_or(0), b.unwrap_or(0)))
+        .collect();
     assert_eq!(got, want);
-    let jobs: BTreeSet<_> = requests.iter().filter_map(|r| r.param("job_id").map(str::to_string)).collect();
+    let jobs: BTreeSet<_> = requests
+        .iter()
+        .filter_map(|r| r.param("job_id").map(str::to_string))
+        .collect();
     assert_eq!(jobs, BTreeSet::from([job.to_string(), job2.to_string()]));
 }
 
@@ -79,22 +111,43 @@ async fn job_id_eq_and_in_list_per_job() {
 async fn flags_and_run_type_become_parameters_and_columns_hold_them() {
     let env = env(400).await;
     let (batches, requests) = env
-        .query(&format!("SELECT state['life_cycle_state'], active_only FROM {RUNS} WHERE active_only = true"))
+        .query(&format!(
+            "SELECT state['life_cycle_state'], active_only FROM {RUNS} WHERE active_only = true"
+        ))
         .await;
     assert!(rows(&batches) > 0, "the emulator has active runs");
-    assert!(strings(&batches, 0).iter().all(|s| matches!(s.as_deref(), Some("QUEUED" | "PENDING" | "RUNNING" | "TERMINATING" | "BLOCKED" | "WAITING_FOR_RETRY"))));
-    assert!(strings(&batches, 1).iter().all(|s| s.as_deref() == Some("true")));
-    assert!(requests.iter().all(|r| r.param("active_only") == Some("true")));
+    assert!(strings(&batches, 0).iter().all(|s| matches!(
+        s.as_deref(),
+        Some("QUEUED" | "PENDING" | "RUNNING" | "TERMINATING" | "BLOCKED" | "WAITING_FOR_RETRY")
+    )));
+    assert!(strings(&batches, 1)
+        .iter()
+        .all(|s| s.as_deref() == Some("true")));
+    assert!(requests
+        .iter()
+        .all(|r| r.param("active_only") == Some("true")));
 
     let (batches, requests) = env
         .query(&format!("SELECT run_type, job_id FROM {RUNS} WHERE run_type = 'SUBMIT_RUN' AND completed_only = true"))
         .await;
-    let raw = all_runs_raw(&env.emulator, &[("run_type", "SUBMIT_RUN"), ("completed_only", "true")]).await;
+    let raw = all_runs_raw(
+        &env.emulator,
+        &[("run_type", "SUBMIT_RUN"), ("completed_only", "true")],
+    )
+    .await;
     assert_eq!(rows(&batches), raw.len());
     assert!(rows(&batches) > 0);
-    assert!(strings(&batches, 0).iter().all(|s| s.as_deref() == Some("SUBMIT_RUN")));
-    assert!(ints(&batches, 1).iter().all(|j| j.is_none()), "one-time runs have no job_id");
-    assert!(requests.iter().all(|r| r.param("run_type") == Some("SUBMIT_RUN") && r.param("completed_only") == Some("true")));
+    assert!(strings(&batches, 0)
+        .iter()
+        .all(|s| s.as_deref() == Some("SUBMIT_RUN")));
+    assert!(
+        ints(&batches, 1).iter().all(|j| j.is_none()),
+        "one-time runs have no job_id"
+    );
+    assert!(requests
+        .iter()
+        .all(|r| r.param("run_type") == Some("SUBMIT_RUN")
+            && r.param("completed_only") == Some("true")));
 }
 
 #[tokio::test]
@@ -109,12 +162,25 @@ async fn start_time_bounds_become_inclusive_millisecond_parameters() {
             "SELECT run_id FROM {RUNS} WHERE start_time > to_timestamp_millis({lo}) AND start_time < to_timestamp_millis({hi})"
         ))
         .await;
-    let want: BTreeSet<i64> = raw.iter().filter(|r| { let s = r["start_time"].as_i64().unwrap_or(0); s > lo && s < hi }).filter_map(|r| r["run_id"].as_i64()).collect();
+    let want: BTreeSet<i64> = raw
+        .iter()
+        .filter(|r| {
+            let s = r["start_time"].as_i64().unwrap_or(0);
+            s > lo && s < hi
+        })
+        .filter_map(|r| r["run_id"].as_i64())
+        .collect();
     let got: BTreeSet<i64> = ints(&batches, 0).into_iter().flatten().collect();
     assert_eq!(got, want);
     let lower = (lo + 1).to_string();
     let upper = (hi - 1).to_string();
-    assert!(requests.iter().all(|r| r.param("start_time_from") == Some(lower.as_str()) && r.param("start_time_to") == Some(upper.as_str())), "{requests:?}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.param("start_time_from") == Some(lower.as_str())
+                && r.param("start_time_to") == Some(upper.as_str())),
+        "{requests:?}"
+    );
 
     // BETWEEN is inclusive; the parameter columns show the values used.
     let (batches, requests) = env
@@ -122,27 +188,52 @@ async fn start_time_bounds_become_inclusive_millisecond_parameters() {
             "SELECT run_id, start_time_from, start_time_to FROM {RUNS} WHERE start_time BETWEEN to_timestamp_millis({lo}) AND to_timestamp_millis({hi})"
         ))
         .await;
-    let want = raw.iter().filter(|r| { let s = r["start_time"].as_i64().unwrap_or(0); s >= lo && s <= hi }).count();
+    let want = raw
+        .iter()
+        .filter(|r| {
+            let s = r["start_time"].as_i64().unwrap_or(0);
+            s >= lo && s <= hi
+        })
+        .count();
     assert_eq!(rows(&batches), want);
-    assert!(ints(&batches, 1).iter().all(|v| *v == Some(lo)) && ints(&batches, 2).iter().all(|v| *v == Some(hi)));
-    assert!(requests.iter().all(|r| r.param("start_time_from") == Some(lo.to_string().as_str())));
+    assert!(
+        ints(&batches, 1).iter().all(|v| *v == Some(lo))
+            && ints(&batches, 2).iter().all(|v| *v == Some(hi))
+    );
+    assert!(requests
+        .iter()
+        .all(|r| r.param("start_time_from") == Some(lo.to_string().as_str())));
 
     // The parameter columns themselves, with epoch ms.
     let (batches, requests) = env
-        .query(&format!("SELECT count(*) FROM {RUNS} WHERE start_time_from = {lo} AND start_time_to = {hi}"))
+        .query(&format!(
+            "SELECT count(*) FROM {RUNS} WHERE start_time_from = {lo} AND start_time_to = {hi}"
+        ))
         .await;
     assert_eq!(ints(&batches, 0), [Some(want as i64)]);
-    assert!(requests.iter().all(|r| r.param("start_time_to") == Some(hi.to_string().as_str())));
+    assert!(requests
+        .iter()
+        .all(|r| r.param("start_time_to") == Some(hi.to_string().as_str())));
 }
 
 #[tokio::test]
 async fn limit_asks_only_for_the_rows_needed() {
     let env = env(400).await;
-    let (batches, requests) = env.query(&format!("SELECT run_id FROM {RUNS} LIMIT 30")).await;
+    let (batches, requests) = env
+        .query(&format!("SELECT run_id FROM {RUNS} LIMIT 30"))
+        .await;
     assert_eq!(rows(&batches), 30);
-    let limits: Vec<_> = requests.iter().map(|r| r.param("limit").unwrap_or("").to_string()).collect();
+    let limits: Vec<_> = requests
+        .iter()
+        .map(|r| r.param("limit").unwrap_or("").to_string())
+        .collect();
     assert_eq!(limits, ["25", "5"]);
-    let (batches, requests) = env.query(&format!("SELECT run_id FROM {RUNS} WHERE job_id = {} LIMIT 2", env.emulator.notable().job_ids[0])).await;
+    let (batches, requests) = env
+        .query(&format!(
+            "SELECT run_id FROM {RUNS} WHERE job_id = {} LIMIT 2",
+            env.emulator.notable().job_ids[0]
+        ))
+        .await;
     assert_eq!(rows(&batches), 2);
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].param("limit"), Some("2"));
@@ -155,10 +246,18 @@ async fn count_star_reads_everything_without_tasks_and_tasks_ask_for_expansion()
     let (batches, requests) = env.query(&format!("SELECT count(*) FROM {RUNS}")).await;
     assert_eq!(ints(&batches, 0), [Some(raw.len() as i64)]);
     assert_eq!(requests.len(), raw.len().div_ceil(25));
-    assert!(requests.iter().all(|r| r.param("expand_tasks").is_none() && r.param("limit") == Some("25")));
-    let (batches, requests) = env.query(&format!("SELECT run_id, cardinality(tasks) FROM {RUNS} LIMIT 10")).await;
+    assert!(requests
+        .iter()
+        .all(|r| r.param("expand_tasks").is_none() && r.param("limit") == Some("25")));
+    let (batches, requests) = env
+        .query(&format!(
+            "SELECT run_id, cardinality(tasks) FROM {RUNS} LIMIT 10"
+        ))
+        .await;
     assert_eq!(rows(&batches), 10);
-    assert!(requests.iter().all(|r| r.param("expand_tasks") == Some("true")));
+    assert!(requests
+        .iter()
+        .all(|r| r.param("expand_tasks") == Some("true")));
 }
 
 #[tokio::test]
@@ -169,10 +268,18 @@ async fn several_workspaces_are_queried_concurrently_and_unioned() {
     let batches = query(&ctx, &format!("SELECT deployment_name, count(*) FROM {RUNS} WHERE deployment_name IN ('east', 'west') GROUP BY deployment_name ORDER BY deployment_name")).await;
     let raw_a = all_runs_raw(&a, &[]).await.len() as i64;
     let raw_b = all_runs_raw(&b, &[]).await.len() as i64;
-    assert_eq!(strings(&batches, 0), [Some("east".into()), Some("west".into())]);
+    assert_eq!(
+        strings(&batches, 0),
+        [Some("east".into()), Some("west".into())]
+    );
     assert_eq!(ints(&batches, 1), [Some(raw_a), Some(raw_b)]);
     assert!(!a.requests().is_empty() && !b.requests().is_empty());
-    let message = match jobsql::session::run_sql(&ctx, &format!("SELECT * FROM {RUNS} WHERE deployment_name = 'bad/name'")).await {
+    let message = match jobsql::session::run_sql(
+        &ctx,
+        &format!("SELECT * FROM {RUNS} WHERE deployment_name = 'bad/name'"),
+    )
+    .await
+    {
         Ok(_) => panic!("a bad deployment name is refused"),
         Err(e) => jobsql::session::user_message(&e),
     };
@@ -187,17 +294,32 @@ async fn clean_room_task_runs_push_the_room_into_the_path_and_the_notebook_filte
         .query(&format!("SELECT notebook_name, clean_room_name FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = '{room}'"))
         .await;
     assert!(rows(&all) > 0);
-    assert!(strings(&all, 1).iter().all(|s| s.as_deref() == Some(room.as_str())));
-    assert!(requests.iter().all(|r| r.path == format!("/api/2.0/clean-rooms/{room}/runs")), "{requests:?}");
+    assert!(strings(&all, 1)
+        .iter()
+        .all(|s| s.as_deref() == Some(room.as_str())));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.path == format!("/api/2.0/clean-rooms/{room}/runs")),
+        "{requests:?}"
+    );
     let notebook = strings(&all, 0)[0].clone().expect("a notebook");
-    let want = strings(&all, 0).iter().filter(|n| n.as_deref() == Some(notebook.as_str())).count();
+    let want = strings(&all, 0)
+        .iter()
+        .filter(|n| n.as_deref() == Some(notebook.as_str()))
+        .count();
     let (batches, requests) = env
         .query(&format!("SELECT notebook_name FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = '{room}' AND notebook_name = '{notebook}'"))
         .await;
     assert_eq!(rows(&batches), want);
-    assert!(requests.iter().all(|r| r.param("notebook_name") == Some(notebook.as_str())));
+    assert!(requests
+        .iter()
+        .all(|r| r.param("notebook_name") == Some(notebook.as_str())));
     let message = env
         .query_err("SELECT * FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = 'no_such_room'")
         .await;
-    assert!(message.contains("404") || message.to_lowercase().contains("not"), "{message}");
+    assert!(
+        message.contains("404") || message.to_lowercase().contains("not"),
+        "{message}"
+    );
 }

@@ -22,7 +22,10 @@ async fn show_tables_lists_both_resources_by_stackql_names() {
         .collect();
     assert_eq!(
         names,
-        ["databricks_workspace.cleanrooms.task_runs", "databricks_workspace.jobs.job_runs"]
+        [
+            "databricks_workspace.cleanrooms.task_runs",
+            "databricks_workspace.jobs.job_runs"
+        ]
     );
     assert!(requests.is_empty(), "listing tables calls no API");
     let (batches, _) = env.query("SHOW TABLES").await;
@@ -32,28 +35,72 @@ async fn show_tables_lists_both_resources_by_stackql_names() {
 #[tokio::test]
 async fn describe_has_every_seed_field_with_typed_times_and_objects() {
     let env = env(50).await;
-    let (batches, requests) = env.query("DESCRIBE databricks_workspace.jobs.job_runs").await;
+    let (batches, requests) = env
+        .query("DESCRIBE databricks_workspace.jobs.job_runs")
+        .await;
     assert!(requests.is_empty());
     let names = strings(&batches, 0);
     let types = strings(&batches, 1);
     let type_of = |n: &str| {
-        let i = names.iter().position(|x| x.as_deref() == Some(n)).unwrap_or_else(|| panic!("no column {n}"));
+        let i = names
+            .iter()
+            .position(|x| x.as_deref() == Some(n))
+            .unwrap_or_else(|| panic!("no column {n}"));
         types[i].clone().unwrap_or_default()
     };
     for seed_field in [
-        "effective_usage_policy_id", "job_id", "job_run_id", "original_attempt_run_id", "run_id",
-        "creator_user_name", "run_name", "attempt_number", "cleanup_duration", "cluster_instance",
-        "cluster_spec", "description", "effective_performance_target", "end_time",
-        "execution_duration", "git_source", "has_more", "iterations", "job_clusters",
-        "job_parameters", "next_page_token", "number_in_job", "overriding_parameters",
-        "queue_duration", "repair_history", "run_duration", "run_page_url", "run_type", "schedule",
-        "setup_duration", "start_time", "state", "status", "tasks", "trigger", "trigger_info",
-        "deployment_name", "active_only", "completed_only", "expand_tasks", "include_history",
-        "include_resolved_values", "start_time_from", "start_time_to",
+        "effective_usage_policy_id",
+        "job_id",
+        "job_run_id",
+        "original_attempt_run_id",
+        "run_id",
+        "creator_user_name",
+        "run_name",
+        "attempt_number",
+        "cleanup_duration",
+        "cluster_instance",
+        "cluster_spec",
+        "description",
+        "effective_performance_target",
+        "end_time",
+        "execution_duration",
+        "git_source",
+        "has_more",
+        "iterations",
+        "job_clusters",
+        "job_parameters",
+        "next_page_token",
+        "number_in_job",
+        "overriding_parameters",
+        "queue_duration",
+        "repair_history",
+        "run_duration",
+        "run_page_url",
+        "run_type",
+        "schedule",
+        "setup_duration",
+        "start_time",
+        "state",
+        "status",
+        "tasks",
+        "trigger",
+        "trigger_info",
+        "deployment_name",
+        "active_only",
+        "completed_only",
+        "expand_tasks",
+        "include_history",
+        "include_resolved_values",
+        "start_time_from",
+        "start_time_to",
     ] {
         type_of(seed_field);
     }
-    assert!(type_of("start_time").starts_with("Timestamp(ms"), "{}", type_of("start_time"));
+    assert!(
+        type_of("start_time").starts_with("Timestamp(ms"),
+        "{}",
+        type_of("start_time")
+    );
     assert_eq!(type_of("run_id"), "Int64");
     assert_eq!(type_of("run_duration"), "Int64");
     assert_eq!(type_of("cluster_spec"), "Utf8");
@@ -69,7 +116,10 @@ async fn explain_shows_the_planned_requests_without_calling_the_api() {
         .await;
     let text = pretty_format_batches(&batches).expect("format").to_string();
     assert!(text.contains("GET /api/2.2/jobs/runs/list?"), "{text}");
-    assert!(text.contains("job_id=1") && text.contains("job_id=2"), "{text}");
+    assert!(
+        text.contains("job_id=1") && text.contains("job_id=2"),
+        "{text}"
+    );
     assert!(text.contains("start_time_from=1767225600000"), "{text}");
     assert!(text.contains("limit=3"), "{text}");
     assert!(requests.is_empty(), "EXPLAIN sends nothing: {requests:?}");
