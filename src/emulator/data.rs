@@ -393,7 +393,7 @@ pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
     let hj = j as u64;
     let (n_tasks, multi) = if big {
         (BIG_TASKS, true)
-    } else if j % 3 == 0 {
+    } else if j.is_multiple_of(3) {
         (2 + pick(seed, hj, 1, 7) as usize, true)
     } else {
         (1, false)
@@ -456,7 +456,7 @@ pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
                 "job_cluster_key".into(),
                 json!(format!("cluster_{:03}", t % n_clusters)),
             );
-        } else if j % 2 == 0 {
+        } else if j.is_multiple_of(2) {
             spec.insert("new_cluster".into(), cluster(seed, j, t));
         } else {
             spec.insert(
@@ -471,7 +471,7 @@ pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
         }
         spec.insert(
             "timeout_seconds".into(),
-            json!(if j % 2 == 0 { 3600 } else { 0 }),
+            json!(if j.is_multiple_of(2) { 3600 } else { 0 }),
         );
         spec.insert("email_notifications".into(), json!({}));
         tasks.push(TaskDef {
@@ -520,7 +520,7 @@ pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
     let mut extra = Map::new();
     extra.insert(
         "timeout_seconds".into(),
-        json!(if j % 2 == 0 { 7200 } else { 0 }),
+        json!(if j.is_multiple_of(2) { 7200 } else { 0 }),
     );
     extra.insert("max_concurrent_runs".into(), json!(1 + (j % 3)));
     extra.insert("format".into(), json!("MULTI_TASK"));
@@ -546,7 +546,7 @@ pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
         parameters,
         schedule,
         git_source,
-        description: (j % 2 == 0).then(|| {
+        description: (j.is_multiple_of(2)).then(|| {
             format!(
                 "{} pipeline owned by {}",
                 base_name.replace('_', " "),
@@ -554,7 +554,7 @@ pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
             )
         }),
         extra,
-        performance_target: serverless.then_some(if j % 2 == 0 {
+        performance_target: serverless.then_some(if j.is_multiple_of(2) {
             "PERFORMANCE_OPTIMIZED"
         } else {
             "STANDARD"

@@ -197,7 +197,7 @@ pub(crate) fn segments(store: &Store, i: u32, now: i64) -> Vec<Segment> {
             let dur = (per / 2)
                 .min(300_000 + (hist.rand(i, 2) % 300_000) as i64)
                 .max(2);
-            let gap = (per / 4).min(600_000).max(1);
+            let gap = (per / 4).clamp(1, 600_000);
             let mut t = end;
             let mut off = 1 + k as i64;
             for r in 0..repairs {

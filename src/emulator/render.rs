@@ -295,7 +295,10 @@ pub(crate) fn render_with(
             });
     let overriding_parameters = match created {
         Some(c) => c.overriding.clone(),
-        None if run_type == RunType::Job && trig == "ONE_TIME" && hist.rand(i, 6) % 3 == 0 => {
+        None if run_type == RunType::Job
+            && trig == "ONE_TIME"
+            && hist.rand(i, 6).is_multiple_of(3) =>
+        {
             tasks.first().map(|t| overriding(t.kind))
         }
         None => None,

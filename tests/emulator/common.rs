@@ -11,7 +11,13 @@ use serde_json::Value;
 pub const NOW: i64 = 1_790_000_000_000;
 
 pub async fn emu(runs: usize, jobs: usize) -> EmulatorHandle {
-    emu_with(EmulatorConfig { runs, jobs, now_ms: Some(NOW), ..EmulatorConfig::default() }).await
+    emu_with(EmulatorConfig {
+        runs,
+        jobs,
+        now_ms: Some(NOW),
+        ..EmulatorConfig::default()
+    })
+    .await
 }
 
 pub async fn emu_with(config: EmulatorConfig) -> EmulatorHandle {
@@ -37,7 +43,11 @@ pub struct Api {
 
 impl Api {
     pub fn new(h: &EmulatorHandle) -> Api {
-        Api { client: reqwest::Client::new(), base: h.base_url(), token: h.token().to_string() }
+        Api {
+            client: reqwest::Client::new(),
+            base: h.base_url(),
+            token: h.token().to_string(),
+        }
     }
 
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
@@ -80,7 +90,8 @@ impl Api {
 
     /// GET runs/get for a run id.
     pub async fn run(&self, run_id: i64) -> Value {
-        self.ok("/api/2.2/jobs/runs/get", &[("run_id", &run_id.to_string())]).await
+        self.ok("/api/2.2/jobs/runs/get", &[("run_id", &run_id.to_string())])
+            .await
     }
 }
 
@@ -89,8 +100,15 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, code: &str, nee
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["error_code"], code, "{body}");
     let msg = body["message"].as_str().expect("message");
-    assert!(msg.contains(needle), "message {msg:?} should mention {needle:?}");
-    assert_eq!(body.as_object().map(|o| o.len()), Some(2), "only error_code and message: {body}");
+    assert!(
+        msg.contains(needle),
+        "message {msg:?} should mention {needle:?}"
+    );
+    assert_eq!(
+        body.as_object().map(|o| o.len()),
+        Some(2),
+        "only error_code and message: {body}"
+    );
 }
 
 /// Every run matching `query`, walked with page tokens (limit 25).
@@ -106,7 +124,12 @@ pub async fn walk(api: &Api, query: &[(&str, &str)]) -> Vec<Value> {
         let page = api.ok("/api/2.2/jobs/runs/list", &q).await;
         let runs = page["runs"].as_array().cloned().unwrap_or_default();
         assert!(runs.len() <= 25);
-        assert_eq!(page["has_more"], page.get("next_page_token").is_some(), "{}", page["has_more"]);
+        assert_eq!(
+            page["has_more"],
+            page.get("next_page_token").is_some(),
+            "{}",
+            page["has_more"]
+        );
         out.extend(runs);
         match page["next_page_token"].as_str() {
             Some(t) => token = Some(t.to_string()),
@@ -116,15 +139,23 @@ pub async fn walk(api: &Api, query: &[(&str, &str)]) -> Vec<Value> {
 }
 
 pub fn ids(runs: &[Value]) -> Vec<i64> {
-    runs.iter().map(|r| r["run_id"].as_i64().expect("run_id")).collect()
+    runs.iter()
+        .map(|r| r["run_id"].as_i64().expect("run_id"))
+        .collect()
 }
 
 pub fn life(run: &Value) -> String {
-    run["state"]["life_cycle_state"].as_str().unwrap_or_default().to_string()
+    run["state"]["life_cycle_state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 pub fn is_active(run: &Value) -> bool {
-    matches!(life(run).as_str(), "QUEUED" | "PENDING" | "RUNNING" | "TERMINATING" | "BLOCKED")
+    matches!(
+        life(run).as_str(),
+        "QUEUED" | "PENDING" | "RUNNING" | "TERMINATING" | "BLOCKED"
+    )
 }
 
 /// Poll runs/get until `pred` holds (or panic after `secs`).
@@ -135,7 +166,11 @@ pub async fn wait_for(api: &Api, run_id: i64, secs: u64, pred: impl Fn(&Value) -
         if pred(&run) {
             return run;
         }
-        assert!(std::time::Instant::now() < deadline, "run {run_id} never reached the state: {}", run["state"]);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "run {run_id} never reached the state: {}",
+            run["state"]
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

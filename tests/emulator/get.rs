@@ -15,7 +15,10 @@ async fn all_pages(api: &Api, run_id: i64, history: bool) -> (Vec<Value>, usize)
     let mut pages = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut q = vec![("run_id", id.as_str()), ("include_history", if history { "true" } else { "false" })];
+        let mut q = vec![
+            ("run_id", id.as_str()),
+            ("include_history", if history { "true" } else { "false" }),
+        ];
         if let Some(t) = &token {
             q.push(("page_token", t));
         }
@@ -34,7 +37,10 @@ async fn all_pages(api: &Api, run_id: i64, history: bool) -> (Vec<Value>, usize)
 }
 
 fn concat(pages: &[Value], key: &str) -> Vec<Value> {
-    pages.iter().flat_map(|p| p[key].as_array().cloned().unwrap_or_default()).collect()
+    pages
+        .iter()
+        .flat_map(|p| p[key].as_array().cloned().unwrap_or_default())
+        .collect()
 }
 
 #[tokio::test]
@@ -51,10 +57,23 @@ async fn big_runs_page_tasks_job_clusters_and_parameters_by_100() {
     assert_eq!(tasks.len(), 130);
     assert_eq!(concat(&pages, "job_clusters").len(), 105);
     assert_eq!(concat(&pages, "job_parameters").len(), 110);
-    let keys: HashSet<_> = tasks.iter().map(|t| t["task_key"].as_str().unwrap().to_string()).collect();
-    let ids: HashSet<_> = tasks.iter().map(|t| t["run_id"].as_i64().unwrap()).collect();
-    assert_eq!((keys.len(), ids.len()), (130, 130), "no task twice across pages");
-    assert!(pages[1].get("repair_history").is_none(), "no history unless asked");
+    let keys: HashSet<_> = tasks
+        .iter()
+        .map(|t| t["task_key"].as_str().unwrap().to_string())
+        .collect();
+    let ids: HashSet<_> = tasks
+        .iter()
+        .map(|t| t["run_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        (keys.len(), ids.len()),
+        (130, 130),
+        "no task twice across pages"
+    );
+    assert!(
+        pages[1].get("repair_history").is_none(),
+        "no history unless asked"
+    );
     h.shutdown().await;
 }
 
@@ -71,21 +90,49 @@ async fn include_history_pages_a_long_repair_history() {
     assert_eq!(pages[0]["repair_history"].as_array().unwrap().len(), 100);
     assert_eq!(history[0]["type"], "ORIGINAL");
     assert!(history[0].get("id").is_none());
-    assert!(history[1..].iter().all(|r| r["type"] == "REPAIR" && r["id"].is_i64()));
-    let repair_ids: HashSet<_> = history[1..].iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert!(history[1..]
+        .iter()
+        .all(|r| r["type"] == "REPAIR" && r["id"].is_i64()));
+    let repair_ids: HashSet<_> = history[1..]
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(repair_ids.len(), history.len() - 1);
     for w in history.windows(2) {
-        assert!(w[0]["end_time"].as_i64() <= w[1]["start_time"].as_i64(), "repairs follow each other");
+        assert!(
+            w[0]["end_time"].as_i64() <= w[1]["start_time"].as_i64(),
+            "repairs follow each other"
+        );
     }
-    assert_eq!(history.last().unwrap()["state"]["result_state"], plain["state"]["result_state"]);
+    assert_eq!(
+        history.last().unwrap()["state"]["result_state"],
+        plain["state"]["result_state"]
+    );
     assert!(plain["end_time"].as_i64().unwrap() < NOW);
     // A once-repaired multi-task run: the failed task ran twice, with two run ids.
     let once = h.notable().repaired[1];
-    let run = api.ok(GET, &[("run_id", &once.to_string()), ("include_history", "true")]).await;
+    let run = api
+        .ok(
+            GET,
+            &[("run_id", &once.to_string()), ("include_history", "true")],
+        )
+        .await;
     let hist = run["repair_history"].as_array().unwrap();
     assert!(hist.len() >= 2);
-    let all_task_ids: Vec<i64> = hist.iter().flat_map(|r| r["task_run_ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap())).collect();
-    assert_eq!(all_task_ids.iter().collect::<HashSet<_>>().len(), all_task_ids.len());
+    let all_task_ids: Vec<i64> = hist
+        .iter()
+        .flat_map(|r| {
+            r["task_run_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        all_task_ids.iter().collect::<HashSet<_>>().len(),
+        all_task_ids.len()
+    );
     h.shutdown().await;
 }
 
@@ -94,15 +141,25 @@ async fn get_errors() {
     let h = emu(100, 4).await;
     let api = Api::new(&h);
     let (s, v) = api.get(GET, &[("run_id", "42")]).await;
-    assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "Run 42 does not exist.");
+    assert_error(
+        s,
+        &v,
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Run 42 does not exist.",
+    );
     let (s, v) = api.get(GET, &[]).await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "run_id");
     let (s, v) = api.get(GET, &[("run_id", "x1")]).await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "run_id");
     let id = h.notable().submit_runs[0].to_string();
-    let (s, v) = api.get(GET, &[("run_id", &id), ("include_history", "sure")]).await;
+    let (s, v) = api
+        .get(GET, &[("run_id", &id), ("include_history", "sure")])
+        .await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "include_history");
-    let (s, v) = api.get(GET, &[("run_id", &id), ("page_token", "nope")]).await;
+    let (s, v) = api
+        .get(GET, &[("run_id", &id), ("page_token", "nope")])
+        .await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "page_token");
     h.shutdown().await;
 }
@@ -123,29 +180,77 @@ async fn get_agrees_with_list_and_the_history_fills_every_field() {
         if let Some(s) = r["state"]["result_state"].as_str() {
             values.insert(("result".into(), s.to_string()));
         }
-        assert!(r["run_id"].is_i64() && r["start_time"].is_i64() && r["end_time"].is_i64(), "numbers are JSON numbers");
-        assert!(r.as_object().unwrap().values().all(|v| !v.is_null()), "absent, never null: {r}");
+        assert!(
+            r["run_id"].is_i64() && r["start_time"].is_i64() && r["end_time"].is_i64(),
+            "numbers are JSON numbers"
+        );
+        assert!(
+            r.as_object().unwrap().values().all(|v| !v.is_null()),
+            "absent, never null: {r}"
+        );
         if r["status"]["state"] == "TERMINATED" {
             assert!(r["status"]["termination_details"]["code"].is_string());
             assert!(r["end_time"].as_i64().unwrap() >= r["start_time"].as_i64().unwrap());
         }
     }
     for k in [
-        "job_id", "run_id", "creator_user_name", "number_in_job", "original_attempt_run_id", "attempt_number", "state", "status",
-        "schedule", "tasks", "cluster_spec", "cluster_instance", "overriding_parameters", "start_time", "setup_duration",
-        "execution_duration", "cleanup_duration", "end_time", "run_duration", "queue_duration", "trigger", "trigger_info",
-        "run_name", "run_page_url", "run_type", "git_source", "job_parameters", "job_clusters", "description",
-        "effective_performance_target", "effective_usage_policy_id", "has_more",
+        "job_id",
+        "run_id",
+        "creator_user_name",
+        "number_in_job",
+        "original_attempt_run_id",
+        "attempt_number",
+        "state",
+        "status",
+        "schedule",
+        "tasks",
+        "cluster_spec",
+        "cluster_instance",
+        "overriding_parameters",
+        "start_time",
+        "setup_duration",
+        "execution_duration",
+        "cleanup_duration",
+        "end_time",
+        "run_duration",
+        "queue_duration",
+        "trigger",
+        "trigger_info",
+        "run_name",
+        "run_page_url",
+        "run_type",
+        "git_source",
+        "job_parameters",
+        "job_clusters",
+        "description",
+        "effective_performance_target",
+        "effective_usage_policy_id",
+        "has_more",
     ] {
         assert!(keys.contains(k), "some run has {k}: {keys:?}");
     }
     for (k, v) in [
-        ("run_type", "JOB_RUN"), ("run_type", "WORKFLOW_RUN"), ("run_type", "SUBMIT_RUN"), ("trigger", "PERIODIC"),
-        ("trigger", "ONE_TIME"), ("trigger", "RETRY"), ("life", "RUNNING"), ("life", "QUEUED"), ("life", "PENDING"),
-        ("life", "TERMINATED"), ("life", "INTERNAL_ERROR"), ("life", "SKIPPED"), ("result", "SUCCESS"), ("result", "FAILED"),
-        ("result", "CANCELED"), ("result", "TIMEDOUT"),
+        ("run_type", "JOB_RUN"),
+        ("run_type", "WORKFLOW_RUN"),
+        ("run_type", "SUBMIT_RUN"),
+        ("trigger", "PERIODIC"),
+        ("trigger", "ONE_TIME"),
+        ("trigger", "RETRY"),
+        ("life", "RUNNING"),
+        ("life", "QUEUED"),
+        ("life", "PENDING"),
+        ("life", "TERMINATED"),
+        ("life", "INTERNAL_ERROR"),
+        ("life", "SKIPPED"),
+        ("result", "SUCCESS"),
+        ("result", "FAILED"),
+        ("result", "CANCELED"),
+        ("result", "TIMEDOUT"),
     ] {
-        assert!(values.contains(&(k.to_string(), v.to_string())), "some run has {k} {v}");
+        assert!(
+            values.contains(&(k.to_string(), v.to_string())),
+            "some run has {k} {v}"
+        );
     }
     // runs/get shows the same run as the list (which caps lists at 100 and never shows history).
     for r in runs.iter().step_by(97) {
@@ -153,7 +258,13 @@ async fn get_agrees_with_list_and_the_history_fills_every_field() {
         let mut listed = r.clone();
         for v in [&mut got, &mut listed] {
             let o = v.as_object_mut().unwrap();
-            for k in ["tasks", "job_clusters", "job_parameters", "has_more", "next_page_token"] {
+            for k in [
+                "tasks",
+                "job_clusters",
+                "job_parameters",
+                "has_more",
+                "next_page_token",
+            ] {
                 o.remove(k);
             }
         }
@@ -169,7 +280,12 @@ async fn export_views_of_notebook_task_runs() {
     let sub = h.notable().submit_runs[0];
     let run = api.run(sub).await;
     let task_id = run["tasks"][0]["run_id"].as_i64().unwrap().to_string();
-    for (views, n, kinds) in [(None, 1, vec!["NOTEBOOK"]), (Some("CODE"), 1, vec!["NOTEBOOK"]), (Some("DASHBOARDS"), 1, vec!["DASHBOARD"]), (Some("ALL"), 2, vec!["NOTEBOOK", "DASHBOARD"])] {
+    for (views, n, kinds) in [
+        (None, 1, vec!["NOTEBOOK"]),
+        (Some("CODE"), 1, vec!["NOTEBOOK"]),
+        (Some("DASHBOARDS"), 1, vec!["DASHBOARD"]),
+        (Some("ALL"), 2, vec!["NOTEBOOK", "DASHBOARD"]),
+    ] {
         let mut q = vec![("run_id", task_id.as_str())];
         if let Some(v) = views {
             q.push(("views_to_export", v));
@@ -177,18 +293,43 @@ async fn export_views_of_notebook_task_runs() {
         let out = api.ok("/api/2.2/jobs/runs/export", &q).await;
         let list = out["views"].as_array().unwrap();
         assert_eq!(list.len(), n);
-        assert_eq!(list.iter().map(|v| v["type"].as_str().unwrap()).collect::<Vec<_>>(), kinds);
-        assert!(list.iter().all(|v| v["content"].as_str().unwrap().starts_with("<!DOCTYPE html>") && v["name"].is_string()));
+        assert_eq!(
+            list.iter()
+                .map(|v| v["type"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            kinds
+        );
+        assert!(list.iter().all(|v| v["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+            && v["name"].is_string()));
     }
     // A single-task run id works like its task's id.
-    api.ok("/api/2.2/jobs/runs/export", &[("run_id", &sub.to_string())]).await;
-    let (s, v) = api.get("/api/2.2/jobs/runs/export", &[("run_id", &task_id), ("views_to_export", "SLIDES")]).await;
+    api.ok("/api/2.2/jobs/runs/export", &[("run_id", &sub.to_string())])
+        .await;
+    let (s, v) = api
+        .get(
+            "/api/2.2/jobs/runs/export",
+            &[("run_id", &task_id), ("views_to_export", "SLIDES")],
+        )
+        .await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "views_to_export");
     let multi = h.notable().multi_task[0].to_string();
-    let (s, v) = api.get("/api/2.2/jobs/runs/export", &[("run_id", &multi)]).await;
+    let (s, v) = api
+        .get("/api/2.2/jobs/runs/export", &[("run_id", &multi)])
+        .await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "multiple tasks");
-    let (s, v) = api.get("/api/2.2/jobs/runs/export", &[("run_id", "7")]).await;
-    assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "Run 7 does not exist.");
+    let (s, v) = api
+        .get("/api/2.2/jobs/runs/export", &[("run_id", "7")])
+        .await;
+    assert_error(
+        s,
+        &v,
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Run 7 does not exist.",
+    );
     h.shutdown().await;
 }
 
@@ -197,12 +338,22 @@ async fn get_output_of_task_runs_and_not_of_multi_task_parents() {
     let h = emu(300, 6).await;
     let api = Api::new(&h);
     let multi = h.notable().multi_task[0];
-    let (s, v) = api.get("/api/2.2/jobs/runs/get-output", &[("run_id", &multi.to_string())]).await;
+    let (s, v) = api
+        .get(
+            "/api/2.2/jobs/runs/get-output",
+            &[("run_id", &multi.to_string())],
+        )
+        .await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "multiple tasks");
     let run = api.run(multi).await;
     for task in run["tasks"].as_array().unwrap() {
         let id = task["run_id"].as_i64().unwrap();
-        let out = api.ok("/api/2.2/jobs/runs/get-output", &[("run_id", &id.to_string())]).await;
+        let out = api
+            .ok(
+                "/api/2.2/jobs/runs/get-output",
+                &[("run_id", &id.to_string())],
+            )
+            .await;
         assert_eq!(out["metadata"]["run_id"], id);
         assert_eq!(out["metadata"]["job_run_id"], multi);
         assert_eq!(out["metadata"]["task_key"], task["task_key"]);

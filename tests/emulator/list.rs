@@ -14,15 +14,27 @@ async fn walking_the_whole_history_has_no_duplicates_or_gaps() {
     let runs = walk(&api, &[]).await;
     assert_eq!(runs.len(), 2000, "every generated run, once");
     let ids = ids(&runs);
-    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 2000, "no duplicates");
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>().len(),
+        2000,
+        "no duplicates"
+    );
     for w in runs.windows(2) {
-        let (a, b) = (w[0]["start_time"].as_i64().unwrap(), w[1]["start_time"].as_i64().unwrap());
-        assert!(a > b || (a == b && w[0]["run_id"].as_i64() > w[1]["run_id"].as_i64()), "newest first");
+        let (a, b) = (
+            w[0]["start_time"].as_i64().unwrap(),
+            w[1]["start_time"].as_i64().unwrap(),
+        );
+        assert!(
+            a > b || (a == b && w[0]["run_id"].as_i64() > w[1]["run_id"].as_i64()),
+            "newest first"
+        );
     }
     // The same history through offset paging (deprecated, still served).
     let mut by_offset = Vec::new();
     for offset in (0..2000).step_by(25) {
-        let page = api.ok(LIST, &[("limit", "25"), ("offset", &offset.to_string())]).await;
+        let page = api
+            .ok(LIST, &[("limit", "25"), ("offset", &offset.to_string())])
+            .await;
         by_offset.extend(page["runs"].as_array().cloned().unwrap_or_default());
     }
     assert_eq!(crate::common::ids(&by_offset), ids);
@@ -36,10 +48,31 @@ async fn walking_the_whole_history_has_no_duplicates_or_gaps() {
 async fn limit_defaults_bounds_and_zero_meaning_maximum() {
     let h = emu(200, 5).await;
     let api = Api::new(&h);
-    assert_eq!(api.ok(LIST, &[]).await["runs"].as_array().unwrap().len(), 20);
-    assert_eq!(api.ok(LIST, &[("limit", "0")]).await["runs"].as_array().unwrap().len(), 25);
-    assert_eq!(api.ok(LIST, &[("limit", "1")]).await["runs"].as_array().unwrap().len(), 1);
-    assert_eq!(api.ok(LIST, &[("limit", "25")]).await["runs"].as_array().unwrap().len(), 25);
+    assert_eq!(
+        api.ok(LIST, &[]).await["runs"].as_array().unwrap().len(),
+        20
+    );
+    assert_eq!(
+        api.ok(LIST, &[("limit", "0")]).await["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        25
+    );
+    assert_eq!(
+        api.ok(LIST, &[("limit", "1")]).await["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        api.ok(LIST, &[("limit", "25")]).await["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        25
+    );
     for bad in ["26", "-1", "abc", "1.5", ""] {
         let (s, v) = api.get(LIST, &[("limit", bad)]).await;
         assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "limit");
@@ -53,7 +86,10 @@ async fn offset_skips_and_prev_page_token_goes_back() {
     let api = Api::new(&h);
     let first25 = api.ok(LIST, &[("limit", "25")]).await;
     let all = first25["runs"].as_array().unwrap();
-    assert!(first25.get("prev_page_token").is_none(), "no previous page at the start");
+    assert!(
+        first25.get("prev_page_token").is_none(),
+        "no previous page at the start"
+    );
     let off = api.ok(LIST, &[("limit", "5"), ("offset", "5")]).await;
     assert_eq!(ids(off["runs"].as_array().unwrap()), ids(&all[5..10]));
     let (s, v) = api.get(LIST, &[("offset", "-3")]).await;
@@ -63,9 +99,14 @@ async fn offset_skips_and_prev_page_token_goes_back() {
     let next = p1["next_page_token"].as_str().unwrap();
     let p2 = api.ok(LIST, &[("limit", "10"), ("page_token", next)]).await;
     assert_eq!(ids(p2["runs"].as_array().unwrap()), ids(&all[10..20]));
-    let prev = p2["prev_page_token"].as_str().expect("a second page has a previous page");
+    let prev = p2["prev_page_token"]
+        .as_str()
+        .expect("a second page has a previous page");
     let back = api.ok(LIST, &[("limit", "10"), ("page_token", prev)]).await;
-    assert_eq!(ids(back["runs"].as_array().unwrap()), ids(p1["runs"].as_array().unwrap()));
+    assert_eq!(
+        ids(back["runs"].as_array().unwrap()),
+        ids(p1["runs"].as_array().unwrap())
+    );
     assert!(back.get("prev_page_token").is_none());
     assert_eq!(back["next_page_token"], p1["next_page_token"]);
     h.shutdown().await;
@@ -75,7 +116,11 @@ async fn offset_skips_and_prev_page_token_goes_back() {
 async fn page_tokens_are_checked() {
     let h = emu(200, 5).await;
     let api = Api::new(&h);
-    for bad in ["garbage", "0100000000000007ce8ac7231d51426f2368f0b531", "zz"] {
+    for bad in [
+        "garbage",
+        "0100000000000007ce8ac7231d51426f2368f0b531",
+        "zz",
+    ] {
         let (s, v) = api.get(LIST, &[("page_token", bad)]).await;
         assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "page_token");
     }
@@ -85,10 +130,23 @@ async fn page_tokens_are_checked() {
     // The token belongs to the job_id filter: replaying it without, or with another filter, is refused.
     let (s, v) = api.get(LIST, &[("page_token", token)]).await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "page_token");
-    let (s, v) = api.get(LIST, &[("page_token", token), ("job_id", &job), ("active_only", "true")]).await;
+    let (s, v) = api
+        .get(
+            LIST,
+            &[
+                ("page_token", token),
+                ("job_id", &job),
+                ("active_only", "true"),
+            ],
+        )
+        .await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "page_token");
     // A different limit is fine.
-    api.ok(LIST, &[("page_token", token), ("job_id", &job), ("limit", "7")]).await;
+    api.ok(
+        LIST,
+        &[("page_token", token), ("job_id", &job), ("limit", "7")],
+    )
+    .await;
     // An empty page_token is no token.
     api.ok(LIST, &[("page_token", "")]).await;
     h.shutdown().await;
@@ -103,7 +161,11 @@ async fn every_filter_matches_the_filtered_full_history() {
 
     for job in notable.job_ids.iter().take(3) {
         let got = walk(&api, &[("job_id", &job.to_string())]).await;
-        let want: Vec<_> = all.iter().filter(|r| r["job_id"].as_i64() == Some(*job)).cloned().collect();
+        let want: Vec<_> = all
+            .iter()
+            .filter(|r| r["job_id"].as_i64() == Some(*job))
+            .cloned()
+            .collect();
         assert!(!want.is_empty());
         assert_eq!(ids(&got), ids(&want), "job_id {job}");
     }
@@ -113,7 +175,10 @@ async fn every_filter_matches_the_filtered_full_history() {
         assert!(!want.is_empty(), "{t} present");
         assert_eq!(ids(&got), ids(&want), "run_type {t}");
         if t == "SUBMIT_RUN" {
-            assert!(got.iter().all(|r| r.get("job_id").is_none()), "one-time runs have no job_id");
+            assert!(
+                got.iter().all(|r| r.get("job_id").is_none()),
+                "one-time runs have no job_id"
+            );
         }
     }
     let active = walk(&api, &[("active_only", "true")]).await;
@@ -121,22 +186,52 @@ async fn every_filter_matches_the_filtered_full_history() {
     let mut want_active = notable.active.clone();
     want_active.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(ids(&active), want_active);
-    assert!(active.iter().all(|r| r["end_time"] == 0), "active runs end at 0");
+    assert!(
+        active.iter().all(|r| r["end_time"] == 0),
+        "active runs end at 0"
+    );
     let completed = walk(&api, &[("completed_only", "true")]).await;
     assert_eq!(completed.len() + active.len(), all.len());
     assert!(completed.iter().all(|r| !is_active(r)));
-    api.ok(LIST, &[("active_only", "false"), ("completed_only", "true")]).await;
-    let (s, v) = api.get(LIST, &[("active_only", "true"), ("completed_only", "true")]).await;
+    api.ok(
+        LIST,
+        &[("active_only", "false"), ("completed_only", "true")],
+    )
+    .await;
+    let (s, v) = api
+        .get(LIST, &[("active_only", "true"), ("completed_only", "true")])
+        .await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "active_only");
 
     // Time range, inclusive at both ends.
     let t1 = all[100]["start_time"].as_i64().unwrap();
     let t2 = all[40]["start_time"].as_i64().unwrap();
-    let range = walk(&api, &[("start_time_from", &t1.to_string()), ("start_time_to", &t2.to_string())]).await;
+    let range = walk(
+        &api,
+        &[
+            ("start_time_from", &t1.to_string()),
+            ("start_time_to", &t2.to_string()),
+        ],
+    )
+    .await;
     assert_eq!(ids(&range), ids(&all[40..=100]));
-    let exact = walk(&api, &[("start_time_from", &t1.to_string()), ("start_time_to", &t1.to_string())]).await;
+    let exact = walk(
+        &api,
+        &[
+            ("start_time_from", &t1.to_string()),
+            ("start_time_to", &t1.to_string()),
+        ],
+    )
+    .await;
     assert_eq!(ids(&exact), vec![all[100]["run_id"].as_i64().unwrap()]);
-    let after = walk(&api, &[("start_time_from", &(t1 + 1).to_string()), ("start_time_to", &t2.to_string())]).await;
+    let after = walk(
+        &api,
+        &[
+            ("start_time_from", &(t1 + 1).to_string()),
+            ("start_time_to", &t2.to_string()),
+        ],
+    )
+    .await;
     assert_eq!(ids(&after), ids(&all[40..100]));
     let only_from = walk(&api, &[("start_time_from", &t2.to_string())]).await;
     assert_eq!(ids(&only_from), ids(&all[..=40]));
@@ -147,12 +242,22 @@ async fn every_filter_matches_the_filtered_full_history() {
     let job = notable.job_ids[1];
     let got = walk(
         &api,
-        &[("job_id", &job.to_string()), ("completed_only", "true"), ("run_type", "JOB_RUN"), ("start_time_to", &t2.to_string())],
+        &[
+            ("job_id", &job.to_string()),
+            ("completed_only", "true"),
+            ("run_type", "JOB_RUN"),
+            ("start_time_to", &t2.to_string()),
+        ],
     )
     .await;
     let want: Vec<_> = all
         .iter()
-        .filter(|r| r["job_id"].as_i64() == Some(job) && !is_active(r) && r["run_type"] == "JOB_RUN" && r["start_time"].as_i64().unwrap() <= t2)
+        .filter(|r| {
+            r["job_id"].as_i64() == Some(job)
+                && !is_active(r)
+                && r["run_type"] == "JOB_RUN"
+                && r["start_time"].as_i64().unwrap() <= t2
+        })
         .cloned()
         .collect();
     assert!(!want.is_empty());
@@ -177,7 +282,13 @@ async fn bad_filter_values_are_400s_naming_the_parameter() {
         assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", name);
     }
     let (s, v) = api.get(LIST, &[("job_id", "12345")]).await;
-    assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "Job 12345 does not exist.");
+    assert_error(
+        s,
+        &v,
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Job 12345 does not exist.",
+    );
     h.shutdown().await;
 }
 
@@ -185,7 +296,12 @@ async fn bad_filter_values_are_400s_naming_the_parameter() {
 async fn an_empty_result_omits_runs() {
     let h = emu(100, 4).await;
     let api = Api::new(&h);
-    let page = api.ok(LIST, &[("start_time_from", &(NOW + 86_400_000).to_string())]).await;
+    let page = api
+        .ok(
+            LIST,
+            &[("start_time_from", &(NOW + 86_400_000).to_string())],
+        )
+        .await;
     assert!(page.get("runs").is_none(), "{page}");
     assert_eq!(page["has_more"], false);
     assert!(page.get("next_page_token").is_none());
@@ -198,16 +314,39 @@ async fn expand_tasks_adds_at_most_100_tasks_and_job_clusters() {
     let api = Api::new(&h);
     let plain = api.ok(LIST, &[("limit", "25")]).await;
     for r in plain["runs"].as_array().unwrap() {
-        assert!(r.get("tasks").is_none() && r.get("job_clusters").is_none(), "no tasks without expand_tasks");
+        assert!(
+            r.get("tasks").is_none() && r.get("job_clusters").is_none(),
+            "no tasks without expand_tasks"
+        );
     }
     let big = h.notable().big_multi_task[0];
-    let runs = walk(&api, &[("expand_tasks", "true"), ("job_id", &h.notable().job_ids[19].to_string())]).await;
-    let run = runs.iter().find(|r| r["run_id"] == big).expect("the big run is listed");
+    let runs = walk(
+        &api,
+        &[
+            ("expand_tasks", "true"),
+            ("job_id", &h.notable().job_ids[19].to_string()),
+        ],
+    )
+    .await;
+    let run = runs
+        .iter()
+        .find(|r| r["run_id"] == big)
+        .expect("the big run is listed");
     assert_eq!(run["tasks"].as_array().unwrap().len(), 100);
     assert_eq!(run["job_clusters"].as_array().unwrap().len(), 100);
     assert_eq!(run["has_more"], true);
-    let small = walk(&api, &[("expand_tasks", "true"), ("limit", "25"), ("run_type", "SUBMIT_RUN")]).await;
-    assert!(small.iter().all(|r| r["tasks"].as_array().map(Vec::len) == Some(1) && r.get("has_more").is_none()));
+    let small = walk(
+        &api,
+        &[
+            ("expand_tasks", "true"),
+            ("limit", "25"),
+            ("run_type", "SUBMIT_RUN"),
+        ],
+    )
+    .await;
+    assert!(small
+        .iter()
+        .all(|r| r["tasks"].as_array().map(Vec::len) == Some(1) && r.get("has_more").is_none()));
     h.shutdown().await;
 }
 
@@ -217,7 +356,9 @@ async fn older_api_versions_serve_the_same_runs() {
     let api = Api::new(&h);
     let a = api.ok("/api/2.2/jobs/runs/list", &[("limit", "5")]).await;
     for v in ["2.1", "2.0"] {
-        let b = api.ok(&format!("/api/{v}/jobs/runs/list"), &[("limit", "5")]).await;
+        let b = api
+            .ok(&format!("/api/{v}/jobs/runs/list"), &[("limit", "5")])
+            .await;
         assert_eq!(a, b);
     }
     h.shutdown().await;

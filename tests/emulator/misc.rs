@@ -14,7 +14,12 @@ async fn every_request_needs_the_bearer_token() {
     let h = emu(50, 3).await;
     let client = reqwest::Client::new();
     let url = format!("{}/api/2.2/jobs/runs/list", h.base_url());
-    for auth in [None, Some("Bearer wrong"), Some("Basic dXNlcjpwYXNz"), Some("jobsql-emulator-token")] {
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("Basic dXNlcjpwYXNz"),
+        Some("jobsql-emulator-token"),
+    ] {
         let mut req = client.get(&url);
         if let Some(a) = auth {
             req = req.header("Authorization", a);
@@ -24,9 +29,19 @@ async fn every_request_needs_the_bearer_token() {
         let v: Value = r.json().await.unwrap();
         assert_error(s, &v, 401, "UNAUTHENTICATED", "");
     }
-    let ok = client.get(&url).bearer_auth(h.token()).send().await.unwrap();
+    let ok = client
+        .get(&url)
+        .bearer_auth(h.token())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
-    let post = client.post(format!("{}/api/2.2/jobs/runs/cancel", h.base_url())).json(&json!({"run_id": 1})).send().await.unwrap();
+    let post = client
+        .post(format!("{}/api/2.2/jobs/runs/cancel", h.base_url()))
+        .json(&json!({"run_id": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(post.status(), 401);
     assert!(!h.token().starts_with("dapi"));
     h.shutdown().await;
@@ -34,13 +49,27 @@ async fn every_request_needs_the_bearer_token() {
 
 #[tokio::test]
 async fn faults_answer_429_with_retry_after_or_503() {
-    let h = emu_with(EmulatorConfig { runs: 50, jobs: 3, fault_rate: 1.0, ..EmulatorConfig::default() }).await;
+    let h = emu_with(EmulatorConfig {
+        runs: 50,
+        jobs: 3,
+        fault_rate: 1.0,
+        ..EmulatorConfig::default()
+    })
+    .await;
     let client = reqwest::Client::new();
     let mut kinds = HashSet::new();
     for _ in 0..30 {
-        let r = client.get(format!("{}/api/2.2/jobs/runs/list", h.base_url())).bearer_auth(h.token()).send().await.unwrap();
+        let r = client
+            .get(format!("{}/api/2.2/jobs/runs/list", h.base_url()))
+            .bearer_auth(h.token())
+            .send()
+            .await
+            .unwrap();
         let s = r.status().as_u16();
-        let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
         let v: Value = r.json().await.unwrap();
         match s {
             429 => {
@@ -59,7 +88,13 @@ async fn faults_answer_429_with_retry_after_or_503() {
     h.shutdown().await;
 
     // A partial rate faults some requests, deterministically.
-    let h = emu_with(EmulatorConfig { runs: 50, jobs: 3, fault_rate: 0.3, ..EmulatorConfig::default() }).await;
+    let h = emu_with(EmulatorConfig {
+        runs: 50,
+        jobs: 3,
+        fault_rate: 0.3,
+        ..EmulatorConfig::default()
+    })
+    .await;
     let api = Api::new(&h);
     let mut statuses = Vec::new();
     for _ in 0..60 {
@@ -72,7 +107,13 @@ async fn faults_answer_429_with_retry_after_or_503() {
 
 #[tokio::test]
 async fn latency_is_added_to_each_request() {
-    let h = emu_with(EmulatorConfig { runs: 50, jobs: 3, latency: Duration::from_millis(80), ..EmulatorConfig::default() }).await;
+    let h = emu_with(EmulatorConfig {
+        runs: 50,
+        jobs: 3,
+        latency: Duration::from_millis(80),
+        ..EmulatorConfig::default()
+    })
+    .await;
     let api = Api::new(&h);
     let t = Instant::now();
     api.ok("/api/2.2/jobs/runs/list", &[]).await;
@@ -82,18 +123,39 @@ async fn latency_is_added_to_each_request() {
 
 #[tokio::test]
 async fn requests_are_recorded_and_logged() {
-    let log = std::env::temp_dir().join(format!("jobsql-emulator-test-{}.jsonl", std::process::id()));
+    let log =
+        std::env::temp_dir().join(format!("jobsql-emulator-test-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&log);
-    let h = emu_with(EmulatorConfig { runs: 50, jobs: 3, log_file: Some(log.clone()), ..EmulatorConfig::default() }).await;
+    let h = emu_with(EmulatorConfig {
+        runs: 50,
+        jobs: 3,
+        log_file: Some(log.clone()),
+        ..EmulatorConfig::default()
+    })
+    .await;
     let api = Api::new(&h);
-    api.ok("/api/2.2/jobs/runs/list", &[("limit", "3"), ("job_id", &h.notable().job_ids[0].to_string())]).await;
-    api.post("/api/2.2/jobs/runs/cancel", json!({"run_id": 1})).await;
+    api.ok(
+        "/api/2.2/jobs/runs/list",
+        &[
+            ("limit", "3"),
+            ("job_id", &h.notable().job_ids[0].to_string()),
+        ],
+    )
+    .await;
+    api.post("/api/2.2/jobs/runs/cancel", json!({"run_id": 1}))
+        .await;
     api.get("/api/2.2/jobs/nope", &[]).await;
     let r = h.requests();
     assert_eq!(r.len(), 3);
-    assert_eq!((r[0].method.as_str(), r[0].path.as_str(), r[0].status), ("GET", "/api/2.2/jobs/runs/list", 200));
+    assert_eq!(
+        (r[0].method.as_str(), r[0].path.as_str(), r[0].status),
+        ("GET", "/api/2.2/jobs/runs/list", 200)
+    );
     assert_eq!(r[0].param("limit"), Some("3"));
-    assert_eq!(r[0].param("job_id"), Some(h.notable().job_ids[0].to_string().as_str()));
+    assert_eq!(
+        r[0].param("job_id"),
+        Some(h.notable().job_ids[0].to_string().as_str())
+    );
     assert!(r[0].body.is_none());
     assert_eq!((r[1].method.as_str(), r[1].status), ("POST", 400));
     assert_eq!(r[1].body, Some(json!({"run_id": 1})));
@@ -101,7 +163,11 @@ async fn requests_are_recorded_and_logged() {
     h.clear_requests();
     assert!(h.requests().is_empty());
     h.shutdown().await;
-    let lines: Vec<Value> = std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[1]["body"], json!({"run_id": 1}));
     assert_eq!(lines[0]["status"], 200);
@@ -116,7 +182,10 @@ async fn unknown_endpoints_are_404s_in_the_api_shape() {
     let (s, v) = api.get("/api/2.2/jobs/runs/nope", &[]).await;
     assert_error(s, &v, 404, "ENDPOINT_NOT_FOUND", "runs/nope");
     let (s, v) = api.post("/api/2.2/jobs/runs/list", json!({})).await;
-    assert_eq!((s, v["error_code"].as_str()), (404, Some("ENDPOINT_NOT_FOUND")));
+    assert_eq!(
+        (s, v["error_code"].as_str()),
+        (404, Some("ENDPOINT_NOT_FOUND"))
+    );
     h.shutdown().await;
 }
 
@@ -147,22 +216,43 @@ async fn clean_room_task_runs_page_and_filter() {
         }
     }
     assert!(pages >= 3, "enough runs for several pages");
-    let keys: HashSet<String> = all.iter().map(|r| format!("{}{}", r["start_time"], r["notebook_name"])).collect();
+    let keys: HashSet<String> = all
+        .iter()
+        .map(|r| format!("{}{}", r["start_time"], r["notebook_name"]))
+        .collect();
     assert_eq!(keys.len(), all.len(), "no duplicates");
     for w in all.windows(2) {
-        assert!(w[0]["start_time"].as_i64() >= w[1]["start_time"].as_i64(), "newest first");
+        assert!(
+            w[0]["start_time"].as_i64() >= w[1]["start_time"].as_i64(),
+            "newest first"
+        );
     }
-    let fields: HashSet<&str> = all.iter().flat_map(|r| r.as_object().unwrap().keys().map(String::as_str)).collect();
+    let fields: HashSet<&str> = all
+        .iter()
+        .flat_map(|r| r.as_object().unwrap().keys().map(String::as_str))
+        .collect();
     for f in [
-        "notebook_name", "notebook_job_run_state", "start_time", "run_duration", "collaborator_job_run_info", "output_schema_name",
-        "notebook_etag", "notebook_updated_at", "output_schema_expiration_time",
+        "notebook_name",
+        "notebook_job_run_state",
+        "start_time",
+        "run_duration",
+        "collaborator_job_run_info",
+        "output_schema_name",
+        "notebook_etag",
+        "notebook_updated_at",
+        "output_schema_expiration_time",
     ] {
         assert!(fields.contains(f), "{f}");
     }
     let nb = all[0]["notebook_name"].as_str().unwrap();
-    let filtered = api.ok(&path, &[("notebook_name", nb), ("page_size", "100")]).await;
+    let filtered = api
+        .ok(&path, &[("notebook_name", nb), ("page_size", "100")])
+        .await;
     let f = filtered["runs"].as_array().unwrap();
-    assert_eq!(f.len(), all.iter().filter(|r| r["notebook_name"] == nb).count());
+    assert_eq!(
+        f.len(),
+        all.iter().filter(|r| r["notebook_name"] == nb).count()
+    );
     assert!(f.iter().all(|r| r["notebook_name"] == nb));
     let default = api.ok(&path, &[]).await;
     assert_eq!(default["runs"].as_array().unwrap().len(), 20);
@@ -179,7 +269,14 @@ async fn clean_room_task_runs_page_and_filter() {
 async fn same_seed_same_workspace() {
     let a = emu(500, 6).await;
     let b = emu(500, 6).await;
-    let c = emu_with(EmulatorConfig { runs: 500, jobs: 6, seed: 7, now_ms: Some(NOW), ..EmulatorConfig::default() }).await;
+    let c = emu_with(EmulatorConfig {
+        runs: 500,
+        jobs: 6,
+        seed: 7,
+        now_ms: Some(NOW),
+        ..EmulatorConfig::default()
+    })
+    .await;
     let strip = |mut runs: Vec<Value>| {
         for r in runs.iter_mut() {
             r.as_object_mut().unwrap().remove("run_page_url");
@@ -203,6 +300,10 @@ async fn shutdown_stops_serving() {
     let url = h.base_url();
     let clone = h.clone();
     h.shutdown().await;
-    let r = reqwest::Client::new().get(format!("{url}/api/2.2/jobs/runs/list")).bearer_auth(clone.token()).send().await;
+    let r = reqwest::Client::new()
+        .get(format!("{url}/api/2.2/jobs/runs/list"))
+        .bearer_auth(clone.token())
+        .send()
+        .await;
     assert!(r.is_err(), "nothing listens after shutdown");
 }
