@@ -220,6 +220,13 @@ fn recognise(resource: &Resource, expr: &Expr) -> Option<Recognised> {
                 value: "false".into(),
             })
         }
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::Or, ..
+        }) => {
+            let (mut column, mut values) = (None, Vec::new());
+            or_of_equalities(expr, &mut column, &mut values)?;
+            many(resource, column?, &values)
+        }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             let (column, literal, op) = match (column_of(left), literal_of(right)) {
                 (Some(c), Some(l)) => (c, l, *op),
@@ -274,16 +281,57 @@ fn recognise(resource: &Resource, expr: &Expr) -> Option<Recognised> {
         }
         Expr::InList(list) if !list.negated => {
             let column = column_of(&list.expr)?;
-            let rule = rule_for(resource, column, PushdownOp::In)?;
-            let param = rule.param.clone()?;
-            let mut values = Vec::with_capacity(list.list.len());
+            let literals: Option<Vec<&ScalarValue>> = list.list.iter().map(literal_of).collect();
+            many(resource, column, &literals?)
+        }
+        _ => None,
+    }
+}
+
+/// `col IN (values)`, one request per distinct value.
+fn many(resource: &Resource, column: &str, literals: &[&ScalarValue]) -> Option<Recognised> {
+    let rule = rule_for(resource, column, PushdownOp::In)?;
+    let param = rule.param.clone()?;
+    let mut values = Vec::with_capacity(literals.len());
+    for literal in literals {
+        let v = render(resource, &param, literal)?;
+        if !values.contains(&v) {
+            values.push(v);
+        }
+    }
+    Some(Recognised::Many { param, values })
+}
+
+/// `col = a OR col = b OR col IN (c, d)` (DataFusion rewrites short IN lists into ORs):
+/// the column and every value, when all the disjuncts are on the same column.
+fn or_of_equalities<'a>(expr: &'a Expr, column: &mut Option<&'a str>, values: &mut Vec<&'a ScalarValue>) -> Option<()> {
+    let mut same = |c: &'a str| match column {
+        Some(existing) if *existing != c => None,
+        _ => {
+            *column = Some(c);
+            Some(())
+        }
+    };
+    match expr {
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => {
+            or_of_equalities(left, column, values)?;
+            or_of_equalities(right, column, values)
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => {
+            let (c, v) = match (column_of(left), literal_of(right)) {
+                (Some(c), Some(v)) => (c, v),
+                _ => (column_of(right)?, literal_of(left)?),
+            };
+            same(c)?;
+            values.push(v);
+            Some(())
+        }
+        Expr::InList(list) if !list.negated => {
+            same(column_of(&list.expr)?)?;
             for item in &list.list {
-                let v = render(resource, &param, literal_of(item)?)?;
-                if !values.contains(&v) {
-                    values.push(v);
-                }
+                values.push(literal_of(item)?);
             }
-            Some(Recognised::Many { param, values })
+            Some(())
         }
         _ => None,
     }

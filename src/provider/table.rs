@@ -3,6 +3,12 @@
 //! It answers the schema (from the spec) and the pushdown question (through
 //! [`super::pushdown::translate`]), and `scan` builds an [`ApiExec`] with the planned requests.
 //! No I/O happens here: DataFusion also calls `scan` to plan EXPLAIN and DML.
+//!
+//! DataFusion asks about filters in several optimizer passes, each time with only the new
+//! ones, so a filter judged Exact in one pass (a `start_time` range, on runs/list) can reach
+//! `scan` beside one that changes the method (`run_id =`, which picks runs/get, where the range
+//! cannot be pushed). `scan` therefore re-translates all its filters and evaluates any it cannot
+//! push itself (a `FilterExec` over the API scan): every filter handed to the table is honoured.
 
 use std::sync::Arc;
 
@@ -11,7 +17,11 @@ use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result;
+use datafusion::common::DFSchema;
+use datafusion::logical_expr::expr_rewriter::unnormalize_col;
+use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::filter::FilterExecBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::spec::Resource;
@@ -65,10 +75,6 @@ impl TableProvider for ApiTable {
         TableType::Base
     }
 
-    fn get_column_default(&self, _column: &str) -> Option<&Expr> {
-        None
-    }
-
     fn supports_filters_pushdown(
         &self,
         filters: &[&Expr],
@@ -78,7 +84,7 @@ impl TableProvider for ApiTable {
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
@@ -89,15 +95,44 @@ impl TableProvider for ApiTable {
             Some(p) => p.clone(),
             None => (0..self.schema.fields().len()).collect(),
         };
-        // Only what DataFusion could not filter itself would make `limit` wrong; it passes
-        // `limit` only when every filter was Exact.
-        Ok(Arc::new(ApiExec::new(
+        let residual: Vec<Expr> = filters
+            .iter()
+            .zip(&translation.decisions)
+            .filter(|(_, d)| **d != TableProviderFilterPushDown::Exact)
+            .map(|(f, _)| unnormalize_col(f.clone()))
+            .collect();
+        let Some(predicate) = conjunction(residual) else {
+            return Ok(Arc::new(ApiExec::new(
+                self.resource.clone(),
+                self.runtime.clone(),
+                &self.schema,
+                translation,
+                projection,
+                limit,
+            )?));
+        };
+        // Read the columns the residual filter needs too, filter, then project them away.
+        let mut columns = projection.clone();
+        for column in predicate.column_refs() {
+            let i = self.schema.index_of(&column.name)?;
+            if !columns.contains(&i) {
+                columns.push(i);
+            }
+        }
+        let scan = Arc::new(ApiExec::new(
             self.resource.clone(),
             self.runtime.clone(),
             &self.schema,
             translation,
-            projection,
-            limit,
-        )?))
+            columns,
+            None,
+        )?);
+        let df_schema = DFSchema::try_from(scan.schema().as_ref().clone())?;
+        let predicate = state.create_physical_expr(predicate, &df_schema)?;
+        let filter = FilterExecBuilder::new(predicate, scan)
+            .apply_projection(Some((0..projection.len()).collect()))?
+            .with_fetch(limit)
+            .build()?;
+        Ok(Arc::new(filter))
     }
 }

@@ -8,7 +8,7 @@ use super::common::*;
 async fn show_tables_lists_both_resources_by_stackql_names() {
     let env = env(50).await;
     let (batches, requests) = env
-        .query("SELECT table_catalog, table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'databricks_workspace' ORDER BY table_schema")
+        .query("SELECT table_catalog, table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'databricks_workspace' AND table_schema <> 'information_schema' ORDER BY table_schema")
         .await;
     let names: Vec<String> = (0..rows(&batches))
         .map(|i| {
