@@ -1,5 +1,5 @@
 //! A ready `SessionContext`: the spec tables registered, the JSON functions, information_schema
-//! (for `SHOW TABLES` / `DESCRIBE`), and one "run this SQL text" entry point used by the CLI and
+//! (for `SHOW TABLES` / `DESCRIBE`), files as tables (`FROM 'runs.parquet'`), and one "run this SQL text" entry point used by the CLI and
 //! the tests alike.
 
 use std::sync::Arc;
@@ -20,7 +20,8 @@ pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionC
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(2);
-    let mut ctx = SessionContext::new_with_config(config);
+    // enable_url_table: `SELECT ... FROM 'runs.parquet'` reads back what COPY kept.
+    let mut ctx = SessionContext::new_with_config(config).enable_url_table();
     datafusion_functions_json::register_all(&mut ctx)?;
     register(&ctx, specs, runtime)?;
     Ok(ctx)
