@@ -303,7 +303,7 @@ fn check_resource(
                 return Err((
                     format!("{place}.params.{pname}"),
                     if in_path {
-                        format!("appears in the path, so it needs `in: path`")
+                        "appears in the path, so it needs `in: path`".to_string()
                     } else {
                         format!("is `in: path` but the path has no `{placeholder}`")
                     },
