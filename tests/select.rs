@@ -7,5 +7,7 @@ mod common;
 mod equivalence;
 #[path = "select/pushdown.rs"]
 mod pushdown;
+#[path = "select/robustness.rs"]
+mod robustness;
 #[path = "select/schema.rs"]
 mod schema;
