@@ -33,7 +33,7 @@ pub use table::ApiTable;
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// No select method can be called with the given WHERE clause.
-    #[error("{table} needs {needed} in WHERE (e.g. WHERE {needed})")]
+    #[error("{table} cannot be listed without a parameter: add WHERE {needed}")]
     MissingParameter {
         /// The table.
         table: String,

@@ -183,14 +183,17 @@ fn missing_required(resource: &Resource) -> ProviderError {
                 .params
                 .iter()
                 .filter(|(_, p)| p.required)
-                .map(|(n, _)| format!("{n} = ..."))
+                .map(|(n, p)| match p.kind {
+                    crate::spec::ParamType::String => format!("{n} = '...'"),
+                    _ => format!("{n} = ..."),
+                })
                 .collect();
             required.join(" AND ")
         })
         .collect();
     ProviderError::MissingParameter {
         table: resource.qualified_name(),
-        needed: options.join("' or '"),
+        needed: options.join(", or WHERE "),
     }
 }
 
@@ -304,7 +307,11 @@ fn many(resource: &Resource, column: &str, literals: &[&ScalarValue]) -> Option<
 
 /// `col = a OR col = b OR col IN (c, d)` (DataFusion rewrites short IN lists into ORs):
 /// the column and every value, when all the disjuncts are on the same column.
-fn or_of_equalities<'a>(expr: &'a Expr, column: &mut Option<&'a str>, values: &mut Vec<&'a ScalarValue>) -> Option<()> {
+fn or_of_equalities<'a>(
+    expr: &'a Expr,
+    column: &mut Option<&'a str>,
+    values: &mut Vec<&'a ScalarValue>,
+) -> Option<()> {
     let mut same = |c: &'a str| match column {
         Some(existing) if *existing != c => None,
         _ => {
@@ -313,11 +320,19 @@ fn or_of_equalities<'a>(expr: &'a Expr, column: &mut Option<&'a str>, values: &m
         }
     };
     match expr {
-        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Or,
+            right,
+        }) => {
             or_of_equalities(left, column, values)?;
             or_of_equalities(right, column, values)
         }
-        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) => {
             let (c, v) = match (column_of(left), literal_of(right)) {
                 (Some(c), Some(v)) => (c, v),
                 _ => (column_of(right)?, literal_of(left)?),
