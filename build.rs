@@ -1,28 +1,14 @@
 //! Embeds every YAML file under `provider-spec/` into the binary (the default specs).
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
+#[path = "src/spec/files.rs"]
+mod files;
 
 fn main() -> std::io::Result<()> {
     println!("cargo:rerun-if-changed=provider-spec");
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let mut files = Vec::new();
-    collect(&root.join("provider-spec"), &mut files)?;
-    files.sort();
+    let files = files::spec_files(&root.join("provider-spec"))?;
     let mut code = String::from("&[\n");
     for file in &files {
         let shown = file

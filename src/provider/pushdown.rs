@@ -200,29 +200,12 @@ fn missing_required(resource: &Resource) -> ProviderError {
 /// Recognise one filter as a pushable predicate, per the resource's rules.
 fn recognise(resource: &Resource, expr: &Expr) -> Option<Recognised> {
     match expr {
-        // A bare boolean column: `WHERE active_only`.
-        Expr::Column(c) => {
-            let rule = rule_for(resource, &c.name, PushdownOp::Eq)?;
-            let ty = &resource.columns[resource.column_index(&c.name)?].ty;
-            let param = rule.param.clone()?;
-            (*ty == ColumnType::Boolean).then(|| Recognised::One {
-                param,
-                value: "true".into(),
-            })
-        }
-        // `WHERE NOT active_only`.
-        Expr::Not(inner) => {
-            let Expr::Column(c) = inner.as_ref() else {
-                return None;
-            };
-            let rule = rule_for(resource, &c.name, PushdownOp::Eq)?;
-            let ty = &resource.columns[resource.column_index(&c.name)?].ty;
-            let param = rule.param.clone()?;
-            (*ty == ColumnType::Boolean).then(|| Recognised::One {
-                param,
-                value: "false".into(),
-            })
-        }
+        // A bare boolean column: `WHERE active_only`, `WHERE NOT active_only`.
+        Expr::Column(c) => flag(resource, &c.name, true),
+        Expr::Not(inner) => match inner.as_ref() {
+            Expr::Column(c) => flag(resource, &c.name, false),
+            _ => None,
+        },
         Expr::BinaryExpr(BinaryExpr {
             op: Operator::Or, ..
         }) => {
@@ -289,6 +272,17 @@ fn recognise(resource: &Resource, expr: &Expr) -> Option<Recognised> {
         }
         _ => None,
     }
+}
+
+/// A boolean column used as a predicate: `param = value`.
+fn flag(resource: &Resource, column: &str, value: bool) -> Option<Recognised> {
+    let rule = rule_for(resource, column, PushdownOp::Eq)?;
+    let ty = &resource.columns[resource.column_index(column)?].ty;
+    let param = rule.param.clone()?;
+    (*ty == ColumnType::Boolean).then(|| Recognised::One {
+        param,
+        value: value.to_string(),
+    })
 }
 
 /// `col IN (values)`, one request per distinct value.

@@ -3,7 +3,7 @@
 //! The result is a [`SpecSet`] of [`Resource`]s, each with its columns resolved to
 //! [`ColumnType`]s, ready for the table providers.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::model::{ParamLocation, PushdownOp, ResourceSpec, ServerSpec, ServiceSpec};
@@ -113,9 +113,10 @@ pub fn load_embedded() -> Result<SpecSet, SpecError> {
 
 /// Every `*.yaml` / `*.yml` file under `dir`.
 pub fn load_dir(dir: &Path) -> Result<SpecSet, SpecError> {
-    let mut files = Vec::new();
-    collect(dir, &mut files)?;
-    files.sort();
+    let files = super::files::spec_files(dir).map_err(|source| SpecError::Io {
+        file: dir.display().to_string(),
+        source,
+    })?;
     if files.is_empty() {
         return Err(SpecError::Empty(dir.display().to_string()));
     }
@@ -129,25 +130,6 @@ pub fn load_dir(dir: &Path) -> Result<SpecSet, SpecError> {
         sources.push((name, text));
     }
     load_sources(sources)
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SpecError> {
-    let io = |source| SpecError::Io {
-        file: dir.display().to_string(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Parse and validate `(file name, YAML text)` pairs.

@@ -10,6 +10,7 @@
 //! YAML. Every struct denies unknown keys, and [`load`] checks every cross-reference, so a typo is
 //! an error naming the file and the place rather than a silently ignored setting.
 
+mod files;
 mod load;
 mod model;
 mod types;
