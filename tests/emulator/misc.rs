@@ -307,3 +307,23 @@ async fn shutdown_stops_serving() {
         .await;
     assert!(r.is_err(), "nothing listens after shutdown");
 }
+
+#[tokio::test]
+async fn tiny_and_empty_workspaces_work() {
+    for (runs, jobs) in [(0, 0), (0, 5), (1, 0), (3, 1), (7, 2)] {
+        let h = emu(runs, jobs).await;
+        let api = Api::new(&h);
+        let all = walk(&api, &[]).await;
+        assert_eq!(all.len(), runs, "{runs} runs, {jobs} jobs");
+        assert_eq!(h.notable().job_ids.len(), jobs);
+        if jobs == 0 {
+            assert!(all.iter().all(|r| r["run_type"] == "SUBMIT_RUN"));
+        }
+        for r in &all {
+            api.run(r["run_id"].as_i64().unwrap()).await;
+        }
+        let page = api.ok("/api/2.2/jobs/list", &[]).await;
+        assert_eq!(page.get("jobs").is_some(), jobs > 0);
+        h.shutdown().await;
+    }
+}
