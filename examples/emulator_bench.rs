@@ -106,11 +106,11 @@ async fn measure(
     };
     let lim = ("limit", "25".to_string());
     // Warm up the connection.
-    b.repeat(&[lim.clone()], 20).await;
+    b.repeat(std::slice::from_ref(&lim), 20).await;
     let mut rows = Vec::new();
     rows.push((
         "first page (limit 25)",
-        stats(b.repeat(&[lim.clone()], requests).await),
+        stats(b.repeat(std::slice::from_ref(&lim), requests).await),
     ));
     // Deep pages: jump to the middle with offset, then follow next_page_token.
     let (_, mid) = b
@@ -119,7 +119,7 @@ async fn measure(
     let token = mid["next_page_token"].as_str().map(str::to_string);
     rows.push((
         "deep pages via page_token",
-        stats(b.walk(&[lim.clone()], token, requests).await),
+        stats(b.walk(std::slice::from_ref(&lim), token, requests).await),
     ));
     let job = b.handle.notable().job_ids[3].to_string();
     let by_job = [lim.clone(), ("job_id", job)];
