@@ -26,13 +26,19 @@ fn cluster_id(store: &Store, i: u32, spec: &Map<String, Value>, start: i64) -> S
     if let Some(id) = spec.get("existing_cluster_id").and_then(Value::as_str) {
         return id.to_string();
     }
+    // Tasks sharing a job cluster share its instance.
+    let salt = spec
+        .get("job_cluster_key")
+        .or_else(|| spec.get("task_key"))
+        .and_then(Value::as_str)
+        .map_or(0, |k| super::params::fingerprint(&k) as u32);
     let secs = start / 1000;
     format!(
         "{:02}{:02}-{:06}-{:08x}",
         1 + (secs / 2_592_000) % 12,
         1 + (secs / 86_400) % 28,
         secs % 1_000_000,
-        store.hist.rand(i, 40) as u32 ^ spec.len() as u32
+        store.hist.rand(i, 40) as u32 ^ salt
     )
 }
 
@@ -94,7 +100,7 @@ fn task_run_id(base: i64, seg: &Segment, p: usize) -> i64 {
     base + seg.first_offset + p as i64
 }
 
-/// The task-run objects of run `i`.
+/// The task-run objects of run `i` (each task's latest attempt), at most `limit`.
 pub(crate) fn task_runs(
     store: &Store,
     i: u32,
@@ -103,7 +109,6 @@ pub(crate) fn task_runs(
     limit: usize,
 ) -> Vec<Value> {
     let tasks = store.tasks_of(i);
-    let run_id = store.hist.run_id(i);
     let owners = task_owners(segs, tasks.len());
     let downs: Vec<Vec<usize>> = segs
         .iter()
@@ -113,33 +118,45 @@ pub(crate) fn task_runs(
                 .unwrap_or_default()
         })
         .collect();
-    let ws = workspace_id(store.hist.seed);
-    let job_id = store.job_of(i).map(|j| store.jobs[j].job_id);
-    tasks
-        .iter()
-        .enumerate()
+    (0..tasks.len())
         .take(limit)
-        .map(|(t, task)| {
-            let (s, p) = owners[t];
-            let seg = &segs[s];
-            let life = task_life(tasks, seg, t, &downs[s]);
-            task_json(
+        .map(|t| {
+            task_run_at(
                 store,
                 i,
-                task,
-                seg,
-                p,
-                life,
-                TaskCtx {
-                    run_id,
-                    ws,
-                    job_id,
-                    base_url,
-                    attempt: segs[..=s].iter().filter(|g| g.rerun.contains(&t)).count() as i64 - 1,
-                },
+                segs,
+                owners[t].0,
+                t,
+                &downs[owners[t].0],
+                base_url,
             )
         })
         .collect()
+}
+
+/// The task-run object of task `t` as segment `s` ran it; `down` is the segment's
+/// `downstream(failed_task)`.
+pub(crate) fn task_run_at(
+    store: &Store,
+    i: u32,
+    segs: &[Segment],
+    s: usize,
+    t: usize,
+    down: &[usize],
+    base_url: &str,
+) -> Value {
+    let tasks = store.tasks_of(i);
+    let seg = &segs[s];
+    let p = seg.rerun.iter().position(|&x| x == t).unwrap_or(0);
+    let life = task_life(tasks, seg, t, down);
+    let ctx = TaskCtx {
+        run_id: store.hist.run_id(i),
+        ws: workspace_id(store.hist.seed),
+        job_id: store.job_of(i).map(|j| store.jobs[j].job_id),
+        base_url,
+        attempt: segs[..=s].iter().filter(|g| g.rerun.contains(&t)).count() as i64 - 1,
+    };
+    task_json(store, i, &tasks[t], seg, p, life, ctx)
 }
 
 struct TaskCtx<'a> {
@@ -161,19 +178,22 @@ fn task_json(
 ) -> Value {
     let mut obj = task.spec.clone();
     let id = task_run_id(ctx.run_id, seg, p);
+    // Tasks of a segment run one after another, each with its share of the durations.
     let m = seg.rerun.len().max(1) as i64;
     let d = &seg.durations;
-    let slot = d.execution / m;
-    let begin = seg.start + d.queue + d.setup * (p == 0) as i64 + slot * p as i64;
+    let (setup_p, exec_p, cleanup_p) = (d.setup / m, d.execution / m, d.cleanup / m);
+    let begin = seg.start + d.queue + (setup_p + exec_p + cleanup_p) * p as i64;
     let (start, end, setup, exec, cleanup) = match life {
         Life::Pending | Life::Queued | Life::Blocked => (0, 0, 0, 0, 0),
         Life::Running => (begin, 0, 0, 0, 0),
         Life::Done(o) if o.life_cycle_state() == "SKIPPED" => (begin, begin, 0, 0, 0),
-        Life::Done(_) => {
-            let setup = if p == 0 { d.setup } else { d.setup / 10 };
-            let cleanup = d.cleanup / m;
-            (begin, begin + setup + slot + cleanup, setup, slot, cleanup)
-        }
+        Life::Done(_) => (
+            begin,
+            begin + setup_p + exec_p + cleanup_p,
+            setup_p,
+            exec_p,
+            cleanup_p,
+        ),
     };
     let (state, status) = state_of(life);
     obj.insert("run_id".into(), json!(id));

@@ -17,7 +17,7 @@ use super::model::RunJson;
 use super::params::{
     decode_token, encode_token, fingerprint, Query, TOKEN_GET, TOKEN_NEXT, TOKEN_PREV,
 };
-use super::render::{render, render_with, task_runs, RenderOpts};
+use super::render::{render, render_with, task_run_at, RenderOpts};
 use super::store::{RunFilter, Store};
 use super::App;
 
@@ -223,38 +223,33 @@ fn find_task(store: &Store, app: &App, run_id: i64, what: &str) -> Result<TaskHi
     let now = app.now();
     let segs = segments(store, i, now);
     let tasks = store.tasks_of(i);
-    let t = if off == 0 {
+    let (s, t) = if off == 0 {
         if tasks.len() > 1 {
             return Err(ApiError::invalid(format!(
                 "{what} of runs with multiple tasks is not supported. Please {} of each individual task run instead.",
                 if what == "Retrieving the output" { "retrieve the output" } else { "export" }
             )));
         }
-        0
+        let owners = super::lifecycle::task_owners(&segs, tasks.len());
+        (owners.first().map_or(0, |o| o.0), 0)
     } else {
-        let mut found = None;
-        for seg in &segs {
-            if off >= seg.first_offset && off < seg.first_offset + seg.rerun.len() as i64 {
-                found = Some((
-                    seg.rerun[(off - seg.first_offset) as usize],
-                    seg.first_offset,
-                ));
-            }
-        }
-        let (t, _) = found.ok_or_else(|| ApiError::no_run(run_id))?;
-        t
+        segs.iter()
+            .enumerate()
+            .filter(|(_, seg)| {
+                off >= seg.first_offset && off < seg.first_offset + seg.rerun.len() as i64
+            })
+            .map(|(s, seg)| (s, seg.rerun[(off - seg.first_offset) as usize]))
+            .next_back()
+            .ok_or_else(|| ApiError::no_run(run_id))?
     };
-    let runs = task_runs(store, i, &segs, &app.base_url, usize::MAX);
-    let mut task = runs
-        .into_iter()
-        .nth(t)
-        .ok_or_else(|| ApiError::no_run(run_id))?;
-    if off != 0 {
-        // An earlier attempt of a repaired task: show that attempt's id.
-        if let Some(o) = task.as_object_mut() {
-            o.insert("run_id".into(), json!(run_id));
-        }
+    if t >= tasks.len() {
+        return Err(ApiError::no_run(run_id));
     }
+    let down = segs[s]
+        .failed_task
+        .map(|f| super::lifecycle::downstream(tasks, f))
+        .unwrap_or_default();
+    let task = task_run_at(store, i, &segs, s, t, &down, &app.base_url);
     let life = match task.pointer("/state/result_state").and_then(Value::as_str) {
         Some("SUCCESS") => Life::Done(Outcome::Success),
         Some(_) => Life::Done(Outcome::Failed),

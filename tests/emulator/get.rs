@@ -188,6 +188,21 @@ async fn get_agrees_with_list_and_the_history_fills_every_field() {
             r.as_object().unwrap().values().all(|v| !v.is_null()),
             "absent, never null: {r}"
         );
+        if let (Some(tasks), Some("SUCCESS")) =
+            (r["tasks"].as_array(), r["state"]["result_state"].as_str())
+        {
+            for w in tasks.windows(2) {
+                assert!(
+                    w[0]["end_time"].as_i64() <= w[1]["start_time"].as_i64(),
+                    "tasks run in turn"
+                );
+            }
+            let (first, last) = (&tasks[0], &tasks[tasks.len() - 1]);
+            assert!(first["start_time"].as_i64() >= r["start_time"].as_i64());
+            if r.get("repair_history").is_none() && r["run_duration"].as_i64().is_some() {
+                assert!(last["end_time"].as_i64() <= r["end_time"].as_i64());
+            }
+        }
         if r["status"]["state"] == "TERMINATED" {
             assert!(r["status"]["termination_details"]["code"].is_string());
             assert!(r["end_time"].as_i64().unwrap() >= r["start_time"].as_i64().unwrap());
