@@ -10,8 +10,9 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::data::{job_id_for, JobDef, RunType, USERS};
+use super::data::{JobDef, RunType, USERS};
 use super::errors::{ApiError, ApiResult};
+use super::jobgen::job_id_for;
 use super::params::{
     body_int, body_object, decode_token, encode_token, fingerprint, Query, TOKEN_GET, TOKEN_JOBS,
 };

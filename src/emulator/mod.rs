@@ -23,6 +23,7 @@ mod command;
 mod data;
 mod errors;
 mod history;
+mod jobgen;
 mod jobs_routes;
 mod lifecycle;
 mod middleware;

@@ -11,8 +11,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::data::{generate_job, JobDef, RunType, TaskDef, TaskKind};
+use super::data::{JobDef, RunType, TaskDef, TaskKind};
 use super::history::History;
+use super::jobgen::generate_job;
 use super::lifecycle;
 
 /// A run created through runs/submit or jobs/run-now.
