@@ -321,8 +321,12 @@ impl Store {
     }
 
     /// Add a created run; returns its index.
-    pub fn add_run(&mut self, run: CreatedRun) -> u32 {
+    pub fn add_run(&mut self, mut run: CreatedRun) -> u32 {
         let i = self.total();
+        // Keep index order = start_time order even when requests race.
+        if let Some(last) = i.checked_sub(1) {
+            run.start = run.start.max(self.start_time(last));
+        }
         if let Some(j) = run.job {
             if let Some(v) = self.per_job.get_mut(j) {
                 v.push(i);

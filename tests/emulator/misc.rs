@@ -327,3 +327,104 @@ async fn tiny_and_empty_workspaces_work() {
         h.shutdown().await;
     }
 }
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: jobsql::emulator::EmulatorArgs,
+}
+
+#[test]
+fn command_arguments_map_to_the_config() {
+    use clap::Parser;
+    let d = Cli::parse_from(["emulator"]).args;
+    assert_eq!(d.addr.to_string(), "127.0.0.1:8080");
+    let c = d.config();
+    let def = EmulatorConfig::default();
+    assert_eq!(
+        (c.token, c.seed, c.jobs, c.runs, c.phase),
+        (def.token, def.seed, def.jobs, def.runs, def.phase)
+    );
+    let a = Cli::parse_from([
+        "emulator",
+        "--addr",
+        "0.0.0.0:9",
+        "--token",
+        "t",
+        "--seed",
+        "7",
+        "--jobs",
+        "3",
+        "--runs",
+        "1000000",
+        "--latency-ms",
+        "5",
+        "--fault-rate",
+        "0.5",
+        "--log",
+        "/tmp/x.jsonl",
+        "--phase-ms",
+        "10",
+    ])
+    .args
+    .config();
+    assert_eq!(
+        (a.token.as_str(), a.seed, a.jobs, a.runs),
+        ("t", 7, 3, 1_000_000)
+    );
+    assert_eq!(
+        (a.latency, a.fault_rate, a.phase),
+        (Duration::from_millis(5), 0.5, Duration::from_millis(10))
+    );
+    assert_eq!(
+        a.log_file.as_deref(),
+        Some(std::path::Path::new("/tmp/x.jsonl"))
+    );
+}
+
+#[tokio::test]
+async fn a_bad_fault_rate_is_refused() {
+    let r = jobsql::emulator::start_local(EmulatorConfig {
+        fault_rate: 1.5,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    assert!(r.is_err());
+}
+
+#[tokio::test]
+async fn concurrent_clients_are_served() {
+    let h = emu(5000, 10).await;
+    let api = std::sync::Arc::new(Api::new(&h));
+    let mut tasks = Vec::new();
+    for k in 0..40 {
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            if k % 4 == 0 {
+                api.post_ok(
+                    "/api/2.2/jobs/runs/submit",
+                    json!({"tasks": [{"task_key": "t", "notebook_task": {"notebook_path": "/x"}}]}),
+                )
+                .await;
+            }
+            api.ok(
+                "/api/2.2/jobs/runs/list",
+                &[("limit", "25"), ("offset", &(k * 25).to_string())],
+            )
+            .await["runs"]
+                .as_array()
+                .unwrap()
+                .len()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 25);
+    }
+    assert_eq!(h.requests().len(), 50);
+    let all = walk(&api, &[]).await;
+    assert_eq!(all.len(), 5010);
+    for w in all.windows(2) {
+        assert!(w[0]["start_time"].as_i64() >= w[1]["start_time"].as_i64());
+    }
+    h.shutdown().await;
+}
