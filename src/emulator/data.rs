@@ -180,6 +180,8 @@ pub(crate) enum Life {
     Running,
     /// A task waiting for its dependencies.
     Blocked,
+    /// Tasks done, the cluster being cleaned up.
+    Terminating,
     Done(Outcome),
 }
 

@@ -151,9 +151,10 @@ impl History {
 
     /// The life of an active history run (it stays there until canceled).
     pub fn active_life(&self, i: u32) -> Life {
-        match (self.n - 1 - i) % 4 {
+        match (self.n - 1 - i) % 5 {
             2 => Life::Queued,
             3 => Life::Pending,
+            4 => Life::Terminating,
             _ => Life::Running,
         }
     }

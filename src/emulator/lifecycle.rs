@@ -299,6 +299,7 @@ pub(crate) fn task_life(tasks: &[TaskDef], seg: &Segment, t: usize, down: &[usiz
     let root = tasks[t].deps.iter().all(|d| !seg.rerun.contains(d));
     match seg.life {
         Life::Queued | Life::Pending => Life::Pending,
+        Life::Terminating => Life::Done(Outcome::Success),
         Life::Running | Life::Blocked => {
             if root {
                 Life::Running

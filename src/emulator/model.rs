@@ -78,6 +78,7 @@ pub(crate) fn state_of(life: Life) -> (RunState, RunStatus) {
         Life::Pending => active("PENDING", "Waiting for cluster"),
         Life::Running => active("RUNNING", "In run"),
         Life::Blocked => active("BLOCKED", "Waiting for upstream tasks"),
+        Life::Terminating => active("TERMINATING", "Cleaning up the cluster"),
         Life::Done(o) => done(o),
     }
 }

@@ -185,7 +185,7 @@ fn task_json(
     let begin = seg.start + d.queue + (setup_p + exec_p + cleanup_p) * p as i64;
     let (start, end, setup, exec, cleanup) = match life {
         Life::Pending | Life::Queued | Life::Blocked => (0, 0, 0, 0, 0),
-        Life::Running => (begin, 0, 0, 0, 0),
+        Life::Running | Life::Terminating => (begin, 0, 0, 0, 0),
         Life::Done(o) if o.life_cycle_state() == "SKIPPED" => (begin, begin, 0, 0, 0),
         Life::Done(_) => (
             begin,
@@ -390,7 +390,7 @@ pub(crate) fn render_with(
     RunJson {
         job_id: job.map(|j| j.job_id),
         run_id,
-        job_run_id: None,
+        job_run_id: Some(run_id),
         creator_user_name: Some(creator),
         number_in_job: run_id,
         original_attempt_run_id: previous.map_or(run_id, |p| hist.run_id(p)),

@@ -210,6 +210,7 @@ async fn get_agrees_with_list_and_the_history_fills_every_field() {
     }
     for k in [
         "job_id",
+        "job_run_id",
         "run_id",
         "creator_user_name",
         "number_in_job",
@@ -254,6 +255,7 @@ async fn get_agrees_with_list_and_the_history_fills_every_field() {
         ("life", "RUNNING"),
         ("life", "QUEUED"),
         ("life", "PENDING"),
+        ("life", "TERMINATING"),
         ("life", "TERMINATED"),
         ("life", "INTERNAL_ERROR"),
         ("life", "SKIPPED"),
