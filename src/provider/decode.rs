@@ -101,6 +101,16 @@ impl PageDecoder {
         body: &[u8],
         params: &BTreeMap<String, String>,
     ) -> Result<Page, ProviderError> {
+        let (objects, next_token) = self.split(body)?;
+        let batch = self.decode_objects(&objects, params)?;
+        Ok(Page { batch, next_token })
+    }
+
+    /// A response body's objects (borrowed, not parsed into values) and next-page token.
+    pub fn split<'a>(
+        &self,
+        body: &'a [u8],
+    ) -> Result<(Vec<&'a RawValue>, Option<String>), ProviderError> {
         let top: Object = serde_json::from_slice(body)
             .map_err(|e| self.invalid(format!("not a JSON object: {e}")))?;
         let next_token = match self.next_token.as_ref().and_then(|k| top.get(k.as_str())) {
@@ -115,7 +125,6 @@ impl PageDecoder {
             },
             None => None,
         };
-        let single;
         let objects: Vec<&RawValue> = match &self.objects {
             Some(key) => match top.get(key.as_str()) {
                 Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
@@ -123,14 +132,9 @@ impl PageDecoder {
                 })?,
                 None => Vec::new(),
             },
-            None => {
-                single = RawValue::from_string(String::from_utf8_lossy(body).into_owned())
-                    .map_err(|e| self.invalid(e.to_string()))?;
-                vec![single.as_ref()]
-            }
+            None => vec![serde_json::from_slice(body).map_err(|e| self.invalid(e.to_string()))?],
         };
-        let batch = self.decode_objects(&objects, params)?;
-        Ok(Page { batch, next_token })
+        Ok((objects, next_token))
     }
 
     /// Decode a list of objects (already merged across pages, for single-object methods).

@@ -79,6 +79,13 @@ impl ApiExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
+        let complete = method.complete.as_ref().and_then(|rule| {
+            let read = projection
+                .iter()
+                .any(|&i| rule.when_reading.contains(&resource.columns[i].name));
+            let whole = resource.spec.methods.get(&rule.method)?;
+            read.then(|| (rule.clone(), whole.clone()))
+        });
         Ok(Self {
             fetch: Arc::new(Fetch {
                 resource,
@@ -86,6 +93,7 @@ impl ApiExec {
                 method,
                 decoder,
                 limit,
+                complete,
             }),
             templates: translation.templates(),
             schema,

@@ -7,6 +7,7 @@
 //! `tasks` 100 at a time) are fetched whole and merged into one row. An API error the spec marks
 //! as not-found (a run that does not exist) is zero rows.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
@@ -15,7 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::client::{ApiError, ApiRequest};
-use crate::spec::{MethodSpec, ParamLocation, Resource};
+use crate::spec::{CompleteSpec, MethodSpec, ParamLocation, Resource};
 use crate::workspace::Workspace;
 
 use super::decode::PageDecoder;
@@ -35,6 +36,9 @@ pub struct Fetch {
     pub decoder: PageDecoder,
     /// Rows wanted, when the query has a LIMIT that could be pushed.
     pub limit: Option<usize>,
+    /// When the method truncates objects and a truncated column is read: the rule and the
+    /// method that fetches an object whole.
+    pub complete: Option<(CompleteSpec, MethodSpec)>,
 }
 
 struct State {
@@ -85,17 +89,27 @@ pub fn template_stream(
             .is_some_and(|p| !p.merge_arrays.is_empty());
         if merging {
             s.done = true;
-            return match fetch_merged(&fetch, &workspace, &s.template).await? {
-                Some(batch) => Ok(Some((batch, s))),
-                None => Ok(None),
+            let Some(object) =
+                fetch_whole(&fetch, &fetch.method, &workspace, &s.template.params).await?
+            else {
+                return Ok(None);
             };
+            let batch = fetch
+                .decoder
+                .decode_objects(&[object.as_ref()], &s.template.params)?;
+            return Ok(Some((batch, s)));
         }
-        let request = build_request(&fetch, &s.template, s.token.as_deref(), s.remaining);
-        let body = match send(&fetch, &workspace, &request).await? {
+        let request = build_request(
+            &fetch.method,
+            &s.template.params,
+            s.token.as_deref(),
+            s.remaining,
+        );
+        let body = match send(&fetch, &fetch.method, &workspace, &request).await? {
             Some(body) => body,
             None => return Ok(None),
         };
-        let page = fetch.decoder.decode(&body, &s.template.params)?;
+        let page = decode_completing(&fetch, &workspace, &body, &s.template.params).await?;
         if let Some(r) = s.remaining.as_mut() {
             *r = r.saturating_sub(page.batch.num_rows());
         }
@@ -108,12 +122,13 @@ pub fn template_stream(
 /// Send one request; `None` when the API says the object does not exist.
 async fn send(
     fetch: &Fetch,
+    method: &MethodSpec,
     workspace: &Workspace,
     request: &ApiRequest,
 ) -> Result<Option<bytes::Bytes>, ProviderError> {
     match fetch.runtime.client.send(workspace, request).await {
         Ok(body) => Ok(Some(body)),
-        Err(e) if is_not_found(&fetch.method, &e) => Ok(None),
+        Err(e) if is_not_found(method, &e) => Ok(None),
         Err(source) => Err(ProviderError::Api {
             table: fetch.resource.qualified_name(),
             source: Box::new(source),
@@ -135,15 +150,14 @@ fn is_not_found(method: &MethodSpec, error: &ApiError) -> bool {
     })
 }
 
-/// Fetch every page of a single object and append the paged arrays into the first page.
-async fn fetch_merged(
+/// Fetch every page of a single object with `method` and append the paged arrays into the
+/// first page's object; `None` when the API says it does not exist.
+async fn fetch_whole(
     fetch: &Fetch,
+    method: &MethodSpec,
     workspace: &Workspace,
-    template: &RequestTemplate,
-) -> Result<Option<RecordBatch>, ProviderError> {
-    let Some(pagination) = fetch.method.pagination.as_ref() else {
-        return Ok(None);
-    };
+    params: &BTreeMap<String, String>,
+) -> Result<Option<Box<RawValue>>, ProviderError> {
     let invalid = |message: String| ProviderError::InvalidResponse {
         table: fetch.resource.qualified_name(),
         message,
@@ -151,12 +165,16 @@ async fn fetch_merged(
     let mut merged: Option<serde_json::Map<String, Value>> = None;
     let mut token: Option<String> = None;
     loop {
-        let request = build_request(fetch, template, token.as_deref(), None);
-        let Some(body) = send(fetch, workspace, &request).await? else {
+        let request = build_request(method, params, token.as_deref(), None);
+        let Some(body) = send(fetch, method, workspace, &request).await? else {
             return Ok(None);
         };
         let page: serde_json::Map<String, Value> = serde_json::from_slice(&body)
             .map_err(|e| invalid(format!("not a JSON object: {e}")))?;
+        let Some(pagination) = method.pagination.as_ref() else {
+            merged = Some(page);
+            break;
+        };
         token = page
             .get(&pagination.next_token)
             .and_then(Value::as_str)
@@ -182,27 +200,67 @@ async fn fetch_merged(
         }
     }
     let mut object = merged.unwrap_or_default();
-    object.remove(&pagination.next_token);
-    let raw = RawValue::from_string(Value::Object(object).to_string())
-        .map_err(|e| invalid(e.to_string()))?;
-    fetch
-        .decoder
-        .decode_objects(&[raw.as_ref()], &template.params)
+    if let Some(pagination) = &method.pagination {
+        object.remove(&pagination.next_token);
+    }
+    // Whole now: a listing's "more not shown" flag no longer holds.
+    if let Some(flag) = object.get_mut("has_more") {
+        *flag = Value::Bool(false);
+    }
+    RawValue::from_string(Value::Object(object).to_string())
         .map(Some)
+        .map_err(|e| invalid(e.to_string()))
+}
+
+/// Decode a listing page, first fetching whole every object the listing truncated.
+async fn decode_completing(
+    fetch: &Fetch,
+    workspace: &Workspace,
+    body: &[u8],
+    params: &BTreeMap<String, String>,
+) -> Result<super::decode::Page, ProviderError> {
+    let Some((rule, method)) = &fetch.complete else {
+        return fetch.decoder.decode(body, params);
+    };
+    let (objects, next_token) = fetch.decoder.split(body)?;
+    let mut whole: Vec<Option<Box<RawValue>>> = Vec::with_capacity(objects.len());
+    for object in &objects {
+        let fields: HashMap<std::borrow::Cow<str>, &RawValue> =
+            serde_json::from_str(object.get()).unwrap_or_default();
+        if fields.get(rule.when.as_str()).map(|v| v.get()) != Some("true") {
+            whole.push(None);
+            continue;
+        }
+        let mut request_params = BTreeMap::new();
+        for (param, field) in &rule.params {
+            if let Some(v) = fields.get(field.as_str()) {
+                let text =
+                    serde_json::from_str::<String>(v.get()).unwrap_or_else(|_| v.get().to_string());
+                request_params.insert(param.clone(), text);
+            }
+        }
+        whole.push(fetch_whole(fetch, method, workspace, &request_params).await?);
+    }
+    let objects: Vec<&RawValue> = objects
+        .iter()
+        .zip(&whole)
+        .map(|(listed, whole)| whole.as_deref().unwrap_or(listed))
+        .collect();
+    let batch = fetch.decoder.decode_objects(&objects, params)?;
+    Ok(super::decode::Page { batch, next_token })
 }
 
 /// The HTTP request for a template's page.
 pub fn build_request(
-    fetch: &Fetch,
-    template: &RequestTemplate,
+    method: &MethodSpec,
+    params: &BTreeMap<String, String>,
     token: Option<&str>,
     remaining: Option<usize>,
 ) -> ApiRequest {
-    let method = &fetch.method;
     let mut path = method.path.clone();
     let mut query = Vec::new();
     let mut body = serde_json::Map::new();
-    for (name, value) in &template.params {
+    for (name, value) in params {
         let Some(param) = method.params.get(name) else {
             continue; // the server variable, or a parameter of another method
         };
@@ -237,7 +295,7 @@ pub fn build_request(
 
 /// A template's first request as text (for EXPLAIN).
 pub fn describe_template(fetch: &Fetch, template: &RequestTemplate) -> String {
-    let request = build_request(fetch, template, None, fetch.limit);
+    let request = build_request(&fetch.method, &template.params, None, fetch.limit);
     match template.params.get(&fetch.resource.server.variable) {
         Some(ws) => format!("{} @ {ws}", request.describe()),
         None => request.describe(),

@@ -308,6 +308,38 @@ fn check_resource(
             rest = &rest[end.min(rest.len())..];
             rest = rest.get(1..).unwrap_or("");
         }
+        if let Some(c) = &method.complete {
+            let at = format!("{place}.complete");
+            let Some(target) = spec.methods.get(&c.method) else {
+                return Err((
+                    at,
+                    format!(
+                        "unknown method `{}` (methods: {})",
+                        c.method,
+                        method_names()
+                    ),
+                ));
+            };
+            if let Some(p) = c.params.keys().find(|p| !target.params.contains_key(*p)) {
+                return Err((at, format!("`{p}` is not a parameter of `{}`", c.method)));
+            }
+            if let Some(p) = target
+                .params
+                .iter()
+                .find(|(n, p)| p.required && !c.params.contains_key(*n))
+            {
+                return Err((at, format!("`{}` needs its parameter `{}`", c.method, p.0)));
+            }
+            if let Some(col) = c
+                .when_reading
+                .iter()
+                .chain(c.params.values())
+                .chain([&c.when])
+                .find(|n| !has_column(n))
+            {
+                return Err((at, format!("unknown column `{col}`")));
+            }
+        }
         if let Some(pg) = &method.pagination {
             for (i, field) in pg.merge_arrays.iter().enumerate() {
                 let ok = columns.iter().any(|c| {

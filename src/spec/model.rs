@@ -105,6 +105,24 @@ pub struct MethodSpec {
     /// How to fetch the following pages, when the method paginates.
     #[serde(default)]
     pub pagination: Option<PaginationSpec>,
+    /// Objects this method returns truncated, to be fetched whole with another method.
+    #[serde(default)]
+    pub complete: Option<CompleteSpec>,
+}
+
+/// Objects a listing truncates (runs/list shows at most 100 `tasks` and sets `has_more`) are
+/// fetched again, whole, with another method, when a truncated column is read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteSpec {
+    /// The boolean field that marks a truncated object.
+    pub when: String,
+    /// The method that returns the whole object (with its own pagination merged).
+    pub method: String,
+    /// Its parameters, from the truncated object's fields (`param: field`).
+    pub params: BTreeMap<String, String>,
+    /// Only when one of these columns is read.
+    pub when_reading: Vec<String>,
 }
 
 /// HTTP verbs the engine knows.

@@ -255,9 +255,13 @@ async fn count_star_reads_everything_without_tasks_and_tasks_ask_for_expansion()
         ))
         .await;
     assert_eq!(rows(&batches), 10);
-    assert!(requests
-        .iter()
-        .all(|r| r.param("expand_tasks") == Some("true")));
+    let lists = to(&requests, "/runs/list");
+    assert!(
+        !lists.is_empty()
+            && lists
+                .iter()
+                .all(|r| r.param("expand_tasks") == Some("true"))
+    );
 }
 
 #[tokio::test]
@@ -322,4 +326,55 @@ async fn clean_room_task_runs_push_the_room_into_the_path_and_the_notebook_filte
         message.contains("404") || message.to_lowercase().contains("not"),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn listed_runs_with_more_than_100_tasks_are_completed_with_runs_get() {
+    let env = env(400).await;
+    let notable = env.emulator.notable();
+    let big = notable.big_multi_task[0];
+    let (whole, _) = env
+        .query(&format!(
+            "SELECT CAST(cardinality(tasks) AS BIGINT) FROM {RUNS} WHERE run_id = {big}"
+        ))
+        .await;
+    let tasks = ints(&whole, 0)[0].expect("tasks");
+    assert!(tasks > 100);
+    let job: i64 = ints(
+        &env.query(&format!("SELECT job_id FROM {RUNS} WHERE run_id = {big}"))
+            .await
+            .0,
+        0,
+    )[0]
+    .expect("job");
+    let (batches, requests) = env
+        .query(&format!("SELECT run_id, CAST(cardinality(tasks) AS BIGINT), has_more FROM {RUNS} WHERE job_id = {job}"))
+        .await;
+    let listed = ints(&batches, 0);
+    let counts = ints(&batches, 1);
+    assert!(listed.contains(&Some(big)));
+    assert!(
+        counts.iter().all(|c| *c == Some(tasks)),
+        "every run of the big job has all its tasks: {counts:?}"
+    );
+    assert!(strings(&batches, 2)
+        .iter()
+        .all(|h| h.as_deref() != Some("true")));
+    let gets = to(&requests, "/runs/get");
+    let lists = to(&requests, "/runs/list");
+    assert!(lists
+        .iter()
+        .all(|r| r.param("expand_tasks") == Some("true")));
+    assert_eq!(
+        gets.iter()
+            .filter(|r| r.param("page_token").is_none())
+            .count(),
+        listed.len(),
+        "one runs/get per truncated run"
+    );
+    // Without tasks in the query, nothing is completed.
+    let (_, requests) = env
+        .query(&format!("SELECT run_id FROM {RUNS} WHERE job_id = {job}"))
+        .await;
+    assert!(to(&requests, "/runs/get").is_empty());
 }
