@@ -171,3 +171,25 @@ fn a_bad_spec_dir_names_the_file_and_place() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unreachable_workspace_is_a_clear_error_without_the_token() {
+    let o = Command::new(env!("CARGO_BIN_EXE_jobsql"))
+        .args([
+            "query",
+            "SELECT count(*) FROM databricks_workspace.jobs.job_runs",
+        ])
+        .env("DATABRICKS_HOST", "http://127.0.0.1:9")
+        .env("DATABRICKS_TOKEN", "tok-very-secret-42")
+        .env_remove("DATABRICKS_CONFIG_PROFILE")
+        .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
+        .output()
+        .expect("the binary runs");
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("127.0.0.1:9") && err.contains("runs/list"),
+        "{err}"
+    );
+    assert!(!err.contains("tok-very-secret-42") && !stdout(&o).contains("tok-very-secret-42"));
+}
