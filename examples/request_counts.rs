@@ -19,10 +19,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None).with_default(
         Workspace::new("emu", &emulator.base_url(), emulator.token())?,
     );
-    let runtime = Arc::new(ApiRuntime {
-        client: ApiClient::new(RetryPolicy::default())?,
-        workspaces: resolver,
-    });
+    let runtime = Arc::new(ApiRuntime::new(
+        ApiClient::new(RetryPolicy::default())?,
+        resolver,
+    ));
     let ctx = new_context(&load_embedded()?, runtime)?;
     let notable = emulator.notable();
     let (job, run) = (notable.job_ids[0], notable.big_multi_task[0]);

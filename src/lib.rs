@@ -5,7 +5,7 @@
 //! table that pushes WHERE predicates down into API parameters; [`client`] does the HTTP
 //! (auth, retries, pagination) against workspaces resolved by [`workspace`]; [`emulator`] is an
 //! in-process stand-in for the Databricks Jobs API; [`session`] builds a ready SQL session; [`cli`]
-//! and [`output`] are the `jobsql` command.
+//! and [`output`] are the `jobsql` command; [`write`] is INSERT, DELETE and EXEC.
 
 pub mod cli;
 pub mod client;
@@ -14,4 +14,6 @@ pub mod output;
 pub mod provider;
 pub mod session;
 pub mod spec;
+pub mod sql;
 pub mod workspace;
+pub mod write;

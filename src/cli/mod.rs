@@ -147,7 +147,7 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         }
     }
     let client = ApiClient::new(RetryPolicy::default()).map_err(message)?;
-    let runtime = Arc::new(ApiRuntime { client, workspaces });
+    let runtime = Arc::new(ApiRuntime::new(client, workspaces));
     let ctx = new_context(&specs, runtime).map_err(|e| message(user_message(&e)))?;
     let result = async {
         for statement in split_statements(&sql).map_err(|e| message(user_message(&e)))? {

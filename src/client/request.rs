@@ -15,6 +15,10 @@ pub struct ApiRequest {
     pub query: Vec<(String, String)>,
     /// The JSON body, if any.
     pub body: Option<serde_json::Value>,
+    /// Whether repeating this request cannot do its work twice even though its method has side
+    /// effects (a submit carrying an idempotency token, a cancel): then it is retried after
+    /// transport errors like a GET.
+    pub retry_safe: bool,
 }
 
 impl ApiRequest {
@@ -25,6 +29,7 @@ impl ApiRequest {
             path: path.into(),
             query,
             body: None,
+            retry_safe: false,
         }
     }
 
@@ -35,6 +40,7 @@ impl ApiRequest {
             path: path.into(),
             query: Vec::new(),
             body: Some(body),
+            retry_safe: false,
         }
     }
 
@@ -59,8 +65,8 @@ impl ApiRequest {
     }
 
     /// Whether a failed attempt may be repeated after a transport error (the request may have
-    /// reached the server): only for methods without side effects.
+    /// reached the server): only for methods without side effects, or marked `retry_safe`.
     pub fn is_idempotent(&self) -> bool {
-        matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        self.retry_safe || matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS)
     }
 }

@@ -290,6 +290,7 @@ pub fn build_request(
         path,
         query,
         body: (!body.is_empty()).then_some(Value::Object(body)),
+        retry_safe: false,
     }
 }
 
@@ -303,7 +304,7 @@ pub fn describe_template(fetch: &Fetch, template: &RequestTemplate) -> String {
 }
 
 /// Percent-encode a path segment: a value from SQL cannot add `/`, `?` or `#` to the path.
-fn encode_segment(value: &str) -> String {
+pub(crate) fn encode_segment(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -80,13 +80,33 @@ impl From<ProviderError> for DataFusionError {
     }
 }
 
-/// What every table shares: the HTTP client (one connection pool) and the workspaces.
+/// What every table shares: the HTTP client (one connection pool), the workspaces, and
+/// whether mutations are sent or only recorded (`--dry-run`).
 #[derive(Debug, Clone)]
 pub struct ApiRuntime {
     /// The shared client.
     pub client: ApiClient,
     /// Resolves `deployment_name` (or the default) to a workspace and token.
     pub workspaces: WorkspaceResolver,
+    /// `Some` in a dry run: mutating requests are recorded there instead of being sent.
+    pub dry_run: Option<crate::write::DryRunLog>,
+}
+
+impl ApiRuntime {
+    /// A runtime that sends every request.
+    pub fn new(client: ApiClient, workspaces: WorkspaceResolver) -> Self {
+        Self {
+            client,
+            workspaces,
+            dry_run: None,
+        }
+    }
+
+    /// The same runtime, recording mutations instead of sending them.
+    pub fn with_dry_run(mut self) -> Self {
+        self.dry_run = Some(crate::write::DryRunLog::default());
+        self
+    }
 }
 
 /// Register every resource of `specs` in `ctx`, as `provider.service.resource`.

@@ -80,9 +80,37 @@ pub struct ResourceSpec {
     /// Parameters set only when some columns are read (e.g. `expand_tasks`).
     #[serde(default)]
     pub expand: Vec<ExpandRule>,
-    /// Names of the columns that identify a row (for messages).
+    /// Names of the columns that identify a row (for messages, RETURNING and DELETE).
     #[serde(default)]
     pub key: Vec<String>,
+    /// The method that `INSERT` calls, once per row.
+    #[serde(default)]
+    pub insert: Option<InsertSpec>,
+    /// The method that `DELETE` calls, once per matching row.
+    #[serde(default)]
+    pub delete: Option<DeleteSpec>,
+    /// Methods callable with `EXEC provider.service.resource.method @param=...`.
+    #[serde(default)]
+    pub exec: Vec<String>,
+}
+
+/// `INSERT` → one call of `method` per row: `data__<field>` columns fill its body parameters,
+/// other columns its path or query parameters (and the server variable).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsertSpec {
+    /// The method's name.
+    pub method: String,
+}
+
+/// `DELETE` → one call of `method` per matching row, its parameters taken from the row.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteSpec {
+    /// The method's name.
+    pub method: String,
+    /// Its parameters, from the row's columns (`param: column`).
+    pub params: BTreeMap<String, String>,
 }
 
 /// One HTTP method of a resource.
@@ -108,6 +136,18 @@ pub struct MethodSpec {
     /// Objects this method returns truncated, to be fetched whole with another method.
     #[serde(default)]
     pub complete: Option<CompleteSpec>,
+    /// For methods with side effects: whether repeating a call is harmless (a cancel, a delete),
+    /// so it may be retried after a transport error. GET methods always are.
+    #[serde(default)]
+    pub idempotent: bool,
+    /// The body parameter that makes a call idempotent (runs/submit's `idempotency_token`):
+    /// jobsql fills it when the caller did not, and then retries the call safely.
+    #[serde(default)]
+    pub idempotency_token: Option<String>,
+    /// The result columns of an `EXEC` of this method (from its response `objects`, or the
+    /// whole body); without them, EXEC returns the body as one JSON column `response`.
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
 }
 
 /// Objects a listing truncates (runs/list shows at most 100 `tasks` and sets `has_more`) are
@@ -162,6 +202,9 @@ pub struct ParamSpec {
     /// Whether the method cannot be called without it.
     #[serde(default)]
     pub required: bool,
+    /// The values the API accepts, when it is an enumeration.
+    #[serde(default, rename = "enum")]
+    pub allowed: Vec<String>,
     /// Free text.
     #[serde(default)]
     pub description: String,
@@ -190,6 +233,8 @@ pub enum ParamType {
     Integer,
     /// `true` / `false`.
     Boolean,
+    /// Any JSON value (objects and arrays; given as JSON text from SQL).
+    Json,
 }
 
 /// Where the objects of a response are.

@@ -40,10 +40,10 @@ pub fn session(default: &EmulatorHandle, named: &[(&str, &EmulatorHandle)]) -> S
             Workspace::new(name, &handle.base_url(), handle.token()).expect("workspace"),
         );
     }
-    let runtime = Arc::new(ApiRuntime {
-        client: ApiClient::new(RetryPolicy::default()).expect("client"),
-        workspaces: resolver,
-    });
+    let runtime = Arc::new(ApiRuntime::new(
+        ApiClient::new(RetryPolicy::default()).expect("client"),
+        resolver,
+    ));
     new_context(&load_embedded().expect("specs"), runtime).expect("session")
 }
 

@@ -61,10 +61,10 @@ async fn error_from(body: &'static str, sql: &str) -> String {
     let url = stub(body).await;
     let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None)
         .with_default(Workspace::new("stub", &url, "t0k3n-for-stub").expect("workspace"));
-    let runtime = Arc::new(ApiRuntime {
-        client: ApiClient::new(RetryPolicy::default()).expect("client"),
-        workspaces: resolver,
-    });
+    let runtime = Arc::new(ApiRuntime::new(
+        ApiClient::new(RetryPolicy::default()).expect("client"),
+        resolver,
+    ));
     let ctx = new_context(&load_embedded().expect("specs"), runtime).expect("session");
     match run_sql(&ctx, sql).await {
         Ok(_) => panic!("{body} should fail"),
@@ -149,10 +149,10 @@ async fn a_new_resource_is_new_yaml_not_new_rust() {
     let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None).with_default(
         Workspace::new("emu", &env.emulator.base_url(), env.emulator.token()).expect("workspace"),
     );
-    let runtime = Arc::new(ApiRuntime {
-        client: ApiClient::new(RetryPolicy::default()).expect("client"),
-        workspaces: resolver,
-    });
+    let runtime = Arc::new(ApiRuntime::new(
+        ApiClient::new(RetryPolicy::default()).expect("client"),
+        resolver,
+    ));
     let ctx = new_context(&specs, runtime).expect("session");
     let jobs = env.emulator.notable().job_ids;
     let batches = query(&ctx, "SELECT job_id, json_get_str(settings, 'name') FROM databricks_workspace.jobdefs.jobs ORDER BY job_id").await;

@@ -1,0 +1,235 @@
+//! Arguments of a write call: values from SQL (EXEC parameters, INSERT cells) checked against a
+//! method's parameters, typed as the API expects, and placed in the path, query or JSON body.
+
+use std::collections::BTreeMap;
+
+use datafusion::common::ScalarValue;
+use serde_json::{Map, Number, Value};
+
+use crate::client::ApiRequest;
+use crate::provider::fetch::encode_segment;
+use crate::spec::{MethodSpec, ParamLocation, ParamSpec, ParamType};
+
+/// A value as SQL gave it, before it is typed for a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    /// `NULL`: the parameter is left out.
+    Null,
+    /// Text.
+    Text(String),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// `true` / `false`.
+    Bool(bool),
+}
+
+impl SqlValue {
+    /// A DataFusion scalar (an INSERT cell) as a SQL value; nested values become JSON text.
+    pub fn from_scalar(value: &ScalarValue) -> SqlValue {
+        if value.is_null() {
+            return SqlValue::Null;
+        }
+        match value {
+            ScalarValue::Boolean(Some(b)) => SqlValue::Bool(*b),
+            ScalarValue::Int8(Some(i)) => SqlValue::Int(i64::from(*i)),
+            ScalarValue::Int16(Some(i)) => SqlValue::Int(i64::from(*i)),
+            ScalarValue::Int32(Some(i)) => SqlValue::Int(i64::from(*i)),
+            ScalarValue::Int64(Some(i)) => SqlValue::Int(*i),
+            ScalarValue::UInt8(Some(i)) => SqlValue::Int(i64::from(*i)),
+            ScalarValue::UInt16(Some(i)) => SqlValue::Int(i64::from(*i)),
+            ScalarValue::UInt32(Some(i)) => SqlValue::Int(i64::from(*i)),
+            ScalarValue::UInt64(Some(i)) => match i64::try_from(*i) {
+                Ok(i) => SqlValue::Int(i),
+                Err(_) => SqlValue::Text(i.to_string()),
+            },
+            ScalarValue::Float32(Some(f)) => SqlValue::Float(f64::from(*f)),
+            ScalarValue::Float64(Some(f)) => SqlValue::Float(*f),
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::LargeUtf8(Some(s))
+            | ScalarValue::Utf8View(Some(s)) => SqlValue::Text(s.clone()),
+            other => SqlValue::Text(other.to_string()),
+        }
+    }
+
+    /// How the value reads in an error message.
+    fn quoted(&self) -> String {
+        match self {
+            SqlValue::Null => "NULL".to_string(),
+            SqlValue::Text(s) => format!("'{s}'"),
+            SqlValue::Int(i) => i.to_string(),
+            SqlValue::Float(f) => f.to_string(),
+            SqlValue::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// The typed JSON value of `value` for parameter `name`, or `None` for NULL. The error says
+/// what the parameter expects and what it got.
+pub fn typed_value(
+    name: &str,
+    spec: &ParamSpec,
+    value: &SqlValue,
+) -> Result<Option<Value>, String> {
+    let wrong = |expected: &str| format!("{name} expects {expected}, got {}", value.quoted());
+    let typed = match (spec.kind, value) {
+        (_, SqlValue::Null) => return Ok(None),
+        (ParamType::Integer, SqlValue::Int(i)) => Value::from(*i),
+        (ParamType::Integer, SqlValue::Text(s)) => {
+            Value::from(s.trim().parse::<i64>().map_err(|_| wrong("an integer"))?)
+        }
+        (ParamType::Integer, SqlValue::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+            Value::from(*f as i64)
+        }
+        (ParamType::Integer, _) => return Err(wrong("an integer")),
+        (ParamType::Boolean, SqlValue::Bool(b)) => Value::Bool(*b),
+        (ParamType::Boolean, SqlValue::Text(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => return Err(wrong("true or false")),
+        },
+        (ParamType::Boolean, _) => return Err(wrong("true or false")),
+        (ParamType::String, SqlValue::Text(s)) => Value::String(s.clone()),
+        (ParamType::String, SqlValue::Int(i)) => Value::String(i.to_string()),
+        (ParamType::String, SqlValue::Float(f)) => Value::String(f.to_string()),
+        (ParamType::String, SqlValue::Bool(b)) => Value::String(b.to_string()),
+        (ParamType::Json, SqlValue::Text(s)) => serde_json::from_str(s)
+            .map_err(|e| format!("{name} is not valid JSON ({e}): {}", value.quoted()))?,
+        (ParamType::Json, SqlValue::Int(i)) => Value::from(*i),
+        (ParamType::Json, SqlValue::Float(f)) => Number::from_f64(*f)
+            .map(Value::Number)
+            .ok_or_else(|| wrong("a finite number"))?,
+        (ParamType::Json, SqlValue::Bool(b)) => Value::Bool(*b),
+    };
+    if let (false, Value::String(s)) = (spec.allowed.is_empty(), &typed) {
+        if !spec.allowed.contains(s) {
+            return Err(format!(
+                "{name} must be one of {}, got '{s}'",
+                spec.allowed.join(", ")
+            ));
+        }
+    }
+    Ok(Some(typed))
+}
+
+/// The request calling `method` with typed `values` (parameter name → value); `retry_safe`
+/// when the method is idempotent or carries its idempotency token.
+pub fn build_call(method: &MethodSpec, values: &BTreeMap<String, Value>) -> ApiRequest {
+    let mut path = method.path.clone();
+    let mut query = Vec::new();
+    let mut body = Map::new();
+    for (name, value) in values {
+        let Some(param) = method.params.get(name) else {
+            continue;
+        };
+        match param.location {
+            ParamLocation::Path => {
+                path = path.replace(&format!("{{{name}}}"), &encode_segment(&text(value)))
+            }
+            ParamLocation::Query => query.push((name.clone(), text(value))),
+            ParamLocation::Body => {
+                body.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    let has_token = method
+        .idempotency_token
+        .as_ref()
+        .is_some_and(|t| values.contains_key(t));
+    let verb = reqwest::Method::from_bytes(method.verb.as_str().as_bytes())
+        .unwrap_or(reqwest::Method::POST);
+    let sends_body = !matches!(verb, reqwest::Method::GET | reqwest::Method::HEAD);
+    ApiRequest {
+        method: verb,
+        path,
+        query,
+        body: sends_body.then_some(Value::Object(body)),
+        retry_safe: method.idempotent || has_token,
+    }
+}
+
+/// Required parameters of `method` that `values` lacks, in spec order.
+pub fn missing_required(method: &MethodSpec, values: &BTreeMap<String, Value>) -> Vec<String> {
+    method
+        .params
+        .iter()
+        .filter(|(name, p)| p.required && !values.contains_key(*name))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// A value as it goes into a path or query string.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A fresh idempotency token: 32 hex digits from the process's random hasher keys, the time
+/// and a counter (unique per call; at most 64 characters as the API requires).
+pub fn new_idempotency_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let half = |salt: u64| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(n);
+        h.write_u64(nanos);
+        h.write_u64(salt);
+        h.write_u32(std::process::id());
+        h.finish()
+    };
+    format!("jobsql-{:016x}{:016x}", half(1), half(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: ParamType) -> ParamSpec {
+        ParamSpec {
+            location: ParamLocation::Body,
+            kind,
+            required: false,
+            allowed: Vec::new(),
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn values_are_typed_or_named_in_the_error() {
+        let int = spec(ParamType::Integer);
+        assert_eq!(
+            typed_value("run_id", &int, &SqlValue::Text(" 42 ".into())),
+            Ok(Some(Value::from(42)))
+        );
+        assert_eq!(
+            typed_value("run_id", &int, &SqlValue::Text("x".into())).unwrap_err(),
+            "run_id expects an integer, got 'x'"
+        );
+        let json = spec(ParamType::Json);
+        let err = typed_value("tasks", &json, &SqlValue::Text("[{".into())).unwrap_err();
+        assert!(err.starts_with("tasks is not valid JSON"), "{err}");
+        assert_eq!(typed_value("tasks", &json, &SqlValue::Null), Ok(None));
+        let mut views = spec(ParamType::String);
+        views.allowed = vec!["CODE".into(), "ALL".into()];
+        assert_eq!(
+            typed_value("views_to_export", &views, &SqlValue::Text("X".into())).unwrap_err(),
+            "views_to_export must be one of CODE, ALL, got 'X'"
+        );
+    }
+
+    #[test]
+    fn tokens_differ_and_fit_the_api_limit() {
+        let (a, b) = (new_idempotency_token(), new_idempotency_token());
+        assert_ne!(a, b);
+        assert!(a.len() <= 64);
+    }
+}
