@@ -9,11 +9,13 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionConfig;
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::DFParser;
-use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 
 use crate::provider::{register, ApiRuntime};
 use crate::spec::SpecSet;
+use crate::sql::{parse_script, Statement};
+use crate::write::{exec::run_exec, insert::run_insert};
 
 /// A session over the given specs and runtime.
 pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionContext> {
@@ -22,6 +24,10 @@ pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionC
         .with_target_partitions(2);
     // enable_url_table: `SELECT ... FROM 'runs.parquet'` reads back what COPY kept.
     let mut ctx = SessionContext::new_with_config(config).enable_url_table();
+    // DataFusion 55 moves `col['field']` out of filters into a projection below them; the
+    // filters DELETE hands to `delete_from` then name a column the table does not have.
+    ctx.remove_optimizer_rule("extract_leaf_expressions");
+    ctx.remove_optimizer_rule("push_down_leaf_projections");
     datafusion_functions_json::register_all(&mut ctx)?;
     register(&ctx, specs, runtime)?;
     Ok(ctx)
@@ -36,17 +42,26 @@ pub struct StatementResult {
     pub batches: Vec<RecordBatch>,
 }
 
-/// Split SQL text into statements (`;`-separated, comments allowed).
-pub fn split_statements(sql: &str) -> Result<Vec<datafusion::sql::parser::Statement>> {
-    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})?;
-    Ok(statements.into_iter().collect())
+/// Split SQL text into statements (`;`-separated, comments allowed, `EXEC` understood).
+pub fn split_statements(sql: &str) -> Result<Vec<Statement>> {
+    parse_script(sql)
 }
 
-/// Run one parsed statement to completion.
-pub async fn run_statement(
-    ctx: &SessionContext,
-    statement: datafusion::sql::parser::Statement,
-) -> Result<StatementResult> {
+/// Run one parsed statement to completion. `EXEC`, and `INSERT` into an API table, are the
+/// write path's; everything else (DELETE included, through the table's `delete_from`) is
+/// DataFusion's.
+pub async fn run_statement(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
+    let statement = match statement {
+        Statement::Exec(exec) => return run_exec(ctx, &exec).await,
+        Statement::Sql(statement) => *statement,
+    };
+    if let DfStatement::Statement(inner) = &statement {
+        if let SqlStatement::Insert(insert) = inner.as_ref() {
+            if let Some(result) = run_insert(ctx, insert).await? {
+                return Ok(result);
+            }
+        }
+    }
     let state = ctx.state();
     let plan = state.statement_to_plan(statement).await?;
     let df = ctx.execute_logical_plan(plan).await?;

@@ -51,6 +51,10 @@ pub struct QueryArgs {
     /// Load provider specs from this directory instead of the built-in ones.
     #[arg(long)]
     pub spec_dir: Option<PathBuf>,
+    /// Send no mutation: print every request INSERT / DELETE / EXEC would send (method, URL,
+    /// JSON body; the token masked) instead. Reads still run.
+    #[arg(long)]
+    pub dry_run: bool,
     /// The SQL to run.
     pub sql: Option<String>,
 }
@@ -147,13 +151,20 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         }
     }
     let client = ApiClient::new(RetryPolicy::default()).map_err(message)?;
-    let runtime = Arc::new(ApiRuntime::new(client, workspaces));
-    let ctx = new_context(&specs, runtime).map_err(|e| message(user_message(&e)))?;
+    let mut runtime = ApiRuntime::new(client, workspaces);
+    if args.dry_run {
+        runtime = runtime.with_dry_run();
+    }
+    let dry_run = runtime.dry_run.clone();
+    let ctx = new_context(&specs, Arc::new(runtime)).map_err(|e| message(user_message(&e)))?;
     let result = async {
         for statement in split_statements(&sql).map_err(|e| message(user_message(&e)))? {
             let result = run_statement(&ctx, statement)
                 .await
                 .map_err(|e| message(user_message(&e)))?;
+            for planned in dry_run.iter().flat_map(|log| log.take()) {
+                writeln!(out, "DRY RUN (not sent): {planned}").map_err(message)?;
+            }
             print_batches(args.format, &result.schema, &result.batches, out).map_err(message)?;
             out.flush().map_err(message)?;
         }

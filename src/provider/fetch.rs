@@ -136,7 +136,7 @@ async fn send(
     }
 }
 
-fn is_not_found(method: &MethodSpec, error: &ApiError) -> bool {
+pub(crate) fn is_not_found(method: &MethodSpec, error: &ApiError) -> bool {
     method.response.not_found.iter().any(|nf| {
         error.status() == Some(nf.status)
             && nf

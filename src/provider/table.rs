@@ -63,6 +63,11 @@ impl ApiTable {
     pub fn resource(&self) -> &Arc<Resource> {
         &self.resource
     }
+
+    /// The runtime (client, workspaces, dry-run log) the table calls the API with.
+    pub fn runtime(&self) -> &Arc<ApiRuntime> {
+        &self.runtime
+    }
 }
 
 #[async_trait]
@@ -134,5 +139,14 @@ impl TableProvider for ApiTable {
             .with_fetch(limit)
             .build()?;
         Ok(Arc::new(filter))
+    }
+
+    /// `DELETE FROM`: see [`crate::write::delete`].
+    async fn delete_from(
+        &self,
+        state: &dyn Session,
+        filters: Vec<Expr>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        crate::write::delete::plan_delete(self, state, filters).await
     }
 }

@@ -3,6 +3,7 @@
 //! The result is a [`SpecSet`] of [`Resource`]s, each with its columns resolved to
 //! [`ColumnType`]s, ready for the table providers.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -83,6 +84,8 @@ pub struct Resource {
     pub spec: ResourceSpec,
     /// Data columns, then parameter columns.
     pub columns: Vec<Column>,
+    /// The result columns of each method called by EXEC (empty: the body as one JSON column).
+    pub method_columns: BTreeMap<String, Vec<Column>>,
 }
 
 impl Resource {
@@ -235,6 +238,8 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
             });
         }
         check_resource(&at, spec, &columns, variable).map_err(|(p, m)| invalid(p, m))?;
+        let method_columns = super::writes::check_writes(&at, spec, &columns, &registry)
+            .map_err(|(p, m)| invalid(p, m))?;
         out.push(Resource {
             provider: service.provider.clone(),
             service: service.service.clone(),
@@ -243,6 +248,7 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
             server: service.server.clone(),
             spec: spec.clone(),
             columns,
+            method_columns,
         });
     }
     Ok(out)

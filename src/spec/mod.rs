@@ -14,6 +14,7 @@ mod files;
 mod load;
 mod model;
 mod types;
+mod writes;
 
 pub use load::{load_dir, load_embedded, load_sources, Column, Resource, SpecError, SpecSet};
 pub use model::*;

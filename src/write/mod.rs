@@ -12,8 +12,153 @@
 //! runtime's [`DryRunLog`] instead.
 
 pub mod args;
+pub mod delete;
 pub mod dry_run;
+pub mod exec;
+pub mod insert;
 pub mod send;
+
+use std::sync::Arc;
+
+use datafusion::common::TableReference;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+
+use crate::provider::{ApiRuntime, ApiTable, ProviderError};
+use crate::spec::Resource;
 
 pub use dry_run::{DryRunLog, PlannedRequest};
 pub use send::{send_mutation, SendError};
+
+/// Errors of the write path.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The statement names a table that is not an API resource.
+    #[error("{statement}: {table} is not an API table (tables: {tables})")]
+    UnknownTable {
+        /// INSERT, DELETE or EXEC.
+        statement: &'static str,
+        /// The name as written.
+        table: String,
+        /// The API tables there are.
+        tables: String,
+    },
+    /// The resource has no method for this statement.
+    #[error("{statement} is not supported by {table}{hint}")]
+    NotSupported {
+        /// INSERT, DELETE or EXEC.
+        statement: &'static str,
+        /// The table.
+        table: String,
+        /// What is possible instead.
+        hint: String,
+    },
+    /// EXEC of a method the resource does not have.
+    #[error("EXEC: {table} has no method `{method}` (methods: {methods})")]
+    UnknownMethod {
+        /// The table.
+        table: String,
+        /// The method asked for.
+        method: String,
+        /// The methods EXEC can call.
+        methods: String,
+    },
+    /// A parameter or column the method does not take.
+    #[error("{statement} {target}: unknown {what} `{name}` (valid: {valid})")]
+    UnknownParameter {
+        /// INSERT or EXEC.
+        statement: &'static str,
+        /// The table or method.
+        target: String,
+        /// "parameter" or "column".
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The valid names.
+        valid: String,
+    },
+    /// A required parameter is missing.
+    #[error("{statement} {target}: missing required parameter `{name}`{row}")]
+    MissingParameter {
+        /// INSERT or EXEC.
+        statement: &'static str,
+        /// The table or method.
+        target: String,
+        /// The parameter (as the user writes it).
+        name: String,
+        /// ` (row N)` for INSERT.
+        row: String,
+    },
+    /// A value that does not fit its parameter.
+    #[error("{statement} {target}: {message}")]
+    InvalidValue {
+        /// INSERT or EXEC.
+        statement: &'static str,
+        /// The table or method.
+        target: String,
+        /// What is wrong, naming the parameter (and row).
+        message: String,
+    },
+    /// `DELETE` without a WHERE clause.
+    #[error("DELETE FROM {table} without WHERE would delete every row: refused. Name the rows, e.g. WHERE {example}")]
+    DeleteEverything {
+        /// The table.
+        table: String,
+        /// An example predicate.
+        example: String,
+    },
+    /// The one call of an EXEC failed.
+    #[error("EXEC {target}: {source}")]
+    Call {
+        /// The method.
+        target: String,
+        /// Why.
+        source: Box<SendError>,
+    },
+    /// Some rows of a multi-row statement failed: the report says which succeeded.
+    #[error("{0}")]
+    Partial(String),
+    /// A response could not be decoded.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+impl From<WriteError> for DataFusionError {
+    fn from(e: WriteError) -> Self {
+        DataFusionError::External(Box::new(e))
+    }
+}
+
+/// The API table `name` refers to in `ctx`, with its resource and runtime; `None` when the
+/// name is some other table (a memory table, a file), or no table at all.
+pub async fn find_api_table(
+    ctx: &SessionContext,
+    name: TableReference,
+) -> Option<(Arc<Resource>, Arc<ApiRuntime>)> {
+    let provider = ctx.table_provider(name).await.ok()?;
+    let any: &dyn std::any::Any = provider.as_ref();
+    let table = any.downcast_ref::<ApiTable>()?;
+    Some((table.resource().clone(), table.runtime().clone()))
+}
+
+/// The qualified names of every API table in `ctx`, for messages.
+pub fn api_table_names(ctx: &SessionContext) -> String {
+    let mut names = Vec::new();
+    for catalog_name in ctx.catalog_names() {
+        let Some(catalog) = ctx.catalog(&catalog_name) else {
+            continue;
+        };
+        for schema_name in catalog.schema_names() {
+            let Some(schema) = catalog.schema(&schema_name) else {
+                continue;
+            };
+            for table in schema.table_names() {
+                if catalog_name != "datafusion" && schema_name != "information_schema" {
+                    names.push(format!("{catalog_name}.{schema_name}.{table}"));
+                }
+            }
+        }
+    }
+    names.sort();
+    names.join(", ")
+}

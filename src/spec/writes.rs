@@ -1,0 +1,110 @@
+//! Validation of a resource's write side: the `insert`, `delete` and `exec` methods, their
+//! idempotency tokens and enumerations, and the result columns of EXEC methods.
+
+use std::collections::BTreeMap;
+
+use super::load::Column;
+use super::model::{HttpVerb, ParamLocation, ParamType, ResourceSpec};
+use super::types::TypeRegistry;
+
+/// Check the write side of `spec`; returns each method's resolved result columns.
+pub(super) fn check_writes(
+    at: &str,
+    spec: &ResourceSpec,
+    columns: &[Column],
+    registry: &TypeRegistry,
+) -> Result<BTreeMap<String, Vec<Column>>, (String, String)> {
+    let method_names = || spec.methods.keys().cloned().collect::<Vec<_>>().join(", ");
+    let unknown = |place: String, m: &str| {
+        (
+            place,
+            format!("unknown method `{m}` (methods: {})", method_names()),
+        )
+    };
+    if let Some(insert) = &spec.insert {
+        let place = format!("{at}.insert");
+        let method = spec
+            .methods
+            .get(&insert.method)
+            .ok_or_else(|| unknown(place.clone(), &insert.method))?;
+        if method.verb == HttpVerb::GET {
+            return Err((place, format!("`{}` is a GET method", insert.method)));
+        }
+    }
+    if let Some(delete) = &spec.delete {
+        let place = format!("{at}.delete");
+        let method = spec
+            .methods
+            .get(&delete.method)
+            .ok_or_else(|| unknown(place.clone(), &delete.method))?;
+        for (param, column) in &delete.params {
+            if !method.params.contains_key(param) {
+                return Err((
+                    place,
+                    format!("`{param}` is not a parameter of `{}`", delete.method),
+                ));
+            }
+            if !columns.iter().any(|c| &c.name == column) {
+                return Err((place, format!("`{column}` is not a column")));
+            }
+        }
+        if let Some((name, _)) = method
+            .params
+            .iter()
+            .find(|(n, p)| p.required && !delete.params.contains_key(*n))
+        {
+            return Err((
+                place,
+                format!("the required parameter `{name}` is not taken from a column"),
+            ));
+        }
+    }
+    for (i, name) in spec.exec.iter().enumerate() {
+        if !spec.methods.contains_key(name) {
+            return Err(unknown(format!("{at}.exec[{i}]"), name));
+        }
+    }
+    let mut result_columns = BTreeMap::new();
+    for (name, method) in &spec.methods {
+        let place = format!("{at}.methods.{name}");
+        if let Some(token) = &method.idempotency_token {
+            let is_body = method
+                .params
+                .get(token)
+                .is_some_and(|p| p.location == ParamLocation::Body && p.kind == ParamType::String);
+            if !is_body {
+                return Err((
+                    format!("{place}.idempotency_token"),
+                    format!("`{token}` is not a string body parameter"),
+                ));
+            }
+        }
+        for (pname, p) in &method.params {
+            if !p.allowed.is_empty() && p.kind != ParamType::String {
+                return Err((
+                    format!("{place}.params.{pname}"),
+                    "`enum` needs `type: string`".into(),
+                ));
+            }
+        }
+        let mut resolved: Vec<Column> = Vec::new();
+        for (i, column) in method.columns.iter().enumerate() {
+            let cplace = format!("{place}.columns[{i}] ({})", column.name);
+            if resolved.iter().any(|c| c.name == column.name) || column.name.is_empty() {
+                return Err((cplace, "needs a unique `name`".into()));
+            }
+            let ty = registry.resolve(column, &cplace).map_err(|m| {
+                let (p, msg) = m.split_once(": ").unwrap_or(("", &m));
+                (p.to_string(), msg.to_string())
+            })?;
+            resolved.push(Column {
+                name: column.name.clone(),
+                ty,
+                description: column.description.clone(),
+                is_parameter: false,
+            });
+        }
+        result_columns.insert(name.clone(), resolved);
+    }
+    Ok(result_columns)
+}

@@ -1,0 +1,412 @@
+//! `DELETE FROM <resource> WHERE ...` → one call of the resource's `delete` method per matching
+//! row, planned by the table's `delete_from` (so DELETE works in any DataFusion session).
+//!
+//! - No WHERE: refused.
+//! - `key = N`, `key IN (...)` (and the server variable `= '...'`): the deletes are sent
+//!   directly, no read first. An object the API says does not exist (the method's `not_found`
+//!   rules) was already gone: not counted, not an error, so a DELETE can be re-run safely.
+//! - Any other WHERE: the matching rows are read through the table (all its pushdown), then
+//!   each is deleted.
+//!
+//! The result is `count`, the number deleted. When some deletes fail (an active run), the
+//! others still go, and the error lists every row: deleted, already gone, or failed (with the
+//! API's error).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::UInt64Array;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::ScalarValue;
+use datafusion::datasource::TableProvider;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, Operator};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    collect, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use futures::{stream, StreamExt};
+use serde_json::Value;
+
+use crate::provider::fetch::is_not_found;
+use crate::provider::{ApiRuntime, ApiTable};
+use crate::spec::{DeleteSpec, MethodSpec, Resource};
+
+use super::args::{build_call, typed_value, SqlValue};
+use super::{send_mutation, SendError, WriteError};
+
+/// How many deletes are sent at once.
+const CONCURRENCY: usize = 8;
+
+/// One object to delete.
+#[derive(Debug, Clone)]
+struct Target {
+    workspace: Option<String>,
+    values: BTreeMap<String, Value>,
+}
+
+impl Target {
+    fn label(&self, spec: &DeleteSpec) -> String {
+        let mut parts: Vec<String> = spec
+            .params
+            .iter()
+            .map(|(param, column)| {
+                let v = self
+                    .values
+                    .get(param)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
+                format!("{column} {v}")
+            })
+            .collect();
+        if let Some(ws) = &self.workspace {
+            parts.push(format!("in '{ws}'"));
+        }
+        parts.join(" ")
+    }
+}
+
+/// Where the objects to delete come from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// Named by the WHERE clause.
+    Direct(Vec<Target>),
+    /// Read through the table: the delete parameters' columns, then the server variable.
+    Scan(Arc<dyn ExecutionPlan>),
+}
+
+/// The plan of a DELETE: its source of objects, and the deletes.
+#[derive(Debug)]
+pub struct DeleteExec {
+    resource: Arc<Resource>,
+    runtime: Arc<ApiRuntime>,
+    source: Source,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+}
+
+/// `delete_from` of an [`ApiTable`].
+pub async fn plan_delete(
+    table: &ApiTable,
+    state: &dyn Session,
+    filters: Vec<Expr>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let resource = table.resource().clone();
+    let name = resource.qualified_name();
+    let Some(spec) = &resource.spec.delete else {
+        return Err(WriteError::NotSupported {
+            statement: "DELETE",
+            table: name,
+            hint: String::new(),
+        }
+        .into());
+    };
+    if filters.is_empty() {
+        let example = spec
+            .params
+            .values()
+            .next()
+            .map(|c| format!("{c} = ..."))
+            .unwrap_or_default();
+        return Err(WriteError::DeleteEverything {
+            table: name,
+            example,
+        }
+        .into());
+    }
+    let source = match direct_targets(&resource, spec, &filters) {
+        Some(targets) => Source::Direct(targets),
+        None => {
+            let mut projection = Vec::new();
+            for column in spec.params.values().chain([&resource.server.variable]) {
+                let i = resource
+                    .column_index(column)
+                    .ok_or_else(|| DataFusionError::Plan(format!("{name}: no column {column}")))?;
+                projection.push(i);
+            }
+            Source::Scan(table.scan(state, Some(&projection), &filters, None).await?)
+        }
+    };
+    Ok(Arc::new(DeleteExec::new(
+        resource,
+        table.runtime().clone(),
+        source,
+    )))
+}
+
+/// The targets when every filter is `key = literal`, `key IN (literals)` or
+/// `server_variable = 'name'` (with a single-column key); else `None`.
+fn direct_targets(resource: &Resource, spec: &DeleteSpec, filters: &[Expr]) -> Option<Vec<Target>> {
+    let [(param, column)] = spec.params.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let method = resource.spec.methods.get(&spec.method)?;
+    let param_spec = method.params.get(param)?;
+    let mut keys: Option<Vec<SqlValue>> = None;
+    let mut workspace: Option<String> = None;
+    for filter in filters {
+        let (name, values) = literal_predicate(filter)?;
+        if &name == column {
+            let values: Vec<SqlValue> = values.iter().map(SqlValue::from_scalar).collect();
+            keys = Some(match keys {
+                // `key = 1 AND key IN (1, 2)`: the values in both.
+                Some(previous) => previous
+                    .into_iter()
+                    .filter(|v| values.contains(v))
+                    .collect(),
+                None => values,
+            });
+        } else if name == resource.server.variable && values.len() == 1 && workspace.is_none() {
+            match SqlValue::from_scalar(&values[0]) {
+                SqlValue::Text(t) => workspace = Some(t),
+                _ => return None,
+            }
+        } else {
+            return None;
+        }
+    }
+    let mut targets = Vec::new();
+    for key in keys? {
+        let value = typed_value(column, param_spec, &key).ok()??;
+        targets.push(Target {
+            workspace: workspace.clone(),
+            values: BTreeMap::from([(param.clone(), value)]),
+        });
+    }
+    Some(targets)
+}
+
+/// `column = literal`, `literal = column`, `column IN (literals)`, or an OR of equalities on
+/// one column (DataFusion turns short IN lists into those).
+fn literal_predicate(filter: &Expr) -> Option<(String, Vec<ScalarValue>)> {
+    match filter {
+        Expr::BinaryExpr(b) if b.op == Operator::Or => {
+            let (left, mut values) = literal_predicate(&b.left)?;
+            let (right, more) = literal_predicate(&b.right)?;
+            (left == right).then(|| {
+                values.extend(more);
+                (left, values)
+            })
+        }
+        Expr::BinaryExpr(b) if b.op == Operator::Eq => match (b.left.as_ref(), b.right.as_ref()) {
+            (Expr::Column(c), Expr::Literal(v, _)) | (Expr::Literal(v, _), Expr::Column(c)) => {
+                Some((c.name.clone(), vec![v.clone()]))
+            }
+            _ => None,
+        },
+        Expr::InList(list) if !list.negated => {
+            let Expr::Column(c) = list.expr.as_ref() else {
+                return None;
+            };
+            let values = list
+                .list
+                .iter()
+                .map(|e| match e {
+                    Expr::Literal(v, _) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some((c.name.clone(), values))
+        }
+        _ => None,
+    }
+}
+
+impl DeleteExec {
+    fn new(resource: Arc<Resource>, runtime: Arc<ApiRuntime>, source: Source) -> Self {
+        let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
+            "count",
+            DataType::UInt64,
+            false,
+        )]));
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        ));
+        Self {
+            resource,
+            runtime,
+            source,
+            schema,
+            properties,
+        }
+    }
+}
+
+impl DisplayAs for DeleteExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "DeleteExec: {}", self.resource.qualified_name())?;
+        if let (Source::Direct(targets), Some(spec)) = (&self.source, &self.resource.spec.delete) {
+            let labels: Vec<String> = targets.iter().map(|t| t.label(spec)).collect();
+            write!(f, ", direct=[{}]", labels.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for DeleteExec {
+    fn name(&self) -> &str {
+        "DeleteExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        match &self.source {
+            Source::Scan(plan) => vec![plan],
+            Source::Direct(_) => vec![],
+        }
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        match (&self.source, children.as_slice()) {
+            (Source::Direct(_), []) => Ok(self),
+            (Source::Scan(_), [child]) => Ok(Arc::new(DeleteExec::new(
+                self.resource.clone(),
+                self.runtime.clone(),
+                Source::Scan(child.clone()),
+            ))),
+            _ => Err(DataFusionError::Internal(
+                "DeleteExec: wrong number of children".into(),
+            )),
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(DataFusionError::Internal(format!(
+                "DeleteExec has one partition, not {partition}"
+            )));
+        }
+        let (resource, runtime, source) = (
+            self.resource.clone(),
+            self.runtime.clone(),
+            self.source.clone(),
+        );
+        let schema = self.schema.clone();
+        let out = schema.clone();
+        let batch = stream::once(async move {
+            let count = run(&resource, &runtime, source, context).await?;
+            RecordBatch::try_new(out, vec![Arc::new(UInt64Array::from(vec![count]))])
+                .map_err(DataFusionError::from)
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batch)))
+    }
+}
+
+/// Gather the targets, delete them, and count the deleted.
+async fn run(
+    resource: &Resource,
+    runtime: &ApiRuntime,
+    source: Source,
+    context: Arc<TaskContext>,
+) -> Result<u64> {
+    let (Some(spec), name) = (&resource.spec.delete, resource.qualified_name()) else {
+        return Ok(0);
+    };
+    let Some(method) = resource.spec.methods.get(&spec.method) else {
+        return Ok(0);
+    };
+    let targets = match source {
+        Source::Direct(targets) => targets,
+        Source::Scan(plan) => {
+            scanned_targets(resource, spec, method, collect(plan, context).await?)?
+        }
+    };
+    let sends = targets.iter().cloned().map(|target| {
+        let request = build_call(method, &target.values);
+        async move {
+            send_mutation(runtime, target.workspace.as_deref(), &request)
+                .await
+                .map(|_| ())
+        }
+    });
+    let outcomes: Vec<Result<(), SendError>> =
+        stream::iter(sends).buffered(CONCURRENCY).collect().await;
+    let gone = |e: &SendError| matches!(e, SendError::Api(api) if is_not_found(method, api));
+    let deleted = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(e) if !gone(e)))
+        .count();
+    if failed == 0 {
+        return Ok(deleted);
+    }
+    let mut report = format!(
+        "DELETE FROM {name}: {failed} of {} could not be deleted ({deleted} deleted):",
+        targets.len()
+    );
+    for (target, outcome) in targets.iter().zip(&outcomes) {
+        let line = match outcome {
+            Ok(()) => "deleted".to_string(),
+            Err(e) if gone(e) => "already gone".to_string(),
+            Err(e) => format!("FAILED: {e}"),
+        };
+        report.push_str(&format!("\n  {}: {line}", target.label(spec)));
+    }
+    Err(WriteError::Partial(report).into())
+}
+
+/// Targets from the scanned rows: the delete parameters' columns, then the server variable.
+fn scanned_targets(
+    resource: &Resource,
+    spec: &DeleteSpec,
+    method: &MethodSpec,
+    batches: Vec<RecordBatch>,
+) -> Result<Vec<Target>> {
+    let mut targets = Vec::new();
+    for batch in &batches {
+        for row in 0..batch.num_rows() {
+            let mut target = Target {
+                workspace: None,
+                values: BTreeMap::new(),
+            };
+            for (i, param) in spec.params.keys().enumerate() {
+                let value =
+                    SqlValue::from_scalar(&ScalarValue::try_from_array(batch.column(i), row)?);
+                let Some(param_spec) = method.params.get(param) else {
+                    continue;
+                };
+                let typed = typed_value(param, param_spec, &value).map_err(|m| {
+                    DataFusionError::Execution(format!("{}: {m}", resource.qualified_name()))
+                })?;
+                if let Some(v) = typed {
+                    target.values.insert(param.clone(), v);
+                }
+            }
+            let ws_column = batch.column(spec.params.len());
+            if let SqlValue::Text(ws) =
+                SqlValue::from_scalar(&ScalarValue::try_from_array(ws_column, row)?)
+            {
+                target.workspace = Some(ws);
+            }
+            targets.push(target);
+        }
+    }
+    Ok(targets)
+}

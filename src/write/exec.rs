@@ -1,0 +1,211 @@
+//! `EXEC provider.service.resource.method @param = value ... [@@json = '{...}']`: one call of
+//! a method the spec lists under the resource's `exec`.
+//!
+//! `@param`s are the method's parameters (typed by the spec; the server variable, e.g.
+//! `@deployment_name`, picks the workspace). `@@json` is the request body as JSON text; its
+//! keys are merged with the parameters (an `@param` wins over the same key in `@@json`), and
+//! values the spec types are coerced the way StackQL's templates write them (`"run_id": "42"`,
+//! `"rerun_all_failed_tasks": "true"`, `"rerun_tasks": "[\"a\"]"`); keys the spec does not list
+//! go to the body unchanged. The result is the method's result columns when the spec gives
+//! them (one row per object of the response), else the body as one JSON column `response`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::TableReference;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+use serde_json::Value;
+
+use crate::provider::decode::PageDecoder;
+use crate::session::StatementResult;
+use crate::spec::{MethodSpec, Resource};
+use crate::sql::ExecStatement;
+
+use super::args::{build_call, missing_required, new_idempotency_token, typed_value, SqlValue};
+use super::{api_table_names, find_api_table, send_mutation, WriteError};
+
+/// Run one EXEC statement.
+pub async fn run_exec(ctx: &SessionContext, statement: &ExecStatement) -> Result<StatementResult> {
+    let [p, s, r] = &statement.table;
+    let reference = TableReference::full(p.as_str(), s.as_str(), r.as_str());
+    let Some((resource, runtime)) = find_api_table(ctx, reference).await else {
+        return Err(WriteError::UnknownTable {
+            statement: "EXEC",
+            table: statement.table_name(),
+            tables: api_table_names(ctx),
+        }
+        .into());
+    };
+    let target = format!("{}.{}", resource.qualified_name(), statement.method);
+    let method = resource
+        .spec
+        .exec
+        .contains(&statement.method)
+        .then(|| resource.spec.methods.get(&statement.method))
+        .flatten()
+        .ok_or_else(|| WriteError::UnknownMethod {
+            table: resource.qualified_name(),
+            method: statement.method.clone(),
+            methods: resource.spec.exec.join(", "),
+        })?;
+    let (workspace, values) = exec_values(&resource, method, statement, &target)?;
+    let request = build_call(method, &values);
+    let body = send_mutation(&runtime, workspace.as_deref(), &request)
+        .await
+        .map_err(|source| WriteError::Call {
+            target: target.clone(),
+            source: Box::new(source),
+        })?;
+    result(&resource, method, &statement.method, body.as_deref())
+}
+
+/// The workspace and typed parameter values of an EXEC.
+fn exec_values(
+    resource: &Resource,
+    method: &MethodSpec,
+    statement: &ExecStatement,
+    target: &str,
+) -> Result<(Option<String>, BTreeMap<String, Value>), WriteError> {
+    let variable = &resource.server.variable;
+    let invalid = |message: String| WriteError::InvalidValue {
+        statement: "EXEC",
+        target: target.to_string(),
+        message,
+    };
+    let mut values = BTreeMap::new();
+    if let Some(json) = &statement.json {
+        let body: serde_json::Map<String, Value> = serde_json::from_str(json)
+            .map_err(|e| invalid(format!("@@json is not a JSON object: {e}")))?;
+        for (key, value) in body {
+            let typed = match method.params.get(&key) {
+                Some(spec) => typed_value(&key, spec, &from_json(value)).map_err(invalid)?,
+                None => Some(value),
+            };
+            if let Some(typed) = typed {
+                values.insert(key, typed);
+            }
+        }
+    }
+    let mut workspace = None;
+    for param in &statement.params {
+        if &param.name == variable {
+            workspace = match &param.value {
+                SqlValue::Text(t) => Some(t.clone()),
+                SqlValue::Null => None,
+                other => return Err(invalid(format!("@{variable} must be text, got {other:?}"))),
+            };
+            continue;
+        }
+        let Some(spec) = method.params.get(&param.name) else {
+            let mut valid: Vec<String> = method.params.keys().map(|k| format!("@{k}")).collect();
+            valid.push(format!("@{variable}"));
+            valid.push("@@json".into());
+            return Err(WriteError::UnknownParameter {
+                statement: "EXEC",
+                target: target.to_string(),
+                what: "parameter",
+                name: format!("@{}", param.name),
+                valid: valid.join(", "),
+            });
+        };
+        match typed_value(&param.name, spec, &param.value).map_err(invalid)? {
+            Some(v) => values.insert(param.name.clone(), v),
+            None => values.remove(&param.name),
+        };
+    }
+    if let Some(token) = &method.idempotency_token {
+        values
+            .entry(token.clone())
+            .or_insert_with(|| Value::String(new_idempotency_token()));
+    }
+    if let Some(name) = missing_required(method, &values).into_iter().next() {
+        return Err(WriteError::MissingParameter {
+            statement: "EXEC",
+            target: target.to_string(),
+            name: format!("@{name}"),
+            row: String::new(),
+        });
+    }
+    Ok((workspace, values))
+}
+
+/// A JSON value from `@@json` as a SQL value, to be typed like an `@param`. Objects and arrays
+/// stay JSON (as text, parsed again for `json` parameters).
+fn from_json(value: Value) -> SqlValue {
+    match value {
+        Value::Null => SqlValue::Null,
+        Value::Bool(b) => SqlValue::Bool(b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => SqlValue::Int(i),
+            None => SqlValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => SqlValue::Text(s),
+        other => SqlValue::Text(other.to_string()),
+    }
+}
+
+/// The statement's result: the method's result columns, or the body as JSON text. A dry run
+/// (no body) gives the same columns and no rows.
+fn result(
+    resource: &Resource,
+    method: &MethodSpec,
+    name: &str,
+    body: Option<&[u8]>,
+) -> Result<StatementResult> {
+    let columns = resource
+        .method_columns
+        .get(name)
+        .cloned()
+        .unwrap_or_default();
+    if columns.is_empty() {
+        let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
+            "response",
+            DataType::Utf8,
+            true,
+        )]));
+        let text: Vec<String> = body
+            .map(|b| vec![String::from_utf8_lossy(b).into_owned()])
+            .unwrap_or_default();
+        let array: ArrayRef = Arc::new(StringArray::from(text));
+        let batch = RecordBatch::try_new(schema.clone(), vec![array])?;
+        return Ok(StatementResult {
+            schema,
+            batches: vec![batch],
+        });
+    }
+    let view = Resource {
+        columns,
+        ..resource.clone()
+    };
+    let schema: SchemaRef = Arc::new(Schema::new(
+        view.columns
+            .iter()
+            .map(|c| Field::new(&c.name, c.ty.to_arrow(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let Some(body) = body else {
+        return Ok(StatementResult {
+            batches: vec![RecordBatch::new_empty(schema.clone())],
+            schema,
+        });
+    };
+    let projection: Vec<usize> = (0..view.columns.len()).collect();
+    let decoder = PageDecoder::new(
+        &view,
+        schema.clone(),
+        &projection,
+        method.response.objects.clone(),
+        None,
+    );
+    let page = decoder
+        .decode(body, &BTreeMap::new())
+        .map_err(WriteError::Provider)?;
+    Ok(StatementResult {
+        schema,
+        batches: vec![page.batch],
+    })
+}

@@ -1,0 +1,448 @@
+//! `INSERT INTO <resource> (columns) VALUES ... | SELECT ...` → one call of the resource's
+//! `insert` method per row (StackQL's form: `data__<field>` columns are body fields, objects and
+//! arrays as JSON text; the server variable picks each row's workspace).
+//!
+//! Every row is checked before anything is sent: an unknown column lists the valid ones, a
+//! value that does not fit (invalid JSON, text for an integer) names its column and row, a
+//! missing required field names the row. Each row gets an idempotency token (unless it has
+//! one) that its retries reuse, so a retried submit never launches twice. Rows go concurrently
+//! (at most [`CONCURRENCY`] at a time). If some fail, the error lists every row: which were
+//! created (with their key) and which failed (with the API's error).
+//!
+//! Without RETURNING the result is `count` (as DataFusion's DML reports); `RETURNING run_id`
+//! answers from the responses, and other columns are read back through the table by key.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::UInt64Array;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::{ScalarValue, TableReference};
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{
+    Expr as SqlExpr, Insert, ObjectName, SelectItem, Statement as SqlStatement, TableObject,
+};
+use futures::{stream, StreamExt};
+use serde_json::Value;
+
+use crate::provider::decode::PageDecoder;
+use crate::provider::ApiRuntime;
+use crate::session::StatementResult;
+use crate::spec::{MethodSpec, ParamLocation, Resource};
+
+use super::args::{build_call, missing_required, new_idempotency_token, typed_value, SqlValue};
+use super::{find_api_table, send_mutation, SendError, WriteError};
+
+/// How many rows are sent at once.
+pub const CONCURRENCY: usize = 8;
+
+/// Where an INSERT column goes.
+#[derive(Debug, Clone)]
+enum Target {
+    /// The server variable: the row's workspace.
+    Workspace,
+    /// A method parameter.
+    Param(String),
+}
+
+/// One validated row, ready to send.
+struct Row {
+    workspace: Option<String>,
+    values: BTreeMap<String, Value>,
+}
+
+/// Run an INSERT into an API table; `None` when the table is not one (DataFusion inserts).
+pub async fn run_insert(ctx: &SessionContext, insert: &Insert) -> Result<Option<StatementResult>> {
+    let TableObject::TableName(name) = &insert.table else {
+        return Ok(None);
+    };
+    let Some((resource, runtime)) = find_api_table(ctx, table_reference(name)).await else {
+        return Ok(None);
+    };
+    let table = resource.qualified_name();
+    let Some(method) = resource
+        .spec
+        .insert
+        .as_ref()
+        .and_then(|i| resource.spec.methods.get(&i.method))
+    else {
+        return Err(WriteError::NotSupported {
+            statement: "INSERT",
+            table,
+            hint: exec_hint(&resource),
+        }
+        .into());
+    };
+    let targets = targets(&resource, method, insert)?;
+    let Some(source) = &insert.source else {
+        return Err(invalid(&table, "INSERT needs VALUES or a SELECT".into()).into());
+    };
+    let plan = ctx
+        .state()
+        .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(
+            source.clone(),
+        ))))
+        .await?;
+    let batches = ctx.execute_logical_plan(plan).await?.collect().await?;
+    let rows = rows(&resource, method, &targets, &batches)?;
+    let outcomes = send_rows(&runtime, method, &rows).await;
+    let key = resource.spec.key.first().cloned();
+    report_failures(&table, key.as_deref(), &outcomes)?;
+    let bodies: Vec<Vec<u8>> = outcomes
+        .into_iter()
+        .filter_map(|o| o.ok().flatten())
+        .collect();
+    match &insert.returning {
+        None => count_result(rows.len() as u64),
+        Some(_) if runtime.dry_run.is_some() => count_result(0),
+        Some(items) => returning(ctx, &resource, items, &rows, &bodies).await,
+    }
+    .map(Some)
+}
+
+fn invalid(table: &str, message: String) -> WriteError {
+    WriteError::InvalidValue {
+        statement: "INSERT",
+        target: table.to_string(),
+        message,
+    }
+}
+
+fn exec_hint(resource: &Resource) -> String {
+    if resource.spec.exec.is_empty() {
+        String::new()
+    } else {
+        format!(" (EXEC methods: {})", resource.spec.exec.join(", "))
+    }
+}
+
+/// A table name as DataFusion resolves it (unquoted parts are lower-cased).
+pub fn table_reference(name: &ObjectName) -> TableReference {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p.as_ident() {
+            Some(i) if i.quote_style.is_none() => i.value.to_lowercase(),
+            Some(i) => i.value.clone(),
+            None => p.to_string(),
+        })
+        .collect();
+    match parts.as_slice() {
+        [c, s, t] => TableReference::full(c.as_str(), s.as_str(), t.as_str()),
+        [s, t] => TableReference::partial(s.as_str(), t.as_str()),
+        _ => TableReference::bare(parts.join(".")),
+    }
+}
+
+/// The target of each INSERT column, or an error listing the valid columns.
+fn targets(resource: &Resource, method: &MethodSpec, insert: &Insert) -> Result<Vec<Target>> {
+    let table = resource.qualified_name();
+    let variable = &resource.server.variable;
+    let valid = || {
+        let mut names = vec![variable.clone()];
+        for (name, p) in &method.params {
+            names.push(match p.location {
+                ParamLocation::Body => format!("data__{name}"),
+                _ => name.clone(),
+            });
+        }
+        names.join(", ")
+    };
+    if insert.columns.is_empty() {
+        return Err(invalid(
+            &table,
+            format!(
+                "name the columns, e.g. INSERT INTO {table} ({}) SELECT ...",
+                valid()
+            ),
+        )
+        .into());
+    }
+    let mut out: Vec<Target> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for column in &insert.columns {
+        let name = column.to_string().trim_matches('"').to_lowercase();
+        if seen.contains(&name) {
+            return Err(invalid(&table, format!("column {name} is given twice")).into());
+        }
+        seen.push(name.clone());
+        let target = if &name == variable {
+            Some(Target::Workspace)
+        } else if let Some(field) = name.strip_prefix("data__") {
+            method
+                .params
+                .get(field)
+                .filter(|p| p.location == ParamLocation::Body)
+                .map(|_| Target::Param(field.to_string()))
+        } else {
+            method
+                .params
+                .get(&name)
+                .filter(|p| p.location != ParamLocation::Body)
+                .map(|_| Target::Param(name.clone()))
+        };
+        out.push(target.ok_or_else(|| WriteError::UnknownParameter {
+            statement: "INSERT INTO",
+            target: table.clone(),
+            what: "column",
+            name: name.clone(),
+            valid: valid(),
+        })?);
+    }
+    Ok(out)
+}
+
+/// Every row typed and checked, before anything is sent.
+fn rows(
+    resource: &Resource,
+    method: &MethodSpec,
+    targets: &[Target],
+    batches: &[RecordBatch],
+) -> Result<Vec<Row>> {
+    let table = resource.qualified_name();
+    let mut rows = Vec::new();
+    for batch in batches {
+        if batch.num_columns() != targets.len() {
+            return Err(invalid(
+                &table,
+                format!(
+                    "{} columns are named but the rows have {} values",
+                    targets.len(),
+                    batch.num_columns()
+                ),
+            )
+            .into());
+        }
+        for i in 0..batch.num_rows() {
+            let n = rows.len() + 1;
+            let mut row = Row {
+                workspace: None,
+                values: BTreeMap::new(),
+            };
+            for (j, target) in targets.iter().enumerate() {
+                let value =
+                    SqlValue::from_scalar(&ScalarValue::try_from_array(batch.column(j), i)?);
+                match target {
+                    Target::Workspace => {
+                        row.workspace = match value {
+                            SqlValue::Null => None,
+                            SqlValue::Text(t) => Some(t),
+                            other => {
+                                return Err(invalid(
+                                    &table,
+                                    format!(
+                                        "row {n}: {} must be text, got {other:?}",
+                                        resource.server.variable
+                                    ),
+                                )
+                                .into())
+                            }
+                        }
+                    }
+                    Target::Param(name) => {
+                        let spec = &method.params[name];
+                        let shown = match spec.location {
+                            ParamLocation::Body => format!("data__{name}"),
+                            _ => name.clone(),
+                        };
+                        if let Some(v) = typed_value(&shown, spec, &value)
+                            .map_err(|m| invalid(&table, format!("row {n}: {m}")))?
+                        {
+                            row.values.insert(name.clone(), v);
+                        }
+                    }
+                }
+            }
+            if let Some(token) = &method.idempotency_token {
+                row.values
+                    .entry(token.clone())
+                    .or_insert_with(|| Value::String(new_idempotency_token()));
+            }
+            if let Some(name) = missing_required(method, &row.values).into_iter().next() {
+                return Err(WriteError::MissingParameter {
+                    statement: "INSERT INTO",
+                    target: table.clone(),
+                    name: format!("data__{name}"),
+                    row: format!(" (row {n})"),
+                }
+                .into());
+            }
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// Send every row, at most [`CONCURRENCY`] at a time; outcomes in row order.
+async fn send_rows(
+    runtime: &ApiRuntime,
+    method: &MethodSpec,
+    rows: &[Row],
+) -> Vec<Result<Option<Vec<u8>>, SendError>> {
+    stream::iter(rows.iter().map(|row| async move {
+        let request = build_call(method, &row.values);
+        send_mutation(runtime, row.workspace.as_deref(), &request)
+            .await
+            .map(|body| body.map(|b| b.to_vec()))
+    }))
+    .buffered(CONCURRENCY)
+    .collect()
+    .await
+}
+
+/// Fail with a row-by-row report when any row failed.
+fn report_failures(
+    table: &str,
+    key: Option<&str>,
+    outcomes: &[Result<Option<Vec<u8>>, SendError>],
+) -> Result<()> {
+    let failed = outcomes.iter().filter(|o| o.is_err()).count();
+    if failed == 0 {
+        return Ok(());
+    }
+    let mut report = format!(
+        "INSERT INTO {table}: {failed} of {} rows failed; the others were created (nothing is rolled back):",
+        outcomes.len()
+    );
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let line = match outcome {
+            Ok(body) => {
+                let id = key.and_then(|k| {
+                    let v: Value = serde_json::from_slice(body.as_deref()?).ok()?;
+                    Some(format!(", {k} {}", v.get(k)?))
+                });
+                format!("created{}", id.unwrap_or_default())
+            }
+            Err(e) => format!("FAILED: {e}"),
+        };
+        report.push_str(&format!("\n  row {}: {line}", i + 1));
+    }
+    Err(WriteError::Partial(report).into())
+}
+
+fn count_result(count: u64) -> Result<StatementResult> {
+    let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
+        "count",
+        DataType::UInt64,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(UInt64Array::from(vec![count]))],
+    )?;
+    Ok(StatementResult {
+        schema,
+        batches: vec![batch],
+    })
+}
+
+/// `RETURNING`: plain columns present in every response are decoded from the responses (no
+/// extra request); anything else is read back through the table by the resource's key.
+async fn returning(
+    ctx: &SessionContext,
+    resource: &Resource,
+    items: &[SelectItem],
+    rows: &[Row],
+    bodies: &[Vec<u8>],
+) -> Result<StatementResult> {
+    let parsed: Vec<serde_json::Map<String, Value>> = bodies
+        .iter()
+        .map(|b| serde_json::from_slice(b).unwrap_or_default())
+        .collect();
+    let plain: Option<Vec<usize>> = items
+        .iter()
+        .map(|item| match item {
+            SelectItem::UnnamedExpr(SqlExpr::Identifier(id)) => {
+                let name = id.value.to_lowercase();
+                let in_all = parsed.iter().all(|o| o.contains_key(&name));
+                resource.column_index(&name).filter(|_| in_all)
+            }
+            _ => None,
+        })
+        .collect();
+    if let Some(projection) = plain {
+        let schema: SchemaRef = Arc::new(Schema::new(
+            projection
+                .iter()
+                .map(|&i| {
+                    Field::new(
+                        &resource.columns[i].name,
+                        resource.columns[i].ty.to_arrow(),
+                        true,
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ));
+        let decoder = PageDecoder::new(resource, schema.clone(), &projection, None, None);
+        let raw: Vec<Box<serde_json::value::RawValue>> = bodies
+            .iter()
+            .filter_map(|b| serde_json::from_slice(b).ok())
+            .collect();
+        let refs: Vec<&serde_json::value::RawValue> = raw.iter().map(|r| r.as_ref()).collect();
+        let batch = decoder
+            .decode_objects(&refs, &BTreeMap::new())
+            .map_err(WriteError::Provider)?;
+        return Ok(StatementResult {
+            schema,
+            batches: vec![batch],
+        });
+    }
+    read_back(ctx, resource, items, rows, &parsed).await
+}
+
+/// `SELECT <items> FROM <table> WHERE <variable> = '<ws>' AND <key> IN (...)`, per workspace.
+async fn read_back(
+    ctx: &SessionContext,
+    resource: &Resource,
+    items: &[SelectItem],
+    rows: &[Row],
+    responses: &[serde_json::Map<String, Value>],
+) -> Result<StatementResult> {
+    let table = resource.qualified_name();
+    let Some(key) = resource.spec.key.first() else {
+        return Err(invalid(
+            &table,
+            "RETURNING needs a `key` in the resource's spec".into(),
+        )
+        .into());
+    };
+    let mut by_workspace: BTreeMap<Option<&str>, Vec<String>> = BTreeMap::new();
+    for (row, response) in rows.iter().zip(responses) {
+        if let Some(id) = response.get(key) {
+            by_workspace
+                .entry(row.workspace.as_deref())
+                .or_default()
+                .push(id.to_string());
+        }
+    }
+    let select: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+    let mut result: Option<StatementResult> = None;
+    for (workspace, ids) in by_workspace {
+        let mut sql = format!(
+            "SELECT {} FROM {table} WHERE {key} IN ({})",
+            select.join(", "),
+            ids.join(", ")
+        );
+        if let Some(ws) = workspace {
+            sql.push_str(&format!(
+                " AND {} = '{}'",
+                resource.server.variable,
+                ws.replace('\'', "''")
+            ));
+        }
+        let df = ctx.sql(&sql).await?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await?;
+        match &mut result {
+            Some(r) => r.batches.extend(batches),
+            None => result = Some(StatementResult { schema, batches }),
+        }
+    }
+    match result {
+        Some(r) => Ok(r),
+        None => count_result(0),
+    }
+}
