@@ -1,0 +1,15 @@
+//! The write path over real HTTP against the emulator: INSERT → runs/submit, DELETE →
+//! runs/delete, EXEC → the spec's methods, the `jobs` resource (YAML only), and dry runs.
+
+#[path = "writes/common.rs"]
+mod common;
+#[path = "writes/delete.rs"]
+mod delete;
+#[path = "writes/dry_run.rs"]
+mod dry_run;
+#[path = "writes/exec.rs"]
+mod exec;
+#[path = "writes/insert.rs"]
+mod insert;
+#[path = "writes/jobs.rs"]
+mod jobs;
