@@ -3,6 +3,8 @@
 
 #[path = "emulator/common.rs"]
 mod common;
+#[path = "emulator/faults.rs"]
+mod faults;
 #[path = "emulator/get.rs"]
 mod get;
 #[path = "emulator/jobs.rs"]
