@@ -9,6 +9,8 @@ mod faults;
 mod get;
 #[path = "emulator/jobs.rs"]
 mod jobs;
+#[path = "emulator/jobs_write.rs"]
+mod jobs_write;
 #[path = "emulator/list.rs"]
 mod list;
 #[path = "emulator/misc.rs"]

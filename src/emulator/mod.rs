@@ -4,7 +4,7 @@
 //! `jobsql emulator` command ([`run_command`]). It serves, under `/api/2.2/jobs/` (and the
 //! `/api/2.1/` and `/api/2.0/` prefixes): `runs/list`, `runs/get`, `runs/submit`,
 //! `runs/delete`, `runs/cancel`, `runs/cancel-all`, `runs/repair`, `runs/export`,
-//! `runs/get-output`, `list`, `get`, `create`, `run-now`; and
+//! `runs/get-output`, `list`, `get`, `create`, `reset`, `update`, `delete`, `run-now`; and
 //! `GET /api/2.0/clean-rooms/{name}/runs`. Every request needs `Authorization: Bearer <token>`.
 //!
 //! The history (`runs` runs over the last 60 days across `jobs` jobs) is generated from the
@@ -27,8 +27,10 @@ mod errors;
 mod faults;
 mod handle;
 mod history;
+mod job_settings;
 mod jobgen;
 mod jobs_routes;
+mod jobs_write;
 mod lifecycle;
 mod middleware;
 mod model;
