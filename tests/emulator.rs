@@ -3,10 +3,14 @@
 
 #[path = "emulator/common.rs"]
 mod common;
+#[path = "emulator/faults.rs"]
+mod faults;
 #[path = "emulator/get.rs"]
 mod get;
 #[path = "emulator/jobs.rs"]
 mod jobs;
+#[path = "emulator/jobs_write.rs"]
+mod jobs_write;
 #[path = "emulator/list.rs"]
 mod list;
 #[path = "emulator/misc.rs"]

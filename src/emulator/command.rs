@@ -1,11 +1,13 @@
 //! `jobsql emulator`: serve the emulator on an address until Ctrl-C, after printing the base
-//! URL, the token and the `export` lines that point jobsql at it.
+//! URL, the token and the `export` lines that point jobsql at it. As a command it keeps no
+//! request record in memory (it would grow for as long as it serves); `--log FILE` writes
+//! every request as a JSON line instead.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{start, EmulatorConfig, EmulatorError};
+use super::{start, AfterCommitFault, EmulatorConfig, EmulatorError, LostResponse};
 
 /// Arguments of `jobsql emulator`.
 #[derive(clap::Args, Debug, Clone)]
@@ -37,6 +39,13 @@ pub struct EmulatorArgs {
     /// Time per life-cycle step (QUEUED/PENDING → RUNNING → TERMINATED) of new runs, in ms.
     #[arg(long, default_value_t = 2000)]
     pub phase_ms: u64,
+    /// Process the next TIMES (default 1) successful requests whose path ends with SUFFIX,
+    /// then answer 503 instead of the real response (a lost response); repeatable.
+    #[arg(long, value_name = "SUFFIX[:TIMES]")]
+    pub fault_after_commit: Vec<AfterCommitFault>,
+    /// Like --fault-after-commit, but close the connection without any response.
+    #[arg(long, value_name = "SUFFIX[:TIMES]")]
+    pub drop_after_commit: Vec<AfterCommitFault>,
 }
 
 impl EmulatorArgs {
@@ -52,6 +61,17 @@ impl EmulatorArgs {
             log_file: self.log.clone(),
             now_ms: None,
             phase: Duration::from_millis(self.phase_ms),
+            after_commit_faults: self
+                .fault_after_commit
+                .iter()
+                .cloned()
+                .chain(self.drop_after_commit.iter().map(|f| AfterCommitFault {
+                    mode: LostResponse::Dropped,
+                    ..f.clone()
+                }))
+                .collect(),
+            // Nothing reads the in-memory record of a command; `--log` keeps every request.
+            record_limit: 0,
         }
     }
 }

@@ -2,8 +2,9 @@
 //! add the configured latency, inject a fault (429 `REQUEST_LIMIT_EXCEEDED` with
 //! `Retry-After: 1`, or 503 `TEMPORARILY_UNAVAILABLE`) with probability `fault_rate` from a
 //! deterministic per-request PRNG, check the bearer token (401 `UNAUTHENTICATED`), run the
-//! handler, then record the request (method, path, query, JSON body, status) in memory and,
-//! when configured, as one JSON line in the request log.
+//! handler, lose its response if an after-commit fault is armed for the path ([`faults`]),
+//! then record the request (method, path, query, JSON body, status) in memory (the latest
+//! `record_limit`) and, when configured, as one JSON line in the request log.
 
 use std::io::Write;
 use std::sync::atomic::Ordering;
@@ -18,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::data::mix;
 use super::errors::ApiError;
+use super::faults;
 use super::params::Query;
 use super::{App, RecordedRequest};
 
@@ -85,14 +87,17 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let response = if let Some(e) = fault(&app, n) {
-        e.into_response()
+    let (response, status) = if let Some(e) = fault(&app, n) {
+        answered(e.into_response())
     } else if let Some(e) = auth_error(&app, header.as_deref()) {
-        e.into_response()
+        answered(e.into_response())
     } else {
         match bytes {
-            Ok(b) => next.run(Request::from_parts(parts, Body::from(b))).await,
-            Err(e) => e.into_response(),
+            Ok(b) => {
+                let r = next.run(Request::from_parts(parts, Body::from(b))).await;
+                faults::after_commit(&app, &path, r)
+            }
+            Err(e) => answered(e.into_response()),
         }
     };
     let record = RecordedRequest {
@@ -100,7 +105,7 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
         path,
         query: query.pairs().to_vec(),
         body: json,
-        status: response.status().as_u16(),
+        status,
     };
     if let Some(log) = &app.log {
         let line = serde_json::json!({
@@ -116,9 +121,17 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
         let _ = writeln!(w, "{line}");
         let _ = w.flush();
     }
-    app.requests
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(record);
+    if app.record_limit > 0 {
+        let mut requests = app.requests.lock().unwrap_or_else(|e| e.into_inner());
+        while requests.len() >= app.record_limit {
+            requests.pop_front();
+        }
+        requests.push_back(record);
+    }
     response
+}
+
+fn answered(response: Response) -> (Response, u16) {
+    let status = response.status().as_u16();
+    (response, status)
 }

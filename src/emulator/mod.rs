@@ -4,12 +4,14 @@
 //! `jobsql emulator` command ([`run_command`]). It serves, under `/api/2.2/jobs/` (and the
 //! `/api/2.1/` and `/api/2.0/` prefixes): `runs/list`, `runs/get`, `runs/submit`,
 //! `runs/delete`, `runs/cancel`, `runs/cancel-all`, `runs/repair`, `runs/export`,
-//! `runs/get-output`, `list`, `get`, `create`, `run-now`; and
+//! `runs/get-output`, `list`, `get`, `create`, `reset`, `update`, `delete`, `run-now`; and
 //! `GET /api/2.0/clean-rooms/{name}/runs`. Every request needs `Authorization: Bearer <token>`.
 //!
 //! The history (`runs` runs over the last 60 days across `jobs` jobs) is generated from the
 //! seed on demand ([`data`], [`history`]); writes live in overlays ([`store`]); runs created
-//! through the API move through their life cycle on the clock ([`lifecycle`]).
+//! through the API move through their life cycle on the clock ([`lifecycle`]). Random 429/503
+//! faults come before a request is processed ([`middleware`]); lost responses after it was
+//! ([`faults`], armed in the config or on the [`EmulatorHandle`]).
 //!
 //! Choices where the references disagree or are silent:
 //! - `runs/list` `limit`: 1..=25, default 20; `0` means the maximum (25), as the reference says;
@@ -22,9 +24,13 @@ mod cleanrooms;
 mod command;
 mod data;
 mod errors;
+mod faults;
+mod handle;
 mod history;
+mod job_settings;
 mod jobgen;
 mod jobs_routes;
+mod jobs_write;
 mod lifecycle;
 mod middleware;
 mod model;
@@ -36,12 +42,15 @@ mod runs_routes;
 mod runs_write;
 mod store;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 pub use command::{run_command, EmulatorArgs};
+pub use faults::{AfterCommitFault, FaultSpecError, LostResponse};
+pub use handle::EmulatorHandle;
 
 use store::Store;
 
@@ -66,6 +75,12 @@ pub struct EmulatorConfig {
     pub now_ms: Option<i64>,
     /// Time per life-cycle step of runs created through the API.
     pub phase: Duration,
+    /// Responses to lose after the request was processed (see
+    /// [`EmulatorHandle::fail_after_commit`]); more can be armed on the handle.
+    pub after_commit_faults: Vec<AfterCommitFault>,
+    /// How many of the latest requests [`EmulatorHandle::requests`] keeps (older ones are
+    /// dropped first); 0 keeps none. `--log FILE` records every request regardless.
+    pub record_limit: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -80,6 +95,8 @@ impl Default for EmulatorConfig {
             log_file: None,
             now_ms: None,
             phase: Duration::from_secs(2),
+            after_commit_faults: Vec::new(),
+            record_limit: 10_000,
         }
     }
 }
@@ -122,7 +139,8 @@ pub struct RecordedRequest {
     pub query: Vec<(String, String)>,
     /// The body, when it was JSON.
     pub body: Option<serde_json::Value>,
-    /// The status answered.
+    /// The status answered; 0 when the connection was closed without a response (an injected
+    /// [`LostResponse::Dropped`]).
     pub status: u16,
 }
 
@@ -166,7 +184,9 @@ pub(crate) struct App {
     pub base_url: String,
     pub now0: i64,
     pub started: Instant,
-    pub requests: Mutex<Vec<RecordedRequest>>,
+    pub requests: Mutex<VecDeque<RecordedRequest>>,
+    pub record_limit: usize,
+    pub faults: Mutex<Vec<AfterCommitFault>>,
     pub log: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
     pub counter: std::sync::atomic::AtomicU64,
     pub rooms: Vec<cleanrooms::Room>,
@@ -186,80 +206,6 @@ impl App {
     /// Write the store.
     pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
         self.store.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// A running emulator.
-#[derive(Clone)]
-pub struct EmulatorHandle {
-    app: Arc<App>,
-    notable: Arc<NotableRuns>,
-    shutdown: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
-    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
-}
-
-impl std::fmt::Debug for EmulatorHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmulatorHandle")
-            .field("base_url", &self.app.base_url)
-            .finish()
-    }
-}
-
-impl EmulatorHandle {
-    /// `http://HOST:PORT`, no trailing slash.
-    pub fn base_url(&self) -> String {
-        self.app.base_url.clone()
-    }
-
-    /// The bearer token to use.
-    pub fn token(&self) -> &str {
-        &self.app.token
-    }
-
-    /// Every request received so far, in order (faulted ones too).
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.app
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Forget the recorded requests.
-    pub fn clear_requests(&self) {
-        self.app
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-    }
-
-    /// Ids tests can rely on.
-    pub fn notable(&self) -> NotableRuns {
-        (*self.notable).clone()
-    }
-
-    /// Stop serving and wait for the server task to end.
-    pub async fn shutdown(self) {
-        let sender = self
-            .shutdown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(tx) = sender {
-            let _ = tx.send(());
-        }
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(task) = task {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
     }
 }
 
@@ -317,7 +263,16 @@ pub async fn start(
         base_url: format!("http://{local}"),
         now0,
         started: Instant::now(),
-        requests: Mutex::new(Vec::new()),
+        requests: Mutex::new(VecDeque::new()),
+        record_limit: config.record_limit,
+        faults: Mutex::new(
+            config
+                .after_commit_faults
+                .iter()
+                .filter(|f| f.times > 0)
+                .cloned()
+                .collect(),
+        ),
         log,
         counter: std::sync::atomic::AtomicU64::new(0),
         rooms,

@@ -261,7 +261,7 @@ pub(crate) fn render_with(
     let tasks = store.tasks_of(i);
     let multi = tasks.len() > 1;
     let job_ix = store.job_of(i);
-    let job = job_ix.map(|j| &store.jobs[j]);
+    let job = store.job_def_of(i);
     let run_id = hist.run_id(i);
     let first = &segs[0];
     let last = &segs[segs.len() - 1];

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::errors::ApiError;
-use super::{cleanrooms, jobs_routes, middleware, runs_routes, runs_write, App};
+use super::{cleanrooms, jobs_routes, jobs_write, middleware, runs_routes, runs_write, App};
 
 /// Build the router for `app`.
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -34,8 +34,11 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             .route(&format!("{p}/runs/repair"), post(runs_write::repair))
             .route(&format!("{p}/list"), get(jobs_routes::list))
             .route(&format!("{p}/get"), get(jobs_routes::get))
-            .route(&format!("{p}/create"), post(jobs_routes::create))
-            .route(&format!("{p}/run-now"), post(jobs_routes::run_now));
+            .route(&format!("{p}/create"), post(jobs_write::create))
+            .route(&format!("{p}/reset"), post(jobs_write::reset))
+            .route(&format!("{p}/update"), post(jobs_write::update))
+            .route(&format!("{p}/delete"), post(jobs_write::delete))
+            .route(&format!("{p}/run-now"), post(jobs_write::run_now));
     }
     router
         .route(

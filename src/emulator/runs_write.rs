@@ -48,7 +48,7 @@ pub(crate) fn check_idempotency(
     }
     let store = app.read();
     match store.idempotency.get(&token) {
-        Some(&i) if store.deleted.contains(&i) => Err(ApiError::invalid_state(format!(
+        Some(&i) if !store.exists(i) => Err(ApiError::invalid_state(format!(
             "The run created with idempotency token '{token}' has been deleted"
         ))),
         Some(&i) => Ok((Some(token), Some(i))),
@@ -104,7 +104,9 @@ pub(crate) fn parse_tasks(value: Option<&Value>, required: bool) -> Result<Vec<T
     }
     let mut out = Vec::new();
     for (n, task) in list.iter().enumerate() {
-        let obj = task.as_object().expect("checked above");
+        let obj = task
+            .as_object()
+            .ok_or_else(|| ApiError::invalid(format!("tasks[{n}] must be an object")))?;
         if let Some(deps) = obj.get("depends_on") {
             let deps = deps.as_array().ok_or_else(|| {
                 ApiError::invalid(format!("tasks[{n}].depends_on must be an array"))
@@ -215,7 +217,7 @@ pub(crate) async fn delete(State(app): State<Arc<App>>, body: Bytes) -> ApiResul
 }
 
 /// Cancel run `i` if it is active (no-op otherwise).
-fn cancel_index(store: &mut super::store::Store, i: u32, now: i64) {
+pub(crate) fn cancel_index(store: &mut super::store::Store, i: u32, now: i64) {
     if !current_life(store, i, now).is_active() {
         return;
     }

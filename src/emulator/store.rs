@@ -1,6 +1,8 @@
 //! The emulator's state: the generated history (see [`super::history`]) indexed for the list
-//! filters, plus overlays for everything the write endpoints change (created jobs and runs,
-//! cancellations, repairs, deletions, idempotency tokens).
+//! filters, plus overlays for everything the write endpoints change (created, changed and
+//! deleted jobs, created runs, cancellations, repairs, deletions, idempotency tokens). A
+//! deleted job takes its runs with it, as the API reference says: neither its details nor its
+//! run history are visible afterwards.
 //!
 //! Runs are addressed by index: `0..n` is the history (oldest first), `n..` are runs created
 //! through the API, in creation order. Index order is start_time order (ties broken by run id),
@@ -79,6 +81,11 @@ pub(crate) struct Store {
     pub workflow_tasks: Vec<TaskDef>,
     /// Life-cycle step of created runs and repairs, ms.
     pub phase_ms: i64,
+    /// Jobs removed by jobs/delete (by index): they, and every run of theirs, are gone.
+    pub deleted_jobs: HashSet<usize>,
+    /// Generated jobs as they were before jobs/reset or jobs/update changed them: the history
+    /// keeps showing the tasks, names and parameters its runs ran with.
+    pub original_jobs: HashMap<usize, JobDef>,
 }
 
 fn single_task(key: &str, path: &str) -> TaskDef {
@@ -139,6 +146,8 @@ impl Store {
                 "/Shared/workflows/child_notebook",
             )],
             phase_ms,
+            deleted_jobs: HashSet::new(),
+            original_jobs: HashMap::new(),
         }
     }
 
@@ -173,20 +182,41 @@ impl Store {
         }
     }
 
+    /// The job definition run `i` ran with: a history run sees its job as generated (before
+    /// any jobs/reset or jobs/update), a created run the job as it is now.
+    pub fn job_def_of(&self, i: u32) -> Option<&JobDef> {
+        let j = self.job_of(i)?;
+        if self.created(i).is_none() {
+            if let Some(original) = self.original_jobs.get(&j) {
+                return Some(original);
+            }
+        }
+        self.jobs.get(j)
+    }
+
     /// The tasks a run executes.
     pub fn tasks_of(&self, i: u32) -> &[TaskDef] {
         if let Some(c) = self.created(i) {
             return &c.tasks;
         }
-        match (self.hist.run_type(i), self.hist.job_of(i)) {
+        match (self.hist.run_type(i), self.job_def_of(i)) {
             (RunType::Submit, _) | (_, None) => &self.adhoc_tasks,
             (RunType::Workflow, _) => &self.workflow_tasks,
-            (RunType::Job, Some(j)) => &self.jobs[j].tasks,
+            (RunType::Job, Some(job)) => &job.tasks,
         }
     }
 
+    /// Does run `i` belong to a deleted job?
+    fn of_deleted_job(&self, i: u32) -> bool {
+        !self.deleted_jobs.is_empty()
+            && self
+                .job_of(i)
+                .is_some_and(|j| self.deleted_jobs.contains(&j))
+    }
+
+    /// Is run `i` visible (not deleted, nor a run of a deleted job)?
     pub fn exists(&self, i: u32) -> bool {
-        i < self.total() && !self.deleted.contains(&i)
+        i < self.total() && !self.deleted.contains(&i) && !self.of_deleted_job(i)
     }
 
     /// Index of a visible job run by its run_id.
@@ -197,8 +227,21 @@ impl Store {
         }
     }
 
+    /// Index of a job that exists (not deleted) by its job_id.
     pub fn job_index(&self, job_id: i64) -> Option<usize> {
-        self.jobs.iter().position(|j| j.job_id == job_id)
+        self.jobs
+            .iter()
+            .position(|j| j.job_id == job_id)
+            .filter(|j| !self.deleted_jobs.contains(j))
+    }
+
+    /// Keep the generated definition of job `j` before it is first changed.
+    pub fn keep_original(&mut self, j: usize) {
+        if j < self.hist.jobs && !self.original_jobs.contains_key(&j) {
+            if let Some(job) = self.jobs.get(j) {
+                self.original_jobs.insert(j, job.clone());
+            }
+        }
     }
 
     pub fn is_active(&self, i: u32, now: i64) -> bool {
@@ -206,7 +249,7 @@ impl Store {
     }
 
     fn matches(&self, i: u32, f: &RunFilter, now: i64) -> bool {
-        if self.deleted.contains(&i) {
+        if self.deleted.contains(&i) || self.of_deleted_job(i) {
             return false;
         }
         if let Some(t) = f.run_type {

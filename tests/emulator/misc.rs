@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::EmulatorConfig;
+use jobsql::emulator::{EmulatorConfig, LostResponse};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -365,6 +365,12 @@ fn command_arguments_map_to_the_config() {
         "/tmp/x.jsonl",
         "--phase-ms",
         "10",
+        "--fault-after-commit",
+        "runs/submit:2",
+        "--drop-after-commit",
+        "runs/delete",
+        "--fault-after-commit",
+        "jobs/delete",
     ])
     .args
     .config();
@@ -380,6 +386,22 @@ fn command_arguments_map_to_the_config() {
         a.log_file.as_deref(),
         Some(std::path::Path::new("/tmp/x.jsonl"))
     );
+    let faults: Vec<_> = a
+        .after_commit_faults
+        .iter()
+        .map(|f| (f.path_suffix.as_str(), f.times, f.mode))
+        .collect();
+    assert_eq!(
+        faults,
+        [
+            ("runs/submit", 2, LostResponse::Unavailable),
+            ("jobs/delete", 1, LostResponse::Unavailable),
+            ("runs/delete", 1, LostResponse::Dropped),
+        ]
+    );
+    assert_eq!(a.record_limit, 0, "a command keeps no request record");
+    assert!(c.after_commit_faults.is_empty());
+    assert!(Cli::try_parse_from(["emulator", "--fault-after-commit", "runs/submit:x"]).is_err());
 }
 
 #[tokio::test]

@@ -1,0 +1,111 @@
+//! [`EmulatorHandle`]: what a test (or `--demo`) holds on a running emulator: its address and
+//! token, the requests it received, the ids tests can rely on, faults to arm while it runs,
+//! and shutdown.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::faults::{self, AfterCommitFault, LostResponse};
+use super::{App, NotableRuns, RecordedRequest};
+
+/// A running emulator.
+#[derive(Clone)]
+pub struct EmulatorHandle {
+    pub(crate) app: Arc<App>,
+    pub(crate) notable: Arc<NotableRuns>,
+    pub(crate) shutdown: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
+    pub(crate) task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("base_url", &self.app.base_url)
+            .finish()
+    }
+}
+
+impl EmulatorHandle {
+    /// `http://HOST:PORT`, no trailing slash.
+    pub fn base_url(&self) -> String {
+        self.app.base_url.clone()
+    }
+
+    /// The bearer token to use.
+    pub fn token(&self) -> &str {
+        &self.app.token
+    }
+
+    /// The requests received so far, oldest first (faulted ones too): the latest
+    /// [`EmulatorConfig::record_limit`](super::EmulatorConfig::record_limit) of them.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.app
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Forget the recorded requests.
+    pub fn clear_requests(&self) {
+        self.app
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Ids tests can rely on.
+    pub fn notable(&self) -> NotableRuns {
+        (*self.notable).clone()
+    }
+
+    /// Process the next `times` successful requests whose path ends with `path_suffix` (at a
+    /// `/` boundary, e.g. `"runs/submit"`), keep their effect, and answer each with a 503
+    /// `TEMPORARILY_UNAVAILABLE` instead of the real response. Requests that fail (4xx) keep
+    /// their real answer and do not count. Adds to faults already armed.
+    pub fn fail_after_commit(&self, path_suffix: &str, times: u32) {
+        self.arm(path_suffix, times, LostResponse::Unavailable);
+    }
+
+    /// Like [`fail_after_commit`](Self::fail_after_commit), but the connection is closed
+    /// without any response (the request is recorded with status 0).
+    pub fn drop_after_commit(&self, path_suffix: &str, times: u32) {
+        self.arm(path_suffix, times, LostResponse::Dropped);
+    }
+
+    fn arm(&self, path_suffix: &str, times: u32, mode: LostResponse) {
+        faults::arm(
+            &self.app,
+            AfterCommitFault {
+                path_suffix: path_suffix.to_string(),
+                times,
+                mode,
+            },
+        );
+    }
+
+    /// Stop serving and wait for the server task to end.
+    pub async fn shutdown(self) {
+        let sender = self
+            .shutdown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(tx) = sender {
+            let _ = tx.send(());
+        }
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
