@@ -102,6 +102,14 @@ impl ApiError {
         }
     }
 
+    /// How many attempts were made (1 for errors raised before sending).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            ApiError::Http { attempts, .. } | ApiError::Transport { attempts, .. } => *attempts,
+            _ => 1,
+        }
+    }
+
     /// The message alone (the API's `message` for HTTP errors).
     pub fn message(&self) -> &str {
         match self {

@@ -349,7 +349,15 @@ async fn run(
     let outcomes: Vec<Result<(), SendError>> =
         stream::iter(sends).buffered(CONCURRENCY).collect().await;
     let gone = |e: &SendError| matches!(e, SendError::Api(api) if is_not_found(method, api));
-    let deleted = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
+    // "Does not exist" on a retry: the first attempt deleted it and its answer was lost.
+    let retried_gone = |e: &SendError| matches!(e, SendError::Api(api) if is_not_found(method, api) && api.attempts() > 1);
+    let deleted = outcomes
+        .iter()
+        .filter(|o| match o {
+            Ok(()) => true,
+            Err(e) => retried_gone(e),
+        })
+        .count() as u64;
     let failed = outcomes
         .iter()
         .filter(|o| matches!(o, Err(e) if !gone(e)))
@@ -364,6 +372,7 @@ async fn run(
     for (target, outcome) in targets.iter().zip(&outcomes) {
         let line = match outcome {
             Ok(()) => "deleted".to_string(),
+            Err(e) if retried_gone(e) => "deleted (confirmed on retry)".to_string(),
             Err(e) if gone(e) => "already gone".to_string(),
             Err(e) => format!("FAILED: {e}"),
         };

@@ -150,3 +150,19 @@ async fn a_delete_without_where_is_refused_and_sends_nothing() {
         assert!(requests.is_empty(), "{requests:?}");
     }
 }
+
+#[tokio::test]
+async fn a_delete_whose_answer_was_lost_still_counts() {
+    let env = env().await;
+    let ids = finished_runs(&env, &["lost-answer"]).await;
+    env.emulator.drop_after_commit("runs/delete", 1);
+    let (batches, requests) = env
+        .run(&format!("DELETE FROM {RUNS} WHERE run_id = {}", ids[0]))
+        .await;
+    assert_eq!(mutations(&requests).len(), 2, "retried once");
+    assert_eq!(
+        count(&batches),
+        1,
+        "deleted on the first attempt, confirmed by the retry"
+    );
+}

@@ -172,3 +172,45 @@ async fn a_partly_failed_insert_says_which_rows_were_created() {
         .await;
     assert_eq!(ints(&rows, 0), [Some(2)]);
 }
+
+#[tokio::test]
+async fn a_submit_whose_answer_was_lost_is_retried_without_a_second_run() {
+    let env = env().await;
+    // The first submit is done, then its answer is lost (503); the second, its answer dropped
+    // with the connection. Each row is retried with its own token: one run per row.
+    env.emulator.fail_after_commit("runs/submit", 1);
+    env.emulator.drop_after_commit("runs/submit", 1);
+    let sql = format!(
+        "INSERT INTO {RUNS} (data__run_name, data__tasks) VALUES ('retried-a', '{TASK}'), \
+         ('retried-b', '{TASK}') RETURNING run_id"
+    );
+    let (batches, requests) = env.run(&sql).await;
+    let ids: Vec<i64> = ints(&batches, 0).into_iter().flatten().collect();
+    assert_eq!(ids.len(), 2);
+    let submits = mutations(&requests);
+    assert_eq!(submits.len(), 4, "each row was sent twice: {submits:?}");
+    let mut tokens: Vec<&str> = submits
+        .iter()
+        .map(|r| {
+            r.body
+                .as_ref()
+                .and_then(|b| b["idempotency_token"].as_str())
+                .unwrap_or("")
+        })
+        .collect();
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(tokens.len(), 2, "a retry reuses its row's token");
+    let (rows, _) = env
+        .run(&format!(
+            "SELECT run_id FROM {RUNS} WHERE run_name LIKE 'retried-%' ORDER BY run_id"
+        ))
+        .await;
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(
+        ints(&rows, 0),
+        sorted.into_iter().map(Some).collect::<Vec<_>>(),
+        "no second run"
+    );
+}
