@@ -418,15 +418,13 @@ impl WorkspaceResolver {
     }
 
     fn resolve_named(&self, name: &str) -> Result<Workspace, WorkspaceError> {
-        validate_deployment_name(name)?;
+        // The names of known workspaces resolve as they are, even `host:port` ones: a
+        // deployment_name read from a row must lead back to its workspace (DELETE, RETURNING).
         if let Some(ws) = self.named.get(name) {
             return Ok(ws.clone());
         }
         if let Some(ws) = self.default.as_ref().filter(|ws| ws.name == name) {
             return Ok(ws.clone());
-        }
-        if let Some(profile) = self.profiles()?.and_then(|p| p.get(name)) {
-            return self.profile_workspace(name, profile);
         }
         if let Some(ws) = self
             .host_env_workspace()
@@ -435,6 +433,10 @@ impl WorkspaceResolver {
             .filter(|ws| ws.name == name)
         {
             return Ok(ws);
+        }
+        validate_deployment_name(name)?;
+        if let Some(profile) = self.profiles()?.and_then(|p| p.get(name)) {
+            return self.profile_workspace(name, profile);
         }
         match self.env.get(ENV_TOKEN) {
             Some(token) => {

@@ -193,3 +193,106 @@ fn an_unreachable_workspace_is_a_clear_error_without_the_token() {
     );
     assert!(!err.contains("tok-very-secret-42") && !stdout(&o).contains("tok-very-secret-42"));
 }
+
+/// `jobsql emulator` on a free port, with the base URL it prints; killed on drop.
+struct EmulatorProcess {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl EmulatorProcess {
+    fn start(extra: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jobsql"))
+            .args(["emulator", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the emulator starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base_url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("base URL:")
+                    .map(|u| u.trim().to_string())
+            })
+            .expect("the emulator prints its base URL");
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        EmulatorProcess { child, base_url }
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_iac_example_submits_waits_and_cleans_up() {
+    let emulator = EmulatorProcess::start(&["--phase-ms", "50"]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/iac/run.sh");
+    let o = Command::new("bash")
+        .arg(script)
+        .env("JOBSQL", env!("CARGO_BIN_EXE_jobsql"))
+        .env("POLL_SECONDS", "0.1")
+        .env("DATABRICKS_HOST", &emulator.base_url)
+        .env("DATABRICKS_TOKEN", "jobsql-emulator-token")
+        .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
+        .env_remove("DATABRICKS_CONFIG_PROFILE")
+        .output()
+        .expect("bash runs");
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    assert!(out.contains("TERMINATED SUCCESS"), "{out}");
+    let run_id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("submitted run "))
+        .expect("a run id")
+        .to_string();
+    assert!(
+        out.contains(&format!(
+            "DRY RUN (not sent): POST {}/api/2.2/jobs/runs/delete {{\"run_id\":{run_id}}}",
+            emulator.base_url
+        )),
+        "{out}"
+    );
+    assert!(
+        !out.contains("jobsql-emulator-token"),
+        "the token is masked: {out}"
+    );
+    // After the cleanup the run is gone.
+    let o = Command::new(env!("CARGO_BIN_EXE_jobsql"))
+        .args(["query", "--format", "csv"])
+        .arg(format!(
+            "SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE run_id = {run_id}"
+        ))
+        .env("DATABRICKS_HOST", &emulator.base_url)
+        .env("DATABRICKS_TOKEN", "jobsql-emulator-token")
+        .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
+        .output()
+        .expect("jobsql runs");
+    assert_eq!(stdout(&o).lines().nth(1), Some("0"), "{}", stderr(&o));
+}
+
+#[test]
+fn failed_writes_exit_non_zero_with_the_reason() {
+    for (sql, expected) in [
+        ("DELETE FROM databricks_workspace.jobs.job_runs", "without WHERE would delete every row: refused"),
+        ("EXEC databricks_workspace.jobs.job_runs.cancel", "missing required parameter `@run_id`"),
+        ("INSERT INTO databricks_workspace.jobs.job_runs (data__tasks) VALUES ('[')", "data__tasks is not valid JSON"),
+        (
+            "INSERT INTO databricks_workspace.jobs.job_runs (data__run_name, data__tasks) VALUES ('ok', '[{\"task_key\":\"a\"}]'), ('bad', '[{}]')",
+            "1 of 2 rows failed",
+        ),
+    ] {
+        let o = jobsql(&["query", "--demo", sql]);
+        assert_eq!(o.status.code(), Some(1), "{sql}: {}", stdout(&o));
+        assert!(stderr(&o).contains(expected), "{sql}: {}", stderr(&o));
+    }
+}
