@@ -5,6 +5,10 @@
 mod common;
 #[path = "select/equivalence.rs"]
 mod equivalence;
+#[path = "select/pages.rs"]
+mod pages;
+#[path = "select/params.rs"]
+mod params;
 #[path = "select/pushdown.rs"]
 mod pushdown;
 #[path = "select/robustness.rs"]
