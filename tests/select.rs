@@ -13,5 +13,7 @@ mod params;
 mod pushdown;
 #[path = "select/robustness.rs"]
 mod robustness;
+#[path = "select/room_equivalence.rs"]
+mod room_equivalence;
 #[path = "select/schema.rs"]
 mod schema;
