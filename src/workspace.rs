@@ -216,12 +216,26 @@ impl fmt::Display for Workspace {
     }
 }
 
-/// Parse a host setting into a base URL, applying the scheme rules.
+/// `host` as it may appear in a message: without the userinfo of its authority
+/// (`https://user:secret@h/x` → `https://h/x`), whether or not it parses as a URL.
+fn without_userinfo(host: &str) -> String {
+    let start = host.find("://").map_or(0, |i| i + 3);
+    let rest = &host[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &host[..start], &rest[at + 1..]),
+        None => host.to_string(),
+    }
+}
+
+/// Parse a host setting into a base URL, applying the scheme rules. Errors show the host
+/// without any userinfo it carries.
 fn parse_host(workspace: &str, host: &str) -> Result<Url, WorkspaceError> {
     let trimmed = host.trim();
+    let shown = without_userinfo(trimmed);
     let invalid = |reason: String| WorkspaceError::InvalidHost {
         workspace: workspace.to_string(),
-        host: trimmed.to_string(),
+        host: shown.clone(),
         reason,
     };
     if trimmed.is_empty() {
@@ -249,7 +263,7 @@ fn parse_host(workspace: &str, host: &str) -> Result<Url, WorkspaceError> {
         "http" if is_loopback(&url) => Ok(url),
         "http" => Err(WorkspaceError::InsecureHost {
             workspace: workspace.to_string(),
-            host: trimmed.to_string(),
+            host: shown,
         }),
         other => Err(invalid(format!(
             "unsupported scheme '{other}' (use https://)"
@@ -540,6 +554,19 @@ impl WorkspaceResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_is_stripped_for_messages() {
+        for (given, shown) in [
+            ("https://x:SECRET@host/a@b", "https://host/a@b"),
+            ("x:SECRET@host", "host"),
+            ("https://SECRET@h?q=@", "https://h?q=@"),
+            ("http://a@b:SECRET@h:99", "http://h:99"),
+            ("https://plain.example.com/p", "https://plain.example.com/p"),
+        ] {
+            assert_eq!(without_userinfo(given), shown);
+        }
+    }
 
     #[test]
     fn deployment_names() {

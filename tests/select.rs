@@ -5,9 +5,15 @@
 mod common;
 #[path = "select/equivalence.rs"]
 mod equivalence;
+#[path = "select/pages.rs"]
+mod pages;
+#[path = "select/params.rs"]
+mod params;
 #[path = "select/pushdown.rs"]
 mod pushdown;
 #[path = "select/robustness.rs"]
 mod robustness;
+#[path = "select/room_equivalence.rs"]
+mod room_equivalence;
 #[path = "select/schema.rs"]
 mod schema;

@@ -23,7 +23,7 @@ use futures::StreamExt;
 use crate::spec::Resource;
 
 use super::decode::PageDecoder;
-use super::fetch::{describe_template, template_stream, Fetch};
+use super::fetch::{describe_template, template_stream, Completion, Fetch};
 use super::pushdown::{RequestTemplate, Translation};
 use super::ApiRuntime;
 
@@ -79,12 +79,22 @@ impl ApiExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        let complete = method.complete.as_ref().and_then(|rule| {
-            let read = projection
-                .iter()
-                .any(|&i| rule.when_reading.contains(&resource.columns[i].name));
-            let whole = resource.spec.methods.get(&rule.method)?;
-            read.then(|| (rule.clone(), whole.clone()))
+        let rules: Vec<_> = method
+            .complete
+            .iter()
+            .filter(|rule| {
+                projection
+                    .iter()
+                    .any(|&i| rule.when_reading.contains(&resource.columns[i].name))
+            })
+            .cloned()
+            .collect();
+        let complete = rules.first().and_then(|rule| {
+            let method = resource.spec.methods.get(&rule.method)?.clone();
+            Some(Completion {
+                rules: rules.clone(),
+                method,
+            })
         });
         Ok(Self {
             fetch: Arc::new(Fetch {
@@ -115,6 +125,10 @@ impl DisplayAs for ApiExec {
         write!(f, "ApiExec: {}", self.fetch.resource.qualified_name())?;
         if let Some(limit) = self.fetch.limit {
             write!(f, ", limit={limit}")?;
+        }
+        if self.templates.is_empty() {
+            // The WHERE clause matches no row (e.g. a value outside a parameter's enum).
+            return write!(f, ", requests=none (no row can match)");
         }
         write!(f, ", requests=[{}]", self.planned_requests().join(", "))
     }

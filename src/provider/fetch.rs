@@ -5,9 +5,15 @@
 //! LIMIT, each page asks only for the rows still needed (`limit = min(max, remaining)`) and the
 //! stream stops once they are there. Single-object methods with `merge_arrays` (runs/get pages
 //! `tasks` 100 at a time) are fetched whole and merged into one row. An API error the spec marks
-//! as not-found (a run that does not exist) is zero rows.
+//! as not-found (a run that does not exist) on the *first* page of a request is zero rows; on a
+//! later page it is an error (rows would otherwise be lost silently). A next-page token that
+//! repeats one already followed is an error too, rather than an endless loop. Listed objects the
+//! method's `complete:` rules name are fetched whole ([`complete`]).
 
-use std::collections::{BTreeMap, HashMap};
+#[path = "fetch/complete.rs"]
+mod complete;
+
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
@@ -16,12 +22,14 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::client::{ApiError, ApiRequest};
-use crate::spec::{CompleteSpec, MethodSpec, ParamLocation, Resource};
+use crate::spec::{MethodSpec, ParamLocation, Resource};
 use crate::workspace::Workspace;
 
 use super::decode::PageDecoder;
 use super::pushdown::RequestTemplate;
 use super::{ApiRuntime, ProviderError};
+
+pub use complete::Completion;
 
 /// What every template of one scan shares.
 #[derive(Debug)]
@@ -36,9 +44,9 @@ pub struct Fetch {
     pub decoder: PageDecoder,
     /// Rows wanted, when the query has a LIMIT that could be pushed.
     pub limit: Option<usize>,
-    /// When the method truncates objects and a truncated column is read: the rule and the
-    /// method that fetches an object whole.
-    pub complete: Option<(CompleteSpec, MethodSpec)>,
+    /// When the method returns incomplete objects and a column they lack is read: the rules
+    /// and the method that fetches an object whole.
+    pub complete: Option<Completion>,
 }
 
 struct State {
@@ -48,6 +56,7 @@ struct State {
     token: Option<String>,
     remaining: Option<usize>,
     done: bool,
+    seen: PageTokens,
 }
 
 /// The pages of one template, as batches.
@@ -62,6 +71,7 @@ pub fn template_stream(
         workspace: None,
         token: None,
         done: false,
+        seen: PageTokens::default(),
     };
     futures::stream::try_unfold(state, |mut s| async move {
         if s.done || s.remaining == Some(0) {
@@ -105,13 +115,18 @@ pub fn template_stream(
             s.token.as_deref(),
             s.remaining,
         );
-        let body = match send(&fetch, &fetch.method, &workspace, &request).await? {
+        let first_page = s.token.is_none();
+        let body = match send(&fetch, &fetch.method, &workspace, &request, first_page).await? {
             Some(body) => body,
             None => return Ok(None),
         };
-        let page = decode_completing(&fetch, &workspace, &body, &s.template.params).await?;
+        let page =
+            complete::decode_completing(&fetch, &workspace, &body, &s.template.params).await?;
         if let Some(r) = s.remaining.as_mut() {
             *r = r.saturating_sub(page.batch.num_rows());
+        }
+        if let Some(next) = &page.next_token {
+            s.seen.follow(&fetch, &fetch.method, next)?;
         }
         s.done = page.next_token.is_none();
         s.token = page.next_token;
@@ -119,16 +134,48 @@ pub fn template_stream(
     })
 }
 
-/// Send one request; `None` when the API says the object does not exist.
+/// The next-page tokens a request has followed: one coming back means the API would page
+/// forever.
+#[derive(Debug, Default)]
+struct PageTokens(HashSet<String>);
+
+impl PageTokens {
+    fn follow(
+        &mut self,
+        fetch: &Fetch,
+        method: &MethodSpec,
+        token: &str,
+    ) -> Result<(), ProviderError> {
+        if self.0.insert(token.to_string()) {
+            return Ok(());
+        }
+        let key = method
+            .pagination
+            .as_ref()
+            .map_or("next-page token", |p| p.next_token.as_str());
+        Err(ProviderError::InvalidResponse {
+            table: fetch.resource.qualified_name(),
+            message: format!(
+                "page {} returned a `{key}` already followed: the pages would repeat forever, \
+                 so the query stops here",
+                self.0.len() + 1
+            ),
+        })
+    }
+}
+
+/// Send one request; `None` when the API says the object does not exist, which only the first
+/// page of a request can say (later, the object existed a moment ago: rows would be lost).
 async fn send(
     fetch: &Fetch,
     method: &MethodSpec,
     workspace: &Workspace,
     request: &ApiRequest,
+    first_page: bool,
 ) -> Result<Option<bytes::Bytes>, ProviderError> {
     match fetch.runtime.client.send(workspace, request).await {
         Ok(body) => Ok(Some(body)),
-        Err(e) if is_not_found(method, &e) => Ok(None),
+        Err(e) if first_page && is_not_found(method, &e) => Ok(None),
         Err(source) => Err(ProviderError::Api {
             table: fetch.resource.qualified_name(),
             source: Box::new(source),
@@ -164,9 +211,10 @@ async fn fetch_whole(
     };
     let mut merged: Option<serde_json::Map<String, Value>> = None;
     let mut token: Option<String> = None;
+    let mut seen = PageTokens::default();
     loop {
         let request = build_request(method, params, token.as_deref(), None);
-        let Some(body) = send(fetch, method, workspace, &request).await? else {
+        let Some(body) = send(fetch, method, workspace, &request, token.is_none()).await? else {
             return Ok(None);
         };
         let page: serde_json::Map<String, Value> = serde_json::from_slice(&body)
@@ -180,6 +228,9 @@ async fn fetch_whole(
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .map(str::to_string);
+        if let Some(next) = &token {
+            seen.follow(fetch, method, next)?;
+        }
         match merged.as_mut() {
             None => merged = Some(page),
             Some(first) => {
@@ -210,44 +261,6 @@ async fn fetch_whole(
     RawValue::from_string(Value::Object(object).to_string())
         .map(Some)
         .map_err(|e| invalid(e.to_string()))
-}
-
-/// Decode a listing page, first fetching whole every object the listing truncated.
-async fn decode_completing(
-    fetch: &Fetch,
-    workspace: &Workspace,
-    body: &[u8],
-    params: &BTreeMap<String, String>,
-) -> Result<super::decode::Page, ProviderError> {
-    let Some((rule, method)) = &fetch.complete else {
-        return fetch.decoder.decode(body, params);
-    };
-    let (objects, next_token) = fetch.decoder.split(body)?;
-    let mut whole: Vec<Option<Box<RawValue>>> = Vec::with_capacity(objects.len());
-    for object in &objects {
-        let fields: HashMap<std::borrow::Cow<str>, &RawValue> =
-            serde_json::from_str(object.get()).unwrap_or_default();
-        if fields.get(rule.when.as_str()).map(|v| v.get()) != Some("true") {
-            whole.push(None);
-            continue;
-        }
-        let mut request_params = BTreeMap::new();
-        for (param, field) in &rule.params {
-            if let Some(v) = fields.get(field.as_str()) {
-                let text =
-                    serde_json::from_str::<String>(v.get()).unwrap_or_else(|_| v.get().to_string());
-                request_params.insert(param.clone(), text);
-            }
-        }
-        whole.push(fetch_whole(fetch, method, workspace, &request_params).await?);
-    }
-    let objects: Vec<&RawValue> = objects
-        .iter()
-        .zip(&whole)
-        .map(|(listed, whole)| whole.as_deref().unwrap_or(listed))
-        .collect();
-    let batch = fetch.decoder.decode_objects(&objects, params)?;
-    Ok(super::decode::Page { batch, next_token })
 }
 
 /// The HTTP request for a template's page.

@@ -27,7 +27,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use crate::spec::Resource;
 
 use super::exec::ApiExec;
-use super::pushdown::translate;
+use super::pushdown::{decisions, derived_expr, translate, Answer};
 use super::ApiRuntime;
 
 /// A spec resource as a table.
@@ -84,7 +84,7 @@ impl TableProvider for ApiTable {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(translate(&self.resource, filters)?.decisions)
+        Ok(decisions(&self.resource, filters))
     }
 
     async fn scan(
@@ -100,12 +100,15 @@ impl TableProvider for ApiTable {
             Some(p) => p.clone(),
             None => (0..self.schema.fields().len()).collect(),
         };
-        let residual: Vec<Expr> = filters
-            .iter()
-            .zip(&translation.decisions)
-            .filter(|(_, d)| **d != TableProviderFilterPushDown::Exact)
-            .map(|(f, _)| unnormalize_col(f.clone()))
-            .collect();
+        let table_schema = DFSchema::try_from(self.schema.as_ref().clone())?;
+        let mut residual: Vec<Expr> = Vec::new();
+        for (filter, answer) in filters.iter().zip(&translation.answers) {
+            match answer {
+                Answer::Pushed => {}
+                Answer::Kept => residual.push(unnormalize_col(filter.clone())),
+                Answer::Derived(sql) => residual.push(derived_expr(state, &table_schema, sql)?),
+            }
+        }
         let Some(predicate) = conjunction(residual) else {
             return Ok(Arc::new(ApiExec::new(
                 self.resource.clone(),

@@ -3,6 +3,9 @@
 //! The result is a [`SpecSet`] of [`Resource`]s, each with its columns resolved to
 //! [`ColumnType`]s, ready for the table providers.
 
+#[path = "load/checks.rs"]
+mod checks;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -314,38 +317,10 @@ fn check_resource(
             rest = &rest[end.min(rest.len())..];
             rest = rest.get(1..).unwrap_or("");
         }
-        if let Some(c) = &method.complete {
-            let at = format!("{place}.complete");
-            let Some(target) = spec.methods.get(&c.method) else {
-                return Err((
-                    at,
-                    format!(
-                        "unknown method `{}` (methods: {})",
-                        c.method,
-                        method_names()
-                    ),
-                ));
-            };
-            if let Some(p) = c.params.keys().find(|p| !target.params.contains_key(*p)) {
-                return Err((at, format!("`{p}` is not a parameter of `{}`", c.method)));
-            }
-            if let Some(p) = target
-                .params
-                .iter()
-                .find(|(n, p)| p.required && !c.params.contains_key(*n))
-            {
-                return Err((at, format!("`{}` needs its parameter `{}`", c.method, p.0)));
-            }
-            if let Some(col) = c
-                .when_reading
-                .iter()
-                .chain(c.params.values())
-                .chain([&c.when])
-                .find(|n| !has_column(n))
-            {
-                return Err((at, format!("unknown column `{col}`")));
-            }
+        for (pname, p) in &method.params {
+            checks::check_enum(&format!("{place}.params.{pname}"), p)?;
         }
+        checks::check_complete(&place, method, spec, &has_column)?;
         if let Some(pg) = &method.pagination {
             for (i, field) in pg.merge_arrays.iter().enumerate() {
                 let ok = columns.iter().any(|c| {
@@ -393,6 +368,7 @@ fn check_resource(
             None if wants_param => return Err((place, "`eq`/`in` need a `param`".into())),
             _ => {}
         }
+        checks::check_rule_extras(&place, rule, spec, columns)?;
         if rule.ops.contains(&PushdownOp::Range) {
             if rule.lower.is_none() && rule.upper.is_none() {
                 return Err((place, "`range` needs `lower` and/or `upper`".into()));
@@ -542,6 +518,117 @@ resources:
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn enums_completion_rules_and_rule_extras_are_checked() {
+        let with = |params: &str, extra: &str, rule: &str| {
+            MINIMAL
+                .replace(
+                    "params: { job_id: { type: integer } }",
+                    &format!("params: {{ job_id: {{ type: integer }}, {params} }}"),
+                )
+                .replace(
+                    "response: { objects: runs }",
+                    &format!("response: {{ objects: runs }}\n{extra}"),
+                )
+                .replace(
+                    "      - { column: job_id, param: job_id, ops: [eq, in] }",
+                    &format!("      - {{ column: job_id, param: job_id, ops: [eq, in] }}\n{rule}"),
+                )
+        };
+        let params = "kind: { type: string, enum: [A, B] }, active: { type: boolean }, done: { type: boolean }";
+        let parameters = "    parameters:\n      - { name: active, type: boolean }\n      - { name: done, type: boolean }\n";
+        let ok =
+            with(params, "", "").replace("    pushdown:", &format!("{parameters}    pushdown:"));
+        load(&ok).expect("valid");
+        let cases = [
+            (
+                with("kind: { type: boolean, enum: [A] }", "", ""),
+                "methods.list.params.kind.enum",
+                "only `string` and `integer`",
+            ),
+            (
+                with("kind: { type: string, enum: [A, A] }", "", ""),
+                "params.kind.enum",
+                "`A` is listed twice",
+            ),
+            (
+                with("n: { type: integer, enum: [\"1\", x] }", "", ""),
+                "params.n.enum",
+                "`x` is not an integer",
+            ),
+            (
+                with(
+                    "",
+                    "        complete: [ { method: list, params: { job_id: nope }, when_reading: [state] } ]",
+                    "",
+                ),
+                "methods.list.complete",
+                "unknown column `nope`",
+            ),
+            (
+                with(
+                    "",
+                    "        complete: { method: list, params: {}, set: { page: \"1\" }, when_reading: [state] }",
+                    "",
+                ),
+                "methods.list.complete",
+                "`page` is not a parameter of `list`",
+            ),
+            (
+                with(
+                    "",
+                    "        complete: { method: list, params: {}, when_reading: [state], wen: x }",
+                    "",
+                ),
+                "acme.yaml",
+                "wen",
+            ),
+            (
+                with(params, "", "      - { column: kind, param: kind, ops: [eq], minimum: 0 }")
+                    .replace("{ name: job_id, type: integer }", "{ name: job_id, type: integer }\n      - { name: kind, type: string }"),
+                "pushdown[1] (kind)",
+                "`minimum` needs integer parameters",
+            ),
+            (
+                with(params, "", "      - { column: active, param: active, ops: [eq], disjoint_with: [job_id] }")
+                    .replace("    pushdown:", &format!("{parameters}    pushdown:")),
+                "pushdown[1] (active)",
+                "`job_id` is not another boolean parameter column",
+            ),
+            (
+                with(params, "", "      - { column: active, param: active, ops: [eq], matches: \"stat['code'] = 'x'\" }")
+                    .replace("    pushdown:", &format!("{parameters}    pushdown:")),
+                "pushdown[1] (active).matches",
+                "stat",
+            ),
+            (
+                with(params, "", "      - { column: active, param: active, ops: [eq], matches: \"state['code']\" }")
+                    .replace("    pushdown:", &format!("{parameters}    pushdown:")),
+                "pushdown[1] (active).matches",
+                "not a boolean predicate",
+            ),
+            (
+                with("", "", "      - { column: job_id, param: job_id, ops: [eq], matches: \"true\" }"),
+                "pushdown[1] (job_id)",
+                "`matches` is for parameter columns",
+            ),
+        ];
+        for (text, place, message) in cases {
+            let e = load(&text).expect_err(message).to_string();
+            assert!(
+                e.contains("acme.yaml") && e.contains(place) && e.contains(message),
+                "{message}: {e}"
+            );
+        }
+        let good = with(params, "        complete: [ { when: flag, method: list, params: {}, when_reading: [state] }, { method: list, params: {}, set: { job_id: \"1\" }, when_reading: [state] } ]", "      - { column: active, param: active, ops: [eq], disjoint_with: [done], matches: \"state['code'] = 'RUNNING'\" }\n      - { column: done, param: done, ops: [eq] }")
+            .replace("{ name: job_id, type: integer }", "{ name: job_id, type: integer }\n      - { name: flag, type: boolean }")
+            .replace("    pushdown:", &format!("{parameters}    pushdown:"));
+        let set = load(&good).expect("valid extras");
+        let list = &set.resources[0].spec.methods["list"];
+        assert_eq!(list.complete.len(), 2);
+        assert_eq!(list.complete[0].when.as_deref(), Some("flag"));
     }
 
     #[test]

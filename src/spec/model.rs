@@ -133,9 +133,11 @@ pub struct MethodSpec {
     /// How to fetch the following pages, when the method paginates.
     #[serde(default)]
     pub pagination: Option<PaginationSpec>,
-    /// Objects this method returns truncated, to be fetched whole with another method.
-    #[serde(default)]
-    pub complete: Option<CompleteSpec>,
+    /// Objects this method returns incomplete, to be fetched whole with another method: one
+    /// rule, or a list of rules (an object matching several is fetched once, with the parameters
+    /// of all; every rule of a method names the same method).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub complete: Vec<CompleteSpec>,
     /// For methods with side effects: whether repeating a call is harmless (a cancel, a delete),
     /// so it may be retried after a transport error. GET methods always are.
     #[serde(default)]
@@ -150,19 +152,57 @@ pub struct MethodSpec {
     pub columns: Vec<ColumnSpec>,
 }
 
-/// Objects a listing truncates (runs/list shows at most 100 `tasks` and sets `has_more`) are
-/// fetched again, whole, with another method, when a truncated column is read.
+/// Objects a listing truncates (runs/list shows at most 100 `tasks` and sets `has_more`) or
+/// leaves out fields of (runs/list has no `repair_history`) are fetched again, whole, with
+/// another method, when such a column is read.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteSpec {
-    /// The boolean field that marks a truncated object.
-    pub when: String,
+    /// The boolean field that marks a truncated object; absent: every object is fetched again.
+    #[serde(default)]
+    pub when: Option<String>,
     /// The method that returns the whole object (with its own pagination merged).
     pub method: String,
     /// Its parameters, from the truncated object's fields (`param: field`).
     pub params: BTreeMap<String, String>,
+    /// Its parameters with fixed values (`include_history: "true"`).
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
     /// Only when one of these columns is read.
     pub when_reading: Vec<String>,
+}
+
+/// `complete:` as one rule (the original form) or a list of rules. A visitor rather than an
+/// untagged enum, so that a typo inside a rule keeps serde's message and location.
+fn one_or_many<'de, D>(deserializer: D) -> Result<Vec<CompleteSpec>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+
+    struct Rules;
+
+    impl<'de> serde::de::Visitor<'de> for Rules {
+        type Value = Vec<CompleteSpec>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a completion rule or a list of them")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            CompleteSpec::deserialize(MapAccessDeserializer::new(map)).map(|rule| vec![rule])
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            Vec::deserialize(SeqAccessDeserializer::new(seq))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+
+    deserializer.deserialize_any(Rules)
 }
 
 /// HTTP verbs the engine knows.
@@ -202,7 +242,8 @@ pub struct ParamSpec {
     /// Whether the method cannot be called without it.
     #[serde(default)]
     pub required: bool,
-    /// The values the API accepts, when it is an enumeration.
+    /// The values the API accepts, when it is an enumeration (`string` and `integer` only). A
+    /// WHERE value outside the list matches no row: zero rows, and no request.
     #[serde(default, rename = "enum")]
     pub allowed: Vec<String>,
     /// Free text.
@@ -345,6 +386,38 @@ pub struct PushdownRule {
     /// For `range`: the inclusive upper-bound parameter.
     #[serde(default)]
     pub upper: Option<String>,
+    /// The smallest value the API accepts for the parameter(s) (an integer): a lower bound below
+    /// it is raised to it; an upper bound or an `eq` value below it matches no row (zero rows,
+    /// no request) rather than being refused by the API.
+    #[serde(default)]
+    pub minimum: Option<i64>,
+    /// For a parameter column: the rows the parameter keeps, as a SQL predicate over the
+    /// resource's columns (`{value}` stands for the value; a boolean parameter keeps rows only
+    /// when true). When WHERE sets the parameter but the method chosen does not take it
+    /// (`run_id = 5 AND active_only = true` calls runs/get), the predicate is evaluated on the
+    /// fetched rows instead, and the column shows the value set.
+    #[serde(default)]
+    pub matches: Option<String>,
+    /// For a boolean parameter column: other boolean parameter columns that no row satisfies
+    /// together with it (the API refuses both true): WHERE setting both true is zero rows, with
+    /// no request.
+    #[serde(default)]
+    pub disjoint_with: Vec<String>,
+}
+
+impl PushdownRule {
+    /// The SQL predicate equivalent to sending `value` for this rule's parameter (of type
+    /// `kind`), from `matches`; `None` when the parameter keeps every row (no `matches`, or a
+    /// boolean parameter set to false).
+    pub fn predicate(&self, value: &str, kind: ParamType) -> Option<String> {
+        let template = self.matches.as_deref()?;
+        let literal = match kind {
+            ParamType::Boolean if value != "true" => return None,
+            ParamType::Integer | ParamType::Boolean => value.to_string(),
+            ParamType::String | ParamType::Json => format!("'{}'", value.replace('\'', "''")),
+        };
+        Some(format!("({})", template.replace("{value}", &literal)))
+    }
 }
 
 /// Predicate forms.

@@ -306,6 +306,50 @@ fn the_token_never_prints() {
 }
 
 #[test]
+fn credentials_in_a_host_url_appear_in_no_message() {
+    let hosts = [
+        "https://x:SECRET@acme.cloud.databricks.com",
+        "http://x:SECRET@acme.cloud.databricks.com",
+        "http://x:SECRET@127.0.0.1:8080",
+        "SECRET@acme.cloud.databricks.com/",
+        "https://x:SECRET@acme.cloud.databricks.com:notaport/",
+        "ftp://x:SECRET@acme.cloud.databricks.com",
+        "https://x:SECRET@/path",
+    ];
+    for host in hosts {
+        let mut messages = Vec::new();
+        let e = Workspace::new("w", host, TOKEN).expect_err(host);
+        messages.push(e.to_string());
+        messages.push(format!("{e:?}"));
+        let config =
+            format!("[DEFAULT]\nhost = {host}\ntoken = {TOKEN}\n[p]\nhost = {host}\ntoken = t\n");
+        let from_env = resolver(
+            &[("DATABRICKS_HOST", host), ("DATABRICKS_TOKEN", TOKEN)],
+            None,
+        );
+        let from_file = resolver(&[], Some(&config));
+        for (r, name) in [
+            (&from_env, None),
+            (&from_file, None),
+            (&from_file, Some("p")),
+        ] {
+            let e = r.resolve(name).expect_err(host);
+            messages.push(e.to_string());
+            messages.push(format!("{e:?}"));
+        }
+        for m in &messages {
+            assert!(!m.contains("SECRET"), "{host}: {m}");
+            assert!(!m.contains("x:"), "{host}: {m}");
+        }
+        assert!(
+            messages[0].contains("host") && messages[0].contains("acme") == host.contains("acme"),
+            "{}",
+            messages[0]
+        );
+    }
+}
+
+#[test]
 fn explicit_workspaces_override_the_environment() {
     let emu = Workspace::new("emu", "http://127.0.0.1:1234", "emu-token").expect("ws");
     let second = Workspace::new("prod", "http://127.0.0.1:5678", "emu-token-2").expect("ws");

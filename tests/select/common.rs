@@ -153,3 +153,42 @@ pub async fn all_runs_raw(
         }
     }
 }
+
+/// splitmix64: a small deterministic generator, so a failure can be replayed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Equal sorted lists, or a failure naming the rows that differ (not the whole lists).
+pub fn assert_same(got: &[(String, i64)], want: &[(String, i64)], what: &str) {
+    let extra: Vec<_> = got.iter().filter(|p| !want.contains(p)).take(5).collect();
+    let missing: Vec<_> = want.iter().filter(|p| !got.contains(p)).take(5).collect();
+    assert!(
+        got == want,
+        "{what}: {} rows, want {}; extra {extra:?}, missing {missing:?}",
+        got.len(),
+        want.len()
+    );
+}
+
+pub fn pairs(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Vec<(String, i64)> {
+    strings(batches, 0)
+        .into_iter()
+        .zip(ints(batches, 1))
+        .map(|(w, r)| (w.unwrap_or_default(), r.unwrap_or_default()))
+        .collect()
+}

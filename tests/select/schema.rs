@@ -5,10 +5,10 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use super::common::*;
 
 #[tokio::test]
-async fn show_tables_lists_both_resources_by_stackql_names() {
+async fn show_tables_lists_every_resource_by_stackql_names() {
     let env = env(50).await;
     let (batches, requests) = env
-        .query("SELECT table_catalog, table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'databricks_workspace' AND table_schema <> 'information_schema' ORDER BY table_schema")
+        .query("SELECT table_catalog, table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'databricks_workspace' AND table_schema <> 'information_schema' ORDER BY table_schema, table_name")
         .await;
     let names: Vec<String> = (0..rows(&batches))
         .map(|i| {
@@ -24,7 +24,8 @@ async fn show_tables_lists_both_resources_by_stackql_names() {
         names,
         [
             "databricks_workspace.cleanrooms.task_runs",
-            "databricks_workspace.jobs.job_runs"
+            "databricks_workspace.jobs.job_runs",
+            "databricks_workspace.jobs.jobs"
         ]
     );
     assert!(requests.is_empty(), "listing tables calls no API");

@@ -1,0 +1,182 @@
+//! Checks of the spec parts that carry meaning beyond names: parameter enumerations, completion
+//! rules (`complete:`), and the pushdown rules' `minimum`, `matches` and `disjoint_with`.
+//!
+//! Each check returns `(place, message)`; [`super`] adds the file. A `matches` predicate is
+//! planned with DataFusion against the resource's columns, so a typo in it fails at load time
+//! rather than in the middle of a query.
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::DFSchema;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::ExprSchemable;
+
+use super::Column;
+use crate::spec::model::{
+    MethodSpec, ParamSpec, ParamType, PushdownOp, PushdownRule, ResourceSpec,
+};
+use crate::spec::types::ColumnType;
+
+type Check = Result<(), (String, String)>;
+
+/// `enum:` lists: only on string and integer parameters, valid for the type, no repeats.
+pub(super) fn check_enum(place: &str, param: &ParamSpec) -> Check {
+    if param.allowed.is_empty() {
+        return Ok(());
+    }
+    let err = |m: String| Err((format!("{place}.enum"), m));
+    if !matches!(param.kind, ParamType::String | ParamType::Integer) {
+        return err("only `string` and `integer` parameters can have an `enum`".into());
+    }
+    for (i, value) in param.allowed.iter().enumerate() {
+        if value.is_empty() {
+            return err("a value is empty".into());
+        }
+        if param.kind == ParamType::Integer && value.parse::<i64>().is_err() {
+            return err(format!("`{value}` is not an integer"));
+        }
+        if param.allowed[..i].contains(value) {
+            return err(format!("`{value}` is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// A method's `complete:` rules.
+pub(super) fn check_complete(
+    place: &str,
+    method: &MethodSpec,
+    spec: &ResourceSpec,
+    has_column: &dyn Fn(&str) -> bool,
+) -> Check {
+    let method_names = || spec.methods.keys().cloned().collect::<Vec<_>>().join(", ");
+    for (i, c) in method.complete.iter().enumerate() {
+        let at = if method.complete.len() == 1 {
+            format!("{place}.complete")
+        } else {
+            format!("{place}.complete[{i}]")
+        };
+        let Some(target) = spec.methods.get(&c.method) else {
+            return Err((
+                at,
+                format!(
+                    "unknown method `{}` (methods: {})",
+                    c.method,
+                    method_names()
+                ),
+            ));
+        };
+        if c.method != method.complete[0].method {
+            return Err((
+                at,
+                format!(
+                    "every rule must use the same method (`{}`)",
+                    method.complete[0].method
+                ),
+            ));
+        }
+        if let Some(p) = c
+            .params
+            .keys()
+            .chain(c.set.keys())
+            .find(|p| !target.params.contains_key(*p))
+        {
+            return Err((at, format!("`{p}` is not a parameter of `{}`", c.method)));
+        }
+        if let Some(p) = target
+            .params
+            .iter()
+            .find(|(n, p)| p.required && !c.params.contains_key(*n) && !c.set.contains_key(*n))
+        {
+            return Err((at, format!("`{}` needs its parameter `{}`", c.method, p.0)));
+        }
+        if let Some(col) = c
+            .when_reading
+            .iter()
+            .chain(c.params.values())
+            .chain(c.when.iter())
+            .find(|n| !has_column(n))
+        {
+            return Err((at, format!("unknown column `{col}`")));
+        }
+    }
+    Ok(())
+}
+
+/// A pushdown rule's `minimum`, `matches` and `disjoint_with`.
+pub(super) fn check_rule_extras(
+    place: &str,
+    rule: &PushdownRule,
+    spec: &ResourceSpec,
+    columns: &[Column],
+) -> Check {
+    let err = |m: String| Err((place.to_string(), m));
+    let kind = |p: &str| param_kind(spec, p);
+    let column = |n: &str| columns.iter().find(|c| c.name == n);
+    if rule.minimum.is_some() {
+        let params = rule.param.iter().chain(&rule.lower).chain(&rule.upper);
+        if let Some(p) = params.clone().find(|p| kind(p) != Some(ParamType::Integer)) {
+            return err(format!("`minimum` needs integer parameters; `{p}` is not"));
+        }
+    }
+    let is_flag = |n: &str| {
+        column(n).is_some_and(|c| c.is_parameter && c.ty == ColumnType::Boolean)
+            && spec
+                .pushdown
+                .iter()
+                .any(|r| r.column == n && r.ops.contains(&PushdownOp::Eq))
+    };
+    if !rule.disjoint_with.is_empty() && !is_flag(&rule.column) {
+        return err("`disjoint_with` is for boolean parameter columns with `eq`".into());
+    }
+    for other in &rule.disjoint_with {
+        if other == &rule.column || !is_flag(other) {
+            return err(format!(
+                "`disjoint_with`: `{other}` is not another boolean parameter column with `eq`"
+            ));
+        }
+    }
+    if let Some(sql) = &rule.matches {
+        let (Some(param), true) = (&rule.param, rule.ops.contains(&PushdownOp::Eq)) else {
+            return err("`matches` needs `eq` and a `param`".into());
+        };
+        if !column(&rule.column).is_some_and(|c| c.is_parameter) {
+            return err("`matches` is for parameter columns (a data column filters itself)".into());
+        }
+        let kind = kind(param).unwrap_or(ParamType::String);
+        let sample = match kind {
+            ParamType::Integer => "0",
+            ParamType::Boolean => "true",
+            ParamType::String | ParamType::Json => "x",
+        };
+        let predicate = rule.predicate(sample, kind).unwrap_or_else(|| sql.clone());
+        check_predicate(&predicate, columns)
+            .map_err(|m| (format!("{place}.matches"), format!("`{sql}`: {m}")))?;
+    }
+    Ok(())
+}
+
+/// The type of parameter `p` in the first method that has it.
+fn param_kind(spec: &ResourceSpec, p: &str) -> Option<ParamType> {
+    spec.methods
+        .values()
+        .find_map(|m| m.params.get(p))
+        .map(|p| p.kind)
+}
+
+/// `sql` plans as a boolean expression over `columns`.
+fn check_predicate(sql: &str, columns: &[Column]) -> Result<(), String> {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|c| Field::new(&c.name, c.ty.to_arrow(), true))
+        .collect();
+    let schema = DFSchema::try_from(Schema::new(fields)).map_err(|e| e.to_string())?;
+    let state = SessionStateBuilder::new().with_default_features().build();
+    let expr = state
+        .create_logical_expr(sql, &schema)
+        .map_err(|e| e.to_string())?;
+    let ty = expr.get_type(&schema).map_err(|e| e.to_string())?;
+    if ty != DataType::Boolean {
+        return Err(format!("is {ty}, not a boolean predicate"));
+    }
+    Ok(())
+}
