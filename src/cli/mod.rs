@@ -55,6 +55,11 @@ pub struct QueryArgs {
     /// JSON body; the token masked) instead. Reads still run.
     #[arg(long)]
     pub dry_run: bool,
+    /// Requests a scan keeps in flight at most (parallel listing of time slices, IN lists);
+    /// 1 lists page after page.
+    #[arg(long, default_value_t = crate::provider::DEFAULT_MAX_CONCURRENCY as u16,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_concurrency: u16,
     /// The SQL to run.
     pub sql: Option<String>,
 }
@@ -151,7 +156,8 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         }
     }
     let client = ApiClient::new(RetryPolicy::default()).map_err(message)?;
-    let mut runtime = ApiRuntime::new(client, workspaces);
+    let mut runtime =
+        ApiRuntime::new(client, workspaces).with_max_concurrency(usize::from(args.max_concurrency));
     if args.dry_run {
         runtime = runtime.with_dry_run();
     }

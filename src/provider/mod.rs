@@ -90,7 +90,12 @@ pub struct ApiRuntime {
     pub workspaces: WorkspaceResolver,
     /// `Some` in a dry run: mutating requests are recorded there instead of being sent.
     pub dry_run: Option<crate::write::DryRunLog>,
+    /// Requests a scan keeps in flight at most (parallel listing, `IN` fan-out).
+    pub max_concurrency: usize,
 }
+
+/// The default of [`ApiRuntime::max_concurrency`]: well inside the Jobs API's rate limits.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 
 impl ApiRuntime {
     /// A runtime that sends every request.
@@ -99,7 +104,14 @@ impl ApiRuntime {
             client,
             workspaces,
             dry_run: None,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
         }
+    }
+
+    /// The same runtime with at most `n` requests in flight per scan (1: strictly sequential).
+    pub fn with_max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = n.max(1);
+        self
     }
 
     /// The same runtime, recording mutations instead of sending them.
