@@ -41,6 +41,7 @@ mod routes;
 mod runs_routes;
 mod runs_write;
 mod store;
+mod task_runs;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
