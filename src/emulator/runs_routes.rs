@@ -1,10 +1,14 @@
 //! The read endpoints for runs: `runs/list` (filters, limit/offset, page tokens both ways) and
 //! `runs/get` (100-element pages of tasks, job_clusters, job_parameters and repair_history; a
 //! task run id is answered by [`super::task_runs`], as are `runs/export` and `runs/get-output`).
+//! Paging follows the version of the prefix ([`Version`]): 2.1 and 2.0 return a run's lists
+//! whole (in `runs/get` and in `runs/list` with `expand_tasks`), and 2.0's `runs/list` takes
+//! `limit` up to 1000 and answers no page tokens.
 
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
+use axum::http::Uri;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
@@ -13,7 +17,7 @@ use super::data::RunType;
 use super::errors::{ApiError, ApiResult};
 use super::model::RunJson;
 use super::params::{
-    decode_token, encode_token, fingerprint, Query, TOKEN_GET, TOKEN_NEXT, TOKEN_PREV,
+    decode_token, encode_token, fingerprint, Query, Version, TOKEN_GET, TOKEN_NEXT, TOKEN_PREV,
 };
 use super::render::{render, RenderOpts};
 use super::store::{RunFilter, Store};
@@ -33,13 +37,14 @@ struct ListResponse {
     prev_page_token: Option<String>,
 }
 
-fn parse_limit(q: &Query) -> Result<usize, ApiError> {
+fn parse_limit(q: &Query, version: Version) -> Result<usize, ApiError> {
+    let max = if version == Version::V20 { 1000 } else { 25 };
     match q.int("limit")? {
         None => Ok(20),
-        Some(0) => Ok(25),
-        Some(n @ 1..=25) => Ok(n as usize),
+        Some(0) => Ok(max),
+        Some(n) if (1..=max as i64).contains(&n) => Ok(n as usize),
         Some(n) => Err(ApiError::invalid(format!(
-            "Invalid value for parameter limit: {n}. The limit must be between 1 and 25 (0 means the maximum, 25)"
+            "Invalid value for parameter limit: {n}. The limit must be between 1 and {max} (0 means the maximum, {max})"
         ))),
     }
 }
@@ -74,9 +79,14 @@ fn parse_filter(q: &Query, store: &Store) -> Result<RunFilter, ApiError> {
 }
 
 /// `GET runs/list`.
-pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
+pub(crate) async fn list(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let version = Version::of(uri.path());
     let q = Query::parse(raw.as_deref());
-    let limit = parse_limit(&q)?;
+    let limit = parse_limit(&q, version)?;
     let offset = q.non_negative("offset")?.unwrap_or(0) as usize;
     let expand = q.bool("expand_tasks")?;
     let store = app.read();
@@ -84,7 +94,9 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -
     let fp = fingerprint(&filter);
     let now = app.now();
     let total = store.total();
-    let page: Vec<u32> = match q.token() {
+    // 2.0 knows no page tokens: it pages by offset only.
+    let token = q.token().filter(|_| version != Version::V20);
+    let page: Vec<u32> = match token {
         Some(token) => {
             let (kind, cursor) = decode_token(token, &[TOKEN_NEXT, TOKEN_PREV], fp)?;
             let cursor = u32::try_from(cursor)
@@ -124,7 +136,7 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -
                     history: false,
                 },
             );
-            if expand {
+            if expand && version.pages_lists() {
                 let mut truncated = false;
                 if let Some(t) = run.tasks.as_mut() {
                     truncated |= t.len() > LIST_PAGE;
@@ -139,13 +151,14 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -
             run
         })
         .collect();
+    let tokens = version != Version::V20;
     let body = ListResponse {
         runs,
         has_more,
-        next_page_token: has_more
+        next_page_token: (has_more && tokens)
             .then(|| page.last().map(|&i| encode_token(TOKEN_NEXT, i as u64, fp)))
             .flatten(),
-        prev_page_token: has_prev
+        prev_page_token: (has_prev && tokens)
             .then(|| {
                 page.first()
                     .map(|&i| encode_token(TOKEN_PREV, i as u64, fp))
@@ -167,12 +180,17 @@ fn slice<T: Clone>(list: &mut Option<Vec<T>>, page: usize, more: &mut bool) {
 }
 
 /// `GET runs/get`.
-pub(crate) async fn get(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
+pub(crate) async fn get(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let paged = Version::of(uri.path()).pages_lists();
     let q = Query::parse(raw.as_deref());
     let run_id = q.required_int("run_id")?;
     let history = q.bool("include_history")?;
     q.bool("include_resolved_values")?;
-    let page = match q.token() {
+    let page = match q.token().filter(|_| paged) {
         Some(token) => {
             decode_token(token, &[TOKEN_GET], fingerprint(&(run_id, history)))?.1 as usize
         }
@@ -195,6 +213,9 @@ pub(crate) async fn get(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) ->
             history,
         },
     );
+    if !paged {
+        return Ok(Json(run).into_response());
+    }
     let mut more = false;
     slice(&mut run.tasks, page, &mut more);
     slice(&mut run.job_clusters, page, &mut more);
