@@ -18,7 +18,10 @@
 //!   anything else (26, negative, not a number) is a 400 `INVALID_PARAMETER_VALUE`.
 //! - A missing or wrong token is a 401 `UNAUTHENTICATED` (real workspaces have also been seen
 //!   answering a wrong token with a 403 whose `error_code` is the number 403).
-//! - A `job_id` that names no job is a 400 `INVALID_PARAMETER_VALUE` "Job N does not exist.".
+//! - A `job_id` that names no job is a 400 `INVALID_PARAMETER_VALUE` "Job N does not exist.",
+//!   also for a deleted job, whose runs are gone with it (see [`jobs_write`]).
+//! - `runs/get` of a task run id answers the task run as a `Run` (the same object as the
+//!   `metadata` of `runs/get-output`), with `job_run_id` naming its job run.
 
 mod cleanrooms;
 mod command;
@@ -41,6 +44,7 @@ mod routes;
 mod runs_routes;
 mod runs_write;
 mod store;
+mod task_runs;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
