@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::client::{ApiClient, RetryPolicy};
 use crate::emulator::{self, EmulatorArgs, EmulatorConfig, EmulatorHandle};
 use crate::output::{print_batches, OutputFormat};
+use crate::provider::progress::Progress;
 use crate::provider::ApiRuntime;
 use crate::session::{new_context, run_statement, split_statements, user_message};
 use crate::spec::{load_dir, load_embedded};
@@ -162,12 +163,20 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         runtime = runtime.with_dry_run();
     }
     let dry_run = runtime.dry_run.clone();
+    let ticker = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let progress = Arc::new(Progress::default());
+        runtime.progress = Some(progress.clone());
+        tokio::spawn(show_progress(progress))
+    });
     let ctx = new_context(&specs, Arc::new(runtime)).map_err(|e| message(user_message(&e)))?;
     let result = async {
         for statement in split_statements(&sql).map_err(|e| message(user_message(&e)))? {
             let result = run_statement(&ctx, statement)
                 .await
                 .map_err(|e| message(user_message(&e)))?;
+            if ticker.is_some() {
+                eprint!("\r\x1b[2K"); // the progress line gives way to the result
+            }
             for planned in dry_run.iter().flat_map(|log| log.take()) {
                 writeln!(out, "DRY RUN (not sent): {planned}").map_err(message)?;
             }
@@ -177,8 +186,27 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         Ok(())
     }
     .await;
+    if let Some(ticker) = ticker {
+        ticker.abort();
+        eprint!("\r\x1b[2K");
+    }
     for handle in demo {
         handle.shutdown().await;
     }
     result
+}
+
+/// The progress line on stderr (a terminal), redrawn while a scan runs longer than a second.
+async fn show_progress(progress: Arc<Progress>) {
+    let mut shown = (0, 0);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    let start = std::time::Instant::now();
+    loop {
+        tick.tick().await;
+        let counts = progress.counts();
+        if start.elapsed().as_secs() >= 1 && counts != shown {
+            shown = counts;
+            eprint!("\r\x1b[2K{}", progress.line());
+        }
+    }
 }

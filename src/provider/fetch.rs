@@ -137,6 +137,9 @@ fn pages_from(
         if let Some(r) = s.remaining.as_mut() {
             *r = r.saturating_sub(page.batch.num_rows());
         }
+        if let Some(p) = &fetch.runtime.progress {
+            p.page(page.batch.num_rows());
+        }
         if let Some(next) = &page.next_token {
             s.seen.follow(&fetch, &fetch.method, next)?;
         }

@@ -12,6 +12,7 @@
 pub mod decode;
 pub mod exec;
 pub mod fetch;
+pub mod progress;
 pub mod pushdown;
 pub mod table;
 
@@ -92,6 +93,8 @@ pub struct ApiRuntime {
     pub dry_run: Option<crate::write::DryRunLog>,
     /// Requests a scan keeps in flight at most (parallel listing, `IN` fan-out).
     pub max_concurrency: usize,
+    /// Counts pages and rows as they arrive, when someone shows them.
+    pub progress: Option<Arc<progress::Progress>>,
 }
 
 /// The default of [`ApiRuntime::max_concurrency`]: well inside the Jobs API's rate limits.
@@ -105,6 +108,7 @@ impl ApiRuntime {
             workspaces,
             dry_run: None,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            progress: None,
         }
     }
 

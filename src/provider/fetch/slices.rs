@@ -113,6 +113,9 @@ async fn first_page(
         });
     };
     let page = complete::decode_completing(fetch, &workspace, &body, &template.params).await?;
+    if let Some(p) = &fetch.runtime.progress {
+        p.page(page.batch.num_rows());
+    }
     let Some(token) = page.next_token else {
         return Ok(First {
             batch: Some(page.batch),
