@@ -10,13 +10,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use futures::StreamExt;
 
 use crate::client::{ApiClient, RetryPolicy};
 use crate::emulator::{self, EmulatorArgs, EmulatorConfig, EmulatorHandle};
-use crate::output::{print_batches, OutputFormat};
+use crate::output::{OutputFormat, Printer};
 use crate::provider::progress::Progress;
 use crate::provider::ApiRuntime;
-use crate::session::{new_context, run_statement, split_statements, user_message};
+use crate::session::{new_context, split_statements, stream_statement, user_message};
 use crate::spec::{load_dir, load_embedded};
 use crate::workspace::{Workspace, WorkspaceResolver};
 
@@ -163,7 +164,11 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         runtime = runtime.with_dry_run();
     }
     let dry_run = runtime.dry_run.clone();
-    let ticker = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+    // On stderr when it is a terminal and rows do not stream to the same screen meanwhile.
+    let show = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && (args.format == OutputFormat::Table
+            || !std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let ticker = show.then(|| {
         let progress = Arc::new(Progress::default());
         runtime.progress = Some(progress.clone());
         tokio::spawn(show_progress(progress))
@@ -171,16 +176,18 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
     let ctx = new_context(&specs, Arc::new(runtime)).map_err(|e| message(user_message(&e)))?;
     let result = async {
         for statement in split_statements(&sql).map_err(|e| message(user_message(&e)))? {
-            let result = run_statement(&ctx, statement)
+            let (schema, batches) = stream_statement(&ctx, statement)
                 .await
                 .map_err(|e| message(user_message(&e)))?;
-            if ticker.is_some() {
-                eprint!("\r\x1b[2K"); // the progress line gives way to the result
-            }
-            for planned in dry_run.iter().flat_map(|log| log.take()) {
-                writeln!(out, "DRY RUN (not sent): {planned}").map_err(message)?;
-            }
-            print_batches(args.format, &result.schema, &result.batches, out).map_err(message)?;
+            print_stream(
+                args.format,
+                &schema,
+                batches,
+                dry_run.as_ref(),
+                ticker.is_some(),
+                out,
+            )
+            .await?;
             out.flush().map_err(message)?;
         }
         Ok(())
@@ -194,6 +201,38 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         handle.shutdown().await;
     }
     result
+}
+
+/// Print one statement's result as its batches arrive. The first batch is awaited before
+/// anything is printed: a DELETE has then run, and a dry run's requests come first.
+async fn print_stream<W: Write>(
+    format: OutputFormat,
+    schema: &datafusion::arrow::datatypes::SchemaRef,
+    mut batches: datafusion::execution::SendableRecordBatchStream,
+    dry_run: Option<&crate::write::DryRunLog>,
+    progress_shown: bool,
+    out: &mut W,
+) -> Result<(), CliError> {
+    let fail = |e: datafusion::error::DataFusionError| message(user_message(&e));
+    let first = batches.next().await.transpose().map_err(fail)?;
+    if progress_shown {
+        eprint!("\r\x1b[2K"); // the progress line gives way to the result
+    }
+    for planned in dry_run.iter().flat_map(|log| log.take()) {
+        writeln!(out, "DRY RUN (not sent): {planned}").map_err(message)?;
+    }
+    let mut printer = Printer::new(format, schema, out);
+    if let Some(batch) = first {
+        printer.write(&batch).map_err(message)?;
+    }
+    while let Some(batch) = batches.next().await {
+        // On an error, what was printed stays printed, and the statement still fails.
+        printer.write(&batch.map_err(fail)?).map_err(message)?;
+    }
+    if progress_shown {
+        eprint!("\r\x1b[2K");
+    }
+    printer.finish().map_err(message)
 }
 
 /// The progress line on stderr (a terminal), redrawn while a scan runs longer than a second.
