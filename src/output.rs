@@ -74,7 +74,7 @@ enum Sink<'a, W: Write> {
     Table(&'a mut W, Vec<RecordBatch>),
     Json(datafusion::arrow::json::Writer<&'a mut W, JsonArray>),
     Ndjson(datafusion::arrow::json::Writer<&'a mut W, LineDelimited>),
-    Csv(datafusion::arrow::csv::Writer<&'a mut W>, bool),
+    Csv(Box<datafusion::arrow::csv::Writer<&'a mut W>>, bool),
 }
 
 impl<'a, W: Write> Printer<'a, W> {
@@ -93,9 +93,11 @@ impl<'a, W: Write> Printer<'a, W> {
                     .build::<_, LineDelimited>(out),
             ),
             OutputFormat::Csv => Sink::Csv(
-                datafusion::arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .build(out),
+                Box::new(
+                    datafusion::arrow::csv::WriterBuilder::new()
+                        .with_header(true)
+                        .build(out),
+                ),
                 false,
             ),
         };
