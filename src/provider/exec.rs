@@ -163,7 +163,17 @@ impl DisplayAs for ApiExec {
             // The WHERE clause matches no row (e.g. a value outside a parameter's enum).
             return write!(f, ", requests=none (no row can match)");
         }
-        write!(f, ", requests=[{}]", self.planned_requests().join(", "))
+        write!(f, ", requests=[{}]", self.planned_requests().join(", "))?;
+        if let Some(slicing) = &self.slicing {
+            write!(
+                f,
+                ", then {} {} slices, {} at a time",
+                slicing.concurrency * 2,
+                slicing.rule.column,
+                slicing.concurrency
+            )?;
+        }
+        Ok(())
     }
 }
 
