@@ -110,6 +110,18 @@ impl ApiError {
         }
     }
 
+    /// Whether the failure is the workspace's rather than the request's: it could not be
+    /// reached or did not answer in time, refused the credentials (401, 403), failed (5xx),
+    /// kept throttling (429), or answered with something that is not the API (a proxy's page,
+    /// a redirect). A 400 or 404 is the query's: every workspace would say the same.
+    pub fn is_workspace_failure(&self) -> bool {
+        match self {
+            ApiError::Transport { .. } | ApiError::InvalidResponse { .. } => true,
+            ApiError::Http { status, .. } => matches!(status, 300..=399 | 401 | 403 | 429 | 500..),
+            ApiError::InvalidRequest { .. } => false,
+        }
+    }
+
     /// The message alone (the API's `message` for HTTP errors).
     pub fn message(&self) -> &str {
         match self {
