@@ -16,7 +16,8 @@ use reqwest::header::{ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use url::Url;
 
-use super::error::{chain, check_success_body, parse_error_body, redact};
+use super::body::check_success_body;
+use super::error::{chain, parse_error_body, redact};
 use super::retry::parse_retry_after;
 use super::{ApiError, ApiRequest, ClientConfig};
 use crate::workspace::Workspace;

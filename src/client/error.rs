@@ -166,16 +166,8 @@ pub fn parse_error_body(
     )
 }
 
-/// `None` when a success body looks like JSON, else why not (quoting its start).
-pub fn check_success_body(body: &[u8]) -> Option<String> {
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        None | Some(b'{') | Some(b'[') => None,
-        Some(_) => Some(format!("the response is not JSON: {}", quote(body))),
-    }
-}
-
 /// The start of a body, whitespace collapsed, in quotes.
-fn quote(body: &[u8]) -> String {
+pub fn quote(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut quote: String = collapsed.chars().take(QUOTE_CHARS).collect();

@@ -28,13 +28,14 @@
 //! back, never more than [`ClientConfig::max_concurrency`]. Every caller (SELECT fan-out,
 //! listings, INSERT / DELETE fan-out, EXEC) shares it.
 //!
-//! A 2xx body that is not JSON (a proxy's login page), or larger than
-//! [`ClientConfig::max_response_bytes`], is an [`ApiError::InvalidResponse`], not bytes for the
-//! decoder to choke on. Redirects are not followed: a workspace API does not redirect, and a
+//! A 2xx body that is not JSON (a proxy's login page), nested deeper than
+//! [`body::MAX_DEPTH`] levels, or larger than [`ClientConfig::max_response_bytes`], is an
+//! [`ApiError::InvalidResponse`], not bytes for the decoder to choke on. Redirects are not followed: a workspace API does not redirect, and a
 //! redirect usually means a wrong host or a login page in front of it, which the error then
 //! names. User agent `jobsql/<version>`; timeouts from [`ClientConfig`].
 
 mod attempt;
+pub mod body;
 mod config;
 mod error;
 mod request;
