@@ -10,7 +10,10 @@ use jobsql::emulator::EmulatorConfig;
 
 use super::common::*;
 
-fn jobsql(args: &[&str], env: &[(&str, &str)]) -> Output {
+/// Environment variables for one run.
+type Env<'a> = [(&'a str, &'a str)];
+
+fn jobsql(args: &[&str], env: &Env) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobsql"));
     cmd.args(args)
         .env_remove("DATABRICKS_HOST")
@@ -95,7 +98,7 @@ async fn the_token_appears_nowhere_in_output_errors_dry_runs_or_logs() {
     let insert = format!("INSERT INTO {RUNS} (data__run_name, data__tasks) VALUES ('x', '[{{\"task_key\": \"t\", \"notebook_task\": {{\"notebook_path\": \"/n\"}}}}]')");
     let bad_profile = format!("SELECT * FROM {RUNS} WHERE deployment_name = 'bad'");
     let cancel = "EXEC databricks_workspace.jobs.job_runs.cancel @run_id = 987654321";
-    let cases: Vec<(Vec<&str>, &[(&str, &str)], bool)> = vec![
+    let cases: Vec<(Vec<&str>, &Env, bool)> = vec![
         (vec!["query", "-v", &select], &host_env, true),
         (
             vec!["query", "-v", "--format", "json", &select],

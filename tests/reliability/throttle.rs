@@ -147,7 +147,7 @@ async fn select_fan_out_through_a_throttling_proxy_is_complete() {
     let (proxy, refused) = throttling_proxy(emu.base_url()).await;
     let ws = jobsql::workspace::Workspace::new("emu", &proxy.base, emu.token()).expect("ws");
     let client = patient(16);
-    let ctx = session(runtime(client.clone(), &[ws.clone()]));
+    let ctx = session(runtime(client.clone(), std::slice::from_ref(&ws)));
     emu.clear_requests();
     let got = rows(&ctx, &sql).await;
     assert_eq!(ints(&got, 0), ids);
