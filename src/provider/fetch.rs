@@ -205,6 +205,16 @@ async fn send(
     match fetch.runtime.client.send(workspace, request).await {
         Ok(body) => Ok(Some(body)),
         Err(e) if first_page && is_not_found(method, &e) => Ok(None),
+        // --keep-going: a workspace that fails is skipped with a warning.
+        Err(source)
+            if fetch.runtime.skip_failed_workspace(
+                &fetch.resource.qualified_name(),
+                workspace,
+                &source,
+            ) =>
+        {
+            Ok(None)
+        }
         Err(source) => Err(ProviderError::Api {
             table: fetch.resource.qualified_name(),
             source: Box::new(source),
