@@ -14,7 +14,7 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 
-use crate::provider::{register, ApiRuntime};
+use crate::provider::ApiRuntime;
 use crate::spec::SpecSet;
 use crate::sql::{parse_script, Statement};
 use crate::write::{exec::run_exec, insert::run_insert};
@@ -26,12 +26,7 @@ pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionC
         .with_target_partitions(2);
     // enable_url_table: `SELECT ... FROM 'runs.parquet'` reads back what COPY kept.
     let mut ctx = SessionContext::new_with_config(config).enable_url_table();
-    // DataFusion 55 moves `col['field']` out of filters into a projection below them; the
-    // filters DELETE hands to `delete_from` then name a column the table does not have.
-    ctx.remove_optimizer_rule("extract_leaf_expressions");
-    ctx.remove_optimizer_rule("push_down_leaf_projections");
-    datafusion_functions_json::register_all(&mut ctx)?;
-    register(&ctx, specs, runtime)?;
+    crate::plugin::register_with_runtime(&mut ctx, specs, runtime)?;
     Ok(ctx)
 }
 
