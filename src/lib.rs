@@ -7,6 +7,8 @@
 //! in-process stand-in for the Databricks Jobs API; [`session`] builds a ready SQL session; [`cli`]
 //! and [`output`] are the `jobsql` command; [`write`](mod@write) is INSERT, DELETE and EXEC.
 //!
+//! [`serve`] is the Postgres wire-protocol server.
+//!
 //! To add the tables to your own DataFusion `SessionContext`, call [`register`] (see [`plugin`]).
 
 pub mod cli;
@@ -15,6 +17,7 @@ pub mod emulator;
 pub mod output;
 pub mod plugin;
 pub mod provider;
+pub mod serve;
 pub mod session;
 pub mod spec;
 pub mod sql;

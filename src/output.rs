@@ -211,7 +211,7 @@ fn csv_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
 }
 
 /// Each value of `column` as JSON text (arrow's display text for types JSON cannot hold).
-fn json_text(field: &FieldRef, column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+pub fn json_text(field: &FieldRef, column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
     let mut builder = StringBuilder::with_capacity(column.len(), column.len() * 16);
     let options = EncoderOptions::default().with_explicit_nulls(true);
     match make_encoder(field, column.as_ref(), &options) {

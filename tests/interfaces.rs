@@ -8,6 +8,8 @@
 mod common;
 #[path = "interfaces/embed.rs"]
 mod embed;
+#[path = "interfaces/serve.rs"]
+mod serve;
 // The example itself, so the test runs exactly the code users read.
 #[path = "../examples/embed.rs"]
 #[allow(dead_code)]

@@ -1,11 +1,14 @@
 //! The `jobsql` command line: `jobsql query` runs SQL and prints the results, `jobsql emulator`
-//! serves the built-in Jobs API emulator.
+//! serves the built-in Jobs API emulator, `jobsql serve` the Postgres protocol ([`serve`]).
 //!
 //! `main` → [`main_inner`] → `Result`; every error is printed to stderr as one `error: ...` line
 //! and gives exit code 1 (clap's usage errors give 2). Nothing panics on user input. Ctrl-C
 //! during `jobsql query` abandons the requests in flight and exits with code 130. Warnings
 //! (a config file others can read, a workspace skipped by `--keep-going`) go to stderr as
 //! `warning: ...` lines.
+
+pub mod serve;
+pub mod setup;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -39,6 +42,8 @@ enum Command {
     Query(QueryArgs),
     /// Serve the built-in Databricks Jobs API emulator until Ctrl-C.
     Emulator(EmulatorArgs),
+    /// Serve the tables over the Postgres wire protocol (psql, BI tools, drivers).
+    Serve(serve::ServeArgs),
 }
 
 /// Arguments of `jobsql query`.
@@ -179,6 +184,7 @@ pub async fn main_inner(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Emulator(args) => emulator::run_command(args).await.map_err(message),
+        Command::Serve(args) => serve::run_serve(args).await,
     }
 }
 
