@@ -7,7 +7,7 @@
 //! in-process stand-in for the Databricks Jobs API; [`session`] builds a ready SQL session; [`cli`]
 //! and [`output`] are the `jobsql` command; [`write`](mod@write) is INSERT, DELETE and EXEC.
 //!
-//! [`serve`] is the Postgres wire-protocol server.
+//! [`serve`] is the Postgres wire-protocol server, [`shell`] the interactive shell.
 //!
 //! To add the tables to your own DataFusion `SessionContext`, call [`register`] (see [`plugin`]).
 
@@ -19,6 +19,7 @@ pub mod plugin;
 pub mod provider;
 pub mod serve;
 pub mod session;
+pub mod shell;
 pub mod spec;
 pub mod sql;
 pub mod workspace;

@@ -1,5 +1,6 @@
 //! The `jobsql` command line: `jobsql query` runs SQL and prints the results, `jobsql emulator`
-//! serves the built-in Jobs API emulator, `jobsql serve` the Postgres protocol ([`serve`]).
+//! serves the built-in Jobs API emulator, `jobsql serve` the Postgres protocol ([`serve`]),
+//! `jobsql shell` is the interactive shell ([`shell`]).
 //!
 //! `main` → [`main_inner`] → `Result`; every error is printed to stderr as one `error: ...` line
 //! and gives exit code 1 (clap's usage errors give 2). Nothing panics on user input. Ctrl-C
@@ -9,6 +10,7 @@
 
 pub mod serve;
 pub mod setup;
+pub mod shell;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -44,6 +46,8 @@ enum Command {
     Emulator(EmulatorArgs),
     /// Serve the tables over the Postgres wire protocol (psql, BI tools, drivers).
     Serve(serve::ServeArgs),
+    /// An interactive SQL shell (or, with piped input, run its statements).
+    Shell(shell::ShellArgs),
 }
 
 /// Arguments of `jobsql query`.
@@ -185,6 +189,7 @@ pub async fn main_inner(cli: Cli) -> Result<(), CliError> {
         }
         Command::Emulator(args) => emulator::run_command(args).await.map_err(message),
         Command::Serve(args) => serve::run_serve(args).await,
+        Command::Shell(args) => shell::run_shell(args).await,
     }
 }
 
