@@ -205,33 +205,35 @@ mod tests {
 
     #[test]
     fn exec_completes_the_methods_of_the_spec() {
-        let mut specs = load_embedded().expect("specs");
+        let specs = load_embedded().expect("specs");
         let runs = specs
             .resources
-            .iter_mut()
+            .iter()
             .find(|r| r.name == "job_runs")
             .expect("job_runs");
-        std::sync::Arc::make_mut(runs).spec.exec =
-            vec!["cancel".into(), "cancel_all".into(), "export".into()];
+        assert!(runs.spec.exec.contains(&"cancel".to_string()));
         let c = Completions::from_specs(&specs);
         let line = "EXEC databricks_workspace.jobs.job_runs.";
         let (start, found) = c.candidates(line, line.len());
         assert_eq!(start, 5);
-        assert_eq!(
-            found,
-            [
-                "databricks_workspace.jobs.job_runs.cancel",
-                "databricks_workspace.jobs.job_runs.cancel_all",
-                "databricks_workspace.jobs.job_runs.export"
-            ]
-        );
-        let line = "EXEC databricks_workspace.jobs.job_runs.ex";
-        assert_eq!(
-            c.candidates(line, line.len()).1,
-            ["databricks_workspace.jobs.job_runs.export"]
-        );
+        let all: Vec<String> = runs
+            .spec
+            .exec
+            .iter()
+            .map(|m| format!("databricks_workspace.jobs.job_runs.{m}"))
+            .collect();
+        assert_eq!(found, all);
+        let line = "EXEC databricks_workspace.jobs.job_runs.canc";
+        let found = c.candidates(line, line.len()).1;
+        assert!(found.contains(&"databricks_workspace.jobs.job_runs.cancel".to_string()));
+        assert!(found.iter().all(|m| m.starts_with(&line[5..])), "{found:?}");
         // Before the method: the tables that have methods, ready for the dot.
-        let line = "exec databricks_workspace.j";
+        let line = "exec databricks_workspace.cl";
+        assert!(
+            c.candidates(line, line.len()).1.is_empty(),
+            "clean rooms have no EXEC"
+        );
+        let line = "exec databricks_workspace.jobs.job_r";
         assert_eq!(
             c.candidates(line, line.len()).1,
             ["databricks_workspace.jobs.job_runs."]
