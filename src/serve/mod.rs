@@ -9,7 +9,8 @@
 //! - [`handler`]: the simple and extended query protocols over DataFusion.
 //! - [`encode`]: Arrow ⇄ Postgres types and values.
 //! - [`compat`]: session commands drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...).
-//! - [`catalog`]: the Postgres catalog bits BI tools ask for (`version()`, `pg_catalog.pg_type`).
+//! - [`catalog`]: the Postgres catalog bits BI tools and psql ask for (`version()`,
+//!   `pg_catalog.pg_type`, `pg_class`, ...).
 //! - [`auth`]: open on loopback, MD5 password otherwise.
 //!
 //! Binding an address other than loopback without a password is refused
@@ -197,7 +198,7 @@ pub async fn start(
                         return;
                     }
                 };
-                if let Err(e) = catalog::register(&ctx) {
+                if let Err(e) = catalog::register(&ctx).await {
                     eprintln!(
                         "jobsql serve: cannot set up the catalog: {}",
                         crate::session::user_message(&e)

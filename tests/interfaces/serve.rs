@@ -284,6 +284,20 @@ async fn a_slow_query_does_not_hold_up_other_connections() {
     server.shutdown().await;
 }
 
+const PSQL_DT: &str = r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;"#;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drivers_session_commands_and_catalog_queries_work() {
     let emu = emulator().await;
@@ -336,6 +350,18 @@ async fn drivers_session_commands_and_catalog_queries_work() {
         tables.contains(&vec!["cleanrooms".to_string(), "task_runs".to_string()]),
         "{tables:?}"
     );
+    // psql's `\dt` query, as psql 15 sends it.
+    let dt = text(PSQL_DT).await;
+    assert!(
+        dt.contains(&vec![
+            "databricks_workspace.jobs".to_string(),
+            "job_runs".to_string(),
+            "table".to_string(),
+            "jobsql".to_string()
+        ]),
+        "{dt:?}"
+    );
+    assert!(text("SELECT pg_catalog.version()").await[0][0].starts_with("PostgreSQL"));
     let described = text("DESCRIBE databricks_workspace.jobs.job_runs").await;
     assert!(described.iter().any(|r| r[0] == "run_id"), "{described:?}");
     // The extended protocol answers session commands too (psycopg prepares BEGIN).
