@@ -1,6 +1,6 @@
 //! `jobsql shell`: an interactive SQL shell over a session, and the same loop for piped scripts.
 //!
-//! - In a terminal ([`interactive`]): line editing and history (`~/.jobsql_history`), statements
+//! - In a terminal ([`interactive()`]): line editing and history (`~/.jobsql_history`), statements
 //!   over several lines until `;`, Tab completion of tables, columns and EXEC methods
 //!   ([`complete`]), results in the formats of `jobsql query`, the rows and time of each
 //!   statement on stderr. Ctrl-C while a statement runs cancels it — its future is dropped, and
