@@ -4,7 +4,6 @@
 //!   [`crate::session::run_sql`] — SELECT, SHOW, DESCRIBE, EXPLAIN, INSERT, DELETE, EXEC, several
 //!   `;`-separated statements — and each statement's result is sent as rows. Session commands
 //!   drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...) are answered by [`super::compat`].
-//!   (The script runs on a blocking-pool thread: see `run_sql_detached`.)
 //! - Extended protocol (tokio-postgres, psycopg with parameters, JDBC): `Parse` plans one
 //!   statement with DataFusion (placeholders `$1`, `$2`, ... get the types DataFusion infers,
 //!   announced as Postgres types); `Bind` decodes the values; `Execute` runs the plan with
@@ -196,23 +195,6 @@ impl Connection {
     }
 }
 
-/// [`run_sql`] on a blocking-pool thread that drives it on the same runtime.
-///
-/// The write path's futures (INSERT's row fan-out) are not provably `Send` (a rustc limitation
-/// with closures returning futures over borrowed rows), and pgwire's handlers must be; a
-/// future that a thread drives with `block_on` needs not be. The statement runs to its end even
-/// if the client disconnects meanwhile.
-async fn run_sql_detached(
-    ctx: &SessionContext,
-    sql: &str,
-) -> Result<Vec<StatementResult>, DataFusionError> {
-    let (ctx, sql) = (ctx.clone(), sql.to_string());
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(run_sql(&ctx, &sql)))
-        .await
-        .map_err(|e| DataFusionError::Execution(format!("the statement stopped abnormally: {e}")))?
-}
-
 /// A first word of the statement as a command tag (`INSERT`, `DELETE`, `SELECT`, ...).
 fn verb(sql: &str) -> String {
     sql.split_whitespace()
@@ -296,9 +278,7 @@ impl SimpleQueryHandler for Connection {
         if let Some(c) = compat::intercept(query) {
             return Ok(vec![compat_response(&c, &Format::UnifiedText)?]);
         }
-        let results = run_sql_detached(&self.ctx, query)
-            .await
-            .map_err(|e| pg_error(&e))?;
+        let results = run_sql(&self.ctx, query).await.map_err(|e| pg_error(&e))?;
         // The verbs, to tag DML counts: one per statement when the script splits cleanly.
         let verbs: Vec<String> = match crate::sql::parse_script(query) {
             Ok(statements) if statements.len() == results.len() => {

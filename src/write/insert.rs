@@ -279,15 +279,23 @@ async fn send_rows(
     method: &MethodSpec,
     rows: &[Row],
 ) -> Vec<Result<Option<Vec<u8>>, SendError>> {
-    stream::iter(rows.iter().map(|row| async move {
-        let request = build_call(method, &row.values);
-        send_mutation(runtime, row.workspace.as_deref(), &request)
-            .await
-            .map(|body| body.map(|b| b.to_vec()))
-    }))
-    .buffered(runtime.max_concurrency)
-    .collect()
-    .await
+    let sends: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            // Owned values only: the futures stay `Send` (a server drives them on any thread).
+            let request = build_call(method, &row.values);
+            let workspace = row.workspace.clone();
+            async move {
+                send_mutation(runtime, workspace.as_deref(), &request)
+                    .await
+                    .map(|body| body.map(|b| b.to_vec()))
+            }
+        })
+        .collect();
+    stream::iter(sends)
+        .buffered(runtime.max_concurrency)
+        .collect()
+        .await
 }
 
 /// Fail with a row-by-row report when any row failed.
