@@ -1,9 +1,11 @@
 //! `ApiExec`: the `ExecutionPlan` that makes the planned API requests and streams the pages.
 //!
 //! It holds the request templates decided by the pushdown translator (one per combination of
-//! `IN` values and workspaces), runs them concurrently (at most [`MAX_CONCURRENT`] at once)
-//! and emits one `RecordBatch` per page as pages arrive: nothing is materialised. EXPLAIN shows
-//! the requests. All HTTP happens in `execute()`'s stream.
+//! `IN` values and workspaces), runs them concurrently (at most the runtime's
+//! `max_concurrency` at once; a long listing is also cut into concurrent time slices, see
+//! [`super::fetch::Slicing`]) and emits one `RecordBatch` per page as pages arrive, fetched
+//! ahead by a task of their own: nothing is materialised. EXPLAIN shows the requests. All HTTP
+//! happens in `execute()`'s stream.
 
 use std::fmt;
 use std::sync::Arc;

@@ -8,7 +8,8 @@
 //! as not-found (a run that does not exist) on the *first* page of a request is zero rows; on a
 //! later page it is an error (rows would otherwise be lost silently). A next-page token that
 //! repeats one already followed is an error too, rather than an endless loop. Listed objects the
-//! method's `complete:` rules name are fetched whole ([`complete`]).
+//! method's `complete:` rules name are fetched whole (`fetch/complete.rs`); long listings are
+//! cut into concurrent slices ([`Slicing`]).
 
 #[path = "fetch/complete.rs"]
 mod complete;
