@@ -22,13 +22,11 @@ use clap::{Args, Parser, Subcommand};
 use futures::StreamExt;
 
 use crate::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
-use crate::emulator::{self, EmulatorArgs, EmulatorConfig, EmulatorHandle};
+use crate::emulator::{self, EmulatorArgs};
 use crate::output::{OutputFormat, Printer};
 use crate::provider::progress::Progress;
 use crate::provider::ApiRuntime;
 use crate::session::{new_context, split_statements, stream_statement, user_message};
-use crate::spec::{load_dir, load_embedded};
-use crate::workspace::{Workspace, WorkspaceResolver};
 
 /// SQL over Databricks job runs.
 #[derive(Debug, Parser)]
@@ -203,33 +201,8 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         (None, Some(sql)) => sql.clone(),
         (None, None) => return Err(CliError::NoSql),
     };
-    let specs = match &args.spec_dir {
-        Some(dir) => load_dir(dir),
-        None => load_embedded(),
-    }
-    .map_err(message)?;
-    let mut workspaces = WorkspaceResolver::from_env();
-    for warning in workspaces.warnings() {
-        eprintln!("warning: {warning}");
-    }
-    let mut demo: Vec<EmulatorHandle> = Vec::new();
-    if args.demo {
-        for (name, seed) in [("demo", 42), ("demo2", 7)] {
-            let handle = emulator::start_local(EmulatorConfig {
-                seed,
-                ..EmulatorConfig::default()
-            })
-            .await
-            .map_err(message)?;
-            let ws = Workspace::new(name, &handle.base_url(), handle.token()).map_err(message)?;
-            workspaces = if name == "demo" {
-                workspaces.with_default(ws.clone()).with_named(ws)
-            } else {
-                workspaces.with_named(ws)
-            };
-            demo.push(handle);
-        }
-    }
+    let specs = setup::load_specs(args.spec_dir.as_ref())?;
+    let (workspaces, demo) = setup::workspaces(args.demo).await?;
     let client = ApiClient::with_config(client_config(&args)).map_err(message)?;
     let mut runtime =
         ApiRuntime::new(client, workspaces).with_max_concurrency(usize::from(args.max_concurrency));

@@ -29,31 +29,8 @@ impl Setup {
     /// Load the specs (`spec_dir`, else the built-in ones) and resolve workspaces from the
     /// environment; with `demo`, start the emulators and make them the workspaces.
     pub async fn new(demo: bool, spec_dir: Option<&PathBuf>) -> Result<Setup, CliError> {
-        let specs = match spec_dir {
-            Some(dir) => load_dir(dir),
-            None => load_embedded(),
-        }
-        .map_err(message)?;
-        let mut workspaces = WorkspaceResolver::from_env();
-        let mut handles = Vec::new();
-        if demo {
-            for (name, seed) in [("demo", 42), ("demo2", 7)] {
-                let handle = emulator::start_local(EmulatorConfig {
-                    seed,
-                    ..EmulatorConfig::default()
-                })
-                .await
-                .map_err(message)?;
-                let ws =
-                    Workspace::new(name, &handle.base_url(), handle.token()).map_err(message)?;
-                workspaces = if name == "demo" {
-                    workspaces.with_default(ws.clone()).with_named(ws)
-                } else {
-                    workspaces.with_named(ws)
-                };
-                handles.push(handle);
-            }
-        }
+        let specs = load_specs(spec_dir)?;
+        let (workspaces, handles) = workspaces(demo).await?;
         let runtime = JobsqlOptions::default()
             .with_resolver(workspaces)
             .runtime()
@@ -76,4 +53,41 @@ impl Setup {
             handle.shutdown().await;
         }
     }
+}
+
+/// The specs of `spec_dir`, else the built-in ones.
+pub fn load_specs(spec_dir: Option<&PathBuf>) -> Result<SpecSet, CliError> {
+    match spec_dir {
+        Some(dir) => load_dir(dir),
+        None => load_embedded(),
+    }
+    .map_err(message)
+}
+
+/// The workspaces of the environment (its warnings printed on stderr); with `demo`, two
+/// in-process emulators, `demo` (the default) and `demo2`, and their handles to stop them.
+pub async fn workspaces(demo: bool) -> Result<(WorkspaceResolver, Vec<EmulatorHandle>), CliError> {
+    let mut workspaces = WorkspaceResolver::from_env();
+    for warning in workspaces.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let mut handles = Vec::new();
+    if demo {
+        for (name, seed) in [("demo", 42), ("demo2", 7)] {
+            let handle = emulator::start_local(EmulatorConfig {
+                seed,
+                ..EmulatorConfig::default()
+            })
+            .await
+            .map_err(message)?;
+            let ws = Workspace::new(name, &handle.base_url(), handle.token()).map_err(message)?;
+            workspaces = if name == "demo" {
+                workspaces.with_default(ws.clone()).with_named(ws)
+            } else {
+                workspaces.with_named(ws)
+            };
+            handles.push(handle);
+        }
+    }
+    Ok((workspaces, handles))
 }
