@@ -5,15 +5,24 @@
 //! table that pushes WHERE predicates down into API parameters; [`client`] does the HTTP
 //! (auth, retries, pagination) against workspaces resolved by [`workspace`]; [`emulator`] is an
 //! in-process stand-in for the Databricks Jobs API; [`session`] builds a ready SQL session; [`cli`]
-//! and [`output`] are the `jobsql` command; [`write`] is INSERT, DELETE and EXEC.
+//! and [`output`] are the `jobsql` command; [`write`](mod@write) is INSERT, DELETE and EXEC.
+//!
+//! [`serve`] is the Postgres wire-protocol server, [`shell`] the interactive shell.
+//!
+//! To add the tables to your own DataFusion `SessionContext`, call [`register`] (see [`plugin`]).
 
 pub mod cli;
 pub mod client;
 pub mod emulator;
 pub mod output;
+pub mod plugin;
 pub mod provider;
+pub mod serve;
 pub mod session;
+pub mod shell;
 pub mod spec;
 pub mod sql;
 pub mod workspace;
 pub mod write;
+
+pub use plugin::{register, JobsqlOptions, Registration};

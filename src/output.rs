@@ -56,49 +56,92 @@ pub fn print_batches<W: Write>(
     batches: &[RecordBatch],
     out: &mut W,
 ) -> Result<(), OutputError> {
-    let schema = utc_schema(schema);
-    let batches = batches
-        .iter()
-        .map(utc_batch)
-        .collect::<Result<Vec<_>, _>>()?;
-    match format {
-        OutputFormat::Table => {
-            let table = pretty_format_batches_with_schema(schema, &batches)?;
-            writeln!(out, "{table}")?;
-        }
-        OutputFormat::Json => {
-            let mut writer = WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .build::<_, JsonArray>(&mut *out);
-            for batch in &batches {
-                writer.write(batch)?;
-            }
-            writer.finish()?;
-            drop(writer);
-            writeln!(out)?;
-        }
-        OutputFormat::Ndjson => {
-            let mut writer = WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .build::<_, LineDelimited>(&mut *out);
-            for batch in &batches {
-                writer.write(batch)?;
-            }
-            writer.finish()?;
-        }
-        OutputFormat::Csv => {
-            let mut writer = datafusion::arrow::csv::WriterBuilder::new()
-                .with_header(true)
-                .build(&mut *out);
-            if batches.is_empty() {
-                writer.write(&csv_batch(&RecordBatch::new_empty(schema))?)?;
-            }
-            for batch in &batches {
-                writer.write(&csv_batch(batch)?)?;
-            }
+    let mut printer = Printer::new(format, schema, out);
+    for batch in batches {
+        printer.write(batch)?;
+    }
+    printer.finish()
+}
+
+/// Prints a result batch by batch as it arrives: every format but `table` (which aligns its
+/// columns over all rows) writes each batch at once and keeps nothing.
+pub struct Printer<'a, W: Write> {
+    schema: SchemaRef,
+    sink: Sink<'a, W>,
+}
+
+enum Sink<'a, W: Write> {
+    Table(&'a mut W, Vec<RecordBatch>),
+    Json(datafusion::arrow::json::Writer<&'a mut W, JsonArray>),
+    Ndjson(datafusion::arrow::json::Writer<&'a mut W, LineDelimited>),
+    Csv(Box<datafusion::arrow::csv::Writer<&'a mut W>>, bool),
+}
+
+impl<'a, W: Write> Printer<'a, W> {
+    /// A printer of results of `schema` in `format` to `out`.
+    pub fn new(format: OutputFormat, schema: &SchemaRef, out: &'a mut W) -> Self {
+        let sink = match format {
+            OutputFormat::Table => Sink::Table(out, Vec::new()),
+            OutputFormat::Json => Sink::Json(
+                WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, JsonArray>(out),
+            ),
+            OutputFormat::Ndjson => Sink::Ndjson(
+                WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, LineDelimited>(out),
+            ),
+            OutputFormat::Csv => Sink::Csv(
+                Box::new(
+                    datafusion::arrow::csv::WriterBuilder::new()
+                        .with_header(true)
+                        .build(out),
+                ),
+                false,
+            ),
+        };
+        Printer {
+            schema: utc_schema(schema),
+            sink,
         }
     }
-    Ok(())
+
+    /// Print one batch (buffered for `table`).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), OutputError> {
+        let batch = utc_batch(batch)?;
+        match &mut self.sink {
+            Sink::Table(_, batches) => batches.push(batch),
+            Sink::Json(w) => w.write(&batch)?,
+            Sink::Ndjson(w) => w.write(&batch)?,
+            Sink::Csv(w, wrote) => {
+                w.write(&csv_batch(&batch)?)?;
+                *wrote = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finish the result (the closing `]`, a CSV header for no rows, the table).
+    pub fn finish(self) -> Result<(), OutputError> {
+        match self.sink {
+            Sink::Table(out, batches) => {
+                let table = pretty_format_batches_with_schema(self.schema, &batches)?;
+                writeln!(out, "{table}")?;
+            }
+            Sink::Json(mut w) => {
+                w.finish()?;
+                writeln!(w.into_inner())?;
+            }
+            Sink::Ndjson(mut w) => w.finish()?,
+            Sink::Csv(mut w, wrote) => {
+                if !wrote {
+                    w.write(&csv_batch(&RecordBatch::new_empty(self.schema))?)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `dt` with every timestamp (nested ones too) in UTC.
@@ -168,7 +211,7 @@ fn csv_batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
 }
 
 /// Each value of `column` as JSON text (arrow's display text for types JSON cannot hold).
-fn json_text(field: &FieldRef, column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+pub fn json_text(field: &FieldRef, column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
     let mut builder = StringBuilder::with_capacity(column.len(), column.len() * 16);
     let options = EncoderOptions::default().with_explicit_nulls(true);
     match make_encoder(field, column.as_ref(), &options) {

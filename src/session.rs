@@ -8,11 +8,13 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionConfig;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 
-use crate::provider::{register, ApiRuntime};
+use crate::provider::ApiRuntime;
 use crate::spec::SpecSet;
 use crate::sql::{parse_script, Statement};
 use crate::write::{exec::run_exec, insert::run_insert};
@@ -24,12 +26,7 @@ pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionC
         .with_target_partitions(2);
     // enable_url_table: `SELECT ... FROM 'runs.parquet'` reads back what COPY kept.
     let mut ctx = SessionContext::new_with_config(config).enable_url_table();
-    // DataFusion 55 moves `col['field']` out of filters into a projection below them; the
-    // filters DELETE hands to `delete_from` then name a column the table does not have.
-    ctx.remove_optimizer_rule("extract_leaf_expressions");
-    ctx.remove_optimizer_rule("push_down_leaf_projections");
-    datafusion_functions_json::register_all(&mut ctx)?;
-    register(&ctx, specs, runtime)?;
+    crate::plugin::register_with_runtime(&mut ctx, specs, runtime)?;
     Ok(ctx)
 }
 
@@ -68,6 +65,32 @@ pub async fn run_statement(ctx: &SessionContext, statement: Statement) -> Result
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await?;
     Ok(StatementResult { schema, batches })
+}
+
+/// Start one parsed statement: its schema and a stream of its batches, produced as they are
+/// fetched (the CLI prints them as they come, so a large result is never held whole).
+pub async fn stream_statement(
+    ctx: &SessionContext,
+    statement: Statement,
+) -> Result<(SchemaRef, SendableRecordBatchStream)> {
+    let df_statement = match statement {
+        Statement::Sql(s) if !is_api_insert(&s) => *s,
+        other => {
+            let result = run_statement(ctx, other).await?;
+            let batches = futures::stream::iter(result.batches.into_iter().map(Ok));
+            let stream = RecordBatchStreamAdapter::new(result.schema.clone(), batches);
+            return Ok((result.schema, Box::pin(stream)));
+        }
+    };
+    let plan = ctx.state().statement_to_plan(df_statement).await?;
+    let df = ctx.execute_logical_plan(plan).await?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    Ok((schema, df.execute_stream().await?))
+}
+
+/// Whether a statement is an INSERT (which the write path may take: it is run whole).
+fn is_api_insert(statement: &DfStatement) -> bool {
+    matches!(statement, DfStatement::Statement(s) if matches!(s.as_ref(), SqlStatement::Insert(_)))
 }
 
 /// Run every statement of `sql`, in order; stops at the first error.

@@ -18,12 +18,17 @@
 //! a scheme get `https://`; `http://` is accepted only for loopback hosts (the emulator). The
 //! token never appears in `Debug`, `Display` or error text.
 //!
+//! A config file that other users can read earns a warning ([`WorkspaceResolver::warnings`]):
+//! it holds tokens.
+//!
 //! A workspace's `name` (shown in the `deployment_name` column) resolves back to the same
 //! workspace: it is the deployment name when one was given, else the profile name, else the
 //! first DNS label of `DATABRICKS_HOST` (`host:port` for loopback hosts).
 
 #[path = "workspace/ini.rs"]
 mod ini;
+#[path = "workspace/perms.rs"]
+mod perms;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -329,6 +334,7 @@ pub struct WorkspaceResolver {
     config_shown: String,
     default: Option<Workspace>,
     named: BTreeMap<String, Workspace>,
+    warnings: Vec<String>,
 }
 
 impl fmt::Debug for WorkspaceResolver {
@@ -371,10 +377,12 @@ impl WorkspaceResolver {
                 Err(e) => (None, Some(e.to_string())),
             },
         };
+        let warning = text.as_ref().and(path.as_deref()).and_then(perms::check);
         let mut resolver = Self::from_parts(env, text, path);
         if let Some(e) = error {
             resolver.config = Arc::new(ConfigFile::Broken(e));
         }
+        resolver.warnings.extend(warning);
         resolver
     }
 
@@ -407,7 +415,14 @@ impl WorkspaceResolver {
             config_shown,
             default: None,
             named: BTreeMap::new(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// What the user should know about the configuration (e.g. a config file that other users
+    /// can read), one sentence each.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Make `ws` the default workspace (used when no `deployment_name` is given), ahead of the

@@ -181,6 +181,8 @@ fn an_unreachable_workspace_is_a_clear_error_without_the_token() {
         ])
         .env("DATABRICKS_HOST", "http://127.0.0.1:9")
         .env("DATABRICKS_TOKEN", "tok-very-secret-42")
+        // A refused connection is retried within the budget: keep the test short.
+        .env("JOBSQL_RETRY_BUDGET_SECS", "1")
         .env_remove("DATABRICKS_CONFIG_PROFILE")
         .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
         .output()

@@ -15,5 +15,7 @@ mod jobs_write;
 mod list;
 #[path = "emulator/misc.rs"]
 mod misc;
+#[path = "emulator/versions.rs"]
+mod versions;
 #[path = "emulator/writes.rs"]
 mod writes;

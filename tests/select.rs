@@ -7,6 +7,8 @@ mod common;
 mod equivalence;
 #[path = "select/pages.rs"]
 mod pages;
+#[path = "select/parallel.rs"]
+mod parallel;
 #[path = "select/params.rs"]
 mod params;
 #[path = "select/pushdown.rs"]

@@ -1,23 +1,32 @@
 //! The `jobsql` command line: `jobsql query` runs SQL and prints the results, `jobsql emulator`
-//! serves the built-in Jobs API emulator.
+//! serves the built-in Jobs API emulator, `jobsql serve` the Postgres protocol ([`serve`]),
+//! `jobsql shell` is the interactive shell ([`shell`]).
 //!
 //! `main` → [`main_inner`] → `Result`; every error is printed to stderr as one `error: ...` line
-//! and gives exit code 1 (clap's usage errors give 2). Nothing panics on user input.
+//! and gives exit code 1 (clap's usage errors give 2). Nothing panics on user input. Ctrl-C
+//! during `jobsql query` abandons the requests in flight and exits with code 130. Warnings
+//! (a config file others can read, a workspace skipped by `--keep-going`) go to stderr as
+//! `warning: ...` lines.
+
+pub mod serve;
+pub mod setup;
+pub mod shell;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use futures::StreamExt;
 
-use crate::client::{ApiClient, RetryPolicy};
-use crate::emulator::{self, EmulatorArgs, EmulatorConfig, EmulatorHandle};
-use crate::output::{print_batches, OutputFormat};
+use crate::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
+use crate::emulator::{self, EmulatorArgs};
+use crate::output::{OutputFormat, Printer};
+use crate::provider::progress::Progress;
 use crate::provider::ApiRuntime;
-use crate::session::{new_context, run_statement, split_statements, user_message};
-use crate::spec::{load_dir, load_embedded};
-use crate::workspace::{Workspace, WorkspaceResolver};
+use crate::session::{new_context, split_statements, stream_statement, user_message};
 
 /// SQL over Databricks job runs.
 #[derive(Debug, Parser)]
@@ -33,6 +42,10 @@ enum Command {
     Query(QueryArgs),
     /// Serve the built-in Databricks Jobs API emulator until Ctrl-C.
     Emulator(EmulatorArgs),
+    /// Serve the tables over the Postgres wire protocol (psql, BI tools, drivers).
+    Serve(serve::ServeArgs),
+    /// An interactive SQL shell (or, with piped input, run its statements).
+    Shell(shell::ShellArgs),
 }
 
 /// Arguments of `jobsql query`.
@@ -55,8 +68,53 @@ pub struct QueryArgs {
     /// JSON body; the token masked) instead. Reads still run.
     #[arg(long)]
     pub dry_run: bool,
+    /// Give up retrying a request once this many seconds have passed since its first attempt
+    /// (0: never retry).
+    #[arg(long, env = "JOBSQL_RETRY_BUDGET_SECS", default_value = "60", value_parser = parse_secs)]
+    pub retry_budget_secs: Duration,
+    /// Longest wait for a connection to a workspace, in seconds.
+    #[arg(long, env = "JOBSQL_CONNECT_TIMEOUT_SECS", default_value = "10", value_parser = parse_timeout)]
+    pub connect_timeout_secs: Duration,
+    /// Longest time one request may take, response included, in seconds.
+    #[arg(long, env = "JOBSQL_REQUEST_TIMEOUT_SECS", default_value = "60", value_parser = parse_timeout)]
+    pub request_timeout_secs: Duration,
+    /// Most requests in flight at once, per workspace and per scan (parallel listing of time
+    /// slices, IN lists); fewer while a workspace answers 429. 1 lists page after page.
+    #[arg(long, env = "JOBSQL_MAX_CONCURRENCY",
+          default_value_t = crate::provider::DEFAULT_MAX_CONCURRENCY as u16,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub max_concurrency: u16,
+    /// When a query spans several workspaces, go on without one that cannot be reached (or
+    /// fails), with a warning on stderr, instead of failing the query.
+    #[arg(long, env = "JOBSQL_KEEP_GOING")]
+    pub keep_going: bool,
+    /// Log every API request (method, path, workspace, outcome, retries) to stderr; the token
+    /// is never shown.
+    #[arg(short, long)]
+    pub verbose: bool,
     /// The SQL to run.
     pub sql: Option<String>,
+}
+
+/// Seconds (a non-negative number, decimals allowed) as a duration.
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!("'{text}' must be between 0 and 86400 seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Like [`parse_secs`], but more than zero.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let d = parse_secs(text)?;
+    if d.is_zero() {
+        return Err("a timeout must be more than 0 seconds".to_string());
+    }
+    Ok(d)
 }
 
 /// Errors of the command line.
@@ -73,6 +131,9 @@ pub enum CliError {
         /// The cause.
         source: std::io::Error,
     },
+    /// Ctrl-C: in-flight requests were abandoned.
+    #[error("interrupted")]
+    Interrupted,
     /// Anything from the layers below, already worded for the user.
     #[error("{0}")]
     Message(String),
@@ -95,8 +156,15 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(main_inner(cli)) {
+    let result = runtime.block_on(main_inner(cli));
+    // Tasks still running (requests abandoned by Ctrl-C) are not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Interrupted) => {
+            eprintln!("interrupted");
+            ExitCode::from(130)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -110,9 +178,16 @@ pub async fn main_inner(cli: Cli) -> Result<(), CliError> {
         Command::Query(args) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            run_query(args, &mut out).await
+            // Ctrl-C drops the query's future: every request in flight is abandoned at once.
+            tokio::select! {
+                biased;
+                _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+                result = run_query(args, &mut out) => result,
+            }
         }
         Command::Emulator(args) => emulator::run_command(args).await.map_err(message),
+        Command::Serve(args) => serve::run_serve(args).await,
+        Command::Shell(args) => shell::run_shell(args).await,
     }
 }
 
@@ -126,53 +201,115 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         (None, Some(sql)) => sql.clone(),
         (None, None) => return Err(CliError::NoSql),
     };
-    let specs = match &args.spec_dir {
-        Some(dir) => load_dir(dir),
-        None => load_embedded(),
-    }
-    .map_err(message)?;
-    let mut workspaces = WorkspaceResolver::from_env();
-    let mut demo: Vec<EmulatorHandle> = Vec::new();
-    if args.demo {
-        for (name, seed) in [("demo", 42), ("demo2", 7)] {
-            let handle = emulator::start_local(EmulatorConfig {
-                seed,
-                ..EmulatorConfig::default()
-            })
-            .await
-            .map_err(message)?;
-            let ws = Workspace::new(name, &handle.base_url(), handle.token()).map_err(message)?;
-            workspaces = if name == "demo" {
-                workspaces.with_default(ws.clone()).with_named(ws)
-            } else {
-                workspaces.with_named(ws)
-            };
-            demo.push(handle);
-        }
-    }
-    let client = ApiClient::new(RetryPolicy::default()).map_err(message)?;
-    let mut runtime = ApiRuntime::new(client, workspaces);
+    let specs = setup::load_specs(args.spec_dir.as_ref())?;
+    let (workspaces, demo) = setup::workspaces(args.demo).await?;
+    let client = ApiClient::with_config(client_config(&args)).map_err(message)?;
+    let mut runtime =
+        ApiRuntime::new(client, workspaces).with_max_concurrency(usize::from(args.max_concurrency));
     if args.dry_run {
         runtime = runtime.with_dry_run();
     }
+    if args.keep_going {
+        runtime = runtime.with_keep_going();
+    }
     let dry_run = runtime.dry_run.clone();
+    // On stderr when it is a terminal and rows do not stream to the same screen meanwhile.
+    let show = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && (args.format == OutputFormat::Table
+            || !std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let ticker = show.then(|| {
+        let progress = Arc::new(Progress::default());
+        runtime.progress = Some(progress.clone());
+        tokio::spawn(show_progress(progress))
+    });
+    let warnings = runtime.warnings.clone();
     let ctx = new_context(&specs, Arc::new(runtime)).map_err(|e| message(user_message(&e)))?;
     let result = async {
         for statement in split_statements(&sql).map_err(|e| message(user_message(&e)))? {
-            let result = run_statement(&ctx, statement)
-                .await
-                .map_err(|e| message(user_message(&e)))?;
-            for planned in dry_run.iter().flat_map(|log| log.take()) {
-                writeln!(out, "DRY RUN (not sent): {planned}").map_err(message)?;
+            let printed = match stream_statement(&ctx, statement).await {
+                Ok((schema, batches)) => {
+                    let shown = ticker.is_some();
+                    print_stream(args.format, &schema, batches, dry_run.as_ref(), shown, out).await
+                }
+                Err(e) => Err(message(user_message(&e))),
+            };
+            for warning in warnings.take() {
+                eprintln!("warning: {warning}");
             }
-            print_batches(args.format, &result.schema, &result.batches, out).map_err(message)?;
+            printed?;
             out.flush().map_err(message)?;
         }
         Ok(())
     }
     .await;
+    if let Some(ticker) = ticker {
+        ticker.abort();
+        eprint!("\r\x1b[2K");
+    }
     for handle in demo {
         handle.shutdown().await;
     }
     result
+}
+
+/// Print one statement's result as its batches arrive. The first batch is awaited before
+/// anything is printed: a DELETE has then run, and a dry run's requests come first.
+async fn print_stream<W: Write>(
+    format: OutputFormat,
+    schema: &datafusion::arrow::datatypes::SchemaRef,
+    mut batches: datafusion::execution::SendableRecordBatchStream,
+    dry_run: Option<&crate::write::DryRunLog>,
+    progress_shown: bool,
+    out: &mut W,
+) -> Result<(), CliError> {
+    let fail = |e: datafusion::error::DataFusionError| message(user_message(&e));
+    let first = batches.next().await.transpose().map_err(fail)?;
+    if progress_shown {
+        eprint!("\r\x1b[2K"); // the progress line gives way to the result
+    }
+    for planned in dry_run.iter().flat_map(|log| log.take()) {
+        writeln!(out, "DRY RUN (not sent): {planned}").map_err(message)?;
+    }
+    let mut printer = Printer::new(format, schema, out);
+    if let Some(batch) = first {
+        printer.write(&batch).map_err(message)?;
+    }
+    while let Some(batch) = batches.next().await {
+        // On an error, what was printed stays printed, and the statement still fails.
+        printer.write(&batch.map_err(fail)?).map_err(message)?;
+    }
+    if progress_shown {
+        eprint!("\r\x1b[2K");
+    }
+    printer.finish().map_err(message)
+}
+
+/// The progress line on stderr (a terminal), redrawn while a scan runs longer than a second.
+async fn show_progress(progress: Arc<Progress>) {
+    let mut shown = (0, 0);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    let start = std::time::Instant::now();
+    loop {
+        tick.tick().await;
+        let counts = progress.counts();
+        if start.elapsed().as_secs() >= 1 && counts != shown {
+            shown = counts;
+            eprint!("\r\x1b[2K{}", progress.line());
+        }
+    }
+}
+
+/// The client settings the arguments ask for.
+fn client_config(args: &QueryArgs) -> ClientConfig {
+    ClientConfig {
+        retry: RetryPolicy {
+            max_total: args.retry_budget_secs,
+            ..RetryPolicy::default()
+        },
+        connect_timeout: args.connect_timeout_secs,
+        request_timeout: args.request_timeout_secs,
+        max_concurrency: usize::from(args.max_concurrency),
+        log: args.verbose.then(LogSink::stderr),
+        ..ClientConfig::default()
+    }
 }

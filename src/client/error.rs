@@ -110,6 +110,18 @@ impl ApiError {
         }
     }
 
+    /// Whether the failure is the workspace's rather than the request's: it could not be
+    /// reached or did not answer in time, refused the credentials (401, 403), failed (5xx),
+    /// kept throttling (429), or answered with something that is not the API (a proxy's page,
+    /// a redirect). A 400 or 404 is the query's: every workspace would say the same.
+    pub fn is_workspace_failure(&self) -> bool {
+        match self {
+            ApiError::Transport { .. } | ApiError::InvalidResponse { .. } => true,
+            ApiError::Http { status, .. } => matches!(status, 300..=399 | 401 | 403 | 429 | 500..),
+            ApiError::InvalidRequest { .. } => false,
+        }
+    }
+
     /// The message alone (the API's `message` for HTTP errors).
     pub fn message(&self) -> &str {
         match self {
@@ -154,16 +166,8 @@ pub fn parse_error_body(
     )
 }
 
-/// `None` when a success body looks like JSON, else why not (quoting its start).
-pub fn check_success_body(body: &[u8]) -> Option<String> {
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        None | Some(b'{') | Some(b'[') => None,
-        Some(_) => Some(format!("the response is not JSON: {}", quote(body))),
-    }
-}
-
 /// The start of a body, whitespace collapsed, in quotes.
-fn quote(body: &[u8]) -> String {
+pub fn quote(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut quote: String = collapsed.chars().take(QUOTE_CHARS).collect();

@@ -1,50 +1,64 @@
 //! The HTTP client every table shares: one `reqwest` client (one connection pool) per process,
-//! Bearer-token auth per [`Workspace`], basic retries, and errors that name the workspace,
-//! method and path but never the token.
+//! Bearer-token auth per [`Workspace`], retries, adaptive concurrency per workspace, timeouts,
+//! and errors that name the workspace, method and path but never the token.
 //!
 //! An [`ApiRequest`] (method, percent-encoded path, query pairs, JSON body) is sent to a
 //! workspace by [`ApiClient::send`], which returns the body of a 2xx response as bytes (the
 //! provider decodes them straight into Arrow). The URL is the workspace's base URL (any base
-//! path kept) followed by the request's path; query values are encoded by reqwest.
+//! path kept) followed by the request's path; query values are encoded by reqwest. A path
+//! with an empty, `.` or `..` segment is refused before sending: a value from SQL cannot climb
+//! out of the path it was put in.
 //!
-//! # Retries (basic; a later issue hardens them)
-//! * **GET** (and other idempotent methods) are retried on HTTP 429 and 503 and on transport
-//!   errors (connection refused or reset, timeouts, a body cut short).
-//! * **POST** is retried only on 429 and 503 responses — the API refused the call without doing
-//!   it — and never after a transport error, where the call may have been done (callers that
-//!   need more add idempotency tokens).
+//! # Retries
+//! * **GET** (and other idempotent methods), and mutations marked
+//!   [`retry_safe`](ApiRequest::retry_safe) (a submit carrying its idempotency token, cancel,
+//!   delete), are retried on HTTP 429 and 503 and on transport errors (connection refused or
+//!   reset, timeouts, a body cut short).
+//! * Other **POST**s are retried only on 429 and 503 responses — the API refused the call
+//!   without doing it — and never after a transport error, where the call may have been done.
+//! * Nothing else is retried: other 4xx/5xx surface at once.
 //! * The wait honours `Retry-After` seconds (capped by [`RetryPolicy::max_delay`]), else
-//!   exponential backoff with jitter; see [`RetryPolicy`] for the limits (attempts and total
-//!   time). The last error is returned with the number of attempts made.
+//!   exponential backoff with jitter; no retry starts once the total budget
+//!   ([`RetryPolicy::max_total`], `--retry-budget-secs`) would be exceeded. The last error is
+//!   returned with the number of attempts made.
 //!
-//! A 2xx body that is not JSON (a proxy's login page) is an [`ApiError::InvalidResponse`]
-//! quoting its start, not bytes for the decoder to choke on.
+//! # Throttling
+//! Each attempt first takes a permit from its workspace's AIMD limiter ([`throttle`]): a 429
+//! halves the number of attempts in flight to that workspace, a window of successes adds one
+//! back, never more than [`ClientConfig::max_concurrency`]. Every caller (SELECT fan-out,
+//! listings, INSERT / DELETE fan-out, EXEC) shares it.
 //!
-//! Redirects are not followed: a workspace API does not redirect, and a redirect usually means a
-//! wrong host or a login page in front of it, which the error then names. Connect timeout 10 s,
-//! request timeout 60 s, user agent `jobsql/<version>`.
+//! A 2xx body that is not JSON (a proxy's login page), nested deeper than
+//! [`body::MAX_DEPTH`] levels, or larger than [`ClientConfig::max_response_bytes`], is an
+//! [`ApiError::InvalidResponse`], not bytes for the decoder to choke on. Redirects are not followed: a workspace API does not redirect, and a
+//! redirect usually means a wrong host or a login page in front of it, which the error then
+//! names. User agent `jobsql/<version>`; timeouts from [`ClientConfig`].
 
+mod attempt;
+pub mod body;
+mod config;
 mod error;
 mod request;
 mod retry;
+pub mod throttle;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::{ACCEPT, LOCATION, RETRY_AFTER};
-use reqwest::StatusCode;
 use url::Url;
 
+pub use config::{ClientConfig, LogSink};
 pub use error::{ApiError, ClientError};
 pub use request::ApiRequest;
 pub use retry::RetryPolicy;
 
 use crate::workspace::Workspace;
-use error::{chain, check_success_body, parse_error_body, redact};
-use retry::{parse_retry_after, Jitter};
+use attempt::attempt;
+use retry::Jitter;
+use throttle::Throttle;
 
-/// The shared API client. Cloning is cheap and shares the connection pool.
+/// The shared API client. Cloning is cheap and shares the connection pool and the limiters.
 #[derive(Clone)]
 pub struct ApiClient {
     inner: Arc<Inner>,
@@ -52,38 +66,41 @@ pub struct ApiClient {
 
 struct Inner {
     http: reqwest::Client,
-    policy: RetryPolicy,
+    config: ClientConfig,
     jitter: Jitter,
+    throttle: Throttle,
 }
 
 impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiClient")
-            .field("policy", &self.inner.policy)
+            .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
 }
 
-/// One failed attempt, and whether it may be repeated.
-struct Failure {
-    error: ApiError,
-    retry_after: Option<Duration>,
-    retryable: bool,
-}
-
 impl ApiClient {
-    /// A client with the given retry policy.
+    /// A client with the given retry policy and default settings otherwise.
     pub fn new(policy: RetryPolicy) -> Result<Self, ClientError> {
+        Self::with_config(ClientConfig {
+            retry: policy,
+            ..ClientConfig::default()
+        })
+    }
+
+    /// A client with the given settings.
+    pub fn with_config(config: ClientConfig) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("jobsql/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(ApiClient {
             inner: Arc::new(Inner {
                 http,
-                policy,
+                throttle: Throttle::new(config.max_concurrency),
+                config,
                 jitter: Jitter::new(),
             }),
         })
@@ -91,108 +108,93 @@ impl ApiClient {
 
     /// The retry policy in force.
     pub fn policy(&self) -> &RetryPolicy {
-        &self.inner.policy
+        &self.inner.config.retry
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// How many attempts to `ws` may be in flight at once now (the AIMD limit).
+    pub fn concurrency_limit(&self, ws: &Workspace) -> usize {
+        self.inner.throttle.limiter(ws.base_url().as_str()).limit()
     }
 
     /// Send `req` to `ws`, retrying as the module doc says; the body of the 2xx response.
     pub async fn send(&self, ws: &Workspace, req: &ApiRequest) -> Result<Bytes, ApiError> {
         let url = request_url(ws, req)?;
-        let policy = &self.inner.policy;
+        let inner = &self.inner;
+        let policy = &inner.config.retry;
+        let limiter = inner.throttle.limiter(ws.base_url().as_str());
         let start = Instant::now();
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            let failure = match self.attempt(ws, req, url.clone()).await {
-                Ok(body) => return Ok(body),
+            let permit = limiter.acquire().await;
+            let began = Instant::now();
+            let outcome = attempt(&inner.http, &inner.config, ws, req, url.clone()).await;
+            let failure = match outcome {
+                Ok(body) => {
+                    permit.succeeded();
+                    self.log(ws, req, attempts, began, &format!("{} bytes", body.len()));
+                    return Ok(body);
+                }
                 Err(f) => f,
             };
-            let error = with_attempts(failure.error, attempts);
-            if !failure.retryable {
-                return Err(error);
+            if failure.throttled() {
+                if let Some(limit) = permit.throttled() {
+                    self.log_line(&format!(
+                        "workspace '{}' answered 429: at most {limit} requests at once",
+                        ws.name
+                    ));
+                }
+            } else {
+                drop(permit);
             }
-            let delay = policy.delay(attempts, failure.retry_after, self.inner.jitter.next_f64());
-            if !policy.allows(attempts, start.elapsed(), delay) {
+            let error = with_attempts(failure.error, attempts);
+            let delay = policy.delay(attempts, failure.retry_after, inner.jitter.next_f64());
+            let retry = failure.retryable && policy.allows(attempts, start.elapsed(), delay);
+            let what = match (&error, retry) {
+                (e, true) => format!("{}; retrying in {}", e.message(), seconds(delay)),
+                (e, false) => e.message().to_string(),
+            };
+            self.log(ws, req, attempts, began, &failed_line(&error, &what));
+            if !retry {
                 return Err(error);
             }
             tokio::time::sleep(delay).await;
         }
     }
 
-    async fn attempt(&self, ws: &Workspace, req: &ApiRequest, url: Url) -> Result<Bytes, Failure> {
-        let token = ws.token();
-        let path = || req.path_and_query();
-        let transport = |context: &str, e: reqwest::Error| Failure {
-            error: ApiError::Transport {
-                message: redact(format!("{context}{}", chain(&e)), token),
-                method: req.method.to_string(),
-                path: path(),
-                workspace: ws.name.clone(),
-                attempts: 1,
-            },
-            retry_after: None,
-            retryable: req.is_idempotent(),
-        };
-        let mut builder = self
-            .inner
-            .http
-            .request(req.method.clone(), url)
-            .bearer_auth(token)
-            .header(ACCEPT, "application/json");
-        if !req.query.is_empty() {
-            builder = builder.query(&req.query);
+    fn log(&self, ws: &Workspace, req: &ApiRequest, attempt: u32, began: Instant, what: &str) {
+        if self.inner.config.log.is_some() {
+            self.log_line(&format!(
+                "{} {} @ {} (attempt {attempt}, {} ms): {what}",
+                req.method,
+                req.path_and_query(),
+                ws.name,
+                began.elapsed().as_millis()
+            ));
         }
-        if let Some(body) = &req.body {
-            builder = builder.json(body);
-        }
-        let response = builder.send().await.map_err(|e| transport("", e))?;
-        let status = response.status();
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let retry_after = header(RETRY_AFTER).as_deref().and_then(parse_retry_after);
-        let location = header(LOCATION);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport("reading the response: ", e))?;
-        if status.is_success() {
-            return match check_success_body(&body) {
-                None => Ok(body),
-                Some(message) => Err(Failure {
-                    error: ApiError::InvalidResponse {
-                        status: status.as_u16(),
-                        message: redact(message, token),
-                        method: req.method.to_string(),
-                        path: path(),
-                        workspace: ws.name.clone(),
-                    },
-                    retry_after: None,
-                    retryable: false,
-                }),
-            };
-        }
-        let (error_code, message) = parse_error_body(&body, status.as_u16(), location.as_deref());
-        Err(Failure {
-            error: ApiError::Http {
-                status: status.as_u16(),
-                error_code,
-                message: redact(message, token),
-                method: req.method.to_string(),
-                path: path(),
-                workspace: ws.name.clone(),
-                attempts: 1,
-            },
-            retry_after,
-            retryable: matches!(
-                status,
-                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-            ),
-        })
     }
+
+    fn log_line(&self, line: &str) {
+        if let Some(sink) = &self.inner.config.log {
+            sink.line(line);
+        }
+    }
+}
+
+fn failed_line(error: &ApiError, what: &str) -> String {
+    match error.status() {
+        Some(status) => format!("HTTP {status}: {what}"),
+        None => what.to_string(),
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
 }
 
 fn with_attempts(mut error: ApiError, n: u32) -> ApiError {
@@ -210,6 +212,14 @@ fn request_url(ws: &Workspace, req: &ApiRequest) -> Result<Url, ApiError> {
             request: req.describe(),
         });
     }
+    if let Some(bad) = req.path[1..].split('/').find(|s| is_climbing_segment(s)) {
+        return Err(ApiError::InvalidRequest {
+            message: format!(
+                "the path segment '{bad}' would change the path (a value must be one segment)"
+            ),
+            request: req.describe(),
+        });
+    }
     let mut url = ws.base_url().clone();
     let path = format!("{}{}", url.path().trim_end_matches('/'), req.path);
     url.set_path(&path);
@@ -218,9 +228,38 @@ fn request_url(ws: &Workspace, req: &ApiRequest) -> Result<Url, ApiError> {
     Ok(url)
 }
 
+/// A segment that is empty or that URL parsers resolve against its parent (`.`, `..`, also
+/// percent-encoded), or a backslash (a separator to them, in http URLs).
+fn is_climbing_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase().replace("%2e", ".");
+    segment.is_empty() || lower == "." || lower == ".." || segment.contains('\\')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_empty_and_backslash_segments_are_refused() {
+        let ws = Workspace::new("w", "https://h.example.com", "tok").expect("ws");
+        for bad in [
+            "/api/2.0/clean-rooms/../runs",
+            "/api/2.0/clean-rooms/%2E%2e/runs",
+            "/api/2.0/clean-rooms/.%2e/runs",
+            "/api/2.0/clean-rooms/./runs",
+            "/api/2.0/clean-rooms//runs",
+            "/api/2.0/clean-rooms/a\\b/runs",
+        ] {
+            let e = request_url(&ws, &ApiRequest::get(bad, vec![])).expect_err(bad);
+            assert!(e.to_string().contains("would change the path"), "{e}");
+        }
+        for ok in ["/api/2.0/clean-rooms/..%2Fx%3Fy%23z/runs", "/api/a.b/c..d"] {
+            assert!(
+                request_url(&ws, &ApiRequest::get(ok, vec![])).is_ok(),
+                "{ok}"
+            );
+        }
+    }
 
     #[test]
     fn urls_keep_the_base_path_and_cannot_gain_a_query() {

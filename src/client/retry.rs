@@ -9,7 +9,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Retry limits (see the module doc of [`client`](super)).
+/// Retry limits (see the module doc of [`client`](super)). The defaults: 8 attempts (at a 20%
+/// fault rate a request still fails only once in 400,000), within 60 s, backoff from 200 ms
+/// doubling up to 10 s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (0 counts as 1).
@@ -25,7 +27,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
+            max_attempts: 8,
             max_total: Duration::from_secs(60),
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
@@ -124,8 +126,8 @@ mod tests {
     #[test]
     fn limits() {
         let p = RetryPolicy::default();
-        assert!(p.allows(4, Duration::from_secs(1), Duration::from_secs(1)));
-        assert!(!p.allows(5, Duration::from_secs(1), Duration::from_secs(1)));
+        assert!(p.allows(7, Duration::from_secs(1), Duration::from_secs(1)));
+        assert!(!p.allows(8, Duration::from_secs(1), Duration::from_secs(1)));
         assert!(!p.allows(1, Duration::from_secs(59), Duration::from_secs(2)));
     }
 

@@ -1,17 +1,22 @@
 //! The job read endpoints: `jobs/list` (limit/offset/page_token, `name` and `expand_tasks`)
 //! and `jobs/get` (tasks, job_clusters and parameters paged 100 at a time). Deleted jobs are
-//! in neither. The writes are in [`super::jobs_write`].
+//! in neither. Under the 2.1 and 2.0 prefixes the lists are whole, and 2.0's `jobs/list` is
+//! every job with all its settings, unpaged (see [`Version`]). The writes are in
+//! [`super::jobs_write`].
 
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
+use axum::http::Uri;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
 use super::data::JobDef;
 use super::errors::{ApiError, ApiResult};
-use super::params::{decode_token, encode_token, fingerprint, Query, TOKEN_GET, TOKEN_JOBS};
+use super::params::{
+    decode_token, encode_token, fingerprint, Query, Version, TOKEN_GET, TOKEN_JOBS,
+};
 use super::runs_routes::LIST_PAGE;
 use super::App;
 
@@ -75,9 +80,48 @@ fn job_json(job: &JobDef, page: Option<usize>, more: &mut bool) -> Map<String, V
     m
 }
 
+/// A job with all its settings, lists whole (API 2.1 and 2.0).
+fn job_json_whole(job: &JobDef) -> Map<String, Value> {
+    let mut m = job_json(job, None, &mut false);
+    m.insert(
+        "settings".into(),
+        Value::Object(super::job_settings::full(job)),
+    );
+    m
+}
+
+/// `GET jobs/list` of API 2.0: every job, with all its settings.
+fn list_v20(app: &App, name: Option<&str>) -> ApiResult {
+    let store = app.read();
+    let jobs: Vec<Value> = store
+        .jobs
+        .iter()
+        .enumerate()
+        .filter(|(k, j)| !store.deleted_jobs.contains(k) && name.is_none_or(|n| j.name == n))
+        .map(|(_, j)| {
+            let mut m = job_json_whole(j);
+            m.remove("run_as_user_name");
+            Value::Object(m)
+        })
+        .collect();
+    let mut body = Map::new();
+    if !jobs.is_empty() {
+        body.insert("jobs".into(), Value::Array(jobs));
+    }
+    Ok(Json(Value::Object(body)).into_response())
+}
+
 /// `GET jobs/list`.
-pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
+pub(crate) async fn list(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let version = Version::of(uri.path());
     let q = Query::parse(raw.as_deref());
+    if version == Version::V20 {
+        return list_v20(&app, q.get("name"));
+    }
     let limit = match q.int("limit")? {
         None | Some(0) => 20,
         Some(n @ 1..=100) => n as usize,
@@ -107,7 +151,11 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -
     let mut out = Vec::new();
     for job in matching.iter().skip(offset).take(limit) {
         let mut more = false;
-        let mut m = job_json(job, expand.then_some(0), &mut more);
+        let mut m = if expand && !version.pages_lists() {
+            job_json_whole(job)
+        } else {
+            job_json(job, expand.then_some(0), &mut more)
+        };
         m.remove("run_as_user_name");
         if more {
             m.insert("has_more".into(), json!(true));
@@ -140,11 +188,16 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -
 }
 
 /// `GET jobs/get`.
-pub(crate) async fn get(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
+pub(crate) async fn get(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let paged = Version::of(uri.path()).pages_lists();
     let q = Query::parse(raw.as_deref());
     let job_id = q.required_int("job_id")?;
     let fp = fingerprint(&(job_id, "job"));
-    let page = match q.token() {
+    let page = match q.token().filter(|_| paged) {
         Some(t) => decode_token(t, &[TOKEN_GET], fp)?.1 as usize,
         None => 0,
     };
@@ -152,6 +205,9 @@ pub(crate) async fn get(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) ->
     let j = store
         .job_index(job_id)
         .ok_or_else(|| ApiError::no_job(job_id))?;
+    if !paged {
+        return Ok(Json(Value::Object(job_json_whole(&store.jobs[j]))).into_response());
+    }
     let mut more = false;
     let mut m = job_json(&store.jobs[j], Some(page), &mut more);
     if more {

@@ -8,17 +8,20 @@
 //! `GET /api/2.0/clean-rooms/{name}/runs`. Every request needs `Authorization: Bearer <token>`.
 //!
 //! The history (`runs` runs over the last 60 days across `jobs` jobs) is generated from the
-//! seed on demand ([`data`], [`history`]); writes live in overlays ([`store`]); runs created
-//! through the API move through their life cycle on the clock ([`lifecycle`]). Random 429/503
-//! faults come before a request is processed ([`middleware`]); lost responses after it was
-//! ([`faults`], armed in the config or on the [`EmulatorHandle`]).
+//! seed on demand (`data`, `history`); writes live in overlays (`store`); runs created
+//! through the API move through their life cycle on the clock (`lifecycle`). Random 429/503
+//! faults come before a request is processed (`middleware`); lost responses after it was
+//! (`faults`, armed in the config or on the [`EmulatorHandle`]).
 //!
 //! Choices where the references disagree or are silent:
 //! - `runs/list` `limit`: 1..=25, default 20; `0` means the maximum (25), as the reference says;
 //!   anything else (26, negative, not a number) is a 400 `INVALID_PARAMETER_VALUE`.
 //! - A missing or wrong token is a 401 `UNAUTHENTICATED` (real workspaces have also been seen
 //!   answering a wrong token with a 403 whose `error_code` is the number 403).
-//! - A `job_id` that names no job is a 400 `INVALID_PARAMETER_VALUE` "Job N does not exist.".
+//! - A `job_id` that names no job is a 400 `INVALID_PARAMETER_VALUE` "Job N does not exist.",
+//!   also for a deleted job, whose runs are gone with it (see `jobs_write`).
+//! - `runs/get` of a task run id answers the task run as a `Run` (the same object as the
+//!   `metadata` of `runs/get-output`), with `job_run_id` naming its job run.
 
 mod cleanrooms;
 mod command;
@@ -41,6 +44,7 @@ mod routes;
 mod runs_routes;
 mod runs_write;
 mod store;
+mod task_runs;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

@@ -18,6 +18,36 @@ pub(crate) const TOKEN_GET: u8 = 3;
 pub(crate) const TOKEN_JOBS: u8 = 4;
 pub(crate) const TOKEN_ROOM: u8 = 5;
 
+/// The API version a request was sent to (its `/api/2.x/` prefix). They differ in paging:
+/// 2.2 pages the lists of a run or job (`tasks`, `job_clusters`, ...) 100 at a time with
+/// `next_page_token`, 2.1 and 2.0 return them whole; 2.0's `runs/list` takes `limit` up to
+/// 1000, pages by `offset` only and answers no page tokens, and its `jobs/list` lists every
+/// job with its full settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Version {
+    V20,
+    V21,
+    V22,
+}
+
+impl Version {
+    /// The version of a request path (2.2 unless it starts with `/api/2.0/` or `/api/2.1/`).
+    pub fn of(path: &str) -> Version {
+        if path.starts_with("/api/2.0/") {
+            Version::V20
+        } else if path.starts_with("/api/2.1/") {
+            Version::V21
+        } else {
+            Version::V22
+        }
+    }
+
+    /// Are a run's or a job's lists paged (100 elements, `next_page_token`)?
+    pub fn pages_lists(self) -> bool {
+        self == Version::V22
+    }
+}
+
 /// A parsed query string.
 #[derive(Debug, Default)]
 pub(crate) struct Query(Vec<(String, String)>);

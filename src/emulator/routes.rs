@@ -9,7 +9,9 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::errors::ApiError;
-use super::{cleanrooms, jobs_routes, jobs_write, middleware, runs_routes, runs_write, App};
+use super::{
+    cleanrooms, jobs_routes, jobs_write, middleware, runs_routes, runs_write, task_runs, App,
+};
 
 /// Build the router for `app`.
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -19,11 +21,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         router = router
             .route(&format!("{p}/runs/list"), get(runs_routes::list))
             .route(&format!("{p}/runs/get"), get(runs_routes::get))
-            .route(&format!("{p}/runs/export"), get(runs_routes::export))
-            .route(
-                &format!("{p}/runs/get-output"),
-                get(runs_routes::get_output),
-            )
+            .route(&format!("{p}/runs/export"), get(task_runs::export))
+            .route(&format!("{p}/runs/get-output"), get(task_runs::get_output))
             .route(&format!("{p}/runs/submit"), post(runs_write::submit))
             .route(&format!("{p}/runs/delete"), post(runs_write::delete))
             .route(&format!("{p}/runs/cancel"), post(runs_write::cancel))

@@ -1,23 +1,25 @@
-//! The read endpoints for runs: `runs/list` (filters, limit/offset, page tokens both ways),
-//! `runs/get` (100-element pages of tasks, job_clusters, job_parameters and repair_history),
-//! `runs/export` and `runs/get-output` (both take a task run id, or a single-task job run id).
+//! The read endpoints for runs: `runs/list` (filters, limit/offset, page tokens both ways) and
+//! `runs/get` (100-element pages of tasks, job_clusters, job_parameters and repair_history; a
+//! task run id is answered by [`super::task_runs`], as are `runs/export` and `runs/get-output`).
+//! Paging follows the version of the prefix ([`Version`]): 2.1 and 2.0 return a run's lists
+//! whole (in `runs/get` and in `runs/list` with `expand_tasks`), and 2.0's `runs/list` takes
+//! `limit` up to 1000 and answers no page tokens.
 
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
+use axum::http::Uri;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
-use serde_json::{json, Value};
 
-use super::data::{Life, Outcome, RunType, TaskKind};
+use super::data::RunType;
 use super::errors::{ApiError, ApiResult};
-use super::lifecycle::segments;
 use super::model::RunJson;
 use super::params::{
-    decode_token, encode_token, fingerprint, Query, TOKEN_GET, TOKEN_NEXT, TOKEN_PREV,
+    decode_token, encode_token, fingerprint, Query, Version, TOKEN_GET, TOKEN_NEXT, TOKEN_PREV,
 };
-use super::render::{render, render_with, task_run_at, RenderOpts};
+use super::render::{render, RenderOpts};
 use super::store::{RunFilter, Store};
 use super::App;
 
@@ -35,13 +37,14 @@ struct ListResponse {
     prev_page_token: Option<String>,
 }
 
-fn parse_limit(q: &Query) -> Result<usize, ApiError> {
+fn parse_limit(q: &Query, version: Version) -> Result<usize, ApiError> {
+    let max = if version == Version::V20 { 1000 } else { 25 };
     match q.int("limit")? {
         None => Ok(20),
-        Some(0) => Ok(25),
-        Some(n @ 1..=25) => Ok(n as usize),
+        Some(0) => Ok(max),
+        Some(n) if (1..=max as i64).contains(&n) => Ok(n as usize),
         Some(n) => Err(ApiError::invalid(format!(
-            "Invalid value for parameter limit: {n}. The limit must be between 1 and 25 (0 means the maximum, 25)"
+            "Invalid value for parameter limit: {n}. The limit must be between 1 and {max} (0 means the maximum, {max})"
         ))),
     }
 }
@@ -76,9 +79,14 @@ fn parse_filter(q: &Query, store: &Store) -> Result<RunFilter, ApiError> {
 }
 
 /// `GET runs/list`.
-pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
+pub(crate) async fn list(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let version = Version::of(uri.path());
     let q = Query::parse(raw.as_deref());
-    let limit = parse_limit(&q)?;
+    let limit = parse_limit(&q, version)?;
     let offset = q.non_negative("offset")?.unwrap_or(0) as usize;
     let expand = q.bool("expand_tasks")?;
     let store = app.read();
@@ -86,7 +94,9 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -
     let fp = fingerprint(&filter);
     let now = app.now();
     let total = store.total();
-    let page: Vec<u32> = match q.token() {
+    // 2.0 knows no page tokens: it pages by offset only.
+    let token = q.token().filter(|_| version != Version::V20);
+    let page: Vec<u32> = match token {
         Some(token) => {
             let (kind, cursor) = decode_token(token, &[TOKEN_NEXT, TOKEN_PREV], fp)?;
             let cursor = u32::try_from(cursor)
@@ -126,7 +136,7 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -
                     history: false,
                 },
             );
-            if expand {
+            if expand && version.pages_lists() {
                 let mut truncated = false;
                 if let Some(t) = run.tasks.as_mut() {
                     truncated |= t.len() > LIST_PAGE;
@@ -141,13 +151,14 @@ pub(crate) async fn list(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -
             run
         })
         .collect();
+    let tokens = version != Version::V20;
     let body = ListResponse {
         runs,
         has_more,
-        next_page_token: has_more
+        next_page_token: (has_more && tokens)
             .then(|| page.last().map(|&i| encode_token(TOKEN_NEXT, i as u64, fp)))
             .flatten(),
-        prev_page_token: has_prev
+        prev_page_token: (has_prev && tokens)
             .then(|| {
                 page.first()
                     .map(|&i| encode_token(TOKEN_PREV, i as u64, fp))
@@ -169,21 +180,29 @@ fn slice<T: Clone>(list: &mut Option<Vec<T>>, page: usize, more: &mut bool) {
 }
 
 /// `GET runs/get`.
-pub(crate) async fn get(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
+pub(crate) async fn get(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let paged = Version::of(uri.path()).pages_lists();
     let q = Query::parse(raw.as_deref());
     let run_id = q.required_int("run_id")?;
     let history = q.bool("include_history")?;
     q.bool("include_resolved_values")?;
-    let page = match q.token() {
+    let page = match q.token().filter(|_| paged) {
         Some(token) => {
             decode_token(token, &[TOKEN_GET], fingerprint(&(run_id, history)))?.1 as usize
         }
         None => 0,
     };
     let store = app.read();
-    let i = store
-        .index_of_run(run_id)
-        .ok_or_else(|| ApiError::no_run(run_id))?;
+    let Some(i) = store.index_of_run(run_id) else {
+        return match super::task_runs::get_task_run(&store, &app, run_id) {
+            Some(task_run) => Ok(Json(task_run).into_response()),
+            None => Err(ApiError::no_run(run_id)),
+        };
+    };
     let mut run = render(
         &store,
         i,
@@ -194,6 +213,9 @@ pub(crate) async fn get(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) ->
             history,
         },
     );
+    if !paged {
+        return Ok(Json(run).into_response());
+    }
     let mut more = false;
     slice(&mut run.tasks, page, &mut more);
     slice(&mut run.job_clusters, page, &mut more);
@@ -202,176 +224,4 @@ pub(crate) async fn get(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) ->
     run.next_page_token =
         more.then(|| encode_token(TOKEN_GET, page as u64 + 1, fingerprint(&(run_id, history))));
     Ok(Json(run).into_response())
-}
-
-/// A task run found by id: the job run index, its rendered task object, its kind and life.
-struct TaskHit {
-    index: u32,
-    task: Value,
-    kind: TaskKind,
-    life: Life,
-    name: String,
-}
-
-/// Resolve a task run id, or a single-task job run id, to its task run.
-fn find_task(store: &Store, app: &App, run_id: i64, what: &str) -> Result<TaskHit, ApiError> {
-    let (i, off) = store
-        .hist
-        .locate(run_id)
-        .filter(|(i, _)| store.exists(*i))
-        .ok_or_else(|| ApiError::no_run(run_id))?;
-    let now = app.now();
-    let segs = segments(store, i, now);
-    let tasks = store.tasks_of(i);
-    let (s, t) = if off == 0 {
-        if tasks.len() > 1 {
-            return Err(ApiError::invalid(format!(
-                "{what} of runs with multiple tasks is not supported. Please {} of each individual task run instead.",
-                if what == "Retrieving the output" { "retrieve the output" } else { "export" }
-            )));
-        }
-        let owners = super::lifecycle::task_owners(&segs, tasks.len());
-        (owners.first().map_or(0, |o| o.0), 0)
-    } else {
-        segs.iter()
-            .enumerate()
-            .filter(|(_, seg)| {
-                off >= seg.first_offset && off < seg.first_offset + seg.rerun.len() as i64
-            })
-            .map(|(s, seg)| (s, seg.rerun[(off - seg.first_offset) as usize]))
-            .next_back()
-            .ok_or_else(|| ApiError::no_run(run_id))?
-    };
-    if t >= tasks.len() {
-        return Err(ApiError::no_run(run_id));
-    }
-    let down = segs[s]
-        .failed_task
-        .map(|f| super::lifecycle::downstream(tasks, f))
-        .unwrap_or_default();
-    let task = task_run_at(store, i, &segs, s, t, &down, &app.base_url);
-    let life = match task.pointer("/state/result_state").and_then(Value::as_str) {
-        Some("SUCCESS") => Life::Done(Outcome::Success),
-        Some(_) => Life::Done(Outcome::Failed),
-        None => Life::Running,
-    };
-    Ok(TaskHit {
-        index: i,
-        kind: tasks[t].kind,
-        life,
-        name: tasks[t].key.clone(),
-        task,
-    })
-}
-
-fn check_views(q: &Query) -> Result<&'static str, ApiError> {
-    match q.get("views_to_export").unwrap_or("CODE") {
-        "CODE" => Ok("CODE"),
-        "DASHBOARDS" => Ok("DASHBOARDS"),
-        "ALL" => Ok("ALL"),
-        other => Err(ApiError::invalid(format!(
-            "Invalid value for parameter views_to_export: '{other}'. Expected one of CODE, DASHBOARDS, ALL"
-        ))),
-    }
-}
-
-/// `GET runs/export`.
-pub(crate) async fn export(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
-    let q = Query::parse(raw.as_deref());
-    let run_id = q.required_int("run_id")?;
-    let views = check_views(&q)?;
-    let store = app.read();
-    let hit = find_task(&store, &app, run_id, "Exporting")?;
-    if hit.kind != TaskKind::Notebook {
-        return Err(ApiError::invalid(format!(
-            "Run {run_id} is not a notebook run: only notebook runs can be exported in HTML format."
-        )));
-    }
-    let path = hit
-        .task
-        .pointer("/notebook_task/notebook_path")
-        .and_then(Value::as_str)
-        .unwrap_or(&hit.name);
-    let name = path.rsplit('/').next().unwrap_or(path).to_string();
-    let mut out = Vec::new();
-    if views != "DASHBOARDS" {
-        out.push(json!({
-            "content": format!("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{name}</title></head><body><script>var __DATABRICKS_NOTEBOOK_MODEL = {{\"name\":\"{name}\",\"run_id\":{run_id}}};</script></body></html>"),
-            "name": name,
-            "type": "NOTEBOOK"
-        }));
-    }
-    if views != "CODE" {
-        out.push(json!({
-            "content": format!("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{name} dashboard</title></head><body><div class=\"dashboard\">{name}</div></body></html>"),
-            "name": format!("{name} dashboard"),
-            "type": "DASHBOARD"
-        }));
-    }
-    Ok(Json(json!({ "views": out })).into_response())
-}
-
-/// `GET runs/get-output`.
-pub(crate) async fn get_output(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
-    let q = Query::parse(raw.as_deref());
-    let run_id = q.required_int("run_id")?;
-    let store = app.read();
-    let hit = find_task(&store, &app, run_id, "Retrieving the output")?;
-    let now = app.now();
-    let segs = segments(&store, hit.index, now);
-    let parent = render_with(
-        &store,
-        hit.index,
-        &segs,
-        &app.base_url,
-        RenderOpts::default(),
-    );
-    let mut meta = match hit.task {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    };
-    meta.insert("job_run_id".into(), json!(parent.run_id));
-    if let Some(j) = parent.job_id {
-        meta.insert("job_id".into(), json!(j));
-    }
-    meta.insert("number_in_job".into(), json!(parent.run_id));
-    meta.insert(
-        "original_attempt_run_id".into(),
-        meta.get("run_id").cloned().unwrap_or(Value::Null),
-    );
-    meta.insert("creator_user_name".into(), json!(parent.creator_user_name));
-    meta.insert("run_name".into(), json!(parent.run_name));
-    meta.insert("run_type".into(), json!(parent.run_type));
-    meta.insert("trigger".into(), json!(parent.trigger));
-    let mut out = serde_json::Map::new();
-    out.insert("metadata".into(), Value::Object(meta));
-    match (hit.life, hit.kind) {
-        (Life::Done(Outcome::Success), TaskKind::Notebook) => {
-            out.insert("notebook_output".into(), json!({"result": format!("{{\"rows_written\": {}}}", run_id % 100_000), "truncated": false}));
-        }
-        (Life::Done(Outcome::Success), TaskKind::Python | TaskKind::Jar) => {
-            out.insert(
-                "logs".into(),
-                json!(format!(
-                    "INFO starting {}\nINFO wrote {} rows\nINFO done\n",
-                    hit.name,
-                    run_id % 100_000
-                )),
-            );
-            out.insert("logs_truncated".into(), json!(false));
-        }
-        (Life::Done(Outcome::Success), _) => {}
-        (Life::Done(_), _) => {
-            out.insert(
-                "error".into(),
-                json!(format!(
-                    "Task {} failed: java.lang.RuntimeException: workload failed",
-                    hit.name
-                )),
-            );
-            out.insert("error_trace".into(), json!("java.lang.RuntimeException: workload failed\n\tat com.example.jobs.Main.run(Main.scala:42)"));
-        }
-        _ => {}
-    }
-    Ok(Json(Value::Object(out)).into_response())
 }

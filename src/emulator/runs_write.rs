@@ -1,6 +1,15 @@
 //! The write endpoints for runs: `runs/submit` (validated body, idempotency tokens),
 //! `runs/delete`, `runs/cancel`, `runs/cancel-all` and `runs/repair`. Their effects are
 //! overlays on the store, visible at once through the read endpoints.
+//!
+//! As the API does: canceling a run that already ended is a success that changes nothing;
+//! `cancel-all` with `all_queued_runs` cancels the QUEUED runs of every job (of `job_id`'s
+//! job only when both are given) and leaves running ones alone; deleting or canceling a run
+//! that does not exist (or was deleted) is 400 "Run N does not exist."; deleting an active
+//! run is refused. `runs/repair` needs exactly one of `rerun_tasks` / `rerun_all_failed_tasks`,
+//! a terminated run, and — once a run has been repaired — the `latest_repair_id` ("The
+//! latest repair ID needs to be provided in order to create a new repair", the service's
+//! message); the other repair messages are the emulator's own wording.
 
 use std::sync::Arc;
 
@@ -323,12 +332,18 @@ pub(crate) async fn repair(State(app): State<Arc<App>>, body: Bytes) -> ApiResul
         )));
     }
     let last_repair = segs.iter().rev().find_map(|s| s.repair_id);
-    if let Some(l) = latest {
-        if Some(l) != last_repair {
+    match (latest, last_repair) {
+        (None, Some(_)) => {
+            return Err(ApiError::invalid(
+                "The latest repair ID needs to be provided in order to create a new repair",
+            ))
+        }
+        (Some(l), _) if Some(l) != last_repair => {
             return Err(ApiError::invalid(format!(
                 "latest_repair_id {l} is not the latest repair of run {run_id}"
-            )));
+            )))
         }
+        _ => {}
     }
     let tasks = store.tasks_of(i).to_vec();
     let owners = super::lifecycle::task_owners(&segs, tasks.len());

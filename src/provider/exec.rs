@@ -1,9 +1,11 @@
 //! `ApiExec`: the `ExecutionPlan` that makes the planned API requests and streams the pages.
 //!
 //! It holds the request templates decided by the pushdown translator (one per combination of
-//! `IN` values and workspaces), runs them concurrently (at most [`MAX_CONCURRENT`] at once)
-//! and emits one `RecordBatch` per page as pages arrive: nothing is materialised. EXPLAIN shows
-//! the requests. All HTTP happens in `execute()`'s stream.
+//! `IN` values and workspaces), runs them concurrently (at most the runtime's
+//! `max_concurrency` at once; a long listing is also cut into concurrent time slices, see
+//! [`super::fetch::Slicing`]) and emits one `RecordBatch` per page as pages arrive, fetched
+//! ahead by a task of their own: nothing is materialised. EXPLAIN shows the requests. All HTTP
+//! happens in `execute()`'s stream.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,27 +16,28 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
 use futures::StreamExt;
 
-use crate::spec::Resource;
+use crate::spec::{MethodSpec, Resource};
 
 use super::decode::PageDecoder;
-use super::fetch::{describe_template, template_stream, Completion, Fetch};
+use super::fetch::{describe_template, scan_stream, Completion, Fetch, Slicing};
 use super::pushdown::{RequestTemplate, Translation};
 use super::ApiRuntime;
 
-/// Request templates run at once, at most.
-pub const MAX_CONCURRENT: usize = 8;
+/// Batches buffered ahead of the consumer: the next pages are fetched while one is consumed.
+const PREFETCH: usize = 4;
 
 /// The scan of one resource.
 #[derive(Debug)]
 pub struct ApiExec {
     fetch: Arc<Fetch>,
     templates: Vec<RequestTemplate>,
+    slicing: Option<Slicing>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
@@ -96,6 +99,8 @@ impl ApiExec {
                 method,
             })
         });
+        let templates = translation.templates();
+        let slicing = slicing(&resource, &method, &runtime, limit, templates.len());
         Ok(Self {
             fetch: Arc::new(Fetch {
                 resource,
@@ -105,7 +110,8 @@ impl ApiExec {
                 limit,
                 complete,
             }),
-            templates: translation.templates(),
+            templates,
+            slicing,
             schema,
             properties,
         })
@@ -120,6 +126,35 @@ impl ApiExec {
     }
 }
 
+/// Whether (and how wide) each listing is split into concurrent slices: the method has a
+/// `parallel:` rule with a range rule on its column, there is no LIMIT, and the runtime's
+/// concurrency, shared among the templates, leaves more than one request per listing.
+fn slicing(
+    resource: &Resource,
+    method: &MethodSpec,
+    runtime: &ApiRuntime,
+    limit: Option<usize>,
+    templates: usize,
+) -> Option<Slicing> {
+    let rule = method.parallel.as_ref()?;
+    let concurrency = runtime.max_concurrency / templates.max(1);
+    if limit.is_some() || concurrency < 2 {
+        return None;
+    }
+    let range = resource
+        .spec
+        .pushdown
+        .iter()
+        .find(|r| r.column == rule.column)?;
+    let (lower, upper) = (range.lower.clone()?, range.upper.clone()?);
+    (method.params.contains_key(&lower) && method.params.contains_key(&upper)).then(|| Slicing {
+        rule: rule.clone(),
+        lower,
+        upper,
+        concurrency,
+    })
+}
+
 impl DisplayAs for ApiExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "ApiExec: {}", self.fetch.resource.qualified_name())?;
@@ -130,7 +165,17 @@ impl DisplayAs for ApiExec {
             // The WHERE clause matches no row (e.g. a value outside a parameter's enum).
             return write!(f, ", requests=none (no row can match)");
         }
-        write!(f, ", requests=[{}]", self.planned_requests().join(", "))
+        write!(f, ", requests=[{}]", self.planned_requests().join(", "))?;
+        if let Some(slicing) = &self.slicing {
+            write!(
+                f,
+                ", then {} {} slices, {} at a time",
+                slicing.concurrency * 2,
+                slicing.rule.column,
+                slicing.concurrency
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -176,14 +221,25 @@ impl ExecutionPlan for ApiExec {
             )));
         }
         let fetch = self.fetch.clone();
-        let streams = futures::stream::iter(self.templates.clone())
-            .map(move |t| Box::pin(template_stream(fetch.clone(), t)));
-        let batches = streams
-            .flatten_unordered(MAX_CONCURRENT)
+        let slicing = self.slicing.clone();
+        let width = fetch.runtime.max_concurrency;
+        let mut batches = futures::stream::iter(self.templates.clone())
+            .map(move |t| scan_stream(fetch.clone(), t, slicing.clone()))
+            .flatten_unordered(width)
             .map(|r| r.map_err(DataFusionError::from));
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            self.schema.clone(),
-            batches,
-        )))
+        // A task of its own fetches ahead while the consumer works on a batch; dropping the
+        // stream (LIMIT reached, query cancelled) aborts it and its requests.
+        let mut builder = RecordBatchReceiverStream::builder(self.schema.clone(), PREFETCH);
+        let tx = builder.tx();
+        builder.spawn(async move {
+            while let Some(batch) = batches.next().await {
+                let failed = batch.is_err();
+                if tx.send(batch).await.is_err() || failed {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        Ok(builder.build())
     }
 }

@@ -8,10 +8,13 @@
 //! as not-found (a run that does not exist) on the *first* page of a request is zero rows; on a
 //! later page it is an error (rows would otherwise be lost silently). A next-page token that
 //! repeats one already followed is an error too, rather than an endless loop. Listed objects the
-//! method's `complete:` rules name are fetched whole ([`complete`]).
+//! method's `complete:` rules name are fetched whole (`fetch/complete.rs`); long listings are
+//! cut into concurrent slices ([`Slicing`]).
 
 #[path = "fetch/complete.rs"]
 mod complete;
+#[path = "fetch/slices.rs"]
+mod slices;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -30,6 +33,7 @@ use super::pushdown::RequestTemplate;
 use super::{ApiRuntime, ProviderError};
 
 pub use complete::Completion;
+pub use slices::{scan_stream, Slicing};
 
 /// What every template of one scan shares.
 #[derive(Debug)]
@@ -64,30 +68,39 @@ pub fn template_stream(
     fetch: Arc<Fetch>,
     template: RequestTemplate,
 ) -> impl Stream<Item = Result<RecordBatch, ProviderError>> + Send {
+    pages_from(fetch, template, None, None)
+}
+
+/// The pages of one template from `token` on (the first page when `None`), in `workspace`
+/// (resolved from the template when `None`).
+fn pages_from(
+    fetch: Arc<Fetch>,
+    template: RequestTemplate,
+    workspace: Option<Workspace>,
+    token: Option<String>,
+) -> impl Stream<Item = Result<RecordBatch, ProviderError>> + Send {
+    let mut seen = PageTokens::default();
+    if let Some(t) = &token {
+        seen.0.insert(t.clone());
+    }
     let state = State {
         remaining: fetch.limit,
         fetch,
         template,
-        workspace: None,
-        token: None,
+        workspace,
+        token,
         done: false,
-        seen: PageTokens::default(),
+        seen,
     };
     futures::stream::try_unfold(state, |mut s| async move {
         if s.done || s.remaining == Some(0) {
             return Ok(None);
         }
         let fetch = s.fetch.clone();
-        let variable = &fetch.resource.server.variable;
         let workspace = match &s.workspace {
             Some(w) => w.clone(),
             None => {
-                let w = fetch
-                    .runtime
-                    .workspaces
-                    .resolve(s.template.params.get(variable).map(String::as_str))?;
-                // The parameter column shows the workspace actually used.
-                s.template.params.insert(variable.clone(), w.name.clone());
+                let w = resolve_workspace(&fetch, &mut s.template)?;
                 s.workspace = Some(w.clone());
                 w
             }
@@ -111,11 +124,11 @@ pub fn template_stream(
         }
         let request = build_request(
             &fetch.method,
-            &s.template.params,
+            &s.template.sent_params(),
             s.token.as_deref(),
             s.remaining,
         );
-        let first_page = s.token.is_none();
+        let first_page = s.token.is_none() && s.seen.0.is_empty();
         let body = match send(&fetch, &fetch.method, &workspace, &request, first_page).await? {
             Some(body) => body,
             None => return Ok(None),
@@ -125,6 +138,9 @@ pub fn template_stream(
         if let Some(r) = s.remaining.as_mut() {
             *r = r.saturating_sub(page.batch.num_rows());
         }
+        if let Some(p) = &fetch.runtime.progress {
+            p.page(page.batch.num_rows());
+        }
         if let Some(next) = &page.next_token {
             s.seen.follow(&fetch, &fetch.method, next)?;
         }
@@ -132,6 +148,20 @@ pub fn template_stream(
         s.token = page.next_token;
         Ok(Some((page.batch, s)))
     })
+}
+
+/// The workspace of `template`; its parameter column is set to the workspace actually used.
+fn resolve_workspace(
+    fetch: &Fetch,
+    template: &mut RequestTemplate,
+) -> Result<Workspace, ProviderError> {
+    let variable = &fetch.resource.server.variable;
+    let w = fetch
+        .runtime
+        .workspaces
+        .resolve(template.params.get(variable).map(String::as_str))?;
+    template.params.insert(variable.clone(), w.name.clone());
+    Ok(w)
 }
 
 /// The next-page tokens a request has followed: one coming back means the API would page
@@ -176,6 +206,16 @@ async fn send(
     match fetch.runtime.client.send(workspace, request).await {
         Ok(body) => Ok(Some(body)),
         Err(e) if first_page && is_not_found(method, &e) => Ok(None),
+        // --keep-going: a workspace that fails is skipped with a warning.
+        Err(source)
+            if fetch.runtime.skip_failed_workspace(
+                &fetch.resource.qualified_name(),
+                workspace,
+                &source,
+            ) =>
+        {
+            Ok(None)
+        }
         Err(source) => Err(ProviderError::Api {
             table: fetch.resource.qualified_name(),
             source: Box::new(source),

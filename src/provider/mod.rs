@@ -12,10 +12,11 @@
 pub mod decode;
 pub mod exec;
 pub mod fetch;
+pub mod progress;
 pub mod pushdown;
 pub mod table;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::catalog::{
     CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider,
@@ -25,7 +26,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::client::{ApiClient, ApiError};
 use crate::spec::SpecSet;
-use crate::workspace::{WorkspaceError, WorkspaceResolver};
+use crate::workspace::{Workspace, WorkspaceError, WorkspaceResolver};
 
 pub use table::ApiTable;
 
@@ -90,7 +91,38 @@ pub struct ApiRuntime {
     pub workspaces: WorkspaceResolver,
     /// `Some` in a dry run: mutating requests are recorded there instead of being sent.
     pub dry_run: Option<crate::write::DryRunLog>,
+    /// Requests a scan keeps in flight at most (parallel listing, `IN` fan-out).
+    pub max_concurrency: usize,
+    /// Counts pages and rows as they arrive, when someone shows them.
+    pub progress: Option<Arc<progress::Progress>>,
+    /// Whether a query over several workspaces goes on without one that fails
+    /// (`--keep-going`): see [`ApiRuntime::skip_failed_workspace`].
+    pub keep_going: bool,
+    /// Warnings for the user (e.g. a workspace skipped), printed by the CLI to stderr.
+    pub warnings: Warnings,
 }
+
+/// Warnings collected while statements run. Cloning shares the list.
+#[derive(Debug, Clone, Default)]
+pub struct Warnings(Arc<Mutex<Vec<String>>>);
+
+impl Warnings {
+    /// Add one.
+    pub fn push(&self, warning: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(warning);
+    }
+
+    /// Take those added so far.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// The default of [`ApiRuntime::max_concurrency`]: well inside the Jobs API's rate limits.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 
 impl ApiRuntime {
     /// A runtime that sends every request.
@@ -99,7 +131,45 @@ impl ApiRuntime {
             client,
             workspaces,
             dry_run: None,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            progress: None,
+            keep_going: false,
+            warnings: Warnings::default(),
         }
+    }
+
+    /// The same runtime with at most `n` requests in flight per scan (1: strictly sequential).
+    pub fn with_max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = n.max(1);
+        self
+    }
+
+    /// The same runtime, going on without a workspace whose requests fail.
+    pub fn with_keep_going(mut self) -> Self {
+        self.keep_going = true;
+        self
+    }
+
+    /// Where a request to `workspace` for `table` failed with `error`: with `--keep-going`,
+    /// and when the failure is the workspace's rather than the query's
+    /// ([`ApiError::is_workspace_failure`]: unreachable, timed out, credentials refused,
+    /// server errors and throttling that outlasted the retries), record a warning naming the
+    /// workspace and return `true`: the caller then goes on as if the workspace had no (more)
+    /// rows. Otherwise `false`: the caller fails the query with `error`.
+    pub fn skip_failed_workspace(
+        &self,
+        table: &str,
+        workspace: &Workspace,
+        error: &ApiError,
+    ) -> bool {
+        if !self.keep_going || !error.is_workspace_failure() {
+            return false;
+        }
+        self.warnings.push(format!(
+            "{table}: skipped workspace '{}' (--keep-going), its rows are missing or incomplete: {error}",
+            workspace.name
+        ));
+        true
     }
 
     /// The same runtime, recording mutations instead of sending them.

@@ -66,10 +66,26 @@ pub struct Translation {
 }
 
 /// One request the scan will make (before pagination): the workspace and the parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RequestTemplate {
-    /// Every parameter value, including the server variable when given.
+    /// Every parameter value, including the server variable when given; parameter columns
+    /// show these.
     pub params: BTreeMap<String, String>,
+    /// Values sent instead of (or besides) `params` without showing in parameter columns: the
+    /// bounds of a parallel slice.
+    pub sent: BTreeMap<String, String>,
+}
+
+impl RequestTemplate {
+    /// The parameters as sent: `params` overridden by `sent`.
+    pub fn sent_params(&self) -> std::borrow::Cow<'_, BTreeMap<String, String>> {
+        if self.sent.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.params);
+        }
+        let mut all = self.params.clone();
+        all.extend(self.sent.iter().map(|(k, v)| (k.clone(), v.clone())));
+        std::borrow::Cow::Owned(all)
+    }
 }
 
 impl Translation {
@@ -92,7 +108,10 @@ impl Translation {
                 .collect();
         }
         out.into_iter()
-            .map(|params| RequestTemplate { params })
+            .map(|params| RequestTemplate {
+                params,
+                sent: BTreeMap::new(),
+            })
             .collect()
     }
 

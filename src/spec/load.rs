@@ -321,6 +321,7 @@ fn check_resource(
             checks::check_enum(&format!("{place}.params.{pname}"), p)?;
         }
         checks::check_complete(&place, method, spec, &has_column)?;
+        checks::check_parallel(&place, method, spec)?;
         if let Some(pg) = &method.pagination {
             for (i, field) in pg.merge_arrays.iter().enumerate() {
                 let ok = columns.iter().any(|c| {

@@ -7,7 +7,7 @@
 //! descriptions), its parameter columns, and which WHERE predicates map to which parameters.
 //!
 //! The Rust engine ([`crate::provider`]) is generic over these structs: a new resource is new
-//! YAML. Every struct denies unknown keys, and [`load`] checks every cross-reference, so a typo is
+//! YAML. Every struct denies unknown keys, and the loader ([`load_sources`]) checks every cross-reference, so a typo is
 //! an error naming the file and the place rather than a silently ignored setting.
 
 mod files;

@@ -150,6 +150,24 @@ pub struct MethodSpec {
     /// whole body); without them, EXEC returns the body as one JSON column `response`.
     #[serde(default)]
     pub columns: Vec<ColumnSpec>,
+    /// A listing whose objects come newest first by a range-pushed column can be split into
+    /// disjoint ranges of that column, listed concurrently.
+    #[serde(default)]
+    pub parallel: Option<ParallelSpec>,
+}
+
+/// How a listing is split into concurrent slices: after its first page (objects sorted by
+/// `column`, descending), the rest of the range is cut into equal slices of that column, over
+/// at most `window_days` before the first page's oldest object (older objects fall into the
+/// oldest slice, whose lower bound stays open).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParallelSpec {
+    /// The column the listing is sorted by, newest first; it needs a `range` pushdown rule
+    /// whose `lower` / `upper` parameters this method takes. Values are milliseconds.
+    pub column: String,
+    /// How far back the slices reach (the API's retention, e.g. 60 days).
+    pub window_days: u32,
 }
 
 /// Objects a listing truncates (runs/list shows at most 100 `tasks` and sets `has_more`) or

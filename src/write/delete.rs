@@ -42,9 +42,6 @@ use crate::spec::{DeleteSpec, MethodSpec, Resource};
 use super::args::{build_call, typed_value, SqlValue};
 use super::{send_mutation, SendError, WriteError};
 
-/// How many deletes are sent at once.
-const CONCURRENCY: usize = 8;
-
 /// One object to delete.
 #[derive(Debug, Clone)]
 struct Target {
@@ -346,8 +343,10 @@ async fn run(
                 .map(|_| ())
         }
     });
-    let outcomes: Vec<Result<(), SendError>> =
-        stream::iter(sends).buffered(CONCURRENCY).collect().await;
+    let outcomes: Vec<Result<(), SendError>> = stream::iter(sends)
+        .buffered(runtime.max_concurrency)
+        .collect()
+        .await;
     let gone = |e: &SendError| matches!(e, SendError::Api(api) if is_not_found(method, api));
     // "Does not exist" on a retry: the first attempt deleted it and its answer was lost.
     let retried_gone = |e: &SendError| matches!(e, SendError::Api(api) if is_not_found(method, api) && api.attempts() > 1);

@@ -6,7 +6,7 @@
 //! value that does not fit (invalid JSON, text for an integer) names its column and row, a
 //! missing required field names the row. Each row gets an idempotency token (unless it has
 //! one) that its retries reuse, so a retried submit never launches twice. Rows go concurrently
-//! (at most [`CONCURRENCY`] at a time). If some fail, the error lists every row: which were
+//! (at most `--max-concurrency` at a time). If some fail, the error lists every row: which were
 //! created (with their key) and which failed (with the API's error).
 //!
 //! Without RETURNING the result is `count` (as DataFusion's DML reports); `RETURNING run_id`
@@ -35,9 +35,6 @@ use crate::spec::{MethodSpec, ParamLocation, Resource};
 
 use super::args::{build_call, missing_required, new_idempotency_token, typed_value, SqlValue};
 use super::{find_api_table, send_mutation, SendError, WriteError};
-
-/// How many rows are sent at once.
-pub const CONCURRENCY: usize = 8;
 
 /// Where an INSERT column goes.
 #[derive(Debug, Clone)]
@@ -276,21 +273,29 @@ fn rows(
     Ok(rows)
 }
 
-/// Send every row, at most [`CONCURRENCY`] at a time; outcomes in row order.
+/// Send every row, at most the runtime's `max_concurrency` at a time; outcomes in row order.
 async fn send_rows(
     runtime: &ApiRuntime,
     method: &MethodSpec,
     rows: &[Row],
 ) -> Vec<Result<Option<Vec<u8>>, SendError>> {
-    stream::iter(rows.iter().map(|row| async move {
-        let request = build_call(method, &row.values);
-        send_mutation(runtime, row.workspace.as_deref(), &request)
-            .await
-            .map(|body| body.map(|b| b.to_vec()))
-    }))
-    .buffered(CONCURRENCY)
-    .collect()
-    .await
+    let sends: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            // Owned values only: the futures stay `Send` (a server drives them on any thread).
+            let request = build_call(method, &row.values);
+            let workspace = row.workspace.clone();
+            async move {
+                send_mutation(runtime, workspace.as_deref(), &request)
+                    .await
+                    .map(|body| body.map(|b| b.to_vec()))
+            }
+        })
+        .collect();
+    stream::iter(sends)
+        .buffered(runtime.max_concurrency)
+        .collect()
+        .await
 }
 
 /// Fail with a row-by-row report when any row failed.

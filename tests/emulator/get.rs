@@ -361,7 +361,7 @@ async fn get_output_of_task_runs_and_not_of_multi_task_parents() {
             &[("run_id", &multi.to_string())],
         )
         .await;
-    assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "multiple tasks");
+    assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "Retrieving the output of runs with multiple tasks is not supported. Please retrieve the output of each individual task run instead.");
     let run = api.run(multi).await;
     for task in run["tasks"].as_array().unwrap() {
         let id = task["run_id"].as_i64().unwrap();
@@ -384,5 +384,85 @@ async fn get_output_of_task_runs_and_not_of_multi_task_parents() {
     }
     let (s, v) = api.get("/api/2.2/jobs/runs/get-output", &[]).await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "run_id");
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn get_of_a_task_run_id_answers_the_task_run() {
+    let h = emu(300, 6).await;
+    let api = Api::new(&h);
+    let multi = h.notable().multi_task[0];
+    let run = api.run(multi).await;
+    for task in run["tasks"].as_array().unwrap() {
+        let id = task["run_id"].as_i64().unwrap();
+        let got = api.run(id).await;
+        assert_eq!(
+            (&got["run_id"], got["job_run_id"].as_i64(), &got["job_id"]),
+            (&task["run_id"], Some(multi), &run["job_id"])
+        );
+        assert_eq!(got["task_key"], task["task_key"]);
+        assert_eq!(got["state"], task["state"]);
+        assert_eq!(got["start_time"], task["start_time"]);
+        assert!(got.get("tasks").is_none(), "a task run has no tasks: {got}");
+        let out = api
+            .ok(
+                "/api/2.2/jobs/runs/get-output",
+                &[("run_id", &id.to_string())],
+            )
+            .await;
+        assert_eq!(out["metadata"], got, "runs/get = get-output's metadata");
+    }
+    // A task run superseded by a repair is still there, as it ended.
+    let repaired = h.notable().repaired[1];
+    let with = api
+        .ok(
+            "/api/2.2/jobs/runs/get",
+            &[
+                ("run_id", &repaired.to_string()),
+                ("include_history", "true"),
+            ],
+        )
+        .await;
+    let first = with["repair_history"][0]["task_run_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect::<Vec<_>>();
+    let failed: Vec<Value> = {
+        let mut v = Vec::new();
+        for id in &first {
+            let t = api.run(*id).await;
+            if t["state"]["result_state"] == "FAILED" {
+                v.push(t);
+            }
+        }
+        v
+    };
+    assert!(!failed.is_empty(), "the original attempt had a failed task");
+    let latest = with["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task_key"] == failed[0]["task_key"])
+        .cloned()
+        .unwrap();
+    assert_ne!(latest["run_id"], failed[0]["run_id"]);
+    // Ids in a run's block that name no task run are not runs.
+    for id in [
+        multi + 900,
+        run["tasks"][0]["run_id"].as_i64().unwrap() + 500,
+    ] {
+        let (s, v) = api
+            .get("/api/2.2/jobs/runs/get", &[("run_id", &id.to_string())])
+            .await;
+        assert_error(
+            s,
+            &v,
+            400,
+            "INVALID_PARAMETER_VALUE",
+            &format!("Run {id} does not exist."),
+        );
+    }
     h.shutdown().await;
 }

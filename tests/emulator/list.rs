@@ -349,17 +349,3 @@ async fn expand_tasks_adds_at_most_100_tasks_and_job_clusters() {
         .all(|r| r["tasks"].as_array().map(Vec::len) == Some(1) && r.get("has_more").is_none()));
     h.shutdown().await;
 }
-
-#[tokio::test]
-async fn older_api_versions_serve_the_same_runs() {
-    let h = emu(100, 4).await;
-    let api = Api::new(&h);
-    let a = api.ok("/api/2.2/jobs/runs/list", &[("limit", "5")]).await;
-    for v in ["2.1", "2.0"] {
-        let b = api
-            .ok(&format!("/api/{v}/jobs/runs/list"), &[("limit", "5")])
-            .await;
-        assert_eq!(a, b);
-    }
-    h.shutdown().await;
-}

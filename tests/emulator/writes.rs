@@ -228,16 +228,28 @@ async fn cancel_all_by_job_or_all_queued() {
         .await["run_id"]
         .as_i64()
         .unwrap();
-    // all_queued_runs cancels the QUEUED run-now runs, not the PENDING submitted one.
+    // all_queued_runs cancels the QUEUED runs of every job (run-now runs and the history's),
+    // not the PENDING submitted one nor running ones.
+    let active = h.notable().active;
+    let lives: Vec<String> = {
+        let mut v = Vec::new();
+        for id in &active {
+            v.push(life(&api.run(*id).await));
+        }
+        v
+    };
+    let queued = active[lives.iter().position(|l| l == "QUEUED").unwrap()];
+    let running = active[lives.iter().position(|l| l == "RUNNING").unwrap()];
     api.post_ok(
         &format!("{P}/runs/cancel-all"),
         json!({"all_queued_runs": true}),
     )
     .await;
-    for id in &mine {
+    for id in mine.iter().chain([&queued]) {
         assert_eq!(api.run(*id).await["state"]["result_state"], "CANCELED");
     }
     assert_eq!(life(&api.run(other).await), "PENDING");
+    assert_eq!(life(&api.run(running).await), "RUNNING");
     let again = api
         .post_ok(&format!("{P}/run-now"), json!({"job_id": job}))
         .await["run_id"]
@@ -344,9 +356,23 @@ async fn repair_reruns_failed_tasks_and_records_history() {
         2,
         "the failed task and its dependant"
     );
-    // Nothing left to rerun; rerun_tasks with the right latest_repair_id works.
+    // Once repaired, a run needs the latest repair id to be repaired again.
     let (s, v) = api
         .post(&url, json!({"run_id": id, "rerun_all_failed_tasks": true}))
+        .await;
+    assert_error(
+        s,
+        &v,
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "The latest repair ID needs to be provided in order to create a new repair",
+    );
+    // Nothing left to rerun; rerun_tasks with the right latest_repair_id works.
+    let (s, v) = api
+        .post(
+            &url,
+            json!({"run_id": id, "rerun_all_failed_tasks": true, "latest_repair_id": repair_id}),
+        )
         .await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "no failed tasks");
     let second = api
@@ -356,5 +382,52 @@ async fn repair_reruns_failed_tasks_and_records_history() {
         )
         .await;
     assert_ne!(second["repair_id"], repair_id);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn repairing_a_repaired_history_run_needs_the_latest_repair_id() {
+    let h = fast(60_000).await;
+    let api = Api::new(&h);
+    let id = h.notable().repaired[1];
+    let run = api
+        .ok(
+            &format!("{P}/runs/get"),
+            &[("run_id", &id.to_string()), ("include_history", "true")],
+        )
+        .await;
+    let history = run["repair_history"].as_array().unwrap();
+    let latest = history.last().unwrap()["id"].as_i64().unwrap();
+    let task = run["tasks"][0]["task_key"].clone();
+    let url = format!("{P}/runs/repair");
+    let (s, v) = api
+        .post(&url, json!({"run_id": id, "rerun_tasks": [task]}))
+        .await;
+    assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "latest repair ID");
+    let (s, v) = api
+        .post(
+            &url,
+            json!({"run_id": id, "rerun_tasks": [task], "latest_repair_id": history[0]["id"].as_i64().unwrap_or(1)}),
+        )
+        .await;
+    assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "latest_repair_id");
+    let r = api
+        .post_ok(
+            &url,
+            json!({"run_id": id, "rerun_tasks": [task], "latest_repair_id": latest}),
+        )
+        .await;
+    assert_ne!(r["repair_id"], latest);
+    let after = api
+        .ok(
+            &format!("{P}/runs/get"),
+            &[("run_id", &id.to_string()), ("include_history", "true")],
+        )
+        .await;
+    assert_eq!(
+        after["repair_history"].as_array().unwrap().len(),
+        history.len() + 1
+    );
+    assert!(is_active(&after));
     h.shutdown().await;
 }

@@ -18,6 +18,36 @@ use crate::spec::types::ColumnType;
 
 type Check = Result<(), (String, String)>;
 
+/// `parallel:`: its column has a `range` rule whose bounds the method takes, and a window.
+pub(super) fn check_parallel(place: &str, method: &MethodSpec, spec: &ResourceSpec) -> Check {
+    let Some(rule) = &method.parallel else {
+        return Ok(());
+    };
+    let at = format!("{place}.parallel");
+    if rule.window_days == 0 {
+        return Err((at, "`window_days` must be at least 1".into()));
+    }
+    let range = spec
+        .pushdown
+        .iter()
+        .find(|r| r.column == rule.column && r.ops.contains(&PushdownOp::Range));
+    let bounds = range.and_then(|r| Some((r.lower.as_ref()?, r.upper.as_ref()?)));
+    match bounds {
+        Some((lower, upper))
+            if method.params.contains_key(lower) && method.params.contains_key(upper) =>
+        {
+            Ok(())
+        }
+        _ => Err((
+            at,
+            format!(
+                "`{}` needs a range pushdown rule with `lower` and `upper` parameters of this method",
+                rule.column
+            ),
+        )),
+    }
+}
+
 /// `enum:` lists: only on string and integer parameters, valid for the type, no repeats.
 pub(super) fn check_enum(place: &str, param: &ParamSpec) -> Check {
     if param.allowed.is_empty() {

@@ -1,0 +1,58 @@
+//! `jobsql shell`: the interactive shell ([`crate::shell`]) in a terminal, or the statements
+//! of piped input run in order (for scripts: the first error ends it with exit code 1).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::setup::Setup;
+use super::CliError;
+use crate::output::OutputFormat;
+use crate::shell::complete::Completions;
+use crate::shell::{interactive, run_script, ShellError, ShellOptions};
+
+/// Arguments of `jobsql shell`.
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// Result format (also `\format` in the shell).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Start the emulator in-process and make it the default workspace (as `query --demo`).
+    #[arg(long)]
+    pub demo: bool,
+    /// Load provider specs from this directory instead of the built-in ones.
+    #[arg(long)]
+    pub spec_dir: Option<PathBuf>,
+    /// Do not print the rows and time of each statement.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Run `jobsql shell`.
+pub async fn run_shell(args: ShellArgs) -> Result<(), CliError> {
+    let setup = Setup::new(args.demo, args.spec_dir.as_ref()).await?;
+    let ctx = setup.context()?;
+    let options = ShellOptions {
+        format: args.format,
+        timing: !args.quiet,
+    };
+    let result = if std::io::stdin().is_terminal() {
+        interactive(&ctx, Completions::from_specs(&setup.specs), options).await
+    } else {
+        let stdin = std::io::stdin();
+        run_script(
+            &ctx,
+            stdin.lock(),
+            options,
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+        )
+        .await
+    };
+    setup.shutdown().await;
+    result.map_err(|e| match e {
+        ShellError::Statement(m) => CliError::Message(m),
+        other => CliError::Message(other.to_string()),
+    })
+}

@@ -1,0 +1,316 @@
+//! The bits of Postgres' catalog BI tools, drivers and psql ask for, added to each server
+//! session (not to `jobsql query` or the library).
+//!
+//! - `version()` says `PostgreSQL 16.6 (jobsql ...)` (tools parse the Postgres version from it);
+//!   `current_database()` is `jobsql`, `current_schema()` is `public`; `pg_get_userbyid(oid)` is
+//!   `jobsql` and `pg_table_is_visible(oid)` true. Each also answers as `pg_catalog.<name>`.
+//! - `pg_catalog.pg_type`: the types the server sends, with their oids, lengths and array types
+//!   (drivers map result oids to names with it).
+//! - `pg_catalog.pg_namespace` and `pg_catalog.pg_class`: a schema per schema of the session
+//!   (named `catalog.schema` outside the default catalog, e.g. `databricks_workspace.jobs`,
+//!   which is how a query names its tables) and a relation per table and view (`relkind` `r` /
+//!   `v`), as they are when the connection opens; `pg_catalog.pg_am` has `heap`. Enough for
+//!   psql's `\dt`, `\dv` and `\dn`.
+//!
+//! `information_schema.tables` / `.columns` are DataFusion's own. psql's `\d table` (which
+//! needs `pg_attribute`, `regclass` casts and more) does not work.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int16Array, Int32Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::common::ScalarValue;
+use datafusion::datasource::{MemTable, TableType};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Signature, SimpleScalarUDF, Volatility};
+use datafusion::prelude::SessionContext;
+use pgwire::api::Type;
+
+/// What `version()` answers.
+pub fn version_text() -> String {
+    format!(
+        "PostgreSQL 16.6 (jobsql {}, Apache DataFusion {})",
+        env!("CARGO_PKG_VERSION"),
+        datafusion::DATAFUSION_VERSION
+    )
+}
+
+/// Add the functions and `pg_catalog` tables above to `ctx` (after its own tables).
+pub async fn register(ctx: &SessionContext) -> Result<()> {
+    let text = |v: &str| ScalarValue::Utf8(Some(v.to_string()));
+    let functions = [
+        ("version", 0, text(&version_text())),
+        ("current_database", 0, text("jobsql")),
+        ("current_schema", 0, text("public")),
+        ("pg_get_userbyid", 1, text("jobsql")),
+        ("pg_table_is_visible", 1, ScalarValue::Boolean(Some(true))),
+    ];
+    for (name, args, value) in functions {
+        ctx.register_udf(constant_udf(name, args, value.clone()));
+        ctx.register_udf(constant_udf(&format!("pg_catalog.{name}"), args, value));
+    }
+    let default = ctx
+        .state()
+        .config()
+        .options()
+        .catalog
+        .default_catalog
+        .clone();
+    let catalog = ctx
+        .catalog(&default)
+        .ok_or_else(|| DataFusionError::Plan(format!("no default catalog {default}")))?;
+    let relations = relations(ctx, &default).await?;
+    let schema = Arc::new(MemorySchemaProvider::new());
+    schema.register_table("pg_type".into(), Arc::new(pg_type()?))?;
+    schema.register_table("pg_namespace".into(), Arc::new(pg_namespace(&relations)?))?;
+    schema.register_table("pg_class".into(), Arc::new(pg_class(&relations)?))?;
+    schema.register_table("pg_am".into(), Arc::new(pg_am()?))?;
+    catalog.register_schema("pg_catalog", schema)?;
+    Ok(())
+}
+
+/// A function of `args` arguments (of any type) that always answers `value`.
+fn constant_udf(name: &str, args: usize, value: ScalarValue) -> ScalarUDF {
+    let return_type = value.data_type();
+    let fun = Arc::new(move |_: &[ColumnarValue]| Ok(ColumnarValue::Scalar(value.clone())));
+    let signature = if args == 0 {
+        Signature::nullary(Volatility::Stable)
+    } else {
+        Signature::any(args, Volatility::Stable)
+    };
+    ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+        name,
+        signature,
+        return_type,
+        fun,
+    ))
+}
+
+/// (type, typlen, typcategory) of the types listed in `pg_type`.
+const TYPES: &[(Type, i16, &str)] = &[
+    (Type::BOOL, 1, "B"),
+    (Type::BYTEA, -1, "U"),
+    (Type::CHAR, 1, "S"),
+    (Type::NAME, 64, "S"),
+    (Type::INT8, 8, "N"),
+    (Type::INT2, 2, "N"),
+    (Type::INT4, 4, "N"),
+    (Type::TEXT, -1, "S"),
+    (Type::OID, 4, "N"),
+    (Type::JSON, -1, "U"),
+    (Type::FLOAT4, 4, "N"),
+    (Type::FLOAT8, 8, "N"),
+    (Type::BPCHAR, -1, "S"),
+    (Type::VARCHAR, -1, "S"),
+    (Type::DATE, 4, "D"),
+    (Type::TIME, 8, "D"),
+    (Type::TIMESTAMP, 8, "D"),
+    (Type::TIMESTAMPTZ, 8, "D"),
+    (Type::INTERVAL, 16, "T"),
+    (Type::NUMERIC, -1, "N"),
+    (Type::UUID, 16, "U"),
+    (Type::JSONB, -1, "U"),
+    (Type::BOOL_ARRAY, -1, "A"),
+    (Type::INT2_ARRAY, -1, "A"),
+    (Type::INT4_ARRAY, -1, "A"),
+    (Type::INT8_ARRAY, -1, "A"),
+    (Type::TEXT_ARRAY, -1, "A"),
+    (Type::FLOAT4_ARRAY, -1, "A"),
+    (Type::FLOAT8_ARRAY, -1, "A"),
+    (Type::VARCHAR_ARRAY, -1, "A"),
+    (Type::TIMESTAMPTZ_ARRAY, -1, "A"),
+];
+
+/// (array type, element type) of the array types above.
+const ARRAYS: &[(Type, Type)] = &[
+    (Type::BOOL_ARRAY, Type::BOOL),
+    (Type::INT2_ARRAY, Type::INT2),
+    (Type::INT4_ARRAY, Type::INT4),
+    (Type::INT8_ARRAY, Type::INT8),
+    (Type::TEXT_ARRAY, Type::TEXT),
+    (Type::FLOAT4_ARRAY, Type::FLOAT4),
+    (Type::FLOAT8_ARRAY, Type::FLOAT8),
+    (Type::VARCHAR_ARRAY, Type::VARCHAR),
+    (Type::TIMESTAMPTZ_ARRAY, Type::TIMESTAMPTZ),
+];
+
+const PG_CATALOG_OID: i32 = 11;
+
+fn oid(t: &Type) -> i32 {
+    i32::try_from(t.oid()).unwrap_or(0)
+}
+
+fn pg_type() -> Result<MemTable> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("oid", DataType::Int32, false),
+        Field::new("typname", DataType::Utf8, false),
+        Field::new("typnamespace", DataType::Int32, false),
+        Field::new("typlen", DataType::Int16, false),
+        Field::new("typtype", DataType::Utf8, false),
+        Field::new("typcategory", DataType::Utf8, false),
+        Field::new("typelem", DataType::Int32, false),
+        Field::new("typarray", DataType::Int32, false),
+        Field::new("typbasetype", DataType::Int32, false),
+    ]));
+    let element = |t: &Type| {
+        ARRAYS
+            .iter()
+            .find(|(a, _)| a == t)
+            .map_or(0, |(_, e)| oid(e))
+    };
+    let array_of = |t: &Type| {
+        ARRAYS
+            .iter()
+            .find(|(_, e)| e == t)
+            .map_or(0, |(a, _)| oid(a))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from_iter_values(
+            TYPES.iter().map(|(t, _, _)| oid(t)),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            TYPES.iter().map(|(t, _, _)| t.name()),
+        )),
+        Arc::new(Int32Array::from(vec![PG_CATALOG_OID; TYPES.len()])),
+        Arc::new(Int16Array::from_iter_values(
+            TYPES.iter().map(|(_, l, _)| *l),
+        )),
+        Arc::new(StringArray::from(vec!["b"; TYPES.len()])),
+        Arc::new(StringArray::from_iter_values(
+            TYPES.iter().map(|(_, _, c)| *c),
+        )),
+        Arc::new(Int32Array::from_iter_values(
+            TYPES.iter().map(|(t, _, _)| element(t)),
+        )),
+        Arc::new(Int32Array::from_iter_values(
+            TYPES.iter().map(|(t, _, _)| array_of(t)),
+        )),
+        Arc::new(Int32Array::from(vec![0; TYPES.len()])),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    MemTable::try_new(schema, vec![vec![batch]])
+}
+
+/// Postgres' owner oid for everything (the bootstrap superuser's).
+const OWNER_OID: i32 = 10;
+
+/// The oid of the `heap` access method.
+const HEAP_OID: i32 = 2;
+
+/// One schema of the session: its oid, its name, and its tables with their `relkind`.
+type Namespace = (i32, String, Vec<(String, &'static str)>);
+
+/// The session's schemas, Postgres' three first.
+async fn relations(ctx: &SessionContext, default: &str) -> Result<Vec<Namespace>> {
+    let mut out: Vec<Namespace> = vec![
+        (PG_CATALOG_OID, "pg_catalog".to_string(), Vec::new()),
+        (2200, "public".to_string(), Vec::new()),
+        (13_000, "information_schema".to_string(), Vec::new()),
+    ];
+    let mut catalogs = ctx.catalog_names();
+    catalogs.sort();
+    for catalog_name in catalogs {
+        let Some(catalog) = ctx.catalog(&catalog_name) else {
+            continue;
+        };
+        let mut schemas = catalog.schema_names();
+        schemas.sort();
+        for schema_name in schemas {
+            if schema_name == "information_schema" || schema_name == "pg_catalog" {
+                continue;
+            }
+            let Some(schema) = catalog.schema(&schema_name) else {
+                continue;
+            };
+            let mut tables = Vec::new();
+            let mut names = schema.table_names();
+            names.sort();
+            for table in names {
+                let kind = match schema.table_type(&table).await? {
+                    Some(TableType::View) => "v",
+                    Some(_) => "r",
+                    None => continue,
+                };
+                tables.push((table, kind));
+            }
+            let name = if catalog_name == default {
+                schema_name
+            } else {
+                format!("{catalog_name}.{schema_name}")
+            };
+            match out.iter_mut().find(|(_, n, _)| *n == name) {
+                Some(existing) => existing.2.extend(tables),
+                None => {
+                    let oid = 16_384 + i32::try_from(out.len()).unwrap_or(0);
+                    out.push((oid, name, tables));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn pg_namespace(namespaces: &[Namespace]) -> Result<MemTable> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("oid", DataType::Int32, false),
+        Field::new("nspname", DataType::Utf8, false),
+        Field::new("nspowner", DataType::Int32, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from_iter_values(namespaces.iter().map(|n| n.0))),
+        Arc::new(StringArray::from_iter_values(
+            namespaces.iter().map(|n| n.1.as_str()),
+        )),
+        Arc::new(Int32Array::from(vec![OWNER_OID; namespaces.len()])),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    MemTable::try_new(schema, vec![vec![batch]])
+}
+
+fn pg_class(namespaces: &[Namespace]) -> Result<MemTable> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("oid", DataType::Int32, false),
+        Field::new("relname", DataType::Utf8, false),
+        Field::new("relnamespace", DataType::Int32, false),
+        Field::new("relkind", DataType::Utf8, false),
+        Field::new("relowner", DataType::Int32, false),
+        Field::new("relam", DataType::Int32, false),
+    ]));
+    let rows: Vec<(i32, &str, &str)> = namespaces
+        .iter()
+        .flat_map(|(ns, _, tables)| tables.iter().map(move |(t, k)| (*ns, t.as_str(), *k)))
+        .collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from_iter_values((20_000..).take(rows.len()))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.0))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2))),
+        Arc::new(Int32Array::from(vec![OWNER_OID; rows.len()])),
+        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| {
+            if r.2 == "r" {
+                HEAP_OID
+            } else {
+                0
+            }
+        }))),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    MemTable::try_new(schema, vec![vec![batch]])
+}
+
+fn pg_am() -> Result<MemTable> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("oid", DataType::Int32, false),
+        Field::new("amname", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int32Array::from(vec![HEAP_OID])),
+            Arc::new(StringArray::from(vec!["heap"])),
+        ],
+    )?;
+    MemTable::try_new(schema, vec![vec![batch]])
+}

@@ -1,0 +1,367 @@
+//! One client connection: its own `SessionContext`, the simple and the extended query protocol.
+//!
+//! - Simple protocol (psql, scripts): the query string goes whole to
+//!   [`crate::session::run_sql`] — SELECT, SHOW, DESCRIBE, EXPLAIN, INSERT, DELETE, EXEC, several
+//!   `;`-separated statements — and each statement's result is sent as rows. Session commands
+//!   drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...) are answered by [`super::compat`].
+//! - Extended protocol (tokio-postgres, psycopg with parameters, JDBC): `Parse` plans one
+//!   statement with DataFusion (placeholders `$1`, `$2`, ... get the types DataFusion infers,
+//!   announced as Postgres types); `Bind` decodes the values; `Execute` runs the plan with
+//!   `with_param_values` and streams the rows. `EXEC` is not DataFusion SQL and needs the simple
+//!   protocol.
+//!
+//! Every failure is a Postgres `ErrorResponse` carrying [`crate::session::user_message`]; the
+//! connection stays usable and the server is not affected.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::ScalarValue;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::prelude::SessionContext;
+use futures::{Sink, StreamExt};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::stmt::QueryParser;
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+
+use super::compat::{self, Compat};
+use super::encode::{encode_batch, fields, param_type, param_value};
+use crate::session::{run_sql, user_message, StatementResult};
+
+/// A DataFusion error as a Postgres error: SQLSTATE by kind, the message users read.
+pub fn pg_error(e: &DataFusionError) -> PgWireError {
+    let code = match e.find_root() {
+        DataFusionError::SQL(..) => "42601",
+        DataFusionError::Plan(_) | DataFusionError::SchemaError(..) => "42000",
+        DataFusionError::NotImplemented(_) => "0A000",
+        _ => "XX000",
+    };
+    user_error(code, user_message(e))
+}
+
+fn user_error(code: &str, message: String) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".to_string(),
+        code.to_string(),
+        message,
+    )))
+}
+
+/// A statement prepared by `Parse`.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    /// Answered by the server itself.
+    Compat(Compat),
+    /// A DataFusion plan, with the types inferred for `$1`, `$2`, ... (`None`: unknown).
+    Plan {
+        /// The plan, placeholders unbound.
+        plan: Box<LogicalPlan>,
+        /// The placeholders' types, in order.
+        params: Vec<Option<DataType>>,
+    },
+}
+
+impl Prepared {
+    fn schema(&self) -> Arc<Schema> {
+        match self {
+            Prepared::Compat(c) => c.schema(),
+            Prepared::Plan { plan, .. } => Arc::new(plan.schema().as_arrow().clone()),
+        }
+    }
+}
+
+/// Plans statements for the extended protocol.
+pub struct Parser {
+    ctx: SessionContext,
+}
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = Prepared;
+
+    async fn parse_sql<C>(
+        &self,
+        _client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<Prepared>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        if let Some(c) = compat::intercept(sql) {
+            return Ok(Some(Prepared::Compat(c)));
+        }
+        let first = sql.split_whitespace().next().unwrap_or_default();
+        if first.eq_ignore_ascii_case("EXEC") {
+            return Err(user_error(
+                "0A000",
+                "EXEC needs the simple query protocol (psql, or a driver's non-prepared \
+                 execution such as tokio-postgres simple_query); it cannot be prepared"
+                    .to_string(),
+            ));
+        }
+        let plan = self
+            .ctx
+            .state()
+            .create_logical_plan(sql)
+            .await
+            .map_err(|e| pg_error(&e))?;
+        let params = placeholder_types(&plan).map_err(|e| pg_error(&e))?;
+        Ok(Some(Prepared::Plan {
+            plan: Box::new(plan),
+            params,
+        }))
+    }
+
+    fn get_parameter_types(&self, stmt: &Prepared) -> PgWireResult<Vec<Type>> {
+        Ok(match stmt {
+            Prepared::Compat(_) => Vec::new(),
+            Prepared::Plan { params, .. } => {
+                params.iter().map(|t| param_type(t.as_ref())).collect()
+            }
+        })
+    }
+
+    fn get_result_schema(
+        &self,
+        stmt: &Prepared,
+        format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        Ok(fields(
+            &stmt.schema(),
+            format.unwrap_or(&Format::UnifiedText),
+        ))
+    }
+}
+
+/// `$1`, `$2`, ... of `plan` with their inferred types, in order (gaps are unknown).
+fn placeholder_types(plan: &LogicalPlan) -> Result<Vec<Option<DataType>>, DataFusionError> {
+    let found: HashMap<String, Option<DataType>> = plan.get_parameter_types()?;
+    let mut indexed: Vec<(usize, Option<DataType>)> = Vec::new();
+    for (name, ty) in found {
+        match name.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
+            Some(i) if i >= 1 => indexed.push((i, ty)),
+            _ => {
+                return Err(DataFusionError::Plan(format!(
+                    "parameter {name}: only positional parameters ($1, $2, ...) are supported"
+                )))
+            }
+        }
+    }
+    let count = indexed.iter().map(|(i, _)| *i).max().unwrap_or(0);
+    let mut types = vec![None; count];
+    for (i, ty) in indexed {
+        types[i - 1] = ty;
+    }
+    // `LIMIT $n` / `OFFSET $n`: DataFusion leaves them untyped; they are row counts.
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::Limit(limit) = node {
+            for expr in [&limit.skip, &limit.fetch].into_iter().flatten() {
+                if let Expr::Placeholder(p) = expr.as_ref() {
+                    let index = p.id.strip_prefix('$').and_then(|n| n.parse::<usize>().ok());
+                    if let Some(slot) = index.and_then(|i| types.get_mut(i.wrapping_sub(1))) {
+                        slot.get_or_insert(DataType::Int64);
+                    }
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(types)
+}
+
+/// The handlers of one connection.
+pub struct Connection {
+    ctx: SessionContext,
+    parser: Arc<Parser>,
+}
+
+impl Connection {
+    /// A connection running its statements in `ctx`.
+    pub fn new(ctx: SessionContext) -> Self {
+        let parser = Arc::new(Parser { ctx: ctx.clone() });
+        Connection { ctx, parser }
+    }
+}
+
+/// A first word of the statement as a command tag (`INSERT`, `DELETE`, `SELECT`, ...).
+fn verb(sql: &str) -> String {
+    sql.split_whitespace()
+        .next()
+        .unwrap_or("SELECT")
+        .to_ascii_uppercase()
+}
+
+/// One statement's result as a response: rows, or a command tag when there are no columns, or
+/// `INSERT 0 n` / `DELETE n` for a DML count.
+fn result_response(sql_verb: &str, result: StatementResult) -> PgWireResult<Response> {
+    let schema = result.schema.clone();
+    if schema.fields().is_empty() {
+        return Ok(Response::Execution(Tag::new(sql_verb)));
+    }
+    if let Some(n) = dml_count(sql_verb, &result) {
+        let tag = match sql_verb {
+            "INSERT" => Tag::new("INSERT").with_oid(0).with_rows(n),
+            other => Tag::new(other).with_rows(n),
+        };
+        return Ok(Response::Execution(tag));
+    }
+    let info = Arc::new(fields(&schema, &Format::UnifiedText));
+    let mut rows = Vec::new();
+    for batch in &result.batches {
+        rows.extend(encode_batch(batch, &info)?.into_iter().map(Ok));
+    }
+    Ok(Response::Query(QueryResponse::new(
+        info,
+        futures::stream::iter(rows),
+    )))
+}
+
+/// The row count of an INSERT / DELETE / UPDATE answered as DataFusion's one `count` value.
+fn dml_count(sql_verb: &str, result: &StatementResult) -> Option<usize> {
+    if !matches!(sql_verb, "INSERT" | "DELETE" | "UPDATE") {
+        return None;
+    }
+    let fields = result.schema.fields();
+    if fields.len() != 1 || fields[0].name() != "count" {
+        return None;
+    }
+    let batch = result.batches.iter().find(|b| b.num_rows() > 0)?;
+    match ScalarValue::try_from_array(batch.column(0), 0).ok()? {
+        ScalarValue::UInt64(Some(n)) => usize::try_from(n).ok(),
+        ScalarValue::Int64(Some(n)) => usize::try_from(n).ok(),
+        _ => None,
+    }
+}
+
+fn compat_response(c: &Compat, format: &Format) -> PgWireResult<Response> {
+    if let Some(r) = c.response() {
+        return Ok(r);
+    }
+    let Compat::Show(_, value) = c else {
+        return Ok(Response::EmptyQuery);
+    };
+    let schema = c.schema();
+    let column = Arc::new(datafusion::arrow::array::StringArray::from(vec![
+        value.as_str()
+    ]));
+    let batch =
+        RecordBatch::try_new(schema.clone(), vec![column]).map_err(|e| pg_error(&e.into()))?;
+    let info = Arc::new(fields(&schema, format));
+    let rows = encode_batch(&batch, &info)?;
+    Ok(Response::Query(QueryResponse::new(
+        info,
+        futures::stream::iter(rows.into_iter().map(Ok)),
+    )))
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Connection {
+    async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(c) = compat::intercept(query) {
+            return Ok(vec![compat_response(&c, &Format::UnifiedText)?]);
+        }
+        let results = run_sql(&self.ctx, query).await.map_err(|e| pg_error(&e))?;
+        // The verbs, to tag DML counts: one per statement when the script splits cleanly.
+        let verbs: Vec<String> = match crate::sql::parse_script(query) {
+            Ok(statements) if statements.len() == results.len() => {
+                statements.iter().map(|s| verb(&s.to_string())).collect()
+            }
+            _ => vec!["SELECT".to_string(); results.len()],
+        };
+        results
+            .into_iter()
+            .zip(verbs)
+            .map(|(r, v)| result_response(&v, r))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Connection {
+    type Statement = Prepared;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Parser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(
+        &self,
+        _client: &mut C,
+        portal: &Portal<Prepared>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (plan, params) = match &portal.statement.statement {
+            Prepared::Compat(c) => return compat_response(c, &portal.result_column_format),
+            Prepared::Plan { plan, params } => (plan, params),
+        };
+        let client_types = &portal.statement.parameter_types;
+        let mut values = Vec::with_capacity(portal.parameter_len());
+        for i in 0..portal.parameter_len() {
+            let inferred = params.get(i).and_then(|t| t.as_ref());
+            let ty = client_types
+                .get(i)
+                .cloned()
+                .flatten()
+                .filter(|t| *t != Type::UNKNOWN)
+                .unwrap_or_else(|| param_type(inferred));
+            values.push(param_value(portal, i, &ty, inferred)?);
+        }
+        let plan = if values.is_empty() {
+            plan.as_ref().clone()
+        } else {
+            plan.as_ref()
+                .clone()
+                .with_param_values(values)
+                .map_err(|e| pg_error(&e))?
+        };
+        let df = self
+            .ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| pg_error(&e))?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        if schema.fields().is_empty() {
+            df.collect().await.map_err(|e| pg_error(&e))?;
+            return Ok(Response::Execution(Tag::new("OK")));
+        }
+        let info = Arc::new(fields(&schema, &portal.result_column_format));
+        let stream = df.execute_stream().await.map_err(|e| pg_error(&e))?;
+        let row_info = info.clone();
+        let rows = stream.flat_map(move |batch| {
+            let rows: Vec<PgWireResult<_>> = match batch
+                .map_err(|e| pg_error(&e))
+                .and_then(|b| encode_batch(&b, &row_info))
+            {
+                Ok(rows) => rows.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures::stream::iter(rows)
+        });
+        Ok(Response::Query(QueryResponse::new(info, rows)))
+    }
+}

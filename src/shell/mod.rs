@@ -1,0 +1,164 @@
+//! `jobsql shell`: an interactive SQL shell over a session, and the same loop for piped scripts.
+//!
+//! - In a terminal ([`interactive()`]): line editing and history (`~/.jobsql_history`), statements
+//!   over several lines until `;`, Tab completion of tables, columns and EXEC methods
+//!   ([`complete`]), results in the formats of `jobsql query`, the rows and time of each
+//!   statement on stderr. Ctrl-C while a statement runs cancels it — its future is dropped, and
+//!   with it the in-flight API requests — and the shell goes on; Ctrl-C at the prompt clears the
+//!   line; Ctrl-D exits.
+//! - Piped ([`run_script`]): the statements are run in order as they arrive; the first error
+//!   stops the script with that error (the command exits non-zero).
+//!
+//! Each statement goes to [`crate::session::run_sql`], so everything `jobsql query` runs (SELECT,
+//! SHOW, DESCRIBE, EXPLAIN, INSERT, DELETE, EXEC, COPY) runs here. Meta commands: `\q` (also
+//! `quit`, `exit`), `\format table|json|ndjson|csv`, `\timing` (on / off), `\?`.
+
+pub mod complete;
+pub mod interactive;
+pub mod text;
+
+use std::io::{BufRead, Write};
+use std::time::Instant;
+
+use datafusion::prelude::SessionContext;
+
+use crate::output::{print_batches, OutputFormat};
+use crate::session::{run_sql, user_message};
+
+pub use interactive::interactive;
+
+/// Why the shell stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    /// A statement failed (piped input stops at the first error).
+    #[error("{0}")]
+    Statement(String),
+    /// Reading input or writing output failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The results could not be printed.
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+    /// The line editor failed.
+    #[error("line editor: {0}")]
+    Editor(String),
+}
+
+/// What the shell prints, changeable with meta commands.
+#[derive(Debug, Clone, Copy)]
+pub struct ShellOptions {
+    /// The result format.
+    pub format: OutputFormat,
+    /// Print the rows and time of each statement (to stderr).
+    pub timing: bool,
+}
+
+/// True for the shell's own commands (`\q`, `\format csv`, `quit`, ...).
+pub fn is_meta(input: &str) -> bool {
+    let t = input.trim();
+    t.starts_with('\\') || matches!(t.trim_end_matches(';'), "quit" | "exit")
+}
+
+/// What a meta command asks.
+#[derive(Debug, PartialEq)]
+pub enum Meta {
+    /// Leave the shell.
+    Quit,
+    /// Go on (after printing `message` to stderr, if any).
+    Continue(Option<String>),
+}
+
+const HELP: &str = "Statements end with ';' and may span lines. Tab completes tables, columns and \
+EXEC methods.\n  \\format table|json|ndjson|csv   result format\n  \\timing           rows and \
+time of each statement on/off\n  \\q, quit, exit, Ctrl-D   leave\n  Ctrl-C   cancel the running \
+statement (or clear the line)";
+
+/// Apply meta command `input` to `options`.
+pub fn meta(input: &str, options: &mut ShellOptions) -> Meta {
+    let t = input.trim().trim_end_matches(';');
+    let mut words = t.split_whitespace();
+    match words.next().unwrap_or_default() {
+        "\\q" | "quit" | "exit" => Meta::Quit,
+        "\\format" => match words
+            .next()
+            .map(|f| <OutputFormat as clap::ValueEnum>::from_str(f, true))
+        {
+            Some(Ok(f)) => {
+                options.format = f;
+                Meta::Continue(None)
+            }
+            _ => Meta::Continue(Some("usage: \\format table|json|ndjson|csv".into())),
+        },
+        "\\timing" => {
+            options.timing = match words.next() {
+                Some("on") => true,
+                Some("off") => false,
+                _ => !options.timing,
+            };
+            let state = if options.timing { "on" } else { "off" };
+            Meta::Continue(Some(format!("timing is {state}")))
+        }
+        "\\?" | "\\h" | "\\help" => Meta::Continue(Some(HELP.into())),
+        other => Meta::Continue(Some(format!("unknown command {other}; \\? lists them"))),
+    }
+}
+
+/// Run one statement and print its result to `out` (and its rows and time to `err`).
+pub async fn run_statement<W: Write, E: Write>(
+    ctx: &SessionContext,
+    sql: &str,
+    options: &ShellOptions,
+    out: &mut W,
+    err: &mut E,
+) -> Result<(), ShellError> {
+    let started = Instant::now();
+    let results = run_sql(ctx, sql)
+        .await
+        .map_err(|e| ShellError::Statement(user_message(&e)))?;
+    let elapsed = started.elapsed();
+    for result in &results {
+        print_batches(options.format, &result.schema, &result.batches, out)?;
+        out.flush()?;
+        if options.timing {
+            let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
+            let noun = if rows == 1 { "row" } else { "rows" };
+            writeln!(err, "{rows} {noun} in {:.3} s", elapsed.as_secs_f64())?;
+        }
+    }
+    Ok(())
+}
+
+/// Run the statements read from `input` (not a terminal) in order; stop at the first error.
+pub async fn run_script<R: BufRead, W: Write, E: Write>(
+    ctx: &SessionContext,
+    input: R,
+    mut options: ShellOptions,
+    out: &mut W,
+    err: &mut E,
+) -> Result<(), ShellError> {
+    let mut buffer = String::new();
+    for line in input.lines() {
+        let line = line?;
+        if buffer.trim().is_empty() && is_meta(&line) {
+            match meta(&line, &mut options) {
+                Meta::Quit => return Ok(()),
+                Meta::Continue(Some(message)) => writeln!(err, "{message}")?,
+                Meta::Continue(None) => {}
+            }
+            continue;
+        }
+        buffer.push_str(&line);
+        buffer.push('\n');
+        if text::is_complete(&buffer) {
+            for statement in text::statements(&buffer) {
+                run_statement(ctx, &statement, &options, out, err).await?;
+            }
+            buffer.clear();
+        }
+    }
+    // A last statement without its ';'.
+    for statement in text::statements(&buffer) {
+        run_statement(ctx, &statement, &options, out, err).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! jobsql's interfaces, end to end over real connections: the library API used from another
+//! DataFusion program (examples/embed.rs), the Postgres wire-protocol server (`jobsql serve`,
+//! driven by tokio-postgres) and the interactive shell (`jobsql shell`, piped and in a
+//! pseudo-terminal). Every test runs against the emulator on 127.0.0.1:0 and asserts the rows and
+//! the API requests made.
+
+#[path = "interfaces/common.rs"]
+mod common;
+#[path = "interfaces/embed.rs"]
+mod embed;
+#[path = "interfaces/serve.rs"]
+mod serve;
+#[path = "interfaces/shell.rs"]
+mod shell;
+// The example itself, so the test runs exactly the code users read.
+#[path = "../examples/embed.rs"]
+#[allow(dead_code)]
+mod embed_example;
