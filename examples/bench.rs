@@ -155,8 +155,19 @@ fn main_inner(args: Args) -> Result<(), BenchError> {
     let logs = target.join("bench");
     std::fs::create_dir_all(&logs).map_err(|e| BenchError::file(&logs, e))?;
     let machine = report::machine();
+    let commit = output_of(
+        "git rev-parse",
+        Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(root),
+    )
+    .map_or("unknown".to_string(), |c| c.trim().to_string());
+    let binary = match &args.jobsql {
+        Some(path) => format!("jobsql binary {}", path.display()),
+        None => format!("commit {commit}"),
+    };
     let rows = scenarios::run_all(&programs, &plan, &logs)?;
-    let generated = describe(&args, &programs, &machine, &rows, root);
+    let generated = describe(&args, &programs, &machine, &rows, &binary);
     println!("{generated}");
     if args.output != "-" {
         let path = root.join(&args.output);
@@ -190,14 +201,13 @@ fn build(root: &Path) -> Result<(), BenchError> {
 }
 
 /// The generated part of BENCHMARKS.md.
-fn describe(args: &Args, p: &Programs, machine: &str, rows: &[report::Row], root: &Path) -> String {
-    let commit = output_of(
-        "git rev-parse",
-        Command::new("git")
-            .args(["rev-parse", "--short", "HEAD"])
-            .current_dir(root),
-    )
-    .map_or("unknown".to_string(), |c| c.trim().to_string());
+fn describe(
+    args: &Args,
+    p: &Programs,
+    machine: &str,
+    rows: &[report::Row],
+    binary: &str,
+) -> String {
     let mut command = format!(
         "cargo run --release --example bench -- --runs {} --repeat {}",
         args.runs, args.repeat
@@ -213,7 +223,7 @@ fn describe(args: &Args, p: &Programs, machine: &str, rows: &[report::Row], root
         Err(why) => format!("Python SDK not measured ({why})"),
     };
     format!(
-        "## Results ({date}, commit {commit})\n\n\
+        "## Results ({date}, {binary})\n\n\
          `{command}`\n\n\
          Machine: {machine}; at the end {end}. {sdk}.\n\n\
          Every figure is the median of {repeat} runs (the largest memory size: {big}) of a whole \
