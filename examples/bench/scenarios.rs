@@ -110,6 +110,22 @@ pub fn run_all(p: &Programs, plan: &Plan, logs: &Path) -> Result<Vec<Row>, Bench
                 note: String::new(),
             });
         }
+        if plan.wants('a') && p.max_concurrency {
+            // Sequential against sequential: jobsql's own cost per page, without parallelism.
+            let one = Side::Jobsql {
+                sql: &scan,
+                extra: vec!["--max-concurrency".into(), "1".into()],
+            };
+            let pair = interleave(p, &emu, &one, Some(&full_floor()), plan.repeat)?;
+            rows.push(Row {
+                scenario: "a. same, `--max-concurrency 1`, 0 ms".into(),
+                jobsql: Some(pair.jobsql),
+                baseline_name: "request floor".into(),
+                baseline: pair.baseline,
+                target: None,
+                note: "sequential against sequential: jobsql's overhead per page alone".into(),
+            });
+        }
         if plan.wants('c') {
             rows.push(sdk_row(p, &emu, jobsql_scan, plan.repeat, Some(1.0))?);
         }
