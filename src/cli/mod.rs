@@ -8,6 +8,7 @@
 //! (a config file others can read, a workspace skipped by `--keep-going`) go to stderr as
 //! `warning: ...` lines.
 
+pub mod api_args;
 pub mod serve;
 pub mod setup;
 pub mod shell;
@@ -16,17 +17,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use futures::StreamExt;
 
-use crate::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
 use crate::emulator::{self, EmulatorArgs};
 use crate::output::{OutputFormat, Printer};
 use crate::provider::progress::Progress;
-use crate::provider::ApiRuntime;
 use crate::session::{new_context, split_statements, stream_statement, user_message};
+pub use api_args::ApiArgs;
 
 /// SQL over Databricks job runs.
 #[derive(Debug, Parser)]
@@ -68,53 +67,11 @@ pub struct QueryArgs {
     /// JSON body; the token masked) instead. Reads still run.
     #[arg(long)]
     pub dry_run: bool,
-    /// Give up retrying a request once this many seconds have passed since its first attempt
-    /// (0: never retry).
-    #[arg(long, env = "JOBSQL_RETRY_BUDGET_SECS", default_value = "60", value_parser = parse_secs)]
-    pub retry_budget_secs: Duration,
-    /// Longest wait for a connection to a workspace, in seconds.
-    #[arg(long, env = "JOBSQL_CONNECT_TIMEOUT_SECS", default_value = "10", value_parser = parse_timeout)]
-    pub connect_timeout_secs: Duration,
-    /// Longest time one request may take, response included, in seconds.
-    #[arg(long, env = "JOBSQL_REQUEST_TIMEOUT_SECS", default_value = "60", value_parser = parse_timeout)]
-    pub request_timeout_secs: Duration,
-    /// Most requests in flight at once, per workspace and per scan (parallel listing of time
-    /// slices, IN lists); fewer while a workspace answers 429. 1 lists page after page.
-    #[arg(long, env = "JOBSQL_MAX_CONCURRENCY",
-          default_value_t = crate::provider::DEFAULT_MAX_CONCURRENCY as u16,
-          value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub max_concurrency: u16,
-    /// When a query spans several workspaces, go on without one that cannot be reached (or
-    /// fails), with a warning on stderr, instead of failing the query.
-    #[arg(long, env = "JOBSQL_KEEP_GOING")]
-    pub keep_going: bool,
-    /// Log every API request (method, path, workspace, outcome, retries) to stderr; the token
-    /// is never shown.
-    #[arg(short, long)]
-    pub verbose: bool,
+    /// How the API is called (retries, timeouts, concurrency, ...).
+    #[command(flatten)]
+    pub api: ApiArgs,
     /// The SQL to run.
     pub sql: Option<String>,
-}
-
-/// Seconds (a non-negative number, decimals allowed) as a duration.
-fn parse_secs(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
-    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
-        return Err(format!("'{text}' must be between 0 and 86400 seconds"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// Like [`parse_secs`], but more than zero.
-fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let d = parse_secs(text)?;
-    if d.is_zero() {
-        return Err("a timeout must be more than 0 seconds".to_string());
-    }
-    Ok(d)
 }
 
 /// Errors of the command line.
@@ -158,7 +115,7 @@ pub fn main_entry() -> ExitCode {
     };
     let result = runtime.block_on(main_inner(cli));
     // Tasks still running (requests abandoned by Ctrl-C) are not waited for.
-    runtime.shutdown_timeout(Duration::from_millis(200));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Interrupted) => {
@@ -203,14 +160,9 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
     };
     let specs = setup::load_specs(args.spec_dir.as_ref())?;
     let (workspaces, demo) = setup::workspaces(args.demo).await?;
-    let client = ApiClient::with_config(client_config(&args)).map_err(message)?;
-    let mut runtime =
-        ApiRuntime::new(client, workspaces).with_max_concurrency(usize::from(args.max_concurrency));
+    let mut runtime = args.api.runtime(workspaces)?;
     if args.dry_run {
         runtime = runtime.with_dry_run();
-    }
-    if args.keep_going {
-        runtime = runtime.with_keep_going();
     }
     let dry_run = runtime.dry_run.clone();
     // On stderr when it is a terminal and rows do not stream to the same screen meanwhile.
@@ -296,20 +248,5 @@ async fn show_progress(progress: Arc<Progress>) {
             shown = counts;
             eprint!("\r\x1b[2K{}", progress.line());
         }
-    }
-}
-
-/// The client settings the arguments ask for.
-fn client_config(args: &QueryArgs) -> ClientConfig {
-    ClientConfig {
-        retry: RetryPolicy {
-            max_total: args.retry_budget_secs,
-            ..RetryPolicy::default()
-        },
-        connect_timeout: args.connect_timeout_secs,
-        request_timeout: args.request_timeout_secs,
-        max_concurrency: usize::from(args.max_concurrency),
-        log: args.verbose.then(LogSink::stderr),
-        ..ClientConfig::default()
     }
 }

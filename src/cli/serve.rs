@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// Load provider specs from this directory instead of the built-in ones.
     #[arg(long)]
     pub spec_dir: Option<PathBuf>,
+    /// How the API is called (retries, timeouts, concurrency, ...).
+    #[command(flatten)]
+    pub api: super::ApiArgs,
 }
 
 /// Run `jobsql serve` until Ctrl-C.
@@ -41,7 +44,7 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
     };
     // Refuse an exposed address before starting anything.
     options.check().map_err(message)?;
-    let setup = Setup::new(args.demo, args.spec_dir.as_ref()).await?;
+    let setup = Setup::new(args.demo, args.spec_dir.as_ref(), &args.api).await?;
     let (specs, runtime) = (setup.specs.clone(), setup.runtime.clone());
     let factory: ContextFactory = Arc::new(move || new_context(&specs, runtime.clone()));
     let server = start(options, factory).await.map_err(message)?;

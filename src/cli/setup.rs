@@ -14,7 +14,6 @@ use crate::provider::ApiRuntime;
 use crate::session::{new_context, user_message};
 use crate::spec::{load_dir, load_embedded, SpecSet};
 use crate::workspace::{Workspace, WorkspaceResolver};
-use crate::JobsqlOptions;
 
 /// The specs and runtime every session of the command shares.
 pub struct Setup {
@@ -27,14 +26,16 @@ pub struct Setup {
 
 impl Setup {
     /// Load the specs (`spec_dir`, else the built-in ones) and resolve workspaces from the
-    /// environment; with `demo`, start the emulators and make them the workspaces.
-    pub async fn new(demo: bool, spec_dir: Option<&PathBuf>) -> Result<Setup, CliError> {
+    /// environment; with `demo`, start the emulators and make them the workspaces. `api`
+    /// shapes the calls (retries, timeouts, concurrency).
+    pub async fn new(
+        demo: bool,
+        spec_dir: Option<&PathBuf>,
+        api: &super::ApiArgs,
+    ) -> Result<Setup, CliError> {
         let specs = load_specs(spec_dir)?;
         let (workspaces, handles) = workspaces(demo).await?;
-        let runtime = JobsqlOptions::default()
-            .with_resolver(workspaces)
-            .runtime()
-            .map_err(message)?;
+        let runtime = Arc::new(api.runtime(workspaces)?);
         Ok(Setup {
             specs,
             runtime,

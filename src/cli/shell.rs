@@ -24,6 +24,9 @@ pub struct ShellArgs {
     /// Load provider specs from this directory instead of the built-in ones.
     #[arg(long)]
     pub spec_dir: Option<PathBuf>,
+    /// How the API is called (retries, timeouts, concurrency, ...).
+    #[command(flatten)]
+    pub api: super::ApiArgs,
     /// Do not print the rows and time of each statement.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -31,7 +34,7 @@ pub struct ShellArgs {
 
 /// Run `jobsql shell`.
 pub async fn run_shell(args: ShellArgs) -> Result<(), CliError> {
-    let setup = Setup::new(args.demo, args.spec_dir.as_ref()).await?;
+    let setup = Setup::new(args.demo, args.spec_dir.as_ref(), &args.api).await?;
     let ctx = setup.context()?;
     let options = ShellOptions {
         format: args.format,

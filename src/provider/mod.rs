@@ -122,7 +122,7 @@ impl Warnings {
 }
 
 /// The default of [`ApiRuntime::max_concurrency`]: well inside the Jobs API's rate limits.
-pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
 
 impl ApiRuntime {
     /// A runtime that sends every request.

@@ -28,6 +28,9 @@ fn shell_command(emu: &EmulatorHandle, slow: Option<&str>, home: &PathBuf) -> Co
         profiles.push_str(&format!("[slow]\nhost = {host}\ntoken = slow-token\n"));
     }
     std::fs::write(&config, profiles).expect("config file");
+    // Only its owner may read a file of tokens (else jobsql rightly warns).
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod 600");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobsql"));
     cmd.arg("shell")
         .env("DATABRICKS_HOST", emu.base_url())

@@ -251,10 +251,10 @@ async fn count_star_reads_everything_without_tasks_and_tasks_ask_for_expansion()
     let raw = all_runs_raw(&env.emulator, &[]).await;
     let (batches, requests) = env.query(&format!("SELECT count(*) FROM {RUNS}")).await;
     assert_eq!(ints(&batches, 0), [Some(raw.len() as i64)]);
-    // One request per page, plus at most one partial last page per parallel slice (16).
+    // One request per page, plus at most one partial last page per parallel slice.
     let pages = raw.len().div_ceil(25);
     assert!(
-        (pages..=pages + 16).contains(&requests.len()),
+        (pages..=pages + 2 * jobsql::provider::DEFAULT_MAX_CONCURRENCY).contains(&requests.len()),
         "{} requests for {pages} pages",
         requests.len()
     );

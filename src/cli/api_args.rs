@@ -1,0 +1,90 @@
+//! How `query`, `shell` and `serve` call the API: retries, timeouts, concurrency, going on
+//! without a failed workspace, and request logging — one set of flags (and `JOBSQL_*`
+//! variables) for the three commands.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{message, CliError};
+use crate::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
+use crate::provider::ApiRuntime;
+use crate::workspace::WorkspaceResolver;
+
+/// The flags that shape API calls.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// Give up retrying a request once this many seconds have passed since its first attempt
+    /// (0: never retry).
+    #[arg(long, env = "JOBSQL_RETRY_BUDGET_SECS", default_value = "60", value_parser = parse_secs)]
+    pub retry_budget_secs: Duration,
+    /// Longest wait for a connection to a workspace, in seconds.
+    #[arg(long, env = "JOBSQL_CONNECT_TIMEOUT_SECS", default_value = "10", value_parser = parse_timeout)]
+    pub connect_timeout_secs: Duration,
+    /// Longest time one request may take, response included, in seconds.
+    #[arg(long, env = "JOBSQL_REQUEST_TIMEOUT_SECS", default_value = "60", value_parser = parse_timeout)]
+    pub request_timeout_secs: Duration,
+    /// Most requests in flight at once, per workspace and per scan (parallel listing of time
+    /// slices, IN lists); fewer while a workspace answers 429. 1 lists page after page.
+    #[arg(long, env = "JOBSQL_MAX_CONCURRENCY",
+          default_value_t = crate::provider::DEFAULT_MAX_CONCURRENCY as u16,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub max_concurrency: u16,
+    /// When a query spans several workspaces, go on without one that cannot be reached (or
+    /// fails), with a warning on stderr, instead of failing the query.
+    #[arg(long, env = "JOBSQL_KEEP_GOING")]
+    pub keep_going: bool,
+    /// Log every API request (method, path, workspace, outcome, retries) to stderr; the token
+    /// is never shown.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl ApiArgs {
+    /// The client settings the flags ask for.
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            retry: RetryPolicy {
+                max_total: self.retry_budget_secs,
+                ..RetryPolicy::default()
+            },
+            connect_timeout: self.connect_timeout_secs,
+            request_timeout: self.request_timeout_secs,
+            max_concurrency: usize::from(self.max_concurrency),
+            log: self.verbose.then(LogSink::stderr),
+            ..ClientConfig::default()
+        }
+    }
+
+    /// A runtime over `workspaces` with these settings.
+    pub fn runtime(&self, workspaces: WorkspaceResolver) -> Result<ApiRuntime, CliError> {
+        let client = ApiClient::with_config(self.client_config()).map_err(message)?;
+        let mut runtime = ApiRuntime::new(client, workspaces)
+            .with_max_concurrency(usize::from(self.max_concurrency));
+        if self.keep_going {
+            runtime = runtime.with_keep_going();
+        }
+        Ok(runtime)
+    }
+}
+
+/// Seconds (a non-negative number, decimals allowed) as a duration.
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!("'{text}' must be between 0 and 86400 seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Like [`parse_secs`], but more than zero.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let d = parse_secs(text)?;
+    if d.is_zero() {
+        return Err("a timeout must be more than 0 seconds".to_string());
+    }
+    Ok(d)
+}
