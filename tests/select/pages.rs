@@ -26,7 +26,12 @@ const RUNS: &str = "databricks_workspace.jobs.job_runs";
 type Params = Query<HashMap<String, String>>;
 
 /// Serve `app` on 127.0.0.1:0; a session whose default workspace it is.
-async fn stub_session(app: Router) -> SessionContext {
+pub async fn stub_session(app: Router) -> SessionContext {
+    stub_session_with(app, jobsql::provider::DEFAULT_MAX_CONCURRENCY).await
+}
+
+/// The same, with at most `concurrency` requests in flight.
+pub async fn stub_session_with(app: Router, concurrency: usize) -> SessionContext {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -35,11 +40,12 @@ async fn stub_session(app: Router) -> SessionContext {
     let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None).with_default(
         Workspace::new("stub", &format!("http://{addr}"), "stub-token").expect("workspace"),
     );
-    let runtime = Arc::new(ApiRuntime::new(
+    let runtime = ApiRuntime::new(
         ApiClient::new(RetryPolicy::default()).expect("client"),
         resolver,
-    ));
-    new_context(&load_embedded().expect("specs"), runtime).expect("session")
+    )
+    .with_max_concurrency(concurrency);
+    new_context(&load_embedded().expect("specs"), Arc::new(runtime)).expect("session")
 }
 
 /// The error of `sql`, failing the test if it succeeds or runs for more than a minute (a

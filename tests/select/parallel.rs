@@ -10,10 +10,6 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use datafusion::prelude::SessionContext;
-use jobsql::client::{ApiClient, RetryPolicy};
-use jobsql::provider::ApiRuntime;
-use jobsql::spec::load_embedded;
-use jobsql::workspace::{Workspace, WorkspaceResolver};
 use serde_json::{json, Value};
 
 use super::common::*;
@@ -59,21 +55,7 @@ async fn listing_session(listing: Listing, concurrency: usize) -> SessionContext
     let app = Router::new()
         .route("/api/2.2/jobs/runs/list", get(list))
         .with_state(listing);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None).with_default(
-        Workspace::new("stub", &format!("http://{addr}"), "stub-token").expect("workspace"),
-    );
-    let runtime = ApiRuntime::new(
-        ApiClient::new(RetryPolicy::default()).expect("client"),
-        resolver,
-    )
-    .with_max_concurrency(concurrency);
-    jobsql::session::new_context(&load_embedded().expect("specs"), Arc::new(runtime))
-        .expect("session")
+    super::pages::stub_session_with(app, concurrency).await
 }
 
 /// 3,000 runs on only 60 distinct instants (50 runs each: every page boundary falls inside a
