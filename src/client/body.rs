@@ -18,30 +18,45 @@ pub fn check_success_body(body: &[u8]) -> Option<String> {
 }
 
 /// The deepest nesting of `[` / `{` outside strings (a cheap scan; the JSON is not validated).
+/// Strings are skipped with `memchr` (most of a page is string bytes), and the scan stops as
+/// soon as the nesting passes [`MAX_DEPTH`].
 fn depth(body: &[u8]) -> usize {
     let (mut depth, mut deepest) = (0usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in body {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut i = 0;
+    while let Some(&b) = body.get(i) {
         match b {
-            b'"' => in_string = true,
+            b'"' => match string_end(body, i + 1) {
+                Some(end) => {
+                    i = end + 1;
+                    continue;
+                }
+                None => return deepest, // an unterminated string: nothing nests after it
+            },
             b'[' | b'{' => {
                 depth += 1;
                 deepest = deepest.max(depth);
+                if deepest > MAX_DEPTH {
+                    return deepest;
+                }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     deepest
+}
+
+/// The index of the quote that closes the string whose contents start at `from`.
+fn string_end(body: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let rest = body.get(from..)?;
+        let j = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[j] == b'"' {
+            return Some(from + j);
+        }
+        from += j + 2; // an escape: skip the escaped byte
+    }
 }
 
 #[cfg(test)]
