@@ -128,7 +128,7 @@ fn pages_from(
             s.token.as_deref(),
             s.remaining,
         );
-        let first_page = s.token.is_none() && s.seen.0.is_empty();
+        let first_page = s.token.is_none();
         let body = match send(&fetch, &fetch.method, &workspace, &request, first_page).await? {
             Some(body) => body,
             None => return Ok(None),

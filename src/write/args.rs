@@ -149,6 +149,16 @@ pub fn build_call(method: &MethodSpec, values: &BTreeMap<String, Value>) -> ApiR
     }
 }
 
+/// Give the call an idempotency token when its method takes one and the caller gave none, so
+/// the call may be retried safely (each call its own token, reused by its retries).
+pub fn fill_idempotency_token(method: &MethodSpec, values: &mut BTreeMap<String, Value>) {
+    if let Some(token) = &method.idempotency_token {
+        values
+            .entry(token.clone())
+            .or_insert_with(|| Value::String(new_idempotency_token()));
+    }
+}
+
 /// Required parameters of `method` that `values` lacks, in spec order.
 pub fn missing_required(method: &MethodSpec, values: &BTreeMap<String, Value>) -> Vec<String> {
     method

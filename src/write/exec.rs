@@ -25,7 +25,7 @@ use crate::session::StatementResult;
 use crate::spec::{MethodSpec, Resource};
 use crate::sql::ExecStatement;
 
-use super::args::{build_call, missing_required, new_idempotency_token, typed_value, SqlValue};
+use super::args::{build_call, fill_idempotency_token, missing_required, typed_value, SqlValue};
 use super::{api_table_names, find_api_table, send_mutation, WriteError};
 
 /// Run one EXEC statement.
@@ -117,11 +117,7 @@ fn exec_values(
             None => values.remove(&param.name),
         };
     }
-    if let Some(token) = &method.idempotency_token {
-        values
-            .entry(token.clone())
-            .or_insert_with(|| Value::String(new_idempotency_token()));
-    }
+    fill_idempotency_token(method, &mut values);
     if let Some(name) = missing_required(method, &values).into_iter().next() {
         return Err(WriteError::MissingParameter {
             statement: "EXEC",

@@ -33,7 +33,7 @@ use crate::provider::ApiRuntime;
 use crate::session::StatementResult;
 use crate::spec::{MethodSpec, ParamLocation, Resource};
 
-use super::args::{build_call, missing_required, new_idempotency_token, typed_value, SqlValue};
+use super::args::{build_call, fill_idempotency_token, missing_required, typed_value, SqlValue};
 use super::{find_api_table, send_mutation, SendError, WriteError};
 
 /// Where an INSERT column goes.
@@ -253,11 +253,7 @@ fn rows(
                     }
                 }
             }
-            if let Some(token) = &method.idempotency_token {
-                row.values
-                    .entry(token.clone())
-                    .or_insert_with(|| Value::String(new_idempotency_token()));
-            }
+            fill_idempotency_token(method, &mut row.values);
             if let Some(name) = missing_required(method, &row.values).into_iter().next() {
                 return Err(WriteError::MissingParameter {
                     statement: "INSERT INTO",
