@@ -1,7 +1,8 @@
 //! Printing query results: one [`OutputFormat`] enum and [`print_batches`], writing to any
 //! `Write` (stdout in the CLI, a buffer in tests).
 //!
-//! * `table` — arrow's pretty table; the header is printed even when there are no rows.
+//! * `table` — arrow's pretty table; the header is printed even when there are no rows, and
+//!   `OK` for a statement without a result (DDL, `SET`).
 //! * `json` — ONE JSON array of objects (`[]` for no rows); structs and lists stay nested; nulls
 //!   are explicit `null`s.
 //! * `ndjson` — one JSON object per line (nothing for no rows).
@@ -125,6 +126,8 @@ impl<'a, W: Write> Printer<'a, W> {
     /// Finish the result (the closing `]`, a CSV header for no rows, the table).
     pub fn finish(self) -> Result<(), OutputError> {
         match self.sink {
+            // A statement without a result (CREATE, DROP, SET): no empty `++` grid.
+            Sink::Table(out, _) if self.schema.fields().is_empty() => writeln!(out, "OK")?,
             Sink::Table(out, batches) => {
                 let table = pretty_format_batches_with_schema(self.schema, &batches)?;
                 writeln!(out, "{table}")?;

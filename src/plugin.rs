@@ -33,8 +33,10 @@
 //!   StackQL's `EXEC` statement is not DataFusion SQL, and INSERT into an API table (with its
 //!   `RETURNING`) is jobsql's: run SQL text through [`crate::session::run_sql`] (it takes any
 //!   context set up by [`register`]) to have them.
-//! - Registering also turns off two DataFusion 55 optimizer rules that would move struct field
-//!   accesses out of the filters DELETE hands to the tables.
+//! - Registering adds an analyzer rule ([`crate::write::delete_rule`]) that makes a DELETE on
+//!   an API table act on exactly the rows the same SELECT returns, and turns off two
+//!   DataFusion 55 optimizer rules that would move struct field accesses out of the filters
+//!   handed to the tables.
 //!
 //! [`crate::session::new_context`] is this same registration on a context with jobsql's defaults.
 
@@ -112,6 +114,7 @@ pub struct JobsqlOptions {
     workspaces: Workspaces,
     retry: RetryPolicy,
     max_concurrency: Option<usize>,
+    max_deletes: Option<usize>,
 }
 
 impl JobsqlOptions {
@@ -160,6 +163,13 @@ impl JobsqlOptions {
         self
     }
 
+    /// Refuse a DELETE that would delete more than `max` rows, before any request (default:
+    /// [`crate::provider::DEFAULT_MAX_DELETES`]).
+    pub fn with_max_deletes(mut self, max: usize) -> Self {
+        self.max_deletes = Some(max);
+        self
+    }
+
     /// The runtime these options describe: one HTTP client and the workspaces.
     pub fn runtime(&self) -> Result<Arc<ApiRuntime>, PluginError> {
         let client = ApiClient::new(self.retry)?;
@@ -176,6 +186,9 @@ impl JobsqlOptions {
         let mut runtime = ApiRuntime::new(client, resolver);
         if let Some(max) = self.max_concurrency {
             runtime = runtime.with_max_concurrency(max);
+        }
+        if let Some(max) = self.max_deletes {
+            runtime = runtime.with_max_deletes(max);
         }
         Ok(Arc::new(runtime))
     }
@@ -236,6 +249,7 @@ pub fn register_with_runtime(
     ctx.remove_optimizer_rule("extract_leaf_expressions");
     ctx.remove_optimizer_rule("push_down_leaf_projections");
     datafusion_functions_json::register_all(ctx).map_err(PluginError::Functions)?;
+    ctx.add_analyzer_rule(Arc::new(crate::write::delete_rule::DeleteRule));
     crate::provider::register(ctx, specs, runtime)?;
     Ok(())
 }

@@ -298,3 +298,37 @@ fn failed_writes_exit_non_zero_with_the_reason() {
         assert!(stderr(&o).contains(expected), "{sql}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn max_deletes_refuses_a_larger_delete_and_the_dry_run_shows_the_count() {
+    let sql = "DELETE FROM databricks_workspace.jobs.job_runs WHERE run_id IN \
+               (SELECT run_id FROM databricks_workspace.jobs.job_runs \
+                WHERE completed_only = true ORDER BY run_id LIMIT 3)";
+    let refused = jobsql(&["query", "--demo", "--max-deletes", "2", sql]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("would delete 3 rows, more than --max-deletes 2: refused"),
+        "{}",
+        stderr(&refused)
+    );
+    let dry = jobsql(&[
+        "query",
+        "--demo",
+        "--dry-run",
+        "--max-deletes",
+        "3",
+        "--format",
+        "csv",
+        sql,
+    ]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let out = stdout(&dry);
+    assert!(out.contains("count\n3\n"), "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("DRY RUN (not sent): POST") && l.contains("runs/delete"))
+            .count(),
+        3,
+        "{out}"
+    );
+}

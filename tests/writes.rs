@@ -5,6 +5,8 @@
 mod common;
 #[path = "writes/delete.rs"]
 mod delete;
+#[path = "writes/delete_exact.rs"]
+mod delete_exact;
 #[path = "writes/dry_run.rs"]
 mod dry_run;
 #[path = "writes/exec.rs"]

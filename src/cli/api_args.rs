@@ -34,6 +34,11 @@ pub struct ApiArgs {
     /// fails), with a warning on stderr, instead of failing the query.
     #[arg(long, env = "JOBSQL_KEEP_GOING")]
     pub keep_going: bool,
+    /// Refuse, before sending anything, a DELETE that would delete more than this many rows
+    /// (the count is shown; `--dry-run` shows the same).
+    #[arg(long, env = "JOBSQL_MAX_DELETES",
+          default_value_t = crate::provider::DEFAULT_MAX_DELETES)]
+    pub max_deletes: usize,
     /// Log every API request (method, path, workspace, outcome, retries) to stderr; the token
     /// is never shown.
     #[arg(short, long)]
@@ -60,7 +65,8 @@ impl ApiArgs {
     pub fn runtime(&self, workspaces: WorkspaceResolver) -> Result<ApiRuntime, CliError> {
         let client = ApiClient::with_config(self.client_config()).map_err(message)?;
         let mut runtime = ApiRuntime::new(client, workspaces)
-            .with_max_concurrency(usize::from(self.max_concurrency));
+            .with_max_concurrency(usize::from(self.max_concurrency))
+            .with_max_deletes(self.max_deletes);
         if self.keep_going {
             runtime = runtime.with_keep_going();
         }

@@ -100,6 +100,9 @@ pub struct ApiRuntime {
     pub keep_going: bool,
     /// Warnings for the user (e.g. a workspace skipped), printed by the CLI to stderr.
     pub warnings: Warnings,
+    /// The most rows one DELETE may delete (`--max-deletes`); more is refused before any
+    /// request.
+    pub max_deletes: usize,
 }
 
 /// Warnings collected while statements run. Cloning shares the list.
@@ -124,6 +127,9 @@ impl Warnings {
 /// The default of [`ApiRuntime::max_concurrency`]: well inside the Jobs API's rate limits.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
 
+/// The default of [`ApiRuntime::max_deletes`].
+pub const DEFAULT_MAX_DELETES: usize = 100;
+
 impl ApiRuntime {
     /// A runtime that sends every request.
     pub fn new(client: ApiClient, workspaces: WorkspaceResolver) -> Self {
@@ -135,7 +141,14 @@ impl ApiRuntime {
             progress: None,
             keep_going: false,
             warnings: Warnings::default(),
+            max_deletes: DEFAULT_MAX_DELETES,
         }
+    }
+
+    /// The same runtime, letting one DELETE delete at most `n` rows.
+    pub fn with_max_deletes(mut self, n: usize) -> Self {
+        self.max_deletes = n;
+        self
     }
 
     /// The same runtime with at most `n` requests in flight per scan (1: strictly sequential).

@@ -144,12 +144,17 @@ impl TableProvider for ApiTable {
         Ok(Arc::new(filter))
     }
 
-    /// `DELETE FROM`: see [`crate::write::delete`].
+    /// `DELETE FROM` reaches here only without jobsql's DELETE rule (see
+    /// [`crate::write::delete_rule`]), from filters that may not be the whole WHERE: refused.
     async fn delete_from(
         &self,
-        state: &dyn Session,
-        filters: Vec<Expr>,
+        _state: &dyn Session,
+        _filters: Vec<Expr>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        crate::write::delete::plan_delete(self, state, filters).await
+        Err(datafusion::error::DataFusionError::Plan(format!(
+            "DELETE FROM {}: register the tables with jobsql::plugin::register, which installs \
+             the rule that makes a DELETE act on exactly the rows its WHERE selects",
+            self.resource.qualified_name()
+        )))
     }
 }

@@ -1,12 +1,15 @@
-//! `DELETE FROM <resource> WHERE ...` → one call of the resource's `delete` method per matching
-//! row, planned by the table's `delete_from` (so DELETE works in any DataFusion session).
+//! `DELETE FROM <resource> WHERE ...` → one call of the resource's `delete` method per row the
+//! same `SELECT ... WHERE` returns. [`super::delete_rule`] decides the [`Selection`] when the
+//! statement is planned; this module plans and runs the deletes.
 //!
-//! - No WHERE: refused.
+//! - No WHERE, or one that names only the workspace: refused ([`super::delete_rule`]).
 //! - `key = N`, `key IN (...)` (and the server variable `= '...'`): the deletes are sent
 //!   directly, no read first. An object the API says does not exist (the method's `not_found`
 //!   rules) was already gone: not counted, not an error, so a DELETE can be re-run safely.
-//! - Any other WHERE: the matching rows are read through the table (all its pushdown), then
-//!   each is deleted.
+//! - Any other WHERE (subqueries, joins and LIMIT included): the DELETE's whole query runs
+//!   first, then each row it returns is deleted.
+//! - More rows than the runtime's `max_deletes` (`--max-deletes`, default 100): refused before
+//!   any delete is sent (or recorded, in a dry run), naming the count.
 //!
 //! The result is `count`, the number deleted. When some deletes fail (an active run), the
 //! others still go, and the error lists every row: deleted, already gone, or failed (with the
@@ -22,10 +25,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::ScalarValue;
-use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, Operator};
+use datafusion::logical_expr::{Expr, LogicalPlan, Operator};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -36,7 +38,7 @@ use futures::{stream, StreamExt};
 use serde_json::Value;
 
 use crate::provider::fetch::is_not_found;
-use crate::provider::{ApiRuntime, ApiTable};
+use crate::provider::ApiRuntime;
 use crate::spec::{DeleteSpec, MethodSpec, Resource};
 
 use super::args::{build_call, typed_value, SqlValue};
@@ -44,7 +46,7 @@ use super::{send_mutation, SendError, WriteError};
 
 /// One object to delete.
 #[derive(Debug, Clone)]
-struct Target {
+pub struct Target {
     workspace: Option<String>,
     values: BTreeMap<String, Value>,
 }
@@ -70,7 +72,25 @@ impl Target {
     }
 }
 
-/// Where the objects to delete come from.
+/// Which rows a DELETE deletes: decided when it is planned ([`super::delete_rule`]).
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// Named by the WHERE clause (`key = N`, `key IN (...)`): deleted without a read.
+    Direct(Vec<Target>),
+    /// The rows of this query: the DELETE's whole input (scan, filter, subqueries, limit),
+    /// projected to the delete parameters' columns, then the server variable.
+    Query(Box<LogicalPlan>),
+}
+
+impl Selection {
+    /// The direct selection when every filter is `key = literal`, `key IN (literals)` or
+    /// `server_variable = 'name'` (with a single-column key); else `None`.
+    pub fn from_filters(resource: &Resource, spec: &DeleteSpec, filters: &[Expr]) -> Option<Self> {
+        direct_targets(resource, spec, filters).map(Selection::Direct)
+    }
+}
+
+/// Where the objects to delete come from, once planned.
 #[derive(Debug, Clone)]
 enum Source {
     /// Named by the WHERE clause.
@@ -89,53 +109,18 @@ pub struct DeleteExec {
     properties: Arc<PlanProperties>,
 }
 
-/// `delete_from` of an [`ApiTable`].
+/// The physical plan of a DELETE of `selection` from `resource`'s table.
 pub async fn plan_delete(
-    table: &ApiTable,
+    resource: Arc<Resource>,
+    runtime: Arc<ApiRuntime>,
     state: &dyn Session,
-    filters: Vec<Expr>,
+    selection: Selection,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    let resource = table.resource().clone();
-    let name = resource.qualified_name();
-    let Some(spec) = &resource.spec.delete else {
-        return Err(WriteError::NotSupported {
-            statement: "DELETE",
-            table: name,
-            hint: String::new(),
-        }
-        .into());
+    let source = match selection {
+        Selection::Direct(targets) => Source::Direct(targets),
+        Selection::Query(query) => Source::Scan(state.create_physical_plan(&query).await?),
     };
-    if filters.is_empty() {
-        let example = spec
-            .params
-            .values()
-            .next()
-            .map(|c| format!("{c} = ..."))
-            .unwrap_or_default();
-        return Err(WriteError::DeleteEverything {
-            table: name,
-            example,
-        }
-        .into());
-    }
-    let source = match direct_targets(&resource, spec, &filters) {
-        Some(targets) => Source::Direct(targets),
-        None => {
-            let mut projection = Vec::new();
-            for column in spec.params.values().chain([&resource.server.variable]) {
-                let i = resource
-                    .column_index(column)
-                    .ok_or_else(|| DataFusionError::Plan(format!("{name}: no column {column}")))?;
-                projection.push(i);
-            }
-            Source::Scan(table.scan(state, Some(&projection), &filters, None).await?)
-        }
-    };
-    Ok(Arc::new(DeleteExec::new(
-        resource,
-        table.runtime().clone(),
-        source,
-    )))
+    Ok(Arc::new(DeleteExec::new(resource, runtime, source)))
 }
 
 /// The targets when every filter is `key = literal`, `key IN (literals)` or
@@ -335,6 +320,14 @@ async fn run(
             scanned_targets(resource, spec, method, collect(plan, context).await?)?
         }
     };
+    if targets.len() > runtime.max_deletes {
+        return Err(WriteError::TooManyDeletes {
+            table: name,
+            count: targets.len(),
+            max: runtime.max_deletes,
+        }
+        .into());
+    }
     let sends = targets.iter().cloned().map(|target| {
         let request = build_call(method, &target.values);
         async move {

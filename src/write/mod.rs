@@ -3,7 +3,7 @@
 //! - `INSERT INTO <resource> (data__field, ...) VALUES|SELECT ...` → the resource's `insert`
 //!   method, one request per row ([`insert`]).
 //! - `DELETE FROM <resource> WHERE ...` → the resource's `delete` method, one request per
-//!   matching object, through the table's `delete_from` ([`delete`]).
+//!   row the same SELECT returns ([`delete_rule`] plans it, [`delete`] runs it).
 //! - `EXEC <resource>.<method> @param='value' ... [@@json='{...}']` → one request of any method
 //!   the spec lists under `exec` ([`exec`]).
 //!
@@ -13,6 +13,7 @@
 
 pub mod args;
 pub mod delete;
+pub mod delete_rule;
 pub mod dry_run;
 pub mod exec;
 pub mod insert;
@@ -99,13 +100,25 @@ pub enum WriteError {
         /// What is wrong, naming the parameter (and row).
         message: String,
     },
-    /// `DELETE` without a WHERE clause.
-    #[error("DELETE FROM {table} without WHERE would delete every row: refused. Name the rows, e.g. WHERE {example}")]
+    /// `DELETE` without a WHERE clause, or with one that names only the workspace.
+    #[error("DELETE FROM {table} {} would delete every row: refused. Name the rows, e.g. WHERE {example}", if *workspace_only { "with a WHERE that names only the workspace" } else { "without WHERE" })]
     DeleteEverything {
         /// The table.
         table: String,
         /// An example predicate.
         example: String,
+        /// Whether there was a WHERE, naming only the workspace (`deployment_name = 'x'`).
+        workspace_only: bool,
+    },
+    /// A DELETE that selects more rows than the mass-delete guard allows.
+    #[error("DELETE FROM {table} would delete {count} rows, more than --max-deletes {max}: refused, nothing was deleted. See them with SELECT and the same WHERE; to go ahead, narrow the WHERE or raise --max-deletes to at least {count}")]
+    TooManyDeletes {
+        /// The table.
+        table: String,
+        /// The rows the WHERE selects.
+        count: usize,
+        /// The guard.
+        max: usize,
     },
     /// The one call of an EXEC failed.
     #[error("EXEC {target}: {source}")]

@@ -45,6 +45,15 @@ pub async fn env_with(config: EmulatorConfig) -> Env {
 
 /// A session on `emulator` (workspace "emu"), and its dry-run log when `dry_run`.
 pub fn session(emulator: &EmulatorHandle, dry_run: bool) -> (SessionContext, Option<DryRunLog>) {
+    session_with(emulator, dry_run, None)
+}
+
+/// [`session`], with the mass-delete guard at `max_deletes` instead of its default.
+pub fn session_with(
+    emulator: &EmulatorHandle,
+    dry_run: bool,
+    max_deletes: Option<usize>,
+) -> (SessionContext, Option<DryRunLog>) {
     let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None).with_default(
         Workspace::new("emu", &emulator.base_url(), emulator.token()).expect("workspace"),
     );
@@ -54,6 +63,9 @@ pub fn session(emulator: &EmulatorHandle, dry_run: bool) -> (SessionContext, Opt
     );
     if dry_run {
         runtime = runtime.with_dry_run();
+    }
+    if let Some(max) = max_deletes {
+        runtime = runtime.with_max_deletes(max);
     }
     let log = runtime.dry_run.clone();
     let ctx = new_context(&load_embedded().expect("specs"), Arc::new(runtime)).expect("session");
