@@ -9,15 +9,16 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionConfig;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 
-use crate::provider::ApiRuntime;
+use crate::provider::{ApiRuntime, ProviderError};
 use crate::spec::SpecSet;
 use crate::sql::{parse_script, Statement};
-use crate::write::{exec::run_exec, insert::run_insert};
+use crate::write::{exec::run_exec, find_api_table, insert::run_insert};
 
 /// A session over the given specs and runtime.
 pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionContext> {
@@ -61,6 +62,7 @@ pub async fn run_statement(ctx: &SessionContext, statement: Statement) -> Result
     }
     let state = ctx.state();
     let plan = state.statement_to_plan(statement).await?;
+    refuse_api_drop(ctx, &plan).await?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await?;
@@ -83,9 +85,27 @@ pub async fn stream_statement(
         }
     };
     let plan = ctx.state().statement_to_plan(df_statement).await?;
+    refuse_api_drop(ctx, &plan).await?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))
+}
+
+/// `DROP TABLE [IF EXISTS]` of an API table: refused. (The tables' schemas refuse it too, see
+/// [`crate::provider::guarded`], but DataFusion answers `IF EXISTS` with success whatever the
+/// schema says.)
+async fn refuse_api_drop(ctx: &SessionContext, plan: &LogicalPlan) -> Result<()> {
+    let LogicalPlan::Ddl(DdlStatement::DropTable(drop)) = plan else {
+        return Ok(());
+    };
+    if find_api_table(ctx, drop.name.clone()).await.is_some() {
+        return Err(ProviderError::ApiTableDdl {
+            name: drop.name.to_string(),
+            action: "dropped",
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// Whether a statement is an INSERT (which the write path may take: it is run whole).

@@ -332,3 +332,25 @@ fn max_deletes_refuses_a_larger_delete_and_the_dry_run_shows_the_count() {
         "{out}"
     );
 }
+
+#[test]
+fn ddl_prints_ok_and_cannot_drop_an_api_table() {
+    let o = jobsql(&[
+        "query",
+        "--demo",
+        "CREATE TABLE t AS SELECT 1 AS x; DROP TABLE t",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "OK\nOK\n");
+    let o = jobsql(&[
+        "query",
+        "--demo",
+        "DROP TABLE databricks_workspace.jobs.job_runs",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o).trim(),
+        "error: databricks_workspace.jobs.job_runs is an API table: it cannot be dropped (API tables are defined by the specs)"
+    );
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+}

@@ -3,6 +3,8 @@
 
 #[path = "writes/common.rs"]
 mod common;
+#[path = "writes/ddl.rs"]
+mod ddl;
 #[path = "writes/delete.rs"]
 mod delete;
 #[path = "writes/delete_exact.rs"]

@@ -17,7 +17,7 @@ use datafusion::catalog::{
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result};
 
-use super::ApiTable;
+use super::{ApiTable, ProviderError};
 
 /// Whether `table` is one of jobsql's API tables.
 fn is_api_table(table: &Arc<dyn TableProvider>) -> bool {
@@ -25,11 +25,12 @@ fn is_api_table(table: &Arc<dyn TableProvider>) -> bool {
     any.is::<ApiTable>()
 }
 
-fn refused(what: &str, name: &str) -> DataFusionError {
-    DataFusionError::Plan(format!(
-        "{name} is an API table: it cannot be {what} (API tables are defined by the specs; \
-         give a local table another name)"
-    ))
+fn refused(name: &str) -> DataFusionError {
+    ProviderError::ApiTableDdl {
+        name: name.to_string(),
+        action: "dropped",
+    }
+    .into()
 }
 
 /// A schema whose API tables cannot be dropped or replaced.
@@ -76,14 +77,14 @@ impl SchemaProvider for GuardedSchema {
         table: Arc<dyn TableProvider>,
     ) -> Result<Option<Arc<dyn TableProvider>>> {
         if self.api_table(&name) {
-            return Err(refused("replaced", &format!("{}.{name}", self.name)));
+            return Err(ProviderError::ApiTableExists(format!("{}.{name}", self.name)).into());
         }
         self.inner.register_table(name, table)
     }
 
     fn deregister_table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         if self.api_table(name) {
-            return Err(refused("dropped", &format!("{}.{name}", self.name)));
+            return Err(refused(&format!("{}.{name}", self.name)));
         }
         self.inner.deregister_table(name)
     }

@@ -7,20 +7,20 @@
 //! - [`decode`]: a page's bytes → an Arrow batch.
 //!
 //! [`register`] puts every resource of a [`SpecSet`] into a `SessionContext` as
-//! `provider.service.resource` (catalog.schema.table), the names StackQL uses.
+//! `provider.service.resource` (catalog.schema.table), the names StackQL uses, in catalogs and
+//! schemas that refuse DDL over them ([`guarded`]).
 
 pub mod decode;
 pub mod exec;
 pub mod fetch;
+pub mod guarded;
 pub mod progress;
 pub mod pushdown;
 pub mod table;
 
 use std::sync::{Arc, Mutex};
 
-use datafusion::catalog::{
-    CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider,
-};
+use datafusion::catalog::{CatalogProvider, SchemaProvider};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
@@ -70,6 +70,17 @@ pub enum ProviderError {
         /// Arrow's message, naming the field.
         message: String,
     },
+    /// DDL that would drop or replace an API table, or the schema holding it.
+    #[error("{name} is an API table: it cannot be {action} (API tables are defined by the specs)")]
+    ApiTableDdl {
+        /// The table (or `schema ...`).
+        name: String,
+        /// `dropped` or `replaced`.
+        action: &'static str,
+    },
+    /// DDL (or a second registration) that would put another table under an API table's name.
+    #[error("{0} already exists as an API table: it cannot be replaced (API tables are defined by the specs)")]
+    ApiTableExists(String),
     /// Registering the tables failed.
     #[error("cannot register tables: {0}")]
     Register(String),
@@ -203,7 +214,7 @@ pub fn register(
         let catalog = match ctx.catalog(&resource.provider) {
             Some(c) => c,
             None => {
-                let c: Arc<dyn CatalogProvider> = Arc::new(MemoryCatalogProvider::new());
+                let c: Arc<dyn CatalogProvider> = Arc::new(guarded::GuardedCatalog::new());
                 ctx.register_catalog(&resource.provider, c.clone());
                 c
             }
@@ -211,7 +222,10 @@ pub fn register(
         let schema = match catalog.schema(&resource.service) {
             Some(s) => s,
             None => {
-                let s: Arc<dyn SchemaProvider> = Arc::new(MemorySchemaProvider::new());
+                let s: Arc<dyn SchemaProvider> = Arc::new(guarded::GuardedSchema::new(format!(
+                    "{}.{}",
+                    resource.provider, resource.service
+                )));
                 catalog
                     .register_schema(&resource.service, s.clone())
                     .map_err(reg)?;

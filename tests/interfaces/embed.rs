@@ -129,3 +129,73 @@ fn bad_options_are_errors_that_never_show_the_token() {
         "{message}"
     );
 }
+
+/// In a host's own context (no information_schema, `ctx.sql`): DELETE deletes exactly what
+/// its WHERE selects, and DDL cannot drop the API tables or their schema.
+#[tokio::test]
+async fn a_host_context_gets_exact_deletes_and_guarded_tables() {
+    let emu = emulator().await;
+    let mut ctx = SessionContext::new();
+    let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None)
+        .with_default(Workspace::new("emu", &emu.base_url(), emu.token()).expect("workspace"));
+    register(&mut ctx, JobsqlOptions::default().with_resolver(resolver)).expect("registers");
+    let runs = "databricks_workspace.jobs.job_runs";
+    let sql = |ctx: &SessionContext, q: String| {
+        let ctx = ctx.clone();
+        async move { ctx.sql(&q).await?.collect().await }
+    };
+    let done = sql(
+        &ctx,
+        format!("SELECT run_id, job_id FROM {runs} WHERE completed_only = true LIMIT 1"),
+    )
+    .await
+    .expect("a finished run");
+    let run = done[0].column(0).as_primitive::<Int64Type>().value(0);
+    let job = done[0].column(1).as_primitive::<Int64Type>().value(0);
+    emu.clear_requests();
+    // No row of the job is in the subquery: nothing is deleted.
+    let deleted = sql(
+        &ctx,
+        format!("DELETE FROM {runs} WHERE job_id = {job} AND run_id IN (SELECT -1)"),
+    )
+    .await
+    .expect("delete");
+    assert_eq!(
+        deleted[0]
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+            .value(0),
+        0
+    );
+    assert!(
+        emu.requests().iter().all(|r| r.method == "GET"),
+        "{:?}",
+        emu.requests()
+    );
+    let deleted = sql(
+        &ctx,
+        format!("DELETE FROM {runs} WHERE job_id = {job} AND run_id IN (SELECT {run})"),
+    )
+    .await
+    .expect("delete");
+    assert_eq!(
+        deleted[0]
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+            .value(0),
+        1
+    );
+    // DataFusion words a refused DROP TABLE as "doesn't exist" (jobsql's session names the
+    // reason); either way the table stays.
+    for (q, want) in [
+        (format!("DROP TABLE {runs}"), "doesn't exist"),
+        (
+            "DROP SCHEMA databricks_workspace.jobs CASCADE".to_string(),
+            "schema jobs holds API tables: it cannot be dropped",
+        ),
+    ] {
+        let error = sql(&ctx, q.clone()).await.expect_err("refused");
+        assert!(error.to_string().contains(want), "{q}: {error}");
+    }
+    assert!(ctx.table_exist(runs).expect("name"), "still registered");
+}
