@@ -314,12 +314,15 @@ async fn run(
     let Some(method) = resource.spec.methods.get(&spec.method) else {
         return Ok(0);
     };
-    let targets = match source {
+    let mut targets = match source {
         Source::Direct(targets) => targets,
         Source::Scan(plan) => {
             scanned_targets(resource, spec, method, collect(plan, context).await?)?
         }
     };
+    // An object named twice (`run_id IN (5, 5)`) is deleted once.
+    let mut seen = std::collections::HashSet::new();
+    targets.retain(|t| seen.insert(format!("{:?} {:?}", t.workspace, t.values)));
     if targets.len() > runtime.max_deletes {
         return Err(WriteError::TooManyDeletes {
             table: name,

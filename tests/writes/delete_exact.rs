@@ -253,6 +253,16 @@ async fn the_guard_is_exact_at_its_limit_for_reads_and_direct_deletes() {
         "{error}"
     );
     assert!(mutations(&env.emulator.requests()).is_empty());
+    // One run named twice is one delete.
+    env.emulator.clear_requests();
+    let results = run(format!(
+        "DELETE FROM {RUNS} WHERE run_id IN ({}, {})",
+        six[5], six[5]
+    ))
+    .await
+    .expect("one run");
+    assert_eq!(count(&results[0].batches), 1);
+    assert_eq!(mutations(&env.emulator.requests()).len(), 1);
     // Five: deleted.
     env.emulator.clear_requests();
     let results = run(format!(
