@@ -10,9 +10,15 @@
 //! [`serve`] is the Postgres wire-protocol server, [`shell`] the interactive shell.
 //!
 //! To add the tables to your own DataFusion `SessionContext`, call [`register`] (see [`plugin`]).
+//!
+//! Features: `emulator` (the emulator, with axum) and `cli` (the command, with the emulator for
+//! `--demo`) are on by default; the engine builds without either
+//! (`default-features = false`).
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod client;
+#[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod output;
 pub mod plugin;
