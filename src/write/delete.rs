@@ -373,9 +373,18 @@ async fn run(
             Ok(()) => "deleted".to_string(),
             Err(e) if retried_gone(e) => "deleted (confirmed on retry)".to_string(),
             Err(e) if gone(e) => "already gone".to_string(),
+            Err(e) if e.outcome_unknown() => {
+                format!("UNKNOWN, may have been deleted: re-running the DELETE is safe; {e}")
+            }
             Err(e) => format!("FAILED: {e}"),
         };
         report.push_str(&format!("\n  {}: {line}", target.label(spec)));
+    }
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, Err(e) if e.outcome_unknown()))
+    {
+        return Err(WriteError::Unknown(report).into());
     }
     Err(WriteError::Partial(report).into())
 }
