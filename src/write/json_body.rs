@@ -11,8 +11,8 @@ use serde_json::{Map, Number, Value};
 pub fn parse_object(text: &str) -> Result<Map<String, Value>, String> {
     match serde_json::from_str::<Strict>(text) {
         Ok(Strict(Value::Object(map))) => Ok(map),
-        Ok(_) => Err("@@json must hold a JSON object ({\"key\": value, ...})".into()),
-        Err(e) => Err(format!("@@json is not a valid JSON object: {e}")),
+        Ok(_) => Err("@@json is not a JSON object ({\"key\": value, ...})".into()),
+        Err(e) => Err(format!("@@json is not a JSON object: {e}")),
     }
 }
 
@@ -99,8 +99,8 @@ mod tests {
         for (text, expected) in [
             (r#"{"run_id": 1, "run_id": 2}"#, "key \"run_id\" is given twice"),
             (r#"{"x": {"a": 1, "a": 1}}"#, "key \"a\" is given twice"),
-            ("[1]", "must hold a JSON object"),
-            ("{", "not a valid JSON object"),
+            ("[1]", "@@json is not a JSON object ({"),
+            ("{", "@@json is not a JSON object: EOF"),
         ] {
             let e = parse_object(text).expect_err(text);
             assert!(e.contains(expected), "{text}: {e}");
