@@ -116,3 +116,45 @@ async fn a_lost_connection_is_unknown_a_refused_one_is_not() {
         "nothing was sent to a closed port: {failure}"
     );
 }
+
+#[tokio::test]
+async fn a_submit_with_its_token_that_stays_unknown_says_re_running_with_the_token_is_safe() {
+    let stub = Stub::start(|_, _| Reply::json(503, BUSY)).await;
+    let ctx = session(runtime(fast(3), &[stub.workspace("w")]));
+    let message = error(
+        &ctx,
+        &format!("INSERT INTO {RUNS} (data__run_name) VALUES ('x') RETURNING run_id"),
+    )
+    .await;
+    let seen = stub.seen();
+    assert_eq!(seen.len(), 3, "retried: it carries its token");
+    let tokens: Vec<String> = seen
+        .iter()
+        .map(|s| {
+            let body: serde_json::Value = serde_json::from_str(&s.body).expect("json");
+            body["idempotency_token"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert!(tokens[0].starts_with("jobsql-") && tokens.iter().all(|t| t == &tokens[0]));
+    assert!(
+        message.contains(&format!(
+            "row 1: UNKNOWN, may have been created: re-running the row with \
+             data__idempotency_token = '{}' is safe",
+            tokens[0]
+        )),
+        "{message}"
+    );
+    assert!(message.contains("(after 3 attempts)"), "{message}");
+}
+
+#[tokio::test]
+async fn a_delete_that_stays_unknown_is_reported_unknown() {
+    let stub = Stub::start(|_, _| Reply::json(503, BUSY)).await;
+    let ctx = session(runtime(fast(2), &[stub.workspace("w")]));
+    let message = error(&ctx, &format!("DELETE FROM {RUNS} WHERE run_id = 7")).await;
+    assert_eq!(stub.seen().len(), 2, "a delete is idempotent: retried");
+    assert!(
+        message.contains("run_id 7: UNKNOWN, may have been deleted: re-running the DELETE is safe"),
+        "{message}"
+    );
+}
