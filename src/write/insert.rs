@@ -26,9 +26,7 @@ use datafusion::common::{ScalarValue, TableReference};
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{
-    Insert, ObjectName, Statement as SqlStatement, TableObject,
-};
+use datafusion::sql::sqlparser::ast::{Insert, ObjectName, Statement as SqlStatement, TableObject};
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
@@ -330,11 +328,7 @@ fn rows(
 }
 
 /// Send every row, at most the runtime's `max_concurrency` at a time; outcomes in row order.
-async fn send_rows(
-    runtime: &ApiRuntime,
-    method: &MethodSpec,
-    rows: &[Row],
-) -> Vec<RowOutcome> {
+async fn send_rows(runtime: &ApiRuntime, method: &MethodSpec, rows: &[Row]) -> Vec<RowOutcome> {
     let sends: Vec<_> = rows
         .iter()
         .map(|row| {
@@ -370,4 +364,3 @@ pub(super) fn count_result(count: u64) -> Result<StatementResult> {
         batches: vec![batch],
     })
 }
-

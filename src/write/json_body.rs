@@ -92,12 +92,15 @@ mod tests {
 
     #[test]
     fn objects_parse_and_duplicates_are_named_at_any_depth() {
-        let map = parse_object(r#"{"run_id": 1, "x": {"a": [1, 2.5, null, true]}}"#)
-            .expect("an object");
+        let map =
+            parse_object(r#"{"run_id": 1, "x": {"a": [1, 2.5, null, true]}}"#).expect("an object");
         assert_eq!(map["run_id"], Value::from(1));
         assert_eq!(map["x"]["a"][1], Value::from(2.5));
         for (text, expected) in [
-            (r#"{"run_id": 1, "run_id": 2}"#, "key \"run_id\" is given twice"),
+            (
+                r#"{"run_id": 1, "run_id": 2}"#,
+                "key \"run_id\" is given twice",
+            ),
             (r#"{"x": {"a": 1, "a": 1}}"#, "key \"a\" is given twice"),
             ("[1]", "@@json is not a JSON object ({"),
             ("{", "@@json is not a JSON object: EOF"),

@@ -57,7 +57,10 @@ pub fn insert_report(
         let line = match outcome {
             Ok(body) => {
                 let id = key.and_then(|k| id_of(k, body.as_deref()?));
-                format!("created{}", id.map(|id| format!(", {id}")).unwrap_or_default())
+                format!(
+                    "created{}",
+                    id.map(|id| format!(", {id}")).unwrap_or_default()
+                )
             }
             Err(e @ SendError::Unknown(_)) => format!(
                 "UNKNOWN, may have been created: {}; {e}",

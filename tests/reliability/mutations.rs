@@ -13,6 +13,9 @@ const SLOW_DOWN: &str = r#"{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slo
 const BUSY: &str = r#"{"error_code":"TEMPORARILY_UNAVAILABLE","message":"try again"}"#;
 const NO: &str = r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"no"}"#;
 
+/// The replies a stub gives in turn (status, body); the last repeats.
+type Replies = Vec<(u16, &'static str)>;
+
 fn post(retry_safe: bool) -> ApiRequest {
     let mut req = ApiRequest::post("/api/2.2/jobs/create", serde_json::json!({"name": "x"}));
     req.retry_safe = retry_safe;
@@ -21,7 +24,7 @@ fn post(retry_safe: bool) -> ApiRequest {
 
 /// Send `req` to a stub answering `replies` in turn (the last repeats): the outcome and the
 /// number of requests that reached the stub.
-async fn send(replies: Vec<(u16, &'static str)>, req: ApiRequest) -> (Result<(), MutationFailure>, usize) {
+async fn send(replies: Replies, req: ApiRequest) -> (Result<(), MutationFailure>, usize) {
     let stub = Stub::start(move |_, n| {
         let (status, body) = replies[n.min(replies.len() - 1)];
         let reply = Reply::json(status, body);
@@ -47,7 +50,10 @@ async fn a_plain_post_is_retried_on_429_but_not_on_503() {
 
     let (outcome, requests) = send(vec![(503, BUSY), (200, OK)], post(false)).await;
     let failure = outcome.expect_err("not retried");
-    assert_eq!(requests, 1, "a 503 may come after the work was done: not retried");
+    assert_eq!(
+        requests, 1,
+        "a 503 may come after the work was done: not retried"
+    );
     assert!(failure.outcome_unknown, "{failure}");
     assert_eq!(
         failure.error.to_string(),
@@ -63,7 +69,7 @@ async fn a_plain_post_is_retried_on_429_but_not_on_503() {
 #[tokio::test]
 async fn a_failure_says_whether_the_call_may_have_been_done() {
     // (replies, retry-safe, requests made, outcome unknown)
-    let cases: Vec<(Vec<(u16, &'static str)>, bool, usize, bool)> = vec![
+    let cases: Vec<(Replies, bool, usize, bool)> = vec![
         (vec![(400, NO)], false, 1, false),
         (vec![(404, NO)], true, 1, false),
         (vec![(429, SLOW_DOWN)], false, 4, false),
@@ -105,7 +111,10 @@ async fn a_lost_connection_is_unknown_a_refused_one_is_not() {
     .await
     .expect_err("times out");
     assert_eq!(silent.requests(), 1);
-    assert!(failure.outcome_unknown, "timed out after sending: {failure}");
+    assert!(
+        failure.outcome_unknown,
+        "timed out after sending: {failure}"
+    );
 
     let failure = fast(3)
         .send_mutation(&workspace("w", &closed_port()), &post(false))
@@ -132,7 +141,10 @@ async fn a_submit_with_its_token_that_stays_unknown_says_re_running_with_the_tok
         .iter()
         .map(|s| {
             let body: serde_json::Value = serde_json::from_str(&s.body).expect("json");
-            body["idempotency_token"].as_str().unwrap_or_default().to_string()
+            body["idempotency_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
         })
         .collect();
     assert!(tokens[0].starts_with("jobsql-") && tokens.iter().all(|t| t == &tokens[0]));

@@ -64,10 +64,7 @@ pub fn session_with(
     let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None).with_default(
         Workspace::new("emu", &emulator.base_url(), emulator.token()).expect("workspace"),
     );
-    let mut runtime = ApiRuntime::new(
-        ApiClient::new(policy).expect("client"),
-        resolver,
-    );
+    let mut runtime = ApiRuntime::new(ApiClient::new(policy).expect("client"), resolver);
     if dry_run {
         runtime = runtime.with_dry_run();
     }

@@ -25,7 +25,11 @@ fn create(names: &[&str]) -> String {
     let rows: Vec<String> = names
         .iter()
         .map(|n| {
-            let tasks = if n.contains("bad") { r#"[{"notebook_task":{}}]"# } else { TASKS };
+            let tasks = if n.contains("bad") {
+                r#"[{"notebook_task":{}}]"#
+            } else {
+                TASKS
+            };
             format!("('{n}', '{tasks}')")
         })
         .collect();
@@ -56,7 +60,11 @@ async fn a_create_answered_503_after_commit_is_sent_once_and_reported_unknown() 
     );
     assert!(message.contains("HTTP 503"), "{message}");
     assert!(!message.contains("FAILED"), "{message}");
-    assert_eq!(jobs_named(&env, "lost-503").await, 1, "one job, as the hint finds");
+    assert_eq!(
+        jobs_named(&env, "lost-503").await,
+        1,
+        "one job, as the hint finds"
+    );
 }
 
 #[tokio::test]
@@ -66,7 +74,10 @@ async fn a_create_whose_connection_dropped_is_unknown_not_failed() {
     let (message, requests) = env.fail(&create(&["lost-drop"])).await;
     assert_eq!(mutations(&requests).len(), 1, "{requests:?}");
     assert_eq!(requests[0].status, 0, "the emulator closed the connection");
-    assert!(message.contains("row 1: UNKNOWN, may have been created"), "{message}");
+    assert!(
+        message.contains("row 1: UNKNOWN, may have been created"),
+        "{message}"
+    );
     assert!(!message.contains("FAILED"), "{message}");
     assert_eq!(jobs_named(&env, "lost-drop").await, 1, "the job exists");
 }
@@ -84,12 +95,21 @@ async fn each_row_is_created_failed_or_unknown() {
     );
     let lines: Vec<&str> = message.lines().skip(1).collect();
     assert_eq!(lines.len(), 3, "{message}");
-    assert!(lines[1].starts_with("  row 2: FAILED: POST /api/2.2/jobs/create"), "{message}");
+    assert!(
+        lines[1].starts_with("  row 2: FAILED: POST /api/2.2/jobs/create"),
+        "{message}"
+    );
     assert!(lines[1].contains("HTTP 400"), "{message}");
-    let created = lines.iter().filter(|l| l.contains(": created, job_id ")).count();
+    let created = lines
+        .iter()
+        .filter(|l| l.contains(": created, job_id "))
+        .count();
     let unknown = lines.iter().filter(|l| l.contains(": UNKNOWN, ")).count();
     assert_eq!((created, unknown), (1, 1), "{message}");
-    assert_eq!(jobs_named(&env, "mix-a").await + jobs_named(&env, "mix-b").await, 2);
+    assert_eq!(
+        jobs_named(&env, "mix-a").await + jobs_named(&env, "mix-b").await,
+        2
+    );
     assert_eq!(jobs_named(&env, "mix-bad").await, 0);
 }
 
@@ -109,15 +129,22 @@ async fn created_run_ids_survive_a_failed_read_back() {
         ))
         .await;
     assert_eq!(
-        requests.iter().filter(|r| r.path.ends_with("runs/submit")).count(),
+        requests
+            .iter()
+            .filter(|r| r.path.ends_with("runs/submit"))
+            .count(),
         2
     );
     assert!(
-        requests.iter().any(|r| r.path.ends_with("runs/get") && r.status == 503),
+        requests
+            .iter()
+            .any(|r| r.path.ends_with("runs/get") && r.status == 503),
         "the read-back failed: {requests:?}"
     );
     let (rows, _) = env
-        .run(&format!("SELECT run_id FROM {RUNS} WHERE run_name LIKE 'rb-%'"))
+        .run(&format!(
+            "SELECT run_id FROM {RUNS} WHERE run_name LIKE 'rb-%'"
+        ))
         .await;
     let ids: Vec<i64> = ints(&rows, 0).into_iter().flatten().collect();
     assert_eq!(ids.len(), 2, "both runs were created");
@@ -126,9 +153,15 @@ async fn created_run_ids_survive_a_failed_read_back() {
         "{message}"
     );
     for id in ids {
-        assert!(message.contains(&format!("run_id {id}")), "{id} in {message}");
+        assert!(
+            message.contains(&format!("run_id {id}")),
+            "{id} in {message}"
+        );
     }
-    assert!(message.contains("but then: ") && message.contains("HTTP 503"), "{message}");
+    assert!(
+        message.contains("but then: ") && message.contains("HTTP 503"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -261,5 +294,10 @@ async fn the_cli_exits_3_when_an_outcome_is_unknown_and_1_when_rows_failed() {
     // Unknown beats failed: re-running the statement blindly is what must not happen.
     env.emulator.fail_after_commit("jobs/create", 1);
     let out = run(create(&["cli-bad-2", "cli-lost-2"]));
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
