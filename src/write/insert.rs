@@ -14,7 +14,7 @@
 //!
 //! Without RETURNING the result is `count` (as DataFusion's DML reports); `RETURNING run_id`
 //! answers from the responses, and other columns are read back through the table by key
-//! ([`super::returning`]); if that fails, the error still lists the ids created.
+//! (`returning.rs`); if that fails, the error still lists the ids created.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
