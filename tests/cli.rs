@@ -290,7 +290,7 @@ fn failed_writes_exit_non_zero_with_the_reason() {
         ("INSERT INTO databricks_workspace.jobs.job_runs (data__tasks) VALUES ('[')", "data__tasks is not valid JSON"),
         (
             "INSERT INTO databricks_workspace.jobs.job_runs (data__run_name, data__tasks) VALUES ('ok', '[{\"task_key\":\"a\"}]'), ('bad', '[{}]')",
-            "1 of 2 rows failed",
+            "1 of 2 rows created, 1 failed, 0 unknown",
         ),
     ] {
         let o = jobsql(&["query", "--demo", sql]);

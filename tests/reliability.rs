@@ -8,6 +8,8 @@ mod cli;
 mod common;
 #[path = "reliability/faults.rs"]
 mod faults;
+#[path = "reliability/mutations.rs"]
+mod mutations;
 #[path = "reliability/props.rs"]
 mod props;
 #[path = "reliability/responses.rs"]

@@ -17,3 +17,5 @@ mod exec;
 mod insert;
 #[path = "writes/jobs.rs"]
 mod jobs;
+#[path = "writes/outcomes.rs"]
+mod outcomes;

@@ -3,7 +3,8 @@
 //! `jobsql shell` is the interactive shell ([`shell`]).
 //!
 //! `main` → [`main_inner`] → `Result`; every error is printed to stderr as one `error: ...` line
-//! and gives exit code 1 (clap's usage errors give 2). Nothing panics on user input. Ctrl-C
+//! and gives exit code 1 (clap's usage errors give 2; a write whose outcome is unknown — some
+//! request may have been done, its answer lost — gives 3: check before re-running). Nothing panics on user input. Ctrl-C
 //! during `jobsql query` abandons the requests in flight and exits with code 130. Warnings
 //! (a config file others can read, a workspace skipped by `--keep-going`) go to stderr as
 //! `warning: ...` lines.
@@ -94,6 +95,28 @@ pub enum CliError {
     /// Anything from the layers below, already worded for the user.
     #[error("{0}")]
     Message(String),
+    /// A write some of whose requests may have been done without their answer arriving
+    /// (exit code 3): re-running it blindly could do them twice.
+    #[error("{0}")]
+    UnknownOutcome(String),
+}
+
+/// The exit code of a write whose outcome is unknown.
+pub const EXIT_UNKNOWN_OUTCOME: u8 = 3;
+
+/// A statement's error for the user, keeping whether a write's outcome is unknown.
+fn statement_error(e: &datafusion::error::DataFusionError) -> CliError {
+    let unknown = match e.find_root() {
+        datafusion::error::DataFusionError::External(inner) => inner
+            .downcast_ref::<crate::write::WriteError>()
+            .is_some_and(|w| w.outcome_unknown()),
+        _ => false,
+    };
+    if unknown {
+        CliError::UnknownOutcome(user_message(e))
+    } else {
+        message(user_message(e))
+    }
 }
 
 fn message(e: impl std::fmt::Display) -> CliError {
@@ -121,6 +144,10 @@ pub fn main_entry() -> ExitCode {
         Err(CliError::Interrupted) => {
             eprintln!("interrupted");
             ExitCode::from(130)
+        }
+        Err(e @ CliError::UnknownOutcome(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_UNKNOWN_OUTCOME)
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -183,7 +210,7 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
                     let shown = ticker.is_some();
                     print_stream(args.format, &schema, batches, dry_run.as_ref(), shown, out).await
                 }
-                Err(e) => Err(message(user_message(&e))),
+                Err(e) => Err(statement_error(&e)),
             };
             for warning in warnings.take() {
                 eprintln!("warning: {warning}");
@@ -214,7 +241,7 @@ async fn print_stream<W: Write>(
     progress_shown: bool,
     out: &mut W,
 ) -> Result<(), CliError> {
-    let fail = |e: datafusion::error::DataFusionError| message(user_message(&e));
+    let fail = |e: datafusion::error::DataFusionError| statement_error(&e);
     let first = batches.next().await.transpose().map_err(fail)?;
     if progress_shown {
         eprint!("\r\x1b[2K"); // the progress line gives way to the result

@@ -3,11 +3,17 @@
 //! the outcome — a body, or a [`Failure`] that says whether repeating the request is allowed.
 //!
 //! Which failures may be repeated:
-//! * HTTP 429 and 503, for every method: the API refused the call without doing it.
-//! * a transport error (connection refused or reset, timeout, a body cut short) only for
-//!   requests that are harmless to repeat ([`ApiRequest::is_idempotent`]): the call may have
-//!   been done.
+//! * HTTP 429, for every method: the API refused the call without doing it.
+//! * HTTP 503 and transport errors (connection refused or reset, timeout, a body cut short)
+//!   only for requests that are harmless to repeat ([`ApiRequest::is_idempotent`]): a 503 may
+//!   come from a proxy or a server that did the work and lost the answer, and a request whose
+//!   connection failed may have been done.
 //! * nothing else: other 4xx/5xx, a success body that is not JSON, a body that is too large.
+//!
+//! Each failure also says whether the call [may have been done](Failure::may_be_done): not
+//! after a 4xx (the API refused it) or a connection that could not be opened (nothing was
+//! sent), possibly after anything else (a 5xx, a connection lost once the request was sent, a
+//! timeout, a 2xx whose body could not be read).
 
 use std::time::Duration;
 
@@ -30,6 +36,8 @@ pub struct Failure {
     pub retry_after: Option<Duration>,
     /// Whether another attempt is allowed.
     pub retryable: bool,
+    /// Whether the request may have reached the server and been done.
+    pub may_be_done: bool,
 }
 
 impl Failure {
@@ -58,6 +66,8 @@ pub async fn attempt(
         },
         retry_after: None,
         retryable: req.is_idempotent(),
+        // A connection that could not be opened carried nothing; any other may have.
+        may_be_done: !e.is_connect(),
     };
     let invalid = |status: StatusCode, message: String| Failure {
         error: ApiError::InvalidResponse {
@@ -69,6 +79,7 @@ pub async fn attempt(
         },
         retry_after: None,
         retryable: false,
+        may_be_done: !status.is_client_error(),
     };
     let mut builder = http
         .request(req.method.clone(), url)
@@ -122,10 +133,9 @@ pub async fn attempt(
             attempts: 1,
         },
         retry_after,
-        retryable: matches!(
-            status,
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-        ),
+        retryable: status == StatusCode::TOO_MANY_REQUESTS
+            || (status == StatusCode::SERVICE_UNAVAILABLE && req.is_idempotent()),
+        may_be_done: status.is_server_error(),
     })
 }
 

@@ -14,8 +14,10 @@
 //!   [`retry_safe`](ApiRequest::retry_safe) (a submit carrying its idempotency token, cancel,
 //!   delete), are retried on HTTP 429 and 503 and on transport errors (connection refused or
 //!   reset, timeouts, a body cut short).
-//! * Other **POST**s are retried only on 429 and 503 responses — the API refused the call
-//!   without doing it — and never after a transport error, where the call may have been done.
+//! * Other **POST**s are retried only on 429 — the API refused the call without doing it —
+//!   and never after a 503 or a transport error, where the call may have been done (a 503
+//!   can be a proxy's or a server's that did the work and lost the answer).
+//!   [`ApiClient::send_mutation`] says when a failed call's outcome is unknown.
 //! * Nothing else is retried: other 4xx/5xx surface at once.
 //! * The wait honours `Retry-After` seconds (capped by [`RetryPolicy::max_delay`]), else
 //!   exponential backoff with jitter; no retry starts once the total budget
@@ -38,6 +40,7 @@ mod attempt;
 pub mod body;
 mod config;
 mod error;
+mod outcome;
 mod request;
 mod retry;
 pub mod throttle;
@@ -50,6 +53,7 @@ use url::Url;
 
 pub use config::{ClientConfig, LogSink};
 pub use error::{ApiError, ClientError};
+pub use outcome::MutationFailure;
 pub use request::ApiRequest;
 pub use retry::RetryPolicy;
 
@@ -123,12 +127,26 @@ impl ApiClient {
 
     /// Send `req` to `ws`, retrying as the module doc says; the body of the 2xx response.
     pub async fn send(&self, ws: &Workspace, req: &ApiRequest) -> Result<Bytes, ApiError> {
-        let url = request_url(ws, req)?;
+        self.send_mutation(ws, req).await.map_err(|f| f.error)
+    }
+
+    /// [`send`](Self::send), and on failure whether the call may have been done anyway
+    /// ([`MutationFailure::outcome_unknown`]): what a write needs to report it truthfully.
+    pub async fn send_mutation(
+        &self,
+        ws: &Workspace,
+        req: &ApiRequest,
+    ) -> Result<Bytes, MutationFailure> {
+        let url = request_url(ws, req).map_err(|error| MutationFailure {
+            error,
+            outcome_unknown: false,
+        })?;
         let inner = &self.inner;
         let policy = &inner.config.retry;
         let limiter = inner.throttle.limiter(ws.base_url().as_str());
         let start = Instant::now();
         let mut attempts = 0u32;
+        let mut may_have_been_done = false;
         loop {
             attempts += 1;
             let permit = limiter.acquire().await;
@@ -142,6 +160,7 @@ impl ApiClient {
                 }
                 Err(f) => f,
             };
+            may_have_been_done |= failure.may_be_done;
             if failure.throttled() {
                 if let Some(limit) = permit.throttled() {
                     self.log_line(&format!(
@@ -161,7 +180,10 @@ impl ApiClient {
             };
             self.log(ws, req, attempts, began, &failed_line(&error, &what));
             if !retry {
-                return Err(error);
+                return Err(MutationFailure {
+                    outcome_unknown: outcome::outcome_unknown(may_have_been_done, &error),
+                    error,
+                });
             }
             tokio::time::sleep(delay).await;
         }

@@ -8,9 +8,9 @@
 //! `runs/submit` matches `/api/2.2/jobs/runs/submit`, `delete` matches both deletes, `elete`
 //! matches nothing) and fires on the next `times` such requests that the handler answered
 //! with a 2xx; a request that failed changed nothing, so it keeps its real error and does not
-//! use up the fault. The lost response is either a 503 `TEMPORARILY_UNAVAILABLE` (which the
-//! client retries for any method) or a connection closed before any byte of the response
-//! (which a client may retry only for requests it knows to be safe to repeat).
+//! use up the fault. The lost response is either a 503 `TEMPORARILY_UNAVAILABLE` or a
+//! connection closed before any byte of the response; jobsql's client retries either only
+//! for requests it knows to be safe to repeat, and reports the others' outcome as unknown.
 
 use std::str::FromStr;
 

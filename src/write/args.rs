@@ -113,14 +113,22 @@ pub fn typed_value(
     Ok(Some(typed))
 }
 
-/// The request calling `method` with typed `values` (parameter name → value); `retry_safe`
-/// when the method is idempotent or carries its idempotency token.
+/// The request calling `method` with typed `values` (parameter name → value; a name the spec
+/// does not list goes into the body); `retry_safe` when the method is idempotent or carries
+/// its idempotency token.
 pub fn build_call(method: &MethodSpec, values: &BTreeMap<String, Value>) -> ApiRequest {
     let mut path = method.path.clone();
     let mut query = Vec::new();
     let mut body = Map::new();
+    let verb = reqwest::Method::from_bytes(method.verb.as_str().as_bytes())
+        .unwrap_or(reqwest::Method::POST);
+    let sends_body = !matches!(verb, reqwest::Method::GET | reqwest::Method::HEAD);
     for (name, value) in values {
         let Some(param) = method.params.get(name) else {
+            // A field the spec does not list (EXEC's @@json): into the body, as given.
+            if sends_body {
+                body.insert(name.clone(), value.clone());
+            }
             continue;
         };
         match param.location {
@@ -137,9 +145,6 @@ pub fn build_call(method: &MethodSpec, values: &BTreeMap<String, Value>) -> ApiR
         .idempotency_token
         .as_ref()
         .is_some_and(|t| values.contains_key(t));
-    let verb = reqwest::Method::from_bytes(method.verb.as_str().as_bytes())
-        .unwrap_or(reqwest::Method::POST);
-    let sends_body = !matches!(verb, reqwest::Method::GET | reqwest::Method::HEAD);
     ApiRequest {
         method: verb,
         path,

@@ -360,18 +360,35 @@ async fn run(
     if failed == 0 {
         return Ok(deleted);
     }
-    let mut report = format!(
-        "DELETE FROM {name}: {failed} of {} could not be deleted ({deleted} deleted):",
-        targets.len()
-    );
+    let unknown = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(e) if e.outcome_unknown()))
+        .count();
+    let mut report = if unknown == 0 {
+        format!(
+            "DELETE FROM {name}: {failed} of {} could not be deleted ({deleted} deleted):",
+            targets.len()
+        )
+    } else {
+        format!(
+            "DELETE FROM {name}: {failed} of {} not confirmed ({deleted} deleted, {unknown} unknown):",
+            targets.len()
+        )
+    };
     for (target, outcome) in targets.iter().zip(&outcomes) {
         let line = match outcome {
             Ok(()) => "deleted".to_string(),
             Err(e) if retried_gone(e) => "deleted (confirmed on retry)".to_string(),
             Err(e) if gone(e) => "already gone".to_string(),
+            Err(e) if e.outcome_unknown() => {
+                format!("UNKNOWN, may have been deleted: re-running the DELETE is safe; {e}")
+            }
             Err(e) => format!("FAILED: {e}"),
         };
         report.push_str(&format!("\n  {}: {line}", target.label(spec)));
+    }
+    if unknown > 0 {
+        return Err(WriteError::Unknown(report).into());
     }
     Err(WriteError::Partial(report).into())
 }

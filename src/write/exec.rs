@@ -3,10 +3,14 @@
 //!
 //! `@param`s are the method's parameters (typed by the spec; the server variable, e.g.
 //! `@deployment_name`, picks the workspace). `@@json` is the request body as JSON text; its
-//! keys are merged with the parameters (an `@param` wins over the same key in `@@json`), and
-//! values the spec types are coerced the way StackQL's templates write them (`"run_id": "42"`,
-//! `"rerun_all_failed_tasks": "true"`, `"rerun_tasks": "[\"a\"]"`); keys the spec does not list
-//! go to the body unchanged. The result is the method's result columns when the spec gives
+//! keys are merged with the parameters, and values the spec types are coerced the way
+//! StackQL's templates write them (`"run_id": "42"`, `"rerun_all_failed_tasks": "true"`,
+//! `"rerun_tasks": "[\"a\"]"`); keys the spec does not list go to the body unchanged (refused
+//! for a GET, which has no body). A key given twice — in `@@json` (at any depth) or as an
+//! `@param` and in `@@json` — is refused: which value was meant cannot be guessed.
+//!
+//! A call whose answer was lost (a 5xx, a connection closed after sending) is reported as an
+//! *unknown* outcome, with how to check it, not as a failure. The result is the method's result columns when the spec gives
 //! them (one row per object of the response), else the body as one JSON column `response`.
 
 use std::collections::BTreeMap;
@@ -26,6 +30,7 @@ use crate::spec::{MethodSpec, Resource};
 use crate::sql::ExecStatement;
 
 use super::args::{build_call, fill_idempotency_token, missing_required, typed_value, SqlValue};
+use super::json_body::parse_object;
 use super::{api_table_names, find_api_table, send_mutation, WriteError};
 
 /// Run one EXEC statement.
@@ -57,10 +62,28 @@ pub async fn run_exec(ctx: &SessionContext, statement: &ExecStatement) -> Result
     let body = send_mutation(&runtime, workspace.as_deref(), &request)
         .await
         .map_err(|source| WriteError::Call {
+            hint: exec_hint(method, &values),
             target: target.clone(),
             source: Box::new(source),
         })?;
     result(&resource, method, &statement.method, body.as_deref())
+}
+
+/// How to check a call whose outcome is unknown: with its idempotency token, re-running it is
+/// safe; otherwise its effect must be looked at first.
+fn exec_hint(method: &MethodSpec, values: &BTreeMap<String, Value>) -> String {
+    match method
+        .idempotency_token
+        .as_ref()
+        .and_then(|t| Some((t, values.get(t)?)))
+    {
+        Some((name, Value::String(token))) => format!(
+            "re-running it with @{name} = '{}' is safe (the API answers with what it did, if it did)",
+            token.replace('\'', "''")
+        ),
+        _ if method.idempotent => "re-running it is safe (the method is idempotent)".to_string(),
+        _ => "check its effect (e.g. with SELECT) before re-running it".to_string(),
+    }
 }
 
 /// The workspace and typed parameter values of an EXEC.
@@ -77,17 +100,34 @@ fn exec_values(
         message,
     };
     let mut values = BTreeMap::new();
+    let mut from_json_text: Vec<String> = Vec::new();
     if let Some(json) = &statement.json {
-        let body: serde_json::Map<String, Value> = serde_json::from_str(json)
-            .map_err(|e| invalid(format!("@@json is not a JSON object: {e}")))?;
+        let body = parse_object(json).map_err(invalid)?;
+        let sends_body = !matches!(method.verb.as_str(), "GET" | "HEAD");
         for (key, value) in body {
+            if &key == variable {
+                return Err(invalid(format!(
+                    "@@json key \"{key}\" picks the workspace: give it as @{variable} = '...'"
+                )));
+            }
             let typed = match method.params.get(&key) {
                 Some(spec) => typed_value(&key, spec, &from_json(value)).map_err(invalid)?,
-                None => Some(value),
+                // Not in the spec: into the body as given (the spec may lag the API).
+                None if sends_body => Some(value),
+                None => {
+                    return Err(invalid(format!(
+                        "@@json key \"{key}\" is not a parameter of {} (valid: {}), and a {} \
+                         request has no body to carry it",
+                        statement.method,
+                        method.params.keys().cloned().collect::<Vec<_>>().join(", "),
+                        method.verb.as_str()
+                    )))
+                }
             };
             if let Some(typed) = typed {
-                values.insert(key, typed);
+                values.insert(key.clone(), typed);
             }
+            from_json_text.push(key);
         }
     }
     let mut workspace = None;
@@ -112,6 +152,12 @@ fn exec_values(
                 valid: valid.join(", "),
             });
         };
+        if from_json_text.contains(&param.name) {
+            return Err(invalid(format!(
+                "{} is given twice, as @{} and in @@json: give it once",
+                param.name, param.name
+            )));
+        }
         match typed_value(&param.name, spec, &param.value).map_err(invalid)? {
             Some(v) => values.insert(param.name.clone(), v),
             None => values.remove(&param.name),

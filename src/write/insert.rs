@@ -7,10 +7,14 @@
 //! missing required field names the row. Each row gets an idempotency token (unless it has
 //! one) that its retries reuse, so a retried submit never launches twice. Rows go concurrently
 //! (at most `--max-concurrency` at a time). If some fail, the error lists every row: which were
-//! created (with their key) and which failed (with the API's error).
+//! created (with their key), which failed (with the API's error) and which are unknown.
+//!
+//! Two rows with the same idempotency token are refused before anything is sent. A row whose
+//! answer was lost is reported *unknown*, not failed ([`super::report`]).
 //!
 //! Without RETURNING the result is `count` (as DataFusion's DML reports); `RETURNING run_id`
-//! answers from the responses, and other columns are read back through the table by key.
+//! answers from the responses, and other columns are read back through the table by key
+//! (`returning.rs`); if that fails, the error still lists the ids created.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,19 +26,18 @@ use datafusion::common::{ScalarValue, TableReference};
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{
-    Expr as SqlExpr, Insert, ObjectName, SelectItem, Statement as SqlStatement, TableObject,
-};
+use datafusion::sql::sqlparser::ast::{Insert, ObjectName, Statement as SqlStatement, TableObject};
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
-use crate::provider::decode::PageDecoder;
 use crate::provider::ApiRuntime;
-use crate::session::StatementResult;
+use crate::session::{user_message, StatementResult};
 use crate::spec::{MethodSpec, ParamLocation, Resource};
 
 use super::args::{build_call, fill_idempotency_token, missing_required, typed_value, SqlValue};
-use super::{find_api_table, send_mutation, SendError, WriteError};
+use super::report::{created_ids, insert_report, RowInput, RowOutcome};
+use super::returning::returning;
+use super::{find_api_table, send_mutation, WriteError};
 
 /// Where an INSERT column goes.
 #[derive(Debug, Clone)]
@@ -85,19 +88,74 @@ pub async fn run_insert(ctx: &SessionContext, insert: &Insert) -> Result<Option<
         .await?;
     let batches = ctx.execute_logical_plan(plan).await?.collect().await?;
     let rows = rows(&resource, method, &targets, &batches)?;
+    distinct_tokens(&table, method, &rows)?;
     let outcomes = send_rows(&runtime, method, &rows).await;
-    let key = resource.spec.key.first().cloned();
-    report_failures(&table, key.as_deref(), &outcomes)?;
+    let inputs: Vec<RowInput<'_>> = rows
+        .iter()
+        .map(|r| RowInput {
+            workspace: r.workspace.as_deref(),
+            values: &r.values,
+        })
+        .collect();
+    insert_report(&resource, method, &inputs, &outcomes)?;
     let bodies: Vec<Vec<u8>> = outcomes
         .into_iter()
         .filter_map(|o| o.ok().flatten())
         .collect();
-    match &insert.returning {
+    let result = match &insert.returning {
         None => count_result(rows.len() as u64),
         Some(_) if runtime.dry_run.is_some() => count_result(0),
-        Some(items) => returning(ctx, &resource, items, &rows, &bodies).await,
+        Some(items) => {
+            let workspaces: Vec<Option<&str>> =
+                rows.iter().map(|r| r.workspace.as_deref()).collect();
+            returning(ctx, &resource, items, &workspaces, &bodies).await
+        }
+    };
+    // The rows exist whatever happens next: an error after them still names them.
+    result
+        .map_err(|e| match created_ids(&resource, &bodies) {
+            Some(ids) => WriteError::AfterCreated {
+                table: table.clone(),
+                created: bodies.len(),
+                ids,
+                error: user_message(&e),
+            }
+            .into(),
+            None => e,
+        })
+        .map(Some)
+}
+
+/// Two rows with the same idempotency token would be one object reported twice (the API
+/// answers the second with the first's id): refused before anything is sent.
+fn distinct_tokens(table: &str, method: &MethodSpec, rows: &[Row]) -> Result<()> {
+    let Some(token) = &method.idempotency_token else {
+        return Ok(());
+    };
+    let mut seen: BTreeMap<(Option<&str>, String), usize> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        let Some(value) = row.values.get(token) else {
+            continue;
+        };
+        let text = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        // Tokens are per workspace: the same token in two workspaces is two objects.
+        if let Some(first) = seen.insert((row.workspace.as_deref(), text.clone()), i + 1) {
+            return Err(invalid(
+                table,
+                format!(
+                    "rows {first} and {} have the same data__{token} '{text}': the API would \
+                     create one object for both and report it twice. Give each row its own \
+                     token (or none: jobsql makes one per row)",
+                    i + 1
+                ),
+            )
+            .into());
+        }
     }
-    .map(Some)
+    Ok(())
 }
 
 fn invalid(table: &str, message: String) -> WriteError {
@@ -270,11 +328,7 @@ fn rows(
 }
 
 /// Send every row, at most the runtime's `max_concurrency` at a time; outcomes in row order.
-async fn send_rows(
-    runtime: &ApiRuntime,
-    method: &MethodSpec,
-    rows: &[Row],
-) -> Vec<Result<Option<Vec<u8>>, SendError>> {
+async fn send_rows(runtime: &ApiRuntime, method: &MethodSpec, rows: &[Row]) -> Vec<RowOutcome> {
     let sends: Vec<_> = rows
         .iter()
         .map(|row| {
@@ -294,37 +348,8 @@ async fn send_rows(
         .await
 }
 
-/// Fail with a row-by-row report when any row failed.
-fn report_failures(
-    table: &str,
-    key: Option<&str>,
-    outcomes: &[Result<Option<Vec<u8>>, SendError>],
-) -> Result<()> {
-    let failed = outcomes.iter().filter(|o| o.is_err()).count();
-    if failed == 0 {
-        return Ok(());
-    }
-    let mut report = format!(
-        "INSERT INTO {table}: {failed} of {} rows failed; the others were created (nothing is rolled back):",
-        outcomes.len()
-    );
-    for (i, outcome) in outcomes.iter().enumerate() {
-        let line = match outcome {
-            Ok(body) => {
-                let id = key.and_then(|k| {
-                    let v: Value = serde_json::from_slice(body.as_deref()?).ok()?;
-                    Some(format!(", {k} {}", v.get(k)?))
-                });
-                format!("created{}", id.unwrap_or_default())
-            }
-            Err(e) => format!("FAILED: {e}"),
-        };
-        report.push_str(&format!("\n  row {}: {line}", i + 1));
-    }
-    Err(WriteError::Partial(report).into())
-}
-
-fn count_result(count: u64) -> Result<StatementResult> {
+/// The `count` result of a DML statement.
+pub(super) fn count_result(count: u64) -> Result<StatementResult> {
     let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
         "count",
         DataType::UInt64,
@@ -338,112 +363,4 @@ fn count_result(count: u64) -> Result<StatementResult> {
         schema,
         batches: vec![batch],
     })
-}
-
-/// `RETURNING`: plain columns present in every response are decoded from the responses (no
-/// extra request); anything else is read back through the table by the resource's key.
-async fn returning(
-    ctx: &SessionContext,
-    resource: &Resource,
-    items: &[SelectItem],
-    rows: &[Row],
-    bodies: &[Vec<u8>],
-) -> Result<StatementResult> {
-    let parsed: Vec<serde_json::Map<String, Value>> = bodies
-        .iter()
-        .map(|b| serde_json::from_slice(b).unwrap_or_default())
-        .collect();
-    let plain: Option<Vec<usize>> = items
-        .iter()
-        .map(|item| match item {
-            SelectItem::UnnamedExpr(SqlExpr::Identifier(id)) => {
-                let name = id.value.to_lowercase();
-                let in_all = parsed.iter().all(|o| o.contains_key(&name));
-                resource.column_index(&name).filter(|_| in_all)
-            }
-            _ => None,
-        })
-        .collect();
-    if let Some(projection) = plain {
-        let schema: SchemaRef = Arc::new(Schema::new(
-            projection
-                .iter()
-                .map(|&i| {
-                    Field::new(
-                        &resource.columns[i].name,
-                        resource.columns[i].ty.to_arrow(),
-                        true,
-                    )
-                })
-                .collect::<Vec<_>>(),
-        ));
-        let decoder = PageDecoder::new(resource, schema.clone(), &projection, None, None);
-        let raw: Vec<Box<serde_json::value::RawValue>> = bodies
-            .iter()
-            .filter_map(|b| serde_json::from_slice(b).ok())
-            .collect();
-        let refs: Vec<&serde_json::value::RawValue> = raw.iter().map(|r| r.as_ref()).collect();
-        let batch = decoder
-            .decode_objects(&refs, &BTreeMap::new())
-            .map_err(WriteError::Provider)?;
-        return Ok(StatementResult {
-            schema,
-            batches: vec![batch],
-        });
-    }
-    read_back(ctx, resource, items, rows, &parsed).await
-}
-
-/// `SELECT <items> FROM <table> WHERE <variable> = '<ws>' AND <key> IN (...)`, per workspace.
-async fn read_back(
-    ctx: &SessionContext,
-    resource: &Resource,
-    items: &[SelectItem],
-    rows: &[Row],
-    responses: &[serde_json::Map<String, Value>],
-) -> Result<StatementResult> {
-    let table = resource.qualified_name();
-    let Some(key) = resource.spec.key.first() else {
-        return Err(invalid(
-            &table,
-            "RETURNING needs a `key` in the resource's spec".into(),
-        )
-        .into());
-    };
-    let mut by_workspace: BTreeMap<Option<&str>, Vec<String>> = BTreeMap::new();
-    for (row, response) in rows.iter().zip(responses) {
-        if let Some(id) = response.get(key) {
-            by_workspace
-                .entry(row.workspace.as_deref())
-                .or_default()
-                .push(id.to_string());
-        }
-    }
-    let select: Vec<String> = items.iter().map(|i| i.to_string()).collect();
-    let mut result: Option<StatementResult> = None;
-    for (workspace, ids) in by_workspace {
-        let mut sql = format!(
-            "SELECT {} FROM {table} WHERE {key} IN ({})",
-            select.join(", "),
-            ids.join(", ")
-        );
-        if let Some(ws) = workspace {
-            sql.push_str(&format!(
-                " AND {} = '{}'",
-                resource.server.variable,
-                ws.replace('\'', "''")
-            ));
-        }
-        let df = ctx.sql(&sql).await?;
-        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let batches = df.collect().await?;
-        match &mut result {
-            Some(r) => r.batches.extend(batches),
-            None => result = Some(StatementResult { schema, batches }),
-        }
-    }
-    match result {
-        Some(r) => Ok(r),
-        None => count_result(0),
-    }
 }

@@ -17,6 +17,9 @@ pub mod delete_rule;
 pub mod dry_run;
 pub mod exec;
 pub mod insert;
+mod json_body;
+pub mod report;
+mod returning;
 pub mod send;
 
 use std::sync::Arc;
@@ -120,20 +123,60 @@ pub enum WriteError {
         /// The guard.
         max: usize,
     },
-    /// The one call of an EXEC failed.
-    #[error("EXEC {target}: {source}")]
+    /// The one call of an EXEC failed, or its outcome is unknown (then `hint` says how to
+    /// check).
+    #[error("EXEC {target}: {}{source}", unknown_prefix(source, hint))]
     Call {
         /// The method.
         target: String,
         /// Why.
         source: Box<SendError>,
+        /// For an unknown outcome: how to check it (else empty).
+        hint: String,
     },
     /// Some rows of a multi-row statement failed: the report says which succeeded.
     #[error("{0}")]
     Partial(String),
+    /// Some rows (or the one call of an EXEC) may have been done but their answer was lost:
+    /// the report says which succeeded, which failed and how to check the unknown ones.
+    #[error("{0}")]
+    Unknown(String),
+    /// Rows were created, then the statement failed (e.g. `RETURNING` could not read them
+    /// back): the error names what was created.
+    #[error("{table}: {created} rows were created ({ids}), but then: {error}")]
+    AfterCreated {
+        /// The table.
+        table: String,
+        /// How many rows were created.
+        created: usize,
+        /// Their ids, e.g. `run_id 5, run_id 6`.
+        ids: String,
+        /// What failed afterwards.
+        error: String,
+    },
     /// A response could not be decoded.
     #[error(transparent)]
     Provider(#[from] ProviderError),
+}
+
+fn unknown_prefix(source: &SendError, hint: &str) -> String {
+    if source.outcome_unknown() {
+        format!("UNKNOWN outcome, the call may have been done: {hint}; ")
+    } else {
+        String::new()
+    }
+}
+
+impl WriteError {
+    /// Whether something the statement sent may have been done without its answer arriving:
+    /// the user must check before re-running it (the CLI exits with code 3).
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            WriteError::Unknown(_) => true,
+            WriteError::Call { source, .. } => source.outcome_unknown(),
+            _ => false,
+        }
+    }
 }
 
 impl From<WriteError> for DataFusionError {

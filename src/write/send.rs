@@ -1,4 +1,6 @@
-//! Sending one mutating request, or recording it in a dry run.
+//! Sending one mutating request, or recording it in a dry run. A failure is either a refusal
+//! ([`SendError::Api`]: nothing was done) or an unknown outcome ([`SendError::Unknown`]: the
+//! request may have been done — its answer was lost), never one mistaken for the other.
 
 use bytes::Bytes;
 
@@ -14,9 +16,20 @@ pub enum SendError {
     /// The workspace could not be resolved.
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
-    /// The API refused the call (after any retries).
+    /// The API refused the call (after any retries): nothing was done.
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// The call may have been done, but its answer was lost (a 5xx, a connection closed after
+    /// the request was sent, a timeout): its outcome is unknown.
+    #[error("{0}")]
+    Unknown(ApiError),
+}
+
+impl SendError {
+    /// Whether the call may have been done although it failed.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, SendError::Unknown(_))
+    }
 }
 
 /// Send `request` to the workspace named `workspace` (or the default), returning the response
@@ -44,5 +57,9 @@ pub async fn send_mutation(
         });
         return Ok(None);
     }
-    Ok(Some(runtime.client.send(&ws, request).await?))
+    match runtime.client.send_mutation(&ws, request).await {
+        Ok(body) => Ok(Some(body)),
+        Err(f) if f.outcome_unknown => Err(SendError::Unknown(f.error)),
+        Err(f) => Err(SendError::Api(f.error)),
+    }
 }

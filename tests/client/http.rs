@@ -289,15 +289,22 @@ async fn retries_stop_at_max_attempts_and_max_total() {
 }
 
 #[tokio::test]
-async fn post_is_retried_on_503_with_the_same_body() {
-    let server = Server::start(&[("/api/2.2/jobs/run-now", vec![BUSY, OK])]).await;
-    let req = ApiRequest::post("/api/2.2/jobs/run-now", serde_json::json!({"job_id": 3}));
+async fn post_with_a_token_is_retried_on_503_with_the_same_body_a_plain_one_is_not() {
+    let server = Server::start(&[("/api/2.2/jobs/run-now", vec![BUSY, BUSY, OK])]).await;
+    let mut req = ApiRequest::post("/api/2.2/jobs/run-now", serde_json::json!({"job_id": 3}));
+    // A plain POST answered 503 may have been done: it is not repeated.
+    fast(5)
+        .send(&server.workspace(""), &req)
+        .await
+        .expect_err("not retried");
+    assert_eq!(server.seen().len(), 1);
+    req.retry_safe = true;
     fast(5)
         .send(&server.workspace(""), &req)
         .await
         .expect("recovers");
     let seen = server.seen();
-    assert_eq!(seen.len(), 2);
+    assert_eq!(seen.len(), 3);
     assert!(seen
         .iter()
         .all(|s| s.method == "POST" && s.body == r#"{"job_id":3}"#));

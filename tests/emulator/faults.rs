@@ -175,10 +175,12 @@ async fn the_jobsql_client_retries_a_503_after_commit_into_the_same_run() {
     let ws = Workspace::new("emu", &h.base_url(), h.token()).expect("workspace");
     let api = Api::new(&h);
     h.fail_after_commit("runs/submit", 2);
-    let req = ApiRequest::post(
+    let mut req = ApiRequest::post(
         format!("{P}/runs/submit"),
         submit_body("client_retry", Some("tok-client")),
     );
+    // It carries its token, so it is safe to repeat (a plain POST is not retried on a 503).
+    req.retry_safe = true;
     let body = client.send(&ws, &req).await.expect("retried to success");
     let v: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(

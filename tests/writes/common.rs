@@ -43,24 +43,30 @@ pub async fn env_with(config: EmulatorConfig) -> Env {
     Env { emulator, ctx }
 }
 
-/// A session on `emulator` (workspace "emu"), and its dry-run log when `dry_run`.
-pub fn session(emulator: &EmulatorHandle, dry_run: bool) -> (SessionContext, Option<DryRunLog>) {
-    session_with(emulator, dry_run, None)
+/// A sending session on `emulator` with `policy` (e.g. no retries), as an [`Env`].
+pub async fn env_with_policy(policy: RetryPolicy) -> Env {
+    let mut env = env().await;
+    env.ctx = session_with(&env.emulator, false, policy, None).0;
+    env
 }
 
-/// [`session`], with the mass-delete guard at `max_deletes` instead of its default.
+/// A session on `emulator` (workspace "emu"), and its dry-run log when `dry_run`.
+pub fn session(emulator: &EmulatorHandle, dry_run: bool) -> (SessionContext, Option<DryRunLog>) {
+    session_with(emulator, dry_run, RetryPolicy::default(), None)
+}
+
+/// [`session`] with a retry policy, and the mass-delete guard at `max_deletes` instead of its
+/// default.
 pub fn session_with(
     emulator: &EmulatorHandle,
     dry_run: bool,
+    policy: RetryPolicy,
     max_deletes: Option<usize>,
 ) -> (SessionContext, Option<DryRunLog>) {
     let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None).with_default(
         Workspace::new("emu", &emulator.base_url(), emulator.token()).expect("workspace"),
     );
-    let mut runtime = ApiRuntime::new(
-        ApiClient::new(RetryPolicy::default()).expect("client"),
-        resolver,
-    );
+    let mut runtime = ApiRuntime::new(ApiClient::new(policy).expect("client"), resolver);
     if dry_run {
         runtime = runtime.with_dry_run();
     }

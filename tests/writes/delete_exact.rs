@@ -2,6 +2,7 @@
 //! and LIMIT included), never every row of a workspace, and never more than `--max-deletes`.
 
 use crate::common::*;
+use jobsql::client::RetryPolicy;
 
 /// The job with the most completed runs, and those runs (newest first).
 async fn busiest_job(env: &Env) -> (i64, Vec<i64>) {
@@ -221,7 +222,7 @@ async fn a_delete_of_more_rows_than_max_deletes_is_refused_before_any_delete() {
 async fn the_guard_is_exact_at_its_limit_for_reads_and_direct_deletes() {
     let env = env().await;
     let (job, runs) = busiest_job(&env).await;
-    let (ctx, _) = session_with(&env.emulator, false, Some(5));
+    let (ctx, _) = session_with(&env.emulator, false, RetryPolicy::default(), Some(5));
     let run = |sql: String| {
         let ctx = ctx.clone();
         async move { jobsql::session::run_sql(&ctx, &sql).await }

@@ -156,7 +156,10 @@ async fn a_partly_failed_insert_says_which_rows_were_created() {
     );
     let (message, requests) = env.fail(&sql).await;
     assert_eq!(mutations(&requests).len(), 3, "every row was tried");
-    assert!(message.contains("1 of 3 rows failed"), "{message}");
+    assert!(
+        message.contains("2 of 3 rows created, 1 failed, 0 unknown"),
+        "{message}"
+    );
     assert!(message.contains("row 1: created, run_id "), "{message}");
     assert!(
         message.contains("row 2: FAILED: POST /api/2.2/jobs/runs/submit"),
