@@ -30,6 +30,9 @@ pub struct Failure {
     pub retry_after: Option<Duration>,
     /// Whether another attempt is allowed.
     pub retryable: bool,
+    /// Whether the connection could not be set up (refused, unreachable, DNS): retried at
+    /// most [`MAX_CONNECT_ATTEMPTS`](super::MAX_CONNECT_ATTEMPTS) times in all.
+    pub cannot_connect: bool,
 }
 
 impl Failure {
@@ -52,23 +55,25 @@ pub async fn attempt(
         error: ApiError::Transport {
             message: redact(describe_transport(&e, ws, config, reading), token),
             method: req.method.to_string(),
-            path: req.path_and_query(),
+            path: req.path_for_errors(),
             workspace: ws.name.clone(),
             attempts: 1,
         },
         retry_after: None,
         retryable: req.is_idempotent(),
+        cannot_connect: e.is_connect(),
     };
     let invalid = |status: StatusCode, message: String| Failure {
         error: ApiError::InvalidResponse {
             status: status.as_u16(),
             message: redact(message, token),
             method: req.method.to_string(),
-            path: req.path_and_query(),
+            path: req.path_for_errors(),
             workspace: ws.name.clone(),
         },
         retry_after: None,
         retryable: false,
+        cannot_connect: false,
     };
     let mut builder = http
         .request(req.method.clone(), url)
@@ -117,7 +122,7 @@ pub async fn attempt(
             error_code,
             message: redact(message, token),
             method: req.method.to_string(),
-            path: req.path_and_query(),
+            path: req.path_for_errors(),
             workspace: ws.name.clone(),
             attempts: 1,
         },
@@ -126,6 +131,7 @@ pub async fn attempt(
             status,
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
         ),
+        cannot_connect: false,
     })
 }
 

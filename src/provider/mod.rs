@@ -70,6 +70,19 @@ pub enum ProviderError {
         /// Arrow's message, naming the field.
         message: String,
     },
+    /// A listing went on past the page cap (a server that always sends a next-page token).
+    #[error(
+        "{table}: stopped after {max} pages of {request} (--max-pages {max}): the API kept \
+         sending a next-page token; narrow the query, or raise --max-pages"
+    )]
+    TooManyPages {
+        /// The table.
+        table: String,
+        /// The last page's request, described (bounded in length).
+        request: String,
+        /// The cap.
+        max: usize,
+    },
     /// Registering the tables failed.
     #[error("cannot register tables: {0}")]
     Register(String),
@@ -100,6 +113,11 @@ pub struct ApiRuntime {
     pub keep_going: bool,
     /// Warnings for the user (e.g. a workspace skipped), printed by the CLI to stderr.
     pub warnings: Warnings,
+    /// Pages one listing may take at most (`--max-pages`): past it, the query fails.
+    pub max_pages: usize,
+    /// How long one scan may take at most, its requests, retries and waits included
+    /// (`--timeout`); `None`: no limit but the per-request ones.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Warnings collected while statements run. Cloning shares the list.
@@ -124,6 +142,11 @@ impl Warnings {
 /// The default of [`ApiRuntime::max_concurrency`]: well inside the Jobs API's rate limits.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
 
+/// The default of [`ApiRuntime::max_pages`]: 100,000 pages are 2.5 million runs at 25 a page,
+/// far more than any workspace keeps in the API's 60 days; only a server that never stops
+/// sending next-page tokens gets there.
+pub const DEFAULT_MAX_PAGES: usize = 100_000;
+
 impl ApiRuntime {
     /// A runtime that sends every request.
     pub fn new(client: ApiClient, workspaces: WorkspaceResolver) -> Self {
@@ -135,7 +158,21 @@ impl ApiRuntime {
             progress: None,
             keep_going: false,
             warnings: Warnings::default(),
+            max_pages: DEFAULT_MAX_PAGES,
+            timeout: None,
         }
+    }
+
+    /// The same runtime, failing a listing that goes on past `n` pages (at least 1).
+    pub fn with_max_pages(mut self, n: usize) -> Self {
+        self.max_pages = n.max(1);
+        self
+    }
+
+    /// The same runtime, failing a scan still running `limit` after it started.
+    pub fn with_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.timeout = Some(limit);
+        self
     }
 
     /// The same runtime with at most `n` requests in flight per scan (1: strictly sequential).

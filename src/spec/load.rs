@@ -324,13 +324,23 @@ fn check_resource(
         checks::check_parallel(&place, method, spec)?;
         if let Some(pg) = &method.pagination {
             for (i, field) in pg.merge_arrays.iter().enumerate() {
+                // `tasks` (an array column), or `settings.tasks` (inside a JSON column).
+                let (column, nested) = match field.split_once('.') {
+                    Some((c, rest)) => (c, !rest.is_empty()),
+                    None => (field.as_str(), false),
+                };
                 let ok = columns.iter().any(|c| {
-                    &c.name == field && matches!(c.ty, ColumnType::Array(_) | ColumnType::Json)
+                    c.name == column
+                        && match c.ty {
+                            ColumnType::Json => true,
+                            ColumnType::Array(_) => !nested,
+                            _ => false,
+                        }
                 });
                 if !ok {
                     return Err((
                         format!("{place}.pagination.merge_arrays[{i}]"),
-                        format!("`{field}` is not an array column"),
+                        format!("`{field}` is not an array column (or a path into a json one)"),
                     ));
                 }
             }
