@@ -239,3 +239,59 @@ async fn explain_states_the_requests_made_per_listed_run() {
     assert!(emu.requests().is_empty(), "EXPLAIN sends nothing");
     emu.shutdown().await;
 }
+
+/// `jobsql <args>` against `base`, with `stdin` piped in.
+fn jobsql_at(base: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jobsql"))
+        .args(args)
+        .env("DATABRICKS_HOST", base)
+        .env("DATABRICKS_TOKEN", TOKEN)
+        .env_remove("DATABRICKS_CONFIG_PROFILE")
+        .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).expect("stdin");
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_and_shell_fail_at_their_timeout_naming_it() {
+    let stub = Stub::start(|_, _| Reply::json(200, "{}").after(Duration::from_secs(60))).await;
+    let sql = format!("SELECT run_id FROM {RUNS}");
+    for (args, stdin) in [
+        (vec!["query", "--timeout", "1", sql.as_str()], String::new()),
+        (vec!["shell", "--timeout", "1"], format!("{sql};\n")),
+    ] {
+        let base = stub.base.clone();
+        let argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let started = Instant::now();
+        let out = tokio::task::spawn_blocking(move || {
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+            jobsql_at(&base, &argv, &stdin)
+        })
+        .await
+        .expect("joined");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{RUNS}: GET {LIST}?limit=25 on workspace "))
+                && stderr
+                    .trim_end()
+                    .ends_with("stopped: not done within --timeout 1 s"),
+            "{args:?}: {stderr}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20), "{args:?}");
+    }
+    assert_eq!(
+        stub.seen().len(),
+        2,
+        "one request each, abandoned at the deadline"
+    );
+}
