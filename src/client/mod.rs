@@ -7,7 +7,9 @@
 //! provider decodes them straight into Arrow). The URL is the workspace's base URL (any base
 //! path kept) followed by the request's path; query values are encoded by reqwest. A path
 //! with an empty, `.` or `..` segment is refused before sending: a value from SQL cannot climb
-//! out of the path it was put in.
+//! out of the path it was put in; so is a URL longer than [`MAX_URL_BYTES`], naming its longest
+//! value. Error and log lines quote a request in at most
+//! [`ERROR_QUOTE_BYTES`] bytes.
 //!
 //! # Retries
 //! * **GET** (and other idempotent methods), and mutations marked
@@ -19,8 +21,11 @@
 //! * Nothing else is retried: other 4xx/5xx surface at once.
 //! * The wait honours `Retry-After` seconds (capped by [`RetryPolicy::max_delay`]), else
 //!   exponential backoff with jitter; no retry starts once the total budget
-//!   ([`RetryPolicy::max_total`], `--retry-budget-secs`) would be exceeded. The last error is
-//!   returned with the number of attempts made.
+//!   ([`RetryPolicy::max_total`], `--retry-budget-secs`) would be exceeded. A connection that
+//!   cannot be set up (refused, no route) is tried at most [`MAX_CONNECT_ATTEMPTS`] times. The
+//!   last error is returned with the number of attempts made.
+//! * [`ApiClient::send_by`] also stops at a [`Deadline`] (`--timeout`): the attempt in flight is
+//!   abandoned there and no retry wait runs past it ([`ApiError::Deadline`]).
 //!
 //! # Throttling
 //! Each attempt first takes a permit from its workspace's AIMD limiter ([`throttle`]): a 429
@@ -52,7 +57,7 @@ use url::Url;
 pub use config::{ClientConfig, LogSink};
 pub use deadline::Deadline;
 pub use error::{ApiError, ClientError};
-pub use request::ApiRequest;
+pub use request::{ApiRequest, ERROR_QUOTE_BYTES};
 pub use retry::RetryPolicy;
 
 use crate::workspace::Workspace;
@@ -213,7 +218,7 @@ impl ApiClient {
             self.log_line(&format!(
                 "{} {} @ {} (attempt {attempt}, {} ms): {what}",
                 req.method,
-                req.path_and_query(),
+                req.path_for_errors(),
                 ws.name,
                 began.elapsed().as_millis()
             ));
