@@ -149,7 +149,7 @@ fn pages_from(
             p.page(page.batch.num_rows());
         }
         if let Some(next) = &page.next_token {
-            s.seen.follow(&fetch, &request, next)?;
+            s.seen.follow(&fetch, &fetch.method, &request, next)?;
         }
         s.done = page.next_token.is_none();
         s.token = page.next_token;
@@ -188,10 +188,11 @@ impl PageTokens {
         }
     }
 
-    /// Record that the page after `request` is to be fetched with `token`.
+    /// Record that the page after `request` (of `method`) is to be fetched with `token`.
     pub(crate) fn follow(
         &mut self,
         fetch: &Fetch,
+        method: &MethodSpec,
         request: &ApiRequest,
         token: &str,
     ) -> Result<(), ProviderError> {
@@ -207,8 +208,7 @@ impl PageTokens {
         if self.seen.insert(token.to_string()) {
             return Ok(());
         }
-        let key = fetch
-            .method
+        let key = method
             .pagination
             .as_ref()
             .map_or("next-page token", |p| p.next_token.as_str());
@@ -217,7 +217,7 @@ impl PageTokens {
             message: format!(
                 "page {} returned a `{key}` already followed: the pages would repeat forever, \
                  so the query stops here",
-                pages + 1
+                pages
             ),
         })
     }

@@ -51,7 +51,7 @@ pub(super) async fn fetch_whole(
             .filter(|t| !t.is_empty())
             .map(str::to_string);
         if let Some(next) = &token {
-            seen.follow(fetch, &request, next)?;
+            seen.follow(fetch, method, &request, next)?;
         }
         match merged.as_mut() {
             None => merged = Some(page),
