@@ -2,6 +2,10 @@
 //! "Reliability" section), each driven over real HTTP against the emulator or a hand-rolled
 //! server on 127.0.0.1:0, asserting the exact error or behaviour and the requests made.
 
+#[path = "reliability/bounds.rs"]
+mod bounds;
+#[path = "reliability/caps.rs"]
+mod caps;
 #[path = "reliability/cli.rs"]
 mod cli;
 #[path = "reliability/common.rs"]

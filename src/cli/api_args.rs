@@ -1,5 +1,6 @@
-//! How `query`, `shell` and `serve` call the API: retries, timeouts, concurrency, going on
-//! without a failed workspace, and request logging — one set of flags (and `JOBSQL_*`
+//! How `query`, `shell` and `serve` call the API: retries, timeouts (per request, and per
+//! scan with `--timeout`), concurrency, the page cap, going on without a failed workspace,
+//! and request logging — one set of flags (and `JOBSQL_*`
 //! variables) for the three commands.
 
 use std::time::Duration;
@@ -30,6 +31,17 @@ pub struct ApiArgs {
           default_value_t = crate::provider::DEFAULT_MAX_CONCURRENCY as u16,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub max_concurrency: u16,
+    /// Fail a scan (the reading of a statement) still running after this many seconds, its
+    /// requests, retries and waits included, naming the limit. Default: no limit but the
+    /// per-request ones.
+    #[arg(long, env = "JOBSQL_TIMEOUT", value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+    /// Fail a listing that goes on past this many pages (a server that never stops sending
+    /// next-page tokens); the default is far beyond any real history.
+    #[arg(long, env = "JOBSQL_MAX_PAGES",
+          default_value_t = crate::provider::DEFAULT_MAX_PAGES as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pages: u64,
     /// When a query spans several workspaces, go on without one that cannot be reached (or
     /// fails), with a warning on stderr, instead of failing the query.
     #[arg(long, env = "JOBSQL_KEEP_GOING")]
@@ -66,7 +78,11 @@ impl ApiArgs {
         let client = ApiClient::with_config(self.client_config()).map_err(message)?;
         let mut runtime = ApiRuntime::new(client, workspaces)
             .with_max_concurrency(usize::from(self.max_concurrency))
-            .with_max_deletes(self.max_deletes);
+            .with_max_deletes(self.max_deletes)
+            .with_max_pages(usize::try_from(self.max_pages).unwrap_or(usize::MAX));
+        if let Some(limit) = self.timeout {
+            runtime = runtime.with_timeout(limit);
+        }
         if self.keep_going {
             runtime = runtime.with_keep_going();
         }

@@ -38,6 +38,9 @@ pub struct Failure {
     pub retryable: bool,
     /// Whether the request may have reached the server and been done.
     pub may_be_done: bool,
+    /// Whether the connection could not be set up (refused, unreachable, DNS): retried at
+    /// most [`MAX_CONNECT_ATTEMPTS`](super::MAX_CONNECT_ATTEMPTS) times in all.
+    pub cannot_connect: bool,
 }
 
 impl Failure {
@@ -60,7 +63,7 @@ pub async fn attempt(
         error: ApiError::Transport {
             message: redact(describe_transport(&e, ws, config, reading), token),
             method: req.method.to_string(),
-            path: req.path_and_query(),
+            path: req.path_for_errors(),
             workspace: ws.name.clone(),
             attempts: 1,
         },
@@ -68,18 +71,20 @@ pub async fn attempt(
         retryable: req.is_idempotent(),
         // A connection that could not be opened carried nothing; any other may have.
         may_be_done: !e.is_connect(),
+        cannot_connect: e.is_connect(),
     };
     let invalid = |status: StatusCode, message: String| Failure {
         error: ApiError::InvalidResponse {
             status: status.as_u16(),
             message: redact(message, token),
             method: req.method.to_string(),
-            path: req.path_and_query(),
+            path: req.path_for_errors(),
             workspace: ws.name.clone(),
         },
         retry_after: None,
         retryable: false,
         may_be_done: !status.is_client_error(),
+        cannot_connect: false,
     };
     let mut builder = http
         .request(req.method.clone(), url)
@@ -128,7 +133,7 @@ pub async fn attempt(
             error_code,
             message: redact(message, token),
             method: req.method.to_string(),
-            path: req.path_and_query(),
+            path: req.path_for_errors(),
             workspace: ws.name.clone(),
             attempts: 1,
         },
@@ -136,6 +141,7 @@ pub async fn attempt(
         retryable: status == StatusCode::TOO_MANY_REQUESTS
             || (status == StatusCode::SERVICE_UNAVAILABLE && req.is_idempotent()),
         may_be_done: status.is_server_error(),
+        cannot_connect: false,
     })
 }
 

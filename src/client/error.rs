@@ -63,6 +63,20 @@ pub enum ApiError {
         /// The workspace name.
         workspace: String,
     },
+    /// The request was still unanswered at its deadline (`--timeout`).
+    #[error("{method} {path} on workspace '{workspace}' stopped: not done within --timeout {limit} s{}", attempts_suffix(*attempts))]
+    Deadline {
+        /// The limit, in seconds as given.
+        limit: String,
+        /// The HTTP method.
+        method: String,
+        /// The path and query.
+        path: String,
+        /// The workspace name.
+        workspace: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
     /// The request cannot be sent as built (e.g. a path that does not start with `/`).
     #[error("invalid request {request}: {message}")]
     InvalidRequest {
@@ -105,7 +119,9 @@ impl ApiError {
     /// How many attempts were made (1 for errors raised before sending).
     pub fn attempts(&self) -> u32 {
         match self {
-            ApiError::Http { attempts, .. } | ApiError::Transport { attempts, .. } => *attempts,
+            ApiError::Http { attempts, .. }
+            | ApiError::Transport { attempts, .. }
+            | ApiError::Deadline { attempts, .. } => *attempts,
             _ => 1,
         }
     }
@@ -118,7 +134,7 @@ impl ApiError {
         match self {
             ApiError::Transport { .. } | ApiError::InvalidResponse { .. } => true,
             ApiError::Http { status, .. } => matches!(status, 300..=399 | 401 | 403 | 429 | 500..),
-            ApiError::InvalidRequest { .. } => false,
+            ApiError::InvalidRequest { .. } | ApiError::Deadline { .. } => false,
         }
     }
 
@@ -129,6 +145,7 @@ impl ApiError {
             | ApiError::Transport { message, .. }
             | ApiError::InvalidResponse { message, .. }
             | ApiError::InvalidRequest { message, .. } => message,
+            ApiError::Deadline { .. } => "not done within --timeout",
         }
     }
 }

@@ -7,7 +7,9 @@
 //! provider decodes them straight into Arrow). The URL is the workspace's base URL (any base
 //! path kept) followed by the request's path; query values are encoded by reqwest. A path
 //! with an empty, `.` or `..` segment is refused before sending: a value from SQL cannot climb
-//! out of the path it was put in.
+//! out of the path it was put in; so is a URL longer than [`MAX_URL_BYTES`], naming its longest
+//! value. Error and log lines quote a request in at most
+//! [`ERROR_QUOTE_BYTES`] bytes.
 //!
 //! # Retries
 //! * **GET** (and other idempotent methods), and mutations marked
@@ -21,8 +23,11 @@
 //! * Nothing else is retried: other 4xx/5xx surface at once.
 //! * The wait honours `Retry-After` seconds (capped by [`RetryPolicy::max_delay`]), else
 //!   exponential backoff with jitter; no retry starts once the total budget
-//!   ([`RetryPolicy::max_total`], `--retry-budget-secs`) would be exceeded. The last error is
-//!   returned with the number of attempts made.
+//!   ([`RetryPolicy::max_total`], `--retry-budget-secs`) would be exceeded. A connection that
+//!   cannot be set up (refused, no route) is tried at most [`MAX_CONNECT_ATTEMPTS`] times. The
+//!   last error is returned with the number of attempts made.
+//! * [`ApiClient::send_by`] also stops at a [`Deadline`] (`--timeout`): the attempt in flight is
+//!   abandoned there and no retry wait runs past it ([`ApiError::Deadline`]).
 //!
 //! # Throttling
 //! Each attempt first takes a permit from its workspace's AIMD limiter ([`throttle`]): a 429
@@ -39,6 +44,7 @@
 mod attempt;
 pub mod body;
 mod config;
+mod deadline;
 mod error;
 mod outcome;
 mod request;
@@ -52,9 +58,10 @@ use bytes::Bytes;
 use url::Url;
 
 pub use config::{ClientConfig, LogSink};
+pub use deadline::Deadline;
 pub use error::{ApiError, ClientError};
 pub use outcome::MutationFailure;
-pub use request::ApiRequest;
+pub use request::{ApiRequest, ERROR_QUOTE_BYTES};
 pub use retry::RetryPolicy;
 
 use crate::workspace::Workspace;
@@ -127,7 +134,20 @@ impl ApiClient {
 
     /// Send `req` to `ws`, retrying as the module doc says; the body of the 2xx response.
     pub async fn send(&self, ws: &Workspace, req: &ApiRequest) -> Result<Bytes, ApiError> {
-        self.send_mutation(ws, req).await.map_err(|f| f.error)
+        self.send_by(ws, req, None).await
+    }
+
+    /// [`send`](Self::send), stopping at `deadline` when there is one: the attempt in flight is
+    /// abandoned there, and no retry wait runs past it.
+    pub async fn send_by(
+        &self,
+        ws: &Workspace,
+        req: &ApiRequest,
+        deadline: Option<Deadline>,
+    ) -> Result<Bytes, ApiError> {
+        self.send_mutation_by(ws, req, deadline)
+            .await
+            .map_err(|f| f.error)
     }
 
     /// [`send`](Self::send), and on failure whether the call may have been done anyway
@@ -136,6 +156,16 @@ impl ApiClient {
         &self,
         ws: &Workspace,
         req: &ApiRequest,
+    ) -> Result<Bytes, MutationFailure> {
+        self.send_mutation_by(ws, req, None).await
+    }
+
+    /// The one sending loop: [`send_mutation`](Self::send_mutation), stopping at `deadline`.
+    async fn send_mutation_by(
+        &self,
+        ws: &Workspace,
+        req: &ApiRequest,
+        deadline: Option<Deadline>,
     ) -> Result<Bytes, MutationFailure> {
         let url = request_url(ws, req).map_err(|error| MutationFailure {
             error,
@@ -147,11 +177,36 @@ impl ApiClient {
         let start = Instant::now();
         let mut attempts = 0u32;
         let mut may_have_been_done = false;
+        let past = |attempts: u32, outcome_unknown: bool| MutationFailure {
+            error: ApiError::Deadline {
+                limit: deadline.map(|d| d.limit_text()).unwrap_or_default(),
+                method: req.method.to_string(),
+                path: req.path_for_errors(),
+                workspace: ws.name.clone(),
+                attempts,
+            },
+            outcome_unknown,
+        };
         loop {
             attempts += 1;
-            let permit = limiter.acquire().await;
             let began = Instant::now();
-            let outcome = attempt(&inner.http, &inner.config, ws, req, url.clone()).await;
+            let once = async {
+                let permit = limiter.acquire().await;
+                let outcome = attempt(&inner.http, &inner.config, ws, req, url.clone()).await;
+                (permit, outcome)
+            };
+            let (permit, outcome) = match deadline {
+                None => once.await,
+                Some(d) => match tokio::time::timeout_at(d.at(), once).await {
+                    Ok(done) => done,
+                    Err(_) => {
+                        // Abandoned in flight: a mutation may have been done.
+                        let failure = past(attempts, !req.is_idempotent());
+                        self.log(ws, req, attempts, began, failure.error.message());
+                        return Err(failure);
+                    }
+                },
+            };
             let failure = match outcome {
                 Ok(body) => {
                     permit.succeeded();
@@ -173,7 +228,11 @@ impl ApiClient {
             }
             let error = with_attempts(failure.error, attempts);
             let delay = policy.delay(attempts, failure.retry_after, inner.jitter.next_f64());
-            let retry = failure.retryable && policy.allows(attempts, start.elapsed(), delay);
+            // A host that refuses connections gets one more try, not the whole budget.
+            let connect_spent = failure.cannot_connect && attempts >= MAX_CONNECT_ATTEMPTS;
+            let retry = failure.retryable
+                && !connect_spent
+                && policy.allows(attempts, start.elapsed(), delay);
             let what = match (&error, retry) {
                 (e, true) => format!("{}; retrying in {}", e.message(), seconds(delay)),
                 (e, false) => e.message().to_string(),
@@ -185,6 +244,9 @@ impl ApiClient {
                     error,
                 });
             }
+            if deadline.is_some_and(|d| d.exceeded_by(delay)) {
+                return Err(past(attempts, may_have_been_done));
+            }
             tokio::time::sleep(delay).await;
         }
     }
@@ -194,7 +256,7 @@ impl ApiClient {
             self.log_line(&format!(
                 "{} {} @ {} (attempt {attempt}, {} ms): {what}",
                 req.method,
-                req.path_and_query(),
+                req.path_for_errors(),
                 ws.name,
                 began.elapsed().as_millis()
             ));
@@ -219,6 +281,15 @@ fn seconds(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
 
+/// Attempts at most for a request whose connection cannot be set up (refused, no route, DNS):
+/// the first and one retry, in case the refusal was a blip.
+pub const MAX_CONNECT_ATTEMPTS: u32 = 2;
+
+/// The longest URL sent (path and encoded query): 16 KiB, which web servers and proxies
+/// accept (many refuse more) and which leaves room for the longest values the Jobs API takes
+/// (a 4,096-byte name, percent-encoded). A longer one is an error before sending.
+pub const MAX_URL_BYTES: usize = 16 * 1024;
+
 fn with_attempts(mut error: ApiError, n: u32) -> ApiError {
     if let ApiError::Http { attempts, .. } | ApiError::Transport { attempts, .. } = &mut error {
         *attempts = n;
@@ -231,7 +302,7 @@ fn request_url(ws: &Workspace, req: &ApiRequest) -> Result<Url, ApiError> {
     if !req.path.starts_with('/') {
         return Err(ApiError::InvalidRequest {
             message: "the path must start with '/'".into(),
-            request: req.describe(),
+            request: req.describe_bounded(),
         });
     }
     if let Some(bad) = req.path[1..].split('/').find(|s| is_climbing_segment(s)) {
@@ -239,15 +310,39 @@ fn request_url(ws: &Workspace, req: &ApiRequest) -> Result<Url, ApiError> {
             message: format!(
                 "the path segment '{bad}' would change the path (a value must be one segment)"
             ),
-            request: req.describe(),
+            request: req.describe_bounded(),
         });
     }
+    check_length(ws, req)?;
     let mut url = ws.base_url().clone();
     let path = format!("{}{}", url.path().trim_end_matches('/'), req.path);
     url.set_path(&path);
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)
+}
+
+/// A URL longer than [`MAX_URL_BYTES`] is refused, naming its longest value: a path segment,
+/// or a query parameter.
+fn check_length(ws: &Workspace, req: &ApiRequest) -> Result<(), ApiError> {
+    let len = ws.base_url().as_str().len() + req.path_and_query().len();
+    if len <= MAX_URL_BYTES {
+        return Ok(());
+    }
+    let segment = req.path.split('/').map(str::len).max().unwrap_or(0);
+    let param = req.query.iter().max_by_key(|(_, v)| v.len());
+    let culprit = match param {
+        Some((name, value)) if value.len() >= segment => {
+            format!("the value of `{name}` is {} bytes", value.len())
+        }
+        _ => format!("a path segment is {segment} bytes (encoded)"),
+    };
+    Err(ApiError::InvalidRequest {
+        message: format!(
+            "the URL would be {len} bytes, more than the {MAX_URL_BYTES} jobsql sends: {culprit}"
+        ),
+        request: req.describe_bounded(),
+    })
 }
 
 /// A segment that is empty or that URL parsers resolve against its parent (`.`, `..`, also

@@ -4,6 +4,10 @@
 use reqwest::Method;
 use url::form_urlencoded;
 
+/// How much of a path, query or body an error line quotes: a request built from a huge value
+/// still gives a short message.
+pub const ERROR_QUOTE_BYTES: usize = 300;
+
 /// An API request, independent of the workspace it is sent to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiRequest {
@@ -64,9 +68,34 @@ impl ApiRequest {
         }
     }
 
+    /// [`path_and_query`](Self::path_and_query) for an error line: at most
+    /// [`ERROR_QUOTE_BYTES`] bytes, cut with `...`.
+    pub fn path_for_errors(&self) -> String {
+        bounded(self.path_and_query())
+    }
+
+    /// [`describe`](Self::describe) for an error line, bounded the same way.
+    pub fn describe_bounded(&self) -> String {
+        bounded(self.describe())
+    }
+
     /// Whether a failed attempt may be repeated after a transport error (the request may have
     /// reached the server): only for methods without side effects, or marked `retry_safe`.
     pub fn is_idempotent(&self) -> bool {
         self.retry_safe || matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS)
     }
+}
+
+/// `text` cut to at most [`ERROR_QUOTE_BYTES`] bytes (at a character boundary), marked `...`.
+fn bounded(mut text: String) -> String {
+    if text.len() <= ERROR_QUOTE_BYTES {
+        return text;
+    }
+    let mut end = ERROR_QUOTE_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str("...");
+    text
 }

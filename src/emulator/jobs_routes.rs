@@ -1,5 +1,6 @@
 //! The job read endpoints: `jobs/list` (limit/offset/page_token, `name` and `expand_tasks`)
-//! and `jobs/get` (tasks, job_clusters and parameters paged 100 at a time). Deleted jobs are
+//! and `jobs/get` (tasks, job_clusters, parameters and environments paged 100 at a time; with
+//! `expand_tasks`, `jobs/list` shows the first 100 of each and `has_more`). Deleted jobs are
 //! in neither. Under the 2.1 and 2.0 prefixes the lists are whole, and 2.0's `jobs/list` is
 //! every job with all its settings, unpaged (see [`Version`]). The writes are in
 //! [`super::jobs_write`].
@@ -28,7 +29,10 @@ pub(crate) fn settings(job: &JobDef, page: Option<usize>, more: &mut bool) -> Va
         s.insert("description".into(), json!(d));
     }
     for (k, v) in &job.extra {
-        s.insert(k.clone(), v.clone());
+        // environments is one of the arrays paged below.
+        if !(page.is_some() && k == "environments") {
+            s.insert(k.clone(), v.clone());
+        }
     }
     if let Some(v) = &job.schedule {
         s.insert("schedule".into(), v.clone());
@@ -59,6 +63,11 @@ pub(crate) fn settings(job: &JobDef, page: Option<usize>, more: &mut bool) -> Va
                 .collect(),
         );
         put("job_clusters", job.job_clusters.clone());
+        let environments = match job.extra.get("environments") {
+            Some(Value::Array(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        put("environments", environments);
         put(
             "parameters",
             job.parameters

@@ -1,4 +1,6 @@
-//! The read endpoints for runs: `runs/list` (filters, limit/offset, page tokens both ways) and
+//! The read endpoints for runs: `runs/list` (filters, limit/offset, page tokens both ways; under
+//! 2.2 each listed run shows at most 100 `tasks`, `job_clusters` and `job_parameters`, with
+//! `has_more: true` when it has more) and
 //! `runs/get` (100-element pages of tasks, job_clusters, job_parameters and repair_history; a
 //! task run id is answered by [`super::task_runs`], as are `runs/export` and `runs/get-output`).
 //! Paging follows the version of the prefix ([`Version`]): 2.1 and 2.0 return a run's lists
@@ -136,16 +138,11 @@ pub(crate) async fn list(
                     history: false,
                 },
             );
-            if expand && version.pages_lists() {
-                let mut truncated = false;
-                if let Some(t) = run.tasks.as_mut() {
-                    truncated |= t.len() > LIST_PAGE;
-                    t.truncate(LIST_PAGE);
-                }
-                if let Some(c) = run.job_clusters.as_mut() {
-                    truncated |= c.len() > LIST_PAGE;
-                    c.truncate(LIST_PAGE);
-                }
+            if version.pages_lists() {
+                // 2.2 lists at most 100 elements of each array (tasks and job_clusters only
+                // with expand_tasks) and says so with has_more.
+                let truncated =
+                    cap(&mut run.tasks) | cap(&mut run.job_clusters) | cap(&mut run.job_parameters);
                 run.has_more = truncated.then_some(true);
             }
             run
@@ -166,6 +163,17 @@ pub(crate) async fn list(
             .flatten(),
     };
     Ok(Json(body).into_response())
+}
+
+/// Cut a listed array to [`LIST_PAGE`] elements; whether it was longer.
+fn cap<T>(list: &mut Option<Vec<T>>) -> bool {
+    match list.as_mut() {
+        Some(v) if v.len() > LIST_PAGE => {
+            v.truncate(LIST_PAGE);
+            true
+        }
+        _ => false,
+    }
 }
 
 fn slice<T: Clone>(list: &mut Option<Vec<T>>, page: usize, more: &mut bool) {

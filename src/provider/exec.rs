@@ -4,8 +4,9 @@
 //! `IN` values and workspaces), runs them concurrently (at most the runtime's
 //! `max_concurrency` at once; a long listing is also cut into concurrent time slices, see
 //! [`super::fetch::Slicing`]) and emits one `RecordBatch` per page as pages arrive, fetched
-//! ahead by a task of their own: nothing is materialised. EXPLAIN shows the requests. All HTTP
-//! happens in `execute()`'s stream.
+//! ahead by a task of their own: nothing is materialised. EXPLAIN shows the requests, and those
+//! made per listed row (a listed run fetched again with runs/get for `repair_history`). All
+//! HTTP happens in `execute()`'s stream, which starts the scan's deadline (`--timeout`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
+use crate::client::Deadline;
 use crate::spec::{MethodSpec, Resource};
 
 use super::decode::PageDecoder;
@@ -109,12 +111,52 @@ impl ApiExec {
                 decoder,
                 limit,
                 complete,
+                deadline: None,
             }),
             templates,
             slicing,
             schema,
             properties,
         })
+    }
+
+    /// The requests a scan makes per listed row (its `complete:` rules for the columns read),
+    /// as text: `one GET /api/2.2/jobs/runs/get?run_id={run_id}&include_history=true per
+    /// listed row (for repair_history)`.
+    pub fn fan_outs(&self) -> Vec<String> {
+        let Some(completion) = &self.fetch.complete else {
+            return Vec::new();
+        };
+        let method = &completion.method;
+        completion
+            .rules
+            .iter()
+            .map(|rule| {
+                let query: Vec<String> = rule
+                    .params
+                    .iter()
+                    .map(|(param, field)| format!("{param}={{{field}}}"))
+                    .chain(rule.set.iter().map(|(k, v)| format!("{k}={v}")))
+                    .collect();
+                let read: Vec<&str> = rule
+                    .when_reading
+                    .iter()
+                    .filter(|c| self.schema.field_with_name(c).is_ok())
+                    .map(String::as_str)
+                    .collect();
+                let which = match &rule.when {
+                    Some(flag) => format!("per listed row with {flag} = true"),
+                    None => "per listed row".to_string(),
+                };
+                format!(
+                    "one {} {}?{} {which} (for {})",
+                    method.verb.as_str(),
+                    method.path,
+                    query.join("&"),
+                    read.join(", ")
+                )
+            })
+            .collect()
     }
 
     /// The requests this scan will start with (before pagination), as text.
@@ -166,6 +208,9 @@ impl DisplayAs for ApiExec {
             return write!(f, ", requests=none (no row can match)");
         }
         write!(f, ", requests=[{}]", self.planned_requests().join(", "))?;
+        for fan_out in self.fan_outs() {
+            write!(f, ", then {fan_out}")?;
+        }
         if let Some(slicing) = &self.slicing {
             write!(
                 f,
@@ -220,7 +265,14 @@ impl ExecutionPlan for ApiExec {
                 "ApiExec has one partition, not {partition}"
             )));
         }
-        let fetch = self.fetch.clone();
+        // The deadline (--timeout) runs from now, for this execution of the plan.
+        let fetch = match self.fetch.runtime.timeout {
+            None => self.fetch.clone(),
+            Some(limit) => Arc::new(Fetch {
+                deadline: Some(Deadline::after(limit)),
+                ..(*self.fetch).clone()
+            }),
+        };
         let slicing = self.slicing.clone();
         let width = fetch.runtime.max_concurrency;
         let mut batches = futures::stream::iter(self.templates.clone())

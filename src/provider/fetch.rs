@@ -1,7 +1,10 @@
 //! One request template → a stream of batches, one per page.
 //!
 //! Pagination follows the method's `pagination:` spec: the next-page token goes back as the token
-//! parameter until the response has none (nothing is dropped: there is no page cap). With a
+//! parameter until the response has none (nothing is dropped silently). A listing that goes on
+//! past [`ApiRuntime::max_pages`] pages (`--max-pages`, default
+//! [`DEFAULT_MAX_PAGES`](super::DEFAULT_MAX_PAGES): far beyond any real history) fails naming
+//! the cap, as does one past its scan's deadline (`--timeout`, [`Fetch::deadline`]). With a
 //! LIMIT, each page asks only for the rows still needed (`limit = min(max, remaining)`) and the
 //! stream stops once they are there. Single-object methods with `merge_arrays` (runs/get pages
 //! `tasks` 100 at a time) are fetched whole and merged into one row. An API error the spec marks
@@ -15,16 +18,17 @@
 mod complete;
 #[path = "fetch/slices.rs"]
 mod slices;
+#[path = "fetch/whole.rs"]
+mod whole;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use futures::Stream;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::client::{ApiError, ApiRequest};
+use crate::client::{ApiError, ApiRequest, Deadline};
 use crate::spec::{MethodSpec, ParamLocation, Resource};
 use crate::workspace::Workspace;
 
@@ -34,9 +38,10 @@ use super::{ApiRuntime, ProviderError};
 
 pub use complete::Completion;
 pub use slices::{scan_stream, Slicing};
+use whole::fetch_whole;
 
 /// What every template of one scan shares.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Fetch {
     /// The resource.
     pub resource: Arc<Resource>,
@@ -51,6 +56,8 @@ pub struct Fetch {
     /// When the method returns incomplete objects and a column they lack is read: the rules
     /// and the method that fetches an object whole.
     pub complete: Option<Completion>,
+    /// When the scan must be done by (`--timeout`): set when it starts executing.
+    pub deadline: Option<Deadline>,
 }
 
 struct State {
@@ -79,9 +86,9 @@ fn pages_from(
     workspace: Option<Workspace>,
     token: Option<String>,
 ) -> impl Stream<Item = Result<RecordBatch, ProviderError>> + Send {
-    let mut seen = PageTokens::default();
+    let mut seen = PageTokens::new(&fetch);
     if let Some(t) = &token {
-        seen.0.insert(t.clone());
+        seen.seen.insert(t.clone());
     }
     let state = State {
         remaining: fetch.limit,
@@ -113,7 +120,7 @@ fn pages_from(
         if merging {
             s.done = true;
             let Some(object) =
-                fetch_whole(&fetch, &fetch.method, &workspace, &s.template.params).await?
+                fetch_whole(&fetch, &fetch.method, &workspace, &s.template.params, &[]).await?
             else {
                 return Ok(None);
             };
@@ -142,7 +149,7 @@ fn pages_from(
             p.page(page.batch.num_rows());
         }
         if let Some(next) = &page.next_token {
-            s.seen.follow(&fetch, &fetch.method, next)?;
+            s.seen.follow(&fetch, &fetch.method, &request, next)?;
         }
         s.done = page.next_token.is_none();
         s.token = page.next_token;
@@ -164,19 +171,41 @@ fn resolve_workspace(
     Ok(w)
 }
 
-/// The next-page tokens a request has followed: one coming back means the API would page
-/// forever.
-#[derive(Debug, Default)]
-struct PageTokens(HashSet<String>);
+/// The next-page tokens a listing has followed: one coming back means the API would page
+/// forever, and more than the runtime's [`max_pages`](ApiRuntime::max_pages) (a server that
+/// always sends a new one) stops the listing too, naming the cap.
+#[derive(Debug)]
+pub(crate) struct PageTokens {
+    seen: HashSet<String>,
+    max_pages: usize,
+}
 
 impl PageTokens {
-    fn follow(
+    pub(crate) fn new(fetch: &Fetch) -> Self {
+        PageTokens {
+            seen: HashSet::new(),
+            max_pages: fetch.runtime.max_pages,
+        }
+    }
+
+    /// Record that the page after `request` (of `method`) is to be fetched with `token`.
+    pub(crate) fn follow(
         &mut self,
         fetch: &Fetch,
         method: &MethodSpec,
+        request: &ApiRequest,
         token: &str,
     ) -> Result<(), ProviderError> {
-        if self.0.insert(token.to_string()) {
+        // Pages fetched so far: the first, and one per token followed.
+        let pages = self.seen.len() + 1;
+        if pages >= self.max_pages {
+            return Err(ProviderError::TooManyPages {
+                table: fetch.resource.qualified_name(),
+                request: request.describe_bounded(),
+                max: self.max_pages,
+            });
+        }
+        if self.seen.insert(token.to_string()) {
             return Ok(());
         }
         let key = method
@@ -188,7 +217,7 @@ impl PageTokens {
             message: format!(
                 "page {} returned a `{key}` already followed: the pages would repeat forever, \
                  so the query stops here",
-                self.0.len() + 1
+                pages
             ),
         })
     }
@@ -203,7 +232,12 @@ async fn send(
     request: &ApiRequest,
     first_page: bool,
 ) -> Result<Option<bytes::Bytes>, ProviderError> {
-    match fetch.runtime.client.send(workspace, request).await {
+    match fetch
+        .runtime
+        .client
+        .send_by(workspace, request, fetch.deadline)
+        .await
+    {
         Ok(body) => Ok(Some(body)),
         Err(e) if first_page && is_not_found(method, &e) => Ok(None),
         // --keep-going: a workspace that fails is skipped with a warning.
@@ -235,72 +269,6 @@ pub(crate) fn is_not_found(method: &MethodSpec, error: &ApiError) -> bool {
                 .as_deref()
                 .is_none_or(|m| error.message().contains(m))
     })
-}
-
-/// Fetch every page of a single object with `method` and append the paged arrays into the
-/// first page's object; `None` when the API says it does not exist.
-async fn fetch_whole(
-    fetch: &Fetch,
-    method: &MethodSpec,
-    workspace: &Workspace,
-    params: &BTreeMap<String, String>,
-) -> Result<Option<Box<RawValue>>, ProviderError> {
-    let invalid = |message: String| ProviderError::InvalidResponse {
-        table: fetch.resource.qualified_name(),
-        message,
-    };
-    let mut merged: Option<serde_json::Map<String, Value>> = None;
-    let mut token: Option<String> = None;
-    let mut seen = PageTokens::default();
-    loop {
-        let request = build_request(method, params, token.as_deref(), None);
-        let Some(body) = send(fetch, method, workspace, &request, token.is_none()).await? else {
-            return Ok(None);
-        };
-        let page: serde_json::Map<String, Value> = serde_json::from_slice(&body)
-            .map_err(|e| invalid(format!("not a JSON object: {e}")))?;
-        let Some(pagination) = method.pagination.as_ref() else {
-            merged = Some(page);
-            break;
-        };
-        token = page
-            .get(&pagination.next_token)
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if let Some(next) = &token {
-            seen.follow(fetch, method, next)?;
-        }
-        match merged.as_mut() {
-            None => merged = Some(page),
-            Some(first) => {
-                for field in &pagination.merge_arrays {
-                    if let Some(Value::Array(more)) = page.get(field) {
-                        match first.get_mut(field) {
-                            Some(Value::Array(items)) => items.extend(more.iter().cloned()),
-                            _ => {
-                                first.insert(field.clone(), Value::Array(more.clone()));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if token.is_none() {
-            break;
-        }
-    }
-    let mut object = merged.unwrap_or_default();
-    if let Some(pagination) = &method.pagination {
-        object.remove(&pagination.next_token);
-    }
-    // Whole now: a listing's "more not shown" flag no longer holds.
-    if let Some(flag) = object.get_mut("has_more") {
-        *flag = Value::Bool(false);
-    }
-    RawValue::from_string(Value::Object(object).to_string())
-        .map(Some)
-        .map_err(|e| invalid(e.to_string()))
 }
 
 /// The HTTP request for a template's page.

@@ -81,6 +81,19 @@ pub enum ProviderError {
     /// DDL (or a second registration) that would put another table under an API table's name.
     #[error("{0} already exists as an API table: it cannot be replaced (API tables are defined by the specs)")]
     ApiTableExists(String),
+    /// A listing went on past the page cap (a server that always sends a next-page token).
+    #[error(
+        "{table}: stopped after {max} pages of {request} (--max-pages {max}): the API kept \
+         sending a next-page token; narrow the query, or raise --max-pages"
+    )]
+    TooManyPages {
+        /// The table.
+        table: String,
+        /// The last page's request, described (bounded in length).
+        request: String,
+        /// The cap.
+        max: usize,
+    },
     /// Registering the tables failed.
     #[error("cannot register tables: {0}")]
     Register(String),
@@ -114,6 +127,11 @@ pub struct ApiRuntime {
     /// The most rows one DELETE may delete (`--max-deletes`); more is refused before any
     /// request.
     pub max_deletes: usize,
+    /// Pages one listing may take at most (`--max-pages`): past it, the query fails.
+    pub max_pages: usize,
+    /// How long one scan may take at most, its requests, retries and waits included
+    /// (`--timeout`); `None`: no limit but the per-request ones.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Warnings collected while statements run. Cloning shares the list.
@@ -140,6 +158,10 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
 
 /// The default of [`ApiRuntime::max_deletes`].
 pub const DEFAULT_MAX_DELETES: usize = 100;
+/// The default of [`ApiRuntime::max_pages`]: 100,000 pages are 2.5 million runs at 25 a page,
+/// far more than any workspace keeps in the API's 60 days; only a server that never stops
+/// sending next-page tokens gets there.
+pub const DEFAULT_MAX_PAGES: usize = 100_000;
 
 impl ApiRuntime {
     /// A runtime that sends every request.
@@ -153,12 +175,26 @@ impl ApiRuntime {
             keep_going: false,
             warnings: Warnings::default(),
             max_deletes: DEFAULT_MAX_DELETES,
+            max_pages: DEFAULT_MAX_PAGES,
+            timeout: None,
         }
     }
 
     /// The same runtime, letting one DELETE delete at most `n` rows.
     pub fn with_max_deletes(mut self, n: usize) -> Self {
         self.max_deletes = n;
+        self
+    }
+
+    /// The same runtime, failing a listing that goes on past `n` pages (at least 1).
+    pub fn with_max_pages(mut self, n: usize) -> Self {
+        self.max_pages = n.max(1);
+        self
+    }
+
+    /// The same runtime, failing a scan still running `limit` after it started.
+    pub fn with_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.timeout = Some(limit);
         self
     }
 

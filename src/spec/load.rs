@@ -324,13 +324,24 @@ fn check_resource(
         checks::check_parallel(&place, method, spec)?;
         if let Some(pg) = &method.pagination {
             for (i, field) in pg.merge_arrays.iter().enumerate() {
-                let ok = columns.iter().any(|c| {
-                    &c.name == field && matches!(c.ty, ColumnType::Array(_) | ColumnType::Json)
-                });
+                // `tasks` (an array column), or `settings.tasks` (inside a JSON column).
+                let (column, nested) = match field.split_once('.') {
+                    Some((c, _)) => (c, true),
+                    None => (field.as_str(), false),
+                };
+                let ok = !field.split('.').any(str::is_empty)
+                    && columns.iter().any(|c| {
+                        c.name == column
+                            && match c.ty {
+                                ColumnType::Json => true,
+                                ColumnType::Array(_) => !nested,
+                                _ => false,
+                            }
+                    });
                 if !ok {
                     return Err((
                         format!("{place}.pagination.merge_arrays[{i}]"),
-                        format!("`{field}` is not an array column"),
+                        format!("`{field}` is not an array column (or a path into a json one)"),
                     ));
                 }
             }
@@ -630,6 +641,30 @@ resources:
         let list = &set.resources[0].spec.methods["list"];
         assert_eq!(list.complete.len(), 2);
         assert_eq!(list.complete[0].when.as_deref(), Some("flag"));
+    }
+
+    #[test]
+    fn merge_arrays_are_array_columns_or_paths_into_json_ones() {
+        let spec = |path: &str| {
+            MINIMAL
+                .replace(
+                    "response: { objects: runs }",
+                    &format!("response: {{ objects: runs }}\n        pagination: {{ token_param: t, next_token: n, merge_arrays: [{path}] }}"),
+                )
+                .replace(
+                    "      - { name: state, ref: State }",
+                    "      - { name: state, ref: State }\n      - { name: settings, type: json }",
+                )
+        };
+        load(&spec("settings.tasks")).expect("a path into a json column");
+        load(&spec("settings")).expect("a json column");
+        for bad in ["state.code", "run_id", "nope.x", "settings."] {
+            let e = load(&spec(bad)).expect_err(bad).to_string();
+            assert!(
+                e.contains("pagination.merge_arrays[0]") && e.contains("is not an array column"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

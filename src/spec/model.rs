@@ -335,7 +335,8 @@ pub struct PaginationSpec {
     #[serde(default)]
     pub page_size: Option<PageSizeSpec>,
     /// For single-object methods: array fields whose following elements arrive on the next
-    /// pages, to be appended to the object (Jobs API 2.2 pages `tasks` 100 at a time).
+    /// pages, to be appended to the object (Jobs API 2.2 pages `tasks` 100 at a time); a
+    /// dotted path names an array inside a JSON column (`settings.tasks`).
     #[serde(default)]
     pub merge_arrays: Vec<String>,
 }

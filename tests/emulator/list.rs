@@ -334,6 +334,16 @@ async fn expand_tasks_adds_at_most_100_tasks_and_job_clusters() {
         .expect("the big run is listed");
     assert_eq!(run["tasks"].as_array().unwrap().len(), 100);
     assert_eq!(run["job_clusters"].as_array().unwrap().len(), 100);
+    assert_eq!(run["job_parameters"].as_array().unwrap().len(), 100);
+    assert_eq!(run["has_more"], true);
+    // job_parameters are listed without expand_tasks too, and cut the same way.
+    let plain = walk(&api, &[("job_id", &h.notable().job_ids[19].to_string())]).await;
+    let run = plain
+        .iter()
+        .find(|r| r["run_id"] == big)
+        .expect("the big run is listed");
+    assert!(run.get("tasks").is_none());
+    assert_eq!(run["job_parameters"].as_array().unwrap().len(), 100);
     assert_eq!(run["has_more"], true);
     let small = walk(
         &api,

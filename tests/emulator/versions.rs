@@ -45,7 +45,12 @@ async fn runs_list_pages_per_version() {
             ],
         )
         .await;
-    assert_eq!(second["runs"], by_token["runs"], "2.0 pages by offset");
+    // The same runs (2.2 cuts a listed run's job_parameters at 100, 2.0 does not).
+    assert_eq!(
+        ids(&second["runs"].as_array().unwrap()[..]),
+        ids(&by_token["runs"].as_array().unwrap()[..]),
+        "2.0 pages by offset"
+    );
 
     let everything = walk(&api, &[]).await;
     let all = api

@@ -208,6 +208,9 @@ fn bad_reliability_flags_are_usage_errors() {
             "must be between 0 and 86400 seconds",
         ),
         ("--max-concurrency", "0", "0 is not in 1..=256"),
+        ("--timeout", "0", "a timeout must be more than 0 seconds"),
+        ("--timeout", "later", "is not a number of seconds"),
+        ("--max-pages", "0", "0 is not in 1.."),
     ] {
         let o = jobsql(
             &["query", "--demo", &format!("{flag}={value}"), "SELECT 1"],
@@ -231,6 +234,10 @@ fn bad_reliability_flags_are_usage_errors() {
             "5",
             "--max-concurrency",
             "2",
+            "--timeout",
+            "30",
+            "--max-pages",
+            "1000",
             "SELECT 1 AS one",
         ],
         &[("JOBSQL_CONNECT_TIMEOUT_SECS", "3")],

@@ -19,6 +19,13 @@ use super::super::decode::Page;
 use super::super::ProviderError;
 use super::{fetch_whole, Fetch};
 
+/// What a listed object needs to be fetched whole: the method's parameters, and the listing's
+/// "more not shown" flags that then no longer hold.
+struct Refetch {
+    params: BTreeMap<String, String>,
+    flags: Vec<String>,
+}
+
 /// Objects of one page fetched at once, at most.
 pub const CONCURRENT_COMPLETIONS: usize = 8;
 
@@ -33,11 +40,11 @@ pub struct Completion {
 }
 
 impl Completion {
-    /// The parameters to fetch `object` whole with, or `None` when no rule asks for it.
-    fn params_for(&self, object: &RawValue) -> Option<BTreeMap<String, String>> {
+    /// How to fetch `object` whole, or `None` when no rule asks for it.
+    fn refetch(&self, object: &RawValue) -> Option<Refetch> {
         let fields: HashMap<Cow<str>, &RawValue> =
             serde_json::from_str(object.get()).unwrap_or_default();
-        let mut params: Option<BTreeMap<String, String>> = None;
+        let mut refetch: Option<Refetch> = None;
         for rule in &self.rules {
             let applies = match &rule.when {
                 None => true,
@@ -46,7 +53,12 @@ impl Completion {
             if !applies {
                 continue;
             }
-            let params = params.get_or_insert_with(BTreeMap::new);
+            let refetch = refetch.get_or_insert_with(|| Refetch {
+                params: BTreeMap::new(),
+                flags: Vec::new(),
+            });
+            refetch.flags.extend(rule.when.iter().cloned());
+            let params = &mut refetch.params;
             for (param, field) in &rule.params {
                 if let Some(v) = fields.get(field.as_str()) {
                     let text = serde_json::from_str::<String>(v.get())
@@ -56,7 +68,7 @@ impl Completion {
             }
             params.extend(rule.set.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        params
+        refetch
     }
 }
 
@@ -76,8 +88,8 @@ pub(super) async fn decode_completing(
     let fetches: Vec<_> = objects
         .iter()
         .map(|object| {
-            let params = completion.params_for(object);
-            complete_one(fetch, &completion.method, workspace, params)
+            let refetch = completion.refetch(object);
+            complete_one(fetch, &completion.method, workspace, refetch)
         })
         .collect();
     let whole: Vec<Option<Box<RawValue>>> = futures::stream::iter(fetches)
@@ -93,15 +105,16 @@ pub(super) async fn decode_completing(
     Ok(Page { batch, next_token })
 }
 
-/// One object fetched whole, when `params` says it should be.
+/// One object fetched whole, when `refetch` says it should be.
 async fn complete_one(
     fetch: &Fetch,
     method: &MethodSpec,
     workspace: &Workspace,
-    params: Option<BTreeMap<String, String>>,
+    refetch: Option<Refetch>,
 ) -> Result<Option<Box<RawValue>>, ProviderError> {
-    match params {
-        Some(p) => fetch_whole(fetch, method, workspace, &p).await,
-        None => Ok(None),
-    }
+    let Some(r) = refetch else {
+        return Ok(None);
+    };
+    let flags: Vec<&str> = r.flags.iter().map(String::as_str).collect();
+    fetch_whole(fetch, method, workspace, &r.params, &flags).await
 }
