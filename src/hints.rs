@@ -68,7 +68,7 @@ pub fn unknown_column(field: &Column, valid: &[Column]) -> String {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .map(|c| (distance(name, c), c))
-        .filter(|(d, c)| *d <= (name.len().max(c.len()) / 2).max(2))
+        .filter(|(d, _)| *d <= (name.chars().count() / 3).max(2))
         .collect();
     close.sort();
     let tables: BTreeSet<String> = valid
@@ -111,7 +111,9 @@ pub async fn improve(
         .and_then(|t| t.strip_suffix("' not found"))
     {
         Some(table_not_found(ctx, name))
-    } else if text.contains("comparison operation Struct(") {
+    } else if text.contains("Struct(")
+        && (text.contains("comparison operation") || text.contains("compatible types to compare"))
+    {
         struct_compared(ctx, statement).await
     } else {
         None
@@ -311,7 +313,7 @@ mod tests {
             .collect();
         assert_eq!(
             unknown_column(&Column::new_unqualified("run_idd"), &valid),
-            "no column named run_idd in t: did you mean run_id or job_run_id?"
+            "no column named run_idd in t: did you mean run_id?"
         );
         assert_eq!(
             unknown_column(&Column::new_unqualified("zzzzzzzzzz"), &valid),

@@ -8,8 +8,12 @@ mod cli;
 mod common;
 #[path = "reliability/faults.rs"]
 mod faults;
+#[path = "reliability/messages.rs"]
+mod messages;
 #[path = "reliability/props.rs"]
 mod props;
+#[path = "reliability/redaction.rs"]
+mod redaction;
 #[path = "reliability/responses.rs"]
 mod responses;
 #[path = "reliability/retries.rs"]
