@@ -420,12 +420,16 @@ fn server_text_is_printed_escaped_and_without_the_token() {
         r"HTTP 400 BAD_REQUEST: bad \x1b[2J\x1b]0;owned\x07\x0d header Bearer ***",
         "\n"
     );
-    assert!(err.starts_with("jobsql: GET ") && err.ends_with(last), "{err}");
+    assert!(
+        err.starts_with("jobsql: GET ") && err.ends_with(last),
+        "{err}"
+    );
     // The -v line of the attempt is escaped and masked too.
     assert!(
-        err.lines()
-            .any(|l| l.starts_with("jobsql: GET /api/2.2/jobs/runs/list?limit=1 @ ")
-                && l.ends_with(r"HTTP 400: bad \x1b[2J\x1b]0;owned\x07\x0d header Bearer ***")),
+        err.lines().any(
+            |l| l.starts_with("jobsql: GET /api/2.2/jobs/runs/list?limit=1 @ ")
+                && l.ends_with(r"HTTP 400: bad \x1b[2J\x1b]0;owned\x07\x0d header Bearer ***")
+        ),
         "{err}"
     );
     assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
@@ -453,5 +457,9 @@ fn a_host_without_a_scheme_says_https_was_assumed() {
             )),
         "{err}"
     );
-    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 0, "no HTTP request");
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no HTTP request"
+    );
 }

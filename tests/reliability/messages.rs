@@ -10,7 +10,10 @@ use jobsql::workspace::WorkspaceResolver;
 
 use super::common::*;
 
-async fn emulator_session() -> (jobsql::emulator::EmulatorHandle, datafusion::prelude::SessionContext) {
+async fn emulator_session() -> (
+    jobsql::emulator::EmulatorHandle,
+    datafusion::prelude::SessionContext,
+) {
     let emu = emulator(EmulatorConfig {
         runs: 20,
         jobs: 2,
@@ -29,7 +32,11 @@ async fn a_misspelled_column_names_the_closest_columns_only() {
         message,
         format!("no column named run_idd in {RUNS}: did you mean run_id?")
     );
-    let message = error(&ctx, &format!("SELECT * FROM {RUNS} WHERE strat_time > now()")).await;
+    let message = error(
+        &ctx,
+        &format!("SELECT * FROM {RUNS} WHERE strat_time > now()"),
+    )
+    .await;
     assert_eq!(
         message,
         format!("no column named strat_time in {RUNS}: did you mean start_time?")
@@ -46,10 +53,30 @@ async fn a_misspelled_column_names_the_closest_columns_only() {
 async fn a_struct_compared_with_text_names_the_field_to_compare() {
     let (emu, ctx) = emulator_session().await;
     for (predicate, column, value, hint) in [
-        ("state = 'FAILED'", "state", "FAILED", "state['result_state']"),
-        ("'FAILED' <> state", "state", "FAILED", "state['result_state']"),
-        ("state IN ('TERMINATED')", "state", "TERMINATED", "state['life_cycle_state']"),
-        ("status = 'TERMINATED'", "status", "TERMINATED", "status['state']"),
+        (
+            "state = 'FAILED'",
+            "state",
+            "FAILED",
+            "state['result_state']",
+        ),
+        (
+            "'FAILED' <> state",
+            "state",
+            "FAILED",
+            "state['result_state']",
+        ),
+        (
+            "state IN ('TERMINATED')",
+            "state",
+            "TERMINATED",
+            "state['life_cycle_state']",
+        ),
+        (
+            "status = 'TERMINATED'",
+            "status",
+            "TERMINATED",
+            "status['state']",
+        ),
     ] {
         let message = error(
             &ctx,
@@ -65,7 +92,11 @@ async fn a_struct_compared_with_text_names_the_field_to_compare() {
         );
     }
     // A value no field's description lists: every text field is named.
-    let message = error(&ctx, &format!("SELECT run_id FROM {RUNS} WHERE state = 'x'")).await;
+    let message = error(
+        &ctx,
+        &format!("SELECT run_id FROM {RUNS} WHERE state = 'x'"),
+    )
+    .await;
     assert_eq!(
         message,
         "state is a struct and cannot be compared with the text 'x': did you mean state['life_cycle_state'], state['queue_reason'], state['result_state'] or state['state_message']?"

@@ -92,7 +92,11 @@ async fn an_exec_response_echoing_the_token_is_masked() {
     let seen = stub.seen();
     assert_eq!(seen.len(), 1);
     assert_eq!(
-        (seen[0].method.as_str(), seen[0].uri.as_str(), seen[0].body.as_str()),
+        (
+            seen[0].method.as_str(),
+            seen[0].uri.as_str(),
+            seen[0].body.as_str()
+        ),
         ("POST", "/api/2.2/jobs/runs/cancel", r#"{"run_id":7}"#)
     );
 }
@@ -134,7 +138,10 @@ async fn encoded_echoes_of_the_token_are_masked() {
         e.to_string(),
         "GET /api/x on workspace 'w' failed: HTTP 401 UNAUTHENTICATED: query ?t=*** header Basic *** body {\"t\":\"***\"}"
     );
-    assert_eq!(stub.seen()[0].auth.as_deref(), Some(&*format!("Bearer {ODD}")));
+    assert_eq!(
+        stub.seen()[0].auth.as_deref(),
+        Some(&*format!("Bearer {ODD}"))
+    );
 }
 
 #[tokio::test]
@@ -146,7 +153,10 @@ async fn the_token_of_another_workspace_is_masked_too() {
     let other = Workspace::new("other", "https://other.example.com", OTHER).expect("workspace");
     let ctx = session(runtime(fast(1), &[stub.workspace("w"), other]));
     let message = error(&ctx, &format!("SELECT run_id FROM {RUNS} LIMIT 1")).await;
-    assert!(message.ends_with("HTTP 400: mixed up with ***"), "{message}");
+    assert!(
+        message.ends_with("HTTP 400: mixed up with ***"),
+        "{message}"
+    );
     assert_eq!(stub.seen().len(), 1);
 }
 
@@ -178,7 +188,9 @@ async fn verbose_lines_and_warnings_mask_a_cut_token() {
     let lines = lines.lock().expect("lock").clone();
     assert_eq!(lines.len(), 3, "a: 503 then 200, b: 500: {lines:?}");
     assert!(
-        lines.iter().any(|l| l.contains("HTTP 503") && l.contains("***")),
+        lines
+            .iter()
+            .any(|l| l.contains("HTTP 503") && l.contains("***")),
         "{lines:?}"
     );
     let warnings = warnings.take();
@@ -210,7 +222,10 @@ async fn server_text_cannot_send_terminal_escape_sequences() {
     // The same for a body that is not the API's JSON, quoted.
     let html_stub = Stub::start(|_, _| html(502, "<p>\u{1b}[31mred\u{7}</p>".into())).await;
     let e = fast(1)
-        .send(&html_stub.workspace("w"), &ApiRequest::get("/api/x", vec![]))
+        .send(
+            &html_stub.workspace("w"),
+            &ApiRequest::get("/api/x", vec![]),
+        )
         .await
         .expect_err("502");
     assert!(
