@@ -10,7 +10,7 @@
 //! `response` text of EXEC.
 //!
 //! Masking ([`redact`]) replaces with `***`:
-//! * a secret in any of its [`forms`]: as written, percent-encoded, form-encoded, JSON-escaped,
+//! * a secret in any of its forms: as written, percent-encoded, form-encoded, JSON-escaped,
 //!   base64 (standard and URL-safe, at any alignment; the whole base64 run is masked);
 //! * any prefix of those of at least [`MIN_PREFIX`] characters of the secret: an echo cut by a
 //!   quote's length limit leaves nothing recognisable. Quoting code masks before cutting, and
@@ -257,7 +257,7 @@ mod tests {
     fn forms_base64(s: &str) -> String {
         // Standard base64 with padding.
         let mut out = forms::tests_base64(s.as_bytes());
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push('=');
         }
         out

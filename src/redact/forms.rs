@@ -149,6 +149,12 @@ pub fn is_base64_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
 }
 
+/// Standard base64 without padding (for the tests of [`crate::redact`]).
+#[cfg(test)]
+pub fn tests_base64(bytes: &[u8]) -> String {
+    base64(bytes, STANDARD)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,10 +190,4 @@ mod tests {
         assert_eq!(json_escaped("a\"b\\c"), "a\\\"b\\\\c");
         assert_eq!(unicode_escaped("ab"), "\\u0061\\u0062");
     }
-}
-
-/// Standard base64 without padding (for the tests of the module above).
-#[cfg(test)]
-pub fn tests_base64(bytes: &[u8]) -> String {
-    base64(bytes, STANDARD)
 }

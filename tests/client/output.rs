@@ -256,7 +256,7 @@ fn table_values_cannot_send_terminal_escape_codes() {
     )]));
     let names: ArrayRef = Arc::new(StringArray::from(vec!["\u{1b}[2Jgone\u{7}\r"]));
     let batch = RecordBatch::try_new(schema.clone(), vec![names]).expect("batch");
-    let table = print(OutputFormat::Table, &schema, &[batch.clone()]);
+    let table = print(OutputFormat::Table, &schema, std::slice::from_ref(&batch));
     assert!(table.contains(r"| \x1b[2Jgone\x07\x0d"), "{table}");
     assert!(
         !table.contains('\u{1b}') && !table.contains('\r'),
