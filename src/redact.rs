@@ -120,9 +120,10 @@ fn matches(text: &str, form: &Form) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let pattern = form.text.as_bytes();
     let head = &pattern[..form.head];
+    let finder = memmem::Finder::new(head);
     let mut spans = Vec::new();
     let mut from = 0;
-    while let Some(found) = memmem::find(&bytes[from..], head) {
+    while let Some(found) = finder.find(&bytes[from..]) {
         let start = from + found;
         let matched = bytes[start..]
             .iter()
