@@ -14,8 +14,12 @@ mod common;
 mod faults;
 #[path = "reliability/mutations.rs"]
 mod mutations;
+#[path = "reliability/messages.rs"]
+mod messages;
 #[path = "reliability/props.rs"]
 mod props;
+#[path = "reliability/redaction.rs"]
+mod redaction;
 #[path = "reliability/responses.rs"]
 mod responses;
 #[path = "reliability/retries.rs"]

@@ -61,7 +61,10 @@ pub async fn attempt(
     let token = ws.token();
     let transport = |e: reqwest::Error, reading: bool| Failure {
         error: ApiError::Transport {
-            message: redact(describe_transport(&e, ws, config, reading), token),
+            message: redact(
+                scheme_noted(describe_transport(&e, ws, config, reading), ws),
+                token,
+            ),
             method: req.method.to_string(),
             path: req.path_for_errors(),
             workspace: ws.name.clone(),
@@ -174,6 +177,14 @@ fn describe_transport(
         format!("the response from {host} was cut short: {root}")
     } else {
         format!("no response from {host}: {}", chain(e))
+    }
+}
+
+/// A transport error's text, with [`Workspace::scheme_note`] when `https://` was assumed.
+fn scheme_noted(message: String, ws: &Workspace) -> String {
+    match ws.scheme_note() {
+        Some(note) => format!("{message} ({note})"),
+        None => message,
     }
 }
 

@@ -183,15 +183,17 @@ pub fn parse_error_body(
     )
 }
 
-/// The start of a body, whitespace collapsed, in quotes.
+/// The start of a body, whitespace collapsed, in quotes. Secrets are masked before the cut
+/// (so none is cut into an unrecognisable piece) and after it.
 pub fn quote(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let collapsed = crate::redact::redact(&collapsed).into_owned();
     let mut quote: String = collapsed.chars().take(QUOTE_CHARS).collect();
     if quote.len() < collapsed.len() {
         quote.push_str("...");
     }
-    format!("\"{quote}\"")
+    format!("\"{}\"", crate::redact::outgoing(&quote))
 }
 
 /// An error and its causes, as one line.
@@ -209,14 +211,13 @@ pub fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Replace any occurrence of `token` in `text` (defence in depth: the token is only ever sent in
-/// a header, but a server or proxy could echo it).
+/// `text` as it may be shown: `token` (registered, with every other secret of the process) and
+/// its encodings and cut prefixes masked, control characters escaped (see [`crate::redact`]).
+/// Defence in depth: the token is only ever sent in a header, but a server or proxy could
+/// echo it.
 pub fn redact(text: String, token: &str) -> String {
-    if token.len() >= 4 && text.contains(token) {
-        text.replace(token, "***")
-    } else {
-        text
-    }
+    crate::redact::register(token);
+    crate::redact::outgoing(&text)
 }
 
 #[cfg(test)]
