@@ -9,6 +9,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionConfig;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
@@ -73,6 +74,16 @@ pub async fn stream_statement(
     ctx: &SessionContext,
     statement: Statement,
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
+    stream_statement_checked(ctx, statement, &|_| Ok(())).await
+}
+
+/// [`stream_statement`], with DataFusion's plan of the statement first given to `check`, which
+/// may refuse it (`jobsql serve` refuses settings that affect the whole server).
+pub async fn stream_statement_checked(
+    ctx: &SessionContext,
+    statement: Statement,
+    check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
+) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     let df_statement = match statement {
         Statement::Sql(s) if !is_api_insert(&s) => *s,
         other => {
@@ -83,6 +94,7 @@ pub async fn stream_statement(
         }
     };
     let plan = ctx.state().statement_to_plan(df_statement).await?;
+    check(&plan)?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))

@@ -10,6 +10,8 @@ mod common;
 mod embed;
 #[path = "interfaces/serve.rs"]
 mod serve;
+#[path = "interfaces/serve_limits.rs"]
+mod serve_limits;
 #[path = "interfaces/shell.rs"]
 mod shell;
 // The example itself, so the test runs exactly the code users read.
