@@ -12,6 +12,8 @@ mod embed;
 mod serve;
 #[path = "interfaces/serve_limits.rs"]
 mod serve_limits;
+#[path = "interfaces/serve_sandbox.rs"]
+mod serve_sandbox;
 #[path = "interfaces/shell.rs"]
 mod shell;
 // The example itself, so the test runs exactly the code users read.

@@ -105,6 +105,7 @@ impl Prepared {
 /// Plans statements for the extended protocol.
 pub struct Parser {
     ctx: SessionContext,
+    files: Option<std::path::PathBuf>,
 }
 
 #[async_trait]
@@ -138,7 +139,7 @@ impl QueryParser for Parser {
             .create_logical_plan(sql)
             .await
             .map_err(|e| pg_error(&e))?;
-        check_plan(&plan).map_err(|e| pg_error(&e))?;
+        check_plan(&plan, self.files.as_deref()).map_err(|e| pg_error(&e))?;
         let params = placeholder_types(&plan).map_err(|e| pg_error(&e))?;
         Ok(Some(Prepared::Plan {
             plan: Box::new(plan),
@@ -215,7 +216,10 @@ impl Connection {
     /// A connection running its statements in `ctx`, stopped by `cancel` and `limits`'
     /// statement timeout.
     pub fn new(ctx: SessionContext, cancel: Arc<CancelFlag>, limits: Limits) -> Self {
-        let parser = Arc::new(Parser { ctx: ctx.clone() });
+        let parser = Arc::new(Parser {
+            ctx: ctx.clone(),
+            files: limits.allow_files.clone(),
+        });
         Connection {
             ctx,
             parser,

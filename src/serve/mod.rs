@@ -8,7 +8,8 @@
 //!
 //! A client gets the server's workspace credentials, not its machine, nor all of its memory:
 //!
-//! - [`sandbox`]: no file is opened unless `--allow-files DIR`, then only under DIR.
+//! - [`sandbox`], [`url_tables`]: no file is opened unless `--allow-files DIR`, then only
+//!   under DIR.
 //! - [`settings`]: `SET` only of harmless settings; no in-memory tables.
 //! - [`limits`]: a memory pool per session (one statement at a time, so per statement) with no
 //!   spilling to disk, a statement timeout, connection and handshake caps, an auth timeout,
@@ -38,6 +39,7 @@ pub mod limits;
 pub mod sandbox;
 pub mod settings;
 pub mod simple;
+pub mod url_tables;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -168,14 +170,14 @@ pub type ContextFactory = Arc<
         + 'static,
 >;
 
-/// Sessions over `specs` and the shared `runtime`, with files as tables (`FROM 'x.parquet'`,
-/// opened only under `--allow-files`).
+/// Sessions over `specs` and the shared `runtime` (the server adds files as tables, `FROM
+/// 'x.parquet'`, opened only under `--allow-files`).
 pub fn jobsql_sessions(
     specs: crate::spec::SpecSet,
     runtime: Arc<crate::provider::ApiRuntime>,
 ) -> ContextFactory {
     Arc::new(move |config, env| {
-        let mut ctx = SessionContext::new_with_config_rt(config, env).enable_url_table();
+        let mut ctx = SessionContext::new_with_config_rt(config, env);
         crate::plugin::register_with_runtime(&mut ctx, &specs, runtime.clone())
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         Ok(ctx)
@@ -198,7 +200,8 @@ fn session(factory: &ContextFactory, limits: &Limits) -> datafusion::error::Resu
         )
         .with_object_store_registry(Arc::new(SandboxRegistry::new(limits.allow_files.clone())))
         .build_arc()?;
-    factory(config, env)
+    let ctx = factory(config, env)?;
+    Ok(url_tables::with_url_tables(ctx, limits.allow_files.clone()))
 }
 
 /// A running server.

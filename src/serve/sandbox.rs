@@ -145,8 +145,16 @@ fn resolve(path: &FsPath) -> std::io::Result<Option<PathBuf>> {
 }
 
 impl SandboxStore {
+    /// The local filesystem under `root` (canonical).
+    pub fn new(root: PathBuf) -> Self {
+        SandboxStore {
+            inner: LocalFileSystem::new(),
+            root,
+        }
+    }
+
     /// Refuse `location` unless it resolves under the root.
-    fn check(&self, location: &Path) -> StoreResult<()> {
+    pub fn check(&self, location: &Path) -> StoreResult<()> {
         let path = self.inner.path_to_filesystem(location)?;
         let inside = resolve(&path)
             .ok()

@@ -9,11 +9,17 @@
 //! refused with [`SettingError`]. Postgres session settings drivers send (`SET
 //! application_name`, ...) never reach DataFusion (see [`super::compat`]). `CREATE TABLE`
 //! (kept in memory, outside the per-query memory limit, for the life of the connection) is
-//! refused too; `CREATE VIEW` is not (a view holds no rows).
+//! refused too; `CREATE VIEW` is not (a view holds no rows). The same check refuses a `COPY ...
+//! TO` target or an external table's `LOCATION` outside the file sandbox before anything is
+//! opened ([`super::url_tables::check_location`]; the object stores check again on access).
+
+use std::path::Path;
 
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{DdlStatement, LogicalPlan, Statement};
+
+use super::url_tables::check_location;
 
 /// A setting a client may change, and the values it may take.
 #[derive(Debug, Clone, Copy)]
@@ -101,10 +107,27 @@ pub fn check_setting(name: &str, value: Option<&str>) -> Result<(), SettingError
     Ok(())
 }
 
-/// Refuse a plan that changes a setting not allowed, or creates a table in memory.
-pub fn check_plan(plan: &LogicalPlan) -> Result<()> {
+/// Refuse a plan that changes a setting not allowed, creates a table in memory, or names a
+/// file outside the sandbox of `files` (`--allow-files`; no file at all when `None`).
+pub fn check_plan(plan: &LogicalPlan, files: Option<&Path>) -> Result<()> {
     let mut refused: Option<SettingError> = None;
+    let mut outside: Option<DataFusionError> = None;
     plan.apply_with_subqueries(|node| {
+        let locations: Vec<&str> = match node {
+            LogicalPlan::Copy(copy) => vec![copy.output_url.as_str()],
+            LogicalPlan::Ddl(DdlStatement::CreateExternalTable(create)) => {
+                create.locations.iter().map(String::as_str).collect()
+            }
+            _ => Vec::new(),
+        };
+        if let Some(Err(e)) = locations
+            .into_iter()
+            .map(|l| check_location(files, l))
+            .find(Result::is_err)
+        {
+            outside = Some(e);
+            return Ok(TreeNodeRecursion::Stop);
+        }
         let verdict = match node {
             LogicalPlan::Statement(Statement::SetVariable(set)) => {
                 check_setting(&set.variable, Some(&set.value))
@@ -123,6 +146,9 @@ pub fn check_plan(plan: &LogicalPlan) -> Result<()> {
             }
         }
     })?;
+    if let Some(e) = outside {
+        return Err(e);
+    }
     match refused {
         Some(e) => Err(DataFusionError::External(Box::new(e))),
         None => Ok(()),

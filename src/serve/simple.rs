@@ -118,9 +118,11 @@ impl Connection {
         for statement in statements {
             let verb = verb(&statement.to_string());
             let ctx = self.ctx.clone();
+            let files = self.limits.allow_files.clone();
+            let check = move |plan: &_| check_plan(plan, files.as_deref());
             let (schema, stream) = guard
                 .run(async {
-                    stream_statement_checked(&ctx, statement, &check_plan)
+                    stream_statement_checked(&ctx, statement, &check)
                         .await
                         .map_err(|e| self.error(&e))
                 })
