@@ -14,6 +14,8 @@ mod serve;
 mod serve_limits;
 #[path = "interfaces/serve_sandbox.rs"]
 mod serve_sandbox;
+#[path = "interfaces/serve_soak.rs"]
+mod serve_soak;
 #[path = "interfaces/shell.rs"]
 mod shell;
 // The example itself, so the test runs exactly the code users read.
