@@ -263,7 +263,7 @@ async fn idle_sockets_are_capped_and_closed_after_the_auth_timeout() {
     }
     // ... so a fourth connection is refused as Postgres does: 53300.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let err = connect_as(addr, "u", None).await.err().expect("refused");
+    let err = connect_as(addr, "u", None).await.expect_err("refused");
     assert_eq!(code(&err), "53300", "{err:?}");
     // The idle ones are closed by the auth timeout.
     for socket in idle {
@@ -276,7 +276,7 @@ async fn idle_sockets_are_capped_and_closed_after_the_auth_timeout() {
     for _ in 0..3 {
         clients.push(connect(addr).await);
     }
-    let err = connect_as(addr, "u", None).await.err().expect("refused");
+    let err = connect_as(addr, "u", None).await.expect_err("refused");
     assert_eq!(code(&err), "53300", "{err:?}");
     for client in &clients {
         client.simple_query("SELECT 1").await.expect("still served");
@@ -316,8 +316,7 @@ fn startup_packet(user: &str) -> Vec<u8> {
 async fn login_error(addr: SocketAddr, user: &str, password: &str) -> (String, String) {
     let err = connect_as(addr, user, Some(password))
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     let db = err.as_db_error().expect("a Postgres error");
     (db.code().code().to_string(), db.message().to_string())
 }

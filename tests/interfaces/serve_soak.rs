@@ -134,8 +134,7 @@ async fn hostile(addr: SocketAddr, session: Client) -> (usize, usize) {
     while started.elapsed() < Duration::from_secs(3) {
         let err = login(addr, &format!("guess-{guesses}"))
             .await
-            .err()
-            .expect("a wrong password is refused");
+            .expect_err("a wrong password is refused");
         let code = err.as_db_error().map(|e| e.code().code().to_string());
         assert_eq!(code.as_deref(), Some("28P01"), "{err:?}");
         guesses += 1;
@@ -150,7 +149,7 @@ async fn hostile(addr: SocketAddr, session: Client) -> (usize, usize) {
     }
     // Meanwhile the handshake slots are full: a new connection is refused or closed, not
     // queued.
-    let refused = login(addr, PASSWORD).await.err().expect("no room");
+    let refused = login(addr, PASSWORD).await.expect_err("no room");
     let code = refused.as_db_error().map(|e| e.code().code().to_string());
     assert!(
         refused.is_closed() || code.as_deref() == Some("53300"),
