@@ -9,6 +9,7 @@ use super::setup::Setup;
 use super::{message, CliError};
 use crate::serve::limits::{
     Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_STATEMENT_TIMEOUT_SECS,
+    DEFAULT_TOTAL_MEMORY_LIMIT_MB,
 };
 use crate::serve::{jobsql_sessions, start, ServeOptions};
 
@@ -38,6 +39,9 @@ pub struct ServeArgs {
     /// Memory one statement's sorts, aggregations and joins may hold (MB); beyond, it fails.
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_MEMORY_LIMIT_MB)]
     pub memory_limit_mb: usize,
+    /// Memory all statements' sorts, aggregations and joins may hold together (MB).
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_TOTAL_MEMORY_LIMIT_MB)]
+    pub total_memory_limit_mb: usize,
     /// Longest a statement may run, its rows sent included (0: no limit).
     #[arg(long, value_name = "S", default_value_t = DEFAULT_STATEMENT_TIMEOUT_SECS)]
     pub statement_timeout_secs: u64,
@@ -58,6 +62,7 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
         limits: Limits {
             allow_files: args.allow_files.clone(),
             memory_limit_bytes: args.memory_limit_mb.saturating_mul(1 << 20),
+            total_memory_limit_bytes: args.total_memory_limit_mb.saturating_mul(1 << 20),
             statement_timeout: std::time::Duration::from_secs(args.statement_timeout_secs),
             max_connections: args.max_connections,
             ..Limits::default()

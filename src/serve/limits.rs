@@ -1,7 +1,8 @@
 //! How much one client, or many, may take of a `jobsql serve` server.
 //!
 //! - [`Limits`]: the operator's settings (`--max-connections`, `--memory-limit-mb`,
-//!   `--statement-timeout-secs`, `--allow-files`, the auth timeout and login backoff).
+//!   `--total-memory-limit-mb`, `--statement-timeout-secs`, `--allow-files`, the auth timeout
+//!   and login backoff).
 //! - [`Gate`]: at most `max_connections` sockets in the handshake (startup and authentication,
 //!   each closed after `auth_timeout`) and at most `max_connections` authenticated sessions;
 //!   one more is answered with Postgres' `53300 too_many_connections` and closed. Idle sockets
@@ -34,6 +35,8 @@ pub struct Limits {
     pub allow_files: Option<PathBuf>,
     /// The memory one statement's operators (sorts, aggregations, joins) may hold, in bytes.
     pub memory_limit_bytes: usize,
+    /// The memory all statements' operators may hold together, in bytes.
+    pub total_memory_limit_bytes: usize,
     /// The longest a statement may run, rows sent included (zero: no limit).
     pub statement_timeout: Duration,
     /// The most authenticated sessions, and separately the most sockets in the handshake.
@@ -46,6 +49,8 @@ pub struct Limits {
 
 /// The default `--memory-limit-mb`.
 pub const DEFAULT_MEMORY_LIMIT_MB: usize = 512;
+/// The default `--total-memory-limit-mb`.
+pub const DEFAULT_TOTAL_MEMORY_LIMIT_MB: usize = 2048;
 /// The default `--statement-timeout-secs`.
 pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = 300;
 /// The default `--max-connections`.
@@ -58,6 +63,7 @@ impl Default for Limits {
         Limits {
             allow_files: None,
             memory_limit_bytes: DEFAULT_MEMORY_LIMIT_MB << 20,
+            total_memory_limit_bytes: DEFAULT_TOTAL_MEMORY_LIMIT_MB << 20,
             statement_timeout: Duration::from_secs(DEFAULT_STATEMENT_TIMEOUT_SECS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             auth_timeout: Duration::from_secs(10),

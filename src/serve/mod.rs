@@ -11,9 +11,10 @@
 //! - [`sandbox`], [`url_tables`]: no file is opened unless `--allow-files DIR`, then only
 //!   under DIR.
 //! - [`settings`]: `SET` only of harmless settings; no in-memory tables.
-//! - [`limits`]: a memory pool per session (one statement at a time, so per statement) with no
-//!   spilling to disk, a statement timeout, connection and handshake caps, an auth timeout,
-//!   failed logins backed off per address.
+//! - [`memory`]: a memory pool per session (one statement at a time, so per statement) within
+//!   one for the server, with no spilling to disk.
+//! - [`limits`]: a statement timeout, connection and handshake caps, an auth timeout, failed
+//!   logins backed off per address.
 //! - [`cancel`]: `CancelRequest`, the timeout and a client that disconnects drop the running
 //!   statement (its API requests stop).
 //! - [`simple`] / [`handler`]: the simple and extended query protocols over DataFusion, rows
@@ -36,6 +37,7 @@ pub mod compat;
 pub mod encode;
 pub mod handler;
 pub mod limits;
+pub mod memory;
 pub mod sandbox;
 pub mod settings;
 pub mod simple;
@@ -47,7 +49,7 @@ use std::time::Duration;
 
 use datafusion::execution::context::SessionConfig;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
-use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
+use datafusion::execution::memory_pool::GreedyMemoryPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::SessionContext;
 use pgwire::api::auth::StartupHandler;
@@ -147,8 +149,10 @@ impl ServeOptions {
         if self.limits.max_connections == 0 {
             return Err(ServeError::BadLimit("--max-connections must be at least 1"));
         }
-        if self.limits.memory_limit_bytes == 0 {
-            return Err(ServeError::BadLimit("--memory-limit-mb must be at least 1"));
+        if self.limits.memory_limit_bytes == 0 || self.limits.total_memory_limit_bytes == 0 {
+            return Err(ServeError::BadLimit(
+                "--memory-limit-mb and --total-memory-limit-mb must be at least 1",
+            ));
         }
         Ok(())
     }
@@ -185,13 +189,18 @@ pub fn jobsql_sessions(
 }
 
 /// A session for one connection: `factory`'s, in a sandboxed, memory-bounded environment.
-fn session(factory: &ContextFactory, limits: &Limits) -> datafusion::error::Result<SessionContext> {
+fn session(
+    factory: &ContextFactory,
+    limits: &Limits,
+    total: &Arc<GreedyMemoryPool>,
+) -> datafusion::error::Result<SessionContext> {
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(2);
-    let pool = TrackConsumersPool::new(
-        GreedyMemoryPool::new(limits.memory_limit_bytes),
-        std::num::NonZeroUsize::MIN.saturating_add(2),
+    let pool = memory::SessionPool::new(
+        limits.memory_limit_bytes,
+        total.clone(),
+        limits.total_memory_limit_bytes >> 20,
     );
     let env = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(pool))
@@ -259,6 +268,7 @@ impl PgWireServerHandlers for Handlers {
 /// What every connection shares.
 struct Shared {
     factory: ContextFactory,
+    memory: Arc<GreedyMemoryPool>,
     limits: Limits,
     login: LoginParts,
 }
@@ -286,6 +296,7 @@ pub async fn start(
     let gate = Gate::new(limits.max_connections);
     let shared = Arc::new(Shared {
         factory,
+        memory: Arc::new(GreedyMemoryPool::new(limits.total_memory_limit_bytes)),
         login: LoginParts {
             startup: Arc::new(Startup::new(options.credentials())),
             throttle: Arc::new(LoginThrottle::new(limits.login_backoff)),
@@ -334,7 +345,7 @@ async fn serve_connection(
     let Ok((socket, watch)) = watch_handle(socket) else {
         return;
     };
-    let ctx = match session(&shared.factory, &shared.limits) {
+    let ctx = match session(&shared.factory, &shared.limits, &shared.memory) {
         Ok(ctx) => ctx,
         Err(e) => {
             eprintln!(

@@ -471,6 +471,21 @@ async fn insert_and_exec_go_through_the_simple_protocol() {
         requests[0].body.as_ref().and_then(|b| b["run_id"].as_i64()),
         Some(run)
     );
+    // DELETE answers its count as Postgres does.
+    emu.clear_requests();
+    let messages = client
+        .simple_query(&format!(
+            "DELETE FROM databricks_workspace.jobs.job_runs WHERE run_id = {run}"
+        ))
+        .await
+        .expect("DELETE runs");
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m, SimpleQueryMessage::CommandComplete(1))),
+        "{messages:?}"
+    );
+    assert_eq!(to(&emu.requests(), "/runs/delete").len(), 1);
     // EXEC cannot be prepared: a clear error, and no request.
     emu.clear_requests();
     let err = client

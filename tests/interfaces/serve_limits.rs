@@ -210,11 +210,7 @@ async fn a_statement_over_the_memory_limit_fails_and_the_connection_goes_on() {
     let server = server_with(&emu, options).await;
     let client = connect(server.local_addr()).await;
     let err = client
-        .simple_query(
-            // The key is not in the input's order: the aggregation holds every group.
-            "SELECT k, count(*) FROM (SELECT (v * 7919) % 2999999 AS k FROM range(3000000) t(v)) \
-             GROUP BY k ORDER BY count(*) DESC LIMIT 1",
-        )
+        .simple_query(HEAVY)
         .await
         .expect_err("over the limit");
     assert_eq!(code(&err), "53200", "{err:?}");
@@ -234,7 +230,31 @@ async fn a_statement_over_the_memory_limit_fails_and_the_connection_goes_on() {
     );
     assert_eq!(rows, [[Some("1000".to_string())]]);
     server.shutdown().await;
+
+    // The server's total bounds statements under their own limit too.
+    let mut options = self::options();
+    options.limits.memory_limit_bytes = 256 << 20;
+    options.limits.total_memory_limit_bytes = 16 << 20;
+    let server = server_with(&emu, options).await;
+    let client = connect(server.local_addr()).await;
+    let err = client
+        .simple_query(HEAVY)
+        .await
+        .expect_err("over the total");
+    assert_eq!(code(&err), "53200", "{err:?}");
+    let message = err.as_db_error().map(|e| e.message().to_string());
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("16 MB") && m.contains("--total-memory-limit-mb")),
+        "{message:?}"
+    );
+    server.shutdown().await;
 }
+
+/// An aggregation holding 3,000,000 groups (the key is not in the input's order).
+const HEAVY: &str = "SELECT k, count(*) FROM (SELECT (v * 7919) % 2999999 AS k \
+                     FROM range(3000000) t(v)) GROUP BY k ORDER BY count(*) DESC LIMIT 1";
 
 /// Read from `socket` until the server closes it; how long that took.
 async fn closed_after(mut socket: TcpStream, limit: Duration) -> Duration {
