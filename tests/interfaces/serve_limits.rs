@@ -203,6 +203,34 @@ async fn the_statement_timeout_stops_a_slow_statement() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_statement_timeout_stops_rows_already_streaming() {
+    let emu = big_emulator(20_000, Duration::from_millis(20)).await;
+    let mut options = options();
+    options.limits.statement_timeout = Duration::from_millis(400);
+    let server = server_with(&emu, options).await;
+    let client = connect(server.local_addr()).await;
+    emu.clear_requests();
+    let stream = client.simple_query_raw(FULL_SCAN).await.expect("starts");
+    pin_mut!(stream);
+    let mut rows = 0;
+    let err = loop {
+        match stream.next().await {
+            Some(Ok(SimpleQueryMessage::Row(_))) => rows += 1,
+            Some(Ok(_)) => {}
+            Some(Err(e)) => break e,
+            None => panic!("the scan ended: {rows} rows"),
+        }
+    };
+    assert_eq!(code(&err), "57014", "{err:?}");
+    assert!(rows > 0 && rows < 20_000, "{rows} rows before the timeout");
+    let sent = emu.requests().len();
+    let after = requests_until_quiet(&emu, Duration::from_millis(300)).await;
+    assert!(after <= 16, "{after} requests after the timeout");
+    assert!(sent < 700, "{sent} requests");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_statement_over_the_memory_limit_fails_and_the_connection_goes_on() {
     let emu = big_emulator(300, Duration::ZERO).await;
     let mut options = options();
