@@ -99,8 +99,18 @@ pub async fn stream_statement(
     ctx: &SessionContext,
     statement: Statement,
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
+    stream_statement_checked(ctx, statement, &|_| Ok(())).await
+}
+
+/// [`stream_statement`], with DataFusion's plan of the statement first given to `check`, which
+/// may refuse it (`jobsql serve` refuses settings that affect the whole server).
+pub async fn stream_statement_checked(
+    ctx: &SessionContext,
+    statement: Statement,
+    check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
+) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     let original = statement.clone();
-    match stream_statement_inner(ctx, statement).await {
+    match stream_statement_inner(ctx, statement, check).await {
         Err(e) => Err(hinted(ctx, &original, e).await),
         ok => ok,
     }
@@ -109,6 +119,7 @@ pub async fn stream_statement(
 async fn stream_statement_inner(
     ctx: &SessionContext,
     statement: Statement,
+    check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     let df_statement = match statement {
         Statement::Sql(s) if !is_api_insert(&s) => *s,
@@ -121,6 +132,7 @@ async fn stream_statement_inner(
     };
     let plan = ctx.state().statement_to_plan(df_statement).await?;
     refuse_api_drop(ctx, &plan).await?;
+    check(&plan)?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))

@@ -12,10 +12,10 @@ mod cli;
 mod common;
 #[path = "reliability/faults.rs"]
 mod faults;
-#[path = "reliability/mutations.rs"]
-mod mutations;
 #[path = "reliability/messages.rs"]
 mod messages;
+#[path = "reliability/mutations.rs"]
+mod mutations;
 #[path = "reliability/props.rs"]
 mod props;
 #[path = "reliability/redaction.rs"]
