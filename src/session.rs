@@ -47,8 +47,8 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>> {
 }
 
 /// Run one parsed statement to completion. `EXEC`, and `INSERT` into an API table, are the
-/// write path's; everything else (DELETE included, through the table's `delete_from`) is
-/// DataFusion's.
+/// write path's; everything else (DELETE included, planned by
+/// [`crate::write::delete_rule`]) is DataFusion's.
 pub async fn run_statement(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
     let original = statement.clone();
     match run_statement_inner(ctx, statement).await {
