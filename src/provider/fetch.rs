@@ -7,7 +7,8 @@
 //! the cap, as does one past its scan's deadline (`--timeout`, [`Fetch::deadline`]). With a
 //! LIMIT, each page asks only for the rows still needed (`limit = min(max, remaining)`) and the
 //! stream stops once they are there. Single-object methods with `merge_arrays` (runs/get pages
-//! `tasks` 100 at a time) are fetched whole and merged into one row. An API error the spec marks
+//! `tasks` 100 at a time) are fetched whole and merged into one row (their next pages only when
+//! the query reads a paged array: else one request per object). An API error the spec marks
 //! as not-found (a run that does not exist) on the *first* page of a request is zero rows; on a
 //! later page it is an error (rows would otherwise be lost silently). A next-page token that
 //! repeats one already followed is an error too, rather than an endless loop. Listed objects the
@@ -58,6 +59,10 @@ pub struct Fetch {
     pub complete: Option<Completion>,
     /// When the scan must be done by (`--timeout`): set when it starts executing.
     pub deadline: Option<Deadline>,
+    /// Whether the query reads an array the method's `merge_arrays` pages (`tasks`, ...): only
+    /// then are a single object's next pages fetched (else its first page has every column
+    /// read: one round trip per object).
+    pub merge_pages: bool,
 }
 
 struct State {
@@ -119,8 +124,15 @@ fn pages_from(
             .is_some_and(|p| !p.merge_arrays.is_empty());
         if merging {
             s.done = true;
-            let Some(object) =
-                fetch_whole(&fetch, &fetch.method, &workspace, &s.template.params, &[]).await?
+            let Some(object) = fetch_whole(
+                &fetch,
+                &fetch.method,
+                &workspace,
+                &s.template.params,
+                &[],
+                fetch.merge_pages,
+            )
+            .await?
             else {
                 return Ok(None);
             };
@@ -140,9 +152,13 @@ fn pages_from(
             Some(body) => body,
             None => return Ok(None),
         };
-        let page =
+        let mut page =
             complete::decode_completing(&fetch, &workspace, &body, &s.template.params).await?;
         if let Some(r) = s.remaining.as_mut() {
+            // A server sending more than asked: the limit is exact (DataFusion relies on it).
+            if page.batch.num_rows() > *r {
+                page.batch = page.batch.slice(0, *r);
+            }
             *r = r.saturating_sub(page.batch.num_rows());
         }
         if let Some(p) = &fetch.runtime.progress {

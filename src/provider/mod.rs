@@ -14,6 +14,7 @@ pub mod decode;
 pub mod exec;
 pub mod fetch;
 pub mod guarded;
+pub mod order;
 pub mod progress;
 pub mod pushdown;
 pub mod table;
