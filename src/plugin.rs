@@ -244,6 +244,22 @@ pub fn register_with_runtime(
     specs: &SpecSet,
     runtime: Arc<ApiRuntime>,
 ) -> Result<(), PluginError> {
+    // `ORDER BY start_time DESC, ... LIMIT n`: the scan reads only the top n (with ties).
+    use datafusion::physical_optimizer::PhysicalOptimizerRule;
+    let rule = Arc::new(crate::provider::top_n::TopNInListingOrder);
+    if !ctx
+        .state()
+        .physical_optimizers()
+        .iter()
+        .any(|r| r.name() == rule.name())
+    {
+        // Replaced in place: what holds the context's state (its session store) stays valid.
+        let state = ctx.state_ref();
+        let mut state = state.write();
+        *state = datafusion::execution::SessionStateBuilder::new_from_existing(state.clone())
+            .with_physical_optimizer_rule(rule)
+            .build();
+    }
     // DataFusion 55 moves `col['field']` out of filters into a projection below them; the
     // filters DELETE hands to `delete_from` then name a column the table does not have.
     ctx.remove_optimizer_rule("extract_leaf_expressions");

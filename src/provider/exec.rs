@@ -122,6 +122,7 @@ impl ApiExec {
                 complete,
                 deadline: None,
                 merge_pages,
+                ties: None,
             }),
             templates,
             slicing,
@@ -129,6 +130,29 @@ impl ApiExec {
             properties,
             order,
         })
+    }
+
+    /// This scan reading only the first `n` rows of each listing and those tied with the n-th
+    /// on the order's column (see [`super::top_n`]); `None` without a declared order, or when
+    /// a partition holds several listings.
+    pub fn with_top_n(&self, n: usize) -> Option<Arc<dyn ExecutionPlan>> {
+        let order = self.order?;
+        if self.templates.len() > 1 && !self.partitioned() {
+            return None;
+        }
+        let limit = self.fetch.limit.map_or(n, |l| l.min(n));
+        Some(Arc::new(ApiExec {
+            fetch: Arc::new(Fetch {
+                limit: Some(limit),
+                ties: Some(order.index),
+                ..(*self.fetch).clone()
+            }),
+            templates: self.templates.clone(),
+            slicing: None,
+            schema: self.schema.clone(),
+            properties: self.properties.clone(),
+            order: self.order,
+        }))
     }
 
     /// Rows are read in the declared order, one partition per template: each partition's
@@ -234,8 +258,13 @@ fn properties(
 impl DisplayAs for ApiExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "ApiExec: {}", self.fetch.resource.qualified_name())?;
-        if let Some(limit) = self.fetch.limit {
-            write!(f, ", limit={limit}")?;
+        match (self.fetch.limit, self.fetch.ties) {
+            (Some(limit), Some(column)) => {
+                let name = self.schema.field(column).name();
+                write!(f, ", limit={limit} with ties on {name}")?
+            }
+            (Some(limit), None) => write!(f, ", limit={limit}")?,
+            (None, _) => {}
         }
         if let Some(order) = self.order {
             let direction = if order.descending { "DESC" } else { "ASC" };
@@ -316,7 +345,7 @@ impl ExecutionPlan for ApiExec {
     }
 
     fn fetch(&self) -> Option<usize> {
-        if self.templates.len() > 1 && !self.partitioned() {
+        if (self.templates.len() > 1 && !self.partitioned()) || self.fetch.ties.is_some() {
             return None;
         }
         self.fetch.limit

@@ -18,6 +18,7 @@ pub mod order;
 pub mod progress;
 pub mod pushdown;
 pub mod table;
+pub mod top_n;
 
 use std::sync::{Arc, Mutex};
 

@@ -215,3 +215,31 @@ async fn run_id_in_without_paged_arrays_is_one_request_per_run() {
     );
     assert!(ints(&batches, 0).contains(&Some(130)));
 }
+
+#[tokio::test]
+async fn newest_10_with_a_second_key_reads_past_the_ties_only() {
+    use super::parallel::{listing_session, tie_heavy, Listing};
+    // 50 runs share each instant: the newest ten by (start_time DESC, run_id) are among the
+    // newest instant's 50, on two pages; the third page shows the next instant.
+    let runs = tie_heavy();
+    let listing = Listing {
+        runs: std::sync::Arc::new(runs.clone()),
+        ..Listing::default()
+    };
+    let ctx = listing_session(listing.clone(), 16).await;
+    let batches = query(
+        &ctx,
+        &format!("SELECT run_id FROM {RUNS} ORDER BY start_time DESC, run_id LIMIT 10"),
+    )
+    .await;
+    let mut want = runs.clone();
+    want.sort_by_key(|(id, t)| (std::cmp::Reverse(*t), *id));
+    let want: Vec<Option<i64>> = want.iter().take(10).map(|(id, _)| Some(*id)).collect();
+    assert_eq!(ints(&batches, 0), want);
+    let seen = listing.seen.lock().expect("lock").clone();
+    assert_eq!(
+        seen.len(),
+        3,
+        "two pages of ties and one past them: {seen:?}"
+    );
+}
