@@ -243,6 +243,22 @@ pub fn register_with_runtime(
     specs: &SpecSet,
     runtime: Arc<ApiRuntime>,
 ) -> Result<(), PluginError> {
+    // `ORDER BY start_time DESC, ... LIMIT n`: the scan reads only the top n (with ties).
+    use datafusion::physical_optimizer::PhysicalOptimizerRule;
+    let rule = Arc::new(crate::provider::top_n::TopNInListingOrder);
+    if !ctx
+        .state()
+        .physical_optimizers()
+        .iter()
+        .any(|r| r.name() == rule.name())
+    {
+        // Replaced in place: what holds the context's state (its session store) stays valid.
+        let state = ctx.state_ref();
+        let mut state = state.write();
+        *state = datafusion::execution::SessionStateBuilder::new_from_existing(state.clone())
+            .with_physical_optimizer_rule(rule)
+            .build();
+    }
     datafusion_functions_json::register_all(ctx).map_err(PluginError::Functions)?;
     ctx.add_analyzer_rule(Arc::new(crate::write::delete_rule::DeleteRule));
     crate::provider::register(ctx, specs, runtime)?;

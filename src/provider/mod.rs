@@ -15,9 +15,11 @@ pub mod dry_run;
 pub mod exec;
 pub mod fetch;
 pub mod guarded;
+pub mod order;
 pub mod progress;
 pub mod pushdown;
 pub mod table;
+pub mod top_n;
 
 use std::sync::{Arc, Mutex};
 

@@ -325,6 +325,14 @@ fn check_resource(
         }
         checks::check_complete(&place, method, spec, &has_column)?;
         checks::check_parallel(&place, method, spec)?;
+        if let Some(order) = &method.order {
+            if !has_column(&order.column) {
+                return Err((
+                    format!("{place}.order.column"),
+                    format!("`{}` is not a column of this resource", order.column),
+                ));
+            }
+        }
         if let Some(pg) = &method.pagination {
             for (i, field) in pg.merge_arrays.iter().enumerate() {
                 // `tasks` (an array column), or `settings.tasks` (inside a JSON column).
