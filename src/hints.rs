@@ -7,6 +7,7 @@
 //! * a struct compared with text (`state = 'FAILED'`) names the struct's text field to compare
 //!   instead — the one whose spec description lists the value, else the text fields.
 //!
+//! [`user_message`] is how any DataFusion error reads to a user (its root cause, redacted).
 //! [`unknown_column`] needs only the error; [`improve`] looks at the session's tables and the
 //! statement. Errors it does not recognise are returned unchanged.
 
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Fields};
 use datafusion::common::utils::datafusion_strsim::levenshtein;
-use datafusion::common::Column;
+use datafusion::common::{Column, SchemaError};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
@@ -298,6 +299,28 @@ fn field_specs<'a>(resource: &'a Resource, column: &str) -> &'a [ColumnSpec] {
             .get(name)
             .map_or(&[], |t| t.fields.as_slice()),
         None => &spec.fields,
+    }
+}
+
+/// A DataFusion error as a user reads it: the root cause, without DataFusion's prefixes, an
+/// unknown column with the closest valid names only ([`unknown_column`]), and
+/// passed through [`crate::redact::outgoing`] (secrets masked, control characters escaped).
+pub fn user_message(error: &DataFusionError) -> String {
+    crate::redact::outgoing(&root_message(error))
+}
+
+fn root_message(error: &DataFusionError) -> String {
+    match error.find_root() {
+        DataFusionError::External(e) => e.to_string(),
+        DataFusionError::Context(_, e) => root_message(e),
+        DataFusionError::SchemaError(schema_error, _) => match schema_error.as_ref() {
+            SchemaError::FieldNotFound {
+                field,
+                valid_fields,
+            } => unknown_column(field, valid_fields),
+            _ => error.find_root().to_string(),
+        },
+        other => other.to_string(),
     }
 }
 

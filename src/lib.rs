@@ -1,39 +1,56 @@
 //! jobsql: SQL over cloud job APIs, on Apache DataFusion.
 //!
-//! Resources (Databricks job runs, clean-room task runs, ...) are described by YAML specs
-//! (`provider-spec/`, loaded by [`spec`]); [`provider`] turns each resource into a DataFusion
-//! table that pushes WHERE predicates down into API parameters; [`client`] does the HTTP
-//! (auth, retries, pagination) against workspaces resolved by [`workspace`]; [`emulator`] is an
-//! in-process stand-in for the Databricks Jobs API; [`session`] builds a ready SQL session; [`cli`]
-//! and [`output`] are the `jobsql` command; [`write`](mod@write) is INSERT, DELETE and EXEC.
+//! Resources (Databricks job runs, clean-room task runs, ...) are described by YAML specs; the
+//! engine turns each into a DataFusion table that pushes WHERE predicates down into API
+//! parameters, and runs INSERT, DELETE and EXEC as API calls. To add the tables to your own
+//! `SessionContext`, call [`register`] (see [`plugin`]).
 //!
-//! [`redact`] is the one point every outgoing text passes: secrets masked, control characters
-//! escaped.
+//! The modules are layers, one way down: each uses only those listed before it (a test checks
+//! this, and that there is no import cycle).
 //!
-//! [`serve`] is the Postgres wire-protocol server, [`shell`] the interactive shell.
+//! 1. [`redact`]: the one point every outgoing text passes (secrets masked, control characters
+//!    escaped).
+//! 2. [`spec`]: the YAML specs (`provider-spec/`), loaded and checked.
+//! 3. [`sql`]: DataFusion's parser, extended with StackQL's `EXEC`; SQL values.
+//! 4. [`workspace`]: the workspaces to call, and their credentials.
+//! 5. [`client`]: HTTP: auth, retries, throttle, deadlines.
+//! 6. [`request`]: one request path (parameter placement, pages, not-found rules) for SELECT,
+//!    DELETE, INSERT and EXEC alike.
+//! 7. [`provider`]: the tables: scans, pushdown, newest-N, the dry-run log.
+//! 8. [`hints`]: the messages users read.
+//! 9. [`write`](mod@write): the statements: INSERT, DELETE, EXEC, RETURNING, outcomes.
+//! 10. [`plugin`]: registering all of it in a `SessionContext`.
+//! 11. [`session`]: a ready session; running a statement.
+//! 12. [`output`], [`shell`], [`serve`] (the Postgres wire protocol) and [`cli`]: the front ends.
 //!
-//! To add the tables to your own DataFusion `SessionContext`, call [`register`] (see [`plugin`]).
+//! [`emulator`] stands apart: an in-process stand-in for the Databricks Jobs API that uses no
+//! engine module.
 //!
 //! Features: `emulator` (the emulator, with axum) and `cli` (the command, with the emulator for
 //! `--demo`) are on by default; the engine builds without either
 //! (`default-features = false`).
 
-#[cfg(feature = "cli")]
-pub mod cli;
-pub mod client;
-#[cfg(feature = "emulator")]
-pub mod emulator;
-pub mod hints;
-pub mod output;
-pub mod plugin;
-pub mod provider;
 pub mod redact;
-pub mod serve;
-pub mod session;
-pub mod shell;
 pub mod spec;
 pub mod sql;
 pub mod workspace;
+pub mod client;
+pub mod request;
+pub mod provider;
+pub mod hints;
 pub mod write;
+pub mod plugin;
+pub mod session;
+pub mod output;
+pub mod shell;
+pub mod serve;
+#[cfg(feature = "cli")]
+pub mod cli;
+
+#[cfg(feature = "emulator")]
+pub mod emulator;
+
+#[cfg(test)]
+mod layering;
 
 pub use plugin::{register, JobsqlOptions, Registration};

@@ -5,8 +5,6 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::SchemaError;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionConfig;
 use datafusion::execution::SendableRecordBatchStream;
@@ -32,14 +30,8 @@ pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionC
     Ok(ctx)
 }
 
-/// The result of one statement.
-#[derive(Debug)]
-pub struct StatementResult {
-    /// The result's schema (also for zero rows).
-    pub schema: SchemaRef,
-    /// The rows.
-    pub batches: Vec<RecordBatch>,
-}
+pub use crate::hints::user_message;
+pub use crate::write::StatementResult;
 
 /// Split SQL text into statements (`;`-separated, comments allowed, `EXEC` understood).
 pub fn split_statements(sql: &str) -> Result<Vec<Statement>> {
@@ -167,26 +159,4 @@ pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<StatementRes
         results.push(run_statement(ctx, statement).await?);
     }
     Ok(results)
-}
-
-/// A DataFusion error as a user reads it: the root cause, without DataFusion's prefixes, an
-/// unknown column with the closest valid names only ([`crate::hints::unknown_column`]), and
-/// passed through [`crate::redact::outgoing`] (secrets masked, control characters escaped).
-pub fn user_message(error: &DataFusionError) -> String {
-    crate::redact::outgoing(&root_message(error))
-}
-
-fn root_message(error: &DataFusionError) -> String {
-    match error.find_root() {
-        DataFusionError::External(e) => e.to_string(),
-        DataFusionError::Context(_, e) => root_message(e),
-        DataFusionError::SchemaError(schema_error, _) => match schema_error.as_ref() {
-            SchemaError::FieldNotFound {
-                field,
-                valid_fields,
-            } => crate::hints::unknown_column(field, valid_fields),
-            _ => error.find_root().to_string(),
-        },
-        other => other.to_string(),
-    }
 }

@@ -22,16 +22,15 @@ mod slices;
 #[path = "fetch/whole.rs"]
 mod whole;
 
-use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use futures::Stream;
-use serde_json::Value;
 
-use crate::client::{ApiError, ApiRequest, Deadline};
-use crate::spec::{MethodSpec, ParamLocation, Resource};
+use crate::client::{ApiRequest, Deadline};
+use crate::request::{is_not_found, page_request, PageLimitError};
+use crate::spec::{MethodSpec, Resource};
 use crate::workspace::Workspace;
 
 use super::decode::PageDecoder;
@@ -98,10 +97,7 @@ fn pages_from(
     workspace: Option<Workspace>,
     token: Option<String>,
 ) -> impl Stream<Item = Result<RecordBatch, ProviderError>> + Send {
-    let mut seen = PageTokens::new(&fetch);
-    if let Some(t) = &token {
-        seen.seen.insert(t.clone());
-    }
+    let seen = PageTokens::new(&fetch, token.as_deref());
     let state = State {
         remaining: fetch.limit,
         fetch,
@@ -154,7 +150,7 @@ fn pages_from(
         } else {
             s.remaining
         };
-        let request = build_request(
+        let request = page_request(
             &fetch.method,
             &s.template.sent_params(),
             s.token.as_deref(),
@@ -229,21 +225,16 @@ fn resolve_workspace(
     Ok(w)
 }
 
-/// The next-page tokens a listing has followed: one coming back means the API would page
-/// forever, and more than the runtime's [`max_pages`](ApiRuntime::max_pages) (a server that
-/// always sends a new one) stops the listing too, naming the cap.
-#[derive(Debug)]
-pub(crate) struct PageTokens {
-    seen: HashSet<String>,
-    max_pages: usize,
-}
+/// The next-page tokens of one listing, bounded by the runtime's
+/// [`max_pages`](ApiRuntime::max_pages); its errors name the table and the request.
+pub(crate) struct PageTokens(crate::request::PageTokens);
 
 impl PageTokens {
-    pub(crate) fn new(fetch: &Fetch) -> Self {
-        PageTokens {
-            seen: HashSet::new(),
-            max_pages: fetch.runtime.max_pages,
-        }
+    pub(crate) fn new(fetch: &Fetch, start: Option<&str>) -> Self {
+        PageTokens(crate::request::PageTokens::new(
+            fetch.runtime.max_pages,
+            start,
+        ))
     }
 
     /// Record that the page after `request` (of `method`) is to be fetched with `token`.
@@ -254,30 +245,28 @@ impl PageTokens {
         request: &ApiRequest,
         token: &str,
     ) -> Result<(), ProviderError> {
-        // Pages fetched so far: the first, and one per token followed.
-        let pages = self.seen.len() + 1;
-        if pages >= self.max_pages {
-            return Err(ProviderError::TooManyPages {
-                table: fetch.resource.qualified_name(),
+        let table = fetch.resource.qualified_name();
+        match self.0.follow(token) {
+            Ok(()) => Ok(()),
+            Err(PageLimitError::TooMany { max }) => Err(ProviderError::TooManyPages {
+                table,
                 request: request.describe_bounded(),
-                max: self.max_pages,
-            });
+                max,
+            }),
+            Err(PageLimitError::Repeated { page }) => {
+                let key = method
+                    .pagination
+                    .as_ref()
+                    .map_or("next-page token", |p| p.next_token.as_str());
+                Err(ProviderError::InvalidResponse {
+                    table,
+                    message: format!(
+                        "page {page} returned a `{key}` already followed: the pages would \
+                         repeat forever, so the query stops here"
+                    ),
+                })
+            }
         }
-        if self.seen.insert(token.to_string()) {
-            return Ok(());
-        }
-        let key = method
-            .pagination
-            .as_ref()
-            .map_or("next-page token", |p| p.next_token.as_str());
-        Err(ProviderError::InvalidResponse {
-            table: fetch.resource.qualified_name(),
-            message: format!(
-                "page {} returned a `{key}` already followed: the pages would repeat forever, \
-                 so the query stops here",
-                pages
-            ),
-        })
     }
 }
 
@@ -315,64 +304,6 @@ async fn send(
     }
 }
 
-pub(crate) fn is_not_found(method: &MethodSpec, error: &ApiError) -> bool {
-    method.response.not_found.iter().any(|nf| {
-        error.status() == Some(nf.status)
-            && nf
-                .error_code
-                .as_deref()
-                .is_none_or(|c| error.error_code() == Some(c))
-            && nf
-                .message_contains
-                .as_deref()
-                .is_none_or(|m| error.message().contains(m))
-    })
-}
-
-/// The HTTP request for a template's page.
-pub fn build_request(
-    method: &MethodSpec,
-    params: &BTreeMap<String, String>,
-    token: Option<&str>,
-    remaining: Option<usize>,
-) -> ApiRequest {
-    let mut path = method.path.clone();
-    let mut query = Vec::new();
-    let mut body = serde_json::Map::new();
-    for (name, value) in params {
-        let Some(param) = method.params.get(name) else {
-            continue; // the server variable, or a parameter of another method
-        };
-        match param.location {
-            ParamLocation::Query => query.push((name.clone(), value.clone())),
-            ParamLocation::Path => {
-                path = path.replace(&format!("{{{name}}}"), &encode_segment(value))
-            }
-            ParamLocation::Body => {
-                body.insert(name.clone(), Value::String(value.clone()));
-            }
-        }
-    }
-    if let Some(pagination) = &method.pagination {
-        if let Some(size) = &pagination.page_size {
-            let max = size.max as usize;
-            let n = remaining.map_or(max, |r| r.clamp(1, max));
-            query.push((size.param.clone(), n.to_string()));
-        }
-        if let Some(token) = token {
-            query.push((pagination.token_param.clone(), token.to_string()));
-        }
-    }
-    ApiRequest {
-        method: reqwest::Method::from_bytes(method.verb.as_str().as_bytes())
-            .unwrap_or(reqwest::Method::GET),
-        path,
-        query,
-        body: (!body.is_empty()).then_some(Value::Object(body)),
-        retry_safe: false,
-    }
-}
-
 /// A template's first request as text (for EXPLAIN).
 pub fn describe_template(fetch: &Fetch, template: &RequestTemplate) -> String {
     // With ties, pages are full pages.
@@ -381,22 +312,9 @@ pub fn describe_template(fetch: &Fetch, template: &RequestTemplate) -> String {
     } else {
         fetch.limit
     };
-    let request = build_request(&fetch.method, &template.params, None, size);
+    let request = page_request(&fetch.method, &template.params, None, size);
     match template.params.get(&fetch.resource.server.variable) {
         Some(ws) => format!("{} @ {ws}", request.describe()),
         None => request.describe(),
     }
-}
-
-/// Percent-encode a path segment: a value from SQL cannot add `/`, `?` or `#` to the path.
-pub(crate) fn encode_segment(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

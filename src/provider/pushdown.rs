@@ -247,6 +247,11 @@ pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, 
     Ok(t)
 }
 
+/// The parameter an equality on `column` is sent as (its `eq` rule's `param`), if any.
+pub fn eq_param<'a>(resource: &'a Resource, column: &str) -> Option<&'a str> {
+    rule_for(resource, column, PushdownOp::Eq)?.param.as_deref()
+}
+
 /// The parameters cannot all hold for one row: an inverted range, or two `disjoint_with` flags
 /// both true.
 fn contradicts(resource: &Resource, params: &BTreeMap<String, String>) -> bool {

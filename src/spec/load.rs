@@ -5,112 +5,16 @@
 
 #[path = "load/checks.rs"]
 mod checks;
+#[path = "load/references.rs"]
+mod references;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::model::{ParamLocation, PushdownOp, ResourceSpec, ServerSpec, ServiceSpec};
+use super::error::{Finding, SpecError};
+use super::model::ServiceSpec;
+use super::resource::{Column, Resource, SpecSet};
 use super::types::{ColumnType, TypeRegistry};
-
-/// Why specs could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum SpecError {
-    /// The file could not be read.
-    #[error("cannot read spec {file}: {source}")]
-    Io {
-        /// The file.
-        file: String,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// The YAML did not match the spec format (unknown key, wrong type, ...).
-    #[error("spec {file}: {message}")]
-    Parse {
-        /// The file.
-        file: String,
-        /// What and where (serde's message includes line and column).
-        message: String,
-    },
-    /// The YAML parsed, but something refers to what does not exist.
-    #[error("spec {file}: {place}: {message}")]
-    Invalid {
-        /// The file.
-        file: String,
-        /// Where in the file (e.g. `resources.job_runs.pushdown[2]`).
-        place: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// Two files define the same table.
-    #[error("spec {file}: table {table} is already defined by {other}")]
-    Duplicate {
-        /// The second file.
-        file: String,
-        /// The table.
-        table: String,
-        /// The first file.
-        other: String,
-    },
-    /// No spec file found.
-    #[error("no spec files (*.yaml) found in {0}")]
-    Empty(String),
-}
-
-/// A resolved column.
-#[derive(Debug, Clone)]
-pub struct Column {
-    /// Name (also the JSON field name).
-    pub name: String,
-    /// Resolved type.
-    pub ty: ColumnType,
-    /// Description from the spec.
-    pub description: String,
-    /// True for parameter columns (they hold the request's value, not the response's).
-    pub is_parameter: bool,
-}
-
-/// One validated resource: everything the provider needs.
-#[derive(Debug, Clone)]
-pub struct Resource {
-    /// Catalog (provider) name.
-    pub provider: String,
-    /// Schema (service) name.
-    pub service: String,
-    /// Table (resource) name.
-    pub name: String,
-    /// The file it came from.
-    pub file: String,
-    /// The server template.
-    pub server: ServerSpec,
-    /// The resource as written.
-    pub spec: ResourceSpec,
-    /// Data columns, then parameter columns.
-    pub columns: Vec<Column>,
-    /// The result columns of each method called by EXEC (empty: the body as one JSON column).
-    pub method_columns: BTreeMap<String, Vec<Column>>,
-    /// The file's named object types (for the descriptions of struct fields in messages).
-    pub types: BTreeMap<String, super::model::ObjectType>,
-}
-
-impl Resource {
-    /// `provider.service.resource`.
-    pub fn qualified_name(&self) -> String {
-        format!("{}.{}.{}", self.provider, self.service, self.name)
-    }
-
-    /// Index of a column by name.
-    pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name == name)
-    }
-}
-
-/// All loaded resources.
-#[derive(Debug, Clone, Default)]
-pub struct SpecSet {
-    /// Resources in file order.
-    pub resources: Vec<Arc<Resource>>,
-}
 
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_specs.rs"));
 
@@ -167,11 +71,7 @@ pub fn load_sources(
 }
 
 fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError> {
-    let invalid = |place: String, message: String| SpecError::Invalid {
-        file: file.to_string(),
-        place,
-        message,
-    };
+    let invalid = |place: String, message: String| Finding::new(place, message).in_file(file);
     for (what, name) in [
         ("provider", &service.provider),
         ("service", &service.service),
@@ -215,10 +115,9 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                         "a column needs a `name` that is a SQL identifier".into(),
                     ));
                 }
-                let ty = registry.resolve(column, &place).map_err(|m| {
-                    let (place, message) = m.split_once(": ").unwrap_or(("", &m));
-                    invalid(place.to_string(), message.to_string())
-                })?;
+                let ty = registry
+                    .resolve(column, &place)
+                    .map_err(|f| f.in_file(file))?;
                 if columns.iter().any(|c: &Column| c.name == column.name) {
                     return Err(invalid(
                         place,
@@ -242,9 +141,9 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                 is_parameter: true,
             });
         }
-        check_resource(&at, spec, &columns, variable).map_err(|(p, m)| invalid(p, m))?;
+        references::check_resource(&at, spec, &columns, variable).map_err(|f| f.in_file(file))?;
         let method_columns = super::writes::check_writes(&at, spec, &columns, &registry)
-            .map_err(|(p, m)| invalid(p, m))?;
+            .map_err(|f| f.in_file(file))?;
         out.push(Resource {
             provider: service.provider.clone(),
             service: service.service.clone(),
@@ -258,172 +157,6 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
         });
     }
     Ok(out)
-}
-
-fn check_resource(
-    at: &str,
-    spec: &ResourceSpec,
-    columns: &[Column],
-    variable: &str,
-) -> Result<(), (String, String)> {
-    let has_column = |n: &str| columns.iter().any(|c| c.name == n);
-    let select_has_param = |p: &str| {
-        spec.select
-            .iter()
-            .filter_map(|m| spec.methods.get(m))
-            .any(|m| m.params.contains_key(p))
-    };
-    let method_names = || spec.methods.keys().cloned().collect::<Vec<_>>().join(", ");
-    if spec.select.is_empty() {
-        return Err((format!("{at}.select"), "lists no method".into()));
-    }
-    for (i, m) in spec.select.iter().enumerate() {
-        if !spec.methods.contains_key(m) {
-            return Err((
-                format!("{at}.select[{i}]"),
-                format!("unknown method `{m}` (methods: {})", method_names()),
-            ));
-        }
-    }
-    for (name, method) in &spec.methods {
-        let place = format!("{at}.methods.{name}");
-        if !method.path.starts_with('/') {
-            return Err((format!("{place}.path"), "must start with `/`".into()));
-        }
-        for (pname, p) in &method.params {
-            let placeholder = format!("{{{pname}}}");
-            let in_path = method.path.contains(&placeholder);
-            if (p.location == ParamLocation::Path) != in_path {
-                return Err((
-                    format!("{place}.params.{pname}"),
-                    if in_path {
-                        "appears in the path, so it needs `in: path`".to_string()
-                    } else {
-                        format!("is `in: path` but the path has no `{placeholder}`")
-                    },
-                ));
-            }
-        }
-        let mut rest = method.path.as_str();
-        while let Some(start) = rest.find('{') {
-            let end = rest[start..]
-                .find('}')
-                .map(|e| start + e)
-                .unwrap_or(rest.len());
-            let pname = &rest[start + 1..end];
-            if !method.params.contains_key(pname) {
-                return Err((
-                    format!("{place}.path"),
-                    format!("`{{{pname}}}` is not a parameter"),
-                ));
-            }
-            rest = &rest[end.min(rest.len())..];
-            rest = rest.get(1..).unwrap_or("");
-        }
-        for (pname, p) in &method.params {
-            checks::check_enum(&format!("{place}.params.{pname}"), p)?;
-        }
-        checks::check_complete(&place, method, spec, &has_column)?;
-        checks::check_parallel(&place, method, spec)?;
-        if let Some(order) = &method.order {
-            if !has_column(&order.column) {
-                return Err((
-                    format!("{place}.order.column"),
-                    format!("`{}` is not a column of this resource", order.column),
-                ));
-            }
-        }
-        if let Some(pg) = &method.pagination {
-            for (i, field) in pg.merge_arrays.iter().enumerate() {
-                // `tasks` (an array column), or `settings.tasks` (inside a JSON column).
-                let (column, nested) = match field.split_once('.') {
-                    Some((c, _)) => (c, true),
-                    None => (field.as_str(), false),
-                };
-                let ok = !field.split('.').any(str::is_empty)
-                    && columns.iter().any(|c| {
-                        c.name == column
-                            && match c.ty {
-                                ColumnType::Json => true,
-                                ColumnType::Array(_) => !nested,
-                                _ => false,
-                            }
-                    });
-                if !ok {
-                    return Err((
-                        format!("{place}.pagination.merge_arrays[{i}]"),
-                        format!("`{field}` is not an array column (or a path into a json one)"),
-                    ));
-                }
-            }
-        }
-    }
-    for column in columns
-        .iter()
-        .filter(|c| c.is_parameter && c.name != variable)
-    {
-        if !select_has_param(&column.name) {
-            return Err((
-                format!("{at}.parameters ({})", column.name),
-                "is not a parameter of any select method".into(),
-            ));
-        }
-    }
-    for (i, rule) in spec.pushdown.iter().enumerate() {
-        let place = format!("{at}.pushdown[{i}] ({})", rule.column);
-        if !has_column(&rule.column) {
-            return Err((place, format!("unknown column `{}`", rule.column)));
-        }
-        if rule.ops.is_empty() {
-            return Err((place, "lists no `ops`".into()));
-        }
-        let wants_param = rule
-            .ops
-            .iter()
-            .any(|o| matches!(o, PushdownOp::Eq | PushdownOp::In));
-        match &rule.param {
-            Some(p) if p != variable && !select_has_param(p) => {
-                return Err((
-                    place,
-                    format!("`{p}` is not a parameter of any select method"),
-                ))
-            }
-            None if wants_param => return Err((place, "`eq`/`in` need a `param`".into())),
-            _ => {}
-        }
-        checks::check_rule_extras(&place, rule, spec, columns)?;
-        if rule.ops.contains(&PushdownOp::Range) {
-            if rule.lower.is_none() && rule.upper.is_none() {
-                return Err((place, "`range` needs `lower` and/or `upper`".into()));
-            }
-            for p in rule.lower.iter().chain(rule.upper.iter()) {
-                if !select_has_param(p) {
-                    return Err((
-                        place,
-                        format!("`{p}` is not a parameter of any select method"),
-                    ));
-                }
-            }
-        }
-    }
-    for (i, rule) in spec.expand.iter().enumerate() {
-        let place = format!("{at}.expand[{i}]");
-        if !select_has_param(&rule.param) {
-            return Err((
-                place,
-                format!("`{}` is not a parameter of any select method", rule.param),
-            ));
-        }
-        if let Some(c) = rule.when_reading.iter().find(|c| !has_column(c)) {
-            return Err((place, format!("unknown column `{c}` in `when_reading`")));
-        }
-    }
-    for (i, k) in spec.key.iter().enumerate() {
-        if !has_column(k) {
-            return Err((format!("{at}.key[{i}]"), format!("unknown column `{k}`")));
-        }
-    }
-    Ok(())
 }
 
 fn is_identifier(name: &str) -> bool {

@@ -10,12 +10,16 @@
 //! YAML. Every struct denies unknown keys, and the loader ([`load_sources`]) checks every cross-reference, so a typo is
 //! an error naming the file and the place rather than a silently ignored setting.
 
+mod error;
 mod files;
 mod load;
 mod model;
+mod resource;
 mod types;
 mod writes;
 
-pub use load::{load_dir, load_embedded, load_sources, Column, Resource, SpecError, SpecSet};
+pub use error::{Finding, SpecError};
+pub use load::{load_dir, load_embedded, load_sources};
 pub use model::*;
+pub use resource::{Column, Resource, SpecSet};
 pub use types::{ColumnType, TypeRegistry};

@@ -5,6 +5,7 @@
 //! decoder copies their raw text per object. Objects and arrays of typed fields are Arrow structs
 //! and lists, so `state['result_state']` and `unnest(tasks)` work.
 
+use super::error::Finding;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -79,7 +80,7 @@ impl<'a> TypeRegistry<'a> {
     }
 
     /// Resolve a column's type; `place` names it in errors (e.g. `resources.job_runs.columns[3]`).
-    pub fn resolve(&self, column: &ColumnSpec, place: &str) -> Result<ColumnType, String> {
+    pub fn resolve(&self, column: &ColumnSpec, place: &str) -> Result<ColumnType, Finding> {
         self.resolve_at(column, place, 0, true)
     }
 
@@ -89,33 +90,37 @@ impl<'a> TypeRegistry<'a> {
         place: &str,
         depth: usize,
         top_level: bool,
-    ) -> Result<ColumnType, String> {
+    ) -> Result<ColumnType, Finding> {
         if depth > 16 {
-            return Err(format!("{place}: types nest too deeply (a `ref:` cycle?)"));
+            return Err(Finding::new(
+                place,
+                "types nest too deeply (a `ref:` cycle?)",
+            ));
         }
         if let Some(name) = &column.reference {
             if column.kind.is_some() {
-                return Err(format!("{place}: give either `type` or `ref`, not both"));
+                return Err(Finding::new(place, "give either `type` or `ref`, not both"));
             }
             let object = self.types.get(name).ok_or_else(|| {
-                format!(
-                    "{place}: unknown type `{name}` in `ref` (known: {})",
-                    self.known()
+                Finding::new(
+                    place,
+                    format!("unknown type `{name}` in `ref` (known: {})", self.known()),
                 )
             })?;
             return self.object(&object.fields, &format!("types.{name}"), depth);
         }
         let kind = column.kind.as_deref().ok_or_else(|| {
-            format!(
-                "{place}: column `{}` needs a `type` or a `ref`",
-                column.name
+            Finding::new(
+                place,
+                format!("column `{}` needs a `type` or a `ref`", column.name),
             )
         })?;
-        let nested_ok = |what: &str| -> Result<(), String> {
+        let nested_ok = |what: &str| -> Result<(), Finding> {
             match (what, column.fields.is_empty(), column.items.is_none()) {
                 ("object", _, true) | ("array", true, _) => Ok(()),
-                _ => Err(format!(
-                    "{place}: `fields` belong to objects and `items` to arrays"
+                _ => Err(Finding::new(
+                    place,
+                    "`fields` belong to objects and `items` to arrays",
                 )),
             }
         };
@@ -127,15 +132,16 @@ impl<'a> TypeRegistry<'a> {
             "timestamp_ms" => ColumnType::TimestampMs,
             "json" if top_level => ColumnType::Json,
             "json" => {
-                return Err(format!(
-                    "{place}: `json` is supported for top-level columns only; type the fields or \
-                     leave this one out"
+                return Err(Finding::new(
+                    place,
+                    "`json` is supported for top-level columns only; type the fields or \
+                     leave this one out",
                 ))
             }
             "object" => {
                 nested_ok("object")?;
                 if column.fields.is_empty() {
-                    return Err(format!("{place}: an `object` needs `fields`"));
+                    return Err(Finding::new(place, "an `object` needs `fields`"));
                 }
                 self.object(&column.fields, place, depth)?
             }
@@ -144,22 +150,26 @@ impl<'a> TypeRegistry<'a> {
                 let items = column
                     .items
                     .as_ref()
-                    .ok_or_else(|| format!("{place}: an `array` needs `items`"))?;
+                    .ok_or_else(|| Finding::new(place, "an `array` needs `items`"))?;
                 let item = self.resolve_at(items, &format!("{place}.items"), depth + 1, false)?;
                 ColumnType::Array(Box::new(item))
             }
             other => {
-                return Err(format!(
-                    "{place}: unknown type `{other}` (expected string, integer, double, boolean, \
+                return Err(Finding::new(
+                    place,
+                    format!(
+                        "unknown type `{other}` (expected string, integer, double, boolean, \
                      timestamp_ms, json, object, array)"
+                    ),
                 ))
             }
         };
         if !matches!(kind, "object" | "array")
             && (!column.fields.is_empty() || column.items.is_some())
         {
-            return Err(format!(
-                "{place}: `fields` belong to objects and `items` to arrays"
+            return Err(Finding::new(
+                place,
+                "`fields` belong to objects and `items` to arrays",
             ));
         }
         Ok(ty)
@@ -170,15 +180,21 @@ impl<'a> TypeRegistry<'a> {
         fields: &[ColumnSpec],
         place: &str,
         depth: usize,
-    ) -> Result<ColumnType, String> {
+    ) -> Result<ColumnType, Finding> {
         let mut out = Vec::with_capacity(fields.len());
         for (i, field) in fields.iter().enumerate() {
             let at = format!("{place}.fields[{i}] ({})", field.name);
             if field.name.is_empty() {
-                return Err(format!("{place}.fields[{i}]: a field needs a `name`"));
+                return Err(Finding::new(
+                    format!("{place}.fields[{i}]"),
+                    "a field needs a `name`",
+                ));
             }
             if out.iter().any(|(n, _)| n == &field.name) {
-                return Err(format!("{at}: duplicate field `{}`", field.name));
+                return Err(Finding::new(
+                    at,
+                    format!("duplicate field `{}`", field.name),
+                ));
             }
             out.push((
                 field.name.clone(),

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::load::Column;
+use super::error::Finding;
 use super::model::{HttpVerb, ParamLocation, ParamType, ResourceSpec};
+use super::resource::Column;
 use super::types::TypeRegistry;
 
 /// Check the write side of `spec`; returns each method's resolved result columns.
@@ -13,10 +14,10 @@ pub(super) fn check_writes(
     spec: &ResourceSpec,
     columns: &[Column],
     registry: &TypeRegistry,
-) -> Result<BTreeMap<String, Vec<Column>>, (String, String)> {
+) -> Result<BTreeMap<String, Vec<Column>>, Finding> {
     let method_names = || spec.methods.keys().cloned().collect::<Vec<_>>().join(", ");
     let unknown = |place: String, m: &str| {
-        (
+        Finding::new(
             place,
             format!("unknown method `{m}` (methods: {})", method_names()),
         )
@@ -28,7 +29,10 @@ pub(super) fn check_writes(
             .get(&insert.method)
             .ok_or_else(|| unknown(place.clone(), &insert.method))?;
         if method.verb == HttpVerb::GET {
-            return Err((place, format!("`{}` is a GET method", insert.method)));
+            return Err(Finding::new(
+                place,
+                format!("`{}` is a GET method", insert.method),
+            ));
         }
     }
     if let Some(delete) = &spec.delete {
@@ -39,13 +43,13 @@ pub(super) fn check_writes(
             .ok_or_else(|| unknown(place.clone(), &delete.method))?;
         for (param, column) in &delete.params {
             if !method.params.contains_key(param) {
-                return Err((
+                return Err(Finding::new(
                     place,
                     format!("`{param}` is not a parameter of `{}`", delete.method),
                 ));
             }
             if !columns.iter().any(|c| &c.name == column) {
-                return Err((place, format!("`{column}` is not a column")));
+                return Err(Finding::new(place, format!("`{column}` is not a column")));
             }
         }
         if let Some((name, _)) = method
@@ -53,7 +57,7 @@ pub(super) fn check_writes(
             .iter()
             .find(|(n, p)| p.required && !delete.params.contains_key(*n))
         {
-            return Err((
+            return Err(Finding::new(
                 place,
                 format!("the required parameter `{name}` is not taken from a column"),
             ));
@@ -73,7 +77,7 @@ pub(super) fn check_writes(
                 .get(token)
                 .is_some_and(|p| p.location == ParamLocation::Body && p.kind == ParamType::String);
             if !is_body {
-                return Err((
+                return Err(Finding::new(
                     format!("{place}.idempotency_token"),
                     format!("`{token}` is not a string body parameter"),
                 ));
@@ -81,9 +85,9 @@ pub(super) fn check_writes(
         }
         for (pname, p) in &method.params {
             if !p.allowed.is_empty() && p.kind != ParamType::String {
-                return Err((
+                return Err(Finding::new(
                     format!("{place}.params.{pname}"),
-                    "`enum` needs `type: string`".into(),
+                    "`enum` needs `type: string`",
                 ));
             }
         }
@@ -91,12 +95,9 @@ pub(super) fn check_writes(
         for (i, column) in method.columns.iter().enumerate() {
             let cplace = format!("{place}.columns[{i}] ({})", column.name);
             if resolved.iter().any(|c| c.name == column.name) || column.name.is_empty() {
-                return Err((cplace, "needs a unique `name`".into()));
+                return Err(Finding::new(cplace, "needs a unique `name`"));
             }
-            let ty = registry.resolve(column, &cplace).map_err(|m| {
-                let (p, msg) = m.split_once(": ").unwrap_or(("", &m));
-                (p.to_string(), msg.to_string())
-            })?;
+            let ty = registry.resolve(column, &cplace)?;
             resolved.push(Column {
                 name: column.name.clone(),
                 ty,

@@ -202,7 +202,7 @@ mod tests {
                 Some(Statement::Exec(e)) => Ok(e),
                 other => Err(format!("not EXEC: {other:?}")),
             },
-            Err(e) => Err(crate::session::user_message(&e)),
+            Err(e) => Err(e.to_string()),
         }
     }
 

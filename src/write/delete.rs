@@ -27,7 +27,7 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, LogicalPlan, Operator};
+use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -37,12 +37,14 @@ use datafusion::physical_plan::{
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
-use crate::provider::fetch::is_not_found;
+use crate::provider::pushdown::{self, Answer};
 use crate::provider::ApiRuntime;
 use crate::spec::{DeleteSpec, MethodSpec, Resource};
 
-use super::args::{build_call, typed_value, SqlValue};
 use super::{send_mutation, SendError, WriteError};
+use crate::request::args::typed_value;
+use crate::request::{build_call, is_not_found, Unlisted};
+use crate::sql::SqlValue;
 
 /// One object to delete.
 #[derive(Debug, Clone)]
@@ -123,82 +125,37 @@ pub async fn plan_delete(
     Ok(Arc::new(DeleteExec::new(resource, runtime, source)))
 }
 
-/// The targets when every filter is `key = literal`, `key IN (literals)` or
-/// `server_variable = 'name'` (with a single-column key); else `None`.
+/// The targets when the pushdown translator (the one SELECT uses, with its `enum` and
+/// `minimum` checks) answers every filter, and each request it would make names one key
+/// (`key = N`, `key IN (...)`, and the server variable): one target per request. Else `None`:
+/// the DELETE's query is read first. A WHERE no row can satisfy (a value the API refuses) is
+/// no target at all, as its SELECT returns no row.
 fn direct_targets(resource: &Resource, spec: &DeleteSpec, filters: &[Expr]) -> Option<Vec<Target>> {
     let [(param, column)] = spec.params.iter().collect::<Vec<_>>()[..] else {
         return None;
     };
     let method = resource.spec.methods.get(&spec.method)?;
     let param_spec = method.params.get(param)?;
-    let mut keys: Option<Vec<SqlValue>> = None;
-    let mut workspace: Option<String> = None;
-    for filter in filters {
-        let (name, values) = literal_predicate(filter)?;
-        if &name == column {
-            let values: Vec<SqlValue> = values.iter().map(SqlValue::from_scalar).collect();
-            keys = Some(match keys {
-                // `key = 1 AND key IN (1, 2)`: the values in both.
-                Some(previous) => previous
-                    .into_iter()
-                    .filter(|v| values.contains(v))
-                    .collect(),
-                None => values,
-            });
-        } else if name == resource.server.variable && values.len() == 1 && workspace.is_none() {
-            match SqlValue::from_scalar(&values[0]) {
-                SqlValue::Text(t) => workspace = Some(t),
-                _ => return None,
-            }
-        } else {
+    let key = pushdown::eq_param(resource, column)?;
+    let filters: Vec<&Expr> = filters.iter().collect();
+    let translation = pushdown::translate(resource, &filters).ok()?;
+    if translation.answers.iter().any(|a| *a != Answer::Pushed) {
+        return None;
+    }
+    let server = &resource.server.variable;
+    let mut targets = Vec::new();
+    for template in translation.templates() {
+        if template.params.keys().any(|p| p != key && p != server) {
             return None;
         }
-    }
-    let mut targets = Vec::new();
-    for key in keys? {
-        let value = typed_value(column, param_spec, &key).ok()??;
+        let value = SqlValue::Text(template.params.get(key)?.clone());
+        let value = typed_value(column, param_spec, &value).ok()??;
         targets.push(Target {
-            workspace: workspace.clone(),
+            workspace: template.params.get(server).cloned(),
             values: BTreeMap::from([(param.clone(), value)]),
         });
     }
     Some(targets)
-}
-
-/// `column = literal`, `literal = column`, `column IN (literals)`, or an OR of equalities on
-/// one column (DataFusion turns short IN lists into those).
-fn literal_predicate(filter: &Expr) -> Option<(String, Vec<ScalarValue>)> {
-    match filter {
-        Expr::BinaryExpr(b) if b.op == Operator::Or => {
-            let (left, mut values) = literal_predicate(&b.left)?;
-            let (right, more) = literal_predicate(&b.right)?;
-            (left == right).then(|| {
-                values.extend(more);
-                (left, values)
-            })
-        }
-        Expr::BinaryExpr(b) if b.op == Operator::Eq => match (b.left.as_ref(), b.right.as_ref()) {
-            (Expr::Column(c), Expr::Literal(v, _)) | (Expr::Literal(v, _), Expr::Column(c)) => {
-                Some((c.name.clone(), vec![v.clone()]))
-            }
-            _ => None,
-        },
-        Expr::InList(list) if !list.negated => {
-            let Expr::Column(c) = list.expr.as_ref() else {
-                return None;
-            };
-            let values = list
-                .list
-                .iter()
-                .map(|e| match e {
-                    Expr::Literal(v, _) => Some(v.clone()),
-                    _ => None,
-                })
-                .collect::<Option<Vec<_>>>()?;
-            Some((c.name.clone(), values))
-        }
-        _ => None,
-    }
 }
 
 impl DeleteExec {
@@ -332,7 +289,7 @@ async fn run(
         .into());
     }
     let sends = targets.iter().cloned().map(|target| {
-        let request = build_call(method, &target.values);
+        let request = build_call(method, &target.values, Unlisted::Body);
         async move {
             send_mutation(runtime, target.workspace.as_deref(), &request)
                 .await

@@ -24,14 +24,16 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 use serde_json::Value;
 
+use super::StatementResult;
 use crate::provider::decode::PageDecoder;
-use crate::session::StatementResult;
 use crate::spec::{MethodSpec, Resource};
 use crate::sql::ExecStatement;
 
-use super::args::{build_call, fill_idempotency_token, missing_required, typed_value, SqlValue};
 use super::json_body::parse_object;
 use super::{api_table_names, find_api_table, send_mutation, WriteError};
+use crate::request::args::{fill_idempotency_token, missing_required, typed_value};
+use crate::request::{build_call, Unlisted};
+use crate::sql::SqlValue;
 
 /// Run one EXEC statement.
 pub async fn run_exec(ctx: &SessionContext, statement: &ExecStatement) -> Result<StatementResult> {
@@ -58,7 +60,7 @@ pub async fn run_exec(ctx: &SessionContext, statement: &ExecStatement) -> Result
             methods: resource.spec.exec.join(", "),
         })?;
     let (workspace, values) = exec_values(&resource, method, statement, &target)?;
-    let request = build_call(method, &values);
+    let request = build_call(method, &values, Unlisted::Body);
     let body = send_mutation(&runtime, workspace.as_deref(), &request)
         .await
         .map_err(|source| WriteError::Call {

@@ -30,14 +30,17 @@ use datafusion::sql::sqlparser::ast::{Insert, ObjectName, Statement as SqlStatem
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
+use super::StatementResult;
+use crate::hints::user_message;
 use crate::provider::ApiRuntime;
-use crate::session::{user_message, StatementResult};
 use crate::spec::{MethodSpec, ParamLocation, Resource};
 
-use super::args::{build_call, fill_idempotency_token, missing_required, typed_value, SqlValue};
 use super::report::{created_ids, insert_report, RowInput, RowOutcome};
 use super::returning::returning;
 use super::{find_api_table, send_mutation, WriteError};
+use crate::request::args::{fill_idempotency_token, missing_required, typed_value};
+use crate::request::{build_call, Unlisted};
+use crate::sql::SqlValue;
 
 /// Where an INSERT column goes.
 #[derive(Debug, Clone)]
@@ -333,7 +336,7 @@ async fn send_rows(runtime: &ApiRuntime, method: &MethodSpec, rows: &[Row]) -> V
         .iter()
         .map(|row| {
             // Owned values only: the futures stay `Send` (a server drives them on any thread).
-            let request = build_call(method, &row.values);
+            let request = build_call(method, &row.values, Unlisted::Body);
             let workspace = row.workspace.clone();
             async move {
                 send_mutation(runtime, workspace.as_deref(), &request)

@@ -7,11 +7,10 @@
 //! - `EXEC <resource>.<method> @param='value' ... [@@json='{...}']` → one request of any method
 //!   the spec lists under `exec` ([`exec`]).
 //!
-//! All of them build requests with [`args`] (typed values from SQL checked against the method's
+//! All of them build requests with [`crate::request`] (typed values from SQL checked against the method's
 //! parameters) and send them with [`send_mutation`], which in a dry run records them in the
 //! runtime's [`DryRunLog`] instead.
 
-pub mod args;
 pub mod delete;
 pub mod delete_rule;
 pub mod exec;
@@ -32,6 +31,15 @@ use crate::spec::Resource;
 
 pub use crate::provider::dry_run::{DryRunLog, PlannedRequest};
 pub use send::{send_mutation, SendError};
+
+/// The result of one statement: its schema (also for zero rows) and its rows.
+#[derive(Debug)]
+pub struct StatementResult {
+    /// The result's schema.
+    pub schema: datafusion::arrow::datatypes::SchemaRef,
+    /// The rows.
+    pub batches: Vec<datafusion::arrow::record_batch::RecordBatch>,
+}
 
 /// Errors of the write path.
 #[derive(Debug, thiserror::Error)]

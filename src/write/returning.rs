@@ -11,8 +11,8 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, SelectItem};
 use serde_json::Value;
 
+use super::StatementResult;
 use crate::provider::decode::PageDecoder;
-use crate::session::StatementResult;
 use crate::spec::Resource;
 
 use super::insert::count_result;

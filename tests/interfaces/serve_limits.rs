@@ -430,13 +430,10 @@ async fn failed_logins_look_alike_and_are_backed_off() {
     client.simple_query("SELECT 1").await.expect("logged in");
     // Guessing as fast as possible keeps the address backed off: the right password, right
     // after, is still refused (the soak test counts the guesses actually checked).
-    let started = Instant::now();
-    let mut attempts = 0;
-    while started.elapsed() < Duration::from_millis(500) {
+    // (A fixed number of guesses, not a time window: a loaded machine makes fewer.)
+    for _ in 0..12 {
         let _ = login_error(addr, "analyst", "guess").await;
-        attempts += 1;
     }
-    assert!(attempts > 10, "{attempts}");
     assert_eq!(login_error(addr, "analyst", "s3cret").await, wrong);
     server.shutdown().await;
 }

@@ -296,3 +296,39 @@ async fn ctx_sql(env: &Env, sql: &str) {
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
+
+/// DELETE recognises its keys with the pushdown translator SELECT uses: what SELECT knows
+/// matches nothing (a bound below the rule's `minimum`) deletes nothing and sends nothing, and
+/// keys named by `OR` or across workspaces are deleted directly, without a read.
+#[tokio::test]
+async fn a_delete_recognises_its_keys_as_select_does() {
+    let env = env().await;
+    let (_, runs) = busiest_job(&env).await;
+    let (a, b) = (runs[0], runs[1]);
+    let nothing = format!("run_id = {a} AND start_time_to = -1");
+    let (rows, requests) = env
+        .run(&format!("SELECT run_id FROM {RUNS} WHERE {nothing}"))
+        .await;
+    assert!(
+        ints(&rows, 0).is_empty() && requests.is_empty(),
+        "{requests:?}"
+    );
+    let (batches, requests) = env
+        .run(&format!("DELETE FROM {RUNS} WHERE {nothing}"))
+        .await;
+    assert_eq!(count(&batches), 0);
+    assert!(requests.is_empty(), "nothing sent: {requests:?}");
+
+    let (batches, requests) = env
+        .run(&format!(
+            "DELETE FROM {RUNS} WHERE (run_id = {a} OR run_id = {b}) AND deployment_name IN ('emu')"
+        ))
+        .await;
+    assert_eq!(count(&batches), 2);
+    assert_eq!(requests.len(), 2, "two deletes, no read: {requests:?}");
+    assert_eq!(deleted(&requests), {
+        let mut ids = vec![a, b];
+        ids.sort();
+        ids
+    });
+}

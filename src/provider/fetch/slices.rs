@@ -29,7 +29,7 @@ use crate::spec::ParallelSpec;
 
 use super::super::pushdown::RequestTemplate;
 use super::super::ProviderError;
-use super::{build_request, complete, pages_from, resolve_workspace, send, template_stream, Fetch};
+use super::{complete, page_request, pages_from, resolve_workspace, send, template_stream, Fetch};
 use crate::workspace::Workspace;
 
 const DAY_MS: i64 = 86_400_000;
@@ -121,7 +121,7 @@ async fn first_page(
     slicing: &Slicing,
 ) -> Result<First, ProviderError> {
     let workspace = resolve_workspace(fetch, &mut template)?;
-    let request = build_request(&fetch.method, &template.sent_params(), None, None);
+    let request = page_request(&fetch.method, &template.sent_params(), None, None);
     let Some(body) = send(fetch, &fetch.method, &workspace, &request, true).await? else {
         return Ok(First {
             batch: None,

@@ -15,7 +15,7 @@ use crate::spec::MethodSpec;
 use crate::workspace::Workspace;
 
 use super::super::ProviderError;
-use super::{build_request, send, Fetch, PageTokens};
+use super::{page_request, send, Fetch, PageTokens};
 
 /// Fetch every page of a single object with `method` and append the paged arrays into the
 /// first page's object; `None` when the API says it does not exist. The boolean fields of
@@ -36,9 +36,9 @@ pub(super) async fn fetch_whole(
     };
     let mut merged: Option<Map<String, Value>> = None;
     let mut token: Option<String> = None;
-    let mut seen = PageTokens::new(fetch);
+    let mut seen = PageTokens::new(fetch, None);
     loop {
-        let request = build_request(method, params, token.as_deref(), None);
+        let request = page_request(method, params, token.as_deref(), None);
         let Some(body) = send(fetch, method, workspace, &request, token.is_none()).await? else {
             return Ok(None);
         };

@@ -1,7 +1,7 @@
 //! Checks of the spec parts that carry meaning beyond names: parameter enumerations, completion
 //! rules (`complete:`), and the pushdown rules' `minimum`, `matches` and `disjoint_with`.
 //!
-//! Each check returns `(place, message)`; [`super`] adds the file. A `matches` predicate is
+//! Each check returns a [`Finding`] (place and message); [`super`] adds the file. A `matches` predicate is
 //! planned with DataFusion against the resource's columns, so a typo in it fails at load time
 //! rather than in the middle of a query.
 
@@ -10,13 +10,14 @@ use datafusion::common::DFSchema;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::ExprSchemable;
 
-use super::Column;
+use crate::spec::error::Finding;
 use crate::spec::model::{
     MethodSpec, ParamSpec, ParamType, PushdownOp, PushdownRule, ResourceSpec,
 };
+use crate::spec::resource::Column;
 use crate::spec::types::ColumnType;
 
-type Check = Result<(), (String, String)>;
+type Check = Result<(), Finding>;
 
 /// `parallel:`: its column has a `range` rule whose bounds the method takes, and a window.
 pub(super) fn check_parallel(place: &str, method: &MethodSpec, spec: &ResourceSpec) -> Check {
@@ -25,7 +26,7 @@ pub(super) fn check_parallel(place: &str, method: &MethodSpec, spec: &ResourceSp
     };
     let at = format!("{place}.parallel");
     if rule.window_days == 0 {
-        return Err((at, "`window_days` must be at least 1".into()));
+        return Err(Finding::new(at, "`window_days` must be at least 1"));
     }
     let range = spec
         .pushdown
@@ -38,7 +39,7 @@ pub(super) fn check_parallel(place: &str, method: &MethodSpec, spec: &ResourceSp
         {
             Ok(())
         }
-        _ => Err((
+        _ => Err(Finding::new(
             at,
             format!(
                 "`{}` needs a range pushdown rule with `lower` and `upper` parameters of this method",
@@ -53,7 +54,7 @@ pub(super) fn check_enum(place: &str, param: &ParamSpec) -> Check {
     if param.allowed.is_empty() {
         return Ok(());
     }
-    let err = |m: String| Err((format!("{place}.enum"), m));
+    let err = |m: String| Err(Finding::new(format!("{place}.enum"), m));
     if !matches!(param.kind, ParamType::String | ParamType::Integer) {
         return err("only `string` and `integer` parameters can have an `enum`".into());
     }
@@ -86,7 +87,7 @@ pub(super) fn check_complete(
             format!("{place}.complete[{i}]")
         };
         let Some(target) = spec.methods.get(&c.method) else {
-            return Err((
+            return Err(Finding::new(
                 at,
                 format!(
                     "unknown method `{}` (methods: {})",
@@ -96,7 +97,7 @@ pub(super) fn check_complete(
             ));
         };
         if c.method != method.complete[0].method {
-            return Err((
+            return Err(Finding::new(
                 at,
                 format!(
                     "every rule must use the same method (`{}`)",
@@ -110,14 +111,20 @@ pub(super) fn check_complete(
             .chain(c.set.keys())
             .find(|p| !target.params.contains_key(*p))
         {
-            return Err((at, format!("`{p}` is not a parameter of `{}`", c.method)));
+            return Err(Finding::new(
+                at,
+                format!("`{p}` is not a parameter of `{}`", c.method),
+            ));
         }
         if let Some(p) = target
             .params
             .iter()
             .find(|(n, p)| p.required && !c.params.contains_key(*n) && !c.set.contains_key(*n))
         {
-            return Err((at, format!("`{}` needs its parameter `{}`", c.method, p.0)));
+            return Err(Finding::new(
+                at,
+                format!("`{}` needs its parameter `{}`", c.method, p.0),
+            ));
         }
         if let Some(col) = c
             .when_reading
@@ -126,7 +133,7 @@ pub(super) fn check_complete(
             .chain(c.when.iter())
             .find(|n| !has_column(n))
         {
-            return Err((at, format!("unknown column `{col}`")));
+            return Err(Finding::new(at, format!("unknown column `{col}`")));
         }
     }
     Ok(())
@@ -139,7 +146,7 @@ pub(super) fn check_rule_extras(
     spec: &ResourceSpec,
     columns: &[Column],
 ) -> Check {
-    let err = |m: String| Err((place.to_string(), m));
+    let err = |m: String| Err(Finding::new(place.to_string(), m));
     let kind = |p: &str| param_kind(spec, p);
     let column = |n: &str| columns.iter().find(|c| c.name == n);
     if rule.minimum.is_some() {
@@ -180,7 +187,7 @@ pub(super) fn check_rule_extras(
         };
         let predicate = rule.predicate(sample, kind).unwrap_or_else(|| sql.clone());
         check_predicate(&predicate, columns)
-            .map_err(|m| (format!("{place}.matches"), format!("`{sql}`: {m}")))?;
+            .map_err(|m| Finding::new(format!("{place}.matches"), format!("`{sql}`: {m}")))?;
     }
     Ok(())
 }

@@ -1,13 +1,12 @@
-//! Arguments of a write call: values from SQL (EXEC parameters, INSERT cells) checked against a
-//! method's parameters, typed as the API expects, and placed in the path, query or JSON body.
+//! Arguments of a call: values from SQL (EXEC parameters, INSERT cells, DELETE keys) checked
+//! against a method's parameters and typed as the API expects; idempotency tokens; required
+//! parameters a call lacks. [`super::build_call`] places them.
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
-use crate::client::ApiRequest;
-use crate::provider::fetch::encode_segment;
-use crate::spec::{MethodSpec, ParamLocation, ParamSpec, ParamType};
+use crate::spec::{MethodSpec, ParamSpec, ParamType};
 
 pub use crate::sql::SqlValue;
 
@@ -59,47 +58,6 @@ pub fn typed_value(
     Ok(Some(typed))
 }
 
-/// The request calling `method` with typed `values` (parameter name → value; a name the spec
-/// does not list goes into the body); `retry_safe` when the method is idempotent or carries
-/// its idempotency token.
-pub fn build_call(method: &MethodSpec, values: &BTreeMap<String, Value>) -> ApiRequest {
-    let mut path = method.path.clone();
-    let mut query = Vec::new();
-    let mut body = Map::new();
-    let verb = reqwest::Method::from_bytes(method.verb.as_str().as_bytes())
-        .unwrap_or(reqwest::Method::POST);
-    let sends_body = !matches!(verb, reqwest::Method::GET | reqwest::Method::HEAD);
-    for (name, value) in values {
-        let Some(param) = method.params.get(name) else {
-            // A field the spec does not list (EXEC's @@json): into the body, as given.
-            if sends_body {
-                body.insert(name.clone(), value.clone());
-            }
-            continue;
-        };
-        match param.location {
-            ParamLocation::Path => {
-                path = path.replace(&format!("{{{name}}}"), &encode_segment(&text(value)))
-            }
-            ParamLocation::Query => query.push((name.clone(), text(value))),
-            ParamLocation::Body => {
-                body.insert(name.clone(), value.clone());
-            }
-        }
-    }
-    let has_token = method
-        .idempotency_token
-        .as_ref()
-        .is_some_and(|t| values.contains_key(t));
-    ApiRequest {
-        method: verb,
-        path,
-        query,
-        body: sends_body.then_some(Value::Object(body)),
-        retry_safe: method.idempotent || has_token,
-    }
-}
-
 /// Give the call an idempotency token when its method takes one and the caller gave none, so
 /// the call may be retried safely (each call its own token, reused by its retries).
 pub fn fill_idempotency_token(method: &MethodSpec, values: &mut BTreeMap<String, Value>) {
@@ -118,14 +76,6 @@ pub fn missing_required(method: &MethodSpec, values: &BTreeMap<String, Value>) -
         .filter(|(name, p)| p.required && !values.contains_key(*name))
         .map(|(name, _)| name.clone())
         .collect()
-}
-
-/// A value as it goes into a path or query string.
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// A fresh idempotency token: 32 hex digits from the process's random hasher keys, the time
@@ -153,6 +103,7 @@ pub fn new_idempotency_token() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::ParamLocation;
 
     fn spec(kind: ParamType) -> ParamSpec {
         ParamSpec {
