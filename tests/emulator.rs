@@ -11,6 +11,8 @@ mod get;
 mod jobs;
 #[path = "emulator/jobs_write.rs"]
 mod jobs_write;
+#[path = "emulator/layering.rs"]
+mod layering;
 #[path = "emulator/list.rs"]
 mod list;
 #[path = "emulator/misc.rs"]

@@ -60,6 +60,7 @@ impl EmulatorArgs {
             fault_rate: self.fault_rate,
             log_file: self.log.clone(),
             now_ms: None,
+            clock: None,
             phase: Duration::from_millis(self.phase_ms),
             after_commit_faults: self
                 .fault_after_commit

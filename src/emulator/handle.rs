@@ -5,8 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::faults::{self, AfterCommitFault, LostResponse};
-use super::{App, NotableRuns, RecordedRequest};
+use super::state::app::App;
+use super::state::faults::{self, AfterCommitFault, LostResponse};
+use super::{NotableRuns, RecordedRequest};
 
 /// A running emulator.
 #[derive(Clone)]
@@ -78,7 +79,7 @@ impl EmulatorHandle {
 
     fn arm(&self, path_suffix: &str, times: u32, mode: LostResponse) {
         faults::arm(
-            &self.app,
+            &self.app.faults,
             AfterCommitFault {
                 path_suffix: path_suffix.to_string(),
                 times,

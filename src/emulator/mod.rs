@@ -23,40 +23,28 @@
 //! - `runs/get` of a task run id answers the task run as a `Run` (the same object as the
 //!   `metadata` of `runs/get-output`), with `job_run_id` naming its job run.
 
-mod cleanrooms;
 mod command;
-mod data;
-mod errors;
-mod faults;
+mod domain;
 mod handle;
-mod history;
-mod job_settings;
-mod jobgen;
-mod jobs_routes;
-mod jobs_write;
-mod lifecycle;
-mod middleware;
-mod model;
-mod notable;
-mod params;
 mod render;
 mod routes;
-mod runs_routes;
-mod runs_write;
-mod store;
-mod task_runs;
+mod state;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use command::{run_command, EmulatorArgs};
-pub use faults::{AfterCommitFault, FaultSpecError, LostResponse};
+pub use domain::notable::NotableRuns;
 pub use handle::EmulatorHandle;
+pub use state::app::RecordedRequest;
+pub use state::clock::{Clock, ManualClock, SystemClock};
+pub use state::faults::{AfterCommitFault, FaultSpecError, LostResponse};
 
-use store::Store;
+use state::app::App;
+use state::store::Store;
 
 /// How to build and run an emulator.
 #[derive(Debug, Clone)]
@@ -75,8 +63,13 @@ pub struct EmulatorConfig {
     pub fault_rate: f64,
     /// Append every request to this file as JSON lines.
     pub log_file: Option<PathBuf>,
-    /// "Now" for the generated history (epoch ms); `None` = the wall clock at start.
+    /// "Now" for the generated history (epoch ms); `None` = the wall clock at start (or the
+    /// time of `clock`). Time then moves on with the wall clock.
     pub now_ms: Option<i64>,
+    /// Where "now" comes from (run start times, the life cycle of created runs, request-log
+    /// timestamps); `None` = the wall clock ([`SystemClock`], starting at `now_ms` if set).
+    /// Setting both `clock` and `now_ms` is a configuration error.
+    pub clock: Option<Arc<dyn Clock>>,
     /// Time per life-cycle step of runs created through the API.
     pub phase: Duration,
     /// Responses to lose after the request was processed (see
@@ -98,6 +91,7 @@ impl Default for EmulatorConfig {
             fault_rate: 0.0,
             log_file: None,
             now_ms: None,
+            clock: None,
             phase: Duration::from_secs(2),
             after_commit_faults: Vec::new(),
             record_limit: 10_000,
@@ -130,87 +124,6 @@ pub enum EmulatorError {
     /// Serving failed.
     #[error("emulator server error: {0}")]
     Serve(std::io::Error),
-}
-
-/// One request the emulator received.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RecordedRequest {
-    /// HTTP method.
-    pub method: String,
-    /// URL path.
-    pub path: String,
-    /// Decoded query parameters, in order.
-    pub query: Vec<(String, String)>,
-    /// The body, when it was JSON.
-    pub body: Option<serde_json::Value>,
-    /// The status answered; 0 when the connection was closed without a response (an injected
-    /// [`LostResponse::Dropped`]).
-    pub status: u16,
-}
-
-impl RecordedRequest {
-    /// The first value of query parameter `name`.
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Ids in the generated history that tests can rely on (newest first, at most 10 per list).
-#[derive(Debug, Clone)]
-pub struct NotableRuns {
-    /// Job runs with more than 100 tasks (and job clusters and job parameters).
-    pub big_multi_task: Vec<i64>,
-    /// Job runs with 2..=100 tasks.
-    pub multi_task: Vec<i64>,
-    /// Repaired runs; the first has more than 100 `repair_history` entries when the history has
-    /// a big job.
-    pub repaired: Vec<i64>,
-    /// Runs active at start (they stay active until canceled).
-    pub active: Vec<i64>,
-    /// One-time runs (`SUBMIT_RUN`, no `job_id`).
-    pub submit_runs: Vec<i64>,
-    /// Every generated job, in generation order (the last is the big one when there are two or more).
-    pub job_ids: Vec<i64>,
-    /// Clean rooms with task runs.
-    pub clean_rooms: Vec<String>,
-}
-
-/// Shared state of a running emulator.
-pub(crate) struct App {
-    pub store: RwLock<Store>,
-    pub token: String,
-    pub seed: u64,
-    pub latency: Duration,
-    pub fault_rate: f64,
-    pub base_url: String,
-    pub now0: i64,
-    pub started: Instant,
-    pub requests: Mutex<VecDeque<RecordedRequest>>,
-    pub record_limit: usize,
-    pub faults: Mutex<Vec<AfterCommitFault>>,
-    pub log: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
-    pub counter: std::sync::atomic::AtomicU64,
-    pub rooms: Vec<cleanrooms::Room>,
-}
-
-impl App {
-    /// The emulator clock, epoch ms.
-    pub fn now(&self) -> i64 {
-        self.now0 + self.started.elapsed().as_millis() as i64
-    }
-
-    /// Read the store (a poisoned lock is still usable: the data is plain values).
-    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
-        self.store.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Write the store.
-    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
-        self.store.write().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 /// Start an emulator on `addr`.
@@ -249,15 +162,21 @@ pub async fn start(
     let local = listener
         .local_addr()
         .map_err(|source| EmulatorError::Bind { addr, source })?;
-    let now0 = config.now_ms.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    });
+    let clock: Arc<dyn Clock> = match (&config.clock, config.now_ms) {
+        (Some(_), Some(_)) => {
+            return Err(EmulatorError::Config(
+                "set either now_ms or clock, not both".to_string(),
+            ))
+        }
+        (Some(clock), None) => clock.clone(),
+        (None, Some(ms)) => Arc::new(SystemClock::starting_at(ms)),
+        (None, None) => Arc::new(SystemClock::new()),
+    };
+    let now0 = clock.now_ms();
     let phase_ms = (config.phase.as_millis() as i64).max(1);
     let store = Store::new(config.seed, config.runs, config.jobs, now0, phase_ms);
-    let rooms = cleanrooms::generate(config.seed, now0);
-    let notable = notable::collect(&store, &rooms);
+    let rooms = state::rooms::generate(config.seed, now0);
+    let notable = domain::notable::collect(&store, &rooms);
     let app = Arc::new(App {
         store: RwLock::new(store),
         token: config.token.clone(),
@@ -265,8 +184,7 @@ pub async fn start(
         latency: config.latency,
         fault_rate: config.fault_rate,
         base_url: format!("http://{local}"),
-        now0,
-        started: Instant::now(),
+        clock,
         requests: Mutex::new(VecDeque::new()),
         record_limit: config.record_limit,
         faults: Mutex::new(

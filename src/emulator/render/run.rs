@@ -1,14 +1,16 @@
 //! Renders a run (by index) as the API's `Run` object at a given instant: the generated facts
-//! from [`super::history`], the job definition, the overlays of [`super::store`] and the
-//! segments of [`super::lifecycle`]. Task runs, repair history, job clusters and job
+//! from `state::history`, the job definition, the overlays of `state::store` and the
+//! segments of `domain::lifecycle`. Task runs, repair history, job clusters and job
 //! parameters are only built when the caller asks for them.
 
 use serde_json::{json, Map, Value};
 
-use super::data::{mix, JobDef, Life, RunType, TaskDef, TaskKind, USERS};
-use super::lifecycle::{downstream, segments, task_life, task_owners, Segment};
+use crate::emulator::domain::lifecycle::{downstream, segments, task_life, task_owners, Segment};
+use crate::emulator::domain::params::fingerprint;
+use crate::emulator::state::data::{mix, JobDef, Life, RunType, TaskDef, TaskKind, USERS};
+use crate::emulator::state::store::Store;
+
 use super::model::{state_of, ClusterInstance, JobParam, RepairItem, RunJson, TriggerInfo};
-use super::store::Store;
 
 /// What to include.
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,7 +33,7 @@ fn cluster_id(store: &Store, i: u32, spec: &Map<String, Value>, start: i64) -> S
         .get("job_cluster_key")
         .or_else(|| spec.get("task_key"))
         .and_then(Value::as_str)
-        .map_or(0, |k| super::params::fingerprint(&k) as u32);
+        .map_or(0, |k| fingerprint(&k) as u32);
     let secs = start / 1000;
     format!(
         "{:02}{:02}-{:06}-{:08x}",
