@@ -7,6 +7,9 @@
 //! in-process stand-in for the Databricks Jobs API; [`session`] builds a ready SQL session; [`cli`]
 //! and [`output`] are the `jobsql` command; [`write`](mod@write) is INSERT, DELETE and EXEC.
 //!
+//! [`redact`] is the one point every outgoing text passes: secrets masked, control characters
+//! escaped.
+//!
 //! [`serve`] is the Postgres wire-protocol server, [`shell`] the interactive shell.
 //!
 //! To add the tables to your own DataFusion `SessionContext`, call [`register`] (see [`plugin`]).
@@ -20,9 +23,11 @@ pub mod cli;
 pub mod client;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod hints;
 pub mod output;
 pub mod plugin;
 pub mod provider;
+pub mod redact;
 pub mod serve;
 pub mod session;
 pub mod shell;

@@ -2,7 +2,9 @@
 //! `Write` (stdout in the CLI, a buffer in tests).
 //!
 //! * `table` — arrow's pretty table; the header is printed even when there are no rows, and
-//!   `OK` for a statement without a result (DDL, `SET`).
+//!   `OK` for a statement without a result (DDL, `SET`). Control characters in values (ESC,
+//!   CR, BEL, ...; not `\n`, `\t`) are written as escapes
+//!   ([`crate::redact::escape_controls`]): a run name cannot recolour or clear the terminal.
 //! * `json` — ONE JSON array of objects (`[]` for no rows); structs and lists stay nested; nulls
 //!   are explicit `null`s.
 //! * `ndjson` — one JSON object per line (nothing for no rows).
@@ -24,6 +26,8 @@ use datafusion::arrow::json::WriterBuilder;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::arrow::util::pretty::pretty_format_batches_with_schema;
+
+use crate::redact::escape_controls;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -130,7 +134,8 @@ impl<'a, W: Write> Printer<'a, W> {
             Sink::Table(out, _) if self.schema.fields().is_empty() => writeln!(out, "OK")?,
             Sink::Table(out, batches) => {
                 let table = pretty_format_batches_with_schema(self.schema, &batches)?;
-                writeln!(out, "{table}")?;
+                // A table is for a terminal: values from the API cannot send it escape codes.
+                writeln!(out, "{}", escape_controls(&table.to_string()))?;
             }
             Sink::Json(mut w) => {
                 w.finish()?;

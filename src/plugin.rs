@@ -34,9 +34,8 @@
 //!   `RETURNING`) is jobsql's: run SQL text through [`crate::session::run_sql`] (it takes any
 //!   context set up by [`register`]) to have them.
 //! - Registering adds an analyzer rule ([`crate::write::delete_rule`]) that makes a DELETE on
-//!   an API table act on exactly the rows the same SELECT returns, and turns off two
-//!   DataFusion 55 optimizer rules that would move struct field accesses out of the filters
-//!   handed to the tables.
+//!   an API table act on exactly the rows the same SELECT returns; the host's optimizer rules
+//!   are left as they are.
 //!
 //! [`crate::session::new_context`] is this same registration on a context with jobsql's defaults.
 
@@ -244,10 +243,22 @@ pub fn register_with_runtime(
     specs: &SpecSet,
     runtime: Arc<ApiRuntime>,
 ) -> Result<(), PluginError> {
-    // DataFusion 55 moves `col['field']` out of filters into a projection below them; the
-    // filters DELETE hands to `delete_from` then name a column the table does not have.
-    ctx.remove_optimizer_rule("extract_leaf_expressions");
-    ctx.remove_optimizer_rule("push_down_leaf_projections");
+    // `ORDER BY start_time DESC, ... LIMIT n`: the scan reads only the top n (with ties).
+    use datafusion::physical_optimizer::PhysicalOptimizerRule;
+    let rule = Arc::new(crate::provider::top_n::TopNInListingOrder);
+    if !ctx
+        .state()
+        .physical_optimizers()
+        .iter()
+        .any(|r| r.name() == rule.name())
+    {
+        // Replaced in place: what holds the context's state (its session store) stays valid.
+        let state = ctx.state_ref();
+        let mut state = state.write();
+        *state = datafusion::execution::SessionStateBuilder::new_from_existing(state.clone())
+            .with_physical_optimizer_rule(rule)
+            .build();
+    }
     datafusion_functions_json::register_all(ctx).map_err(PluginError::Functions)?;
     ctx.add_analyzer_rule(Arc::new(crate::write::delete_rule::DeleteRule));
     crate::provider::register(ctx, specs, runtime)?;

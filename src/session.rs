@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::SchemaError;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionConfig;
 use datafusion::execution::SendableRecordBatchStream;
@@ -46,9 +47,32 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>> {
 }
 
 /// Run one parsed statement to completion. `EXEC`, and `INSERT` into an API table, are the
-/// write path's; everything else (DELETE included, through the table's `delete_from`) is
-/// DataFusion's.
+/// write path's; everything else (DELETE included, planned by
+/// [`crate::write::delete_rule`]) is DataFusion's.
 pub async fn run_statement(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
+    let original = statement.clone();
+    match run_statement_inner(ctx, statement).await {
+        Err(e) => Err(hinted(ctx, &original, e).await),
+        ok => ok,
+    }
+}
+
+/// `error` of `statement` with a pointed message where [`crate::hints::improve`] has one.
+async fn hinted(
+    ctx: &SessionContext,
+    statement: &Statement,
+    error: DataFusionError,
+) -> DataFusionError {
+    match statement {
+        Statement::Sql(sql) => crate::hints::improve(ctx, sql, error).await,
+        Statement::Exec(_) => error,
+    }
+}
+
+async fn run_statement_inner(
+    ctx: &SessionContext,
+    statement: Statement,
+) -> Result<StatementResult> {
     let statement = match statement {
         Statement::Exec(exec) => return run_exec(ctx, &exec).await,
         Statement::Sql(statement) => *statement,
@@ -75,10 +99,32 @@ pub async fn stream_statement(
     ctx: &SessionContext,
     statement: Statement,
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
+    stream_statement_checked(ctx, statement, &|_| Ok(())).await
+}
+
+/// [`stream_statement`], with DataFusion's plan of the statement first given to `check`, which
+/// may refuse it (`jobsql serve` refuses settings that affect the whole server).
+pub async fn stream_statement_checked(
+    ctx: &SessionContext,
+    statement: Statement,
+    check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
+) -> Result<(SchemaRef, SendableRecordBatchStream)> {
+    let original = statement.clone();
+    match stream_statement_inner(ctx, statement, check).await {
+        Err(e) => Err(hinted(ctx, &original, e).await),
+        ok => ok,
+    }
+}
+
+async fn stream_statement_inner(
+    ctx: &SessionContext,
+    statement: Statement,
+    check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
+) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     let df_statement = match statement {
         Statement::Sql(s) if !is_api_insert(&s) => *s,
         other => {
-            let result = run_statement(ctx, other).await?;
+            let result = run_statement_inner(ctx, other).await?;
             let batches = futures::stream::iter(result.batches.into_iter().map(Ok));
             let stream = RecordBatchStreamAdapter::new(result.schema.clone(), batches);
             return Ok((result.schema, Box::pin(stream)));
@@ -86,6 +132,7 @@ pub async fn stream_statement(
     };
     let plan = ctx.state().statement_to_plan(df_statement).await?;
     refuse_api_drop(ctx, &plan).await?;
+    check(&plan)?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))
@@ -122,11 +169,24 @@ pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<StatementRes
     Ok(results)
 }
 
-/// A DataFusion error as a user reads it: the root cause, without DataFusion's prefixes.
+/// A DataFusion error as a user reads it: the root cause, without DataFusion's prefixes, an
+/// unknown column with the closest valid names only ([`crate::hints::unknown_column`]), and
+/// passed through [`crate::redact::outgoing`] (secrets masked, control characters escaped).
 pub fn user_message(error: &DataFusionError) -> String {
+    crate::redact::outgoing(&root_message(error))
+}
+
+fn root_message(error: &DataFusionError) -> String {
     match error.find_root() {
         DataFusionError::External(e) => e.to_string(),
-        DataFusionError::Context(_, e) => user_message(e),
+        DataFusionError::Context(_, e) => root_message(e),
+        DataFusionError::SchemaError(schema_error, _) => match schema_error.as_ref() {
+            SchemaError::FieldNotFound {
+                field,
+                valid_fields,
+            } => crate::hints::unknown_column(field, valid_fields),
+            _ => error.find_root().to_string(),
+        },
         other => other.to_string(),
     }
 }

@@ -168,11 +168,14 @@ pub struct Workspace {
     /// The base URL (`https://x.cloud.databricks.com`; a base path is kept).
     pub host: Url,
     token: Secret,
+    /// Whether the host was given without a scheme (and `https://` assumed).
+    scheme_assumed: bool,
 }
 
 impl Workspace {
     /// A workspace from its name, host (scheme optional, `https://` assumed) and token.
     pub fn new(name: &str, host: &str, token: &str) -> Result<Self, WorkspaceError> {
+        let host_setting = host;
         let host = parse_host(name, host)?;
         let token = token.trim();
         let invalid = |reason: &str| WorkspaceError::InvalidToken {
@@ -187,10 +190,12 @@ impl Workspace {
                 "the token contains spaces or non-printable characters",
             ));
         }
+        crate::redact::register(token);
         Ok(Workspace {
             name: name.to_string(),
             host,
             token: Secret(token.into()),
+            scheme_assumed: !host_setting.contains("://"),
         })
     }
 
@@ -202,6 +207,24 @@ impl Workspace {
     /// The base URL that API paths are appended to.
     pub fn base_url(&self) -> &Url {
         &self.host
+    }
+
+    /// For a failure to connect: when the host was given without a scheme, a note saying that
+    /// `https://` was assumed (a plain-HTTP server, such as the emulator, then answers the TLS
+    /// handshake with garbage), and what to write for plain HTTP on a loopback host.
+    pub fn scheme_note(&self) -> Option<String> {
+        if !self.scheme_assumed {
+            return None;
+        }
+        let authority = &self.host[url::Position::BeforeHost..url::Position::AfterPort];
+        let plain = if is_loopback(&self.host) {
+            format!("; for a plain-HTTP server write http://{authority}")
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "the host '{authority}' has no scheme, so https:// was assumed{plain}"
+        ))
     }
 }
 
@@ -318,6 +341,24 @@ fn validate_deployment_name(name: &str) -> Result<(), WorkspaceError> {
     }
 }
 
+/// Register with [`crate::redact`] every secret of the environment and the config file (the
+/// tokens of all profiles, used or not, and the secrets of other authentication methods).
+fn register_secrets(env: &HashMap<String, String>, config: &ConfigFile) {
+    let secret_key = |k: &str| k == "token" || k.contains("secret") || k == "password";
+    for (key, value) in env {
+        if secret_key(&key.to_ascii_lowercase().replace("databricks_", "")) {
+            crate::redact::register(value);
+        }
+    }
+    if let ConfigFile::Parsed(profiles) = config {
+        for (key, value) in profiles.values().flatten() {
+            if secret_key(key) {
+                crate::redact::register(value);
+            }
+        }
+    }
+}
+
 /// The config file as read: absent, parsed, or unusable (the error is reported when needed).
 #[derive(Clone)]
 enum ConfigFile {
@@ -409,6 +450,7 @@ impl WorkspaceResolver {
                 Err(e) => ConfigFile::Broken(e),
             },
         };
+        register_secrets(&env, &config);
         WorkspaceResolver {
             env,
             config: Arc::new(config),
@@ -511,7 +553,9 @@ impl WorkspaceResolver {
             });
         };
         let url = parse_host(ENV_HOST, host)?;
-        Workspace::new(&name_from_url(&url), url.as_str(), token).map(Some)
+        let mut ws = Workspace::new(&name_from_url(&url), url.as_str(), token)?;
+        ws.scheme_assumed = !host.contains("://");
+        Ok(Some(ws))
     }
 
     fn profiles(&self) -> Result<Option<&Profiles>, WorkspaceError> {

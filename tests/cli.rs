@@ -354,3 +354,168 @@ fn ddl_prints_ok_and_cannot_drop_an_api_table() {
     );
     assert!(stdout(&o).is_empty(), "{}", stdout(&o));
 }
+
+/// `jobsql` with extra environment variables.
+fn jobsql_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobsql"));
+    cmd.args(args)
+        .env_remove("DATABRICKS_HOST")
+        .env_remove("DATABRICKS_TOKEN")
+        .env_remove("DATABRICKS_CONFIG_PROFILE")
+        .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
+        .env_remove("RUST_BACKTRACE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// A plain-HTTP server on 127.0.0.1:0 answering every request with `status` and `body`, in
+/// which `{auth}` becomes the request's `Authorization` header (a server echoing it). Returns
+/// its `host:port` and a counter of the requests it read.
+fn echoing_server(
+    status: u16,
+    body: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for mut socket in listener.incoming().map_while(Result::ok) {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match socket.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+                if head.first() == Some(&0x16) {
+                    break; // a TLS handshake, answered in plain HTTP below
+                }
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            if !head.starts_with("GET ") && !head.starts_with("POST ") {
+                let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                continue;
+            }
+            seen.fetch_add(1, Ordering::SeqCst);
+            let auth = head
+                .lines()
+                .find_map(|l| {
+                    l.split_once(':')
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                        .map(|(_, v)| v.trim().to_string())
+                })
+                .unwrap_or_default();
+            let body = body.replace("{auth}", &auth);
+            let _ = write!(
+                socket,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (addr, count)
+}
+
+const RUNS_LIMIT_1: &str = "SELECT run_id FROM databricks_workspace.jobs.job_runs LIMIT 1";
+
+#[test]
+fn a_misspelled_column_is_one_short_line() {
+    let o = jobsql(&[
+        "query",
+        "--demo",
+        "SELECT run_idd, state FROM databricks_workspace.jobs.job_runs LIMIT 1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: no column named run_idd in databricks_workspace.jobs.job_runs: did you mean run_id?\n"
+    );
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn a_struct_compared_with_text_and_a_short_table_name_get_a_hint() {
+    let o = jobsql(&[
+        "query",
+        "--demo",
+        "SELECT run_id FROM databricks_workspace.jobs.job_runs WHERE state = 'FAILED'",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: state is a struct and cannot be compared with the text 'FAILED': did you mean state['result_state']?\n"
+    );
+    let o = jobsql(&["query", "--demo", "SELECT count(*) FROM job_runs"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: table 'job_runs' not found: did you mean databricks_workspace.jobs.job_runs?\n"
+    );
+}
+
+#[test]
+fn server_text_is_printed_escaped_and_without_the_token() {
+    let (addr, requests) = echoing_server(
+        400,
+        r#"{"error_code":"BAD_REQUEST","message":"bad \u001b[2J\u001b]0;owned\u0007\r header {auth}"}"#,
+    );
+    let host = format!("http://{addr}");
+    let token = "dapi-cli-echo-secret-93c1";
+    let o = jobsql_env(
+        &["query", "-v", RUNS_LIMIT_1],
+        &[("DATABRICKS_HOST", &host), ("DATABRICKS_TOKEN", token)],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let last = concat!(
+        r"HTTP 400 BAD_REQUEST: bad \x1b[2J\x1b]0;owned\x07\x0d header Bearer ***",
+        "\n"
+    );
+    assert!(
+        err.starts_with("jobsql: GET ") && err.ends_with(last),
+        "{err}"
+    );
+    // The -v line of the attempt is escaped and masked too.
+    assert!(
+        err.lines().any(
+            |l| l.starts_with("jobsql: GET /api/2.2/jobs/runs/list?limit=1 @ ")
+                && l.ends_with(r"HTTP 400: bad \x1b[2J\x1b]0;owned\x07\x0d header Bearer ***")
+        ),
+        "{err}"
+    );
+    assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
+    assert!(!err.contains(&token[..8]), "{err}");
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_host_without_a_scheme_says_https_was_assumed() {
+    let (addr, requests) = echoing_server(200, r#"{"runs":[]}"#);
+    let o = jobsql_env(
+        &["query", RUNS_LIMIT_1],
+        &[
+            ("DATABRICKS_HOST", &addr),
+            ("DATABRICKS_TOKEN", "dapi-cli-scheme-secret-11"),
+            ("JOBSQL_RETRY_BUDGET_SECS", "0"),
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("error: databricks_workspace.jobs.job_runs: GET ")
+            && err.ends_with(&format!(
+                " (the host '{addr}' has no scheme, so https:// was assumed; for a plain-HTTP server write http://{addr})\n"
+            )),
+        "{err}"
+    );
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no HTTP request"
+    );
+}

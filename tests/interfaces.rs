@@ -10,6 +10,12 @@ mod common;
 mod embed;
 #[path = "interfaces/serve.rs"]
 mod serve;
+#[path = "interfaces/serve_limits.rs"]
+mod serve_limits;
+#[path = "interfaces/serve_sandbox.rs"]
+mod serve_sandbox;
+#[path = "interfaces/serve_soak.rs"]
+mod serve_soak;
 #[path = "interfaces/shell.rs"]
 mod shell;
 // The example itself, so the test runs exactly the code users read.

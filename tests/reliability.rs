@@ -12,10 +12,14 @@ mod cli;
 mod common;
 #[path = "reliability/faults.rs"]
 mod faults;
+#[path = "reliability/messages.rs"]
+mod messages;
 #[path = "reliability/mutations.rs"]
 mod mutations;
 #[path = "reliability/props.rs"]
 mod props;
+#[path = "reliability/redaction.rs"]
+mod redaction;
 #[path = "reliability/responses.rs"]
 mod responses;
 #[path = "reliability/retries.rs"]

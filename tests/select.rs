@@ -5,6 +5,8 @@
 mod common;
 #[path = "select/equivalence.rs"]
 mod equivalence;
+#[path = "select/newest.rs"]
+mod newest;
 #[path = "select/pages.rs"]
 mod pages;
 #[path = "select/parallel.rs"]

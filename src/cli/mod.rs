@@ -150,7 +150,7 @@ pub fn main_entry() -> ExitCode {
             ExitCode::from(EXIT_UNKNOWN_OUTCOME)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::redact::outgoing(&e.to_string()));
             ExitCode::FAILURE
         }
     }
@@ -213,7 +213,7 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
                 Err(e) => Err(statement_error(&e)),
             };
             for warning in warnings.take() {
-                eprintln!("warning: {warning}");
+                eprintln!("warning: {}", crate::redact::outgoing(&warning));
             }
             printed?;
             out.flush().map_err(message)?;
@@ -247,6 +247,7 @@ async fn print_stream<W: Write>(
         eprint!("\r\x1b[2K"); // the progress line gives way to the result
     }
     for planned in dry_run.iter().flat_map(|log| log.take()) {
+        let planned = crate::redact::outgoing(&planned.to_string());
         writeln!(out, "DRY RUN (not sent): {planned}").map_err(message)?;
     }
     let mut printer = Printer::new(format, schema, out);

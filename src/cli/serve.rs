@@ -2,14 +2,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
 
 use super::setup::Setup;
 use super::{message, CliError};
-use crate::serve::{start, ContextFactory, ServeOptions};
-use crate::session::new_context;
+use crate::serve::limits::{
+    Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_STATEMENT_TIMEOUT_SECS,
+    DEFAULT_TOTAL_MEMORY_LIMIT_MB,
+};
+use crate::serve::{jobsql_sessions, start, ServeOptions};
 
 /// Arguments of `jobsql serve`.
 #[derive(Debug, Args)]
@@ -30,6 +32,22 @@ pub struct ServeArgs {
     /// Load provider specs from this directory instead of the built-in ones.
     #[arg(long)]
     pub spec_dir: Option<PathBuf>,
+    /// Let clients read and write files under this directory (CREATE EXTERNAL TABLE, COPY TO,
+    /// SELECT FROM 'file'); without it, clients open no file on this machine.
+    #[arg(long, value_name = "DIR")]
+    pub allow_files: Option<PathBuf>,
+    /// Memory one statement's sorts, aggregations and joins may hold (MB); beyond, it fails.
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_MEMORY_LIMIT_MB)]
+    pub memory_limit_mb: usize,
+    /// Memory all statements' sorts, aggregations and joins may hold together (MB).
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_TOTAL_MEMORY_LIMIT_MB)]
+    pub total_memory_limit_mb: usize,
+    /// Longest a statement may run, its rows sent included (0: no limit).
+    #[arg(long, value_name = "S", default_value_t = DEFAULT_STATEMENT_TIMEOUT_SECS)]
+    pub statement_timeout_secs: u64,
+    /// Most client sessions at once (and, apart, most connections still logging in).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
     /// How the API is called (retries, timeouts, concurrency, ...).
     #[command(flatten)]
     pub api: super::ApiArgs,
@@ -37,16 +55,28 @@ pub struct ServeArgs {
 
 /// Run `jobsql serve` until Ctrl-C.
 pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
+    // The clients' password is a secret like the tokens: masked in anything printed.
+    if let Some(password) = &args.password {
+        crate::redact::register(password);
+    }
     let options = ServeOptions {
         addr: args.addr,
         user: args.user.clone(),
         password: args.password.clone(),
+        limits: Limits {
+            allow_files: args.allow_files.clone(),
+            memory_limit_bytes: args.memory_limit_mb.saturating_mul(1 << 20),
+            total_memory_limit_bytes: args.total_memory_limit_mb.saturating_mul(1 << 20),
+            statement_timeout: std::time::Duration::from_secs(args.statement_timeout_secs),
+            max_connections: args.max_connections,
+            ..Limits::default()
+        },
     };
     // Refuse an exposed address before starting anything.
     options.check().map_err(message)?;
     let setup = Setup::new(args.demo, args.spec_dir.as_ref(), &args.api).await?;
     let (specs, runtime) = (setup.specs.clone(), setup.runtime.clone());
-    let factory: ContextFactory = Arc::new(move || new_context(&specs, runtime.clone()));
+    let factory = jobsql_sessions(specs, runtime);
     let server = start(options, factory).await.map_err(message)?;
     let addr = server.local_addr();
     let user = args.user.as_deref().unwrap_or("jobsql");

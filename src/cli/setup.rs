@@ -70,7 +70,7 @@ pub fn load_specs(spec_dir: Option<&PathBuf>) -> Result<SpecSet, CliError> {
 pub async fn workspaces(demo: bool) -> Result<(WorkspaceResolver, Vec<EmulatorHandle>), CliError> {
     let mut workspaces = WorkspaceResolver::from_env();
     for warning in workspaces.warnings() {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", crate::redact::outgoing(&warning.to_string()));
     }
     let mut handles = Vec::new();
     if demo {

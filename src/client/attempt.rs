@@ -23,9 +23,10 @@ use reqwest::StatusCode;
 use url::Url;
 
 use super::body::check_success_body;
-use super::error::{chain, parse_error_body, redact};
+use super::error::{chain, parse_error_body};
 use super::retry::parse_retry_after;
 use super::{ApiError, ApiRequest, ClientConfig};
+use crate::redact::outgoing;
 use crate::workspace::Workspace;
 
 /// One failed attempt, and whether it may be repeated.
@@ -61,7 +62,10 @@ pub async fn attempt(
     let token = ws.token();
     let transport = |e: reqwest::Error, reading: bool| Failure {
         error: ApiError::Transport {
-            message: redact(describe_transport(&e, ws, config, reading), token),
+            message: outgoing(&scheme_noted(
+                describe_transport(&e, ws, config, reading),
+                ws,
+            )),
             method: req.method.to_string(),
             path: req.path_for_errors(),
             workspace: ws.name.clone(),
@@ -76,7 +80,7 @@ pub async fn attempt(
     let invalid = |status: StatusCode, message: String| Failure {
         error: ApiError::InvalidResponse {
             status: status.as_u16(),
-            message: redact(message, token),
+            message: outgoing(&message),
             method: req.method.to_string(),
             path: req.path_for_errors(),
             workspace: ws.name.clone(),
@@ -131,7 +135,7 @@ pub async fn attempt(
         error: ApiError::Http {
             status: status.as_u16(),
             error_code,
-            message: redact(message, token),
+            message: outgoing(&message),
             method: req.method.to_string(),
             path: req.path_for_errors(),
             workspace: ws.name.clone(),
@@ -174,6 +178,14 @@ fn describe_transport(
         format!("the response from {host} was cut short: {root}")
     } else {
         format!("no response from {host}: {}", chain(e))
+    }
+}
+
+/// A transport error's text, with [`Workspace::scheme_note`] when `https://` was assumed.
+fn scheme_noted(message: String, ws: &Workspace) -> String {
+    match ws.scheme_note() {
+        Some(note) => format!("{message} ({note})"),
+        None => message,
     }
 }
 

@@ -39,7 +39,7 @@ impl Default for ClientConfig {
 }
 
 /// A destination for log lines (never given the token: lines are built from the method, the
-/// path and query, the workspace name and the outcome).
+/// path and query, the workspace name and the outcome, and pass [`crate::redact::outgoing`]).
 #[derive(Clone)]
 pub struct LogSink(Arc<dyn Fn(&str) + Send + Sync>);
 
@@ -54,9 +54,10 @@ impl LogSink {
         LogSink(Arc::new(f))
     }
 
-    /// Write one line.
+    /// Write one line (through [`crate::redact::outgoing`]: secrets masked, control
+    /// characters escaped).
     pub fn line(&self, text: &str) {
-        (self.0)(text)
+        (self.0)(&crate::redact::outgoing(text))
     }
 }
 

@@ -183,15 +183,17 @@ pub fn parse_error_body(
     )
 }
 
-/// The start of a body, whitespace collapsed, in quotes.
+/// The start of a body, whitespace collapsed, in quotes. Secrets are masked before the cut
+/// (so none is cut into an unrecognisable piece) and after it.
 pub fn quote(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let collapsed = crate::redact::redact(&collapsed).into_owned();
     let mut quote: String = collapsed.chars().take(QUOTE_CHARS).collect();
     if quote.len() < collapsed.len() {
         quote.push_str("...");
     }
-    format!("\"{quote}\"")
+    format!("\"{}\"", crate::redact::outgoing(&quote))
 }
 
 /// An error and its causes, as one line.
@@ -207,16 +209,6 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
-}
-
-/// Replace any occurrence of `token` in `text` (defence in depth: the token is only ever sent in
-/// a header, but a server or proxy could echo it).
-pub fn redact(text: String, token: &str) -> String {
-    if token.len() >= 4 && text.contains(token) {
-        text.replace(token, "***")
-    } else {
-        text
-    }
 }
 
 #[cfg(test)]
@@ -248,6 +240,8 @@ mod tests {
 
     #[test]
     fn redaction() {
-        assert_eq!(redact("a dapiSECRET b".into(), "dapiSECRET"), "a *** b");
+        // Every workspace's token is registered when the workspace is made.
+        crate::redact::register("dapiSECRET");
+        assert_eq!(crate::redact::outgoing("a dapiSECRET b"), "a *** b");
     }
 }

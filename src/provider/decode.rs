@@ -203,10 +203,11 @@ impl PageDecoder {
                     .iter()
                     .find(|o| attempt(std::slice::from_ref(o)).is_err());
                 let row = culprit.map(|o| self.describe_row(o)).unwrap_or_default();
+                // Both quote the response, which may echo a secret.
                 Err(ProviderError::UnexpectedValue {
                     table: self.table.clone(),
-                    row,
-                    message,
+                    row: crate::redact::outgoing(&row),
+                    message: crate::redact::outgoing(&message),
                 })
             }
         }

@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::{
@@ -28,6 +28,7 @@ use crate::spec::{MethodSpec, Resource};
 
 use super::decode::PageDecoder;
 use super::fetch::{describe_template, scan_stream, Completion, Fetch, Slicing};
+use super::order::ScanOrder;
 use super::pushdown::{RequestTemplate, Translation};
 use super::ApiRuntime;
 
@@ -42,6 +43,8 @@ pub struct ApiExec {
     slicing: Option<Slicing>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
+    /// The order each partition's rows come in (the method's `order:`), when declared.
+    order: Option<ScanOrder>,
 }
 
 impl ApiExec {
@@ -78,12 +81,6 @@ impl ApiExec {
             method.response.objects.clone(),
             method.pagination.as_ref().map(|p| p.next_token.clone()),
         );
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(schema.clone()),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Incremental,
-            Boundedness::Bounded,
-        ));
         let rules: Vec<_> = method
             .complete
             .iter()
@@ -101,8 +98,20 @@ impl ApiExec {
                 method,
             })
         });
+        let read = |name: &str| projection.iter().any(|&i| resource.columns[i].name == name);
+        // A paged array is read when its column (a dotted path's first segment) is.
+        let merge_pages = method.pagination.as_ref().is_some_and(|p| {
+            p.merge_arrays
+                .iter()
+                .any(|path| read(path.split('.').next().unwrap_or(path)))
+        });
         let templates = translation.templates();
-        let slicing = slicing(&resource, &method, &runtime, limit, templates.len());
+        let order = ScanOrder::of(&method, &schema);
+        let mut slicing = slicing(&resource, &method, &runtime, limit, templates.len());
+        if let Some(s) = slicing.as_mut() {
+            s.ordered = order.is_some();
+        }
+        let properties = properties(&schema, order, templates.len());
         Ok(Self {
             fetch: Arc::new(Fetch {
                 resource,
@@ -112,12 +121,44 @@ impl ApiExec {
                 limit,
                 complete,
                 deadline: None,
+                merge_pages,
+                ties: None,
             }),
             templates,
             slicing,
             schema,
             properties,
+            order,
         })
+    }
+
+    /// This scan reading only the first `n` rows of each listing and those tied with the n-th
+    /// on the order's column (see [`super::top_n`]); `None` without a declared order, or when
+    /// a partition holds several listings.
+    pub fn with_top_n(&self, n: usize) -> Option<Arc<dyn ExecutionPlan>> {
+        let order = self.order?;
+        if self.templates.len() > 1 && !self.partitioned() {
+            return None;
+        }
+        let limit = self.fetch.limit.map_or(n, |l| l.min(n));
+        Some(Arc::new(ApiExec {
+            fetch: Arc::new(Fetch {
+                limit: Some(limit),
+                ties: Some(order.index),
+                ..(*self.fetch).clone()
+            }),
+            templates: self.templates.clone(),
+            slicing: None,
+            schema: self.schema.clone(),
+            properties: self.properties.clone(),
+            order: self.order,
+        }))
+    }
+
+    /// Rows are read in the declared order, one partition per template: each partition's
+    /// limit is exact.
+    fn partitioned(&self) -> bool {
+        self.order.is_some() && self.templates.len() > 1
     }
 
     /// The requests a scan makes per listed row (its `complete:` rules for the columns read),
@@ -194,14 +235,44 @@ fn slicing(
         lower,
         upper,
         concurrency,
+        ordered: false,
     })
+}
+
+/// The plan's properties: with a declared order and several templates, one partition per
+/// template (each in the order, merged by DataFusion); else one partition.
+fn properties(
+    schema: &SchemaRef,
+    order: Option<ScanOrder>,
+    templates: usize,
+) -> Arc<PlanProperties> {
+    let partitions = if order.is_some() { templates.max(1) } else { 1 };
+    Arc::new(PlanProperties::new(
+        ScanOrder::properties(order, schema),
+        Partitioning::UnknownPartitioning(partitions),
+        EmissionType::Incremental,
+        Boundedness::Bounded,
+    ))
 }
 
 impl DisplayAs for ApiExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "ApiExec: {}", self.fetch.resource.qualified_name())?;
-        if let Some(limit) = self.fetch.limit {
-            write!(f, ", limit={limit}")?;
+        match (self.fetch.limit, self.fetch.ties) {
+            (Some(limit), Some(column)) => {
+                let name = self.schema.field(column).name();
+                write!(f, ", limit={limit} with ties on {name}")?
+            }
+            (Some(limit), None) => write!(f, ", limit={limit}")?,
+            (None, _) => {}
+        }
+        if let Some(order) = self.order {
+            let direction = if order.descending { "DESC" } else { "ASC" };
+            write!(
+                f,
+                ", order={} {direction} (the API's)",
+                self.schema.field(order.index).name()
+            )?;
         }
         if self.templates.is_empty() {
             // The WHERE clause matches no row (e.g. a value outside a parameter's enum).
@@ -244,6 +315,42 @@ impl ExecutionPlan for ApiExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
+    /// A LIMIT DataFusion pushes into the scan (`ORDER BY start_time DESC LIMIT n` once the
+    /// declared order made the sort unnecessary): each listing stops after `limit` rows, page
+    /// by page from the newest. Only when each partition holds one listing, so that the limit
+    /// is exactly the partition's.
+    fn with_fetch(&self, limit: Option<usize>) -> Option<Arc<dyn ExecutionPlan>> {
+        if self.templates.len() > 1 && !self.partitioned() {
+            return None;
+        }
+        let limit = match (limit, self.fetch.limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Some(Arc::new(ApiExec {
+            fetch: Arc::new(Fetch {
+                limit,
+                ..(*self.fetch).clone()
+            }),
+            templates: self.templates.clone(),
+            slicing: if limit.is_some() {
+                None
+            } else {
+                self.slicing.clone()
+            },
+            schema: self.schema.clone(),
+            properties: self.properties.clone(),
+            order: self.order,
+        }))
+    }
+
+    fn fetch(&self) -> Option<usize> {
+        if (self.templates.len() > 1 && !self.partitioned()) || self.fetch.ties.is_some() {
+            return None;
+        }
+        self.fetch.limit
+    }
+
     fn with_new_children(
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
@@ -260,11 +367,17 @@ impl ExecutionPlan for ApiExec {
         partition: usize,
         _context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        if partition != 0 {
+        let partitions = self.properties.partitioning.partition_count();
+        if partition >= partitions {
             return Err(DataFusionError::Internal(format!(
-                "ApiExec has one partition, not {partition}"
+                "ApiExec has {partitions} partition(s), not {partition}"
             )));
         }
+        let templates = if self.partitioned() {
+            vec![self.templates[partition].clone()]
+        } else {
+            self.templates.clone()
+        };
         // The deadline (--timeout) runs from now, for this execution of the plan.
         let fetch = match self.fetch.runtime.timeout {
             None => self.fetch.clone(),
@@ -275,7 +388,7 @@ impl ExecutionPlan for ApiExec {
         };
         let slicing = self.slicing.clone();
         let width = fetch.runtime.max_concurrency;
-        let mut batches = futures::stream::iter(self.templates.clone())
+        let mut batches = futures::stream::iter(templates)
             .map(move |t| scan_stream(fetch.clone(), t, slicing.clone()))
             .flatten_unordered(width)
             .map(|r| r.map_err(DataFusionError::from));

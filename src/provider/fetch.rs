@@ -7,7 +7,8 @@
 //! the cap, as does one past its scan's deadline (`--timeout`, [`Fetch::deadline`]). With a
 //! LIMIT, each page asks only for the rows still needed (`limit = min(max, remaining)`) and the
 //! stream stops once they are there. Single-object methods with `merge_arrays` (runs/get pages
-//! `tasks` 100 at a time) are fetched whole and merged into one row. An API error the spec marks
+//! `tasks` 100 at a time) are fetched whole and merged into one row (their next pages only when
+//! the query reads a paged array: else one request per object). An API error the spec marks
 //! as not-found (a run that does not exist) on the *first* page of a request is zero rows; on a
 //! later page it is an error (rows would otherwise be lost silently). A next-page token that
 //! repeats one already followed is an error too, rather than an endless loop. Listed objects the
@@ -25,6 +26,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
 use futures::Stream;
 use serde_json::Value;
 
@@ -58,6 +60,14 @@ pub struct Fetch {
     pub complete: Option<Completion>,
     /// When the scan must be done by (`--timeout`): set when it starts executing.
     pub deadline: Option<Deadline>,
+    /// Whether the query reads an array the method's `merge_arrays` pages (`tasks`, ...): only
+    /// then are a single object's next pages fetched (else its first page has every column
+    /// read: one round trip per object).
+    pub merge_pages: bool,
+    /// With a limit: the column (index in the batches) whose ties with the limit's last row
+    /// are read too, the limit then being a lower bound (the top n of a sort whose first key
+    /// is the listing's order; the sort above makes it exact). Pages are then full pages.
+    pub ties: Option<usize>,
 }
 
 struct State {
@@ -68,6 +78,8 @@ struct State {
     remaining: Option<usize>,
     done: bool,
     seen: PageTokens,
+    /// With [`Fetch::ties`], once the limit is reached: the limit's last value.
+    tie: Option<ScalarValue>,
 }
 
 /// The pages of one template, as batches.
@@ -98,9 +110,10 @@ fn pages_from(
         token,
         done: false,
         seen,
+        tie: None,
     };
     futures::stream::try_unfold(state, |mut s| async move {
-        if s.done || s.remaining == Some(0) {
+        if s.done || (s.remaining == Some(0) && s.tie.is_none()) {
             return Ok(None);
         }
         let fetch = s.fetch.clone();
@@ -119,8 +132,15 @@ fn pages_from(
             .is_some_and(|p| !p.merge_arrays.is_empty());
         if merging {
             s.done = true;
-            let Some(object) =
-                fetch_whole(&fetch, &fetch.method, &workspace, &s.template.params, &[]).await?
+            let Some(object) = fetch_whole(
+                &fetch,
+                &fetch.method,
+                &workspace,
+                &s.template.params,
+                &[],
+                fetch.merge_pages,
+            )
+            .await?
             else {
                 return Ok(None);
             };
@@ -129,20 +149,33 @@ fn pages_from(
                 .decode_objects(&[object.as_ref()], &s.template.params)?;
             return Ok(Some((batch, s)));
         }
+        let size = if fetch.ties.is_some() {
+            None
+        } else {
+            s.remaining
+        };
         let request = build_request(
             &fetch.method,
             &s.template.sent_params(),
             s.token.as_deref(),
-            s.remaining,
+            size,
         );
         let first_page = s.token.is_none();
         let body = match send(&fetch, &fetch.method, &workspace, &request, first_page).await? {
             Some(body) => body,
             None => return Ok(None),
         };
-        let page =
+        let mut page =
             complete::decode_completing(&fetch, &workspace, &body, &s.template.params).await?;
-        if let Some(r) = s.remaining.as_mut() {
+        if let Some(column) = fetch.ties {
+            if ties_done(&mut s, &page.batch, column)? {
+                s.done = true;
+            }
+        } else if let Some(r) = s.remaining.as_mut() {
+            // A server sending more than asked: the limit is exact (DataFusion relies on it).
+            if page.batch.num_rows() > *r {
+                page.batch = page.batch.slice(0, *r);
+            }
             *r = r.saturating_sub(page.batch.num_rows());
         }
         if let Some(p) = &fetch.runtime.progress {
@@ -151,10 +184,35 @@ fn pages_from(
         if let Some(next) = &page.next_token {
             s.seen.follow(&fetch, &fetch.method, &request, next)?;
         }
-        s.done = page.next_token.is_none();
+        s.done |= page.next_token.is_none();
         s.token = page.next_token;
         Ok(Some((page.batch, s)))
     })
+}
+
+/// Count a page of a top-n-with-ties listing ([`Fetch::ties`]): whether the listing is done
+/// (the limit is reached and the page's last row is past the limit's last value).
+fn ties_done(s: &mut State, batch: &RecordBatch, column: usize) -> Result<bool, ProviderError> {
+    let rows = batch.num_rows();
+    let value = |i: usize| {
+        ScalarValue::try_from_array(batch.column(column), i).map_err(|e| {
+            ProviderError::InvalidResponse {
+                table: s.fetch.resource.qualified_name(),
+                message: format!("cannot read the sort column: {e}"),
+            }
+        })
+    };
+    if let Some(r) = s.remaining.as_mut() {
+        if *r > 0 && rows >= *r {
+            s.tie = Some(value(*r - 1)?);
+        }
+        *r = r.saturating_sub(rows);
+    }
+    match &s.tie {
+        Some(tie) if rows > 0 => Ok(value(rows - 1)? != *tie),
+        Some(_) => Ok(true),
+        None => Ok(false),
+    }
 }
 
 /// The workspace of `template`; its parameter column is set to the workspace actually used.
@@ -317,7 +375,13 @@ pub fn build_request(
 
 /// A template's first request as text (for EXPLAIN).
 pub fn describe_template(fetch: &Fetch, template: &RequestTemplate) -> String {
-    let request = build_request(&fetch.method, &template.params, None, fetch.limit);
+    // With ties, pages are full pages.
+    let size = if fetch.ties.is_some() {
+        None
+    } else {
+        fetch.limit
+    };
+    let request = build_request(&fetch.method, &template.params, None, size);
     match template.params.get(&fetch.resource.server.variable) {
         Some(ws) => format!("{} @ {ws}", request.describe()),
         None => request.describe(),

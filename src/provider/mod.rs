@@ -11,12 +11,15 @@
 //! schemas that refuse DDL over them ([`guarded`]).
 
 pub mod decode;
+pub mod dry_run;
 pub mod exec;
 pub mod fetch;
 pub mod guarded;
+pub mod order;
 pub mod progress;
 pub mod pushdown;
 pub mod table;
+pub mod top_n;
 
 use std::sync::{Arc, Mutex};
 
@@ -114,7 +117,7 @@ pub struct ApiRuntime {
     /// Resolves `deployment_name` (or the default) to a workspace and token.
     pub workspaces: WorkspaceResolver,
     /// `Some` in a dry run: mutating requests are recorded there instead of being sent.
-    pub dry_run: Option<crate::write::DryRunLog>,
+    pub dry_run: Option<dry_run::DryRunLog>,
     /// Requests a scan keeps in flight at most (parallel listing, `IN` fan-out).
     pub max_concurrency: usize,
     /// Counts pages and rows as they arrive, when someone shows them.
@@ -234,7 +237,7 @@ impl ApiRuntime {
 
     /// The same runtime, recording mutations instead of sending them.
     pub fn with_dry_run(mut self) -> Self {
-        self.dry_run = Some(crate::write::DryRunLog::default());
+        self.dry_run = Some(dry_run::DryRunLog::default());
         self
     }
 }

@@ -1,15 +1,17 @@
 //! One client connection: its own `SessionContext`, the simple and the extended query protocol.
 //!
-//! - Simple protocol (psql, scripts): the query string goes whole to
-//!   [`crate::session::run_sql`] — SELECT, SHOW, DESCRIBE, EXPLAIN, INSERT, DELETE, EXEC, several
-//!   `;`-separated statements — and each statement's result is sent as rows. Session commands
-//!   drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...) are answered by [`super::compat`].
+//! - Simple protocol (psql, scripts): see [`super::simple`] — SELECT, SHOW, DESCRIBE, EXPLAIN,
+//!   INSERT, DELETE, EXEC, several `;`-separated statements, each statement's rows streamed.
+//!   Session commands drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...) are answered by
+//!   [`super::compat`].
 //! - Extended protocol (tokio-postgres, psycopg with parameters, JDBC): `Parse` plans one
 //!   statement with DataFusion (placeholders `$1`, `$2`, ... get the types DataFusion infers,
 //!   announced as Postgres types); `Bind` decodes the values; `Execute` runs the plan with
 //!   `with_param_values` and streams the rows. `EXEC` is not DataFusion SQL and needs the simple
 //!   protocol.
 //!
+//! Every plan is checked by [`super::settings::check_plan`] before it runs; every statement runs
+//! under a [`Guard`] (cancel, statement timeout) and its rows are streamed as they are produced.
 //! Every failure is a Postgres `ErrorResponse` carrying [`crate::session::user_message`]; the
 //! connection stays usable and the server is not affected.
 
@@ -21,23 +23,28 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::ScalarValue;
 use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use futures::{Sink, StreamExt};
 use pgwire::api::portal::{Format, Portal};
-use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::query::ExtendedQueryHandler;
 use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::data::DataRow;
 use pgwire::messages::PgWireBackendMessage;
 
+use super::cancel::{CancelFlag, Guard};
 use super::compat::{self, Compat};
 use super::encode::{encode_batch, fields, param_type, param_value};
-use crate::session::{run_sql, user_message, StatementResult};
+use super::limits::Limits;
+use super::sandbox::SandboxError;
+use super::settings::{check_plan, SettingError};
+use crate::session::user_message;
 
 /// A DataFusion error as a Postgres error: SQLSTATE by kind, the message users read.
 pub fn pg_error(e: &DataFusionError) -> PgWireError {
@@ -45,12 +52,26 @@ pub fn pg_error(e: &DataFusionError) -> PgWireError {
         DataFusionError::SQL(..) => "42601",
         DataFusionError::Plan(_) | DataFusionError::SchemaError(..) => "42000",
         DataFusionError::NotImplemented(_) => "0A000",
+        DataFusionError::ResourcesExhausted(_) => "53200",
+        DataFusionError::External(inner)
+            if inner.is::<SettingError>() || inner.is::<SandboxError>() =>
+        {
+            "42501"
+        }
+        DataFusionError::ObjectStore(inner)
+            if matches!(
+                inner.as_ref(),
+                datafusion::object_store::Error::PermissionDenied { .. }
+            ) =>
+        {
+            "42501"
+        }
         _ => "XX000",
     };
     user_error(code, user_message(e))
 }
 
-fn user_error(code: &str, message: String) -> PgWireError {
+pub(super) fn user_error(code: &str, message: String) -> PgWireError {
     PgWireError::UserError(Box::new(ErrorInfo::new(
         "ERROR".to_string(),
         code.to_string(),
@@ -84,6 +105,7 @@ impl Prepared {
 /// Plans statements for the extended protocol.
 pub struct Parser {
     ctx: SessionContext,
+    files: Option<std::path::PathBuf>,
 }
 
 #[async_trait]
@@ -117,6 +139,7 @@ impl QueryParser for Parser {
             .create_logical_plan(sql)
             .await
             .map_err(|e| pg_error(&e))?;
+        check_plan(&plan, self.files.as_deref()).map_err(|e| pg_error(&e))?;
         let params = placeholder_types(&plan).map_err(|e| pg_error(&e))?;
         Ok(Some(Prepared::Plan {
             plan: Box::new(plan),
@@ -183,69 +206,74 @@ fn placeholder_types(plan: &LogicalPlan) -> Result<Vec<Option<DataType>>, DataFu
 
 /// The handlers of one connection.
 pub struct Connection {
-    ctx: SessionContext,
+    pub(super) ctx: SessionContext,
     parser: Arc<Parser>,
+    cancel: Arc<CancelFlag>,
+    pub(super) limits: Limits,
 }
 
 impl Connection {
-    /// A connection running its statements in `ctx`.
-    pub fn new(ctx: SessionContext) -> Self {
-        let parser = Arc::new(Parser { ctx: ctx.clone() });
-        Connection { ctx, parser }
+    /// A connection running its statements in `ctx`, stopped by `cancel` and `limits`'
+    /// statement timeout.
+    pub fn new(ctx: SessionContext, cancel: Arc<CancelFlag>, limits: Limits) -> Self {
+        let parser = Arc::new(Parser {
+            ctx: ctx.clone(),
+            files: limits.allow_files.clone(),
+        });
+        Connection {
+            ctx,
+            parser,
+            cancel,
+            limits,
+        }
+    }
+
+    /// A guard for a query starting now.
+    pub(super) fn guard(&self) -> Guard {
+        self.cancel.guard(self.limits.statement_timeout)
+    }
+
+    /// `e` as a Postgres error; running out of memory names the limit.
+    pub(super) fn error(&self, e: &DataFusionError) -> PgWireError {
+        Self::error_with(&self.limits, e)
+    }
+
+    /// [`Connection::error`] under `limits`.
+    pub(super) fn error_with(limits: &Limits, e: &DataFusionError) -> PgWireError {
+        let error = pg_error(e);
+        match (e.find_root(), error) {
+            (DataFusionError::ResourcesExhausted(_), PgWireError::UserError(mut info)) => {
+                info.message = format!(
+                    "{} (a statement may use {} MB on jobsql serve: --memory-limit-mb)",
+                    info.message,
+                    limits.memory_limit_bytes >> 20
+                );
+                PgWireError::UserError(info)
+            }
+            (_, error) => error,
+        }
     }
 }
 
-/// A first word of the statement as a command tag (`INSERT`, `DELETE`, `SELECT`, ...).
-fn verb(sql: &str) -> String {
-    sql.split_whitespace()
-        .next()
-        .unwrap_or("SELECT")
-        .to_ascii_uppercase()
-}
-
-/// One statement's result as a response: rows, or a command tag when there are no columns, or
-/// `INSERT 0 n` / `DELETE n` for a DML count.
-fn result_response(sql_verb: &str, result: StatementResult) -> PgWireResult<Response> {
-    let schema = result.schema.clone();
-    if schema.fields().is_empty() {
-        return Ok(Response::Execution(Tag::new(sql_verb)));
-    }
-    if let Some(n) = dml_count(sql_verb, &result) {
-        let tag = match sql_verb {
-            "INSERT" => Tag::new("INSERT").with_oid(0).with_rows(n),
-            other => Tag::new(other).with_rows(n),
+/// A stream of batches as a stream of Postgres rows.
+pub(super) fn encode_rows(
+    stream: SendableRecordBatchStream,
+    info: Arc<Vec<FieldInfo>>,
+    on_error: impl Fn(&DataFusionError) -> PgWireError + Send + 'static,
+) -> impl futures::Stream<Item = PgWireResult<DataRow>> + Send + 'static {
+    stream.flat_map(move |batch| {
+        let rows: Vec<PgWireResult<DataRow>> = match batch
+            .map_err(|e| on_error(&e))
+            .and_then(|b| encode_batch(&b, &info))
+        {
+            Ok(rows) => rows.into_iter().map(Ok).collect(),
+            Err(e) => vec![Err(e)],
         };
-        return Ok(Response::Execution(tag));
-    }
-    let info = Arc::new(fields(&schema, &Format::UnifiedText));
-    let mut rows = Vec::new();
-    for batch in &result.batches {
-        rows.extend(encode_batch(batch, &info)?.into_iter().map(Ok));
-    }
-    Ok(Response::Query(QueryResponse::new(
-        info,
-        futures::stream::iter(rows),
-    )))
+        futures::stream::iter(rows)
+    })
 }
 
-/// The row count of an INSERT / DELETE / UPDATE answered as DataFusion's one `count` value.
-fn dml_count(sql_verb: &str, result: &StatementResult) -> Option<usize> {
-    if !matches!(sql_verb, "INSERT" | "DELETE" | "UPDATE") {
-        return None;
-    }
-    let fields = result.schema.fields();
-    if fields.len() != 1 || fields[0].name() != "count" {
-        return None;
-    }
-    let batch = result.batches.iter().find(|b| b.num_rows() > 0)?;
-    match ScalarValue::try_from_array(batch.column(0), 0).ok()? {
-        ScalarValue::UInt64(Some(n)) => usize::try_from(n).ok(),
-        ScalarValue::Int64(Some(n)) => usize::try_from(n).ok(),
-        _ => None,
-    }
-}
-
-fn compat_response(c: &Compat, format: &Format) -> PgWireResult<Response> {
+pub(super) fn compat_response(c: &Compat, format: &Format) -> PgWireResult<Response> {
     if let Some(r) = c.response() {
         return Ok(r);
     }
@@ -264,34 +292,6 @@ fn compat_response(c: &Compat, format: &Format) -> PgWireResult<Response> {
         info,
         futures::stream::iter(rows.into_iter().map(Ok)),
     )))
-}
-
-#[async_trait]
-impl SimpleQueryHandler for Connection {
-    async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
-    where
-        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::PortalStore: PortalStore,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        if let Some(c) = compat::intercept(query) {
-            return Ok(vec![compat_response(&c, &Format::UnifiedText)?]);
-        }
-        let results = run_sql(&self.ctx, query).await.map_err(|e| pg_error(&e))?;
-        // The verbs, to tag DML counts: one per statement when the script splits cleanly.
-        let verbs: Vec<String> = match crate::sql::parse_script(query) {
-            Ok(statements) if statements.len() == results.len() => {
-                statements.iter().map(|s| verb(&s.to_string())).collect()
-            }
-            _ => vec!["SELECT".to_string(); results.len()],
-        };
-        results
-            .into_iter()
-            .zip(verbs)
-            .map(|(r, v)| result_response(&v, r))
-            .collect()
-    }
 }
 
 #[async_trait]
@@ -339,29 +339,30 @@ impl ExtendedQueryHandler for Connection {
                 .with_param_values(values)
                 .map_err(|e| pg_error(&e))?
         };
-        let df = self
-            .ctx
-            .execute_logical_plan(plan)
-            .await
-            .map_err(|e| pg_error(&e))?;
+        let guard = self.guard();
+        let ctx = self.ctx.clone();
+        let df = guard
+            .run(async {
+                ctx.execute_logical_plan(plan)
+                    .await
+                    .map_err(|e| self.error(&e))
+            })
+            .await?;
         let schema = Arc::new(df.schema().as_arrow().clone());
         if schema.fields().is_empty() {
-            df.collect().await.map_err(|e| pg_error(&e))?;
+            guard
+                .run(async { df.collect().await.map_err(|e| self.error(&e)) })
+                .await?;
             return Ok(Response::Execution(Tag::new("OK")));
         }
         let info = Arc::new(fields(&schema, &portal.result_column_format));
-        let stream = df.execute_stream().await.map_err(|e| pg_error(&e))?;
-        let row_info = info.clone();
-        let rows = stream.flat_map(move |batch| {
-            let rows: Vec<PgWireResult<_>> = match batch
-                .map_err(|e| pg_error(&e))
-                .and_then(|b| encode_batch(&b, &row_info))
-            {
-                Ok(rows) => rows.into_iter().map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            futures::stream::iter(rows)
+        let stream = guard
+            .run(async { df.execute_stream().await.map_err(|e| self.error(&e)) })
+            .await?;
+        let limits = self.limits.clone();
+        let rows = encode_rows(stream, info.clone(), move |e| {
+            Connection::error_with(&limits, e)
         });
-        Ok(Response::Query(QueryResponse::new(info, rows)))
+        Ok(Response::Query(QueryResponse::new(info, guard.rows(rows))))
     }
 }

@@ -2,40 +2,69 @@
 //! drivers (psycopg, JDBC, tokio-postgres).
 //!
 //! [`start`] binds the address and accepts connections until [`ServerHandle::shutdown`]; each
-//! connection gets its own `SessionContext` from the caller's factory (one shared
+//! connection gets its own `SessionContext` from the caller's [`ContextFactory`] (one shared
 //! [`ApiRuntime`](crate::provider::ApiRuntime), so one HTTP connection pool) and runs on its own
 //! task: a slow query, an API error or a client that vanishes affects that connection only.
 //!
-//! - [`handler`]: the simple and extended query protocols over DataFusion.
+//! A client gets the server's workspace credentials, not its machine, nor all of its memory:
+//!
+//! - [`sandbox`], [`url_tables`]: no file is opened unless `--allow-files DIR`, then only
+//!   under DIR.
+//! - [`settings`]: `SET` only of harmless settings; no in-memory tables.
+//! - [`memory`]: a memory pool per session (one statement at a time, so per statement) within
+//!   one for the server, with no spilling to disk.
+//! - [`limits`]: a statement timeout, connection and handshake caps, an auth timeout, failed
+//!   logins backed off per address.
+//! - [`cancel`]: `CancelRequest`, the timeout and a client that disconnects drop the running
+//!   statement (its API requests stop).
+//! - [`simple`] / [`handler`]: the simple and extended query protocols over DataFusion, rows
+//!   streamed as they are produced.
 //! - [`encode`]: Arrow ⇄ Postgres types and values.
 //! - [`compat`]: session commands drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...).
 //! - [`catalog`]: the Postgres catalog bits BI tools and psql ask for (`version()`,
 //!   `pg_catalog.pg_type`, `pg_class`, ...).
-//! - [`auth`]: open on loopback, MD5 password otherwise.
+//! - [`auth`]: open on loopback, MD5 password otherwise; one message for every failed login.
 //!
-//! Binding an address other than loopback without a password is refused
-//! ([`ServeOptions::check`]): the server answers with the workspace credentials it was given.
-//! There is no TLS; put the server behind a TLS-terminating proxy to reach it over a network.
+//! Binding an address other than loopback without a password (an empty one counts as none) is
+//! refused ([`ServeOptions::check`]): the server answers with the workspace credentials it was
+//! given. There is no TLS; put the server behind a TLS-terminating proxy to reach it over a
+//! network.
 
 pub mod auth;
+pub mod cancel;
 pub mod catalog;
 pub mod compat;
 pub mod encode;
 pub mod handler;
+pub mod limits;
+pub mod memory;
+pub mod sandbox;
+pub mod settings;
+pub mod simple;
+pub mod url_tables;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use datafusion::execution::context::SessionConfig;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::GreedyMemoryPool;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::SessionContext;
 use pgwire::api::auth::StartupHandler;
+use pgwire::api::cancel::CancelHandler;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::PgWireServerHandlers;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
-use auth::{Credentials, Startup};
+use auth::{Credentials, Login, LoginParts, Startup};
+use cancel::{peer_closed, watch_handle, CancelFlag, CancelRegistry};
 use handler::Connection;
+pub use limits::Limits;
+use limits::{Gate, LoginThrottle};
+use sandbox::SandboxRegistry;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,12 +72,19 @@ pub enum ServeError {
     /// A non-loopback address without a password.
     #[error(
         "refusing to listen on {0} without a password: anyone who reaches it could query your \
-         workspaces with your token. Listen on 127.0.0.1 (the default), or set --password"
+         workspaces with your token. Listen on 127.0.0.1 (the default), or set --password \
+         (not empty)"
     )]
     Unprotected(SocketAddr),
     /// `--user` without `--password`.
-    #[error("--user needs --password")]
+    #[error("--user needs --password (not empty)")]
     UserWithoutPassword,
+    /// A limit that cannot work (zero connections, zero memory).
+    #[error("{0}")]
+    BadLimit(&'static str),
+    /// `--allow-files` names no usable directory.
+    #[error(transparent)]
+    Files(#[from] sandbox::SandboxError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -59,15 +95,17 @@ pub enum ServeError {
     },
 }
 
-/// Where and for whom the server listens.
+/// Where and for whom the server listens, and its bounds.
 #[derive(Clone)]
 pub struct ServeOptions {
     /// The address (port 0: any free port).
     pub addr: SocketAddr,
     /// The user name clients must give (with `password`); any when `None`.
     pub user: Option<String>,
-    /// The password clients must give; none needed when `None` (loopback only).
+    /// The password clients must give; none needed when `None` or empty (loopback only).
     pub password: Option<String>,
+    /// What clients may use of the server.
+    pub limits: Limits,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -76,14 +114,31 @@ impl std::fmt::Debug for ServeOptions {
             .field("addr", &self.addr)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("limits", &self.limits)
             .finish()
     }
 }
 
 impl ServeOptions {
-    /// Refuse what would expose the workspaces: no password off loopback; a user without one.
+    /// Options for `addr`, open (no password), with the default limits.
+    pub fn new(addr: SocketAddr) -> Self {
+        ServeOptions {
+            addr,
+            user: None,
+            password: None,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The password, if there is one (an empty one is none).
+    fn password(&self) -> Option<&str> {
+        self.password.as_deref().filter(|p| !p.is_empty())
+    }
+
+    /// Refuse what would expose the workspaces — no password off loopback, a user without
+    /// one — and limits that cannot work.
     pub fn check(&self) -> Result<(), ServeError> {
-        if self.password.is_none() {
+        if self.password().is_none() {
             if self.user.is_some() {
                 return Err(ServeError::UserWithoutPassword);
             }
@@ -91,20 +146,72 @@ impl ServeOptions {
                 return Err(ServeError::Unprotected(self.addr));
             }
         }
+        if self.limits.max_connections == 0 {
+            return Err(ServeError::BadLimit("--max-connections must be at least 1"));
+        }
+        if self.limits.memory_limit_bytes == 0 || self.limits.total_memory_limit_bytes == 0 {
+            return Err(ServeError::BadLimit(
+                "--memory-limit-mb and --total-memory-limit-mb must be at least 1",
+            ));
+        }
         Ok(())
     }
 
     fn credentials(&self) -> Option<Credentials> {
-        self.password.as_ref().map(|p| Credentials {
+        self.password().map(|p| Credentials {
             user: self.user.clone(),
-            password: p.clone(),
+            password: p.to_string(),
         })
     }
 }
 
-/// Builds each connection's session (e.g. [`crate::session::new_context`] over a shared runtime).
-pub type ContextFactory =
-    Arc<dyn Fn() -> datafusion::error::Result<SessionContext> + Send + Sync + 'static>;
+/// Builds each connection's session from the configuration and runtime environment the server
+/// gives (its memory pool and sandboxed object stores): see [`jobsql_sessions`].
+pub type ContextFactory = Arc<
+    dyn Fn(SessionConfig, Arc<RuntimeEnv>) -> datafusion::error::Result<SessionContext>
+        + Send
+        + Sync
+        + 'static,
+>;
+
+/// Sessions over `specs` and the shared `runtime` (the server adds files as tables, `FROM
+/// 'x.parquet'`, opened only under `--allow-files`).
+pub fn jobsql_sessions(
+    specs: crate::spec::SpecSet,
+    runtime: Arc<crate::provider::ApiRuntime>,
+) -> ContextFactory {
+    Arc::new(move |config, env| {
+        let mut ctx = SessionContext::new_with_config_rt(config, env);
+        crate::plugin::register_with_runtime(&mut ctx, &specs, runtime.clone())
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        Ok(ctx)
+    })
+}
+
+/// A session for one connection: `factory`'s, in a sandboxed, memory-bounded environment.
+fn session(
+    factory: &ContextFactory,
+    limits: &Limits,
+    total: &Arc<GreedyMemoryPool>,
+) -> datafusion::error::Result<SessionContext> {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(2);
+    let pool = memory::SessionPool::new(
+        limits.memory_limit_bytes,
+        total.clone(),
+        limits.total_memory_limit_bytes >> 20,
+    );
+    let env = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(pool))
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+        )
+        .with_object_store_registry(Arc::new(SandboxRegistry::new(limits.allow_files.clone())))
+        .build_arc()?;
+    let ctx = factory(config, env)?;
+    Ok(url_tables::with_url_tables(ctx, limits.allow_files.clone()))
+}
 
 /// A running server.
 pub struct ServerHandle {
@@ -136,7 +243,8 @@ impl ServerHandle {
 /// The handlers of one connection.
 struct Handlers {
     connection: Arc<Connection>,
-    startup: Arc<Startup>,
+    login: Arc<Login>,
+    cancel: Arc<CancelRegistry>,
 }
 
 impl PgWireServerHandlers for Handlers {
@@ -149,8 +257,20 @@ impl PgWireServerHandlers for Handlers {
     }
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
-        self.startup.clone()
+        self.login.clone()
     }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.cancel.clone()
+    }
+}
+
+/// What every connection shares.
+struct Shared {
+    factory: ContextFactory,
+    memory: Arc<GreedyMemoryPool>,
+    limits: Limits,
+    login: LoginParts,
 }
 
 /// Check `options`, bind, and serve connections on a background task.
@@ -159,6 +279,10 @@ pub async fn start(
     factory: ContextFactory,
 ) -> Result<ServerHandle, ServeError> {
     options.check()?;
+    let mut limits = options.limits.clone();
+    if let Some(dir) = &limits.allow_files {
+        limits.allow_files = Some(sandbox::canonical_root(dir)?);
+    }
     let listener = TcpListener::bind(options.addr)
         .await
         .map_err(|source| ServeError::Bind {
@@ -169,14 +293,25 @@ pub async fn start(
         addr: options.addr,
         source,
     })?;
-    let startup = Arc::new(Startup::new(options.credentials()));
+    let gate = Gate::new(limits.max_connections);
+    let shared = Arc::new(Shared {
+        factory,
+        memory: Arc::new(GreedyMemoryPool::new(limits.total_memory_limit_bytes)),
+        login: LoginParts {
+            startup: Arc::new(Startup::new(options.credentials())),
+            throttle: Arc::new(LoginThrottle::new(limits.login_backoff)),
+            gate: gate.clone(),
+            registry: Arc::new(CancelRegistry::default()),
+        },
+        limits,
+    });
     let (stop, mut stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         loop {
-            let socket = tokio::select! {
+            let (socket, peer) = tokio::select! {
                 _ = &mut stopped => break,
                 accepted = listener.accept() => match accepted {
-                    Ok((socket, _)) => socket,
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of file descriptors and the like: say so, wait, go on.
                         eprintln!("jobsql serve: cannot accept a connection: {e}");
@@ -185,33 +320,12 @@ pub async fn start(
                     }
                 },
             };
-            let factory = factory.clone();
-            let startup = startup.clone();
-            tokio::spawn(async move {
-                let ctx = match factory() {
-                    Ok(ctx) => ctx,
-                    Err(e) => {
-                        eprintln!(
-                            "jobsql serve: cannot set up a session: {}",
-                            crate::session::user_message(&e)
-                        );
-                        return;
-                    }
-                };
-                if let Err(e) = catalog::register(&ctx).await {
-                    eprintln!(
-                        "jobsql serve: cannot set up the catalog: {}",
-                        crate::session::user_message(&e)
-                    );
-                    return;
+            match gate.handshake() {
+                Some(permit) => {
+                    tokio::spawn(serve_connection(shared.clone(), socket, peer, permit));
                 }
-                let handlers = Handlers {
-                    connection: Arc::new(Connection::new(ctx)),
-                    startup,
-                };
-                // A client that disconnects mid-way ends its own task; nothing else to do.
-                let _ = pgwire::tokio::process_socket(socket, None, handlers).await;
-            });
+                None => gate.refuse(socket),
+            }
         }
     });
     Ok(ServerHandle {
@@ -219,4 +333,69 @@ pub async fn start(
         stop: Some(stop),
         task,
     })
+}
+
+/// One connection, until it ends, its client goes away, or its handshake takes too long.
+async fn serve_connection(
+    shared: Arc<Shared>,
+    socket: TcpStream,
+    peer: SocketAddr,
+    handshake: OwnedSemaphorePermit,
+) {
+    let Ok((socket, watch)) = watch_handle(socket) else {
+        return;
+    };
+    let ctx = match session(&shared.factory, &shared.limits, &shared.memory) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!(
+                "jobsql serve: cannot set up a session: {}",
+                crate::session::user_message(&e)
+            );
+            return;
+        }
+    };
+    if let Err(e) = catalog::register(&ctx).await {
+        eprintln!(
+            "jobsql serve: cannot set up the catalog: {}",
+            crate::session::user_message(&e)
+        );
+        return;
+    }
+    let flag = Arc::new(CancelFlag::default());
+    let login = Arc::new(Login::new(&shared.login, flag.clone(), peer, handshake));
+    let mut logged_in = login.done();
+    let mut watching = login.done();
+    let handlers = Handlers {
+        connection: Arc::new(Connection::new(ctx, flag, shared.limits.clone())),
+        login,
+        cancel: shared.login.registry.clone(),
+    };
+    let auth_timeout = shared.limits.auth_timeout;
+    let handshake_deadline = async move {
+        let done = tokio::time::timeout(auth_timeout, async {
+            logged_in.wait_for(|done| *done).await.is_ok()
+        })
+        .await;
+        if done == Ok(true) {
+            // Logged in: no deadline any more.
+            futures::future::pending::<()>().await;
+        }
+    };
+    // A client gone away, once logged in (before, the handshake has its deadline; and a
+    // CancelRequest's client closes its socket right after sending it).
+    let gone = async move {
+        if watching.wait_for(|done| *done).await.is_ok() {
+            peer_closed(watch).await;
+        } else {
+            futures::future::pending::<()>().await;
+        }
+    };
+    // Whichever ends first ends the connection: dropping the protocol future drops the
+    // statement running in it.
+    tokio::select! {
+        _ = pgwire::tokio::process_socket(socket, None, handlers) => {}
+        _ = gone => {}
+        _ = handshake_deadline => {}
+    }
 }

@@ -89,6 +89,8 @@ pub struct Resource {
     pub columns: Vec<Column>,
     /// The result columns of each method called by EXEC (empty: the body as one JSON column).
     pub method_columns: BTreeMap<String, Vec<Column>>,
+    /// The file's named object types (for the descriptions of struct fields in messages).
+    pub types: BTreeMap<String, super::model::ObjectType>,
 }
 
 impl Resource {
@@ -252,6 +254,7 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
             spec: spec.clone(),
             columns,
             method_columns,
+            types: service.types.clone(),
         });
     }
     Ok(out)
@@ -322,6 +325,14 @@ fn check_resource(
         }
         checks::check_complete(&place, method, spec, &has_column)?;
         checks::check_parallel(&place, method, spec)?;
+        if let Some(order) = &method.order {
+            if !has_column(&order.column) {
+                return Err((
+                    format!("{place}.order.column"),
+                    format!("`{}` is not a column of this resource", order.column),
+                ));
+            }
+        }
         if let Some(pg) = &method.pagination {
             for (i, field) in pg.merge_arrays.iter().enumerate() {
                 // `tasks` (an array column), or `settings.tasks` (inside a JSON column).

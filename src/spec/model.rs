@@ -154,6 +154,31 @@ pub struct MethodSpec {
     /// disjoint ranges of that column, listed concurrently.
     #[serde(default)]
     pub parallel: Option<ParallelSpec>,
+    /// The order the method returns its objects in (runs/list: newest first by
+    /// `start_time`): the scan declares it to DataFusion, which then needs no sort for an
+    /// `ORDER BY` it satisfies, and a `LIMIT` over it reads only the first pages.
+    #[serde(default)]
+    pub order: Option<OrderSpec>,
+}
+
+/// The order of a listing's objects: by one column, ascending or descending.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderSpec {
+    /// The column (of the resource) the objects are sorted by.
+    pub column: String,
+    /// `asc` or `desc`.
+    pub direction: OrderDirection,
+}
+
+/// The direction of an [`OrderSpec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderDirection {
+    /// Smallest first.
+    Asc,
+    /// Largest (newest) first.
+    Desc,
 }
 
 /// How a listing is split into concurrent slices: after its first page (objects sorted by

@@ -14,7 +14,7 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
-use crate::write::args::SqlValue;
+use super::value::SqlValue;
 
 /// A malformed EXEC statement.
 #[derive(Debug, thiserror::Error)]

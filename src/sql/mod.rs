@@ -6,6 +6,7 @@
 //! `EXEC` works in multi-statement scripts next to SELECT, INSERT and DELETE.
 
 pub mod exec;
+pub mod value;
 
 use datafusion::error::{DataFusionError, Result};
 use datafusion::sql::parser::{DFParserBuilder, Statement as DfStatement};
@@ -13,6 +14,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 pub use exec::{ExecParam, ExecStatement};
+pub use value::SqlValue;
 
 /// One statement of a script.
 #[derive(Debug, Clone)]

@@ -198,6 +198,9 @@ fn result(
     name: &str,
     body: Option<&[u8]>,
 ) -> Result<StatementResult> {
+    // The response is shown: an echoed secret is masked in it (see crate::redact).
+    let masked = body.map(|b| crate::redact::redact(&String::from_utf8_lossy(b)).into_owned());
+    let body = masked.as_deref().map(str::as_bytes);
     let columns = resource
         .method_columns
         .get(name)

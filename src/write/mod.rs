@@ -14,7 +14,6 @@
 pub mod args;
 pub mod delete;
 pub mod delete_rule;
-pub mod dry_run;
 pub mod exec;
 pub mod insert;
 mod json_body;
@@ -31,7 +30,7 @@ use datafusion::prelude::SessionContext;
 use crate::provider::{ApiRuntime, ApiTable, ProviderError};
 use crate::spec::Resource;
 
-pub use dry_run::{DryRunLog, PlannedRequest};
+pub use crate::provider::dry_run::{DryRunLog, PlannedRequest};
 pub use send::{send_mutation, SendError};
 
 /// Errors of the write path.

@@ -8,7 +8,7 @@ use crate::client::{ApiError, ApiRequest};
 use crate::provider::ApiRuntime;
 use crate::workspace::WorkspaceError;
 
-use super::dry_run::PlannedRequest;
+use crate::provider::dry_run::PlannedRequest;
 
 /// Why a mutating call failed.
 #[derive(Debug, thiserror::Error)]

@@ -246,3 +246,23 @@ fn computed_types_print_in_every_format() {
     assert_eq!(rows[0]["rate"], json!(12.34));
     assert_eq!(rows[1]["ok"], Value::Null);
 }
+
+#[test]
+fn table_values_cannot_send_terminal_escape_codes() {
+    let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
+        "run_name",
+        DataType::Utf8,
+        true,
+    )]));
+    let names: ArrayRef = Arc::new(StringArray::from(vec!["\u{1b}[2Jgone\u{7}\r"]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![names]).expect("batch");
+    let table = print(OutputFormat::Table, &schema, std::slice::from_ref(&batch));
+    assert!(table.contains(r"| \x1b[2Jgone\x07\x0d"), "{table}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\r'),
+        "{table:?}"
+    );
+    // JSON keeps the value (escaped by JSON itself).
+    let json = print(OutputFormat::Json, &schema, &[batch]);
+    assert_eq!(json.trim(), r#"[{"run_name":"\u001b[2Jgone\u0007\r"}]"#);
+}

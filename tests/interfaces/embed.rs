@@ -153,38 +153,27 @@ async fn a_host_context_gets_exact_deletes_and_guarded_tables() {
     let run = done[0].column(0).as_primitive::<Int64Type>().value(0);
     let job = done[0].column(1).as_primitive::<Int64Type>().value(0);
     emu.clear_requests();
+    let delete = |subquery: String| {
+        let q = format!("DELETE FROM {runs} WHERE job_id = {job} AND run_id IN ({subquery})");
+        let ctx = ctx.clone();
+        async move {
+            let batches = ctx.sql(&q).await?.collect().await?;
+            Ok::<u64, datafusion::error::DataFusionError>(
+                batches[0]
+                    .column(0)
+                    .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+                    .value(0),
+            )
+        }
+    };
     // No row of the job is in the subquery: nothing is deleted.
-    let deleted = sql(
-        &ctx,
-        format!("DELETE FROM {runs} WHERE job_id = {job} AND run_id IN (SELECT -1)"),
-    )
-    .await
-    .expect("delete");
-    assert_eq!(
-        deleted[0]
-            .column(0)
-            .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
-            .value(0),
-        0
-    );
+    assert_eq!(delete("SELECT -1".into()).await.expect("delete"), 0);
     assert!(
         emu.requests().iter().all(|r| r.method == "GET"),
         "{:?}",
         emu.requests()
     );
-    let deleted = sql(
-        &ctx,
-        format!("DELETE FROM {runs} WHERE job_id = {job} AND run_id IN (SELECT {run})"),
-    )
-    .await
-    .expect("delete");
-    assert_eq!(
-        deleted[0]
-            .column(0)
-            .as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
-            .value(0),
-        1
-    );
+    assert_eq!(delete(format!("SELECT {run}")).await.expect("delete"), 1);
     // DataFusion words a refused DROP TABLE as "doesn't exist" (jobsql's session names the
     // reason); either way the table stays.
     for (q, want) in [

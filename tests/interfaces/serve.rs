@@ -6,11 +6,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use datafusion::prelude::SessionContext;
 use jobsql::client::{ApiClient, RetryPolicy};
 use jobsql::emulator::EmulatorHandle;
 use jobsql::provider::ApiRuntime;
-use jobsql::serve::{start, ContextFactory, ServeError, ServeOptions, ServerHandle};
-use jobsql::session::new_context;
+use jobsql::serve::{
+    jobsql_sessions, start, ContextFactory, ServeError, ServeOptions, ServerHandle,
+};
 use jobsql::spec::load_embedded;
 use jobsql::workspace::{Workspace, WorkspaceResolver};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
@@ -22,6 +24,16 @@ const TOKEN_BAD: &str = "not-the-emulator-token";
 /// A server whose sessions query `emu` (and `deployment_name = 'bad'`: the same workspace with
 /// a wrong token).
 async fn server(emu: &EmulatorHandle, user: Option<&str>, password: Option<&str>) -> ServerHandle {
+    let options = ServeOptions {
+        user: user.map(str::to_string),
+        password: password.map(str::to_string),
+        ..ServeOptions::new("127.0.0.1:0".parse().expect("addr"))
+    };
+    server_with(emu, options).await
+}
+
+/// The sessions of a server over `emu` (see [`server`]).
+pub fn factory(emu: &EmulatorHandle) -> ContextFactory {
     let resolver = WorkspaceResolver::from_parts(HashMap::new(), None, None)
         .with_default(Workspace::new("emu", &emu.base_url(), emu.token()).expect("workspace"))
         .with_named(Workspace::new("bad", &emu.base_url(), TOKEN_BAD).expect("workspace"));
@@ -29,17 +41,15 @@ async fn server(emu: &EmulatorHandle, user: Option<&str>, password: Option<&str>
         ApiClient::new(RetryPolicy::default()).expect("client"),
         resolver,
     ));
-    let specs = load_embedded().expect("specs");
-    let factory: ContextFactory = Arc::new(move || new_context(&specs, runtime.clone()));
-    let options = ServeOptions {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        user: user.map(str::to_string),
-        password: password.map(str::to_string),
-    };
-    start(options, factory).await.expect("server starts")
+    jobsql_sessions(load_embedded().expect("specs"), runtime)
 }
 
-async fn connect_as(
+/// A server over `emu` with `options`.
+pub async fn server_with(emu: &EmulatorHandle, options: ServeOptions) -> ServerHandle {
+    start(options, factory(emu)).await.expect("server starts")
+}
+
+pub async fn connect_as(
     addr: SocketAddr,
     user: &str,
     password: Option<&str>,
@@ -58,12 +68,12 @@ async fn connect_as(
     Ok(client)
 }
 
-async fn connect(addr: SocketAddr) -> Client {
+pub async fn connect(addr: SocketAddr) -> Client {
     connect_as(addr, "analyst", None).await.expect("connects")
 }
 
 /// The values of the rows of a simple query, as text.
-fn simple_rows(messages: &[SimpleQueryMessage]) -> Vec<Vec<Option<String>>> {
+pub fn simple_rows(messages: &[SimpleQueryMessage]) -> Vec<Vec<Option<String>>> {
     messages
         .iter()
         .filter_map(|m| match m {
@@ -380,7 +390,14 @@ async fn drivers_session_commands_and_catalog_queries_work() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_are_checked_and_exposed_addresses_refused() {
     let emu = emulator().await;
-    let server = server(&emu, Some("analyst"), Some("s3cret")).await;
+    // No login backoff here (see serve_limits for it).
+    let mut options = ServeOptions {
+        user: Some("analyst".into()),
+        password: Some("s3cret".into()),
+        ..ServeOptions::new("127.0.0.1:0".parse().expect("addr"))
+    };
+    options.limits.login_backoff = Duration::ZERO;
+    let server = server_with(&emu, options).await;
     let addr = server.local_addr();
     let err = connect_as(addr, "analyst", Some("wrong"))
         .await
@@ -396,12 +413,9 @@ async fn passwords_are_checked_and_exposed_addresses_refused() {
     assert_eq!(rows, [[Some("1".to_string())]]);
     server.shutdown().await;
 
-    let factory: ContextFactory = Arc::new(|| Ok(datafusion::prelude::SessionContext::new()));
-    let exposed = ServeOptions {
-        addr: "0.0.0.0:0".parse().expect("addr"),
-        user: None,
-        password: None,
-    };
+    let factory: ContextFactory =
+        Arc::new(|config, env| Ok(SessionContext::new_with_config_rt(config, env)));
+    let exposed = ServeOptions::new("0.0.0.0:0".parse().expect("addr"));
     let err = start(exposed.clone(), factory.clone())
         .await
         .err()
@@ -457,6 +471,21 @@ async fn insert_and_exec_go_through_the_simple_protocol() {
         requests[0].body.as_ref().and_then(|b| b["run_id"].as_i64()),
         Some(run)
     );
+    // DELETE answers its count as Postgres does.
+    emu.clear_requests();
+    let messages = client
+        .simple_query(&format!(
+            "DELETE FROM databricks_workspace.jobs.job_runs WHERE run_id = {run}"
+        ))
+        .await
+        .expect("DELETE runs");
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m, SimpleQueryMessage::CommandComplete(1))),
+        "{messages:?}"
+    );
+    assert_eq!(to(&emu.requests(), "/runs/delete").len(), 1);
     // EXEC cannot be prepared: a clear error, and no request.
     emu.clear_requests();
     let err = client

@@ -20,9 +20,9 @@ const DAY: i64 = 86_400_000;
 /// A runs/list that pages `runs` (run_id, start_time) newest first, honouring the inclusive
 /// start_time bounds, and records every query it answers.
 #[derive(Clone, Default)]
-struct Listing {
-    runs: Arc<Vec<(i64, i64)>>,
-    seen: Arc<Mutex<Vec<HashMap<String, String>>>>,
+pub(super) struct Listing {
+    pub(super) runs: Arc<Vec<(i64, i64)>>,
+    pub(super) seen: Arc<Mutex<Vec<HashMap<String, String>>>>,
 }
 
 async fn list(State(s): State<Listing>, Query(q): Query<HashMap<String, String>>) -> Json<Value> {
@@ -51,7 +51,7 @@ async fn list(State(s): State<Listing>, Query(q): Query<HashMap<String, String>>
     Json(body)
 }
 
-async fn listing_session(listing: Listing, concurrency: usize) -> SessionContext {
+pub(super) async fn listing_session(listing: Listing, concurrency: usize) -> SessionContext {
     let app = Router::new()
         .route("/api/2.2/jobs/runs/list", get(list))
         .with_state(listing);
@@ -60,7 +60,7 @@ async fn listing_session(listing: Listing, concurrency: usize) -> SessionContext
 
 /// 3,000 runs on only 60 distinct instants (50 runs each: every page boundary falls inside a
 /// tie), the oldest 90 days before the newest (beyond the 60-day slicing window).
-fn tie_heavy() -> Vec<(i64, i64)> {
+pub(super) fn tie_heavy() -> Vec<(i64, i64)> {
     let newest = 1_790_000_000_000i64;
     (0..3000)
         .map(|i| (1_000 + i, newest - (i % 60) * (DAY * 3 / 2)))

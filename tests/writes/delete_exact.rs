@@ -127,6 +127,21 @@ async fn not_in_a_subquery_and_limit_are_honoured() {
 }
 
 #[tokio::test]
+async fn a_where_on_a_struct_field_deletes_what_the_select_returns() {
+    let env = env().await;
+    let (job, _) = busiest_job(&env).await;
+    let where_clause =
+        format!("job_id = {job} AND completed_only = true AND state['result_state'] = 'SUCCESS'");
+    let selected = select_ids(&env, &where_clause).await;
+    assert!(!selected.is_empty(), "job {job} has successful runs");
+    let (batches, requests) = env
+        .run(&format!("DELETE FROM {RUNS} WHERE {where_clause}"))
+        .await;
+    assert_eq!(count(&batches), selected.len() as u64);
+    assert_eq!(deleted(&requests), selected);
+}
+
+#[tokio::test]
 async fn a_dry_run_shows_the_same_set_as_the_delete() {
     let env = env().await;
     let (job, runs) = busiest_job(&env).await;

@@ -116,5 +116,5 @@ async fn complete_one(
         return Ok(None);
     };
     let flags: Vec<&str> = r.flags.iter().map(String::as_str).collect();
-    fetch_whole(fetch, method, workspace, &r.params, &flags).await
+    fetch_whole(fetch, method, workspace, &r.params, &flags, true).await
 }

@@ -12,7 +12,9 @@
 //! once, whatever the distribution; an uneven one only costs balance.
 //!
 //! Slicing is used when the method has a `parallel:` rule, the query has no LIMIT (one page
-//! then does better), and the runtime allows more than one request at a time.
+//! then does better), and the runtime allows more than one request at a time. When the scan
+//! declares the listing's order, the slices (disjoint, newest first) are emitted one after the
+//! other, newest first: concatenated, they are in the listing's order.
 
 use std::sync::Arc;
 
@@ -20,7 +22,7 @@ use datafusion::arrow::array::BooleanArray;
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use futures::stream::{self, BoxStream};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::value::RawValue;
 
 use crate::spec::ParallelSpec;
@@ -44,6 +46,10 @@ pub struct Slicing {
     pub upper: String,
     /// Slices listed at once (the slices are twice as many, for balance).
     pub concurrency: usize,
+    /// Whether the rows must come in the listing's order (the scan declares it): the slices
+    /// are still listed concurrently, but each is collected and they are emitted newest
+    /// first — memory up to what a sort would hold.
+    pub ordered: bool,
 }
 
 /// The batches of one template: sliced when `slicing` is given, else page after page.
@@ -67,6 +73,16 @@ pub fn scan_stream(
                 Ok(First { batch, rest }) => {
                     let fetch = fetch.clone();
                     let rest = match rest {
+                        Rest::Slices(slices) if slicing.ordered => {
+                            stream::iter(slices.into_iter().rev())
+                                .map(move |t| {
+                                    template_stream(fetch.clone(), t).try_collect::<Vec<_>>()
+                                })
+                                .buffered(slicing.concurrency)
+                                .map_ok(|batches| stream::iter(batches.into_iter().map(Ok)))
+                                .try_flatten()
+                                .boxed()
+                        }
                         Rest::Slices(slices) => stream::iter(slices)
                             .map(move |t| template_stream(fetch.clone(), t).boxed())
                             .flatten_unordered(slicing.concurrency)

@@ -20,12 +20,15 @@ use super::{build_request, send, Fetch, PageTokens};
 /// Fetch every page of a single object with `method` and append the paged arrays into the
 /// first page's object; `None` when the API says it does not exist. The boolean fields of
 /// `clear` (a listing's "more not shown" flags, which no longer hold) are set to `false`.
+/// With `follow` false only the first page is fetched: for a query that reads none of the
+/// paged arrays, whose other fields are all on the first page.
 pub(super) async fn fetch_whole(
     fetch: &Fetch,
     method: &MethodSpec,
     workspace: &Workspace,
     params: &BTreeMap<String, String>,
     clear: &[&str],
+    follow: bool,
 ) -> Result<Option<Box<RawValue>>, ProviderError> {
     let invalid = |message: String| ProviderError::InvalidResponse {
         table: fetch.resource.qualified_name(),
@@ -48,7 +51,7 @@ pub(super) async fn fetch_whole(
         token = page
             .get(&pagination.next_token)
             .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
+            .filter(|t| !t.is_empty() && follow)
             .map(str::to_string);
         if let Some(next) = &token {
             seen.follow(fetch, method, &request, next)?;

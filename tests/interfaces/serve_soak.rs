@@ -1,0 +1,246 @@
+//! A soak of the `jobsql serve` binary: 50 clients scanning at once while a hostile client
+//! changes settings, reaches for files, holds 1,000 idle sockets and guesses passwords. The
+//! server runs out of process (the built binary) so that its own peak memory (VmHWM) can be
+//! read from /proc; it must stay under a stated bound and keep answering the others.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jobsql::emulator::{start_local, EmulatorConfig};
+use tokio::net::TcpStream;
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+const PASSWORD: &str = "soak-password-1f0e";
+const CLIENTS: usize = 50;
+const RUNS: usize = 300;
+const IDLE_SOCKETS: usize = 1_000;
+/// The bound on the server's peak resident memory (measured: see the README's Postgres section).
+const MAX_PEAK_MB: u64 = 300;
+
+/// The server process; killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// The process' peak resident set size so far, in MB.
+    fn peak_mb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc status");
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .expect("VmHWM");
+        let kb: u64 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .expect("a number");
+        kb / 1024
+    }
+}
+
+fn start_server(base_url: &str, token: &str, home: &std::path::Path, log: std::fs::File) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jobsql"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--user", "soak"])
+        .env("JOBSQL_SERVE_PASSWORD", PASSWORD)
+        .env("DATABRICKS_HOST", base_url)
+        .env("DATABRICKS_TOKEN", token)
+        .env("HOME", home)
+        .env("DATABRICKS_CONFIG_FILE", home.join("none"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("jobsql serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    let mut stdout = BufReader::new(stdout);
+    stdout.read_line(&mut line).expect("reads");
+    // The rest of what it prints is read (and dropped): a closed pipe would end it.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let addr = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    Server { child, addr }
+}
+
+async fn login(addr: SocketAddr, password: &str) -> Result<Client, tokio_postgres::Error> {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(addr.ip().to_string())
+        .port(addr.port())
+        .user("soak")
+        .password(password)
+        .dbname("jobsql")
+        .connect_timeout(Duration::from_secs(10));
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+fn rows(messages: &[SimpleQueryMessage]) -> Vec<String> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the hostile client does; it must all be refused, none of it stop the others.
+async fn hostile(addr: SocketAddr, session: Client) -> (usize, usize) {
+    for sql in [
+        "SET datafusion.execution.target_partitions = 200000",
+        "SET datafusion.runtime.memory_limit = '1T'",
+        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '~/.databrickscfg'",
+        "SELECT * FROM '/etc/passwd'",
+        "COPY (SELECT 1) TO '/tmp/jobsql-soak-owned.csv'",
+    ] {
+        let err = session.simple_query(sql).await.expect_err(sql);
+        assert_eq!(
+            err.as_db_error().map(|e| e.code().code()),
+            Some("42501"),
+            "{sql}: {err:?}"
+        );
+    }
+    // The settings did not change: a GROUP BY still runs with 2 partitions.
+    let n = rows(
+        &session
+            .simple_query(
+                "SELECT count(*) FROM (SELECT job_id FROM databricks_workspace.jobs.job_runs \
+                 GROUP BY job_id)",
+            )
+            .await
+            .expect("runs"),
+    );
+    assert_eq!(n.len(), 1);
+    // Password guessing, as fast as it goes, for 3 s.
+    let started = Instant::now();
+    let mut guesses = 0;
+    while started.elapsed() < Duration::from_secs(3) {
+        let err = login(addr, &format!("guess-{guesses}"))
+            .await
+            .expect_err("a wrong password is refused");
+        let code = err.as_db_error().map(|e| e.code().code().to_string());
+        assert_eq!(code.as_deref(), Some("28P01"), "{err:?}");
+        guesses += 1;
+    }
+    // Idle sockets, as many as it can open.
+    let mut idle = Vec::new();
+    for _ in 0..IDLE_SOCKETS {
+        match TcpStream::connect(addr).await {
+            Ok(s) => idle.push(s),
+            Err(e) => panic!("opened {} sockets, then: {e}", idle.len()),
+        }
+    }
+    // Meanwhile no new login gets in: the handshake slots are full (53300, or the socket is
+    // closed at once when even the refusals are busy), and the address is backed off.
+    login(addr, PASSWORD).await.expect_err("not let in");
+    (idle.len(), guesses)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_clients_and_a_hostile_one() {
+    let emu = start_local(EmulatorConfig {
+        runs: RUNS,
+        jobs: 20,
+        seed: 11,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator starts");
+    let home = tempfile::tempdir().expect("temp dir");
+    let log_path = home.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let server = start_server(&emu.base_url(), emu.token(), home.path(), log);
+    let addr = server.addr;
+    let started = Instant::now();
+
+    let mut clients = Vec::new();
+    for i in 0..CLIENTS {
+        match login(addr, PASSWORD).await {
+            Ok(c) => clients.push(c),
+            Err(e) => panic!(
+                "client {i}: {e:?}; server log: {}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            ),
+        }
+    }
+    let watcher = login(addr, PASSWORD).await.expect("logs in");
+    let villain = login(addr, PASSWORD).await.expect("logs in");
+    let baseline = server.peak_mb();
+
+    let scans: Vec<_> = clients
+        .into_iter()
+        .map(|client| {
+            let log = log_path.clone();
+            tokio::spawn(async move {
+                let messages = client
+                    .simple_query(
+                        "SELECT run_id, state, start_time FROM databricks_workspace.jobs.job_runs",
+                    )
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "scan: {e:?}; log: {}",
+                            std::fs::read_to_string(&log).unwrap_or_default()
+                        )
+                    });
+                let mut ids = rows(&messages);
+                let n = ids.len();
+                ids.sort();
+                ids.dedup();
+                (n, ids.len(), client)
+            })
+        })
+        .collect();
+    let attack = tokio::spawn(hostile(addr, villain));
+    // The others are answered meanwhile.
+    let mut slowest = Duration::ZERO;
+    while !attack.is_finished() {
+        let asked = Instant::now();
+        let one = rows(&watcher.simple_query("SELECT 1").await.expect("answered"));
+        assert_eq!(one, ["1"]);
+        slowest = slowest.max(asked.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (idle, guesses) = attack.await.expect("hostile client ran");
+    let attack_took = started.elapsed();
+    for scan in scans {
+        let (n, unique, client) = scan.await.expect("joins");
+        assert_eq!((n, unique), (RUNS, RUNS));
+        drop(client);
+    }
+    let scans_took = started.elapsed();
+    let peak = server.peak_mb();
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    let checked = log.matches("failed login for user \"soak\"").count();
+    eprintln!(
+        "soak: {CLIENTS} scans of {RUNS} runs done after {scans_took:?} (the hostile client \
+         after {attack_took:?}); server peak RSS {peak} MB \
+         (baseline {baseline} MB); {idle} idle sockets; {guesses} password guesses, {checked} \
+         checked; slowest SELECT 1 meanwhile {slowest:?}"
+    );
+    assert!(peak < MAX_PEAK_MB, "peak RSS {peak} MB");
+    assert!(slowest < Duration::from_secs(3), "{slowest:?}");
+    // 3 s of guessing: checked at 0, 1, 3 s (1 s backoff, doubling).
+    assert!(guesses > checked && checked <= 4, "{checked} of {guesses}");
+    assert!(!log.contains(PASSWORD) && !log.contains("guess-"), "{log}");
+    assert!(!log.contains(emu.token()), "{log}");
+    assert!(!std::path::Path::new("/tmp/jobsql-soak-owned.csv").exists());
+}

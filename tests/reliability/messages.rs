@@ -1,0 +1,151 @@
+//! The messages of the mistakes users make most, each short and pointing at the fix, and none
+//! of them costing a request: a misspelled column, a struct compared with text, a table named
+//! without its catalog and schema, a host given without a scheme.
+
+use std::collections::HashMap;
+
+use jobsql::emulator::EmulatorConfig;
+use jobsql::provider::ApiRuntime;
+use jobsql::workspace::WorkspaceResolver;
+
+use super::common::*;
+
+async fn emulator_session() -> (
+    jobsql::emulator::EmulatorHandle,
+    datafusion::prelude::SessionContext,
+) {
+    let emu = emulator(EmulatorConfig {
+        runs: 20,
+        jobs: 2,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let ctx = session(runtime(fast(1), &[emu_workspace("emu", &emu)]));
+    (emu, ctx)
+}
+
+#[tokio::test]
+async fn a_misspelled_column_names_the_closest_columns_only() {
+    let (emu, ctx) = emulator_session().await;
+    let message = error(&ctx, &format!("SELECT run_idd FROM {RUNS} LIMIT 1")).await;
+    assert_eq!(
+        message,
+        format!("no column named run_idd in {RUNS}: did you mean run_id?")
+    );
+    let message = error(
+        &ctx,
+        &format!("SELECT * FROM {RUNS} WHERE strat_time > now()"),
+    )
+    .await;
+    assert_eq!(
+        message,
+        format!("no column named strat_time in {RUNS}: did you mean start_time?")
+    );
+    let message = error(&ctx, &format!("SELECT qqqqqqqqqqqq FROM {RUNS}")).await;
+    assert_eq!(
+        message,
+        format!("no column named qqqqqqqqqqqq in {RUNS} (DESCRIBE the table for its columns)")
+    );
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}
+
+#[tokio::test]
+async fn a_struct_compared_with_text_names_the_field_to_compare() {
+    let (emu, ctx) = emulator_session().await;
+    for (predicate, column, value, hint) in [
+        (
+            "state = 'FAILED'",
+            "state",
+            "FAILED",
+            "state['result_state']",
+        ),
+        (
+            "'FAILED' <> state",
+            "state",
+            "FAILED",
+            "state['result_state']",
+        ),
+        (
+            "state IN ('TERMINATED')",
+            "state",
+            "TERMINATED",
+            "state['life_cycle_state']",
+        ),
+        (
+            "status = 'TERMINATED'",
+            "status",
+            "TERMINATED",
+            "status['state']",
+        ),
+    ] {
+        let message = error(
+            &ctx,
+            &format!("SELECT run_id FROM {RUNS} WHERE {predicate} LIMIT 1"),
+        )
+        .await;
+        assert_eq!(
+            message,
+            format!(
+                "{column} is a struct and cannot be compared with the text '{value}': did you mean {hint}?"
+            ),
+            "{predicate}"
+        );
+    }
+    // A value no field's description lists: every text field is named.
+    let message = error(
+        &ctx,
+        &format!("SELECT run_id FROM {RUNS} WHERE state = 'x'"),
+    )
+    .await;
+    assert_eq!(
+        message,
+        "state is a struct and cannot be compared with the text 'x': did you mean state['life_cycle_state'], state['queue_reason'], state['result_state'] or state['state_message']?"
+    );
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}
+
+#[tokio::test]
+async fn a_table_not_found_names_its_full_name() {
+    let (emu, ctx) = emulator_session().await;
+    for (written, full) in [
+        ("job_runs", RUNS),
+        ("jobs.job_runs", RUNS),
+        ("databricks_workspace.jobs.job_run", RUNS),
+        ("task_runs", "databricks_workspace.cleanrooms.task_runs"),
+    ] {
+        let message = error(&ctx, &format!("SELECT count(*) FROM {written}")).await;
+        assert_eq!(
+            message,
+            format!("table '{written}' not found: did you mean {full}?")
+        );
+    }
+    let message = error(&ctx, "SELECT * FROM nothing_like_it").await;
+    assert_eq!(message, "table 'nothing_like_it' not found");
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}
+
+#[tokio::test]
+async fn a_host_without_a_scheme_says_https_was_assumed() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let authority = emu.base_url().trim_start_matches("http://").to_string();
+    let resolver = WorkspaceResolver::from_parts(
+        HashMap::from([
+            ("DATABRICKS_HOST".to_string(), authority.clone()),
+            ("DATABRICKS_TOKEN".to_string(), emu.token().to_string()),
+        ]),
+        None,
+        None,
+    );
+    let ctx = session(ApiRuntime::new(fast(1), resolver));
+    let message = error(&ctx, &format!("SELECT run_id FROM {RUNS} LIMIT 1")).await;
+    assert!(
+        message.starts_with(&format!(
+            "{RUNS}: GET {LIST}?limit=1 on workspace '{authority}' failed: cannot connect to {authority}: "
+        )) && message.ends_with(&format!(
+            " (the host '{authority}' has no scheme, so https:// was assumed; for a plain-HTTP server write http://{authority})"
+        )),
+        "{message}"
+    );
+    // The TLS handshake failed: no HTTP request reached the emulator.
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}
