@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{start, AfterCommitFault, EmulatorConfig, EmulatorError, LostResponse};
+use super::server::{start, EmulatorConfig, EmulatorError};
+use super::state::faults::{AfterCommitFault, LostResponse};
 
 /// Arguments of `jobsql emulator`.
 #[derive(clap::Args, Debug, Clone)]

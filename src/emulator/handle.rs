@@ -5,9 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::state::app::App;
+use super::domain::notable::NotableRuns;
+use super::state::app::{App, RecordedRequest};
 use super::state::faults::{self, AfterCommitFault, LostResponse};
-use super::{NotableRuns, RecordedRequest};
 
 /// A running emulator.
 #[derive(Clone)]
@@ -38,7 +38,7 @@ impl EmulatorHandle {
     }
 
     /// The requests received so far, oldest first (faulted ones too): the latest
-    /// [`EmulatorConfig::record_limit`](super::EmulatorConfig::record_limit) of them.
+    /// [`EmulatorConfig::record_limit`](super::server::EmulatorConfig::record_limit) of them.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.app
             .requests

@@ -1,10 +1,11 @@
 //! The emulator's layering, read from its source: `state` → `domain` → `render` → `routes`
-//! (then the top: `mod.rs`, `handle`, `command`), one way down. Every `super::…` and
-//! `crate::emulator::…` path in a file under src/emulator is resolved to the module it names;
-//! a file may use its own layer and the layers below, a handler module under `routes/` no
-//! other handler module (only the router, `routes/mod.rs`, names them), and no file imports
-//! the engine (`crate::` outside the emulator). Comments and `#[cfg(test)]` modules are not
-//! read.
+//! (then the top: `mod.rs`, `server`, `handle`, `command`), one way down. Every `super::…`,
+//! `self::…` and `crate::emulator::…` path in a file under src/emulator, and every path
+//! starting with a module the file declares (`mod x;` … `x::…`, `pub use x::…`), is resolved
+//! to the module it names; a file may use its own layer and the layers below, a handler
+//! module under `routes/` no other handler module (only the router, `routes/mod.rs`, names
+//! them), no file imports the engine (`crate::` outside the emulator), and the files have no
+//! import cycle (re-exports count). Comments and `#[cfg(test)] mod` blocks are not read.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,15 @@ fn rank(module: &[String]) -> usize {
         .first()
         .and_then(|m| LAYERS.iter().position(|l| l == m))
         .unwrap_or(LAYERS.len())
+}
+
+/// A module's name: its path below `emulator`, or `emulator` for `mod.rs`.
+fn name(module: &[String]) -> String {
+    if module.is_empty() {
+        "emulator".to_string()
+    } else {
+        module.join("::")
+    }
 }
 
 /// Every `.rs` file under `dir`, with its module path below `emulator`.
@@ -47,10 +57,15 @@ fn files(dir: &Path, prefix: &[String], out: &mut Vec<(PathBuf, Vec<String>)>) {
     }
 }
 
-/// The code of a file without comments and without its `#[cfg(test)]` module.
+/// The code of a file without comments and without its `#[cfg(test)] mod` (the test module
+/// closes a file; another `#[cfg(test)]` item is read).
 fn code(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]") {
-        Some(k) => &text[..k],
+    let test_mod = text.match_indices("#[cfg(test)]").find(|(k, a)| {
+        let after = text[k + a.len()..].trim_start();
+        after.starts_with("mod ") || after.starts_with("pub(crate) mod ")
+    });
+    let text = match test_mod {
+        Some((k, _)) => &text[..k],
         None => text,
     };
     text.lines()
@@ -108,11 +123,27 @@ fn resolve(base: &[String], path: &str) -> Vec<Vec<String>> {
     vec![m]
 }
 
+/// The modules a file declares (`mod x;`, `pub(crate) mod x;`).
+fn children(code: &str) -> Vec<String> {
+    code.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let l = l
+                .strip_prefix("pub(crate) ")
+                .or_else(|| l.strip_prefix("pub "))
+                .unwrap_or(l);
+            let name = l.strip_prefix("mod ")?.strip_suffix(';')?.trim();
+            (!name.is_empty()).then(|| name.to_string())
+        })
+        .collect()
+}
+
 /// The modules (paths below `emulator`) that the file of module `me` uses, and whether it
 /// uses the engine (a `crate::` path outside the emulator).
 fn uses(code: &str, me: &[String]) -> (BTreeSet<Vec<String>>, bool) {
     let mut out = BTreeSet::new();
     let mut engine = false;
+    let kids = children(code);
     let bytes = code.as_bytes();
     for (k, _) in code.char_indices() {
         let rest = &code[k..];
@@ -134,6 +165,13 @@ fn uses(code: &str, me: &[String]) -> (BTreeSet<Vec<String>>, bool) {
                 tail = t;
             }
             out.extend(resolve(&base, tail));
+        } else if let Some(tail) = rest.strip_prefix("self::") {
+            out.extend(resolve(me, tail));
+        } else if kids.iter().any(|c| {
+            rest.strip_prefix(c.as_str())
+                .is_some_and(|t| t.starts_with("::"))
+        }) {
+            out.extend(resolve(me, rest));
         }
     }
     (out, engine)
@@ -171,19 +209,15 @@ fn violations(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<Strin
                 continue;
             }
             if rank(u) > own {
-                bad.push(format!(
-                    "{} uses {} (a layer above)",
-                    module.join("::"),
-                    u.join("::")
-                ));
+                bad.push(format!("{} uses {} (a layer above)", name(module), name(u)));
             }
             let handler = module.len() == 2 && module[0] == "routes";
-            let other_handler = u.len() >= 2 && u[0] == "routes" && u[1] != module[1];
-            if handler && other_handler {
+            let other_handler = || u.len() >= 2 && u[0] == "routes" && u[1] != module[1];
+            if handler && other_handler() {
                 bad.push(format!(
                     "{} uses the handler module {}",
-                    module.join("::"),
-                    u.join("::")
+                    name(module),
+                    name(u)
                 ));
             }
         }
@@ -191,15 +225,21 @@ fn violations(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<Strin
     bad
 }
 
+/// The file (module of the graph) a used path is in: the longest prefix that is a file.
+fn file_of(
+    graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
+    u: &[String],
+) -> Option<Vec<String>> {
+    (0..=u.len())
+        .rev()
+        .map(|n| u[..n].to_vec())
+        .find(|p| graph.contains_key(p))
+}
+
 /// A cycle among the files (a module using, through others, itself), if any; a used path
 /// that is not a file (an item of a `mod.rs`) counts as that `mod.rs`.
 fn cycle(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Option<Vec<String>> {
-    let file = |u: &Vec<String>| {
-        (0..=u.len())
-            .rev()
-            .map(|n| u[..n].to_vec())
-            .find(|p| graph.contains_key(p))
-    };
+    let file = |u: &Vec<String>| file_of(graph, u);
     fn visit(
         m: &Vec<String>,
         edges: &dyn Fn(&Vec<String>) -> Vec<Vec<String>>,
@@ -207,7 +247,7 @@ fn cycle(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Option<Vec<Str
         done: &mut BTreeSet<Vec<String>>,
     ) -> Option<Vec<String>> {
         if let Some(k) = path.iter().position(|p| p == m) {
-            return Some(path[k..].iter().chain([m]).map(|p| p.join("::")).collect());
+            return Some(path[k..].iter().chain([m]).map(|p| name(p)).collect());
         }
         if !done.insert(m.clone()) {
             return None;
@@ -266,6 +306,62 @@ fn the_emulator_layers_point_one_way_down_and_no_handler_uses_another() {
         has("state::store", "state::history"),
         "{:?}",
         get("state::store")
+    );
+    assert!(has("routes", "routes::runs_read"), "{:?}", get("routes"));
+    assert!(has("server", "routes::router"), "{:?}", get("server"));
+    let top = &graph[&Vec::new()];
+    assert!(top.contains(&vec!["server".to_string()]), "{top:?}");
+    // The graph, for `--nocapture` readers (file-level: `a::b::Item` counts as `a::b`).
+    for (module, used) in &graph {
+        let files: BTreeSet<Vec<String>> = used
+            .iter()
+            .filter_map(|u| file_of(&graph, u))
+            .filter(|f| f != module)
+            .collect();
+        let used: Vec<String> = files.iter().map(|u| name(u)).collect();
+        println!("{} -> {}", name(module), used.join(", "));
+    }
+}
+
+#[test]
+fn the_layering_check_reads_declared_modules_self_paths_and_test_only_items() {
+    let module = |m: &str| m.split("::").map(str::to_string).collect::<Vec<_>>();
+    // A facade re-exporting a module that uses the facade's own items is a cycle.
+    let mut graph = BTreeMap::new();
+    let (top, _) = uses(
+        &code("mod command;\npub use command::{run_command, Args};\npub fn start() {}\n"),
+        &[],
+    );
+    assert_eq!(top, [module("command")].into());
+    graph.insert(Vec::new(), top);
+    let (command, _) = uses(&code("use super::{start, Config};\n"), &module("command"));
+    graph.insert(module("command"), command);
+    assert_eq!(
+        cycle(&graph),
+        Some(vec![
+            "emulator".to_string(),
+            "command".to_string(),
+            "emulator".to_string()
+        ])
+    );
+    // The router's bare handler paths, `self::` paths, and a test-only item that is not the
+    // test module are read; the test module is not.
+    let (router, _) = uses(
+        &code(
+            "mod runs_read;\nfn r() { get(runs_read::list); self::x::y(); }\n\
+             #[cfg(test)]\nuse crate::emulator::state::data;\n\
+             #[cfg(test)]\nmod tests { use crate::emulator::render::run; }\n",
+        ),
+        &module("routes"),
+    );
+    assert_eq!(
+        router,
+        [
+            module("routes::runs_read"),
+            module("routes::x"),
+            module("state::data")
+        ]
+        .into()
     );
 }
 

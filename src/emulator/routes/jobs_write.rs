@@ -1,5 +1,5 @@
 //! The job write endpoints: `jobs/create`, `jobs/reset` (replace every setting),
-//! `jobs/update` (partial update, see [`super::job_settings`]), `jobs/delete` and
+//! `jobs/update` (partial update, see `domain::job_settings`), `jobs/delete` and
 //! `jobs/run-now` (which creates a `JOB_RUN` that then moves through its life cycle).
 //!
 //! A job that does not exist, or no longer does, is a 400 `INVALID_PARAMETER_VALUE`

@@ -1,6 +1,6 @@
 //! The generated clean rooms: a few rooms, each with its notebook task runs (newest first),
 //! a pure function of the seed and the start instant. Served by
-//! [`crate::emulator::routes`]' clean-room list.
+//! the clean-room list handler (`routes::cleanrooms`).
 
 use serde_json::{json, Map, Value};
 
