@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 const LAYERS: [&str; 4] = ["state", "domain", "render", "routes"];
 
+/// Which module (path below `emulator`) uses which.
+type Graph = BTreeMap<Vec<String>, BTreeSet<Vec<String>>>;
+
 /// The layer rank of a module path below `emulator` (`["domain", "lifecycle"]` → 1); the
 /// top (`mod.rs`, `handle`, `command`) is above all layers.
 fn rank(module: &[String]) -> usize {
@@ -178,7 +181,7 @@ fn uses(code: &str, me: &[String]) -> (BTreeSet<Vec<String>>, bool) {
 }
 
 /// Which module uses which, for every file of the emulator.
-fn graph() -> (BTreeMap<Vec<String>, BTreeSet<Vec<String>>>, Vec<String>) {
+fn graph() -> (Graph, Vec<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/emulator");
     let mut all = Vec::new();
     files(&root, &[], &mut all);
@@ -200,7 +203,7 @@ fn graph() -> (BTreeMap<Vec<String>, BTreeSet<Vec<String>>>, Vec<String>) {
 }
 
 /// The problems of the graph: a use of a layer above, or of a sibling handler module.
-fn violations(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<String> {
+fn violations(graph: &Graph) -> Vec<String> {
     let mut bad = Vec::new();
     for (module, used) in graph {
         let own = rank(module);
@@ -226,10 +229,7 @@ fn violations(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<Strin
 }
 
 /// The file (module of the graph) a used path is in: the longest prefix that is a file.
-fn file_of(
-    graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
-    u: &[String],
-) -> Option<Vec<String>> {
+fn file_of(graph: &Graph, u: &[String]) -> Option<Vec<String>> {
     (0..=u.len())
         .rev()
         .map(|n| u[..n].to_vec())
@@ -238,7 +238,7 @@ fn file_of(
 
 /// A cycle among the files (a module using, through others, itself), if any; a used path
 /// that is not a file (an item of a `mod.rs`) counts as that `mod.rs`.
-fn cycle(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Option<Vec<String>> {
+fn cycle(graph: &Graph) -> Option<Vec<String>> {
     let file = |u: &Vec<String>| file_of(graph, u);
     fn visit(
         m: &Vec<String>,

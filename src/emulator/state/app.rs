@@ -23,7 +23,7 @@ pub struct RecordedRequest {
     /// The body, when it was JSON.
     pub body: Option<serde_json::Value>,
     /// The status answered; 0 when the connection was closed without a response (an injected
-    /// [`LostResponse::Dropped`]).
+    /// [`LostResponse::Dropped`](super::faults::LostResponse::Dropped)).
     pub status: u16,
 }
 
