@@ -1,11 +1,14 @@
 //! JSON rendering: a run as the API's `Run` object (`run`, with the serde shapes of `model`),
-//! a job and its settings (`jobs`), and one task run as a `Run` (`task_run`). Uses `state`
-//! and `domain`, never `routes`.
+//! its task runs (`tasks`) and the ids and links they share (`ids`), a job and its settings
+//! (`jobs`), and one task run as a `Run` (`task_run`). Uses `state` and `domain`, never
+//! `routes`.
 
+pub(crate) mod ids;
 pub(crate) mod jobs;
 pub(crate) mod model;
 pub(crate) mod run;
 pub(crate) mod task_run;
+pub(crate) mod tasks;
 
 /// How many tasks, job clusters, parameters (and repair history entries) one page of a run
 /// or a job shows under 2.2.

@@ -11,7 +11,8 @@ use crate::emulator::state::app::App;
 use crate::emulator::state::data::{Life, Outcome, TaskKind};
 use crate::emulator::state::store::Store;
 
-use super::run::{render_with, task_run_at, RenderOpts};
+use super::run::{render_with, RenderOpts};
+use super::tasks::task_run_at;
 
 /// What a job run id with a single task is resolved for.
 #[derive(Clone, Copy)]
