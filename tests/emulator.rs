@@ -16,6 +16,8 @@ mod jobs;
 mod jobs_write;
 #[path = "emulator/layering.rs"]
 mod layering;
+#[path = "emulator/layering_source.rs"]
+mod layering_source;
 #[path = "emulator/list.rs"]
 mod list;
 #[path = "emulator/misc.rs"]
