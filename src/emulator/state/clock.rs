@@ -68,9 +68,15 @@ impl ManualClock {
         }
     }
 
-    /// Move the clock forward by `by`.
+    /// Move the clock forward by `by` (whole milliseconds; it stops at the end of time rather
+    /// than wrapping).
     pub fn advance(&self, by: Duration) {
-        self.now.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        let _ = self
+            .now
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                Some(t.saturating_add(by))
+            });
     }
 
     /// Set the clock to `now_ms` (it may go backwards; the emulator does not expect it to).
@@ -98,6 +104,8 @@ mod tests {
         assert_eq!(a.now_ms(), 1_250);
         a.set(5);
         assert_eq!(b.now_ms(), 5);
+        a.advance(Duration::MAX);
+        assert_eq!(b.now_ms(), i64::MAX, "saturates, never wraps to the past");
     }
 
     #[test]
