@@ -1,6 +1,9 @@
 //! The Jobs API emulator over real HTTP: every endpoint, filter, page token and error case,
-//! life cycles on a short clock, auth, faults, latency and the request record.
+//! life cycles on a manual clock the tests advance (and on the wall clock, the default), auth,
+//! faults, latency, the request record, and its layering (read from its source).
 
+#[path = "emulator/clock.rs"]
+mod clock;
 #[path = "emulator/common.rs"]
 mod common;
 #[path = "emulator/faults.rs"]
@@ -11,6 +14,10 @@ mod get;
 mod jobs;
 #[path = "emulator/jobs_write.rs"]
 mod jobs_write;
+#[path = "emulator/layering.rs"]
+mod layering;
+#[path = "emulator/layering_source.rs"]
+mod layering_source;
 #[path = "emulator/list.rs"]
 mod list;
 #[path = "emulator/misc.rs"]

@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{start, AfterCommitFault, EmulatorConfig, EmulatorError, LostResponse};
+use super::server::{start, EmulatorConfig, EmulatorError};
+use super::state::faults::{AfterCommitFault, LostResponse};
 
 /// Arguments of `jobsql emulator`.
 #[derive(clap::Args, Debug, Clone)]
@@ -60,6 +61,7 @@ impl EmulatorArgs {
             fault_rate: self.fault_rate,
             log_file: self.log.clone(),
             now_ms: None,
+            clock: None,
             phase: Duration::from_millis(self.phase_ms),
             after_commit_faults: self
                 .fault_after_commit

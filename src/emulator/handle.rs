@@ -5,8 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::faults::{self, AfterCommitFault, LostResponse};
-use super::{App, NotableRuns, RecordedRequest};
+use super::domain::notable::NotableRuns;
+use super::state::app::{App, RecordedRequest};
+use super::state::faults::{self, AfterCommitFault, LostResponse};
 
 /// A running emulator.
 #[derive(Clone)]
@@ -37,7 +38,7 @@ impl EmulatorHandle {
     }
 
     /// The requests received so far, oldest first (faulted ones too): the latest
-    /// [`EmulatorConfig::record_limit`](super::EmulatorConfig::record_limit) of them.
+    /// [`EmulatorConfig::record_limit`](super::server::EmulatorConfig::record_limit) of them.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.app
             .requests
@@ -78,7 +79,7 @@ impl EmulatorHandle {
 
     fn arm(&self, path_suffix: &str, times: u32, mode: LostResponse) {
         faults::arm(
-            &self.app,
+            &self.app.faults,
             AfterCommitFault {
                 path_suffix: path_suffix.to_string(),
                 times,

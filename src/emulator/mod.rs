@@ -7,11 +7,23 @@
 //! `runs/get-output`, `list`, `get`, `create`, `reset`, `update`, `delete`, `run-now`; and
 //! `GET /api/2.0/clean-rooms/{name}/runs`. Every request needs `Authorization: Bearer <token>`.
 //!
-//! The history (`runs` runs over the last 60 days across `jobs` jobs) is generated from the
-//! seed on demand (`data`, `history`); writes live in overlays (`store`); runs created
-//! through the API move through their life cycle on the clock (`lifecycle`). Random 429/503
-//! faults come before a request is processed (`middleware`); lost responses after it was
-//! (`faults`, armed in the config or on the [`EmulatorHandle`]).
+//! It is apart from the engine: nothing here imports a jobsql module outside `emulator`
+//! (the engine builds without it: the `emulator` cargo feature, which `cli` turns on). Inside,
+//! four layers, each using only the ones below it (checked by `tests/emulator/layering.rs`):
+//! - `state`: the history generated from the seed on demand (`data`, `history`, `jobgen`,
+//!   `rooms`), the write overlays (`store`), the [`Clock`], armed after-commit faults
+//!   (`faults`) and the shared `App`;
+//! - `domain`: the API's rules over the state: run life cycles on the clock (`lifecycle`),
+//!   job settings, run write rules, parameters and page tokens, error answers;
+//! - `render`: the JSON objects (`Run`, job, task run);
+//! - `routes`: the router, the middleware (auth, random 429/503 faults before a request is
+//!   processed, lost responses after it was, the request record) and one handler module per
+//!   group of endpoints, none using another.
+//!
+//! On top: `server` ([`EmulatorConfig`], [`start`]), [`EmulatorHandle`] and `command`. Time
+//! comes from the configured [`Clock`]: the wall clock by default ([`SystemClock`], as in
+//! `jobsql emulator` and `--demo`), or a [`ManualClock`] that a test advances to move created
+//! runs through their life cycle without waiting.
 //!
 //! Choices where the references disagree or are silent:
 //! - `runs/list` `limit`: 1..=25, default 20; `0` means the maximum (25), as the reference says;
@@ -23,282 +35,18 @@
 //! - `runs/get` of a task run id answers the task run as a `Run` (the same object as the
 //!   `metadata` of `runs/get-output`), with `job_run_id` naming its job run.
 
-mod cleanrooms;
 mod command;
-mod data;
-mod errors;
-mod faults;
+mod domain;
 mod handle;
-mod history;
-mod job_settings;
-mod jobgen;
-mod jobs_routes;
-mod jobs_write;
-mod lifecycle;
-mod middleware;
-mod model;
-mod notable;
-mod params;
 mod render;
 mod routes;
-mod runs_routes;
-mod runs_write;
-mod store;
-mod task_runs;
-
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+mod server;
+mod state;
 
 pub use command::{run_command, EmulatorArgs};
-pub use faults::{AfterCommitFault, FaultSpecError, LostResponse};
+pub use domain::notable::NotableRuns;
 pub use handle::EmulatorHandle;
-
-use store::Store;
-
-/// How to build and run an emulator.
-#[derive(Debug, Clone)]
-pub struct EmulatorConfig {
-    /// The bearer token every request must carry.
-    pub token: String,
-    /// Seed of the generated data.
-    pub seed: u64,
-    /// Number of generated jobs.
-    pub jobs: usize,
-    /// Number of generated history runs.
-    pub runs: usize,
-    /// Extra latency added to every request.
-    pub latency: Duration,
-    /// Probability (0..=1) that a request is answered with a 429 or a 503 instead.
-    pub fault_rate: f64,
-    /// Append every request to this file as JSON lines.
-    pub log_file: Option<PathBuf>,
-    /// "Now" for the generated history (epoch ms); `None` = the wall clock at start.
-    pub now_ms: Option<i64>,
-    /// Time per life-cycle step of runs created through the API.
-    pub phase: Duration,
-    /// Responses to lose after the request was processed (see
-    /// [`EmulatorHandle::fail_after_commit`]); more can be armed on the handle.
-    pub after_commit_faults: Vec<AfterCommitFault>,
-    /// How many of the latest requests [`EmulatorHandle::requests`] keeps (older ones are
-    /// dropped first); 0 keeps none. `--log FILE` records every request regardless.
-    pub record_limit: usize,
-}
-
-impl Default for EmulatorConfig {
-    fn default() -> Self {
-        EmulatorConfig {
-            token: "jobsql-emulator-token".to_string(),
-            seed: 42,
-            jobs: 20,
-            runs: 2000,
-            latency: Duration::ZERO,
-            fault_rate: 0.0,
-            log_file: None,
-            now_ms: None,
-            phase: Duration::from_secs(2),
-            after_commit_faults: Vec::new(),
-            record_limit: 10_000,
-        }
-    }
-}
-
-/// Why the emulator could not start or serve.
-#[derive(Debug, thiserror::Error)]
-pub enum EmulatorError {
-    /// The listening socket could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// The request log could not be opened.
-    #[error("cannot open the request log {path}: {source}")]
-    Log {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// A configuration value is out of range.
-    #[error("invalid emulator configuration: {0}")]
-    Config(String),
-    /// Serving failed.
-    #[error("emulator server error: {0}")]
-    Serve(std::io::Error),
-}
-
-/// One request the emulator received.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RecordedRequest {
-    /// HTTP method.
-    pub method: String,
-    /// URL path.
-    pub path: String,
-    /// Decoded query parameters, in order.
-    pub query: Vec<(String, String)>,
-    /// The body, when it was JSON.
-    pub body: Option<serde_json::Value>,
-    /// The status answered; 0 when the connection was closed without a response (an injected
-    /// [`LostResponse::Dropped`]).
-    pub status: u16,
-}
-
-impl RecordedRequest {
-    /// The first value of query parameter `name`.
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Ids in the generated history that tests can rely on (newest first, at most 10 per list).
-#[derive(Debug, Clone)]
-pub struct NotableRuns {
-    /// Job runs with more than 100 tasks (and job clusters and job parameters).
-    pub big_multi_task: Vec<i64>,
-    /// Job runs with 2..=100 tasks.
-    pub multi_task: Vec<i64>,
-    /// Repaired runs; the first has more than 100 `repair_history` entries when the history has
-    /// a big job.
-    pub repaired: Vec<i64>,
-    /// Runs active at start (they stay active until canceled).
-    pub active: Vec<i64>,
-    /// One-time runs (`SUBMIT_RUN`, no `job_id`).
-    pub submit_runs: Vec<i64>,
-    /// Every generated job, in generation order (the last is the big one when there are two or more).
-    pub job_ids: Vec<i64>,
-    /// Clean rooms with task runs.
-    pub clean_rooms: Vec<String>,
-}
-
-/// Shared state of a running emulator.
-pub(crate) struct App {
-    pub store: RwLock<Store>,
-    pub token: String,
-    pub seed: u64,
-    pub latency: Duration,
-    pub fault_rate: f64,
-    pub base_url: String,
-    pub now0: i64,
-    pub started: Instant,
-    pub requests: Mutex<VecDeque<RecordedRequest>>,
-    pub record_limit: usize,
-    pub faults: Mutex<Vec<AfterCommitFault>>,
-    pub log: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
-    pub counter: std::sync::atomic::AtomicU64,
-    pub rooms: Vec<cleanrooms::Room>,
-}
-
-impl App {
-    /// The emulator clock, epoch ms.
-    pub fn now(&self) -> i64 {
-        self.now0 + self.started.elapsed().as_millis() as i64
-    }
-
-    /// Read the store (a poisoned lock is still usable: the data is plain values).
-    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
-        self.store.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Write the store.
-    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
-        self.store.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Start an emulator on `addr`.
-pub async fn start(
-    config: EmulatorConfig,
-    addr: SocketAddr,
-) -> Result<EmulatorHandle, EmulatorError> {
-    if !(0.0..=1.0).contains(&config.fault_rate) {
-        return Err(EmulatorError::Config(format!(
-            "fault rate {} is not within 0..=1",
-            config.fault_rate
-        )));
-    }
-    if config.runs > u32::MAX as usize / 4 {
-        return Err(EmulatorError::Config(format!(
-            "{} runs is too many",
-            config.runs
-        )));
-    }
-    let log = match &config.log_file {
-        Some(path) => Some(Mutex::new(std::io::BufWriter::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|source| EmulatorError::Log {
-                    path: path.clone(),
-                    source,
-                })?,
-        ))),
-        None => None,
-    };
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| EmulatorError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| EmulatorError::Bind { addr, source })?;
-    let now0 = config.now_ms.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    });
-    let phase_ms = (config.phase.as_millis() as i64).max(1);
-    let store = Store::new(config.seed, config.runs, config.jobs, now0, phase_ms);
-    let rooms = cleanrooms::generate(config.seed, now0);
-    let notable = notable::collect(&store, &rooms);
-    let app = Arc::new(App {
-        store: RwLock::new(store),
-        token: config.token.clone(),
-        seed: config.seed,
-        latency: config.latency,
-        fault_rate: config.fault_rate,
-        base_url: format!("http://{local}"),
-        now0,
-        started: Instant::now(),
-        requests: Mutex::new(VecDeque::new()),
-        record_limit: config.record_limit,
-        faults: Mutex::new(
-            config
-                .after_commit_faults
-                .iter()
-                .filter(|f| f.times > 0)
-                .cloned()
-                .collect(),
-        ),
-        log,
-        counter: std::sync::atomic::AtomicU64::new(0),
-        rooms,
-    });
-    let router = routes::router(app.clone());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
-    Ok(EmulatorHandle {
-        app,
-        notable: Arc::new(notable),
-        shutdown: Arc::new(Mutex::new(Some(tx))),
-        task: Arc::new(Mutex::new(Some(task))),
-    })
-}
-
-/// Start an emulator on `127.0.0.1:0` (a free port).
-pub async fn start_local(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorError> {
-    start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
-}
+pub use server::{start, start_local, EmulatorConfig, EmulatorError};
+pub use state::app::RecordedRequest;
+pub use state::clock::{Clock, ManualClock, SystemClock};
+pub use state::faults::{AfterCommitFault, FaultSpecError, LostResponse};

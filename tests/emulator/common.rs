@@ -1,10 +1,12 @@
-//! Shared helpers: start an emulator with a fixed clock, call it, walk runs/list.
+//! Shared helpers: start an emulator with a fixed "now" (or a manual clock the test moves),
+//! call it, walk runs/list.
 
 #![allow(dead_code)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle};
+use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle, ManualClock};
 use serde_json::Value;
 
 /// A fixed "now" so generated data is identical from run to run.
@@ -24,15 +26,20 @@ pub async fn emu_with(config: EmulatorConfig) -> EmulatorHandle {
     start_local(config).await.expect("emulator starts")
 }
 
-/// An emulator whose new runs move one life-cycle step every `phase_ms`.
-pub async fn fast(phase_ms: u64) -> EmulatorHandle {
-    emu_with(EmulatorConfig {
+/// An emulator on a [`ManualClock`] standing at [`NOW`] (it moves only when the test
+/// advances it), whose new runs move one life-cycle step per `phase_ms` of that clock; and
+/// the clock.
+pub async fn clocked(phase_ms: u64) -> (EmulatorHandle, ManualClock) {
+    let clock = ManualClock::new(NOW);
+    let h = emu_with(EmulatorConfig {
         runs: 300,
         jobs: 6,
         phase: Duration::from_millis(phase_ms),
+        clock: Some(Arc::new(clock.clone())),
         ..EmulatorConfig::default()
     })
-    .await
+    .await;
+    (h, clock)
 }
 
 pub struct Api {
@@ -158,7 +165,8 @@ pub fn is_active(run: &Value) -> bool {
     )
 }
 
-/// Poll runs/get until `pred` holds (or panic after `secs`).
+/// Poll runs/get until `pred` holds (or panic after `secs`): only for the wall clock (the
+/// default of `jobsql emulator` and `--demo`); a [`clocked`] emulator is advanced instead.
 pub async fn wait_for(api: &Api, run_id: i64, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(secs);
     loop {

@@ -51,7 +51,7 @@ fn quick_retries() -> ApiClient {
 
 #[tokio::test]
 async fn a_lost_submit_response_retried_with_its_token_makes_one_run() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let api = Api::new(&h);
     h.fail_after_commit("runs/submit", 1);
     let url = format!("{P}/runs/submit");
@@ -75,7 +75,7 @@ async fn a_lost_submit_response_retried_with_its_token_makes_one_run() {
 
 #[tokio::test]
 async fn a_retried_delete_whose_first_attempt_succeeded_gets_does_not_exist() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let api = Api::new(&h);
     let done = api
         .ok(
@@ -107,7 +107,7 @@ async fn a_retried_delete_whose_first_attempt_succeeded_gets_does_not_exist() {
 
 #[tokio::test]
 async fn failed_requests_keep_their_error_and_do_not_use_up_the_fault() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let api = Api::new(&h);
     h.fail_after_commit("/jobs/runs/submit", 2);
     let url = format!("{P}/runs/submit");
@@ -131,7 +131,7 @@ async fn failed_requests_keep_their_error_and_do_not_use_up_the_fault() {
 
 #[tokio::test]
 async fn a_dropped_connection_after_commit_is_retried_only_when_safe() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let client = quick_retries();
     let ws = Workspace::new("emu", &h.base_url(), h.token()).expect("workspace");
     let api = Api::new(&h);
@@ -170,7 +170,7 @@ async fn a_dropped_connection_after_commit_is_retried_only_when_safe() {
 
 #[tokio::test]
 async fn the_jobsql_client_retries_a_503_after_commit_into_the_same_run() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let client = quick_retries();
     let ws = Workspace::new("emu", &h.base_url(), h.token()).expect("workspace");
     let api = Api::new(&h);

@@ -1,6 +1,7 @@
 //! jobs/list, jobs/get, jobs/create, jobs/run-now.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -116,7 +117,7 @@ async fn get_pages_the_big_job() {
 
 #[tokio::test]
 async fn create_then_run_now() {
-    let h = fast(100).await;
+    let (h, clock) = clocked(100).await;
     let api = Api::new(&h);
     let (s, v) = api
         .post(
@@ -204,7 +205,11 @@ async fn create_then_run_now() {
     );
     let by_job = walk(&api, &[("job_id", &job_id.to_string())]).await;
     assert_eq!(ids(&by_job), vec![run_id]);
-    let done = wait_for(&api, run_id, 10, |r| life(r) == "TERMINATED").await;
+    clock.advance(Duration::from_millis(100));
+    assert_eq!(life(&api.run(run_id).await), "RUNNING");
+    clock.advance(Duration::from_millis(100));
+    let done = api.run(run_id).await;
+    assert_eq!(life(&done), "TERMINATED");
     assert_eq!(done["state"]["result_state"], "SUCCESS");
     h.shutdown().await;
 }

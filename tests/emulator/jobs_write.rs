@@ -19,7 +19,7 @@ fn task_keys(tasks: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn deleting_a_job_hides_it_and_every_run_of_it() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let api = Api::new(&h);
     let job = h.notable().job_ids[0];
     let jid = job.to_string();
@@ -142,7 +142,7 @@ async fn deleting_a_job_hides_it_and_every_run_of_it() {
 
 #[tokio::test]
 async fn update_merges_tasks_by_key_and_reset_replaces_everything() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let api = Api::new(&h);
     let job = h.notable().job_ids[1];
     let jid = job.to_string();

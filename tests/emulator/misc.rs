@@ -340,6 +340,10 @@ fn command_arguments_map_to_the_config() {
     let d = Cli::parse_from(["emulator"]).args;
     assert_eq!(d.addr.to_string(), "127.0.0.1:8080");
     let c = d.config();
+    assert!(
+        c.clock.is_none() && c.now_ms.is_none(),
+        "`jobsql emulator` runs on the wall clock"
+    );
     let def = EmulatorConfig::default();
     assert_eq!(
         (c.token, c.seed, c.jobs, c.runs, c.phase),

@@ -1,6 +1,8 @@
 //! The write endpoints and the clock-driven life cycle: submit, run-now, cancel, cancel-all,
 //! delete, repair, idempotency tokens and body validation.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::common::*;
@@ -13,7 +15,7 @@ fn notebook_task(key: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn submitted_runs_go_pending_running_terminated_and_show_in_list() {
-    let h = fast(150).await;
+    let (h, clock) = clocked(150).await;
     let api = Api::new(&h);
     let before = api.ok(&format!("{P}/runs/list"), &[("limit", "1")]).await;
     let v = api
@@ -42,11 +44,24 @@ async fn submitted_runs_go_pending_running_terminated_and_show_in_list() {
     assert_eq!(newest["runs"][0]["run_id"], id, "newest first");
     let active = walk(&api, &[("active_only", "true")]).await;
     assert!(ids(&active).contains(&id));
-    wait_for(&api, id, 10, |r| life(r) == "RUNNING").await;
-    let done = wait_for(&api, id, 10, |r| life(r) == "TERMINATED").await;
+    // One phase (150 ms of the emulator's clock) per step, to the millisecond.
+    clock.advance(Duration::from_millis(149));
+    assert_eq!(life(&api.run(id).await), "PENDING");
+    clock.advance(Duration::from_millis(1));
+    let running = api.run(id).await;
+    assert_eq!(life(&running), "RUNNING");
+    assert_eq!(running["end_time"], 0);
+    assert!(ids(&walk(&api, &[("active_only", "true")]).await).contains(&id));
+    clock.advance(Duration::from_millis(149));
+    assert_eq!(life(&api.run(id).await), "RUNNING");
+    clock.advance(Duration::from_millis(1));
+    let done = api.run(id).await;
+    assert_eq!(life(&done), "TERMINATED");
     assert_eq!(done["state"]["result_state"], "SUCCESS");
     assert_eq!(done["status"]["termination_details"]["code"], "SUCCESS");
-    assert!(done["end_time"].as_i64().unwrap() > done["start_time"].as_i64().unwrap());
+    assert_eq!(done["start_time"], NOW);
+    assert_eq!(done["end_time"], NOW + 300);
+    assert!(!ids(&walk(&api, &[("active_only", "true")]).await).contains(&id));
     let completed = api
         .ok(
             &format!("{P}/runs/list"),
@@ -59,7 +74,7 @@ async fn submitted_runs_go_pending_running_terminated_and_show_in_list() {
 
 #[tokio::test]
 async fn submit_validates_the_body_and_honours_idempotency_tokens() {
-    let h = fast(1000).await;
+    let (h, _clock) = clocked(1000).await;
     let api = Api::new(&h);
     let url = format!("{P}/runs/submit");
     let (s, v) = api.post(&url, json!({"run_name": "x"})).await;
@@ -138,7 +153,7 @@ async fn submit_validates_the_body_and_honours_idempotency_tokens() {
 
 #[tokio::test]
 async fn cancel_and_delete() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let api = Api::new(&h);
     let active = h.notable().active[0];
     let (s, v) = api
@@ -196,7 +211,7 @@ async fn cancel_and_delete() {
 
 #[tokio::test]
 async fn cancel_all_by_job_or_all_queued() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let api = Api::new(&h);
     let (s, v) = api.post(&format!("{P}/runs/cancel-all"), json!({})).await;
     assert_error(s, &v, 400, "INVALID_PARAMETER_VALUE", "job_id");
@@ -270,7 +285,7 @@ async fn cancel_all_by_job_or_all_queued() {
 
 #[tokio::test]
 async fn repair_reruns_failed_tasks_and_records_history() {
-    let h = fast(100).await;
+    let (h, clock) = clocked(100).await;
     let api = Api::new(&h);
     let url = format!("{P}/runs/repair");
     let tasks = json!([notebook_task("extract"), {"task_key": "load_fails", "depends_on": [{"task_key": "extract"}], "notebook_task": {"notebook_path": "/x"}}, {"task_key": "report", "depends_on": [{"task_key": "load_fails"}], "notebook_task": {"notebook_path": "/y"}}]);
@@ -283,7 +298,11 @@ async fn repair_reruns_failed_tasks_and_records_history() {
         .post(&url, json!({"run_id": id, "rerun_all_failed_tasks": true}))
         .await;
     assert_error(s, &v, 400, "INVALID_STATE", "active");
-    let failed = wait_for(&api, id, 10, |r| life(r) == "TERMINATED").await;
+    clock.advance(Duration::from_millis(199));
+    assert!(is_active(&api.run(id).await), "two phases to end");
+    clock.advance(Duration::from_millis(1));
+    let failed = api.run(id).await;
+    assert_eq!(life(&failed), "TERMINATED");
     assert_eq!(failed["state"]["result_state"], "FAILED");
     let states: Vec<_> = failed["tasks"]
         .as_array()
@@ -324,7 +343,11 @@ async fn repair_reruns_failed_tasks_and_records_history() {
         .unwrap();
     let running = api.run(id).await;
     assert!(is_active(&running), "a repair makes the run active again");
-    let done = wait_for(&api, id, 10, |r| life(r) == "TERMINATED").await;
+    clock.advance(Duration::from_millis(199));
+    assert!(is_active(&api.run(id).await), "the repair takes two phases");
+    clock.advance(Duration::from_millis(1));
+    let done = api.run(id).await;
+    assert_eq!(life(&done), "TERMINATED");
     assert_eq!(done["state"]["result_state"], "SUCCESS");
     let tasks = done["tasks"].as_array().unwrap();
     assert!(tasks
@@ -387,7 +410,7 @@ async fn repair_reruns_failed_tasks_and_records_history() {
 
 #[tokio::test]
 async fn repairing_a_repaired_history_run_needs_the_latest_repair_id() {
-    let h = fast(60_000).await;
+    let (h, _clock) = clocked(60_000).await;
     let api = Api::new(&h);
     let id = h.notable().repaired[1];
     let run = api

@@ -1,9 +1,10 @@
-//! Shared set-up: an emulator on 127.0.0.1:0 whose created runs move one state per 30 ms, and
-//! sessions (sending, or dry-run) pointed at it.
+//! Shared set-up: an emulator on 127.0.0.1:0 on a manual clock (starting at the wall clock's
+//! now, so SQL's `now()` still fits its data) whose created runs move one state per 30 ms of
+//! that clock, and sessions (sending, or dry-run) pointed at it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{Int64Type, UInt64Type};
@@ -11,7 +12,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
 use jobsql::client::{ApiClient, RetryPolicy};
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle, RecordedRequest};
+use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle, ManualClock, RecordedRequest};
 use jobsql::provider::ApiRuntime;
 use jobsql::session::{new_context, run_sql, user_message};
 use jobsql::spec::load_embedded;
@@ -20,9 +21,14 @@ use jobsql::write::DryRunLog;
 
 pub const RUNS: &str = "databricks_workspace.jobs.job_runs";
 
+/// One life-cycle step of a run created through the API (see [`Env::wait_for`]).
+pub const PHASE: Duration = Duration::from_millis(30);
+
 pub struct Env {
     pub emulator: EmulatorHandle,
     pub ctx: SessionContext,
+    /// The emulator's clock: it moves only when a test advances it.
+    pub clock: ManualClock,
 }
 
 pub async fn env() -> Env {
@@ -30,17 +36,26 @@ pub async fn env() -> Env {
 }
 
 pub async fn env_with(config: EmulatorConfig) -> Env {
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let clock = ManualClock::new(wall);
     let emulator = start_local(EmulatorConfig {
         runs: 300,
         seed: 42,
         jobs: 8,
-        phase: Duration::from_millis(30),
+        phase: PHASE,
+        clock: Some(Arc::new(clock.clone())),
         ..config
     })
     .await
     .expect("emulator starts");
     let (ctx, _) = session(&emulator, false);
-    Env { emulator, ctx }
+    Env {
+        emulator,
+        ctx,
+        clock,
+    }
 }
 
 /// A sending session on `emulator` with `policy` (e.g. no retries), as an [`Env`].
@@ -95,21 +110,20 @@ impl Env {
         }
     }
 
-    /// Poll `SELECT <expr> FROM job_runs WHERE run_id = <run>` until it equals `want`.
+    /// Advance the emulator's clock one [`PHASE`] at a time until
+    /// `SELECT <expr> FROM job_runs WHERE run_id = <run>` equals `want` (a created run ends
+    /// after two phases; panics after ten). Never sleeps.
     pub async fn wait_for(&self, run: i64, expr: &str, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let sql = format!("SELECT {expr} FROM {RUNS} WHERE run_id = {run}");
-            let got = strings(&query(&self.ctx, &sql).await, 0);
+        let sql = format!("SELECT {expr} FROM {RUNS} WHERE run_id = {run}");
+        let mut got = Vec::new();
+        for _ in 0..=10 {
+            got = strings(&query(&self.ctx, &sql).await, 0);
             if got == [Some(want.to_string())] {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "run {run}: {expr} is {got:?}, not {want}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.clock.advance(PHASE);
         }
+        panic!("run {run}: {expr} is {got:?}, not {want}, ten phases on");
     }
 }
 

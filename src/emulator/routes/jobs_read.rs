@@ -2,8 +2,8 @@
 //! and `jobs/get` (tasks, job_clusters, parameters and environments paged 100 at a time; with
 //! `expand_tasks`, `jobs/list` shows the first 100 of each and `has_more`). Deleted jobs are
 //! in neither. Under the 2.1 and 2.0 prefixes the lists are whole, and 2.0's `jobs/list` is
-//! every job with all its settings, unpaged (see [`Version`]). The writes are in
-//! [`super::jobs_write`].
+//! every job with all its settings, unpaged (see [`Version`]). The JSON is rendered by
+//! `render::jobs`; the writes are in `jobs_write`.
 
 use std::sync::Arc;
 
@@ -13,91 +13,13 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::data::JobDef;
-use super::errors::{ApiError, ApiResult};
-use super::params::{
+use crate::emulator::domain::errors::{ApiError, ApiResult};
+use crate::emulator::domain::params::{
     decode_token, encode_token, fingerprint, Query, Version, TOKEN_GET, TOKEN_JOBS,
 };
-use super::runs_routes::LIST_PAGE;
-use super::App;
-
-/// The `settings` object of a job; lists paged from `page` (None = leave them out).
-pub(crate) fn settings(job: &JobDef, page: Option<usize>, more: &mut bool) -> Value {
-    let mut s = Map::new();
-    s.insert("name".into(), json!(job.name));
-    if let Some(d) = &job.description {
-        s.insert("description".into(), json!(d));
-    }
-    for (k, v) in &job.extra {
-        // environments is one of the arrays paged below.
-        if !(page.is_some() && k == "environments") {
-            s.insert(k.clone(), v.clone());
-        }
-    }
-    if let Some(v) = &job.schedule {
-        s.insert("schedule".into(), v.clone());
-    }
-    if let Some(v) = &job.git_source {
-        s.insert("git_source".into(), v.clone());
-    }
-    if let Some(t) = job.performance_target {
-        s.insert("performance_target".into(), json!(t));
-    }
-    if let Some(p) = &job.usage_policy_id {
-        s.insert("usage_policy_id".into(), json!(p));
-    }
-    if let Some(page) = page {
-        let from = page.saturating_mul(LIST_PAGE);
-        let mut put = |key: &str, items: Vec<Value>| {
-            *more |= items.len() > from.saturating_add(LIST_PAGE);
-            let part: Vec<Value> = items.into_iter().skip(from).take(LIST_PAGE).collect();
-            if !part.is_empty() {
-                s.insert(key.into(), Value::Array(part));
-            }
-        };
-        put(
-            "tasks",
-            job.tasks
-                .iter()
-                .map(|t| Value::Object(t.spec.clone()))
-                .collect(),
-        );
-        put("job_clusters", job.job_clusters.clone());
-        let environments = match job.extra.get("environments") {
-            Some(Value::Array(items)) => items.clone(),
-            _ => Vec::new(),
-        };
-        put("environments", environments);
-        put(
-            "parameters",
-            job.parameters
-                .iter()
-                .map(|(n, d)| json!({"name": n, "default": d}))
-                .collect(),
-        );
-    }
-    Value::Object(s)
-}
-
-fn job_json(job: &JobDef, page: Option<usize>, more: &mut bool) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("job_id".into(), json!(job.job_id));
-    m.insert("creator_user_name".into(), json!(job.creator));
-    m.insert("run_as_user_name".into(), json!(job.creator));
-    m.insert("settings".into(), settings(job, page, more));
-    m.insert("created_time".into(), json!(job.created_time));
-    m
-}
-
-/// A job with all its settings, lists whole (API 2.1 and 2.0).
-fn job_json_whole(job: &JobDef) -> Map<String, Value> {
-    let mut m = job_json(job, None, &mut false);
-    m.insert(
-        "settings".into(),
-        Value::Object(super::job_settings::full(job)),
-    );
-    m
-}
+use crate::emulator::render::jobs::{job_json, job_json_whole};
+use crate::emulator::state::app::App;
+use crate::emulator::state::data::JobDef;
 
 /// `GET jobs/list` of API 2.0: every job, with all its settings.
 fn list_v20(app: &App, name: Option<&str>) -> ApiResult {

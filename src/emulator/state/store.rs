@@ -16,7 +16,6 @@ use serde_json::Value;
 use super::data::{JobDef, RunType, TaskDef, TaskKind};
 use super::history::History;
 use super::jobgen::generate_job;
-use super::lifecycle;
 
 /// A run created through runs/submit or jobs/run-now.
 #[derive(Debug, Clone)]
@@ -244,11 +243,13 @@ impl Store {
         }
     }
 
-    pub fn is_active(&self, i: u32, now: i64) -> bool {
-        self.dynamic.contains(&i) && lifecycle::current_life(self, i, now).is_active()
+    /// Is run `i` active, given `active` (the life-cycle rule, from the domain layer)? Only
+    /// runs in the `dynamic` set can be; the others are finished for good.
+    fn is_active(&self, i: u32, active: &dyn Fn(u32) -> bool) -> bool {
+        self.dynamic.contains(&i) && active(i)
     }
 
-    fn matches(&self, i: u32, f: &RunFilter, now: i64) -> bool {
+    fn matches(&self, i: u32, f: &RunFilter, active: &dyn Fn(u32) -> bool) -> bool {
         if self.deleted.contains(&i) || self.of_deleted_job(i) {
             return false;
         }
@@ -260,10 +261,10 @@ impl Store {
         if f.job.is_some() && self.job_of(i) != f.job {
             return false;
         }
-        if f.active_only && !self.is_active(i, now) {
+        if f.active_only && !self.is_active(i, active) {
             return false;
         }
-        if f.completed_only && self.is_active(i, now) {
+        if f.completed_only && self.is_active(i, active) {
             return false;
         }
         true
@@ -285,11 +286,12 @@ impl Store {
     }
 
     /// Matching indexes within `[lo, hi)` (also bounded by the filter's time range), newest
-    /// first when `desc`, at most `want`.
+    /// first when `desc`, at most `want`. `active` tells whether a run is active now (see
+    /// `domain::lifecycle::scan`, which supplies it).
     pub fn scan(
         &self,
         f: &RunFilter,
-        now: i64,
+        active: &dyn Fn(u32) -> bool,
         lo: u32,
         hi: u32,
         desc: bool,
@@ -304,7 +306,7 @@ impl Store {
             return out;
         }
         let mut take = |i: u32| -> bool {
-            if self.matches(i, f, now) {
+            if self.matches(i, f, active) {
                 out.push(i);
             }
             out.len() < want

@@ -1,5 +1,17 @@
-//! The router: every endpoint under each accepted API version prefix, the middleware stack
-//! and a fallback answering unknown paths with `ENDPOINT_NOT_FOUND`.
+//! The top layer: the axum handlers, one module per group of endpoints (`runs_read`,
+//! `runs_write`, `jobs_read`, `jobs_write`, `task_runs`, `cleanrooms`), the middleware every
+//! request goes through (`middleware`), and here the router: every endpoint under each
+//! accepted API version prefix, the middleware stack and a fallback answering unknown paths
+//! with `ENDPOINT_NOT_FOUND`. A handler module uses `state`, `domain` and `render`, never
+//! another handler module; only this router names them all.
+
+mod cleanrooms;
+mod jobs_read;
+mod jobs_write;
+mod middleware;
+mod runs_read;
+mod runs_write;
+mod task_runs;
 
 use std::sync::Arc;
 
@@ -8,10 +20,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::errors::ApiError;
-use super::{
-    cleanrooms, jobs_routes, jobs_write, middleware, runs_routes, runs_write, task_runs, App,
-};
+use crate::emulator::domain::errors::ApiError;
+use crate::emulator::state::app::App;
 
 /// Build the router for `app`.
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -19,8 +29,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     for version in ["2.2", "2.1", "2.0"] {
         let p = format!("/api/{version}/jobs");
         router = router
-            .route(&format!("{p}/runs/list"), get(runs_routes::list))
-            .route(&format!("{p}/runs/get"), get(runs_routes::get))
+            .route(&format!("{p}/runs/list"), get(runs_read::list))
+            .route(&format!("{p}/runs/get"), get(runs_read::get))
             .route(&format!("{p}/runs/export"), get(task_runs::export))
             .route(&format!("{p}/runs/get-output"), get(task_runs::get_output))
             .route(&format!("{p}/runs/submit"), post(runs_write::submit))
@@ -31,8 +41,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
                 post(runs_write::cancel_all),
             )
             .route(&format!("{p}/runs/repair"), post(runs_write::repair))
-            .route(&format!("{p}/list"), get(jobs_routes::list))
-            .route(&format!("{p}/get"), get(jobs_routes::get))
+            .route(&format!("{p}/list"), get(jobs_read::list))
+            .route(&format!("{p}/get"), get(jobs_read::get))
             .route(&format!("{p}/create"), post(jobs_write::create))
             .route(&format!("{p}/reset"), post(jobs_write::reset))
             .route(&format!("{p}/update"), post(jobs_write::update))

@@ -1,5 +1,5 @@
 //! The job write endpoints: `jobs/create`, `jobs/reset` (replace every setting),
-//! `jobs/update` (partial update, see [`super::job_settings`]), `jobs/delete` and
+//! `jobs/update` (partial update, see `domain::job_settings`), `jobs/delete` and
 //! `jobs/run-now` (which creates a `JOB_RUN` that then moves through its life cycle).
 //!
 //! A job that does not exist, or no longer does, is a 400 `INVALID_PARAMETER_VALUE`
@@ -17,14 +17,15 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::data::{JobDef, RunType, USERS};
-use super::errors::{ApiError, ApiResult};
-use super::job_settings;
-use super::jobgen::job_id_for;
-use super::params::{body_int, body_object};
-use super::runs_write::{cancel_index, check_idempotency};
-use super::store::CreatedRun;
-use super::App;
+use crate::emulator::domain::errors::{ApiError, ApiResult};
+use crate::emulator::domain::job_settings;
+use crate::emulator::domain::params::{body_int, body_object};
+use crate::emulator::domain::runs::{cancel_index, check_idempotency};
+use crate::emulator::render::jobs::full;
+use crate::emulator::state::app::App;
+use crate::emulator::state::data::{JobDef, RunType, USERS};
+use crate::emulator::state::jobgen::job_id_for;
+use crate::emulator::state::store::CreatedRun;
 
 fn required_job(body: &Map<String, Value>) -> Result<i64, ApiError> {
     body_int(body, "job_id")?.ok_or_else(|| ApiError::invalid("Missing required field: job_id"))
@@ -109,7 +110,7 @@ pub(crate) async fn update(State(app): State<Arc<App>>, body: Bytes) -> ApiResul
     let j = store
         .job_index(job_id)
         .ok_or_else(|| ApiError::no_job(job_id))?;
-    let mut settings = job_settings::full(&store.jobs[j]);
+    let mut settings = full(&store.jobs[j]);
     job_settings::remove(&mut settings, &remove);
     job_settings::merge(&mut settings, &changes)?;
     let s = job_settings::parse(&settings)?;

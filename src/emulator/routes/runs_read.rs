@@ -2,7 +2,7 @@
 //! 2.2 each listed run shows at most 100 `tasks`, `job_clusters` and `job_parameters`, with
 //! `has_more: true` when it has more) and
 //! `runs/get` (100-element pages of tasks, job_clusters, job_parameters and repair_history; a
-//! task run id is answered by [`super::task_runs`], as are `runs/export` and `runs/get-output`).
+//! task run id is answered as that task run, see `render::task_run`).
 //! Paging follows the version of the prefix ([`Version`]): 2.1 and 2.0 return a run's lists
 //! whole (in `runs/get` and in `runs/list` with `expand_tasks`), and 2.0's `runs/list` takes
 //! `limit` up to 1000 and answers no page tokens.
@@ -15,18 +15,18 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
 
-use super::data::RunType;
-use super::errors::{ApiError, ApiResult};
-use super::model::RunJson;
-use super::params::{
+use crate::emulator::domain::errors::{ApiError, ApiResult};
+use crate::emulator::domain::lifecycle::scan;
+use crate::emulator::domain::params::{
     decode_token, encode_token, fingerprint, Query, Version, TOKEN_GET, TOKEN_NEXT, TOKEN_PREV,
 };
-use super::render::{render, RenderOpts};
-use super::store::{RunFilter, Store};
-use super::App;
-
-/// Elements per page of a run's lists (API 2.2).
-pub(crate) const LIST_PAGE: usize = 100;
+use crate::emulator::render::model::RunJson;
+use crate::emulator::render::run::{render, RenderOpts};
+use crate::emulator::render::task_run::get_task_run;
+use crate::emulator::render::LIST_PAGE;
+use crate::emulator::state::app::App;
+use crate::emulator::state::data::RunType;
+use crate::emulator::state::store::{RunFilter, Store};
 
 #[derive(Serialize)]
 struct ListResponse {
@@ -104,24 +104,38 @@ pub(crate) async fn list(
             let cursor = u32::try_from(cursor)
                 .map_err(|_| ApiError::invalid(format!("Invalid page_token: '{token}'")))?;
             if kind == TOKEN_NEXT {
-                store.scan(&filter, now, 0, cursor, true, limit)
+                scan(&store, &filter, now, 0, cursor, true, limit)
             } else {
-                let mut v = store.scan(&filter, now, cursor.saturating_add(1), total, false, limit);
+                let mut v = scan(
+                    &store,
+                    &filter,
+                    now,
+                    cursor.saturating_add(1),
+                    total,
+                    false,
+                    limit,
+                );
                 v.reverse();
                 v
             }
         }
         None => {
-            let v = store.scan(&filter, now, 0, total, true, offset.saturating_add(limit));
+            let v = scan(
+                &store,
+                &filter,
+                now,
+                0,
+                total,
+                true,
+                offset.saturating_add(limit),
+            );
             v.into_iter().skip(offset).collect()
         }
     };
     let (has_more, has_prev) = match (page.first(), page.last()) {
         (Some(&first), Some(&last)) => (
-            !store.scan(&filter, now, 0, last, true, 1).is_empty(),
-            !store
-                .scan(&filter, now, first + 1, total, false, 1)
-                .is_empty(),
+            !scan(&store, &filter, now, 0, last, true, 1).is_empty(),
+            !scan(&store, &filter, now, first + 1, total, false, 1).is_empty(),
         ),
         _ => (false, false),
     };
@@ -206,7 +220,7 @@ pub(crate) async fn get(
     };
     let store = app.read();
     let Some(i) = store.index_of_run(run_id) else {
-        return match super::task_runs::get_task_run(&store, &app, run_id) {
+        return match get_task_run(&store, &app, run_id) {
             Some(task_run) => Ok(Json(task_run).into_response()),
             None => Err(ApiError::no_run(run_id)),
         };

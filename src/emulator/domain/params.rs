@@ -8,7 +8,8 @@ use std::hash::{Hash, Hasher};
 
 use serde_json::{Map, Value};
 
-use super::data::mix;
+use crate::emulator::state::data::mix;
+
 use super::errors::ApiError;
 
 /// Token kinds.

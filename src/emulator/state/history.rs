@@ -1,6 +1,6 @@
 //! The generated run history: per-index attributes (start time, run id, type, job, outcome,
 //! repairs, durations) as pure functions of the seed and the index. A few indexes near the
-//! newest end are forced into roles tests rely on (see [`super::NotableRuns`]): a heavily
+//! newest end are forced into roles tests rely on (see `domain::notable`): a heavily
 //! repaired run of the big job, a one-time run, a repaired multi-task run and a workflow run.
 //! The newest `n_active` runs are still active.
 

@@ -1,11 +1,31 @@
 //! [`NotableRuns`]: ids in the generated history that tests can rely on, found once at start
-//! by walking the newest part of the history (and the fixed roles of [`super::history`]).
+//! by walking the newest part of the history (and the fixed roles of `state::history`).
 
-use super::cleanrooms::Room;
-use super::data::RunType;
+use crate::emulator::state::data::RunType;
+use crate::emulator::state::rooms::Room;
+use crate::emulator::state::store::Store;
+
 use super::lifecycle::segments;
-use super::store::Store;
-use super::NotableRuns;
+
+/// Ids in the generated history that tests can rely on (newest first, at most 10 per list).
+#[derive(Debug, Clone)]
+pub struct NotableRuns {
+    /// Job runs with more than 100 tasks (and job clusters and job parameters).
+    pub big_multi_task: Vec<i64>,
+    /// Job runs with 2..=100 tasks.
+    pub multi_task: Vec<i64>,
+    /// Repaired runs; the first has more than 100 `repair_history` entries when the history has
+    /// a big job.
+    pub repaired: Vec<i64>,
+    /// Runs active at start (they stay active until canceled).
+    pub active: Vec<i64>,
+    /// One-time runs (`SUBMIT_RUN`, no `job_id`).
+    pub submit_runs: Vec<i64>,
+    /// Every generated job, in generation order (the last is the big one when there are two or more).
+    pub job_ids: Vec<i64>,
+    /// Clean rooms with task runs.
+    pub clean_rooms: Vec<String>,
+}
 
 const CAP: usize = 10;
 

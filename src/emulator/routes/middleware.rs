@@ -2,7 +2,7 @@
 //! add the configured latency, inject a fault (429 `REQUEST_LIMIT_EXCEEDED` with
 //! `Retry-After: 1`, or 503 `TEMPORARILY_UNAVAILABLE`) with probability `fault_rate` from a
 //! deterministic per-request PRNG, check the bearer token (401 `UNAUTHENTICATED`), run the
-//! handler, lose its response if an after-commit fault is armed for the path ([`faults`]),
+//! handler, lose its response if an after-commit fault is armed for the path (`state::faults`),
 //! then record the request (method, path, query, JSON body, status) in memory (the latest
 //! `record_limit`) and, when configured, as one JSON line in the request log.
 
@@ -17,11 +17,11 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::data::mix;
-use super::errors::ApiError;
-use super::faults;
-use super::params::Query;
-use super::{App, RecordedRequest};
+use crate::emulator::domain::errors::ApiError;
+use crate::emulator::domain::params::Query;
+use crate::emulator::state::app::{App, RecordedRequest};
+use crate::emulator::state::data::mix;
+use crate::emulator::state::faults::{self, LostResponse};
 
 /// Largest request body accepted (the Jobs API limit is 10 MB).
 const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -95,7 +95,7 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
         match bytes {
             Ok(b) => {
                 let r = next.run(Request::from_parts(parts, Body::from(b))).await;
-                faults::after_commit(&app, &path, r)
+                after_commit(&app, &path, r)
             }
             Err(e) => answered(e.into_response()),
         }
@@ -134,4 +134,37 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
 fn answered(response: Response) -> (Response, u16) {
     let status = response.status().as_u16();
     (response, status)
+}
+
+/// A body that fails before yielding anything: hyper then closes the connection without
+/// flushing the response head, so the client sees the connection end with no response.
+fn dropped() -> Response {
+    let failing = futures::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "response dropped by an injected fault",
+        ))
+    });
+    Response::new(Body::from_stream(failing))
+}
+
+/// The response to send for a processed request to `path`: the real one, or its loss.
+/// Returns the response and the status to record (0 when the connection is dropped).
+pub(crate) fn after_commit(app: &App, path: &str, response: Response) -> (Response, u16) {
+    if !response.status().is_success() {
+        let status = response.status().as_u16();
+        return (response, status);
+    }
+    match faults::take(&app.faults, path) {
+        None => {
+            let status = response.status().as_u16();
+            (response, status)
+        }
+        Some(LostResponse::Unavailable) => {
+            let r = ApiError::unavailable().into_response();
+            let status = r.status().as_u16();
+            (r, status)
+        }
+        Some(LostResponse::Dropped) => (dropped(), 0),
+    }
 }

@@ -19,12 +19,15 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::data::{Life, RunType, TaskDef, USERS};
-use super::errors::{ApiError, ApiResult};
-use super::lifecycle::{current_life, has_room, repair_id, segments};
-use super::params::{body_bool, body_int, body_object};
-use super::store::{CreatedRun, RuntimeRepair};
-use super::App;
+use crate::emulator::domain::errors::{ApiError, ApiResult};
+use crate::emulator::domain::lifecycle::{
+    current_life, downstream, has_room, repair_id, segments, task_life, task_owners,
+};
+use crate::emulator::domain::params::{body_bool, body_int, body_object};
+use crate::emulator::domain::runs::{cancel_index, check_idempotency, parse_tasks};
+use crate::emulator::state::app::App;
+use crate::emulator::state::data::{Life, RunType, USERS};
+use crate::emulator::state::store::{CreatedRun, RuntimeRepair};
 
 /// Task-type keys of the 2.0 single-task form of runs/submit.
 const LEGACY_TASK_KEYS: [&str; 6] = [
@@ -35,108 +38,6 @@ const LEGACY_TASK_KEYS: [&str; 6] = [
     "pipeline_task",
     "run_job_task",
 ];
-
-/// Validate an idempotency token; `Ok(Some(index))` when it already names a run.
-pub(crate) fn check_idempotency(
-    app: &App,
-    body: &Map<String, Value>,
-) -> Result<(Option<String>, Option<u32>), ApiError> {
-    let token = match body.get("idempotency_token") {
-        None | Some(Value::Null) => return Ok((None, None)),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "Invalid value for field idempotency_token: expected a string",
-            ))
-        }
-    };
-    if token.chars().count() > 64 {
-        return Err(ApiError::invalid(
-            "idempotency_token must have at most 64 characters",
-        ));
-    }
-    let store = app.read();
-    match store.idempotency.get(&token) {
-        Some(&i) if !store.exists(i) => Err(ApiError::invalid_state(format!(
-            "The run created with idempotency token '{token}' has been deleted"
-        ))),
-        Some(&i) => Ok((Some(token), Some(i))),
-        None => Ok((Some(token), None)),
-    }
-}
-
-/// Validate a `tasks` array (task_key present, unique, depends_on known).
-pub(crate) fn parse_tasks(value: Option<&Value>, required: bool) -> Result<Vec<TaskDef>, ApiError> {
-    let list = match value {
-        None | Some(Value::Null) if !required => return Ok(vec![]),
-        None | Some(Value::Null) => {
-            return Err(ApiError::invalid(
-                "At least one task is required: tasks must be a non-empty array",
-            ))
-        }
-        Some(Value::Array(a)) if a.is_empty() && required => {
-            return Err(ApiError::invalid(
-                "At least one task is required: tasks must be a non-empty array",
-            ))
-        }
-        Some(Value::Array(a)) => a,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "Invalid value for field tasks: expected an array",
-            ))
-        }
-    };
-    let mut keys: Vec<String> = Vec::new();
-    for (n, task) in list.iter().enumerate() {
-        let obj = task
-            .as_object()
-            .ok_or_else(|| ApiError::invalid(format!("tasks[{n}] must be an object")))?;
-        let key = match obj.get("task_key") {
-            Some(Value::String(k)) if !k.is_empty() && k.len() <= 100 => k.clone(),
-            Some(Value::String(_)) => {
-                return Err(ApiError::invalid(format!(
-                    "tasks[{n}].task_key must be 1 to 100 characters"
-                )))
-            }
-            _ => {
-                return Err(ApiError::invalid(format!(
-                    "Missing required field: tasks[{n}].task_key"
-                )))
-            }
-        };
-        if keys.contains(&key) {
-            return Err(ApiError::invalid(format!(
-                "Duplicate task_key '{key}': task keys must be unique"
-            )));
-        }
-        keys.push(key);
-    }
-    let mut out = Vec::new();
-    for (n, task) in list.iter().enumerate() {
-        let obj = task
-            .as_object()
-            .ok_or_else(|| ApiError::invalid(format!("tasks[{n}] must be an object")))?;
-        if let Some(deps) = obj.get("depends_on") {
-            let deps = deps.as_array().ok_or_else(|| {
-                ApiError::invalid(format!("tasks[{n}].depends_on must be an array"))
-            })?;
-            for d in deps {
-                let k = d
-                    .get("task_key")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if !keys.iter().any(|x| x == k) || k == keys[n] {
-                    return Err(ApiError::invalid(format!(
-                        "Task {} depends on '{k}', which is not a task of this run",
-                        keys[n]
-                    )));
-                }
-            }
-        }
-        out.push(TaskDef::from_api(obj, &keys));
-    }
-    Ok(out)
-}
 
 /// `POST runs/submit`.
 pub(crate) async fn submit(State(app): State<Arc<App>>, body: Bytes) -> ApiResult {
@@ -223,18 +124,6 @@ pub(crate) async fn delete(State(app): State<Arc<App>>, body: Bytes) -> ApiResul
     }
     store.deleted.insert(i);
     Ok(Json(json!({})).into_response())
-}
-
-/// Cancel run `i` if it is active (no-op otherwise).
-pub(crate) fn cancel_index(store: &mut super::store::Store, i: u32, now: i64) {
-    if !current_life(store, i, now).is_active() {
-        return;
-    }
-    let overlay = store.overlays.entry(i).or_default();
-    match overlay.repairs.last_mut() {
-        Some(r) => r.cancelled_at = Some(now),
-        None => overlay.cancelled_at = Some(now),
-    }
 }
 
 /// `POST runs/cancel`.
@@ -346,17 +235,24 @@ pub(crate) async fn repair(State(app): State<Arc<App>>, body: Bytes) -> ApiResul
         _ => {}
     }
     let tasks = store.tasks_of(i).to_vec();
-    let owners = super::lifecycle::task_owners(&segs, tasks.len());
+    let owners = task_owners(&segs, tasks.len());
     let mut rerun: Vec<usize> = match rerun_keys.filter(|k| !k.is_empty()) {
         Some(keys) => keys
             .iter()
-            .map(|k| tasks.iter().position(|t| &t.key == k).ok_or_else(|| ApiError::invalid(format!("Task '{k}' is not a task of run {run_id}"))))
+            .map(|k| {
+                tasks.iter().position(|t| &t.key == k).ok_or_else(|| {
+                    ApiError::invalid(format!("Task '{k}' is not a task of run {run_id}"))
+                })
+            })
             .collect::<Result<_, _>>()?,
         None => (0..tasks.len())
             .filter(|&t| {
                 let (s, _) = owners[t];
-                let down = segs[s].failed_task.map(|f| super::lifecycle::downstream(&tasks, f)).unwrap_or_default();
-                matches!(super::lifecycle::task_life(&tasks, &segs[s], t, &down), Life::Done(o) if o.is_failure())
+                let down = segs[s]
+                    .failed_task
+                    .map(|f| downstream(&tasks, f))
+                    .unwrap_or_default();
+                matches!(task_life(&tasks, &segs[s], t, &down), Life::Done(o) if o.is_failure())
             })
             .collect(),
     };
@@ -367,7 +263,7 @@ pub(crate) async fn repair(State(app): State<Arc<App>>, body: Bytes) -> ApiResul
     }
     if rerun_dependent {
         for t in rerun.clone() {
-            rerun.extend(super::lifecycle::downstream(&tasks, t));
+            rerun.extend(downstream(&tasks, t));
         }
     }
     rerun.sort_unstable();

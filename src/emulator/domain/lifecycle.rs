@@ -5,9 +5,9 @@
 //! TERMINATED. runs/cancel ends the active segment at once with TERMINATED / CANCELED.
 //! Task states are derived from the segment that last ran each task.
 
-use super::data::{Life, Outcome, TaskDef, MAX_TASK_OFFSET};
-use super::history::Durations;
-use super::store::Store;
+use crate::emulator::state::data::{Life, Outcome, TaskDef, MAX_TASK_OFFSET};
+use crate::emulator::state::history::Durations;
+use crate::emulator::state::store::{RunFilter, Store};
 
 /// One execution of (some of) a run's tasks.
 #[derive(Debug, Clone)]
@@ -320,4 +320,19 @@ pub(crate) fn task_life(tasks: &[TaskDef], seg: &Segment, t: usize, down: &[usiz
             _ => Life::Done(Outcome::Success),
         },
     }
+}
+
+/// The runs matching `f` within `[lo, hi)`, newest first when `desc`, at most `want`, with
+/// "active" judged at `now` (see [`Store::scan`]).
+pub(crate) fn scan(
+    store: &Store,
+    f: &RunFilter,
+    now: i64,
+    lo: u32,
+    hi: u32,
+    desc: bool,
+    want: usize,
+) -> Vec<u32> {
+    let active = |i: u32| current_life(store, i, now).is_active();
+    store.scan(f, &active, lo, hi, desc, want)
 }

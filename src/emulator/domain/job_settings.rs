@@ -1,17 +1,18 @@
 //! Job settings as the write endpoints take them: validating a `JobSettings` object
 //! (`jobs/create`, `new_settings` of `jobs/reset` / `jobs/update`) into the parts a
-//! [`JobDef`] holds, the full settings of a job as one object (what `jobs/update` starts from),
-//! and the partial-update rules of `jobs/update`: top-level fields are replaced, except the
+//! [`JobDef`] holds, and the partial-update rules of `jobs/update`: top-level fields are replaced, except the
 //! `tasks` and `job_clusters` arrays, whose entries are replaced or added by `task_key` /
 //! `job_cluster_key`; `fields_to_remove` names top-level fields or `tasks/<key>` /
-//! `job_clusters/<key>` entries.
+//! `job_clusters/<key>` entries. The full settings `jobs/update` starts from are rendered by
+//! `render::jobs`.
 
 use serde_json::{json, Map, Value};
 
-use super::data::{JobDef, TaskDef};
+use crate::emulator::state::data::{JobDef, TaskDef};
+
 use super::errors::ApiError;
 use super::params::body_int;
-use super::runs_write::parse_tasks;
+use super::runs::parse_tasks;
 
 /// Validated settings.
 #[derive(Debug, Clone)]
@@ -187,32 +188,6 @@ pub(crate) fn apply(job: &mut JobDef, s: Settings) {
     job.extra = s.extra;
     job.performance_target = s.performance_target;
     job.usage_policy_id = s.usage_policy_id;
-}
-
-/// Every setting of `job` as one object (lists whole, not paged).
-pub(crate) fn full(job: &JobDef) -> Map<String, Value> {
-    let mut s = match super::jobs_routes::settings(job, None, &mut false) {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    if !job.tasks.is_empty() {
-        let tasks = job.tasks.iter().map(|t| Value::Object(t.spec.clone()));
-        s.insert("tasks".into(), Value::Array(tasks.collect()));
-    }
-    if !job.job_clusters.is_empty() {
-        s.insert(
-            "job_clusters".into(),
-            Value::Array(job.job_clusters.clone()),
-        );
-    }
-    if !job.parameters.is_empty() {
-        let params = job
-            .parameters
-            .iter()
-            .map(|(n, d)| json!({"name": n, "default": d}));
-        s.insert("parameters".into(), Value::Array(params.collect()));
-    }
-    s
 }
 
 /// The key field of the entries of a keyed array (`tasks`, `job_clusters`).

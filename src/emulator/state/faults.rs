@@ -11,14 +11,13 @@
 //! use up the fault. The lost response is either a 503 `TEMPORARILY_UNAVAILABLE` or a
 //! connection closed before any byte of the response; jobsql's client retries either only
 //! for requests it knows to be safe to repeat, and reports the others' outcome as unknown.
+//!
+//! This module holds the armed faults and uses them up; the lost response itself is made by
+//! the middleware (`routes::middleware`).
 
 use std::str::FromStr;
 
-use axum::body::Body;
-use axum::response::{IntoResponse, Response};
-
-use super::errors::ApiError;
-use super::App;
+use std::sync::Mutex;
 
 /// How the response of a processed request is lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,19 +79,16 @@ fn matches(path: &str, suffix: &str) -> bool {
 }
 
 /// Arm a fault (adds to any already armed).
-pub(crate) fn arm(app: &App, fault: AfterCommitFault) {
+pub(crate) fn arm(armed: &Mutex<Vec<AfterCommitFault>>, fault: AfterCommitFault) {
     if fault.times == 0 {
         return;
     }
-    app.faults
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(fault);
+    armed.lock().unwrap_or_else(|e| e.into_inner()).push(fault);
 }
 
 /// Use up one armed fault for a processed request to `path`, if any matches.
-fn take(app: &App, path: &str) -> Option<LostResponse> {
-    let mut faults = app.faults.lock().unwrap_or_else(|e| e.into_inner());
+pub(crate) fn take(armed: &Mutex<Vec<AfterCommitFault>>, path: &str) -> Option<LostResponse> {
+    let mut faults = armed.lock().unwrap_or_else(|e| e.into_inner());
     let k = faults.iter().position(|f| matches(path, &f.path_suffix))?;
     let mode = faults[k].mode;
     faults[k].times -= 1;
@@ -100,39 +96,6 @@ fn take(app: &App, path: &str) -> Option<LostResponse> {
         faults.remove(k);
     }
     Some(mode)
-}
-
-/// A body that fails before yielding anything: hyper then closes the connection without
-/// flushing the response head, so the client sees the connection end with no response.
-fn dropped() -> Response {
-    let failing = futures::stream::once(async {
-        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "response dropped by an injected fault",
-        ))
-    });
-    Response::new(Body::from_stream(failing))
-}
-
-/// The response to send for a processed request to `path`: the real one, or its loss.
-/// Returns the response and the status to record (0 when the connection is dropped).
-pub(crate) fn after_commit(app: &App, path: &str, response: Response) -> (Response, u16) {
-    if !response.status().is_success() {
-        let status = response.status().as_u16();
-        return (response, status);
-    }
-    match take(app, path) {
-        None => {
-            let status = response.status().as_u16();
-            (response, status)
-        }
-        Some(LostResponse::Unavailable) => {
-            let r = ApiError::unavailable().into_response();
-            let status = r.status().as_u16();
-            (r, status)
-        }
-        Some(LostResponse::Dropped) => (dropped(), 0),
-    }
 }
 
 #[cfg(test)]

@@ -1,57 +1,23 @@
 //! Renders a run (by index) as the API's `Run` object at a given instant: the generated facts
-//! from [`super::history`], the job definition, the overlays of [`super::store`] and the
-//! segments of [`super::lifecycle`]. Task runs, repair history, job clusters and job
+//! from `state::history`, the job definition, the overlays of `state::store` and the
+//! segments of `domain::lifecycle`. Task runs, repair history, job clusters and job
 //! parameters are only built when the caller asks for them.
 
 use serde_json::{json, Map, Value};
 
-use super::data::{mix, JobDef, Life, RunType, TaskDef, TaskKind, USERS};
-use super::lifecycle::{downstream, segments, task_life, task_owners, Segment};
+use crate::emulator::domain::lifecycle::{segments, Segment};
+use crate::emulator::state::data::{JobDef, Life, RunType, TaskKind, USERS};
+use crate::emulator::state::store::Store;
+
+use super::ids::{classic, cluster_id, context_id, page_url, task_run_id, workspace_id};
 use super::model::{state_of, ClusterInstance, JobParam, RepairItem, RunJson, TriggerInfo};
-use super::store::Store;
+use super::tasks::task_runs;
 
 /// What to include.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RenderOpts {
     pub tasks: bool,
     pub history: bool,
-}
-
-/// The workspace id shown in run page URLs.
-pub(crate) fn workspace_id(seed: u64) -> u64 {
-    1_000_000_000_000_000 + mix(seed ^ 0x0a11) % 1_000_000_000_000_000
-}
-
-fn cluster_id(store: &Store, i: u32, spec: &Map<String, Value>, start: i64) -> String {
-    if let Some(id) = spec.get("existing_cluster_id").and_then(Value::as_str) {
-        return id.to_string();
-    }
-    // Tasks sharing a job cluster share its instance.
-    let salt = spec
-        .get("job_cluster_key")
-        .or_else(|| spec.get("task_key"))
-        .and_then(Value::as_str)
-        .map_or(0, |k| super::params::fingerprint(&k) as u32);
-    let secs = start / 1000;
-    format!(
-        "{:02}{:02}-{:06}-{:08x}",
-        1 + (secs / 2_592_000) % 12,
-        1 + (secs / 86_400) % 28,
-        secs % 1_000_000,
-        store.hist.rand(i, 40) as u32 ^ salt
-    )
-}
-
-fn context_id(store: &Store, i: u32, salt: u64) -> String {
-    (store.hist.rand(i, 41 + salt) % 9_000_000_000_000_000_000 + 1_000_000_000_000_000_000)
-        .to_string()
-}
-
-/// Does a task run on classic compute (and so have a cluster instance)?
-fn classic(spec: &Map<String, Value>) -> bool {
-    spec.contains_key("existing_cluster_id")
-        || spec.contains_key("new_cluster")
-        || spec.contains_key("job_cluster_key")
 }
 
 fn trigger(store: &Store, i: u32, job: Option<&JobDef>, retry: bool) -> &'static str {
@@ -92,153 +58,6 @@ fn overriding(kind: TaskKind) -> Value {
         TaskKind::Jar => json!({"jar_params": ["staging", "2026-01-01"]}),
         TaskKind::Sql => json!({"sql_params": {"env": "staging"}}),
         TaskKind::Other => json!({"job_parameters": {"env": "staging"}}),
-    }
-}
-
-/// Task run id of position `p` in segment `seg`.
-fn task_run_id(base: i64, seg: &Segment, p: usize) -> i64 {
-    base + seg.first_offset + p as i64
-}
-
-/// The task-run objects of run `i` (each task's latest attempt), at most `limit`.
-pub(crate) fn task_runs(
-    store: &Store,
-    i: u32,
-    segs: &[Segment],
-    base_url: &str,
-    limit: usize,
-) -> Vec<Value> {
-    let tasks = store.tasks_of(i);
-    let owners = task_owners(segs, tasks.len());
-    let downs: Vec<Vec<usize>> = segs
-        .iter()
-        .map(|s| {
-            s.failed_task
-                .map(|f| downstream(tasks, f))
-                .unwrap_or_default()
-        })
-        .collect();
-    (0..tasks.len())
-        .take(limit)
-        .map(|t| {
-            task_run_at(
-                store,
-                i,
-                segs,
-                owners[t].0,
-                t,
-                &downs[owners[t].0],
-                base_url,
-            )
-        })
-        .collect()
-}
-
-/// The task-run object of task `t` as segment `s` ran it; `down` is the segment's
-/// `downstream(failed_task)`.
-pub(crate) fn task_run_at(
-    store: &Store,
-    i: u32,
-    segs: &[Segment],
-    s: usize,
-    t: usize,
-    down: &[usize],
-    base_url: &str,
-) -> Value {
-    let tasks = store.tasks_of(i);
-    let seg = &segs[s];
-    let p = seg.rerun.iter().position(|&x| x == t).unwrap_or(0);
-    let life = task_life(tasks, seg, t, down);
-    let ctx = TaskCtx {
-        run_id: store.hist.run_id(i),
-        ws: workspace_id(store.hist.seed),
-        job_id: store.job_of(i).map(|j| store.jobs[j].job_id),
-        base_url,
-        attempt: segs[..=s].iter().filter(|g| g.rerun.contains(&t)).count() as i64 - 1,
-    };
-    task_json(store, i, &tasks[t], seg, p, life, ctx)
-}
-
-struct TaskCtx<'a> {
-    run_id: i64,
-    ws: u64,
-    job_id: Option<i64>,
-    base_url: &'a str,
-    attempt: i64,
-}
-
-fn task_json(
-    store: &Store,
-    i: u32,
-    task: &TaskDef,
-    seg: &Segment,
-    p: usize,
-    life: Life,
-    ctx: TaskCtx<'_>,
-) -> Value {
-    let mut obj = task.spec.clone();
-    let id = task_run_id(ctx.run_id, seg, p);
-    // Tasks of a segment run one after another, each with its share of the durations.
-    let m = seg.rerun.len().max(1) as i64;
-    let d = &seg.durations;
-    let (setup_p, exec_p, cleanup_p) = (d.setup / m, d.execution / m, d.cleanup / m);
-    let begin = seg.start + d.queue + (setup_p + exec_p + cleanup_p) * p as i64;
-    let (start, end, setup, exec, cleanup) = match life {
-        Life::Pending | Life::Queued | Life::Blocked => (0, 0, 0, 0, 0),
-        Life::Running | Life::Terminating => (begin, 0, 0, 0, 0),
-        Life::Done(o) if o.life_cycle_state() == "SKIPPED" => (begin, begin, 0, 0, 0),
-        Life::Done(_) => (
-            begin,
-            begin + setup_p + exec_p + cleanup_p,
-            setup_p,
-            exec_p,
-            cleanup_p,
-        ),
-    };
-    let (state, status) = state_of(life);
-    obj.insert("run_id".into(), json!(id));
-    obj.insert("attempt_number".into(), json!(ctx.attempt.max(0)));
-    obj.insert(
-        "state".into(),
-        serde_json::to_value(state).unwrap_or_default(),
-    );
-    obj.insert(
-        "status".into(),
-        serde_json::to_value(status).unwrap_or_default(),
-    );
-    obj.insert("start_time".into(), json!(start));
-    obj.insert("setup_duration".into(), json!(setup));
-    obj.insert("execution_duration".into(), json!(exec));
-    obj.insert("cleanup_duration".into(), json!(cleanup));
-    obj.insert("end_time".into(), json!(end));
-    obj.insert(
-        "run_duration".into(),
-        json!(if end > 0 { end - start } else { 0 }),
-    );
-    obj.insert(
-        "queue_duration".into(),
-        json!(if p == 0 { d.queue } else { 0 }),
-    );
-    if classic(&task.spec) && start > 0 {
-        obj.insert(
-            "cluster_instance".into(),
-            json!({"cluster_id": cluster_id(store, i, &task.spec, seg.start), "spark_context_id": context_id(store, i, p as u64)}),
-        );
-    }
-    if task.spec.contains_key("environment_key") {
-        obj.insert("effective_performance_target".into(), json!("STANDARD"));
-    }
-    obj.insert(
-        "run_page_url".into(),
-        json!(page_url(ctx.base_url, ctx.ws, ctx.job_id, id)),
-    );
-    Value::Object(obj)
-}
-
-fn page_url(base: &str, ws: u64, job_id: Option<i64>, run_id: i64) -> String {
-    match job_id {
-        Some(j) => format!("{base}/?o={ws}#job/{j}/run/{run_id}"),
-        None => format!("{base}/?o={ws}#run/{run_id}"),
     }
 }
 

@@ -1,19 +1,10 @@
-//! Clean rooms: `GET /api/2.0/clean-rooms/{clean_room_name}/runs` lists the notebook task
-//! runs of a clean room, newest first, with `notebook_name` filter, `page_size` (default 20,
-//! at most 100; the public reference says it is currently ignored) and `page_token` →
-//! `next_page_token`. A few rooms are generated from the seed; an unknown room is a 404.
+//! The generated clean rooms: a few rooms, each with its notebook task runs (newest first),
+//! a pure function of the seed and the start instant. Served by
+//! the clean-room list handler (`routes::cleanrooms`).
 
-use std::sync::Arc;
-
-use axum::extract::{Path, RawQuery, State};
-use axum::response::IntoResponse;
-use axum::Json;
 use serde_json::{json, Map, Value};
 
 use super::data::{h, pick};
-use super::errors::{ApiError, ApiResult};
-use super::params::{decode_token, encode_token, fingerprint, Query, TOKEN_ROOM};
-use super::App;
 
 /// A clean room and its task runs (newest first).
 #[derive(Debug, Clone)]
@@ -95,62 +86,4 @@ pub(crate) fn generate(seed: u64, now: i64) -> Vec<Room> {
             Room { name: name.to_string(), runs }
         })
         .collect()
-}
-
-/// `GET /api/2.0/clean-rooms/{clean_room_name}/runs`.
-pub(crate) async fn list(
-    State(app): State<Arc<App>>,
-    Path(room): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = Query::parse(raw.as_deref());
-    let size = match q.int("page_size")? {
-        None | Some(0) => 20,
-        Some(n @ 1..=100) => n as usize,
-        Some(n) => {
-            return Err(ApiError::invalid(format!(
-                "Invalid value for parameter page_size: {n}. It must be between 1 and 100"
-            )))
-        }
-    };
-    let notebook = q
-        .get("notebook_name")
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    let fp = fingerprint(&(room.clone(), notebook.clone()));
-    let offset = match q.token() {
-        Some(t) => decode_token(t, &[TOKEN_ROOM], fp)?.1 as usize,
-        None => 0,
-    };
-    let r = app
-        .rooms
-        .iter()
-        .find(|r| r.name == room)
-        .ok_or_else(|| ApiError::not_found(format!("Clean room '{room}' does not exist.")))?;
-    let matching: Vec<&Value> = r
-        .runs
-        .iter()
-        .filter(|v| {
-            notebook
-                .as_ref()
-                .is_none_or(|n| v.get("notebook_name").and_then(Value::as_str) == Some(n))
-        })
-        .collect();
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(offset)
-        .take(size)
-        .map(|v| (*v).clone())
-        .collect();
-    let mut body = Map::new();
-    if !page.is_empty() {
-        body.insert("runs".into(), Value::Array(page));
-    }
-    if matching.len() > offset.saturating_add(size) {
-        body.insert(
-            "next_page_token".into(),
-            json!(encode_token(TOKEN_ROOM, (offset + size) as u64, fp)),
-        );
-    }
-    Ok(Json(Value::Object(body)).into_response())
 }

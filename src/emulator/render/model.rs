@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::data::{Life, Outcome};
+use crate::emulator::state::data::{Life, Outcome};
 
 /// `RunState` (deprecated in favour of `status`, still sent).
 #[derive(Debug, Clone, Serialize)]

@@ -1,0 +1,72 @@
+//! [`App`], the shared state of a running emulator (the store behind its lock, the clock, the
+//! configuration the middleware needs, armed faults and the request log), and
+//! [`RecordedRequest`], one entry of that log. Every layer above reads the state through it.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use super::clock::Clock;
+use super::faults::AfterCommitFault;
+use super::rooms::Room;
+use super::store::Store;
+
+/// One request the emulator received.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// URL path.
+    pub path: String,
+    /// Decoded query parameters, in order.
+    pub query: Vec<(String, String)>,
+    /// The body, when it was JSON.
+    pub body: Option<serde_json::Value>,
+    /// The status answered; 0 when the connection was closed without a response (an injected
+    /// [`LostResponse::Dropped`](super::faults::LostResponse::Dropped)).
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// The first value of query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Shared state of a running emulator.
+pub(crate) struct App {
+    pub store: RwLock<Store>,
+    pub token: String,
+    pub seed: u64,
+    pub latency: Duration,
+    pub fault_rate: f64,
+    pub base_url: String,
+    pub clock: Arc<dyn Clock>,
+    pub requests: Mutex<VecDeque<RecordedRequest>>,
+    pub record_limit: usize,
+    pub faults: Mutex<Vec<AfterCommitFault>>,
+    pub log: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
+    pub counter: std::sync::atomic::AtomicU64,
+    pub rooms: Vec<Room>,
+}
+
+impl App {
+    /// The emulator clock, epoch ms.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Read the store (a poisoned lock is still usable: the data is plain values).
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write the store.
+    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
