@@ -1,7 +1,9 @@
 //! The write path: SQL statements that change things through the API.
 //!
-//! - `INSERT INTO <resource> (data__field, ...) VALUES|SELECT ...` → the resource's `insert`
-//!   method, one request per row ([`insert`]).
+//! - `INSERT INTO <resource> (data__field, ...) VALUES|SELECT ...` is DataFusion's, planned
+//!   through the table's `insert_into` ([`crate::provider::insert`]); `INSERT ... RETURNING`,
+//!   which DataFusion does not plan, and the wording of INSERT's planning errors are
+//!   [`insert`]'s.
 //! - `DELETE FROM <resource> WHERE ...` → the resource's `delete` method, one request per
 //!   row the same SELECT returns ([`delete_rule`] plans it, [`delete`] runs it).
 //! - `EXEC <resource>.<method> @param='value' ... [@@json='{...}']` → one request of any method
@@ -9,17 +11,14 @@
 //!
 //! All of them build requests with [`args`] (typed values from SQL checked against the method's
 //! parameters) and send them with [`send_mutation`], which in a dry run records them in the
-//! runtime's [`DryRunLog`] instead.
+//! runtime's [`DryRunLog`] instead (both the provider layer's, which INSERT uses too).
 
-pub mod args;
 pub mod delete;
 pub mod delete_rule;
 pub mod exec;
 pub mod insert;
 mod json_body;
-pub mod report;
 mod returning;
-pub mod send;
 
 use std::sync::Arc;
 
@@ -30,8 +29,9 @@ use datafusion::prelude::SessionContext;
 use crate::provider::{ApiRuntime, ApiTable, ProviderError};
 use crate::spec::Resource;
 
+pub use crate::provider::args;
 pub use crate::provider::dry_run::{DryRunLog, PlannedRequest};
-pub use send::{send_mutation, SendError};
+pub use crate::provider::send::{send_mutation, SendError};
 
 /// Errors of the write path.
 #[derive(Debug, thiserror::Error)]
