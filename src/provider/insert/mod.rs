@@ -14,8 +14,8 @@
 //! describe: every row typed and checked before anything is sent, an idempotency token per row,
 //! [`super::send::send_mutation`] for each (so a dry run records instead of sending), at most
 //! `max_concurrency` at a time, and a row-by-row report when some fail. Its result is
-//! DataFusion's `count` row. `INSERT ... RETURNING` is the statements layer's
-//! ([`crate::write`]): it runs the same plan and reads [`InsertSink::created`].
+//! DataFusion's `count` row. `INSERT ... RETURNING` is the statements layer's (above this one):
+//! it runs the same plan and reads [`InsertSink::created`].
 
 pub mod report;
 pub mod rows;
