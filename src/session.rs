@@ -125,7 +125,7 @@ async fn stream_statement_inner(
     check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     let df_statement = match statement {
-        Statement::Sql(s) if !as_insert(&s).is_some_and(|i| i.returning.is_some()) => *s,
+        Statement::Sql(s) if as_insert(&s).is_none_or(|i| i.returning.is_none()) => *s,
         other => {
             let result = run_statement_inner(ctx, other).await?;
             let batches = futures::stream::iter(result.batches.into_iter().map(Ok));
