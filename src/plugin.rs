@@ -29,10 +29,11 @@
 //! What the host decides:
 //! - `SHOW TABLES` / `DESCRIBE` need the host's `information_schema` on
 //!   (`SessionConfig::with_information_schema(true)`).
-//! - SELECT and DELETE go through DataFusion's own planner, so `ctx.sql(...)` runs them.
-//!   StackQL's `EXEC` statement is not DataFusion SQL, and INSERT into an API table (with its
-//!   `RETURNING`) is jobsql's: run SQL text through [`crate::session::run_sql`] (it takes any
-//!   context set up by [`register`]) to have them.
+//! - SELECT, DELETE and INSERT go through DataFusion's own planner, so `ctx.sql(...)` runs them
+//!   (an INSERT's submits are the table's `insert_into`, see [`crate::provider::insert`]).
+//!   StackQL's `EXEC` statement is not DataFusion SQL, and `INSERT ... RETURNING` is jobsql's:
+//!   run SQL text through [`crate::session::run_sql`] (it takes any context set up by
+//!   [`register`]) to have them.
 //! - Registering adds an analyzer rule ([`crate::write::delete_rule`]) that makes a DELETE on
 //!   an API table act on exactly the rows the same SELECT returns; the host's optimizer rules
 //!   are left as they are.

@@ -12,12 +12,12 @@ use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
+use datafusion::sql::sqlparser::ast::{Insert, Statement as SqlStatement};
 
 use crate::provider::{ApiRuntime, ProviderError};
 use crate::spec::SpecSet;
 use crate::sql::{parse_script, Statement};
-use crate::write::{exec::run_exec, find_api_table, insert::run_insert};
+use crate::write::{exec::run_exec, find_api_table, insert};
 
 /// A session over the given specs and runtime.
 pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionContext> {
@@ -38,9 +38,9 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>> {
     parse_script(sql)
 }
 
-/// Run one parsed statement to completion. `EXEC`, and `INSERT` into an API table, are the
-/// write path's; everything else (DELETE included, planned by
-/// [`crate::write::delete_rule`]) is DataFusion's.
+/// Run one parsed statement to completion. `EXEC`, and `INSERT ... RETURNING` into an API
+/// table, are the write path's; everything else is DataFusion's (a plain INSERT through the
+/// table's `insert_into`, DELETE planned by [`crate::write::delete_rule`]).
 pub async fn run_statement(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
     let original = statement.clone();
     match run_statement_inner(ctx, statement).await {
@@ -56,7 +56,13 @@ async fn hinted(
     error: DataFusionError,
 ) -> DataFusionError {
     match statement {
-        Statement::Sql(sql) => crate::hints::improve(ctx, sql, error).await,
+        Statement::Sql(sql) => {
+            let error = match as_insert(sql) {
+                Some(i) => insert::planning_error(ctx, i, error).await,
+                None => error,
+            };
+            crate::hints::improve(ctx, sql, error).await
+        }
         Statement::Exec(_) => error,
     }
 }
@@ -69,15 +75,12 @@ async fn run_statement_inner(
         Statement::Exec(exec) => return run_exec(ctx, &exec).await,
         Statement::Sql(statement) => *statement,
     };
-    if let DfStatement::Statement(inner) = &statement {
-        if let SqlStatement::Insert(insert) = inner.as_ref() {
-            if let Some(result) = run_insert(ctx, insert).await? {
-                return Ok(result);
-            }
+    if let Some(i) = as_insert(&statement) {
+        if let Some(result) = insert::run_returning(ctx, i).await? {
+            return Ok(result);
         }
     }
-    let state = ctx.state();
-    let plan = state.statement_to_plan(statement).await?;
+    let plan = plan_statement(ctx, statement).await?;
     refuse_api_drop(ctx, &plan).await?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
@@ -114,7 +117,7 @@ async fn stream_statement_inner(
     check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     let df_statement = match statement {
-        Statement::Sql(s) if !is_api_insert(&s) => *s,
+        Statement::Sql(s) if as_insert(&s).is_none_or(|i| i.returning.is_none()) => *s,
         other => {
             let result = run_statement_inner(ctx, other).await?;
             let batches = futures::stream::iter(result.batches.into_iter().map(Ok));
@@ -122,12 +125,24 @@ async fn stream_statement_inner(
             return Ok((result.schema, Box::pin(stream)));
         }
     };
-    let plan = ctx.state().statement_to_plan(df_statement).await?;
+    let plan = plan_statement(ctx, df_statement).await?;
     refuse_api_drop(ctx, &plan).await?;
     check(&plan)?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))
+}
+
+/// DataFusion's plan of `statement` (an `INSERT ... SELECT` into an API table with its source
+/// planned on its own: [`insert::plan_insert`]).
+async fn plan_statement(ctx: &SessionContext, statement: DfStatement) -> Result<LogicalPlan> {
+    if let Some(plan) = match as_insert(&statement) {
+        Some(i) => insert::plan_insert(ctx, i).await?,
+        None => None,
+    } {
+        return Ok(plan);
+    }
+    ctx.state().statement_to_plan(statement).await
 }
 
 /// `DROP TABLE [IF EXISTS]` of an API table: refused. (The tables' schemas refuse it too, see
@@ -147,9 +162,16 @@ async fn refuse_api_drop(ctx: &SessionContext, plan: &LogicalPlan) -> Result<()>
     Ok(())
 }
 
-/// Whether a statement is an INSERT (which the write path may take: it is run whole).
-fn is_api_insert(statement: &DfStatement) -> bool {
-    matches!(statement, DfStatement::Statement(s) if matches!(s.as_ref(), SqlStatement::Insert(_)))
+/// The statement as an INSERT, if it is one (`INSERT ... RETURNING` is run whole, by the
+/// write path; the wording of any INSERT's planning errors is its too).
+fn as_insert(statement: &DfStatement) -> Option<&Insert> {
+    match statement {
+        DfStatement::Statement(s) => match s.as_ref() {
+            SqlStatement::Insert(i) => Some(i),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Run every statement of `sql`, in order; stops at the first error.

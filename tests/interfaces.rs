@@ -10,6 +10,8 @@ mod common;
 mod embed;
 #[path = "interfaces/serve.rs"]
 mod serve;
+#[path = "interfaces/serve_insert.rs"]
+mod serve_insert;
 #[path = "interfaces/serve_limits.rs"]
 mod serve_limits;
 #[path = "interfaces/serve_sandbox.rs"]

@@ -15,6 +15,8 @@ mod dry_run;
 mod exec;
 #[path = "writes/insert.rs"]
 mod insert;
+#[path = "writes/insert_plan.rs"]
+mod insert_plan;
 #[path = "writes/jobs.rs"]
 mod jobs;
 #[path = "writes/outcomes.rs"]

@@ -107,9 +107,14 @@ pub const EXIT_UNKNOWN_OUTCOME: u8 = 3;
 /// A statement's error for the user, keeping whether a write's outcome is unknown.
 fn statement_error(e: &datafusion::error::DataFusionError) -> CliError {
     let unknown = match e.find_root() {
-        datafusion::error::DataFusionError::External(inner) => inner
-            .downcast_ref::<crate::write::WriteError>()
-            .is_some_and(|w| w.outcome_unknown()),
+        datafusion::error::DataFusionError::External(inner) => {
+            inner
+                .downcast_ref::<crate::write::WriteError>()
+                .is_some_and(|w| w.outcome_unknown())
+                || inner
+                    .downcast_ref::<crate::provider::ProviderError>()
+                    .is_some_and(|p| p.outcome_unknown())
+        }
         _ => false,
     };
     if unknown {

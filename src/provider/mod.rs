@@ -5,6 +5,10 @@
 //! - [`exec::ApiExec`] (the `ExecutionPlan`): the planned requests; streams one batch per page.
 //! - [`fetch`]: one request template → its pages (pagination, not-found, merging).
 //! - [`decode`]: a page's bytes → an Arrow batch.
+//! - [`insert`]: `INSERT` — `ApiTable::insert_into` plans DataFusion's `DataSinkExec` over an
+//!   [`insert::InsertSink`], one call of the resource's insert method per row.
+//! - [`send`] (one mutating call built by [`crate::request`], or its record in a dry run,
+//!   [`dry_run`]): shared with the statements layer's DELETE and EXEC.
 //!
 //! [`register`] puts every resource of a [`SpecSet`] into a `SessionContext` as
 //! `provider.service.resource` (catalog.schema.table), the names StackQL uses, in catalogs and
@@ -15,9 +19,11 @@ pub mod dry_run;
 pub mod exec;
 pub mod fetch;
 pub mod guarded;
+pub mod insert;
 pub mod order;
 pub mod progress;
 pub mod pushdown;
+pub mod send;
 pub mod table;
 pub mod top_n;
 
@@ -100,6 +106,17 @@ pub enum ProviderError {
     /// Registering the tables failed.
     #[error("cannot register tables: {0}")]
     Register(String),
+    /// An INSERT was refused, or some of its rows failed.
+    #[error(transparent)]
+    Insert(#[from] insert::InsertError),
+}
+
+impl ProviderError {
+    /// Whether something sent may have been done without its answer arriving (an INSERT row
+    /// whose outcome is unknown): the user must check before re-running (the CLI exits 3).
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, ProviderError::Insert(e) if e.outcome_unknown())
+    }
 }
 
 impl From<ProviderError> for DataFusionError {

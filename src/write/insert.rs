@@ -1,124 +1,98 @@
-//! `INSERT INTO <resource> (columns) VALUES ... | SELECT ...` → one call of the resource's
-//! `insert` method per row (StackQL's form: `data__<field>` columns are body fields, objects and
-//! arrays as JSON text; the server variable picks each row's workspace).
+//! INSERT into an API table, where the statements layer adds to DataFusion's plan of it.
 //!
-//! Every row is checked before anything is sent: an unknown column lists the valid ones, a
-//! value that does not fit (invalid JSON, text for an integer) names its column and row, a
-//! missing required field names the row. Each row gets an idempotency token (unless it has
-//! one) that its retries reuse, so a retried submit never launches twice. Rows go concurrently
-//! (at most `--max-concurrency` at a time). If some fail, the error lists every row: which were
-//! created (with their key), which failed (with the API's error) and which are unknown.
+//! A plain `INSERT INTO <resource> (data__field, ...) VALUES ... | SELECT ...` is DataFusion's:
+//! the table's `insert_into` does the submits ([`crate::provider::insert`]) and the result is
+//! `count`. Two things are this module's:
 //!
-//! Two rows with the same idempotency token are refused before anything is sent. A row whose
-//! answer was lost is reported *unknown*, not failed ([`super::report`]).
-//!
-//! Without RETURNING the result is `count` (as DataFusion's DML reports); `RETURNING run_id`
-//! answers from the responses, and other columns are read back through the table by key
-//! (`returning.rs`); if that fails, the error still lists the ids created.
+//! - `INSERT ... RETURNING`, which DataFusion parses but does not plan: [`run_returning`] plans
+//!   the same INSERT without the clause (so the rows go through the very same sink), runs it,
+//!   and answers from the sink's responses: `RETURNING run_id` from the responses, other
+//!   columns read back through the table by key (`returning.rs`). If that fails, the error
+//!   still lists the ids created.
+//! - The wording of INSERT's planning errors ([`planning_error`]): DataFusion resolves the
+//!   columns, and words an unknown one or a missing column list its own way; these are worded
+//!   as jobsql's other INSERT errors (the column, and the valid ones).
+//! - [`plan_insert`]: `INSERT ... SELECT` planned as DataFusion's SQL planner plans it, but with
+//!   its source planned on its own. DataFusion 55 hands the INSERT's column list to every
+//!   `VALUES` inside the source, so `INSERT INTO t (a, b, c) SELECT ... FROM (VALUES (1), (2))`
+//!   fails there ("Inconsistent data length across values list"); a plain `INSERT ... VALUES`
+//!   is left to DataFusion (it types `$1` placeholders from the columns).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::UInt64Array;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::{ScalarValue, TableReference};
-use datafusion::error::Result;
+use datafusion::common::{DFSchema, ScalarValue, SchemaError, TableReference};
+use datafusion::datasource::provider_as_source;
+use datafusion::datasource::sink::DataSinkExec;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_plan::{collect, ExecutionPlan};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{Insert, ObjectName, Statement as SqlStatement, TableObject};
-use futures::{stream, StreamExt};
-use serde_json::Value;
+use datafusion::sql::sqlparser::ast::{
+    Insert, ObjectName, SetExpr, Statement as SqlStatement, TableObject,
+};
 
-use super::StatementResult;
 use crate::hints::user_message;
-use crate::provider::ApiRuntime;
-use crate::spec::{MethodSpec, ParamLocation, Resource};
+use crate::provider::insert::report::created_ids;
+use crate::provider::insert::{insert_method, valid_columns, InsertError, InsertSink};
 
-use super::report::{created_ids, insert_report, RowInput, RowOutcome};
 use super::returning::returning;
-use super::{find_api_table, send_mutation, WriteError};
-use crate::request::args::{fill_idempotency_token, missing_required, typed_value};
-use crate::request::{build_call, Unlisted};
-use crate::sql::SqlValue;
+use super::StatementResult;
+use super::{find_api_table, WriteError};
 
-/// Where an INSERT column goes.
-#[derive(Debug, Clone)]
-enum Target {
-    /// The server variable: the row's workspace.
-    Workspace,
-    /// A method parameter.
-    Param(String),
-}
-
-/// One validated row, ready to send.
-struct Row {
-    workspace: Option<String>,
-    values: BTreeMap<String, Value>,
-}
-
-/// Run an INSERT into an API table; `None` when the table is not one (DataFusion inserts).
-pub async fn run_insert(ctx: &SessionContext, insert: &Insert) -> Result<Option<StatementResult>> {
+/// Run `INSERT ... RETURNING` into an API table; `None` when the statement has no RETURNING or
+/// its table is not an API table (DataFusion then answers).
+pub async fn run_returning(
+    ctx: &SessionContext,
+    insert: &Insert,
+) -> Result<Option<StatementResult>> {
+    let Some(items) = &insert.returning else {
+        return Ok(None);
+    };
     let TableObject::TableName(name) = &insert.table else {
         return Ok(None);
     };
     let Some((resource, runtime)) = find_api_table(ctx, table_reference(name)).await else {
         return Ok(None);
     };
-    let table = resource.qualified_name();
-    let Some(method) = resource
-        .spec
-        .insert
-        .as_ref()
-        .and_then(|i| resource.spec.methods.get(&i.method))
-    else {
-        return Err(WriteError::NotSupported {
-            statement: "INSERT",
-            table,
-            hint: exec_hint(&resource),
-        }
-        .into());
-    };
-    let targets = targets(&resource, method, insert)?;
-    let Some(source) = &insert.source else {
-        return Err(invalid(&table, "INSERT needs VALUES or a SELECT".into()).into());
-    };
-    let plan = ctx
-        .state()
-        .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(
-            source.clone(),
-        ))))
-        .await?;
-    let batches = ctx.execute_logical_plan(plan).await?.collect().await?;
-    let rows = rows(&resource, method, &targets, &batches)?;
-    distinct_tokens(&table, method, &rows)?;
-    let outcomes = send_rows(&runtime, method, &rows).await;
-    let inputs: Vec<RowInput<'_>> = rows
-        .iter()
-        .map(|r| RowInput {
-            workspace: r.workspace.as_deref(),
-            values: &r.values,
-        })
-        .collect();
-    insert_report(&resource, method, &inputs, &outcomes)?;
-    let bodies: Vec<Vec<u8>> = outcomes
-        .into_iter()
-        .filter_map(|o| o.ok().flatten())
-        .collect();
-    let result = match &insert.returning {
-        None => count_result(rows.len() as u64),
-        Some(_) if runtime.dry_run.is_some() => count_result(0),
-        Some(items) => {
-            let workspaces: Vec<Option<&str>> =
-                rows.iter().map(|r| r.workspace.as_deref()).collect();
-            returning(ctx, &resource, items, &workspaces, &bodies).await
+    let mut plain = insert.clone();
+    plain.returning = None;
+    let plan = match plan_insert(ctx, &plain).await? {
+        Some(plan) => plan,
+        None => {
+            ctx.state()
+                .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Insert(
+                    plain,
+                ))))
+                .await?
         }
     };
+    let df = ctx.execute_logical_plan(plan).await?;
+    let task = Arc::new(df.task_ctx());
+    let physical = df.create_physical_plan().await?;
+    let sink = find_sink(&physical).ok_or_else(|| {
+        DataFusionError::Internal(format!(
+            "INSERT INTO {}: no InsertSink in the plan",
+            resource.qualified_name()
+        ))
+    })?;
+    collect(physical.clone(), task).await?;
+    if runtime.dry_run.is_some() {
+        return count_result(0).map(Some);
+    }
+    let created = sink.created();
+    let workspaces: Vec<Option<&str>> = created.iter().map(|c| c.workspace.as_deref()).collect();
+    let bodies: Vec<Vec<u8>> = created.iter().map(|c| c.body.clone()).collect();
+    let result = returning(ctx, &resource, items, &workspaces, &bodies).await;
     // The rows exist whatever happens next: an error after them still names them.
     result
         .map_err(|e| match created_ids(&resource, &bodies) {
             Some(ids) => WriteError::AfterCreated {
-                table: table.clone(),
+                table: resource.qualified_name(),
                 created: bodies.len(),
                 ids,
                 error: user_message(&e),
@@ -129,52 +103,131 @@ pub async fn run_insert(ctx: &SessionContext, insert: &Insert) -> Result<Option<
         .map(Some)
 }
 
-/// Two rows with the same idempotency token would be one object reported twice (the API
-/// answers the second with the first's id): refused before anything is sent.
-fn distinct_tokens(table: &str, method: &MethodSpec, rows: &[Row]) -> Result<()> {
-    let Some(token) = &method.idempotency_token else {
-        return Ok(());
+/// The plan of `INSERT INTO <api table> (columns) <query>` with `<query>` planned on its own
+/// (see the module's header), as DataFusion's SQL planner would plan it otherwise: the named
+/// columns cast to the table's types, the others NULL, into the table's `insert_into`. `None`
+/// when DataFusion plans it as it is (not an API table, a plain `VALUES` source) or when it has
+/// no column list (DataFusion's error is then worded by [`planning_error`]).
+pub async fn plan_insert(ctx: &SessionContext, insert: &Insert) -> Result<Option<LogicalPlan>> {
+    let TableObject::TableName(name) = &insert.table else {
+        return Ok(None);
     };
-    let mut seen: BTreeMap<(Option<&str>, String), usize> = BTreeMap::new();
-    for (i, row) in rows.iter().enumerate() {
-        let Some(value) = row.values.get(token) else {
-            continue;
+    let Some(source) = &insert.source else {
+        return Ok(None);
+    };
+    let bare_values = matches!(source.body.as_ref(), SetExpr::Values(_))
+        && source.with.is_none()
+        && source.order_by.is_none()
+        && source.limit_clause.is_none();
+    if bare_values || insert.columns.is_empty() || insert.returning.is_some() {
+        return Ok(None);
+    }
+    let reference = table_reference(name);
+    let Some((resource, _)) = find_api_table(ctx, reference.clone()).await else {
+        return Ok(None);
+    };
+    let provider = ctx.table_provider(reference.clone()).await?;
+    let table_schema = provider.schema();
+    let query = DfStatement::Statement(Box::new(SqlStatement::Query(source.clone())));
+    let input = ctx.state().statement_to_plan(query).await?;
+    if input.schema().fields().len() != insert.columns.len() {
+        return Err(DataFusionError::Plan(format!(
+            "INSERT INTO {}: {} columns are named but the rows have {} values",
+            resource.qualified_name(),
+            insert.columns.len(),
+            input.schema().fields().len()
+        )));
+    }
+    let mut value_of: Vec<Option<usize>> = vec![None; table_schema.fields().len()];
+    for (j, column) in insert.columns.iter().enumerate() {
+        let column = column.to_string();
+        let name = match column.strip_prefix('"').and_then(|c| c.strip_suffix('"')) {
+            Some(quoted) => quoted.to_string(),
+            None => column.to_lowercase(),
         };
-        let text = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
+        let Some(i) = table_schema.fields().iter().position(|f| f.name() == &name) else {
+            let method = insert_method(&resource)?;
+            return Err(InsertError::UnknownColumn {
+                table: resource.qualified_name(),
+                valid: valid_columns(&resource, method),
+                name,
+            }
+            .into());
         };
-        // Tokens are per workspace: the same token in two workspaces is two objects.
-        if let Some(first) = seen.insert((row.workspace.as_deref(), text.clone()), i + 1) {
-            return Err(invalid(
-                table,
-                format!(
-                    "rows {first} and {} have the same data__{token} '{text}': the API would \
-                     create one object for both and report it twice. Give each row its own \
-                     token (or none: jobsql makes one per row)",
-                    i + 1
-                ),
-            )
+        if value_of[i].replace(j).is_some() {
+            return Err(InsertError::InvalidValue {
+                table: resource.qualified_name(),
+                message: format!("column {name} is given twice"),
+            }
             .into());
         }
     }
-    Ok(())
+    let mut exprs = Vec::with_capacity(value_of.len());
+    for (field, value) in table_schema.fields().iter().zip(value_of) {
+        let expr = match value {
+            Some(j) => Expr::Column(input.schema().qualified_field(j).into())
+                .cast_to(field.data_type(), input.schema())?,
+            None => Expr::Literal(ScalarValue::Null, None)
+                .cast_to(field.data_type(), &DFSchema::empty())?,
+        };
+        exprs.push(expr.alias(field.name()));
+    }
+    let projected = LogicalPlanBuilder::from(input).project(exprs)?.build()?;
+    let plan = LogicalPlanBuilder::insert_into(
+        projected,
+        reference,
+        provider_as_source(provider),
+        InsertOp::Append,
+    )?
+    .build()?;
+    Ok(Some(plan))
 }
 
-fn invalid(table: &str, message: String) -> WriteError {
-    WriteError::InvalidValue {
-        statement: "INSERT",
-        target: table.to_string(),
-        message,
+/// The [`InsertSink`] of a physical INSERT plan.
+fn find_sink(plan: &Arc<dyn ExecutionPlan>) -> Option<&InsertSink> {
+    if let Some(exec) = plan.downcast_ref::<DataSinkExec>() {
+        return exec.sink().downcast_ref::<InsertSink>();
     }
+    plan.children().into_iter().find_map(find_sink)
 }
 
-fn exec_hint(resource: &Resource) -> String {
-    if resource.spec.exec.is_empty() {
-        String::new()
-    } else {
-        format!(" (EXEC methods: {})", resource.spec.exec.join(", "))
+/// `error`, from planning `insert`, worded as jobsql's INSERT errors when the table is an API
+/// table: no column list ("name the columns"), or a column the table does not have (the valid
+/// ones listed). Anything else is returned as it is.
+pub async fn planning_error(
+    ctx: &SessionContext,
+    insert: &Insert,
+    error: DataFusionError,
+) -> DataFusionError {
+    let TableObject::TableName(name) = &insert.table else {
+        return error;
+    };
+    let Some((resource, _)) = find_api_table(ctx, table_reference(name)).await else {
+        return error;
+    };
+    let Ok(method) = insert_method(&resource) else {
+        return error;
+    };
+    let table = resource.qualified_name();
+    let valid = valid_columns(&resource, method);
+    if insert.columns.is_empty() {
+        return InsertError::InvalidValue {
+            message: format!("name the columns, e.g. INSERT INTO {table} ({valid}) SELECT ..."),
+            table,
+        }
+        .into();
     }
+    if let DataFusionError::SchemaError(e, _) = error.find_root() {
+        if let SchemaError::FieldNotFound { field, .. } = e.as_ref() {
+            return InsertError::UnknownColumn {
+                table,
+                name: field.name.clone(),
+                valid,
+            }
+            .into();
+        }
+    }
+    error
 }
 
 /// A table name as DataFusion resolves it (unquoted parts are lower-cased).
@@ -193,162 +246,6 @@ pub fn table_reference(name: &ObjectName) -> TableReference {
         [s, t] => TableReference::partial(s.as_str(), t.as_str()),
         _ => TableReference::bare(parts.join(".")),
     }
-}
-
-/// The target of each INSERT column, or an error listing the valid columns.
-fn targets(resource: &Resource, method: &MethodSpec, insert: &Insert) -> Result<Vec<Target>> {
-    let table = resource.qualified_name();
-    let variable = &resource.server.variable;
-    let valid = || {
-        let mut names = vec![variable.clone()];
-        for (name, p) in &method.params {
-            names.push(match p.location {
-                ParamLocation::Body => format!("data__{name}"),
-                _ => name.clone(),
-            });
-        }
-        names.join(", ")
-    };
-    if insert.columns.is_empty() {
-        return Err(invalid(
-            &table,
-            format!(
-                "name the columns, e.g. INSERT INTO {table} ({}) SELECT ...",
-                valid()
-            ),
-        )
-        .into());
-    }
-    let mut out: Vec<Target> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    for column in &insert.columns {
-        let name = column.to_string().trim_matches('"').to_lowercase();
-        if seen.contains(&name) {
-            return Err(invalid(&table, format!("column {name} is given twice")).into());
-        }
-        seen.push(name.clone());
-        let target = if &name == variable {
-            Some(Target::Workspace)
-        } else if let Some(field) = name.strip_prefix("data__") {
-            method
-                .params
-                .get(field)
-                .filter(|p| p.location == ParamLocation::Body)
-                .map(|_| Target::Param(field.to_string()))
-        } else {
-            method
-                .params
-                .get(&name)
-                .filter(|p| p.location != ParamLocation::Body)
-                .map(|_| Target::Param(name.clone()))
-        };
-        out.push(target.ok_or_else(|| WriteError::UnknownParameter {
-            statement: "INSERT INTO",
-            target: table.clone(),
-            what: "column",
-            name: name.clone(),
-            valid: valid(),
-        })?);
-    }
-    Ok(out)
-}
-
-/// Every row typed and checked, before anything is sent.
-fn rows(
-    resource: &Resource,
-    method: &MethodSpec,
-    targets: &[Target],
-    batches: &[RecordBatch],
-) -> Result<Vec<Row>> {
-    let table = resource.qualified_name();
-    let mut rows = Vec::new();
-    for batch in batches {
-        if batch.num_columns() != targets.len() {
-            return Err(invalid(
-                &table,
-                format!(
-                    "{} columns are named but the rows have {} values",
-                    targets.len(),
-                    batch.num_columns()
-                ),
-            )
-            .into());
-        }
-        for i in 0..batch.num_rows() {
-            let n = rows.len() + 1;
-            let mut row = Row {
-                workspace: None,
-                values: BTreeMap::new(),
-            };
-            for (j, target) in targets.iter().enumerate() {
-                let value =
-                    SqlValue::from_scalar(&ScalarValue::try_from_array(batch.column(j), i)?);
-                match target {
-                    Target::Workspace => {
-                        row.workspace = match value {
-                            SqlValue::Null => None,
-                            SqlValue::Text(t) => Some(t),
-                            other => {
-                                return Err(invalid(
-                                    &table,
-                                    format!(
-                                        "row {n}: {} must be text, got {other:?}",
-                                        resource.server.variable
-                                    ),
-                                )
-                                .into())
-                            }
-                        }
-                    }
-                    Target::Param(name) => {
-                        let spec = &method.params[name];
-                        let shown = match spec.location {
-                            ParamLocation::Body => format!("data__{name}"),
-                            _ => name.clone(),
-                        };
-                        if let Some(v) = typed_value(&shown, spec, &value)
-                            .map_err(|m| invalid(&table, format!("row {n}: {m}")))?
-                        {
-                            row.values.insert(name.clone(), v);
-                        }
-                    }
-                }
-            }
-            fill_idempotency_token(method, &mut row.values);
-            if let Some(name) = missing_required(method, &row.values).into_iter().next() {
-                return Err(WriteError::MissingParameter {
-                    statement: "INSERT INTO",
-                    target: table.clone(),
-                    name: format!("data__{name}"),
-                    row: format!(" (row {n})"),
-                }
-                .into());
-            }
-            rows.push(row);
-        }
-    }
-    Ok(rows)
-}
-
-/// Send every row, at most the runtime's `max_concurrency` at a time; outcomes in row order.
-async fn send_rows(runtime: &ApiRuntime, method: &MethodSpec, rows: &[Row]) -> Vec<RowOutcome> {
-    let sends: Vec<_> = rows
-        .iter()
-        .map(|row| {
-            // Owned values only: the futures stay `Send` (a server drives them on any thread).
-            let request = build_call(method, &row.values, Unlisted::Body);
-            let workspace = row.workspace.clone();
-            async move {
-                send_mutation(runtime, workspace.as_deref(), &request)
-                    .await
-                    .map(|body| body.map(|b| b.to_vec()))
-            }
-        })
-        .collect();
-    stream::iter(sends)
-        .buffered(runtime.max_concurrency)
-        .collect()
-        .await
 }
 
 /// The `count` result of a DML statement.

@@ -1,24 +1,25 @@
 //! The write path: SQL statements that change things through the API.
 //!
-//! - `INSERT INTO <resource> (data__field, ...) VALUES|SELECT ...` → the resource's `insert`
-//!   method, one request per row ([`insert`]).
+//! - `INSERT INTO <resource> (data__field, ...) VALUES|SELECT ...` is DataFusion's, planned
+//!   through the table's `insert_into` ([`crate::provider::insert`]); `INSERT ... RETURNING`,
+//!   which DataFusion does not plan, and the wording of INSERT's planning errors are
+//!   [`insert`]'s.
 //! - `DELETE FROM <resource> WHERE ...` → the resource's `delete` method, one request per
 //!   row the same SELECT returns ([`delete_rule`] plans it, [`delete`] runs it).
 //! - `EXEC <resource>.<method> @param='value' ... [@@json='{...}']` → one request of any method
 //!   the spec lists under `exec` ([`exec`]).
 //!
-//! All of them build requests with [`crate::request`] (typed values from SQL checked against the method's
-//! parameters) and send them with [`send_mutation`], which in a dry run records them in the
-//! runtime's [`DryRunLog`] instead.
+//! All of them build requests with [`crate::request`] (typed values from SQL checked against
+//! the method's parameters) and send them with [`send_mutation`], which in a dry run records
+//! them in the runtime's [`DryRunLog`] instead (both the provider layer's, which INSERT uses
+//! too).
 
 pub mod delete;
 pub mod delete_rule;
 pub mod exec;
 pub mod insert;
 mod json_body;
-pub mod report;
 mod returning;
-pub mod send;
 
 use std::sync::Arc;
 
@@ -30,7 +31,7 @@ use crate::provider::{ApiRuntime, ApiTable, ProviderError};
 use crate::spec::Resource;
 
 pub use crate::provider::dry_run::{DryRunLog, PlannedRequest};
-pub use send::{send_mutation, SendError};
+pub use crate::provider::send::{send_mutation, SendError};
 
 /// The result of one statement: its schema (also for zero rows) and its rows.
 #[derive(Debug)]

@@ -44,6 +44,32 @@ async fn the_embed_example_runs_its_query_against_the_workspace() {
 }
 
 #[tokio::test]
+async fn the_embed_example_submits_a_run_with_a_plain_ctx_sql_insert() {
+    let emu = emulator().await;
+    let inserted = embed_example::submit(&emu.base_url(), emu.token(), "embedded-o'run")
+        .await
+        .expect("the example inserts");
+    assert_eq!(inserted, 1);
+    let requests = emu.requests();
+    assert_eq!(requests.len(), 1, "one submit, nothing else: {requests:?}");
+    let submit = &requests[0];
+    assert_eq!(
+        (submit.method.as_str(), submit.path.as_str(), submit.status),
+        ("POST", "/api/2.2/jobs/runs/submit", 200)
+    );
+    let body = submit.body.as_ref().expect("a JSON body");
+    assert_eq!(body["run_name"], "embedded-o'run", "{body}");
+    assert_eq!(body["timeout_seconds"], 3600, "{body}");
+    assert_eq!(body["tasks"][0]["task_key"], "main", "{body}");
+    assert!(
+        body["idempotency_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("jobsql-")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn register_keeps_the_host_tables_and_settings() {
     let emu = emulator().await;
     let mut ctx =

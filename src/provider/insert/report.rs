@@ -6,8 +6,8 @@
 //! - **UNKNOWN**: the request may have been done but its answer was lost (a 5xx, a connection
 //!   closed after sending, a timeout) — the line says how to check before re-running it.
 //!
-//! The report is the statement's error when any row is not created: [`WriteError::Partial`]
-//! when every failure is known, [`WriteError::Unknown`] when some outcome is unknown (the CLI
+//! The report is the statement's error when any row is not created: [`InsertError::Partial`]
+//! when every failure is known, [`InsertError::Unknown`] when some outcome is unknown (the CLI
 //! gives those different exit codes). Created ids also survive a later error of the statement
 //! (e.g. `RETURNING` failing to read the rows back): [`created_ids`] names them.
 
@@ -17,7 +17,9 @@ use serde_json::Value;
 
 use crate::spec::{MethodSpec, PushdownOp, Resource};
 
-use super::{SendError, WriteError};
+use crate::provider::send::SendError;
+
+use super::InsertError;
 
 /// One row's outcome: its response body, or why it failed.
 pub type RowOutcome = Result<Option<Vec<u8>>, SendError>;
@@ -36,7 +38,7 @@ pub fn insert_report(
     method: &MethodSpec,
     rows: &[RowInput<'_>],
     outcomes: &[RowOutcome],
-) -> Result<(), WriteError> {
+) -> Result<(), InsertError> {
     let table = resource.qualified_name();
     let key = resource.spec.key.first().map(String::as_str);
     let unknown = outcomes
@@ -71,9 +73,9 @@ pub fn insert_report(
         report.push_str(&format!("\n  row {}: {line}", i + 1));
     }
     Err(if unknown > 0 {
-        WriteError::Unknown(report)
+        InsertError::Unknown(report)
     } else {
-        WriteError::Partial(report)
+        InsertError::Partial(report)
     })
 }
 
