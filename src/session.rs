@@ -1,6 +1,9 @@
 //! A ready `SessionContext`: the spec tables registered, the JSON functions, information_schema
-//! (for `SHOW TABLES` / `DESCRIBE`), files as tables (`FROM 'runs.parquet'`), and one "run this SQL text" entry point used by the CLI and
-//! the tests alike.
+//! (for `SHOW TABLES` / `DESCRIBE`), files as tables (`FROM 'runs.parquet'`), and the one way a
+//! statement runs: [`stream_statement`] (its schema, and its batches as they are fetched), used
+//! by `jobsql query` and the shell ([`crate::output::run`]) and by `serve` (simple protocol; its
+//! prepared statements through [`stream_plan`]). [`run_sql`] and [`run_statement`] are the same,
+//! collected, for tests and embedders.
 
 use std::sync::Arc;
 
@@ -15,6 +18,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
+use futures::TryStreamExt;
 
 use crate::provider::{ApiRuntime, ProviderError};
 use crate::spec::SpecSet;
@@ -46,15 +50,12 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>> {
     parse_script(sql)
 }
 
-/// Run one parsed statement to completion. `EXEC`, and `INSERT` into an API table, are the
-/// write path's; everything else (DELETE included, planned by
-/// [`crate::write::delete_rule`]) is DataFusion's.
+/// Run one parsed statement to completion: [`stream_statement`], collected (for tests and
+/// embedders that want the rows in memory; the CLI, the shell and `serve` stream).
 pub async fn run_statement(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
-    let original = statement.clone();
-    match run_statement_inner(ctx, statement).await {
-        Err(e) => Err(hinted(ctx, &original, e).await),
-        ok => ok,
-    }
+    let (schema, stream) = stream_statement(ctx, statement).await?;
+    let batches = stream.try_collect().await?;
+    Ok(StatementResult { schema, batches })
 }
 
 /// `error` of `statement` with a pointed message where [`crate::hints::improve`] has one.
@@ -131,6 +132,17 @@ async fn stream_statement_inner(
         }
     };
     let plan = ctx.state().statement_to_plan(df_statement).await?;
+    stream_plan(ctx, plan, check).await
+}
+
+/// Start a statement already planned (`jobsql serve`'s prepared statements, once their
+/// parameters are bound): API tables are refused to `DROP TABLE`, `check` may refuse the plan,
+/// then its schema and a stream of its batches, as [`stream_statement_checked`].
+pub async fn stream_plan(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
+) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     refuse_api_drop(ctx, &plan).await?;
     check(&plan)?;
     let df = ctx.execute_logical_plan(plan).await?;
@@ -160,10 +172,11 @@ fn is_api_insert(statement: &DfStatement) -> bool {
     matches!(statement, DfStatement::Statement(s) if matches!(s.as_ref(), SqlStatement::Insert(_)))
 }
 
-/// Run every statement of `sql`, in order; stops at the first error.
+/// Run every statement of `sql` (parsed once) in order with [`run_statement`]; stops at the
+/// first error.
 pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<StatementResult>> {
     let mut results = Vec::new();
-    for statement in split_statements(sql)? {
+    for statement in parse_script(sql)? {
         results.push(run_statement(ctx, statement).await?);
     }
     Ok(results)
