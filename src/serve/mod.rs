@@ -40,6 +40,7 @@ pub mod limits;
 pub mod memory;
 pub mod sandbox;
 pub mod settings;
+pub mod respond;
 pub mod simple;
 pub mod url_tables;
 
