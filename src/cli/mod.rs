@@ -296,9 +296,9 @@ mod tests {
         let wrapped = DataFusionError::Context("while inserting".into(), Box::new(unknown()));
         assert_eq!(CliError::Run(statement(wrapped)).exit_code(), 3);
         let arrow = DataFusionError::ArrowError(
-            Box::new(datafusion::arrow::error::ArrowError::ExternalError(Box::new(
-                unknown(),
-            ))),
+            Box::new(datafusion::arrow::error::ArrowError::ExternalError(
+                Box::new(unknown()),
+            )),
             None,
         );
         assert_eq!(CliError::Run(statement(arrow)).exit_code(), 3);
@@ -325,12 +325,15 @@ mod tests {
         assert!(source.to_string().contains("UNKNOWN"), "{source}");
         let plan = DataFusionError::Plan("table 'x' not found".into());
         let e = CliError::Run(statement(plan));
-        assert_eq!(e.report(), "error: table 'x' not found");
+        assert_eq!(
+            e.report(),
+            "error: Error during planning: table 'x' not found"
+        );
         assert_eq!(CliError::Interrupted.report(), "interrupted");
         let controls = DataFusionError::Plan("bad \x1b[2J name".into());
         assert_eq!(
             CliError::Session(controls).report(),
-            "error: bad \\x1b[2J name"
+            "error: Error during planning: bad \\x1b[2J name"
         );
     }
 }

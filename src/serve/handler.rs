@@ -7,8 +7,9 @@
 //! - Extended protocol (tokio-postgres, psycopg with parameters, JDBC): `Parse` plans one
 //!   statement with DataFusion (placeholders `$1`, `$2`, ... get the types DataFusion infers,
 //!   announced as Postgres types); `Bind` decodes the values; `Execute` runs the plan with
-//!   `with_param_values` and streams the rows. `EXEC` is not DataFusion SQL and needs the simple
-//!   protocol.
+//!   `with_param_values` and streams the rows (jobsql's own `on_execute`: pgwire's would gather
+//!   them first, unless the client asks for a row limit). `EXEC` is not DataFusion SQL and
+//!   needs the simple protocol.
 //!
 //! Every plan is checked by [`super::settings::check_plan`] before it runs; both protocols start
 //! their statements through [`crate::session`] (`stream_statement_checked`, `stream_plan`) and
@@ -28,22 +29,24 @@ use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use futures::Sink;
+use pgwire::api::portal::PortalExecutionState;
 use pgwire::api::portal::{Format, Portal};
-use pgwire::api::query::ExtendedQueryHandler;
+use pgwire::api::query::{send_execution_response, send_query_response, ExtendedQueryHandler};
 use pgwire::api::results::{FieldInfo, Response};
 use pgwire::api::stmt::QueryParser;
-use pgwire::api::store::PortalStore;
-use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::api::store::{Entry, PortalStore};
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, Type, DEFAULT_NAME};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::extendedquery::Execute;
 use pgwire::messages::PgWireBackendMessage;
 
 use super::cancel::{CancelFlag, Guard};
 use super::compat::{self, Compat};
 use super::encode::{fields, param_type, param_value};
 use super::limits::Limits;
+use super::respond::compat_response;
 use super::sandbox::SandboxError;
 use super::settings::{check_plan, SettingError};
-use super::respond::compat_response;
 use crate::session::{stream_plan, user_message};
 
 /// A DataFusion error as a Postgres error: SQLSTATE by kind, the message users read.
@@ -262,6 +265,47 @@ impl ExtendedQueryHandler for Connection {
 
     fn query_parser(&self) -> Arc<Parser> {
         self.parser.clone()
+    }
+
+    /// `Execute` of a prepared plan without a row limit: its rows are sent as they are
+    /// produced. (pgwire's default gathers all of a portal's rows before sending the first:
+    /// a whole result in memory.) A row limit (a driver's fetch size: at most that many rows
+    /// are held), a session command or a portal already started keep pgwire's default.
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        let portal = match client.portal_store().get_portal(name) {
+            Some(Entry::Value(portal))
+                if message.max_rows <= 0
+                    && matches!(portal.statement.statement, Prepared::Plan { .. }) =>
+            {
+                portal
+            }
+            _ => return self._on_execute(client, message).await,
+        };
+        if !matches!(*portal.state().lock().await, PortalExecutionState::Initial) {
+            return self._on_execute(client, message).await;
+        }
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let response = self.do_query(client, portal.as_ref(), 0).await;
+        // Run once: a second Execute of this portal gets no rows, as with pgwire's default.
+        *portal.state().lock().await = PortalExecutionState::Finished;
+        match response? {
+            Response::Query(rows) => send_query_response(client, rows, false).await?,
+            Response::Execution(tag) => send_execution_response(client, tag).await?,
+            // A plan is answered with rows or a tag only.
+            _ => {}
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        Ok(())
     }
 
     async fn do_query<C>(

@@ -38,9 +38,9 @@ pub mod encode;
 pub mod handler;
 pub mod limits;
 pub mod memory;
+pub mod respond;
 pub mod sandbox;
 pub mod settings;
-pub mod respond;
 pub mod simple;
 pub mod url_tables;
 

@@ -519,7 +519,9 @@ async fn both_protocols_refuse_dropping_an_api_table() {
     // Still there, and still answering.
     let rows = simple_rows(
         &client
-            .simple_query("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE run_id = 1")
+            .simple_query(
+                "SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE run_id = 1",
+            )
             .await
             .expect("the table is still there"),
     );

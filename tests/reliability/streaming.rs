@@ -272,7 +272,10 @@ async fn query_prints_the_first_rows_while_later_pages_are_still_held() {
             .iter()
             .filter(|s| s.uri.split('?').next() == Some(LIST))
             .count();
-        assert_eq!(held, lists, "{format}: every listing went through the proxy");
+        assert_eq!(
+            held, lists,
+            "{format}: every listing went through the proxy"
+        );
     }
 }
 
@@ -313,7 +316,17 @@ async fn a_page_failing_after_rows_were_printed_keeps_them_and_exits_1() {
     assert!(!run.stderr.contains(TOKEN), "{}", run.stderr);
     // The first page's rows stay printed: some, not all, of the runs.
     let printed = printed_ids("csv", &run.stdout);
-    assert!(!printed.is_empty() && printed.len() < expected.len(), "{printed:?}");
-    assert!(printed.iter().all(|id| expected.contains(id)), "{printed:?}");
-    assert_eq!(list_requests(&emu), 1, "only the first page reached the emulator");
+    assert!(
+        !printed.is_empty() && printed.len() < expected.len(),
+        "{printed:?}"
+    );
+    assert!(
+        printed.iter().all(|id| expected.contains(id)),
+        "{printed:?}"
+    );
+    assert_eq!(
+        list_requests(&emu),
+        1,
+        "only the first page reached the emulator"
+    );
 }
