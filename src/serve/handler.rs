@@ -13,7 +13,7 @@
 //!
 //! Every plan is checked by [`super::settings::check_plan`] before it runs; both protocols start
 //! their statements through [`crate::session`] (`stream_statement_checked`, `stream_plan`) and
-//! answer them with [`Connection::respond`] ([`super::respond`]): every statement runs under a
+//! answer them with `Connection::respond` ([`super::respond`]): every statement runs under a
 //! [`Guard`] (cancel, statement timeout) and its rows are streamed as they are produced.
 //! Every failure is a Postgres `ErrorResponse` carrying [`crate::session::user_message`]; the
 //! connection stays usable and the server is not affected.

@@ -1,7 +1,7 @@
 //! A statement's result as a Postgres response, the same for both protocols: the statement
 //! stream of [`crate::session`] ([`crate::session::stream_statement_checked`] for the simple
 //! protocol, [`crate::session::stream_plan`] for a prepared statement) is answered by
-//! [`Connection::respond`] — rows encoded and sent as the batches come, under the statement's
+//! `Connection::respond` — rows encoded and sent as the batches come, under the statement's
 //! [`Guard`]; a statement without result columns, or (simple protocol) an `INSERT` / `DELETE`
 //! / `UPDATE` count, run to its end and answered with its command tag (`DELETE 3`).
 
