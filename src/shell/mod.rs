@@ -44,7 +44,7 @@ pub enum ShellError {
     Io(#[from] std::io::Error),
     /// The line editor failed.
     #[error("line editor: {0}")]
-    Editor(String),
+    Editor(#[source] rustyline::error::ReadlineError),
 }
 
 /// What the shell prints, changeable with meta commands.
