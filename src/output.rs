@@ -1,5 +1,11 @@
-//! Printing query results: one [`OutputFormat`] enum and [`print_batches`], writing to any
-//! `Write` (stdout in the CLI, a buffer in tests).
+//! Printing query results: one [`OutputFormat`] enum and a [`Printer`] that writes a result
+//! batch by batch to any `Write` (stdout in the CLI, a buffer in tests); [`print_batches`] for
+//! a result already in memory. [`run`] is the one "run a statement and print it" path of
+//! `jobsql query` and the shell.
+//!
+//! Streaming: `csv`, `json` and `ndjson` write and flush each batch as it arrives and keep
+//! nothing; `table` keeps the result's batches (Arrow, not text) until its end, since it
+//! aligns its columns over every row.
 //!
 //! * `table` — arrow's pretty table; the header is printed even when there are no rows, and
 //!   `OK` for a statement without a result (DDL, `SET`). Control characters in values (ESC,
@@ -13,6 +19,8 @@
 //!
 //! In every format a timestamp prints as RFC 3339 in UTC (`2026-11-24T08:00:00Z`, fractions only
 //! when present), nested timestamps included; a timestamp without a time zone is taken as UTC.
+
+pub mod run;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -112,13 +120,20 @@ impl<'a, W: Write> Printer<'a, W> {
         }
     }
 
-    /// Print one batch (buffered for `table`).
+    /// Print one batch and flush it (`table` keeps it until [`Printer::finish`]).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), OutputError> {
         let batch = utc_batch(batch)?;
         match &mut self.sink {
             Sink::Table(_, batches) => batches.push(batch),
-            Sink::Json(w) => w.write(&batch)?,
-            Sink::Ndjson(w) => w.write(&batch)?,
+            // Each batch reaches the reader at once (arrow's CSV writer flushes by itself).
+            Sink::Json(w) => {
+                w.write(&batch)?;
+                w.get_mut().flush()?;
+            }
+            Sink::Ndjson(w) => {
+                w.write(&batch)?;
+                w.get_mut().flush()?;
+            }
             Sink::Csv(w, wrote) => {
                 w.write(&csv_batch(&batch)?)?;
                 *wrote = true;

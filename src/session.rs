@@ -1,6 +1,9 @@
 //! A ready `SessionContext`: the spec tables registered, the JSON functions, information_schema
-//! (for `SHOW TABLES` / `DESCRIBE`), files as tables (`FROM 'runs.parquet'`), and one "run this SQL text" entry point used by the CLI and
-//! the tests alike.
+//! (for `SHOW TABLES` / `DESCRIBE`), files as tables (`FROM 'runs.parquet'`), and the one way a
+//! statement runs: [`stream_statement`] (its schema, and its batches as they are fetched), used
+//! by `jobsql query` and the shell ([`crate::output::run`]) and by `serve` (simple protocol; its
+//! prepared statements through [`stream_plan`]). [`run_sql`] and [`run_statement`] are the same,
+//! collected, for tests and embedders.
 
 use std::sync::Arc;
 
@@ -13,6 +16,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{Insert, Statement as SqlStatement};
+use futures::TryStreamExt;
 
 use crate::provider::{ApiRuntime, ProviderError};
 use crate::spec::SpecSet;
@@ -38,15 +42,12 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement>> {
     parse_script(sql)
 }
 
-/// Run one parsed statement to completion. `EXEC`, and `INSERT ... RETURNING` into an API
-/// table, are the write path's; everything else is DataFusion's (a plain INSERT through the
-/// table's `insert_into`, DELETE planned by [`crate::write::delete_rule`]).
+/// Run one parsed statement to completion: [`stream_statement`], collected (for tests and
+/// embedders that want the rows in memory; the CLI, the shell and `serve` stream).
 pub async fn run_statement(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
-    let original = statement.clone();
-    match run_statement_inner(ctx, statement).await {
-        Err(e) => Err(hinted(ctx, &original, e).await),
-        ok => ok,
-    }
+    let (schema, stream) = stream_statement(ctx, statement).await?;
+    let batches = stream.try_collect().await?;
+    Ok(StatementResult { schema, batches })
 }
 
 /// `error` of `statement` with a pointed message where [`crate::hints::improve`] has one.
@@ -67,25 +68,11 @@ async fn hinted(
     }
 }
 
-async fn run_statement_inner(
-    ctx: &SessionContext,
-    statement: Statement,
-) -> Result<StatementResult> {
-    let statement = match statement {
-        Statement::Exec(exec) => return run_exec(ctx, &exec).await,
-        Statement::Sql(statement) => *statement,
-    };
-    if let Some(i) = as_insert(&statement) {
-        if let Some(result) = insert::run_returning(ctx, i).await? {
-            return Ok(result);
-        }
-    }
-    let plan = plan_statement(ctx, statement).await?;
-    refuse_api_drop(ctx, &plan).await?;
-    let df = ctx.execute_logical_plan(plan).await?;
-    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
-    Ok(StatementResult { schema, batches })
+/// A result already in memory (EXEC's, RETURNING's), as a stream.
+fn into_stream(result: StatementResult) -> (SchemaRef, SendableRecordBatchStream) {
+    let batches = futures::stream::iter(result.batches.into_iter().map(Ok));
+    let stream = RecordBatchStreamAdapter::new(result.schema.clone(), batches);
+    (result.schema, Box::pin(stream))
 }
 
 /// Start one parsed statement: its schema and a stream of its batches, produced as they are
@@ -116,16 +103,30 @@ async fn stream_statement_inner(
     statement: Statement,
     check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
+    // EXEC, and `INSERT ... RETURNING` into an API table, are the write path's, run whole
+    // (their results are small); everything else is DataFusion's (a plain INSERT through the
+    // table's `insert_into`, DELETE planned by [`crate::write::delete_rule`]).
     let df_statement = match statement {
-        Statement::Sql(s) if as_insert(&s).is_none_or(|i| i.returning.is_none()) => *s,
-        other => {
-            let result = run_statement_inner(ctx, other).await?;
-            let batches = futures::stream::iter(result.batches.into_iter().map(Ok));
-            let stream = RecordBatchStreamAdapter::new(result.schema.clone(), batches);
-            return Ok((result.schema, Box::pin(stream)));
-        }
+        Statement::Exec(exec) => return Ok(into_stream(run_exec(ctx, &exec).await?)),
+        Statement::Sql(s) => *s,
     };
+    if let Some(i) = as_insert(&df_statement) {
+        if let Some(result) = insert::run_returning(ctx, i).await? {
+            return Ok(into_stream(result));
+        }
+    }
     let plan = plan_statement(ctx, df_statement).await?;
+    stream_plan(ctx, plan, check).await
+}
+
+/// Start a statement already planned (`jobsql serve`'s prepared statements, once their
+/// parameters are bound): API tables are refused to `DROP TABLE`, `check` may refuse the plan,
+/// then its schema and a stream of its batches, as [`stream_statement_checked`].
+pub async fn stream_plan(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    check: &(dyn Fn(&LogicalPlan) -> Result<()> + Send + Sync),
+) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     refuse_api_drop(ctx, &plan).await?;
     check(&plan)?;
     let df = ctx.execute_logical_plan(plan).await?;
@@ -174,10 +175,11 @@ fn as_insert(statement: &DfStatement) -> Option<&Insert> {
     }
 }
 
-/// Run every statement of `sql`, in order; stops at the first error.
+/// Run every statement of `sql` (parsed once) in order with [`run_statement`]; stops at the
+/// first error.
 pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<StatementResult>> {
     let mut results = Vec::new();
-    for statement in split_statements(sql)? {
+    for statement in parse_script(sql)? {
         results.push(run_statement(ctx, statement).await?);
     }
     Ok(results)

@@ -26,6 +26,8 @@ mod responses;
 mod retries;
 #[path = "reliability/security.rs"]
 mod security;
+#[path = "reliability/streaming.rs"]
+mod streaming;
 #[path = "reliability/throttle.rs"]
 mod throttle;
 #[path = "reliability/workspaces.rs"]

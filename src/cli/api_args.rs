@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{message, CliError};
+use super::CliError;
 use crate::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
 use crate::provider::ApiRuntime;
 use crate::workspace::WorkspaceResolver;
@@ -75,7 +75,7 @@ impl ApiArgs {
 
     /// A runtime over `workspaces` with these settings.
     pub fn runtime(&self, workspaces: WorkspaceResolver) -> Result<ApiRuntime, CliError> {
-        let client = ApiClient::with_config(self.client_config()).map_err(message)?;
+        let client = ApiClient::with_config(self.client_config())?;
         let mut runtime = ApiRuntime::new(client, workspaces)
             .with_max_concurrency(usize::from(self.max_concurrency))
             .with_max_deletes(self.max_deletes)

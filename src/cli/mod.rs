@@ -2,12 +2,18 @@
 //! serves the built-in Jobs API emulator, `jobsql serve` the Postgres protocol ([`serve`]),
 //! `jobsql shell` is the interactive shell ([`shell`]).
 //!
-//! `main` → [`main_inner`] → `Result`; every error is printed to stderr as one `error: ...` line
-//! and gives exit code 1 (clap's usage errors give 2; a write whose outcome is unknown — some
-//! request may have been done, its answer lost — gives 3: check before re-running). Nothing panics on user input. Ctrl-C
-//! during `jobsql query` abandons the requests in flight and exits with code 130. Warnings
-//! (a config file others can read, a workspace skipped by `--keep-going`) go to stderr as
-//! `warning: ...` lines.
+//! `jobsql query` parses its script once and prints each statement through
+//! [`crate::output::run::run_and_print`], the path the shell uses too: rows are printed as they
+//! arrive.
+//!
+//! `main` → [`main_inner`] → `Result<(), CliError>`; every error is printed to stderr as one
+//! `error: ...` line ([`CliError::report`]). [`CliError`] carries the error of the layer below
+//! (specs, client, workspace, session, a statement, the shell, serve), and its type picks the
+//! exit code ([`CliError::exit_code`]): 1, but 3 for a write whose outcome is unknown — some
+//! request may have been done, its answer lost: check before re-running — and 130 when Ctrl-C
+//! during `jobsql query` abandoned the requests in flight (clap's usage errors give 2). Nothing
+//! panics on user input. Warnings (a config file others can read, a workspace skipped by
+//! `--keep-going`) go to stderr as `warning: ...` lines.
 
 pub mod api_args;
 pub mod serve;
@@ -20,12 +26,19 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use futures::StreamExt;
+use datafusion::error::DataFusionError;
 
-use crate::emulator::{self, EmulatorArgs};
-use crate::output::{OutputFormat, Printer};
+use crate::client::ClientError;
+use crate::emulator::{self, EmulatorArgs, EmulatorError};
+use crate::output::run::{run_and_print, PrintOptions, RunError};
+use crate::output::OutputFormat;
 use crate::provider::progress::Progress;
-use crate::session::{new_context, split_statements, stream_statement, user_message};
+use crate::serve::ServeError;
+use crate::session::{new_context, user_message};
+use crate::shell::ShellError;
+use crate::spec::SpecError;
+use crate::sql::parse_script;
+use crate::workspace::WorkspaceError;
 pub use api_args::ApiArgs;
 
 /// SQL over Databricks job runs.
@@ -75,7 +88,8 @@ pub struct QueryArgs {
     pub sql: Option<String>,
 }
 
-/// Errors of the command line.
+/// Errors of the command line, each carrying its source; [`CliError::exit_code`] is chosen from
+/// the type, and the message is the source's (worded for the user, secrets masked).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// No SQL given.
@@ -92,40 +106,63 @@ pub enum CliError {
     /// Ctrl-C: in-flight requests were abandoned.
     #[error("interrupted")]
     Interrupted,
-    /// Anything from the layers below, already worded for the user.
+    /// The provider specs could not be loaded.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// A workspace (a `--demo` one) is invalid.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The emulator (`jobsql emulator`, `--demo`) failed.
+    #[error(transparent)]
+    Emulator(#[from] EmulatorError),
+    /// The Postgres server could not start (or refuses its options).
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    /// The SQL session could not be set up.
+    #[error("{}", user_message(.0))]
+    Session(#[source] DataFusionError),
+    /// A statement of `jobsql query` failed, or its result could not be printed (exit code 3
+    /// when it is a write whose outcome is unknown: [`RunError::outcome_unknown`]).
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// `jobsql shell` stopped on an error (always exit code 1).
+    #[error(transparent)]
+    Shell(#[from] ShellError),
+    /// Waiting for Ctrl-C failed.
     #[error("{0}")]
-    Message(String),
-    /// A write some of whose requests may have been done without their answer arriving
-    /// (exit code 3): re-running it blindly could do them twice.
-    #[error("{0}")]
-    UnknownOutcome(String),
+    Io(#[from] std::io::Error),
 }
 
 /// The exit code of a write whose outcome is unknown.
 pub const EXIT_UNKNOWN_OUTCOME: u8 = 3;
 
-/// A statement's error for the user, keeping whether a write's outcome is unknown.
-fn statement_error(e: &datafusion::error::DataFusionError) -> CliError {
-    let unknown = match e.find_root() {
-        datafusion::error::DataFusionError::External(inner) => {
-            inner
-                .downcast_ref::<crate::write::WriteError>()
-                .is_some_and(|w| w.outcome_unknown())
-                || inner
-                    .downcast_ref::<crate::provider::ProviderError>()
-                    .is_some_and(|p| p.outcome_unknown())
-        }
-        _ => false,
-    };
-    if unknown {
-        CliError::UnknownOutcome(user_message(e))
-    } else {
-        message(user_message(e))
-    }
-}
+/// The exit code after Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
-fn message(e: impl std::fmt::Display) -> CliError {
-    CliError::Message(e.to_string())
+impl CliError {
+    /// The exit code for this error: 130 after Ctrl-C, [`EXIT_UNKNOWN_OUTCOME`] for a
+    /// statement of `jobsql query` that is a write whose outcome is unknown, else 1 (clap's
+    /// usage errors, 2, never get here).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Interrupted => EXIT_INTERRUPTED,
+            CliError::Run(e) if e.outcome_unknown() => EXIT_UNKNOWN_OUTCOME,
+            _ => 1,
+        }
+    }
+
+    /// The line printed to stderr for this error.
+    pub fn report(&self) -> String {
+        match self {
+            CliError::Interrupted => "interrupted".to_string(),
+            // Already as users read it (user_message masked it).
+            CliError::Run(e) if e.outcome_unknown() => format!("error: {e}"),
+            other => format!("error: {}", crate::redact::outgoing(&other.to_string())),
+        }
+    }
 }
 
 /// The whole program: parse arguments, run, map errors to an exit code.
@@ -146,17 +183,9 @@ pub fn main_entry() -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::Interrupted) => {
-            eprintln!("interrupted");
-            ExitCode::from(130)
-        }
-        Err(e @ CliError::UnknownOutcome(_)) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_UNKNOWN_OUTCOME)
-        }
         Err(e) => {
-            eprintln!("error: {}", crate::redact::outgoing(&e.to_string()));
-            ExitCode::FAILURE
+            eprintln!("{}", e.report());
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -174,7 +203,7 @@ pub async fn main_inner(cli: Cli) -> Result<(), CliError> {
                 result = run_query(args, &mut out) => result,
             }
         }
-        Command::Emulator(args) => emulator::run_command(args).await.map_err(message),
+        Command::Emulator(args) => Ok(emulator::run_command(args).await?),
         Command::Serve(args) => serve::run_serve(args).await,
         Command::Shell(args) => shell::run_shell(args).await,
     }
@@ -207,21 +236,17 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         tokio::spawn(show_progress(progress))
     });
     let warnings = runtime.warnings.clone();
-    let ctx = new_context(&specs, Arc::new(runtime)).map_err(|e| message(user_message(&e)))?;
+    let ctx = new_context(&specs, Arc::new(runtime)).map_err(CliError::Session)?;
+    let options = PrintOptions {
+        format: args.format,
+        dry_run: dry_run.as_ref(),
+        warnings: Some(&warnings),
+        progress_shown: ticker.is_some(),
+    };
     let result = async {
-        for statement in split_statements(&sql).map_err(|e| message(user_message(&e)))? {
-            let printed = match stream_statement(&ctx, statement).await {
-                Ok((schema, batches)) => {
-                    let shown = ticker.is_some();
-                    print_stream(args.format, &schema, batches, dry_run.as_ref(), shown, out).await
-                }
-                Err(e) => Err(statement_error(&e)),
-            };
-            for warning in warnings.take() {
-                eprintln!("warning: {}", crate::redact::outgoing(&warning));
-            }
-            printed?;
-            out.flush().map_err(message)?;
+        let mut err = std::io::stderr();
+        for statement in parse_script(&sql).map_err(RunError::Statement)? {
+            run_and_print(&ctx, statement, &options, out, &mut err).await?;
         }
         Ok(())
     }
@@ -236,39 +261,6 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
     result
 }
 
-/// Print one statement's result as its batches arrive. The first batch is awaited before
-/// anything is printed: a DELETE has then run, and a dry run's requests come first.
-async fn print_stream<W: Write>(
-    format: OutputFormat,
-    schema: &datafusion::arrow::datatypes::SchemaRef,
-    mut batches: datafusion::execution::SendableRecordBatchStream,
-    dry_run: Option<&crate::write::DryRunLog>,
-    progress_shown: bool,
-    out: &mut W,
-) -> Result<(), CliError> {
-    let fail = |e: datafusion::error::DataFusionError| statement_error(&e);
-    let first = batches.next().await.transpose().map_err(fail)?;
-    if progress_shown {
-        eprint!("\r\x1b[2K"); // the progress line gives way to the result
-    }
-    for planned in dry_run.iter().flat_map(|log| log.take()) {
-        let planned = crate::redact::outgoing(&planned.to_string());
-        writeln!(out, "DRY RUN (not sent): {planned}").map_err(message)?;
-    }
-    let mut printer = Printer::new(format, schema, out);
-    if let Some(batch) = first {
-        printer.write(&batch).map_err(message)?;
-    }
-    while let Some(batch) = batches.next().await {
-        // On an error, what was printed stays printed, and the statement still fails.
-        printer.write(&batch.map_err(fail)?).map_err(message)?;
-    }
-    if progress_shown {
-        eprint!("\r\x1b[2K");
-    }
-    printer.finish().map_err(message)
-}
-
 /// The progress line on stderr (a terminal), redrawn while a scan runs longer than a second.
 async fn show_progress(progress: Arc<Progress>) {
     let mut shown = (0, 0);
@@ -281,5 +273,67 @@ async fn show_progress(progress: Arc<Progress>) {
             shown = counts;
             eprint!("\r\x1b[2K{}", progress.line());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write::WriteError;
+
+    fn statement(e: DataFusionError) -> RunError {
+        RunError::Statement(e)
+    }
+
+    fn unknown() -> DataFusionError {
+        WriteError::Unknown("row 1: UNKNOWN, may have been created".to_string()).into()
+    }
+
+    #[test]
+    fn the_exit_code_is_chosen_from_the_error_type() {
+        assert_eq!(CliError::Run(statement(unknown())).exit_code(), 3);
+        // However deep DataFusion wraps it.
+        let wrapped = DataFusionError::Context("while inserting".into(), Box::new(unknown()));
+        assert_eq!(CliError::Run(statement(wrapped)).exit_code(), 3);
+        let arrow = DataFusionError::ArrowError(
+            Box::new(datafusion::arrow::error::ArrowError::ExternalError(
+                Box::new(unknown()),
+            )),
+            None,
+        );
+        assert_eq!(CliError::Run(statement(arrow)).exit_code(), 3);
+        let failed: DataFusionError = WriteError::Partial("row 1: FAILED".into()).into();
+        assert_eq!(CliError::Run(statement(failed)).exit_code(), 1);
+        let plan = DataFusionError::Plan("table 'x' not found".into());
+        assert_eq!(CliError::Run(statement(plan)).exit_code(), 1);
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "closed");
+        assert_eq!(CliError::Run(RunError::Io(io)).exit_code(), 1);
+        // The shell exits 1 whatever stopped it (README: "the shell exits 1").
+        let shell = ShellError::Run(statement(unknown()));
+        assert_eq!(CliError::Shell(shell).exit_code(), 1);
+        assert_eq!(CliError::Interrupted.exit_code(), 130);
+        assert_eq!(CliError::NoSql.exit_code(), 1);
+        let session = DataFusionError::Plan("bad".into());
+        assert_eq!(CliError::Session(session).exit_code(), 1);
+    }
+
+    #[test]
+    fn the_reported_line_is_the_users_message_with_its_source_kept() {
+        let e = CliError::Run(statement(unknown()));
+        assert_eq!(e.report(), "error: row 1: UNKNOWN, may have been created");
+        let source = std::error::Error::source(&e).expect("the statement's error");
+        assert!(source.to_string().contains("UNKNOWN"), "{source}");
+        let plan = DataFusionError::Plan("table 'x' not found".into());
+        let e = CliError::Run(statement(plan));
+        assert_eq!(
+            e.report(),
+            "error: Error during planning: table 'x' not found"
+        );
+        assert_eq!(CliError::Interrupted.report(), "interrupted");
+        let controls = DataFusionError::Plan("bad \x1b[2J name".into());
+        assert_eq!(
+            CliError::Session(controls).report(),
+            "error: Error during planning: bad \\x1b[2J name"
+        );
     }
 }

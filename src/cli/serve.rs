@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::setup::Setup;
-use super::{message, CliError};
+use super::CliError;
 use crate::serve::limits::{
     Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_STATEMENT_TIMEOUT_SECS,
     DEFAULT_TOTAL_MEMORY_LIMIT_MB,
@@ -73,11 +73,11 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
         },
     };
     // Refuse an exposed address before starting anything.
-    options.check().map_err(message)?;
+    options.check()?;
     let setup = Setup::new(args.demo, args.spec_dir.as_ref(), &args.api).await?;
     let (specs, runtime) = (setup.specs.clone(), setup.runtime.clone());
     let factory = jobsql_sessions(specs, runtime);
-    let server = start(options, factory).await.map_err(message)?;
+    let server = start(options, factory).await?;
     let addr = server.local_addr();
     let user = args.user.as_deref().unwrap_or("jobsql");
     println!("jobsql serve: Postgres protocol on {addr}");
@@ -90,5 +90,5 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
     let stopped = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     setup.shutdown().await;
-    stopped.map_err(message)
+    Ok(stopped?)
 }

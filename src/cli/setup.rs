@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use datafusion::prelude::SessionContext;
 
-use super::{message, CliError};
+use super::CliError;
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::provider::ApiRuntime;
-use crate::session::{new_context, user_message};
+use crate::session::new_context;
 use crate::spec::{load_dir, load_embedded, SpecSet};
 use crate::workspace::{Workspace, WorkspaceResolver};
 
@@ -45,7 +45,7 @@ impl Setup {
 
     /// A new session over the shared runtime.
     pub fn context(&self) -> Result<SessionContext, CliError> {
-        new_context(&self.specs, self.runtime.clone()).map_err(|e| message(user_message(&e)))
+        new_context(&self.specs, self.runtime.clone()).map_err(CliError::Session)
     }
 
     /// Stop the demo emulators.
@@ -62,7 +62,7 @@ pub fn load_specs(spec_dir: Option<&PathBuf>) -> Result<SpecSet, CliError> {
         Some(dir) => load_dir(dir),
         None => load_embedded(),
     }
-    .map_err(message)
+    .map_err(CliError::from)
 }
 
 /// The workspaces of the environment (its warnings printed on stderr); with `demo`, two
@@ -79,9 +79,8 @@ pub async fn workspaces(demo: bool) -> Result<(WorkspaceResolver, Vec<EmulatorHa
                 seed,
                 ..EmulatorConfig::default()
             })
-            .await
-            .map_err(message)?;
-            let ws = Workspace::new(name, &handle.base_url(), handle.token()).map_err(message)?;
+            .await?;
+            let ws = Workspace::new(name, &handle.base_url(), handle.token())?;
             workspaces = if name == "demo" {
                 workspaces.with_default(ws.clone()).with_named(ws)
             } else {

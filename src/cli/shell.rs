@@ -1,5 +1,6 @@
 //! `jobsql shell`: the interactive shell ([`crate::shell`]) in a terminal, or the statements
-//! of piped input run in order (for scripts: the first error ends it with exit code 1).
+//! of piped input run in order (for scripts: the first error ends it with exit code 1 —
+//! [`CliError::Shell`], whatever the statement's error).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use super::setup::Setup;
 use super::CliError;
 use crate::output::OutputFormat;
 use crate::shell::complete::Completions;
-use crate::shell::{interactive, run_script, ShellError, ShellOptions};
+use crate::shell::{interactive, run_script, ShellOptions};
 
 /// Arguments of `jobsql shell`.
 #[derive(Debug, Args)]
@@ -39,6 +40,7 @@ pub async fn run_shell(args: ShellArgs) -> Result<(), CliError> {
     let options = ShellOptions {
         format: args.format,
         timing: !args.quiet,
+        warnings: setup.runtime.warnings.clone(),
     };
     let result = if std::io::stdin().is_terminal() {
         interactive(&ctx, Completions::from_specs(&setup.specs), options).await
@@ -54,8 +56,5 @@ pub async fn run_shell(args: ShellArgs) -> Result<(), CliError> {
         .await
     };
     setup.shutdown().await;
-    result.map_err(|e| match e {
-        ShellError::Statement(m) => CliError::Message(m),
-        other => CliError::Message(other.to_string()),
-    })
+    Ok(result?)
 }

@@ -7,11 +7,14 @@
 //! - Extended protocol (tokio-postgres, psycopg with parameters, JDBC): `Parse` plans one
 //!   statement with DataFusion (placeholders `$1`, `$2`, ... get the types DataFusion infers,
 //!   announced as Postgres types); `Bind` decodes the values; `Execute` runs the plan with
-//!   `with_param_values` and streams the rows. `EXEC` is not DataFusion SQL and needs the simple
-//!   protocol.
+//!   `with_param_values` and streams the rows (jobsql's own `on_execute`: pgwire's would gather
+//!   them first, unless the client asks for a row limit). `EXEC` is not DataFusion SQL and
+//!   needs the simple protocol.
 //!
-//! Every plan is checked by [`super::settings::check_plan`] before it runs; every statement runs
-//! under a [`Guard`] (cancel, statement timeout) and its rows are streamed as they are produced.
+//! Every plan is checked by [`super::settings::check_plan`] before it runs; both protocols start
+//! their statements through [`crate::session`] (`stream_statement_checked`, `stream_plan`) and
+//! answer them with `Connection::respond` ([`super::respond`]): every statement runs under a
+//! [`Guard`] (cancel, statement timeout) and its rows are streamed as they are produced.
 //! Every failure is a Postgres `ErrorResponse` carrying [`crate::session::user_message`]; the
 //! connection stays usable and the server is not affected.
 
@@ -21,30 +24,30 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema};
-use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::DataFusionError;
-use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
-use futures::{Sink, StreamExt};
+use futures::Sink;
+use pgwire::api::portal::PortalExecutionState;
 use pgwire::api::portal::{Format, Portal};
-use pgwire::api::query::ExtendedQueryHandler;
-use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::query::{send_execution_response, send_query_response, ExtendedQueryHandler};
+use pgwire::api::results::{FieldInfo, Response};
 use pgwire::api::stmt::QueryParser;
-use pgwire::api::store::PortalStore;
-use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::api::store::{Entry, PortalStore};
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, Type, DEFAULT_NAME};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
-use pgwire::messages::data::DataRow;
+use pgwire::messages::extendedquery::Execute;
 use pgwire::messages::PgWireBackendMessage;
 
 use super::cancel::{CancelFlag, Guard};
 use super::compat::{self, Compat};
-use super::encode::{encode_batch, fields, param_type, param_value};
+use super::encode::{fields, param_type, param_value};
 use super::limits::Limits;
+use super::respond::compat_response;
 use super::sandbox::SandboxError;
 use super::settings::{check_plan, SettingError};
-use crate::session::user_message;
+use crate::session::{stream_plan, user_message};
 
 /// A DataFusion error as a Postgres error: SQLSTATE by kind, the message users read.
 pub fn pg_error(e: &DataFusionError) -> PgWireError {
@@ -255,45 +258,6 @@ impl Connection {
     }
 }
 
-/// A stream of batches as a stream of Postgres rows.
-pub(super) fn encode_rows(
-    stream: SendableRecordBatchStream,
-    info: Arc<Vec<FieldInfo>>,
-    on_error: impl Fn(&DataFusionError) -> PgWireError + Send + 'static,
-) -> impl futures::Stream<Item = PgWireResult<DataRow>> + Send + 'static {
-    stream.flat_map(move |batch| {
-        let rows: Vec<PgWireResult<DataRow>> = match batch
-            .map_err(|e| on_error(&e))
-            .and_then(|b| encode_batch(&b, &info))
-        {
-            Ok(rows) => rows.into_iter().map(Ok).collect(),
-            Err(e) => vec![Err(e)],
-        };
-        futures::stream::iter(rows)
-    })
-}
-
-pub(super) fn compat_response(c: &Compat, format: &Format) -> PgWireResult<Response> {
-    if let Some(r) = c.response() {
-        return Ok(r);
-    }
-    let Compat::Show(_, value) = c else {
-        return Ok(Response::EmptyQuery);
-    };
-    let schema = c.schema();
-    let column = Arc::new(datafusion::arrow::array::StringArray::from(vec![
-        value.as_str()
-    ]));
-    let batch =
-        RecordBatch::try_new(schema.clone(), vec![column]).map_err(|e| pg_error(&e.into()))?;
-    let info = Arc::new(fields(&schema, format));
-    let rows = encode_batch(&batch, &info)?;
-    Ok(Response::Query(QueryResponse::new(
-        info,
-        futures::stream::iter(rows.into_iter().map(Ok)),
-    )))
-}
-
 #[async_trait]
 impl ExtendedQueryHandler for Connection {
     type Statement = Prepared;
@@ -301,6 +265,47 @@ impl ExtendedQueryHandler for Connection {
 
     fn query_parser(&self) -> Arc<Parser> {
         self.parser.clone()
+    }
+
+    /// `Execute` of a prepared plan without a row limit: its rows are sent as they are
+    /// produced. (pgwire's default gathers all of a portal's rows before sending the first:
+    /// a whole result in memory.) A row limit (a driver's fetch size: at most that many rows
+    /// are held), a session command or a portal already started keep pgwire's default.
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        let portal = match client.portal_store().get_portal(name) {
+            Some(Entry::Value(portal))
+                if message.max_rows <= 0
+                    && matches!(portal.statement.statement, Prepared::Plan { .. }) =>
+            {
+                portal
+            }
+            _ => return self._on_execute(client, message).await,
+        };
+        if !matches!(*portal.state().lock().await, PortalExecutionState::Initial) {
+            return self._on_execute(client, message).await;
+        }
+        if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            return Err(PgWireError::NotReadyForQuery);
+        }
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let response = self.do_query(client, portal.as_ref(), 0).await;
+        // Run once: a second Execute of this portal gets no rows, as with pgwire's default.
+        *portal.state().lock().await = PortalExecutionState::Finished;
+        match response? {
+            Response::Query(rows) => send_query_response(client, rows, false).await?,
+            Response::Execution(tag) => send_execution_response(client, tag).await?,
+            // A plan is answered with rows or a tag only.
+            _ => {}
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        Ok(())
     }
 
     async fn do_query<C>(
@@ -340,29 +345,16 @@ impl ExtendedQueryHandler for Connection {
                 .map_err(|e| pg_error(&e))?
         };
         let guard = self.guard();
-        let ctx = self.ctx.clone();
-        let df = guard
+        let files = self.limits.allow_files.clone();
+        let check = move |plan: &LogicalPlan| check_plan(plan, files.as_deref());
+        let (schema, stream) = guard
             .run(async {
-                ctx.execute_logical_plan(plan)
+                stream_plan(&self.ctx, plan, &check)
                     .await
                     .map_err(|e| self.error(&e))
             })
             .await?;
-        let schema = Arc::new(df.schema().as_arrow().clone());
-        if schema.fields().is_empty() {
-            guard
-                .run(async { df.collect().await.map_err(|e| self.error(&e)) })
-                .await?;
-            return Ok(Response::Execution(Tag::new("OK")));
-        }
-        let info = Arc::new(fields(&schema, &portal.result_column_format));
-        let stream = guard
-            .run(async { df.execute_stream().await.map_err(|e| self.error(&e)) })
-            .await?;
-        let limits = self.limits.clone();
-        let rows = encode_rows(stream, info.clone(), move |e| {
-            Connection::error_with(&limits, e)
-        });
-        Ok(Response::Query(QueryResponse::new(info, guard.rows(rows))))
+        self.respond(&guard, schema, stream, &portal.result_column_format, None)
+            .await
     }
 }

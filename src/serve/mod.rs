@@ -38,6 +38,7 @@ pub mod encode;
 pub mod handler;
 pub mod limits;
 pub mod memory;
+pub mod respond;
 pub mod sandbox;
 pub mod settings;
 pub mod simple;

@@ -12,17 +12,14 @@
 //! [`super::compat`].
 
 use std::fmt::Debug;
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::ScalarValue;
-use futures::{Sink, SinkExt, TryStreamExt};
+use futures::{Sink, SinkExt};
 use pgwire::api::portal::Format;
 use pgwire::api::query::{
     send_execution_response, send_query_response, send_ready_for_query, SimpleQueryHandler,
 };
-use pgwire::api::results::{QueryResponse, Response, Tag};
+use pgwire::api::results::Response;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState};
 use pgwire::error::{PgWireError, PgWireResult};
@@ -32,35 +29,10 @@ use pgwire::messages::PgWireBackendMessage;
 
 use super::cancel::Guard;
 use super::compat;
-use super::encode::fields;
-use super::handler::{compat_response, encode_rows, pg_error, Connection};
+use super::handler::{pg_error, Connection};
+use super::respond::{compat_response, verb};
 use super::settings::check_plan;
 use crate::session::{split_statements, stream_statement_checked};
-
-/// The first word of a statement as a command tag (`INSERT`, `DELETE`, `SELECT`, ...).
-fn verb(sql: &str) -> String {
-    sql.split_whitespace()
-        .next()
-        .unwrap_or("SELECT")
-        .to_ascii_uppercase()
-}
-
-/// The row count of an INSERT / DELETE / UPDATE answered as DataFusion's one `count` value.
-fn dml_count(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Option<usize> {
-    let batch = batches.iter().find(|b| b.num_rows() > 0)?;
-    match ScalarValue::try_from_array(batch.column(0), 0).ok()? {
-        ScalarValue::UInt64(Some(n)) => usize::try_from(n).ok(),
-        ScalarValue::Int64(Some(n)) => usize::try_from(n).ok(),
-        _ => None,
-    }
-}
-
-/// Whether a result is a DML count (`INSERT` / `DELETE` / `UPDATE` with one `count` column).
-fn is_count(verb: &str, schema: &SchemaRef) -> bool {
-    matches!(verb, "INSERT" | "DELETE" | "UPDATE")
-        && schema.fields().len() == 1
-        && schema.field(0).name() == "count"
-}
 
 /// Send one response the way pgwire does, tracking the transaction status.
 async fn send_response<C>(
@@ -127,29 +99,9 @@ impl Connection {
                         .map_err(|e| self.error(&e))
                 })
                 .await?;
-            let response = if schema.fields().is_empty() || is_count(&verb, &schema) {
-                let batches = guard
-                    .run(async {
-                        stream
-                            .try_collect::<Vec<_>>()
-                            .await
-                            .map_err(|e| self.error(&e))
-                    })
-                    .await?;
-                let tag = match (verb.as_str(), dml_count(&batches)) {
-                    (_, None) => Tag::new(&verb),
-                    ("INSERT", Some(n)) => Tag::new("INSERT").with_oid(0).with_rows(n),
-                    (other, Some(n)) => Tag::new(other).with_rows(n),
-                };
-                Response::Execution(tag)
-            } else {
-                let info = Arc::new(fields(&schema, &Format::UnifiedText));
-                let limits = self.limits.clone();
-                let rows = encode_rows(stream, info.clone(), move |e| {
-                    Connection::error_with(&limits, e)
-                });
-                Response::Query(QueryResponse::new(info, guard.rows(rows)))
-            };
+            let response = self
+                .respond(guard, schema, stream, &Format::UnifiedText, Some(&verb))
+                .await?;
             send_response(client, response, &mut status).await?;
         }
         Ok(())

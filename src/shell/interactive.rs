@@ -100,7 +100,7 @@ pub async fn interactive(
             }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                failure = Some(ShellError::Editor(e.to_string()));
+                failure = Some(ShellError::Editor(e));
                 break;
             }
         };

@@ -9,9 +9,12 @@
 //! - Piped ([`run_script`]): the statements are run in order as they arrive; the first error
 //!   stops the script with that error (the command exits non-zero).
 //!
-//! Each statement goes to [`crate::session::run_sql`], so everything `jobsql query` runs (SELECT,
-//! SHOW, DESCRIBE, EXPLAIN, INSERT, DELETE, EXEC, COPY) runs here. Meta commands: `\q` (also
-//! `quit`, `exit`), `\format table|json|ndjson|csv`, `\timing` (on / off), `\?`.
+//! Each statement is parsed once and goes to [`crate::output::run::run_and_print`], the path
+//! `jobsql query` uses: everything it runs (SELECT, SHOW, DESCRIBE, EXPLAIN, INSERT, DELETE,
+//! EXEC, COPY) runs here, its rows printed as they arrive (`table` aligns them at the end), and
+//! the runtime's warnings (a workspace skipped by `--keep-going`) follow on stderr. Meta
+//! commands: `\q` (also `quit`, `exit`), `\format table|json|ndjson|csv`, `\timing` (on /
+//! off), `\?`.
 
 pub mod complete;
 pub mod interactive;
@@ -22,35 +25,37 @@ use std::time::Instant;
 
 use datafusion::prelude::SessionContext;
 
-use crate::output::{print_batches, OutputFormat};
-use crate::session::{run_sql, user_message};
+use crate::output::run::{run_and_print, PrintOptions, RunError};
+use crate::output::OutputFormat;
+use crate::provider::Warnings;
+use crate::sql::parse_script;
 
 pub use interactive::interactive;
 
 /// Why the shell stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ShellError {
-    /// A statement failed (piped input stops at the first error).
-    #[error("{0}")]
-    Statement(String),
-    /// Reading input or writing output failed.
+    /// A statement failed, or its result could not be printed (piped input stops at the
+    /// first error).
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// Reading input or writing to stderr failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    /// The results could not be printed.
-    #[error(transparent)]
-    Output(#[from] crate::output::OutputError),
     /// The line editor failed.
     #[error("line editor: {0}")]
-    Editor(String),
+    Editor(#[source] rustyline::error::ReadlineError),
 }
 
 /// What the shell prints, changeable with meta commands.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct ShellOptions {
     /// The result format.
     pub format: OutputFormat,
     /// Print the rows and time of each statement (to stderr).
     pub timing: bool,
+    /// The runtime's warnings, printed to stderr after each statement.
+    pub warnings: Warnings,
 }
 
 /// True for the shell's own commands (`\q`, `\format csv`, `quit`, ...).
@@ -103,7 +108,8 @@ pub fn meta(input: &str, options: &mut ShellOptions) -> Meta {
     }
 }
 
-/// Run one statement and print its result to `out` (and its rows and time to `err`).
+/// Run the statement(s) of `sql` (parsed once) and print each result to `out` as it arrives
+/// (and its rows and time to `err`).
 pub async fn run_statement<W: Write, E: Write>(
     ctx: &SessionContext,
     sql: &str,
@@ -111,18 +117,19 @@ pub async fn run_statement<W: Write, E: Write>(
     out: &mut W,
     err: &mut E,
 ) -> Result<(), ShellError> {
-    let started = Instant::now();
-    let results = run_sql(ctx, sql)
-        .await
-        .map_err(|e| ShellError::Statement(user_message(&e)))?;
-    let elapsed = started.elapsed();
-    for result in &results {
-        print_batches(options.format, &result.schema, &result.batches, out)?;
-        out.flush()?;
+    let print = PrintOptions {
+        format: options.format,
+        warnings: Some(&options.warnings),
+        ..PrintOptions::default()
+    };
+    for statement in parse_script(sql).map_err(RunError::Statement)? {
+        let started = Instant::now();
+        let printed = run_and_print(ctx, statement, &print, out, err).await?;
         if options.timing {
-            let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
+            let rows = printed.rows;
             let noun = if rows == 1 { "row" } else { "rows" };
-            writeln!(err, "{rows} {noun} in {:.3} s", elapsed.as_secs_f64())?;
+            let secs = started.elapsed().as_secs_f64();
+            writeln!(err, "{rows} {noun} in {secs:.3} s")?;
         }
     }
     Ok(())

@@ -503,3 +503,28 @@ async fn insert_and_exec_go_through_the_simple_protocol() {
     assert!(emu.requests().is_empty());
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_protocols_refuse_dropping_an_api_table() {
+    let emu = emulator().await;
+    let server = server(&emu, None, None).await;
+    let client = connect(server.local_addr()).await;
+    let drop = "DROP TABLE IF EXISTS databricks_workspace.jobs.job_runs";
+    let simple = client.simple_query(drop).await.expect_err("refused");
+    let prepared = client.execute(drop, &[]).await.expect_err("refused");
+    for err in [simple, prepared] {
+        let db = err.as_db_error().expect("a Postgres error");
+        assert!(db.message().contains("cannot be dropped"), "{db:?}");
+    }
+    // Still there, and still answering.
+    let rows = simple_rows(
+        &client
+            .simple_query(
+                "SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE run_id = 1",
+            )
+            .await
+            .expect("the table is still there"),
+    );
+    assert_eq!(rows.len(), 1);
+    server.shutdown().await;
+}

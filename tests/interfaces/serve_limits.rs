@@ -481,3 +481,32 @@ async fn an_empty_password_is_no_password() {
         .expect("open");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_query_rows_are_streamed_before_the_scan_ends() {
+    // The extended protocol answers through the same statement stream as the simple one.
+    let emu = big_emulator(4000, Duration::from_millis(20)).await;
+    let server = server_with(&emu, options()).await;
+    let client = connect(server.local_addr()).await;
+    let statement = client.prepare(FULL_SCAN).await.expect("prepares");
+    emu.clear_requests();
+    let none: [&(dyn tokio_postgres::types::ToSql + Sync); 0] = [];
+    let stream = client.query_raw(&statement, none).await.expect("starts");
+    pin_mut!(stream);
+    let first = stream.next().await.expect("a row").expect("no error");
+    let run_id: i64 = first.get(0);
+    assert!(run_id > 0);
+    let at_first_row = emu.requests().len();
+    let mut rows = 1;
+    while let Some(row) = stream.next().await {
+        row.expect("no error");
+        rows += 1;
+    }
+    let total = emu.requests().len();
+    assert_eq!(rows, 4000);
+    assert!(
+        at_first_row < total / 2,
+        "the first row came after {at_first_row} of {total} requests: the result was buffered"
+    );
+    server.shutdown().await;
+}
