@@ -1,8 +1,13 @@
 //! The Jobs API emulator over real HTTP: every endpoint, filter, page token and error case,
 //! life cycles on a short clock, auth, faults, latency and the request record.
 
-#[path = "emulator/common.rs"]
-mod common;
+/// The shared support, as this area's tests name it.
+mod common {
+    pub use crate::support::api::{assert_error, ids, is_active, life, wait_for, walk, Api};
+    pub use crate::support::emulator::{
+        fast_clock as fast, fixed_clock as emu, start as emu_with, NOW,
+    };
+}
 #[path = "emulator/faults.rs"]
 mod faults;
 #[path = "emulator/get.rs"]

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use serde_json::json;
 
-use crate::common::*;
+use super::common::*;
 
 const P: &str = "/api/2.2/jobs";
 

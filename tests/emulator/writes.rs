@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::common::*;
+use super::common::*;
 
 const P: &str = "/api/2.2/jobs";
 

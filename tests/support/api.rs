@@ -1,39 +1,11 @@
-//! Shared helpers: start an emulator with a fixed clock, call it, walk runs/list.
-
-#![allow(dead_code)]
+//! The emulator's API called directly over HTTP (reqwest), as the API reference describes it:
+//! GET / POST with the bearer token, error-body checks, runs/list walked with page tokens, run
+//! states, and polling a run until a state holds.
 
 use std::time::Duration;
 
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle};
+use jobsql::emulator::EmulatorHandle;
 use serde_json::Value;
-
-/// A fixed "now" so generated data is identical from run to run.
-pub const NOW: i64 = 1_790_000_000_000;
-
-pub async fn emu(runs: usize, jobs: usize) -> EmulatorHandle {
-    emu_with(EmulatorConfig {
-        runs,
-        jobs,
-        now_ms: Some(NOW),
-        ..EmulatorConfig::default()
-    })
-    .await
-}
-
-pub async fn emu_with(config: EmulatorConfig) -> EmulatorHandle {
-    start_local(config).await.expect("emulator starts")
-}
-
-/// An emulator whose new runs move one life-cycle step every `phase_ms`.
-pub async fn fast(phase_ms: u64) -> EmulatorHandle {
-    emu_with(EmulatorConfig {
-        runs: 300,
-        jobs: 6,
-        phase: Duration::from_millis(phase_ms),
-        ..EmulatorConfig::default()
-    })
-    .await
-}
 
 pub struct Api {
     pub client: reqwest::Client,
@@ -173,4 +145,9 @@ pub async fn wait_for(api: &Api, run_id: i64, secs: u64, pred: impl Fn(&Value) -
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Every run of `emulator` matching `query`, via the raw API ([`walk`]).
+pub async fn all_runs_raw(emulator: &EmulatorHandle, query: &[(&str, &str)]) -> Vec<Value> {
+    walk(&Api::new(emulator), query).await
 }
