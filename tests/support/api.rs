@@ -7,13 +7,18 @@ use std::time::Duration;
 use jobsql::emulator::EmulatorHandle;
 use serde_json::Value;
 
+/// A reqwest client on one emulator, with its base URL and token.
 pub struct Api {
+    /// The HTTP client.
     pub client: reqwest::Client,
+    /// The emulator's base URL.
     pub base: String,
+    /// The emulator's token, sent as the bearer token.
     pub token: String,
 }
 
 impl Api {
+    /// An API client on `h`.
     pub fn new(h: &EmulatorHandle) -> Api {
         Api {
             client: reqwest::Client::new(),
@@ -22,6 +27,7 @@ impl Api {
         }
     }
 
+    /// GET `path` with `query`: the status and the JSON body.
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
         let r = self
             .client
@@ -35,12 +41,14 @@ impl Api {
         (status, r.json().await.expect("json body"))
     }
 
+    /// GET that must answer 200: the JSON body.
     pub async fn ok(&self, path: &str, query: &[(&str, &str)]) -> Value {
         let (s, v) = self.get(path, query).await;
         assert_eq!(s, 200, "{path} {query:?}: {v}");
         v
     }
 
+    /// POST `body` as JSON to `path`: the status and the JSON body.
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let r = self
             .client
@@ -54,6 +62,7 @@ impl Api {
         (status, r.json().await.expect("json body"))
     }
 
+    /// POST that must answer 200: the JSON body.
     pub async fn post_ok(&self, path: &str, body: Value) -> Value {
         let (s, v) = self.post(path, body.clone()).await;
         assert_eq!(s, 200, "{path} {body}: {v}");
@@ -110,12 +119,14 @@ pub async fn walk(api: &Api, query: &[(&str, &str)]) -> Vec<Value> {
     }
 }
 
+/// The `run_id` of each run.
 pub fn ids(runs: &[Value]) -> Vec<i64> {
     runs.iter()
         .map(|r| r["run_id"].as_i64().expect("run_id"))
         .collect()
 }
 
+/// A run's `state.life_cycle_state` ("" when absent).
 pub fn life(run: &Value) -> String {
     run["state"]["life_cycle_state"]
         .as_str()
@@ -123,6 +134,7 @@ pub fn life(run: &Value) -> String {
         .to_string()
 }
 
+/// Whether a run's life-cycle state is an active one.
 pub fn is_active(run: &Value) -> bool {
     matches!(
         life(run).as_str(),

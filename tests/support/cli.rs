@@ -52,10 +52,12 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// `jobsql emulator` on a free port, with the base URL it prints; killed on drop.
 pub struct EmulatorProcess {
     child: std::process::Child,
+    /// The base URL it printed.
     pub base_url: String,
 }
 
 impl EmulatorProcess {
+    /// Start `jobsql emulator` on a free port with `extra` arguments.
     pub fn start(extra: &[&str]) -> Self {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_jobsql"))

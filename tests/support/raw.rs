@@ -21,12 +21,14 @@ pub enum Raw {
 
 /// A TCP server for what HTTP servers will not do: resets, cut bodies, silence.
 pub struct RawServer {
+    /// `http://127.0.0.1:<port>`.
     pub base: String,
     requests: Arc<AtomicUsize>,
     arrived: Arc<tokio::sync::Notify>,
 }
 
 impl RawServer {
+    /// Start a server treating the n-th connection as `script[n]`.
     pub async fn start(script: Vec<Raw>) -> RawServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -67,6 +69,7 @@ impl RawServer {
         }
     }
 
+    /// How many requests arrived.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }

@@ -18,10 +18,13 @@ use super::client::workspace;
 /// A request the stub saw, raw.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    /// The HTTP method.
     pub method: String,
     /// Path and query exactly as sent.
     pub uri: String,
+    /// The `Authorization` header.
     pub auth: Option<String>,
+    /// The body, as text.
     pub body: String,
     /// Requests in flight (this one included) when it arrived.
     pub in_flight: usize,
@@ -29,14 +32,18 @@ pub struct Seen {
 
 /// The stub's answer.
 pub struct Reply {
+    /// The status code.
     pub status: u16,
+    /// Headers to set.
     pub headers: Vec<(&'static str, String)>,
+    /// The body.
     pub body: Vec<u8>,
     /// Wait this long before answering.
     pub delay: Duration,
 }
 
 impl Reply {
+    /// `body` as `application/json` with `status`, at once.
     pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Reply {
         Reply {
             status,
@@ -46,11 +53,13 @@ impl Reply {
         }
     }
 
+    /// With a `Retry-After` header.
     pub fn retry_after(mut self, secs: &str) -> Reply {
         self.headers.push(("retry-after", secs.to_string()));
         self
     }
 
+    /// Answered after `delay`.
     pub fn after(mut self, delay: Duration) -> Reply {
         self.delay = delay;
         self
@@ -68,6 +77,7 @@ struct StubState {
 
 /// An HTTP server on 127.0.0.1:0 answering every request with its handler.
 pub struct Stub {
+    /// `http://127.0.0.1:<port>`.
     pub base: String,
     state: Arc<StubState>,
 }
@@ -118,6 +128,7 @@ async fn serve(
 }
 
 impl Stub {
+    /// Start a stub answering with `handler`.
     pub async fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> Stub {
         let handler = Arc::new(handler);
         Stub::start_async(move |seen, n| {
@@ -152,10 +163,12 @@ impl Stub {
         Stub::start(move |_, _| Reply::json(status, body)).await
     }
 
+    /// A workspace `name` on the stub, with the suite's token.
     pub fn workspace(&self, name: &str) -> Workspace {
         workspace(name, &self.base)
     }
 
+    /// Every request so far, in order of arrival.
     pub fn seen(&self) -> Vec<Seen> {
         self.state.seen.lock().expect("lock").clone()
     }
