@@ -1,35 +1,9 @@
 //! The `jobsql` binary, run as a user runs it: arguments in, stdout / stderr / exit code out.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn jobsql(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jobsql"))
-        .args(args)
-        // No real workspace settings leak in from the machine running the tests.
-        .env_remove("DATABRICKS_HOST")
-        .env_remove("DATABRICKS_TOKEN")
-        .env_remove("DATABRICKS_CONFIG_PROFILE")
-        .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("jobsql-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use crate::support::cli::{jobsql, jobsql_env, stderr, stdout, temp_dir, EmulatorProcess};
+use crate::support::raw::echoing_server;
 
 #[test]
 fn demo_query_prints_one_json_array_with_nested_values() {
@@ -196,45 +170,6 @@ fn an_unreachable_workspace_is_a_clear_error_without_the_token() {
     assert!(!err.contains("tok-very-secret-42") && !stdout(&o).contains("tok-very-secret-42"));
 }
 
-/// `jobsql emulator` on a free port, with the base URL it prints; killed on drop.
-struct EmulatorProcess {
-    child: std::process::Child,
-    base_url: String,
-}
-
-impl EmulatorProcess {
-    fn start(extra: &[&str]) -> Self {
-        use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jobsql"))
-            .args(["emulator", "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("the emulator starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let base_url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                l.trim()
-                    .strip_prefix("base URL:")
-                    .map(|u| u.trim().to_string())
-            })
-            .expect("the emulator prints its base URL");
-        // Keep draining its output so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        EmulatorProcess { child, base_url }
-    }
-}
-
-impl Drop for EmulatorProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_iac_example_submits_waits_and_cleans_up() {
     let emulator = EmulatorProcess::start(&["--phase-ms", "50"]);
@@ -353,72 +288,6 @@ fn ddl_prints_ok_and_cannot_drop_an_api_table() {
         "error: databricks_workspace.jobs.job_runs is an API table: it cannot be dropped (API tables are defined by the specs)"
     );
     assert!(stdout(&o).is_empty(), "{}", stdout(&o));
-}
-
-/// `jobsql` with extra environment variables.
-fn jobsql_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobsql"));
-    cmd.args(args)
-        .env_remove("DATABRICKS_HOST")
-        .env_remove("DATABRICKS_TOKEN")
-        .env_remove("DATABRICKS_CONFIG_PROFILE")
-        .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
-        .env_remove("RUST_BACKTRACE");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the binary runs")
-}
-
-/// A plain-HTTP server on 127.0.0.1:0 answering every request with `status` and `body`, in
-/// which `{auth}` becomes the request's `Authorization` header (a server echoing it). Returns
-/// its `host:port` and a counter of the requests it read.
-fn echoing_server(
-    status: u16,
-    body: &'static str,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{Read, Write};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let count = std::sync::Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    std::thread::spawn(move || {
-        for mut socket in listener.incoming().map_while(Result::ok) {
-            let mut head = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match socket.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-                if head.first() == Some(&0x16) {
-                    break; // a TLS handshake, answered in plain HTTP below
-                }
-            }
-            let head = String::from_utf8_lossy(&head).into_owned();
-            if !head.starts_with("GET ") && !head.starts_with("POST ") {
-                let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-                continue;
-            }
-            seen.fetch_add(1, Ordering::SeqCst);
-            let auth = head
-                .lines()
-                .find_map(|l| {
-                    l.split_once(':')
-                        .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-                        .map(|(_, v)| v.trim().to_string())
-                })
-                .unwrap_or_default();
-            let body = body.replace("{auth}", &auth);
-            let _ = write!(
-                socket,
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (addr, count)
 }
 
 const RUNS_LIMIT_1: &str = "SELECT run_id FROM databricks_workspace.jobs.job_runs LIMIT 1";

@@ -4,8 +4,11 @@
 
 #[path = "emulator/clock.rs"]
 mod clock;
-#[path = "emulator/common.rs"]
-mod common;
+/// The shared support, as this area's tests name it.
+mod common {
+    pub use crate::support::api::{assert_error, ids, is_active, life, wait_for, walk, Api};
+    pub use crate::support::emulator::{clocked, fixed_clock as emu, start as emu_with, NOW};
+}
 #[path = "emulator/faults.rs"]
 mod faults;
 #[path = "emulator/get.rs"]

@@ -4,8 +4,13 @@
 //! pseudo-terminal). Every test runs against the emulator on 127.0.0.1:0 and asserts the rows and
 //! the API requests made.
 
-#[path = "interfaces/common.rs"]
-mod common;
+/// The shared support, as this area's tests name it.
+mod common {
+    pub use crate::support::emulator::{
+        history_config, standard as emulator, standard_with_latency as emulator_with_latency, start,
+    };
+    pub use crate::support::requests::to;
+}
 #[path = "interfaces/embed.rs"]
 mod embed;
 #[path = "interfaces/serve.rs"]

@@ -1,8 +1,16 @@
 //! The read path, end to end: SQL → pushdown → HTTP to the emulator → Arrow rows.
 //! Every test asserts the rows and the API requests made.
 
-#[path = "select/common.rs"]
-mod common;
+/// The shared support, as this area's tests name it.
+mod common {
+    pub use crate::support::api::all_runs_raw;
+    pub use crate::support::batches::{assert_same, ints, pairs, rows, strings};
+    pub use crate::support::emulator::history as emulator;
+    pub use crate::support::requests::to;
+    pub use crate::support::rng::Rng;
+    pub use crate::support::session::{history_env as env, on as session, query, Env};
+    pub use crate::support::RUNS;
+}
 #[path = "select/equivalence.rs"]
 mod equivalence;
 #[path = "select/newest.rs"]

@@ -1,17 +1,13 @@
-//! The client against a scripted stub server on 127.0.0.1:0: auth header, URL building, error
-//! bodies, and which failures are retried.
+//! The client against a scripted stub server on 127.0.0.1:0 (the suite's [`Stub`]): auth
+//! header, URL building, error bodies, and which failures are retried.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::Router;
 use jobsql::client::{ApiClient, ApiError, ApiRequest, RetryPolicy};
 use jobsql::workspace::Workspace;
+
+use crate::support::stub::{Reply, Seen, Stub};
 
 pub const TOKEN: &str = "dapi-stub-secret-0001";
 
@@ -19,91 +15,50 @@ pub const TOKEN: &str = "dapi-stub-secret-0001";
 #[derive(Clone)]
 struct Answer(u16, Option<&'static str>, &'static str);
 
-/// What the stub saw.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    uri: String,
-    auth: Option<String>,
-    body: String,
-}
+/// The suite's stub ([`Stub`]) answering each path from a script: the i-th request to a path
+/// gets its i-th answer (the last one repeats); a path not in the script is a 404.
+struct Server(Stub);
 
-#[derive(Default)]
-struct Stub {
-    /// Path → answers; the i-th request gets the i-th answer (the last one repeats).
-    script: HashMap<String, Vec<Answer>>,
-    seen: Mutex<Vec<Seen>>,
-}
-
-async fn answer(
-    State(stub): State<Arc<Stub>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let n = {
-        let mut seen = stub.seen.lock().expect("lock");
-        seen.push(Seen {
-            method: method.to_string(),
-            uri: uri.to_string(),
-            auth,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        });
-        seen.iter()
-            .filter(|s| s.uri.split('?').next() == Some(uri.path()))
-            .count()
-    };
-    let Some(answers) = stub.script.get(uri.path()) else {
-        return (
-            StatusCode::NOT_FOUND,
-            r#"{"error_code":"ENDPOINT_NOT_FOUND","message":"no such endpoint"}"#,
-        )
-            .into_response();
-    };
-    let Answer(status, retry_after, body) = answers[(n - 1).min(answers.len() - 1)].clone();
-    let mut response = (StatusCode::from_u16(status).expect("status"), body).into_response();
-    if let Some(v) = retry_after {
-        response
-            .headers_mut()
-            .insert("retry-after", v.parse().expect("header"));
+/// `body` as axum sends a `&str`: `text/plain`, with `Retry-After` if given.
+fn reply(status: u16, retry_after: Option<&str>, body: &str) -> Reply {
+    let mut headers = vec![("content-type", "text/plain; charset=utf-8".to_string())];
+    headers.extend(retry_after.map(|v| ("retry-after", v.to_string())));
+    Reply {
+        status,
+        headers,
+        body: body.as_bytes().to_vec(),
+        delay: Duration::ZERO,
     }
-    response
-}
-
-struct Server {
-    stub: Arc<Stub>,
-    base: String,
 }
 
 impl Server {
     async fn start(script: &[(&str, Vec<Answer>)]) -> Server {
-        let stub = Arc::new(Stub {
-            script: script
-                .iter()
-                .map(|(p, a)| (p.to_string(), a.clone()))
-                .collect(),
-            ..Stub::default()
-        });
-        let app = Router::new().fallback(answer).with_state(stub.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Server { stub, base }
+        let script: HashMap<String, Vec<Answer>> = script
+            .iter()
+            .map(|(p, a)| (p.to_string(), a.clone()))
+            .collect();
+        let stub = Stub::start(move |seen, n| {
+            let path = seen.uri.split('?').next().unwrap_or_default();
+            let Some(answers) = script.get(path) else {
+                return reply(
+                    404,
+                    None,
+                    r#"{"error_code":"ENDPOINT_NOT_FOUND","message":"no such endpoint"}"#,
+                );
+            };
+            let Answer(status, retry_after, body) = answers[n.min(answers.len() - 1)].clone();
+            reply(status, retry_after, body)
+        })
+        .await;
+        Server(stub)
     }
 
     fn workspace(&self, base_path: &str) -> Workspace {
-        Workspace::new("stub", &format!("{}{base_path}", self.base), TOKEN).expect("workspace")
+        Workspace::new("stub", &format!("{}{base_path}", self.0.base), TOKEN).expect("workspace")
     }
 
     fn seen(&self) -> Vec<Seen> {
-        self.stub.seen.lock().expect("lock").clone()
+        self.0.seen()
     }
 }
 

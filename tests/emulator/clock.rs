@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use jobsql::emulator::{start_local, Clock, EmulatorConfig, EmulatorError, ManualClock};
 use serde_json::{json, Value};
 
-use crate::common::*;
+use super::common::*;
 
 const P: &str = "/api/2.2/jobs";
 

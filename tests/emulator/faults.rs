@@ -9,7 +9,7 @@ use jobsql::emulator::{AfterCommitFault, EmulatorConfig, LostResponse};
 use jobsql::workspace::Workspace;
 use serde_json::{json, Value};
 
-use crate::common::*;
+use super::common::*;
 
 const P: &str = "/api/2.2/jobs";
 

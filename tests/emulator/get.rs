@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::Value;
 
-use crate::common::*;
+use super::common::*;
 
 const GET: &str = "/api/2.2/jobs/runs/get";
 

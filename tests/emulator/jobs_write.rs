@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::*;
+use super::common::*;
 
 const P: &str = "/api/2.2/jobs";
 

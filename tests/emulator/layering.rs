@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::layering_source::*;
+use super::layering_source::*;
 
 /// The layer rank of a module path below `emulator` (`["domain", "lifecycle"]` → 1); the
 /// top (`mod.rs`, `server`, `handle`, `command`) is above all layers.

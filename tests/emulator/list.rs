@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::common::*;
+use super::common::*;
 
 const LIST: &str = "/api/2.2/jobs/runs/list";
 
@@ -37,7 +37,7 @@ async fn walking_the_whole_history_has_no_duplicates_or_gaps() {
             .await;
         by_offset.extend(page["runs"].as_array().cloned().unwrap_or_default());
     }
-    assert_eq!(crate::common::ids(&by_offset), ids);
+    assert_eq!(super::common::ids(&by_offset), ids);
     // Spread over the last 60 days, none in the future.
     let oldest = runs.last().unwrap()["start_time"].as_i64().unwrap();
     assert!(oldest >= NOW - 60 * 86_400_000 && runs[0]["start_time"].as_i64().unwrap() < NOW);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use jobsql::emulator::{EmulatorConfig, LostResponse};
 use serde_json::{json, Value};
 
-use crate::common::*;
+use super::common::*;
 
 #[tokio::test]
 async fn every_request_needs_the_bearer_token() {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::common::*;
+use super::common::*;
 
 fn len(v: &Value) -> usize {
     v.as_array().map_or(0, Vec::len)

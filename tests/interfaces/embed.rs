@@ -8,8 +8,8 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use jobsql::workspace::{Workspace, WorkspaceResolver};
 use jobsql::{register, JobsqlOptions};
 
-use crate::common::{emulator, to};
-use crate::embed_example;
+use super::common::{emulator, to};
+use super::embed_example;
 
 #[tokio::test]
 async fn the_embed_example_runs_its_query_against_the_workspace() {

@@ -17,7 +17,7 @@ use jobsql::spec::load_embedded;
 use jobsql::workspace::{Workspace, WorkspaceResolver};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
-use crate::common::{emulator, emulator_with_latency, to};
+use super::common::{emulator, emulator_with_latency, to};
 
 const TOKEN_BAD: &str = "not-the-emulator-token";
 

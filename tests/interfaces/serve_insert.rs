@@ -4,8 +4,8 @@
 use jobsql::serve::ServeOptions;
 use tokio_postgres::types::Type;
 
-use crate::common::{emulator, to};
-use crate::serve::{connect, server_with};
+use super::common::{emulator, to};
+use super::serve::{connect, server_with};
 
 const TASK: &str = r#"[{"task_key":"main","notebook_task":{"notebook_path":"/Repos/etl/main"}}]"#;
 

@@ -7,25 +7,22 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures::{pin_mut, StreamExt};
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle};
+use jobsql::emulator::{EmulatorConfig, EmulatorHandle};
 use jobsql::serve::{ServeError, ServeOptions};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
-use crate::serve::{connect, connect_as, server_with, simple_rows};
+use super::common::{history_config, start};
+use super::serve::{connect, connect_as, server_with, simple_rows};
 
 /// An emulator whose full listing takes many pages, each answered after `latency`.
 async fn big_emulator(runs: usize, latency: Duration) -> EmulatorHandle {
-    start_local(EmulatorConfig {
-        runs,
-        jobs: 8,
-        seed: 7,
+    start(EmulatorConfig {
         latency,
-        ..EmulatorConfig::default()
+        ..history_config(runs, 7)
     })
     .await
-    .expect("emulator starts")
 }
 
 fn options() -> ServeOptions {

@@ -7,8 +7,8 @@ use std::path::Path;
 use jobsql::serve::ServeOptions;
 use tokio_postgres::Client;
 
-use crate::common::emulator;
-use crate::serve::{connect, server_with, simple_rows};
+use super::common::emulator;
+use super::serve::{connect, server_with, simple_rows};
 
 const SECRET: &str = "dapi-not-a-real-token-0123456789";
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use jobsql::emulator::EmulatorHandle;
 
-use crate::common::{emulator, to};
+use super::common::{emulator, to};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("jobsql-shell-{name}-{}", std::process::id()));

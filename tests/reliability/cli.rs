@@ -3,7 +3,7 @@
 //! bad reliability flags are usage errors; a config file others can read earns a warning.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jobsql::emulator::EmulatorConfig;
@@ -12,24 +12,6 @@ use super::common::*;
 
 /// Environment variables for one run.
 type Env<'a> = [(&'a str, &'a str)];
-
-fn jobsql(args: &[&str], env: &Env) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobsql"));
-    cmd.args(args)
-        .env_remove("DATABRICKS_HOST")
-        .env_remove("DATABRICKS_TOKEN")
-        .env_remove("DATABRICKS_CONFIG_PROFILE")
-        .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
-        .env_remove("RUST_BACKTRACE");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn temp_file(name: &str, contents: &str, mode: u32) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -122,7 +104,7 @@ async fn the_token_appears_nowhere_in_output_errors_dry_runs_or_logs() {
         ),
     ];
     for (args, env, ok) in cases {
-        let o = jobsql(&args, env);
+        let o = jobsql_env(&args, env);
         let (out, err) = (text(&o.stdout), text(&o.stderr));
         assert_eq!(
             o.status.success(),
@@ -212,7 +194,7 @@ fn bad_reliability_flags_are_usage_errors() {
         ("--timeout", "later", "is not a number of seconds"),
         ("--max-pages", "0", "0 is not in 1.."),
     ] {
-        let o = jobsql(
+        let o = jobsql_env(
             &["query", "--demo", &format!("{flag}={value}"), "SELECT 1"],
             &[],
         );
@@ -223,7 +205,7 @@ fn bad_reliability_flags_are_usage_errors() {
             text(&o.stderr)
         );
     }
-    let o = jobsql(
+    let o = jobsql_env(
         &[
             "query",
             "--demo",
@@ -250,7 +232,7 @@ fn a_config_file_others_can_read_earns_a_warning() {
     let contents = format!("[DEFAULT]\nhost = https://h.example.com\ntoken = {TOKEN}\n");
     let open = temp_file("open.cfg", &contents, 0o644);
     let closed = temp_file("closed.cfg", &contents, 0o600);
-    let o = jobsql(
+    let o = jobsql_env(
         &["query", "SELECT 1"],
         &[("DATABRICKS_CONFIG_FILE", path_str(&open))],
     );
@@ -260,7 +242,7 @@ fn a_config_file_others_can_read_earns_a_warning() {
         text(&o.stderr),
         format!("warning: {p} holds tokens but other users can access it (mode 644): run `chmod 600 {p}`\n")
     );
-    let o = jobsql(
+    let o = jobsql_env(
         &["query", "SELECT 1"],
         &[("DATABRICKS_CONFIG_FILE", path_str(&closed))],
     );

@@ -3,10 +3,8 @@
 //! JSON-escaped), or belonging to another workspace, is masked in every error, `-v` line,
 //! warning and result — and server text cannot send terminal escape sequences.
 
-use std::sync::{Arc, Mutex};
-
 use datafusion::arrow::array::AsArray;
-use jobsql::client::{ApiRequest, ClientConfig, LogSink};
+use jobsql::client::ApiRequest;
 use jobsql::workspace::Workspace;
 
 use super::common::*;
@@ -168,15 +166,7 @@ async fn verbose_lines_and_warnings_mask_a_cut_token() {
     })
     .await;
     let broken = Stub::start(|_, _| html(500, html_cutting_the_token())).await;
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = lines.clone();
-    let logging = client(ClientConfig {
-        retry: fast_policy(3),
-        log: Some(LogSink::new(move |l| {
-            sink.lock().expect("lock").push(l.to_string())
-        })),
-        ..ClientConfig::default()
-    });
+    let (logging, lines) = logging();
     let rt = runtime(logging, &[flaky.workspace("a"), broken.workspace("b")]).with_keep_going();
     let warnings = rt.warnings.clone();
     let ctx = session(rt);

@@ -3,9 +3,8 @@
 //! `Debug` output or log line — even when a server echoes it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
-use jobsql::client::{ApiRequest, ClientConfig, LogSink};
+use jobsql::client::ApiRequest;
 use jobsql::workspace::{Workspace, WorkspaceResolver};
 
 use super::common::*;
@@ -195,15 +194,7 @@ async fn verbose_log_lines_name_each_attempt_but_not_the_token() {
         _ => Reply::json(200, r#"{"ok":1}"#),
     })
     .await;
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = lines.clone();
-    let logging = client(ClientConfig {
-        retry: fast_policy(3),
-        log: Some(LogSink::new(move |l| {
-            sink.lock().expect("lock").push(l.to_string())
-        })),
-        ..ClientConfig::default()
-    });
+    let (logging, lines) = logging();
     logging
         .send(
             &stub.workspace("w"),

@@ -12,8 +12,6 @@ use serde_json::Value;
 
 use super::common::*;
 
-const RUNS: &str = "databricks_workspace.jobs.job_runs";
-
 /// SQL's three-valued AND / OR.
 fn and(a: Option<bool>, b: Option<bool>) -> Option<bool> {
     match (a, b) {

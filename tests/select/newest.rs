@@ -11,8 +11,6 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use super::common::*;
 
-const RUNS: &str = "databricks_workspace.jobs.job_runs";
-
 /// The start times (ms) of column `i`.
 fn times(batches: &[RecordBatch], i: usize) -> Vec<i64> {
     batches
@@ -40,7 +38,7 @@ fn newest_first(raw: &[serde_json::Value]) -> Vec<(i64, i64)> {
 }
 
 async fn plan_of(env: &Env, sql: &str) -> String {
-    strings(&env.query(&format!("EXPLAIN {sql}")).await.0, 1)
+    strings(&env.run(&format!("EXPLAIN {sql}")).await.0, 1)
         .into_iter()
         .flatten()
         .collect()
@@ -51,7 +49,7 @@ async fn newest_10_is_one_request_in_the_apis_order() {
     let env = env(2000).await;
     let raw = all_runs_raw(&env.emulator, &[]).await;
     let sql = format!("SELECT run_id, start_time FROM {RUNS} ORDER BY start_time DESC LIMIT 10");
-    let (batches, requests) = env.query(&sql).await;
+    let (batches, requests) = env.run(&sql).await;
     assert_eq!(requests.len(), 1, "{requests:?}");
     assert_eq!(requests[0].param("limit"), Some("10"));
     let want: Vec<i64> = newest_first(&raw).iter().take(10).map(|p| p.0).collect();
@@ -72,7 +70,7 @@ async fn newest_30_in_a_window_is_two_requests() {
     let raw = all_runs_raw(&env.emulator, &[]).await;
     let from = newest_first(&raw)[400].0;
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, start_time FROM {RUNS} WHERE start_time >= to_timestamp_millis({from}) \
              ORDER BY start_time DESC LIMIT 30"
         ))
@@ -99,7 +97,7 @@ async fn newest_10_of_three_jobs_is_one_request_per_job_merged_in_order() {
          ORDER BY start_time DESC LIMIT 10",
         list.join(", ")
     );
-    let (batches, requests) = env.query(&sql).await;
+    let (batches, requests) = env.run(&sql).await;
     assert_eq!(requests.len(), 3, "{requests:?}");
     let asked: BTreeSet<_> = requests.iter().filter_map(|r| r.param("job_id")).collect();
     assert_eq!(asked, list.iter().map(String::as_str).collect());
@@ -119,7 +117,7 @@ async fn oldest_first_and_other_columns_are_sorted_over_the_full_listing() {
     let raw = all_runs_raw(&env.emulator, &[]).await;
     let pages = raw.len().div_ceil(25);
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, start_time FROM {RUNS} ORDER BY start_time ASC LIMIT 5"
         ))
         .await;
@@ -135,7 +133,7 @@ async fn oldest_first_and_other_columns_are_sorted_over_the_full_listing() {
         requests.len()
     );
     let (batches, _) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, start_time FROM {RUNS} ORDER BY run_id DESC LIMIT 5"
         ))
         .await;
@@ -152,7 +150,7 @@ async fn a_full_ordered_scan_is_still_sliced_and_in_order() {
     let env = env(2000).await;
     let raw = all_runs_raw(&env.emulator, &[]).await;
     let sql = format!("SELECT run_id, start_time FROM {RUNS} ORDER BY start_time DESC");
-    let (batches, requests) = env.query(&sql).await;
+    let (batches, requests) = env.run(&sql).await;
     assert_eq!(
         times(&batches, 1),
         newest_first(&raw).iter().map(|p| p.0).collect::<Vec<_>>()
@@ -189,7 +187,7 @@ async fn run_id_in_without_paged_arrays_is_one_request_per_run() {
     ids.push(big);
     let list: Vec<String> = ids.iter().map(i64::to_string).collect();
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, job_id, state['result_state'] FROM {RUNS} WHERE run_id IN ({}) ORDER BY run_id",
             list.join(", ")
         ))
@@ -204,7 +202,7 @@ async fn run_id_in_without_paged_arrays_is_one_request_per_run() {
     );
     // Reading the tasks still follows the pages: all 130 of the big run.
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT CAST(cardinality(tasks) AS BIGINT) FROM {RUNS} WHERE run_id IN ({})",
             list.join(", ")
         ))

@@ -21,8 +21,6 @@ use tokio::sync::watch;
 
 use super::common::*;
 
-const RUNS: &str = "databricks_workspace.jobs.job_runs";
-
 type Params = Query<HashMap<String, String>>;
 
 /// Serve `app` on 127.0.0.1:0; a session whose default workspace it is.
@@ -233,7 +231,7 @@ async fn repair_history_through_runs_list_comes_from_runs_get_with_history() {
     let mut job = None;
     for run in &notable.repaired {
         let (b, _) = env
-            .query(&format!("SELECT job_id FROM {RUNS} WHERE run_id = {run}"))
+            .run(&format!("SELECT job_id FROM {RUNS} WHERE run_id = {run}"))
             .await;
         if let Some(j) = ints(&b, 0).first().copied().flatten() {
             job = Some(j);
@@ -242,7 +240,7 @@ async fn repair_history_through_runs_list_comes_from_runs_get_with_history() {
     }
     let job = job.expect("a repaired job run");
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, CAST(cardinality(repair_history) AS BIGINT) FROM {RUNS} WHERE job_id = {job}"
         ))
         .await;
@@ -259,7 +257,7 @@ async fn repair_history_through_runs_list_comes_from_runs_get_with_history() {
     // Each run's history is what runs/get?include_history=true gives for it alone.
     for (run, history) in listed.iter().zip(&histories) {
         let (one, _) = env
-            .query(&format!(
+            .run(&format!(
                 "SELECT CAST(cardinality(repair_history) AS BIGINT) FROM {RUNS} WHERE run_id = {run}"
             ))
             .await;
@@ -288,7 +286,7 @@ async fn repair_history_through_runs_list_comes_from_runs_get_with_history() {
             && r.param("job_id") == Some(job.to_string().as_str())));
     // Not read: no runs/get.
     let (_, requests) = env
-        .query(&format!("SELECT run_id FROM {RUNS} WHERE job_id = {job}"))
+        .run(&format!("SELECT run_id FROM {RUNS} WHERE job_id = {job}"))
         .await;
     assert!(to(&requests, "/runs/get").is_empty());
 }

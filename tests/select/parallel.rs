@@ -14,7 +14,6 @@ use serde_json::{json, Value};
 
 use super::common::*;
 
-const RUNS: &str = "databricks_workspace.jobs.job_runs";
 const DAY: i64 = 86_400_000;
 
 /// A runs/list that pages `runs` (run_id, start_time) newest first, honouring the inclusive
@@ -185,7 +184,7 @@ async fn the_emulator_history_scanned_in_parallel_equals_the_raw_listing() {
     let env = env(1500).await;
     let raw = all_runs_raw(&env.emulator, &[]).await;
     let want = sorted(raw.iter().filter_map(|r| r["run_id"].as_i64()).collect());
-    let (batches, requests) = env.query(&format!("SELECT run_id FROM {RUNS}")).await;
+    let (batches, requests) = env.run(&format!("SELECT run_id FROM {RUNS}")).await;
     assert_eq!(
         sorted(ints(&batches, 0).into_iter().flatten().collect()),
         want
@@ -196,9 +195,7 @@ async fn the_emulator_history_scanned_in_parallel_equals_the_raw_listing() {
         requests.len()
     );
     // A LIMIT is served page by page from the newest: one request here.
-    let (_, requests) = env
-        .query(&format!("SELECT run_id FROM {RUNS} LIMIT 5"))
-        .await;
+    let (_, requests) = env.run(&format!("SELECT run_id FROM {RUNS} LIMIT 5")).await;
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].param("limit"), Some("5"));
 }

@@ -5,7 +5,6 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 
 use super::common::*;
 
-const RUNS: &str = "databricks_workspace.jobs.job_runs";
 const TASK_RUNS: &str = "databricks_workspace.cleanrooms.task_runs";
 
 #[tokio::test]
@@ -13,7 +12,7 @@ async fn a_required_parameter_and_a_filter_that_cannot_be_pushed() {
     let env = env(50).await;
     let room = env.emulator.notable().clean_rooms[0].clone();
     let (all, _) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT notebook_name FROM {TASK_RUNS} WHERE clean_room_name = '{room}'"
         ))
         .await;
@@ -24,7 +23,7 @@ async fn a_required_parameter_and_a_filter_that_cannot_be_pushed() {
     assert!(want > 0 && want < rows(&all), "a LIKE that keeps some rows");
     // LIKE is not pushable: DataFusion asks about it again in a later pass, without the room.
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT * FROM {TASK_RUNS} WHERE clean_room_name = '{room}' AND notebook_name LIKE 'a%'"
         ))
         .await;
@@ -40,7 +39,7 @@ async fn a_required_parameter_and_a_filter_that_cannot_be_pushed() {
     // The same with the pushable notebook filter beside a non-pushable one.
     let notebook = strings(&all, 0)[0].clone().expect("a notebook");
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT notebook_name FROM {TASK_RUNS} WHERE clean_room_name = '{room}' AND notebook_name = '{notebook}' AND output_schema_name LIKE '%_output_%'"
         ))
         .await;
@@ -51,7 +50,7 @@ async fn a_required_parameter_and_a_filter_that_cannot_be_pushed() {
     // Really missing is still an error saying what to add, with no request.
     env.emulator.clear_requests();
     let message = env
-        .query_err(&format!(
+        .error(&format!(
             "SELECT * FROM {TASK_RUNS} WHERE notebook_name LIKE 'a%'"
         ))
         .await;
@@ -63,7 +62,7 @@ async fn a_required_parameter_and_a_filter_that_cannot_be_pushed() {
 async fn a_run_type_outside_the_enum_is_zero_rows_without_a_request() {
     let env = env(300).await;
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id FROM {RUNS} WHERE run_type = 'NOT_A_RUN_TYPE'"
         ))
         .await;
@@ -71,7 +70,7 @@ async fn a_run_type_outside_the_enum_is_zero_rows_without_a_request() {
     assert!(requests.is_empty(), "{requests:?}");
     // Lowercase is not the API's value either (SQL compares exactly).
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT count(*) FROM {RUNS} WHERE run_type = 'submit_run'"
         ))
         .await;
@@ -80,7 +79,7 @@ async fn a_run_type_outside_the_enum_is_zero_rows_without_a_request() {
     // In a list, only the valid values are asked for.
     let raw = all_runs_raw(&env.emulator, &[("run_type", "SUBMIT_RUN")]).await;
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id FROM {RUNS} WHERE run_type IN ('SUBMIT_RUN', 'BOGUS', 'ALSO_BOGUS')"
         ))
         .await;
@@ -94,7 +93,7 @@ async fn a_run_type_outside_the_enum_is_zero_rows_without_a_request() {
     );
     // EXPLAIN says so.
     let (batches, _) = env
-        .query(&format!(
+        .run(&format!(
             "EXPLAIN SELECT run_id FROM {RUNS} WHERE run_type = 'BOGUS'"
         ))
         .await;
@@ -122,14 +121,14 @@ async fn empty_inverted_and_negative_time_ranges() {
         "start_time_to = -1".to_string(),
     ] {
         let (batches, requests) = env
-            .query(&format!("SELECT count(*) FROM {RUNS} WHERE {predicate}"))
+            .run(&format!("SELECT count(*) FROM {RUNS} WHERE {predicate}"))
             .await;
         assert_eq!(ints(&batches, 0), [Some(0)], "{predicate}");
         assert!(requests.is_empty(), "{predicate}: {requests:?}");
     }
     // A lower bound before 1970 keeps every run and is sent as 0 (the API refuses negatives).
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT count(*) FROM {RUNS} WHERE start_time >= to_timestamp_millis(-86400000)"
         ))
         .await;
@@ -151,7 +150,7 @@ async fn active_only_and_completed_only_together_are_zero_rows_without_a_request
         format!("run_id = {active} AND active_only = true AND completed_only = true"),
     ] {
         let (batches, requests) = env
-            .query(&format!("SELECT run_id FROM {RUNS} WHERE {predicate}"))
+            .run(&format!("SELECT run_id FROM {RUNS} WHERE {predicate}"))
             .await;
         assert_eq!(rows(&batches), 0, "{predicate}");
         assert!(requests.is_empty(), "{predicate}: {requests:?}");
@@ -159,7 +158,7 @@ async fn active_only_and_completed_only_together_are_zero_rows_without_a_request
     // One of them false is no contradiction: the API lists them as usual.
     let raw = all_runs_raw(&env.emulator, &[("active_only", "true")]).await;
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT count(*) FROM {RUNS} WHERE active_only = true AND completed_only = false"
         ))
         .await;
@@ -210,7 +209,7 @@ async fn parameter_columns_runs_get_does_not_take_are_answered_on_the_run() {
     ];
     for (predicate, want) in cases {
         let (batches, requests) = env
-            .query(&format!(
+            .run(&format!(
                 "SELECT run_id, active_only, completed_only FROM {RUNS} WHERE {predicate}"
             ))
             .await;
@@ -230,7 +229,7 @@ async fn parameter_columns_runs_get_does_not_take_are_answered_on_the_run() {
     }
     // The column holds the value the WHERE clause set.
     let (batches, _) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT active_only, completed_only FROM {RUNS} WHERE run_id = {active} AND active_only = true"
         ))
         .await;
@@ -244,7 +243,7 @@ async fn now_minus_an_interval_pushes_start_time_from() {
     let week_ms = 7 * 86_400_000i64;
     let before = chrono_now_ms() - week_ms;
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, start_time_from FROM {RUNS} WHERE start_time > now() - INTERVAL '7 days'"
         ))
         .await;

@@ -6,8 +6,6 @@ use jobsql::emulator::RecordedRequest;
 
 use super::common::*;
 
-const RUNS: &str = "databricks_workspace.jobs.job_runs";
-
 #[tokio::test]
 async fn run_id_eq_is_one_runs_get_and_follows_task_pages() {
     let env = env(400).await;
@@ -17,7 +15,7 @@ async fn run_id_eq_is_one_runs_get_and_follows_task_pages() {
         .first()
         .expect("a run with > 100 tasks");
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, CAST(cardinality(tasks) AS BIGINT) FROM {RUNS} WHERE run_id = {big}"
         ))
         .await;
@@ -35,7 +33,7 @@ async fn run_id_eq_is_one_runs_get_and_follows_task_pages() {
     let tasks = ints(&batches, 1)[0].expect("tasks");
     assert!(tasks > 100, "all tasks returned, got {tasks}");
     let (unnested, _) = env
-        .query(&format!("SELECT t['task_key'] FROM (SELECT unnest(tasks) AS t FROM {RUNS} WHERE run_id = {big})"))
+        .run(&format!("SELECT t['task_key'] FROM (SELECT unnest(tasks) AS t FROM {RUNS} WHERE run_id = {big})"))
         .await;
     assert_eq!(rows(&unnested) as i64, tasks);
     let keys: BTreeSet<_> = strings(&unnested, 0).into_iter().collect();
@@ -49,7 +47,7 @@ async fn run_id_in_is_concurrent_gets_and_a_missing_run_is_zero_rows() {
     let a = raw[3]["run_id"].as_i64().expect("run_id");
     let b = raw[40]["run_id"].as_i64().expect("run_id");
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id FROM {RUNS} WHERE run_id IN ({a}, {b}, 999999999) ORDER BY run_id"
         ))
         .await;
@@ -74,7 +72,7 @@ async fn job_id_eq_and_in_list_per_job() {
     let job2 = env.emulator.notable().job_ids[1];
     let raw = all_runs_raw(&env.emulator, &[("job_id", &job.to_string())]).await;
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, job_id FROM {RUNS} WHERE job_id = {job}"
         ))
         .await;
@@ -92,7 +90,7 @@ async fn job_id_eq_and_in_list_per_job() {
 
     let raw2 = all_runs_raw(&env.emulator, &[("job_id", &job2.to_string())]).await;
     let (batches, requests) = env
-        .query(&format!("SELECT job_id, count(*) FROM {RUNS} WHERE job_id IN ({job}, {job2}) GROUP BY job_id ORDER BY job_id"))
+        .run(&format!("SELECT job_id, count(*) FROM {RUNS} WHERE job_id IN ({job}, {job2}) GROUP BY job_id ORDER BY job_id"))
         .await;
     let mut want = vec![(job, raw.len() as i64), (job2, raw2.len() as i64)];
     want.sort();
@@ -113,7 +111,7 @@ async fn job_id_eq_and_in_list_per_job() {
 async fn flags_and_run_type_become_parameters_and_columns_hold_them() {
     let env = env(400).await;
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT state['life_cycle_state'], active_only FROM {RUNS} WHERE active_only = true"
         ))
         .await;
@@ -130,7 +128,7 @@ async fn flags_and_run_type_become_parameters_and_columns_hold_them() {
         .all(|r| r.param("active_only") == Some("true")));
 
     let (batches, requests) = env
-        .query(&format!("SELECT run_type, job_id FROM {RUNS} WHERE run_type = 'SUBMIT_RUN' AND completed_only = true"))
+        .run(&format!("SELECT run_type, job_id FROM {RUNS} WHERE run_type = 'SUBMIT_RUN' AND completed_only = true"))
         .await;
     let raw = all_runs_raw(
         &env.emulator,
@@ -160,7 +158,7 @@ async fn start_time_bounds_become_inclusive_millisecond_parameters() {
     let (hi, lo) = (t(20), t(120));
     // Strict bounds on exact run start times: the runs at the bounds are excluded.
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id FROM {RUNS} WHERE start_time > to_timestamp_millis({lo}) AND start_time < to_timestamp_millis({hi})"
         ))
         .await;
@@ -186,7 +184,7 @@ async fn start_time_bounds_become_inclusive_millisecond_parameters() {
 
     // BETWEEN is inclusive; the parameter columns show the values used.
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, start_time_from, start_time_to FROM {RUNS} WHERE start_time BETWEEN to_timestamp_millis({lo}) AND to_timestamp_millis({hi})"
         ))
         .await;
@@ -210,7 +208,7 @@ async fn start_time_bounds_become_inclusive_millisecond_parameters() {
 
     // The parameter columns themselves, with epoch ms.
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT count(*) FROM {RUNS} WHERE start_time_from = {lo} AND start_time_to = {hi}"
         ))
         .await;
@@ -226,7 +224,7 @@ async fn start_time_bounds_become_inclusive_millisecond_parameters() {
 async fn limit_asks_only_for_the_rows_needed() {
     let env = env(400).await;
     let (batches, requests) = env
-        .query(&format!("SELECT run_id FROM {RUNS} LIMIT 30"))
+        .run(&format!("SELECT run_id FROM {RUNS} LIMIT 30"))
         .await;
     assert_eq!(rows(&batches), 30);
     let limits: Vec<_> = requests
@@ -235,7 +233,7 @@ async fn limit_asks_only_for_the_rows_needed() {
         .collect();
     assert_eq!(limits, ["25", "5"]);
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id FROM {RUNS} WHERE job_id = {} LIMIT 2",
             env.emulator.notable().job_ids[0]
         ))
@@ -249,7 +247,7 @@ async fn limit_asks_only_for_the_rows_needed() {
 async fn count_star_reads_everything_without_tasks_and_tasks_ask_for_expansion() {
     let env = env(400).await;
     let raw = all_runs_raw(&env.emulator, &[]).await;
-    let (batches, requests) = env.query(&format!("SELECT count(*) FROM {RUNS}")).await;
+    let (batches, requests) = env.run(&format!("SELECT count(*) FROM {RUNS}")).await;
     assert_eq!(ints(&batches, 0), [Some(raw.len() as i64)]);
     // One request per page, plus at most one partial last page per parallel slice.
     let pages = raw.len().div_ceil(25);
@@ -262,7 +260,7 @@ async fn count_star_reads_everything_without_tasks_and_tasks_ask_for_expansion()
         .iter()
         .all(|r| r.param("expand_tasks").is_none() && r.param("limit") == Some("25")));
     let (batches, requests) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT run_id, CAST(cardinality(tasks) AS BIGINT) FROM {RUNS} LIMIT 10"
         ))
         .await;
@@ -307,7 +305,7 @@ async fn clean_room_task_runs_push_the_room_into_the_path_and_the_notebook_filte
     let env = env(50).await;
     let room = env.emulator.notable().clean_rooms[0].clone();
     let (all, requests) = env
-        .query(&format!("SELECT notebook_name, clean_room_name FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = '{room}'"))
+        .run(&format!("SELECT notebook_name, clean_room_name FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = '{room}'"))
         .await;
     assert!(rows(&all) > 0);
     assert!(strings(&all, 1)
@@ -325,14 +323,14 @@ async fn clean_room_task_runs_push_the_room_into_the_path_and_the_notebook_filte
         .filter(|n| n.as_deref() == Some(notebook.as_str()))
         .count();
     let (batches, requests) = env
-        .query(&format!("SELECT notebook_name FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = '{room}' AND notebook_name = '{notebook}'"))
+        .run(&format!("SELECT notebook_name FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = '{room}' AND notebook_name = '{notebook}'"))
         .await;
     assert_eq!(rows(&batches), want);
     assert!(requests
         .iter()
         .all(|r| r.param("notebook_name") == Some(notebook.as_str())));
     let message = env
-        .query_err("SELECT * FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = 'no_such_room'")
+        .error("SELECT * FROM databricks_workspace.cleanrooms.task_runs WHERE clean_room_name = 'no_such_room'")
         .await;
     assert!(
         message.contains("404") || message.to_lowercase().contains("not"),
@@ -346,21 +344,21 @@ async fn listed_runs_with_more_than_100_tasks_are_completed_with_runs_get() {
     let notable = env.emulator.notable();
     let big = notable.big_multi_task[0];
     let (whole, _) = env
-        .query(&format!(
+        .run(&format!(
             "SELECT CAST(cardinality(tasks) AS BIGINT) FROM {RUNS} WHERE run_id = {big}"
         ))
         .await;
     let tasks = ints(&whole, 0)[0].expect("tasks");
     assert!(tasks > 100);
     let job: i64 = ints(
-        &env.query(&format!("SELECT job_id FROM {RUNS} WHERE run_id = {big}"))
+        &env.run(&format!("SELECT job_id FROM {RUNS} WHERE run_id = {big}"))
             .await
             .0,
         0,
     )[0]
     .expect("job");
     let (batches, requests) = env
-        .query(&format!("SELECT run_id, CAST(cardinality(tasks) AS BIGINT), has_more FROM {RUNS} WHERE job_id = {job}"))
+        .run(&format!("SELECT run_id, CAST(cardinality(tasks) AS BIGINT), has_more FROM {RUNS} WHERE job_id = {job}"))
         .await;
     let listed = ints(&batches, 0);
     let counts = ints(&batches, 1);
@@ -386,7 +384,7 @@ async fn listed_runs_with_more_than_100_tasks_are_completed_with_runs_get() {
     );
     // Without tasks in the query, nothing is completed.
     let (_, requests) = env
-        .query(&format!("SELECT run_id FROM {RUNS} WHERE job_id = {job}"))
+        .run(&format!("SELECT run_id FROM {RUNS} WHERE job_id = {job}"))
         .await;
     assert!(to(&requests, "/runs/get").is_empty());
 }

@@ -12,8 +12,6 @@ use jobsql::workspace::{Workspace, WorkspaceResolver};
 
 use super::common::*;
 
-const RUNS: &str = "databricks_workspace.jobs.job_runs";
-
 #[tokio::test]
 async fn throttling_and_unavailability_are_retried_and_lose_no_row() {
     let config = |fault_rate| EmulatorConfig {

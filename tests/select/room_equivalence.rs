@@ -128,7 +128,7 @@ async fn clean_room_task_runs_give_exactly_the_raw_api_answer() {
         want.sort();
         want.dedup();
         let (batches, requests) = env
-            .query(&format!("SELECT clean_room_name, collaborator_job_run_info['collaborator_job_run_id'] FROM {TASK_RUNS} WHERE {predicate}"))
+            .run(&format!("SELECT clean_room_name, collaborator_job_run_info['collaborator_job_run_id'] FROM {TASK_RUNS} WHERE {predicate}"))
             .await;
         let mut got = pairs(&batches);
         got.sort();

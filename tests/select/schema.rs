@@ -8,7 +8,7 @@ use super::common::*;
 async fn show_tables_lists_every_resource_by_stackql_names() {
     let env = env(50).await;
     let (batches, requests) = env
-        .query("SELECT table_catalog, table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'databricks_workspace' AND table_schema <> 'information_schema' ORDER BY table_schema, table_name")
+        .run("SELECT table_catalog, table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'databricks_workspace' AND table_schema <> 'information_schema' ORDER BY table_schema, table_name")
         .await;
     let names: Vec<String> = (0..rows(&batches))
         .map(|i| {
@@ -29,16 +29,14 @@ async fn show_tables_lists_every_resource_by_stackql_names() {
         ]
     );
     assert!(requests.is_empty(), "listing tables calls no API");
-    let (batches, _) = env.query("SHOW TABLES").await;
+    let (batches, _) = env.run("SHOW TABLES").await;
     assert!(rows(&batches) >= 2);
 }
 
 #[tokio::test]
 async fn describe_has_every_seed_field_with_typed_times_and_objects() {
     let env = env(50).await;
-    let (batches, requests) = env
-        .query("DESCRIBE databricks_workspace.jobs.job_runs")
-        .await;
+    let (batches, requests) = env.run("DESCRIBE databricks_workspace.jobs.job_runs").await;
     assert!(requests.is_empty());
     let names = strings(&batches, 0);
     let types = strings(&batches, 1);
@@ -113,7 +111,7 @@ async fn describe_has_every_seed_field_with_typed_times_and_objects() {
 async fn explain_shows_the_planned_requests_without_calling_the_api() {
     let env = env(50).await;
     let (batches, requests) = env
-        .query("EXPLAIN SELECT run_id FROM databricks_workspace.jobs.job_runs WHERE job_id IN (1, 2) AND start_time >= TIMESTAMP '2026-01-01T00:00:00Z' LIMIT 3")
+        .run("EXPLAIN SELECT run_id FROM databricks_workspace.jobs.job_runs WHERE job_id IN (1, 2) AND start_time >= TIMESTAMP '2026-01-01T00:00:00Z' LIMIT 3")
         .await;
     let text = pretty_format_batches(&batches).expect("format").to_string();
     assert!(text.contains("GET /api/2.2/jobs/runs/list?"), "{text}");
@@ -130,7 +128,7 @@ async fn explain_shows_the_planned_requests_without_calling_the_api() {
 async fn task_runs_without_clean_room_name_says_what_to_add() {
     let env = env(50).await;
     let message = env
-        .query_err("SELECT * FROM databricks_workspace.cleanrooms.task_runs")
+        .error("SELECT * FROM databricks_workspace.cleanrooms.task_runs")
         .await;
     assert!(message.contains("clean_room_name"), "{message}");
     assert!(env.emulator.requests().is_empty());
@@ -140,14 +138,14 @@ async fn task_runs_without_clean_room_name_says_what_to_add() {
 async fn end_time_of_active_runs_is_null_not_1970() {
     let env = env(300).await;
     let (batches, _) = env
-        .query("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE end_time < TIMESTAMP '1971-01-01T00:00:00Z'")
+        .run("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE end_time < TIMESTAMP '1971-01-01T00:00:00Z'")
         .await;
     assert_eq!(ints(&batches, 0), [Some(0)]);
     let (batches, _) = env
-        .query("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE active_only = true AND end_time IS NULL")
+        .run("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE active_only = true AND end_time IS NULL")
         .await;
     let (all_active, _) = env
-        .query("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE active_only = true")
+        .run("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE active_only = true")
         .await;
     assert_eq!(ints(&batches, 0), ints(&all_active, 0));
 }
@@ -156,7 +154,7 @@ async fn end_time_of_active_runs_is_null_not_1970() {
 async fn typed_fields_and_json_text_are_readable_in_sql() {
     let env = env(200).await;
     let (batches, _) = env
-        .query("SELECT state['life_cycle_state'], status['state'], json_get_str(cluster_spec, 'existing_cluster_id') IS NOT NULL OR cluster_spec IS NOT NULL FROM databricks_workspace.jobs.job_runs LIMIT 40")
+        .run("SELECT state['life_cycle_state'], status['state'], json_get_str(cluster_spec, 'existing_cluster_id') IS NOT NULL OR cluster_spec IS NOT NULL FROM databricks_workspace.jobs.job_runs LIMIT 40")
         .await;
     assert_eq!(rows(&batches), 40);
     assert!(strings(&batches, 0).iter().all(|s| s.is_some()));

@@ -1,6 +1,6 @@
 //! DDL cannot drop or replace an API table, in any session the tables are registered in.
 
-use crate::common::*;
+use super::common::*;
 
 #[tokio::test]
 async fn api_tables_cannot_be_dropped_or_replaced() {

@@ -1,6 +1,6 @@
 //! DELETE → runs/delete.
 
-use crate::common::*;
+use super::common::*;
 
 const TASK: &str = r#"[{"task_key":"main","notebook_task":{"notebook_path":"/Repos/etl/main"}}]"#;
 

@@ -1,7 +1,7 @@
 //! DELETE deletes exactly the rows `SELECT ... WHERE <same>` returns (subqueries, anti-joins
 //! and LIMIT included), never every row of a workspace, and never more than `--max-deletes`.
 
-use crate::common::*;
+use super::common::*;
 use jobsql::client::RetryPolicy;
 
 /// The job with the most completed runs, and those runs (newest first).

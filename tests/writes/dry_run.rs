@@ -1,6 +1,6 @@
 //! `--dry-run`: mutations are recorded, never sent; reads still run.
 
-use crate::common::*;
+use super::common::*;
 
 #[tokio::test]
 async fn a_dry_run_sends_no_mutation_but_lists_every_request() {

@@ -1,7 +1,7 @@
 //! EXEC → cancel, cancel_all, repair, export, get_output (methods from the spec).
 
-use crate::common::*;
-use crate::delete::finished_runs;
+use super::common::*;
+use super::delete::finished_runs;
 
 #[tokio::test]
 async fn exec_cancel_turns_a_running_run_canceled() {

@@ -9,7 +9,7 @@ use jobsql::client::RetryPolicy;
 use jobsql::provider::ProviderError;
 use jobsql::session::user_message;
 
-use crate::common::*;
+use super::common::*;
 
 const TASK: &str = r#"[{"task_key":"main","notebook_task":{"notebook_path":"/Repos/etl/main"}}]"#;
 

@@ -1,6 +1,6 @@
 //! The `jobs` resource, written in YAML only: created, run and deleted through SQL.
 
-use crate::common::*;
+use super::common::*;
 
 const JOBS: &str = "databricks_workspace.jobs.jobs";
 

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use jobsql::client::RetryPolicy;
 
-use crate::common::*;
+use super::common::*;
 
 const JOBS: &str = "databricks_workspace.jobs.jobs";
 const TASKS: &str = r#"[{"task_key":"main","notebook_task":{"notebook_path":"/Repos/x/main"}}]"#;

@@ -1,54 +1,24 @@
-//! Shared helpers: start an emulator with a fixed "now" (or a manual clock the test moves),
-//! call it, walk runs/list.
+//! The emulator's API called directly over HTTP (reqwest), as the API reference describes it:
+//! GET / POST with the bearer token, error-body checks, runs/list walked with page tokens, run
+//! states, and polling a run until a state holds.
 
-#![allow(dead_code)]
-
-use std::sync::Arc;
 use std::time::Duration;
 
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle, ManualClock};
+use jobsql::emulator::EmulatorHandle;
 use serde_json::Value;
 
-/// A fixed "now" so generated data is identical from run to run.
-pub const NOW: i64 = 1_790_000_000_000;
-
-pub async fn emu(runs: usize, jobs: usize) -> EmulatorHandle {
-    emu_with(EmulatorConfig {
-        runs,
-        jobs,
-        now_ms: Some(NOW),
-        ..EmulatorConfig::default()
-    })
-    .await
-}
-
-pub async fn emu_with(config: EmulatorConfig) -> EmulatorHandle {
-    start_local(config).await.expect("emulator starts")
-}
-
-/// An emulator on a [`ManualClock`] standing at [`NOW`] (it moves only when the test
-/// advances it), whose new runs move one life-cycle step per `phase_ms` of that clock; and
-/// the clock.
-pub async fn clocked(phase_ms: u64) -> (EmulatorHandle, ManualClock) {
-    let clock = ManualClock::new(NOW);
-    let h = emu_with(EmulatorConfig {
-        runs: 300,
-        jobs: 6,
-        phase: Duration::from_millis(phase_ms),
-        clock: Some(Arc::new(clock.clone())),
-        ..EmulatorConfig::default()
-    })
-    .await;
-    (h, clock)
-}
-
+/// A reqwest client on one emulator, with its base URL and token.
 pub struct Api {
+    /// The HTTP client.
     pub client: reqwest::Client,
+    /// The emulator's base URL.
     pub base: String,
+    /// The emulator's token, sent as the bearer token.
     pub token: String,
 }
 
 impl Api {
+    /// An API client on `h`.
     pub fn new(h: &EmulatorHandle) -> Api {
         Api {
             client: reqwest::Client::new(),
@@ -57,6 +27,7 @@ impl Api {
         }
     }
 
+    /// GET `path` with `query`: the status and the JSON body.
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
         let r = self
             .client
@@ -70,12 +41,14 @@ impl Api {
         (status, r.json().await.expect("json body"))
     }
 
+    /// GET that must answer 200: the JSON body.
     pub async fn ok(&self, path: &str, query: &[(&str, &str)]) -> Value {
         let (s, v) = self.get(path, query).await;
         assert_eq!(s, 200, "{path} {query:?}: {v}");
         v
     }
 
+    /// POST `body` as JSON to `path`: the status and the JSON body.
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let r = self
             .client
@@ -89,6 +62,7 @@ impl Api {
         (status, r.json().await.expect("json body"))
     }
 
+    /// POST that must answer 200: the JSON body.
     pub async fn post_ok(&self, path: &str, body: Value) -> Value {
         let (s, v) = self.post(path, body.clone()).await;
         assert_eq!(s, 200, "{path} {body}: {v}");
@@ -145,12 +119,14 @@ pub async fn walk(api: &Api, query: &[(&str, &str)]) -> Vec<Value> {
     }
 }
 
+/// The `run_id` of each run.
 pub fn ids(runs: &[Value]) -> Vec<i64> {
     runs.iter()
         .map(|r| r["run_id"].as_i64().expect("run_id"))
         .collect()
 }
 
+/// A run's `state.life_cycle_state` ("" when absent).
 pub fn life(run: &Value) -> String {
     run["state"]["life_cycle_state"]
         .as_str()
@@ -158,6 +134,7 @@ pub fn life(run: &Value) -> String {
         .to_string()
 }
 
+/// Whether a run's life-cycle state is an active one.
 pub fn is_active(run: &Value) -> bool {
     matches!(
         life(run).as_str(),
@@ -166,7 +143,7 @@ pub fn is_active(run: &Value) -> bool {
 }
 
 /// Poll runs/get until `pred` holds (or panic after `secs`): only for the wall clock (the
-/// default of `jobsql emulator` and `--demo`); a [`clocked`] emulator is advanced instead.
+/// default of `jobsql emulator` and `--demo`); a clocked emulator is advanced instead.
 pub async fn wait_for(api: &Api, run_id: i64, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(secs);
     loop {
@@ -181,4 +158,9 @@ pub async fn wait_for(api: &Api, run_id: i64, secs: u64, pred: impl Fn(&Value) -
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Every run of `emulator` matching `query`, via the raw API ([`walk`]).
+pub async fn all_runs_raw(emulator: &EmulatorHandle, query: &[(&str, &str)]) -> Vec<Value> {
+    walk(&Api::new(emulator), query).await
 }
