@@ -179,7 +179,7 @@ fn the_iac_example_submits_waits_and_cleans_up() {
         .env("JOBSQL", env!("CARGO_BIN_EXE_jobsql"))
         .env("POLL_SECONDS", "0.1")
         .env("DATABRICKS_HOST", &emulator.base_url)
-        .env("DATABRICKS_TOKEN", "jobsql-emulator-token")
+        .env("DATABRICKS_TOKEN", "dev-emulator-token")
         .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
         .env_remove("DATABRICKS_CONFIG_PROFILE")
         .output()
@@ -200,7 +200,7 @@ fn the_iac_example_submits_waits_and_cleans_up() {
         "{out}"
     );
     assert!(
-        !out.contains("jobsql-emulator-token"),
+        !out.contains("dev-emulator-token"),
         "the token is masked: {out}"
     );
     // After the cleanup the run is gone.
@@ -210,7 +210,7 @@ fn the_iac_example_submits_waits_and_cleans_up() {
             "SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE run_id = {run_id}"
         ))
         .env("DATABRICKS_HOST", &emulator.base_url)
-        .env("DATABRICKS_TOKEN", "jobsql-emulator-token")
+        .env("DATABRICKS_TOKEN", "dev-emulator-token")
         .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
         .output()
         .expect("jobsql runs");

@@ -5,7 +5,7 @@
 #
 # Try it against the emulator:
 #   jobsql emulator --phase-ms 500 &
-#   export DATABRICKS_HOST=http://127.0.0.1:8080 DATABRICKS_TOKEN=jobsql-emulator-token
+#   export DATABRICKS_HOST=http://127.0.0.1:8080 DATABRICKS_TOKEN=dev-emulator-token
 #   examples/iac/run.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -17,7 +17,7 @@ pub struct EmulatorArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// Bearer token clients must send.
-    #[arg(long, default_value = "jobsql-emulator-token")]
+    #[arg(long, default_value = "dev-emulator-token")]
     pub token: String,
     /// Seed of the generated data (same seed, same workspace).
     #[arg(long, default_value_t = 42)]

@@ -56,7 +56,7 @@ pub struct EmulatorConfig {
 impl Default for EmulatorConfig {
     fn default() -> Self {
         EmulatorConfig {
-            token: "jobsql-emulator-token".to_string(),
+            token: "dev-emulator-token".to_string(),
             seed: 42,
             jobs: 20,
             runs: 2000,

@@ -18,7 +18,7 @@ async fn every_request_needs_the_bearer_token() {
         None,
         Some("Bearer wrong"),
         Some("Basic dXNlcjpwYXNz"),
-        Some("jobsql-emulator-token"),
+        Some("dev-emulator-token"),
     ] {
         let mut req = client.get(&url);
         if let Some(a) = auth {

@@ -223,3 +223,21 @@ async fn server_text_cannot_send_terminal_escape_sequences() {
         "{e}"
     );
 }
+
+/// The emulator's default token shares no 8-character prefix with what jobsql writes itself:
+/// an idempotency token (`jobsql-…`) in a message is shown whole, while the emulator's token is
+/// masked (it once was `jobsql-emulator-token`, and about one idempotency token in sixteen lost
+/// its head to the prefix rule).
+#[test]
+fn the_emulator_token_does_not_mask_idempotency_tokens() {
+    let emulator_token = jobsql::emulator::EmulatorConfig::default().token;
+    jobsql::redact::register(&emulator_token);
+    for token in [
+        "jobsql-e0123456789abcdef0123456789abcdef",
+        &jobsql::request::args::new_idempotency_token(),
+    ] {
+        let line = format!("re-run with idempotency_token '{token}'");
+        assert_eq!(jobsql::redact::outgoing(&line), line);
+    }
+    assert!(!jobsql::redact::outgoing(&format!("sent {emulator_token}")).contains(&emulator_token));
+}
