@@ -16,7 +16,7 @@ const LAYERS: &[&str] = &[
     "request",   // one request path: parameter placement, pages, not-found rules
     "provider",  // tables, scans, pushdown
     "hints",     // messages users read
-    "write",     // statements: INSERT, DELETE, EXEC, RETURNING, dry run
+    "write",     // statements: EXEC, INSERT ... RETURNING
     "plugin",    // registering the tables in a SessionContext
     "session",   // a ready session; run a statement
     "output",    // printing results

@@ -16,9 +16,9 @@
 //! 5. [`client`]: HTTP: auth, retries, throttle, deadlines.
 //! 6. [`request`]: one request path (parameter placement, pages, not-found rules) for SELECT,
 //!    DELETE, INSERT and EXEC alike.
-//! 7. [`provider`]: the tables: scans, pushdown, newest-N, the dry-run log.
+//! 7. [`provider`]: the tables: scans, pushdown, newest-N, INSERT and DELETE, the dry-run log.
 //! 8. [`hints`]: the messages users read.
-//! 9. [`write`](mod@write): the statements: INSERT, DELETE, EXEC, RETURNING, outcomes.
+//! 9. [`write`](mod@write): the statements DataFusion does not plan: EXEC, INSERT ... RETURNING.
 //! 10. [`plugin`]: registering all of it in a `SessionContext`.
 //! 11. [`session`]: a ready session; running a statement.
 //! 12. [`output`], [`shell`], [`serve`] (the Postgres wire protocol) and [`cli`]: the front ends.

@@ -34,7 +34,7 @@
 //!   StackQL's `EXEC` statement is not DataFusion SQL, and `INSERT ... RETURNING` is jobsql's:
 //!   run SQL text through [`crate::session::run_sql`] (it takes any context set up by
 //!   [`register`]) to have them.
-//! - Registering adds an analyzer rule ([`crate::write::delete_rule`]) that makes a DELETE on
+//! - Registering adds an analyzer rule ([`crate::provider::delete::rule`]) that makes a DELETE on
 //!   an API table act on exactly the rows the same SELECT returns; the host's optimizer rules
 //!   are left as they are.
 //!
@@ -261,7 +261,7 @@ pub fn register_with_runtime(
             .build();
     }
     datafusion_functions_json::register_all(ctx).map_err(PluginError::Functions)?;
-    ctx.add_analyzer_rule(Arc::new(crate::write::delete_rule::DeleteRule));
+    ctx.add_analyzer_rule(Arc::new(crate::provider::delete::rule::DeleteRule));
     crate::provider::register(ctx, specs, runtime)?;
     Ok(())
 }

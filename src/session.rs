@@ -105,7 +105,7 @@ async fn stream_statement_inner(
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     // EXEC, and `INSERT ... RETURNING` into an API table, are the write path's, run whole
     // (their results are small); everything else is DataFusion's (a plain INSERT through the
-    // table's `insert_into`, DELETE planned by [`crate::write::delete_rule`]).
+    // table's `insert_into`, DELETE planned by [`crate::provider::delete::rule`]).
     let df_statement = match statement {
         Statement::Exec(exec) => return Ok(into_stream(run_exec(ctx, &exec).await?)),
         Statement::Sql(s) => *s,

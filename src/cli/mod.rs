@@ -279,14 +279,14 @@ async fn show_progress(progress: Arc<Progress>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::write::WriteError;
+    use crate::provider::delete::DeleteError;
 
     fn statement(e: DataFusionError) -> RunError {
         RunError::Statement(e)
     }
 
     fn unknown() -> DataFusionError {
-        WriteError::Unknown("row 1: UNKNOWN, may have been created".to_string()).into()
+        DeleteError::Unknown("run_id 1: UNKNOWN, may have been deleted".to_string()).into()
     }
 
     #[test]
@@ -302,7 +302,7 @@ mod tests {
             None,
         );
         assert_eq!(CliError::Run(statement(arrow)).exit_code(), 3);
-        let failed: DataFusionError = WriteError::Partial("row 1: FAILED".into()).into();
+        let failed: DataFusionError = DeleteError::Partial("run_id 1: FAILED".into()).into();
         assert_eq!(CliError::Run(statement(failed)).exit_code(), 1);
         let plan = DataFusionError::Plan("table 'x' not found".into());
         assert_eq!(CliError::Run(statement(plan)).exit_code(), 1);
@@ -320,7 +320,10 @@ mod tests {
     #[test]
     fn the_reported_line_is_the_users_message_with_its_source_kept() {
         let e = CliError::Run(statement(unknown()));
-        assert_eq!(e.report(), "error: row 1: UNKNOWN, may have been created");
+        assert_eq!(
+            e.report(),
+            "error: run_id 1: UNKNOWN, may have been deleted"
+        );
         let source = std::error::Error::source(&e).expect("the statement's error");
         assert!(source.to_string().contains("UNKNOWN"), "{source}");
         let plan = DataFusionError::Plan("table 'x' not found".into());

@@ -5,16 +5,19 @@
 //! - [`exec::ApiExec`] (the `ExecutionPlan`): the planned requests; streams one batch per page.
 //! - [`fetch`]: one request template → its pages (pagination, not-found, merging).
 //! - [`decode`]: a page's bytes → an Arrow batch.
+//! - [`delete`]: `DELETE` — [`delete::rule`] (an analyzer rule) plans the DELETE's whole query,
+//!   [`delete::DeleteExec`] deletes each row it returns (or the keys its WHERE names).
 //! - [`insert`]: `INSERT` — `ApiTable::insert_into` plans DataFusion's `DataSinkExec` over an
 //!   [`insert::InsertSink`], one call of the resource's insert method per row.
 //! - [`send`] (one mutating call built by [`crate::request`], or its record in a dry run,
-//!   [`dry_run`]): shared with the statements layer's DELETE and EXEC.
+//!   [`dry_run`]): shared with the statements layer's EXEC.
 //!
 //! [`register`] puts every resource of a [`SpecSet`] into a `SessionContext` as
 //! `provider.service.resource` (catalog.schema.table), the names StackQL uses, in catalogs and
 //! schemas that refuse DDL over them ([`guarded`]).
 
 pub mod decode;
+pub mod delete;
 pub mod dry_run;
 pub mod exec;
 pub mod fetch;
@@ -109,13 +112,20 @@ pub enum ProviderError {
     /// An INSERT was refused, or some of its rows failed.
     #[error(transparent)]
     Insert(#[from] insert::InsertError),
+    /// A DELETE was refused, or some of its rows failed.
+    #[error(transparent)]
+    Delete(#[from] delete::DeleteError),
 }
 
 impl ProviderError {
     /// Whether something sent may have been done without its answer arriving (an INSERT row
     /// whose outcome is unknown): the user must check before re-running (the CLI exits 3).
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, ProviderError::Insert(e) if e.outcome_unknown())
+        match self {
+            ProviderError::Insert(e) => e.outcome_unknown(),
+            ProviderError::Delete(e) => e.outcome_unknown(),
+            _ => false,
+        }
     }
 }
 

@@ -165,7 +165,7 @@ impl TableProvider for ApiTable {
     }
 
     /// `DELETE FROM` reaches here only without jobsql's DELETE rule (see
-    /// [`crate::write::delete_rule`]), from filters that may not be the whole WHERE: refused.
+    /// [`crate::provider::delete::rule`]), from filters that may not be the whole WHERE: refused.
     async fn delete_from(
         &self,
         _state: &dyn Session,

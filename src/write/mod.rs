@@ -4,8 +4,8 @@
 //!   through the table's `insert_into` ([`crate::provider::insert`]); `INSERT ... RETURNING`,
 //!   which DataFusion does not plan, and the wording of INSERT's planning errors are
 //!   [`insert`]'s.
-//! - `DELETE FROM <resource> WHERE ...` → the resource's `delete` method, one request per
-//!   row the same SELECT returns ([`delete_rule`] plans it, [`delete`] runs it).
+//! - `DELETE FROM <resource> WHERE ...` is DataFusion's, one request per row the same SELECT
+//!   returns ([`crate::provider::delete`]).
 //! - `EXEC <resource>.<method> @param='value' ... [@@json='{...}']` → one request of any method
 //!   the spec lists under `exec` ([`exec`]).
 //!
@@ -14,8 +14,6 @@
 //! them in the runtime's [`DryRunLog`] instead (both the provider layer's, which INSERT uses
 //! too).
 
-pub mod delete;
-pub mod delete_rule;
 pub mod exec;
 pub mod insert;
 mod json_body;
@@ -54,16 +52,6 @@ pub enum WriteError {
         table: String,
         /// The API tables there are.
         tables: String,
-    },
-    /// The resource has no method for this statement.
-    #[error("{statement} is not supported by {table}{hint}")]
-    NotSupported {
-        /// INSERT, DELETE or EXEC.
-        statement: &'static str,
-        /// The table.
-        table: String,
-        /// What is possible instead.
-        hint: String,
     },
     /// EXEC of a method the resource does not have.
     #[error("EXEC: {table} has no method `{method}` (methods: {methods})")]
@@ -111,26 +99,6 @@ pub enum WriteError {
         /// What is wrong, naming the parameter (and row).
         message: String,
     },
-    /// `DELETE` without a WHERE clause, or with one that names only the workspace.
-    #[error("DELETE FROM {table} {} would delete every row: refused. Name the rows, e.g. WHERE {example}", if *workspace_only { "with a WHERE that names only the workspace" } else { "without WHERE" })]
-    DeleteEverything {
-        /// The table.
-        table: String,
-        /// An example predicate.
-        example: String,
-        /// Whether there was a WHERE, naming only the workspace (`deployment_name = 'x'`).
-        workspace_only: bool,
-    },
-    /// A DELETE that selects more rows than the mass-delete guard allows.
-    #[error("DELETE FROM {table} would delete {count} rows, more than --max-deletes {max}: refused, nothing was deleted. See them with SELECT and the same WHERE; to go ahead, narrow the WHERE or raise --max-deletes to at least {count}")]
-    TooManyDeletes {
-        /// The table.
-        table: String,
-        /// The rows the WHERE selects.
-        count: usize,
-        /// The guard.
-        max: usize,
-    },
     /// The one call of an EXEC failed, or its outcome is unknown (then `hint` says how to
     /// check).
     #[error("EXEC {target}: {}{source}", unknown_prefix(source, hint))]
@@ -142,13 +110,6 @@ pub enum WriteError {
         /// For an unknown outcome: how to check it (else empty).
         hint: String,
     },
-    /// Some rows of a multi-row statement failed: the report says which succeeded.
-    #[error("{0}")]
-    Partial(String),
-    /// Some rows (or the one call of an EXEC) may have been done but their answer was lost:
-    /// the report says which succeeded, which failed and how to check the unknown ones.
-    #[error("{0}")]
-    Unknown(String),
     /// Rows were created, then the statement failed (e.g. `RETURNING` could not read them
     /// back): the error names what was created.
     #[error("{table}: {created} rows were created ({ids}), but then: {error}")]
@@ -180,7 +141,6 @@ impl WriteError {
     /// the user must check before re-running it (the CLI exits with code 3).
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            WriteError::Unknown(_) => true,
             WriteError::Call { source, .. } => source.outcome_unknown(),
             _ => false,
         }

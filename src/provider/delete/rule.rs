@@ -36,8 +36,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use crate::provider::{ApiRuntime, ApiTable};
 use crate::spec::Resource;
 
-use super::delete::{plan_delete, Selection};
-use super::WriteError;
+use super::{plan_delete, DeleteError, Selection};
 
 /// The analyzer rule: `DELETE FROM <api table>` gets a [`DeleteTarget`] carrying its query.
 #[derive(Debug, Default)]
@@ -97,12 +96,7 @@ impl DeleteTarget {
         let resource = table.resource().clone();
         let name = resource.qualified_name();
         let Some(spec) = &resource.spec.delete else {
-            return Err(WriteError::NotSupported {
-                statement: "DELETE",
-                table: name,
-                hint: String::new(),
-            }
-            .into());
+            return Err(DeleteError::NotSupported { table: name }.into());
         };
         let predicates = where_predicates(input);
         let server = &resource.server.variable;
@@ -116,7 +110,7 @@ impl DeleteTarget {
                 .next()
                 .map(|c| format!("{c} = ..."))
                 .unwrap_or_default();
-            return Err(WriteError::DeleteEverything {
+            return Err(DeleteError::DeleteEverything {
                 table: name,
                 example,
                 workspace_only: predicates.iter().any(|p| !p.column_refs().is_empty()),

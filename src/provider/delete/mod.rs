@@ -1,8 +1,8 @@
 //! `DELETE FROM <resource> WHERE ...` → one call of the resource's `delete` method per row the
-//! same `SELECT ... WHERE` returns. [`super::delete_rule`] decides the [`Selection`] when the
+//! same `SELECT ... WHERE` returns. [`rule`] decides the [`Selection`] when the
 //! statement is planned; this module plans and runs the deletes.
 //!
-//! - No WHERE, or one that names only the workspace: refused ([`super::delete_rule`]).
+//! - No WHERE, or one that names only the workspace: refused ([`rule`]).
 //! - `key = N`, `key IN (...)` (and the server variable `= '...'`): the deletes are sent
 //!   directly, no read first. An object the API says does not exist (the method's `not_found`
 //!   rules) was already gone: not counted, not an error, so a DELETE can be re-run safely.
@@ -14,6 +14,11 @@
 //! The result is `count`, the number deleted. When some deletes fail (an active run), the
 //! others still go, and the error lists every row: deleted, already gone, or failed (with the
 //! API's error).
+
+mod error;
+pub mod rule;
+
+pub use error::DeleteError;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,11 +42,11 @@ use datafusion::physical_plan::{
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
-use crate::provider::pushdown::{self, Answer};
-use crate::provider::ApiRuntime;
+use super::pushdown::{self, Answer};
+use super::ApiRuntime;
 use crate::spec::{DeleteSpec, MethodSpec, Resource};
 
-use super::{send_mutation, SendError, WriteError};
+use super::send::{send_mutation, SendError};
 use crate::request::args::typed_value;
 use crate::request::{build_call, is_not_found, Unlisted};
 use crate::sql::SqlValue;
@@ -74,7 +79,7 @@ impl Target {
     }
 }
 
-/// Which rows a DELETE deletes: decided when it is planned ([`super::delete_rule`]).
+/// Which rows a DELETE deletes: decided when it is planned ([`rule`]).
 #[derive(Debug, Clone)]
 pub enum Selection {
     /// Named by the WHERE clause (`key = N`, `key IN (...)`): deleted without a read.
@@ -281,7 +286,7 @@ async fn run(
     let mut seen = std::collections::HashSet::new();
     targets.retain(|t| seen.insert(format!("{:?} {:?}", t.workspace, t.values)));
     if targets.len() > runtime.max_deletes {
-        return Err(WriteError::TooManyDeletes {
+        return Err(DeleteError::TooManyDeletes {
             table: name,
             count: targets.len(),
             max: runtime.max_deletes,
@@ -345,9 +350,9 @@ async fn run(
         report.push_str(&format!("\n  {}: {line}", target.label(spec)));
     }
     if unknown > 0 {
-        return Err(WriteError::Unknown(report).into());
+        return Err(DeleteError::Unknown(report).into());
     }
-    Err(WriteError::Partial(report).into())
+    Err(DeleteError::Partial(report).into())
 }
 
 /// Targets from the scanned rows: the delete parameters' columns, then the server variable.

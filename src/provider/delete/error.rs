@@ -1,0 +1,51 @@
+//! Why a DELETE was refused, or which of its rows failed.
+
+/// Errors of DELETE.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    /// The resource has no delete method.
+    #[error("DELETE is not supported by {table}")]
+    NotSupported {
+        /// The table.
+        table: String,
+    },
+    /// `DELETE` without a WHERE clause, or with one that names only the workspace.
+    #[error("DELETE FROM {table} {} would delete every row: refused. Name the rows, e.g. WHERE {example}", if *workspace_only { "with a WHERE that names only the workspace" } else { "without WHERE" })]
+    DeleteEverything {
+        /// The table.
+        table: String,
+        /// An example predicate.
+        example: String,
+        /// Whether there was a WHERE, naming only the workspace (`deployment_name = 'x'`).
+        workspace_only: bool,
+    },
+    /// A DELETE that selects more rows than the mass-delete guard allows.
+    #[error("DELETE FROM {table} would delete {count} rows, more than --max-deletes {max}: refused, nothing was deleted. See them with SELECT and the same WHERE; to go ahead, narrow the WHERE or raise --max-deletes to at least {count}")]
+    TooManyDeletes {
+        /// The table.
+        table: String,
+        /// The rows the WHERE selects.
+        count: usize,
+        /// The guard.
+        max: usize,
+    },
+    /// Some deletes failed: the report says which were deleted.
+    #[error("{0}")]
+    Partial(String),
+    /// Some deletes may have been done but their answer was lost: the report says which.
+    #[error("{0}")]
+    Unknown(String),
+}
+
+impl DeleteError {
+    /// Whether a delete may have been done without its answer arriving (the CLI exits 3).
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, DeleteError::Unknown(_))
+    }
+}
+
+impl From<DeleteError> for datafusion::error::DataFusionError {
+    fn from(e: DeleteError) -> Self {
+        super::super::ProviderError::Delete(e).into()
+    }
+}
