@@ -29,3 +29,5 @@ mod robustness;
 mod room_equivalence;
 #[path = "select/schema.rs"]
 mod schema;
+#[path = "select/slices.rs"]
+mod slices;
