@@ -19,6 +19,8 @@ mod newest;
 mod pages;
 #[path = "select/parallel.rs"]
 mod parallel;
+#[path = "select/plan_props.rs"]
+mod plan_props;
 #[path = "select/params.rs"]
 mod params;
 #[path = "select/pushdown.rs"]
