@@ -1,5 +1,6 @@
 //! The performance benchmark of issue 6: jobsql against the request floor, sequential paging
-//! and the Databricks Python SDK, on emulators running out of process.
+//! and the Databricks Python SDK, on emulators running out of process; and issue 16's
+//! scenario f, the queries analysts write, with their request targets.
 //!
 //! ```sh
 //! cargo run --release --example bench -- [--runs 10000] [--repeat 5] [--python]
