@@ -1,5 +1,6 @@
 //! The performance benchmark of issue 6: jobsql against the request floor, sequential paging
-//! and the Databricks Python SDK, on emulators running out of process.
+//! and the Databricks Python SDK, on emulators running out of process; and issue 16's
+//! scenario f, the queries analysts write, with their request targets.
 //!
 //! ```sh
 //! cargo run --release --example bench -- [--runs 10000] [--repeat 5] [--python]
@@ -22,6 +23,8 @@ mod error;
 mod floor;
 #[path = "bench/report.rs"]
 mod report;
+#[path = "bench/analysts.rs"]
+mod analysts;
 #[path = "bench/scenarios.rs"]
 mod scenarios;
 #[path = "bench/sdk.rs"]
@@ -63,8 +66,8 @@ struct Args {
     /// Also measure the Databricks Python SDK (installs it into target/bench-venv).
     #[arg(long)]
     python: bool,
-    /// Scenarios to run (letters of a, b, c, d, e).
-    #[arg(long, default_value = "abcde")]
+    /// Scenarios to run (letters of a, b, c, d, e, f).
+    #[arg(long, default_value = "abcdef")]
     only: String,
     /// The jobsql binary (default: target/release/jobsql, built first).
     #[arg(long)]
@@ -98,9 +101,9 @@ fn main_inner(args: Args) -> Result<(), BenchError> {
     if let Some(ChildCommand::Floor(floor_args)) = &args.child {
         return floor::run_child(floor_args);
     }
-    if args.only.chars().any(|c| !"abcde".contains(c)) {
+    if args.only.chars().any(|c| !"abcdef".contains(c)) {
         return Err(BenchError::Usage(format!(
-            "--only takes letters of abcde, not {:?}",
+            "--only takes letters of abcdef, not {:?}",
             args.only
         )));
     }
@@ -215,7 +218,7 @@ fn describe(
     if args.python {
         command.push_str(" --python");
     }
-    if args.only != "abcde" {
+    if args.only != "abcdef" {
         command.push_str(&format!(" --only {}", args.only));
     }
     let sdk = match &p.sdk {

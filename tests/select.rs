@@ -19,6 +19,8 @@ mod newest;
 mod pages;
 #[path = "select/parallel.rs"]
 mod parallel;
+#[path = "select/plan_props.rs"]
+mod plan_props;
 #[path = "select/params.rs"]
 mod params;
 #[path = "select/pushdown.rs"]
@@ -29,3 +31,5 @@ mod robustness;
 mod room_equivalence;
 #[path = "select/schema.rs"]
 mod schema;
+#[path = "select/slices.rs"]
+mod slices;

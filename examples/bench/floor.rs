@@ -137,7 +137,8 @@ async fn fetch(args: &FloorArgs, keep_ids: bool) -> Result<FloorTotals, BenchErr
     }
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(
+/// GET `url` with `query` and the bearer token: the body as `T` (an error on a non-2xx status).
+pub async fn get_json<T: serde::de::DeserializeOwned>(
     client: &reqwest::Client,
     url: &str,
     token: &str,

@@ -6,7 +6,9 @@
 //!   with `--max-concurrency 1` when jobsql has it;
 //! * c — the Databricks Python SDK at 0 and 50 ms (targets: faster; ≥ 5× faster);
 //! * d — peak RSS of a full scan of 100,000 and 1,000,000 runs (target < 100 MB);
-//! * e — requests per query: `LIMIT 5`, `run_id IN (10 ids)`, `count(*)`.
+//! * e — requests per query: `LIMIT 5`, `run_id IN (10 ids)`, `count(*)`;
+//! * f — the queries analysts write (issue 16): newest-10, newest-10 for 3 jobs, a 6-hour
+//!   window ([`super::analysts`]).
 
 use std::path::Path;
 
@@ -156,7 +158,7 @@ pub fn run_all(p: &Programs, plan: &Plan, logs: &Path) -> Result<Vec<Row>, Bench
             });
         }
     }
-    if plan.wants('b') || plan.wants('c') || plan.wants('e') {
+    if plan.wants('b') || plan.wants('c') || plan.wants('e') || plan.wants('f') {
         slow(p, plan, logs, &mut rows)?;
     }
     if plan.wants('d') {
@@ -192,7 +194,7 @@ pub fn run_all(p: &Programs, plan: &Plan, logs: &Path) -> Result<Vec<Row>, Bench
     Ok(rows)
 }
 
-/// The scenarios on the slow emulator: b, c at latency, e's LIMIT and IN.
+/// The scenarios on the slow emulator: b, c at latency, e's LIMIT and IN, f's queries.
 fn slow(p: &Programs, plan: &Plan, logs: &Path, rows: &mut Vec<Row>) -> Result<(), BenchError> {
     let (n, ms) = (plan.runs, plan.latency_ms);
     let emu = Emulator::start(&p.jobsql, n, ms, logs.join(format!("emulator-{ms}ms.log")))?;
@@ -305,6 +307,9 @@ fn slow(p: &Programs, plan: &Plan, logs: &Path, rows: &mut Vec<Row>) -> Result<(
             target: None,
             note,
         });
+    }
+    if plan.wants('f') {
+        super::analysts::run(p, &emu, ms, plan.repeat, rows)?;
     }
     Ok(())
 }

@@ -11,6 +11,15 @@
 //! (or none), so objects older than the window are not lost. Every object is returned exactly
 //! once, whatever the distribution; an uneven one only costs balance.
 //!
+//! The slices are sized to the data: the first page's `n` objects span `[t, newest]`, which
+//! tells how dense the range is (`n − 1` gaps over that span), so how many objects, and pages,
+//! the rest holds. A long range (two pages or more per slice) is cut into twice as many slices
+//! as requests in flight, as before. A shorter one is cut into the count that lists it in the
+//! fewest requests, at most one beyond its expected pages: each slice is expected to hold no
+//! more than [`FILL`] of its pages (a slightly uneven slice then still fits); among equals the
+//! most slices win. A window of `p` pages so costs at most about `p + 1` requests. A first
+//! page all at one instant tells nothing: the most slices.
+//!
 //! Slicing is used when the method has a `parallel:` rule, the query has no LIMIT (one page
 //! then does better), and the runtime allows more than one request at a time. When the scan
 //! declares the listing's order, the slices (disjoint, newest first) are emitted one after the
@@ -33,6 +42,10 @@ use super::{complete, page_request, pages_from, resolve_workspace, send, templat
 use crate::workspace::Workspace;
 
 const DAY_MS: i64 = 86_400_000;
+
+/// The share of a page a slice is expected to hold: enough below one page that an estimate a
+/// few objects short still lists each slice in one request.
+pub const FILL: f64 = 0.9;
 
 /// How a scan's listings are split: the rule, its range parameters, and how many slices are
 /// listed at once.
@@ -153,14 +166,62 @@ async fn first_page(
             format!("cannot drop the rows of the oldest instant: {e}"),
         )
     })?;
+    let density = Density {
+        objects: times.len(),
+        span: times.iter().max().map_or(0, |newest| newest - oldest),
+    };
     Ok(First {
         batch: Some(batch),
-        rest: Rest::Slices(slices(&template, slicing, oldest)),
+        rest: Rest::Slices(slices(&template, slicing, oldest, density)),
     })
 }
 
-/// The slices covering the query's range up to and including `upto`.
-fn slices(template: &RequestTemplate, slicing: &Slicing, upto: i64) -> Vec<RequestTemplate> {
+/// How dense the first page found the range: `objects` (a full page) over `span` ms.
+#[derive(Debug, Clone, Copy)]
+struct Density {
+    objects: usize,
+    span: i64,
+}
+
+impl Density {
+    /// How many slices list `span` ms below the first page, at most `max`. A long range (at
+    /// least two pages per slice) gets `max`. A shorter one gets the count that lists it in
+    /// the fewest requests, no more than one beyond its expected pages, each slice expected
+    /// to hold at most [`FILL`] of its pages (so a slightly uneven one still fits); among
+    /// equals, the most slices. When none fits, one slice: page after page.
+    fn slices(self, span: i64, max: usize) -> usize {
+        if self.span <= 0 || self.objects < 2 {
+            return max;
+        }
+        let page = self.objects as f64;
+        // `objects` at the span's two ends and between them: `objects − 1` gaps.
+        let expected = (self.objects - 1) as f64 * span as f64 / self.span as f64;
+        let pages = (expected / page).ceil();
+        if pages >= 2.0 * max as f64 {
+            return max;
+        }
+        let budget = pages as usize + 1;
+        let mut best = (usize::MAX, 1);
+        for k in 1..=max {
+            let per_slice = expected / k as f64;
+            let j = (per_slice / (page * FILL)).ceil().max(1.0) as usize;
+            let requests = k * j;
+            if requests <= budget && requests <= best.0 {
+                best = (requests, k);
+            }
+        }
+        best.1
+    }
+}
+
+/// The slices covering the query's range up to and including `upto`, as many as `density`
+/// expects the range to need.
+fn slices(
+    template: &RequestTemplate,
+    slicing: &Slicing,
+    upto: i64,
+    density: Density,
+) -> Vec<RequestTemplate> {
     let given = |p: &str| {
         template
             .sent_params()
@@ -170,8 +231,8 @@ fn slices(template: &RequestTemplate, slicing: &Slicing, upto: i64) -> Vec<Reque
     let lower = given(&slicing.lower);
     let window = i64::from(slicing.rule.window_days).saturating_mul(DAY_MS);
     let from = lower.unwrap_or(i64::MIN).max(upto.saturating_sub(window));
-    let count = (slicing.concurrency * 2).max(1) as i64;
     let span = upto.saturating_sub(from).saturating_add(1);
+    let count = density.slices(span, (slicing.concurrency * 2).max(1)) as i64;
     let count = count.min(span.max(1));
     let width = (span / count).max(1);
     let mut out = Vec::new();
