@@ -13,6 +13,8 @@ mod common {
 }
 #[path = "select/equivalence.rs"]
 mod equivalence;
+#[path = "select/names.rs"]
+mod names;
 #[path = "select/newest.rs"]
 mod newest;
 #[path = "select/pages.rs"]

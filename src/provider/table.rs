@@ -196,7 +196,7 @@ impl ApiTable {
         for (filter, answer) in filters.iter().zip(&translation.answers) {
             match answer {
                 Answer::Pushed => {}
-                Answer::Kept => residual.push(unnormalize_col(filter.clone())),
+                Answer::Kept | Answer::Sent => residual.push(unnormalize_col(filter.clone())),
                 Answer::Derived(sql) => residual.push(derived_expr(state, &table_schema, sql)?),
             }
         }

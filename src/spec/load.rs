@@ -124,11 +124,14 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                         format!("duplicate column `{}`", column.name),
                     ));
                 }
+                let path = checks::column_path(&place, column, &ty, is_parameter)
+                    .map_err(|f| f.in_file(file))?;
                 columns.push(Column {
                     name: column.name.clone(),
                     ty,
                     description: column.description.clone(),
                     is_parameter,
+                    path,
                 });
             }
         }
@@ -139,6 +142,7 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                 ty: ColumnType::String,
                 description: service.server.description.clone(),
                 is_parameter: true,
+                path: None,
             });
         }
         references::check_resource(&at, spec, &columns, variable).map_err(|f| f.in_file(file))?;
