@@ -3,7 +3,11 @@
 //! statement runs: [`stream_statement`] (its schema, and its batches as they are fetched), used
 //! by `jobsql query` and the shell ([`crate::output::run`]) and by `serve` (simple protocol; its
 //! prepared statements through [`stream_plan`]). [`run_sql`] and [`run_statement`] are the same,
-//! collected, for tests and embedders.
+//! collected, for tests and embedders. `DESCRIBE` adds each column's kind and spec description
+//! to DataFusion's answer ([`describe`]).
+
+#[path = "session/describe.rs"]
+pub mod describe;
 
 use std::sync::Arc;
 
@@ -129,9 +133,21 @@ pub async fn stream_plan(
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     refuse_api_drop(ctx, &plan).await?;
     check(&plan)?;
+    if let LogicalPlan::DescribeTable(d) = &plan {
+        return describe::describe(d);
+    }
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))
+}
+
+/// The schema of the rows [`stream_plan`] answers for `plan`: its own, but for `DESCRIBE`
+/// ([`describe::describe_schema`]).
+pub fn result_schema(plan: &LogicalPlan) -> SchemaRef {
+    match plan {
+        LogicalPlan::DescribeTable(_) => describe::describe_schema(),
+        _ => Arc::new(plan.schema().as_arrow().clone()),
+    }
 }
 
 /// DataFusion's plan of `statement` (an `INSERT ... SELECT` into an API table with its source

@@ -11,6 +11,8 @@ mod common {
     pub use crate::support::session::{history_env as env, on as session, query, Env};
     pub use crate::support::RUNS;
 }
+#[path = "select/describe.rs"]
+mod describe;
 #[path = "select/equivalence.rs"]
 mod equivalence;
 #[path = "select/names.rs"]
