@@ -2,6 +2,9 @@
 
 use std::process::Command;
 
+#[path = "cli/readable.rs"]
+mod readable;
+
 use crate::support::cli::{jobsql, jobsql_env, stderr, stdout, temp_dir, EmulatorProcess};
 use crate::support::raw::echoing_server;
 
