@@ -4,10 +4,13 @@
 //! by `jobsql query` and the shell ([`crate::output::run`]) and by `serve` (simple protocol; its
 //! prepared statements through [`stream_plan`]). [`run_sql`] and [`run_statement`] are the same,
 //! collected, for tests and embedders. `DESCRIBE` adds each column's kind and spec description
-//! to DataFusion's answer ([`describe`]).
+//! to DataFusion's answer ([`describe`]). A table resolves by its short name too (`job_runs`,
+//! `jobs.job_runs`) when only one resource has it ([`names`]).
 
 #[path = "session/describe.rs"]
 pub mod describe;
+#[path = "session/names.rs"]
+pub mod names;
 
 use std::sync::Arc;
 
@@ -35,6 +38,7 @@ pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionC
     // enable_url_table: `SELECT ... FROM 'runs.parquet'` reads back what COPY kept.
     let mut ctx = SessionContext::new_with_config(config).enable_url_table();
     crate::plugin::register_with_runtime(&mut ctx, specs, runtime)?;
+    names::add_short_names(&ctx, specs);
     Ok(ctx)
 }
 

@@ -27,6 +27,8 @@ mod parallel;
 mod params;
 #[path = "select/pushdown.rs"]
 mod pushdown;
+#[path = "select/short_names.rs"]
+mod short_names;
 #[path = "select/robustness.rs"]
 mod robustness;
 #[path = "select/room_equivalence.rs"]

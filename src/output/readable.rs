@@ -9,9 +9,8 @@
 //!   characters is cut to that width, ending in `…`.
 //!
 //! Each such column becomes a text column (NULLs stay NULL, printed empty as before); the
-//! others are left as they are. The answers of EXPLAIN (`plan_type`, `plan`) and DESCRIBE
-//! (`column_name`, `data_type`, `is_nullable`, ...) are shown whole: they are read for their
-//! full text (the requests planned, the descriptions).
+//! others are left as they are. EXPLAIN's `plan` (the requests planned) and DESCRIBE's
+//! `description` are shown whole: they are read for their full text.
 
 use std::sync::Arc;
 
@@ -66,20 +65,30 @@ pub fn schema(schema: &SchemaRef) -> SchemaRef {
 /// `batch` as `table` output shows it (of the schema [`schema`] gives).
 pub fn batch(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     let schema = schema(&batch.schema());
-    let whole = is_whole(&schema);
+    let whole = whole_column(&schema);
     let columns = batch
         .columns()
         .iter()
-        .map(|c| column(c, whole))
+        .enumerate()
+        .map(|(i, c)| column(c, whole == Some(i)))
         .collect::<Result<Vec<_>, _>>()?;
     RecordBatch::try_new(schema, columns)
 }
 
-/// EXPLAIN's and DESCRIBE's answers, whose text is not cut.
-fn is_whole(schema: &Schema) -> bool {
+/// The column whose text is not cut: EXPLAIN's `plan`, DESCRIBE's `description`.
+fn whole_column(schema: &Schema) -> Option<usize> {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    names == ["plan_type", "plan"]
-        || names.starts_with(&["column_name", "data_type", "is_nullable"])
+    if names == ["plan_type", "plan"] {
+        return Some(1);
+    }
+    let describe = [
+        "column_name",
+        "data_type",
+        "is_nullable",
+        "kind",
+        "description",
+    ];
+    (names == describe).then_some(4)
 }
 
 fn column(array: &ArrayRef, whole: bool) -> Result<ArrayRef, ArrowError> {

@@ -99,3 +99,46 @@ fn csv_and_json_keep_every_value_whole() {
         "not rounded: {third}"
     );
 }
+
+#[test]
+fn describe_by_a_short_name_keeps_its_descriptions_whole() {
+    let specs = jobsql::spec::load_embedded().expect("specs");
+    let runs = specs
+        .resources
+        .iter()
+        .find(|r| r.name == "job_runs")
+        .expect("job_runs");
+    let tasks = &runs.columns[runs.column_index("tasks").expect("tasks")];
+    assert!(tasks.description.chars().count() > 60);
+    for name in ["job_runs", "jobs.job_runs"] {
+        let o = jobsql(&["query", "--demo", &format!("DESCRIBE {name}")]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let table = stdout(&o);
+        let row = cells(&table)
+            .into_iter()
+            .find(|r| r[0] == "tasks")
+            .expect("a tasks row");
+        // The description whole; the long struct type cut.
+        assert_eq!(row[4], tasks.description, "{name}");
+        assert_eq!(row[3], "field");
+        assert!(
+            row[1].starts_with("List(") && row[1].ends_with('…'),
+            "{}",
+            row[1]
+        );
+    }
+}
+
+#[test]
+fn short_names_resolve_in_query() {
+    let count = |name: &str| {
+        let sql = format!("SELECT count(*) AS n FROM {name} WHERE run_type = 'JOB_RUN'");
+        let o = jobsql(&["query", "--demo", "--format", "csv", &sql]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        stdout(&o)
+    };
+    let full = count("databricks_workspace.jobs.job_runs");
+    assert!(full.starts_with("n\n") && full != "n\n0\n", "{full}");
+    assert_eq!(count("job_runs"), full);
+    assert_eq!(count("jobs.job_runs"), full);
+}

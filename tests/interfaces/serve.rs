@@ -400,6 +400,16 @@ async fn drivers_session_commands_and_catalog_queries_work() {
     assert_eq!(path, "\"$user\", public");
     // None of this reached the workspace.
     assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+    // Short names resolve in a serve session too (simple and extended protocols).
+    let short = text("SELECT count(*) FROM jobs").await;
+    let full = text("SELECT count(*) FROM databricks_workspace.jobs.jobs").await;
+    assert_eq!(short, full);
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM jobs.jobs", &[])
+        .await
+        .expect("jobs.jobs prepared")
+        .get(0);
+    assert_eq!(n.to_string(), full[0][0]);
     server.shutdown().await;
 }
 
