@@ -23,20 +23,23 @@ use datafusion::prelude::SessionContext;
 
 use crate::spec::SpecSet;
 
+/// The API table each short name stands for: its schema and its name there.
+type Targets = BTreeMap<String, (Arc<dyn SchemaProvider>, String)>;
+
 /// The default catalog, with the API schemas of a unique name besides its own.
 #[derive(Debug)]
 pub struct ShortNames {
     inner: Arc<dyn CatalogProvider>,
     default_schema: String,
     schemas: BTreeMap<String, Arc<dyn SchemaProvider>>,
-    tables: Arc<BTreeMap<String, (Arc<dyn SchemaProvider>, String)>>,
+    tables: Arc<Targets>,
 }
 
 /// The default schema, with the API tables of a unique name besides its own.
 #[derive(Debug)]
 pub struct ShortTables {
     inner: Arc<dyn SchemaProvider>,
-    tables: Arc<BTreeMap<String, (Arc<dyn SchemaProvider>, String)>>,
+    tables: Arc<Targets>,
 }
 
 /// Let `ctx` resolve the unambiguous short names of `specs`' tables (after they are

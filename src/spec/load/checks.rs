@@ -178,7 +178,7 @@ pub(super) fn check_rule_extras(
             .param
             .as_deref()
             .is_some_and(|p| kind(p) == Some(ParamType::String));
-        if !string_param || !column(&rule.column).is_some_and(|c| !c.is_parameter) {
+        if !string_param || column(&rule.column).is_none_or(|c| c.is_parameter) {
             return err(
                 "`case_insensitive` is for a data column sent as a string parameter".into(),
             );
