@@ -428,4 +428,48 @@ resources:
             "{e}"
         );
     }
+
+    #[test]
+    fn a_column_path_and_case_insensitive_are_checked() {
+        let column = |c: &str| {
+            MINIMAL.replace(
+                "      - { name: state, ref: State }",
+                &format!("      - {{ name: state, ref: State }}\n{c}"),
+            )
+        };
+        let ok = column("      - { name: code, type: string, path: state.code }");
+        let set = load(&ok).expect("valid");
+        let runs = &set.resources[0];
+        let code = &runs.columns[runs.column_index("code").expect("code")];
+        assert_eq!(
+            code.path,
+            Some(vec!["state".to_string(), "code".to_string()])
+        );
+        for (bad, says) in [
+            (
+                "      - { name: code, type: json, path: state.code }",
+                "string, integer or boolean",
+            ),
+            (
+                "      - { name: code, type: string, path: code }",
+                "two or more field names",
+            ),
+            (
+                "      - { name: code, type: string, path: state..x }",
+                "two or more field names",
+            ),
+        ] {
+            let e = load(&column(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains("columns[3] (code).path") && e.contains(says),
+                "{e}"
+            );
+        }
+        let rule = MINIMAL.replace(
+            "{ column: job_id, param: job_id, ops: [eq, in] }",
+            "{ column: job_id, param: job_id, ops: [eq, in], case_insensitive: true }",
+        );
+        let e = load(&rule).unwrap_err().to_string();
+        assert!(e.contains("`case_insensitive` is for a data column"), "{e}");
+    }
 }
