@@ -7,8 +7,9 @@
 //! nothing; `table` keeps the result's batches (Arrow, not text) until its end, since it
 //! aligns its columns over every row.
 //!
-//! * `table` — arrow's pretty table; the header is printed even when there are no rows, and
-//!   `OK` for a statement without a result (DDL, `SET`). Control characters in values (ESC,
+//! * `table` — arrow's pretty table, of values made readable ([`readable`]: durations as
+//!   `4m 15s`, floats rounded, cells cut at 60 characters with `…`); the header is printed even
+//!   when there are no rows, and `OK` for a statement without a result (DDL, `SET`). Control characters in values (ESC,
 //!   CR, BEL, ...; not `\n`, `\t`) are written as escapes
 //!   ([`crate::redact::escape_controls`]): a run name cannot recolour or clear the terminal.
 //! * `json` — ONE JSON array of objects (`[]` for no rows); structs and lists stay nested; nulls
@@ -20,6 +21,7 @@
 //! In every format a timestamp prints as RFC 3339 in UTC (`2026-11-24T08:00:00Z`, fractions only
 //! when present), nested timestamps included; a timestamp without a time zone is taken as UTC.
 
+pub mod readable;
 pub mod run;
 
 use std::io::Write;
@@ -148,7 +150,12 @@ impl<'a, W: Write> Printer<'a, W> {
             // A statement without a result (CREATE, DROP, SET): no empty `++` grid.
             Sink::Table(out, _) if self.schema.fields().is_empty() => writeln!(out, "OK")?,
             Sink::Table(out, batches) => {
-                let table = pretty_format_batches_with_schema(self.schema, &batches)?;
+                let batches = batches
+                    .iter()
+                    .map(readable::batch)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let schema = readable::schema(&self.schema);
+                let table = pretty_format_batches_with_schema(schema, &batches)?;
                 // A table is for a terminal: values from the API cannot send it escape codes.
                 writeln!(out, "{}", escape_controls(&table.to_string()))?;
             }

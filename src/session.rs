@@ -3,7 +3,14 @@
 //! statement runs: [`stream_statement`] (its schema, and its batches as they are fetched), used
 //! by `jobsql query` and the shell ([`crate::output::run`]) and by `serve` (simple protocol; its
 //! prepared statements through [`stream_plan`]). [`run_sql`] and [`run_statement`] are the same,
-//! collected, for tests and embedders.
+//! collected, for tests and embedders. `DESCRIBE` adds each column's kind and spec description
+//! to DataFusion's answer ([`describe`]). A table resolves by its short name too (`job_runs`,
+//! `jobs.job_runs`) when only one resource has it ([`names`]).
+
+#[path = "session/describe.rs"]
+pub mod describe;
+#[path = "session/names.rs"]
+pub mod names;
 
 use std::sync::Arc;
 
@@ -31,6 +38,7 @@ pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionC
     // enable_url_table: `SELECT ... FROM 'runs.parquet'` reads back what COPY kept.
     let mut ctx = SessionContext::new_with_config(config).enable_url_table();
     crate::plugin::register_with_runtime(&mut ctx, specs, runtime)?;
+    names::add_short_names(&ctx, specs);
     Ok(ctx)
 }
 
@@ -129,9 +137,21 @@ pub async fn stream_plan(
 ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
     refuse_api_drop(ctx, &plan).await?;
     check(&plan)?;
+    if let LogicalPlan::DescribeTable(d) = &plan {
+        return describe::describe(d);
+    }
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))
+}
+
+/// The schema of the rows [`stream_plan`] answers for `plan`: its own, but for `DESCRIBE`
+/// ([`describe::describe_schema`]).
+pub fn result_schema(plan: &LogicalPlan) -> SchemaRef {
+    match plan {
+        LogicalPlan::DescribeTable(_) => describe::describe_schema(),
+        _ => Arc::new(plan.schema().as_arrow().clone()),
+    }
 }
 
 /// DataFusion's plan of `statement` (an `INSERT ... SELECT` into an API table with its source

@@ -2,6 +2,9 @@
 
 use std::process::Command;
 
+#[path = "cli/readable.rs"]
+mod readable;
+
 use crate::support::cli::{jobsql, jobsql_env, stderr, stdout, temp_dir, EmulatorProcess};
 use crate::support::raw::echoing_server;
 
@@ -319,11 +322,12 @@ fn a_struct_compared_with_text_and_a_short_table_name_get_a_hint() {
         stderr(&o),
         "error: state is a struct and cannot be compared with the text 'FAILED': did you mean state['result_state']?\n"
     );
-    let o = jobsql(&["query", "--demo", "SELECT count(*) FROM job_runs"]);
+    // `job_runs` itself now resolves (cli/readable.rs); a name close to it gets the hint.
+    let o = jobsql(&["query", "--demo", "SELECT count(*) FROM job_run"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         stderr(&o),
-        "error: table 'job_runs' not found: did you mean databricks_workspace.jobs.job_runs?\n"
+        "error: table 'job_run' not found: did you mean databricks_workspace.jobs.job_runs?\n"
     );
 }
 

@@ -11,8 +11,12 @@ mod common {
     pub use crate::support::session::{history_env as env, on as session, query, Env};
     pub use crate::support::RUNS;
 }
+#[path = "select/describe.rs"]
+mod describe;
 #[path = "select/equivalence.rs"]
 mod equivalence;
+#[path = "select/names.rs"]
+mod names;
 #[path = "select/newest.rs"]
 mod newest;
 #[path = "select/pages.rs"]
@@ -25,6 +29,8 @@ mod plan_props;
 mod params;
 #[path = "select/pushdown.rs"]
 mod pushdown;
+#[path = "select/short_names.rs"]
+mod short_names;
 #[path = "select/robustness.rs"]
 mod robustness;
 #[path = "select/room_equivalence.rs"]

@@ -2,7 +2,8 @@
 //!
 //! The typed columns are decoded straight from the response bytes by arrow-json's `Decoder`,
 //! fed the raw bytes of each object (found with `serde_json::value::RawValue`, which borrows
-//! rather than building values). `json` columns get the raw text of their field. Parameter
+//! rather than building values). `json` columns get the raw text of their field; a column with a
+//! `path` (jobs' `name`, at `settings.name`) gets the scalar found there. Parameter
 //! columns get the value the request used. A timestamp of 0 (the API's "not set") becomes NULL.
 //! A value of the wrong type is an error naming the column's message from arrow and the row's key.
 
@@ -32,6 +33,8 @@ enum Source {
     Typed(usize),
     /// The raw JSON text of this field.
     Json(String),
+    /// The scalar at this path of fields (NULL when a field is absent or null).
+    Path { path: Vec<String>, ty: ColumnType },
     /// The request's value of this parameter.
     Param { name: String, ty: ColumnType },
 }
@@ -74,6 +77,11 @@ impl PageDecoder {
             let source = if column.is_parameter {
                 Source::Param {
                     name: column.name.clone(),
+                    ty: column.ty.clone(),
+                }
+            } else if let Some(path) = &column.path {
+                Source::Path {
+                    path: path.clone(),
                     ty: column.ty.clone(),
                 }
             } else if column.ty.is_json() {
@@ -149,7 +157,10 @@ impl PageDecoder {
         } else {
             self.decode_typed(objects)?
         };
-        let needs_json = self.sources.iter().any(|s| matches!(s, Source::Json(_)));
+        let needs_json = self
+            .sources
+            .iter()
+            .any(|s| matches!(s, Source::Json(_) | Source::Path { .. }));
         let parsed: Vec<Object> = if needs_json {
             objects
                 .iter()
@@ -174,11 +185,90 @@ impl PageDecoder {
                     Arc::new(b.finish())
                 }
                 Source::Param { name, ty } => param_column(params.get(name), ty, rows),
+                Source::Path { path, ty } => self.path_column(&parsed, path, ty)?,
             });
         }
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         RecordBatch::try_new_with_options(self.output.clone(), columns, &options)
             .map_err(|e| self.invalid(e.to_string()))
+    }
+
+    /// The scalars at `path` in each object, as a column of type `ty`.
+    fn path_column(
+        &self,
+        objects: &[Object],
+        path: &[String],
+        ty: &ColumnType,
+    ) -> Result<ArrayRef, ProviderError> {
+        let mut texts: Vec<Option<&str>> = Vec::with_capacity(objects.len());
+        for o in objects {
+            texts.push(self.at_path(o, path)?);
+        }
+        let wrong = |text: &str| ProviderError::UnexpectedValue {
+            table: self.table.clone(),
+            row: String::new(),
+            message: crate::redact::outgoing(&format!(
+                "`{}` is not {}: {text}",
+                path.join("."),
+                ty.to_arrow()
+            )),
+        };
+        Ok(match ty {
+            ColumnType::Integer => Arc::new(
+                texts
+                    .iter()
+                    .map(|t| {
+                        t.map(|t| t.parse::<i64>().map_err(|_| wrong(t)))
+                            .transpose()
+                    })
+                    .collect::<Result<Int64Array, _>>()?,
+            ),
+            ColumnType::Boolean => Arc::new(
+                texts
+                    .iter()
+                    .map(|t| {
+                        t.map(|t| t.parse::<bool>().map_err(|_| wrong(t)))
+                            .transpose()
+                    })
+                    .collect::<Result<BooleanArray, _>>()?,
+            ),
+            _ => Arc::new(
+                texts
+                    .iter()
+                    .map(|t| {
+                        t.map(|t| serde_json::from_str::<String>(t).map_err(|_| wrong(t)))
+                            .transpose()
+                    })
+                    .collect::<Result<StringArray, _>>()?,
+            ),
+        })
+    }
+
+    /// The raw JSON text at `path` in `object`; `None` when a field is absent or null.
+    fn at_path<'a>(
+        &self,
+        object: &Object<'a>,
+        path: &[String],
+    ) -> Result<Option<&'a str>, ProviderError> {
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(None);
+        };
+        let mut raw: &'a RawValue = match object.get(first.as_str()) {
+            Some(raw) => raw,
+            None => return Ok(None),
+        };
+        for field in rest {
+            if raw.get() == "null" {
+                return Ok(None);
+            }
+            let inner: Object<'a> = serde_json::from_str(raw.get())
+                .map_err(|e| self.invalid(format!("`{first}` is not a JSON object: {e}")))?;
+            raw = match inner.get(field.as_str()) {
+                Some(r) => r,
+                None => return Ok(None),
+            };
+        }
+        Ok(Some(raw.get()).filter(|t| *t != "null"))
     }
 
     fn decode_typed(&self, objects: &[&RawValue]) -> Result<Vec<ArrayRef>, ProviderError> {

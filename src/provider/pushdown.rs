@@ -12,7 +12,10 @@
 //! - The method is the first of `select:` whose required parameters are all given.
 //!
 //! Everything pushed is `Exact` (the API filters on exactly that value, and parameter columns hold
-//! the value sent); everything else is `Unsupported` and filtered by DataFusion. Two refinements:
+//! the value sent); everything else is `Unsupported` and filtered by DataFusion. Three refinements:
+//! - A rule with `case_insensitive:` (jobs/list's `name`) is sent, and the scan also evaluates the
+//!   predicate on the rows it fetched ([`Answer::Sent`]): `name = 'Nightly'` asks the API for
+//!   the jobs named `nightly` in any case and keeps exactly those named `Nightly`.
 //! - A parameter column set in WHERE that the chosen method does not take (`run_id = 5 AND
 //!   active_only = true`: runs/get has no `active_only`) still holds the value set, and the rule's
 //!   `matches:` predicate (what the parameter keeps) is evaluated on the fetched rows instead.
@@ -44,6 +47,9 @@ pub enum Answer {
     Pushed,
     /// Evaluated on the fetched rows, as written.
     Kept,
+    /// Sent to the API, which keeps more rows than SQL would (it ignores case), and evaluated on
+    /// the fetched rows as written too.
+    Sent,
     /// Evaluated on the fetched rows as this SQL predicate: a parameter the chosen method does
     /// not take, from the rule's `matches:`.
     Derived(String),
@@ -121,7 +127,9 @@ impl Translation {
             .iter()
             .map(|a| match a {
                 Answer::Kept => TableProviderFilterPushDown::Unsupported,
-                Answer::Pushed | Answer::Derived(_) => TableProviderFilterPushDown::Exact,
+                Answer::Pushed | Answer::Sent | Answer::Derived(_) => {
+                    TableProviderFilterPushDown::Exact
+                }
             })
             .collect()
     }
@@ -206,7 +214,7 @@ pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, 
             }) if !t.taken(param) => {
                 if accepts(param) {
                     t.params.insert(param.clone(), value.clone());
-                    t.answers[i] = Answer::Pushed;
+                    t.answers[i] = sent_answer(resource, param);
                 } else if is_parameter_column(resource, column) {
                     // Not sent, but the column holds it; what it keeps is checked on the rows.
                     t.params.insert(param.clone(), value.clone());
@@ -218,7 +226,7 @@ pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, 
             }
             Some(Recognised::Many { param, values }) if accepts(param) && !t.taken(param) => {
                 t.fanout.insert(param.clone(), values.clone());
-                t.answers[i] = Answer::Pushed;
+                t.answers[i] = sent_answer(resource, param);
             }
             Some(Recognised::Nothing) => t.answers[i] = Answer::Pushed,
             _ => {}
@@ -272,6 +280,21 @@ fn contradicts(resource: &Resource, params: &BTreeMap<String, String>) -> bool {
             });
         inverted || disjoint
     })
+}
+
+/// How a predicate sent as `param` is answered: [`Answer::Sent`] when the API compares it
+/// without case, else [`Answer::Pushed`].
+fn sent_answer(resource: &Resource, param: &str) -> Answer {
+    let loose = resource
+        .spec
+        .pushdown
+        .iter()
+        .any(|r| r.case_insensitive && r.param.as_deref() == Some(param));
+    if loose {
+        Answer::Sent
+    } else {
+        Answer::Pushed
+    }
 }
 
 fn is_parameter_column(resource: &Resource, column: &str) -> bool {

@@ -43,6 +43,18 @@ use super::insert::{insert_fields, InsertSink};
 use super::pushdown::{decisions, derived_expr, translate, Answer};
 use super::ApiRuntime;
 
+/// The field metadata key of a column's spec description (DESCRIBE shows it).
+pub const DESCRIPTION_KEY: &str = "description";
+/// The field metadata key of what a column is: [`KIND_FIELD`], [`KIND_PARAMETER`] or
+/// [`KIND_INSERT`] (DESCRIBE shows it).
+pub const KIND_KEY: &str = "jobsql.kind";
+/// A column read from the API's answer.
+pub const KIND_FIELD: &str = "field";
+/// A request parameter: set it in WHERE; it shows the value sent.
+pub const KIND_PARAMETER: &str = "parameter";
+/// A column only INSERT sets (a parameter of the insert call).
+pub const KIND_INSERT: &str = "insert only";
+
 /// A spec resource as a table.
 #[derive(Debug)]
 pub struct ApiTable {
@@ -63,8 +75,14 @@ impl ApiTable {
             .map(|c| {
                 let mut metadata = std::collections::HashMap::new();
                 if !c.description.is_empty() {
-                    metadata.insert("description".to_string(), c.description.clone());
+                    metadata.insert(DESCRIPTION_KEY.to_string(), c.description.clone());
                 }
+                let kind = if c.is_parameter {
+                    KIND_PARAMETER
+                } else {
+                    KIND_FIELD
+                };
+                metadata.insert(KIND_KEY.to_string(), kind.to_string());
                 Field::new(&c.name, c.ty.to_arrow(), true).with_metadata(metadata)
             })
             .collect();
@@ -196,7 +214,7 @@ impl ApiTable {
         for (filter, answer) in filters.iter().zip(&translation.answers) {
             match answer {
                 Answer::Pushed => {}
-                Answer::Kept => residual.push(unnormalize_col(filter.clone())),
+                Answer::Kept | Answer::Sent => residual.push(unnormalize_col(filter.clone())),
                 Answer::Derived(sql) => residual.push(derived_expr(state, &table_schema, sql)?),
             }
         }

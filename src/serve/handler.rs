@@ -100,7 +100,7 @@ impl Prepared {
     fn schema(&self) -> Arc<Schema> {
         match self {
             Prepared::Compat(c) => c.schema(),
-            Prepared::Plan { plan, .. } => Arc::new(plan.schema().as_arrow().clone()),
+            Prepared::Plan { plan, .. } => crate::session::result_schema(plan),
         }
     }
 }

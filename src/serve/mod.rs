@@ -185,6 +185,8 @@ pub fn jobsql_sessions(
         let mut ctx = SessionContext::new_with_config_rt(config, env);
         crate::plugin::register_with_runtime(&mut ctx, &specs, runtime.clone())
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        // `job_runs`, `jobs.job_runs`: as in `query` and the shell.
+        crate::session::names::add_short_names(&ctx, &specs);
         Ok(ctx)
     })
 }

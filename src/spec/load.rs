@@ -124,11 +124,14 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                         format!("duplicate column `{}`", column.name),
                     ));
                 }
+                let path = checks::column_path(&place, column, &ty, is_parameter)
+                    .map_err(|f| f.in_file(file))?;
                 columns.push(Column {
                     name: column.name.clone(),
                     ty,
                     description: column.description.clone(),
                     is_parameter,
+                    path,
                 });
             }
         }
@@ -139,6 +142,7 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                 ty: ColumnType::String,
                 description: service.server.description.clone(),
                 is_parameter: true,
+                path: None,
             });
         }
         references::check_resource(&at, spec, &columns, variable).map_err(|f| f.in_file(file))?;
@@ -423,5 +427,49 @@ resources:
             e.contains("b.yaml") && e.contains("a.yaml") && e.contains("acme.jobs.runs"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_column_path_and_case_insensitive_are_checked() {
+        let column = |c: &str| {
+            MINIMAL.replace(
+                "      - { name: state, ref: State }",
+                &format!("      - {{ name: state, ref: State }}\n{c}"),
+            )
+        };
+        let ok = column("      - { name: code, type: string, path: state.code }");
+        let set = load(&ok).expect("valid");
+        let runs = &set.resources[0];
+        let code = &runs.columns[runs.column_index("code").expect("code")];
+        assert_eq!(
+            code.path,
+            Some(vec!["state".to_string(), "code".to_string()])
+        );
+        for (bad, says) in [
+            (
+                "      - { name: code, type: json, path: state.code }",
+                "string, integer or boolean",
+            ),
+            (
+                "      - { name: code, type: string, path: code }",
+                "two or more field names",
+            ),
+            (
+                "      - { name: code, type: string, path: state..x }",
+                "two or more field names",
+            ),
+        ] {
+            let e = load(&column(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains("columns[3] (code).path") && e.contains(says),
+                "{e}"
+            );
+        }
+        let rule = MINIMAL.replace(
+            "{ column: job_id, param: job_id, ops: [eq, in] }",
+            "{ column: job_id, param: job_id, ops: [eq, in], case_insensitive: true }",
+        );
+        let e = load(&rule).unwrap_err().to_string();
+        assert!(e.contains("`case_insensitive` is for a data column"), "{e}");
     }
 }

@@ -399,6 +399,11 @@ pub struct ColumnSpec {
     /// A named object type from the file's `types`.
     #[serde(default, rename = "ref")]
     pub reference: Option<String>,
+    /// For a data column: where its value is in each object, as a dotted path of fields
+    /// (`settings.name`) instead of the field `name`; the type is then `string`, `integer`
+    /// or `boolean`.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// A named object type.
@@ -447,6 +452,10 @@ pub struct PushdownRule {
     /// no request.
     #[serde(default)]
     pub disjoint_with: Vec<String>,
+    /// The API compares the parameter without case (jobs/list's `name`), so it keeps more rows
+    /// than SQL's `=`: the predicate is sent, and also evaluated on the fetched rows.
+    #[serde(default)]
+    pub case_insensitive: bool,
 }
 
 impl PushdownRule {

@@ -17,6 +17,8 @@ pub struct Column {
     pub description: String,
     /// True for parameter columns (they hold the request's value, not the response's).
     pub is_parameter: bool,
+    /// Where the value is in each object (`settings`, `name`), when not at the field `name`.
+    pub path: Option<Vec<String>>,
 }
 
 /// One validated resource: everything the provider needs.

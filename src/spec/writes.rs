@@ -103,6 +103,7 @@ pub(super) fn check_writes(
                 ty,
                 description: column.description.clone(),
                 is_parameter: false,
+                path: None,
             });
         }
         result_columns.insert(name.clone(), resolved);

@@ -374,6 +374,22 @@ async fn drivers_session_commands_and_catalog_queries_work() {
     assert!(text("SELECT pg_catalog.version()").await[0][0].starts_with("PostgreSQL"));
     let described = text("DESCRIBE databricks_workspace.jobs.job_runs").await;
     assert!(described.iter().any(|r| r[0] == "run_id"), "{described:?}");
+    // Prepared (extended protocol), DESCRIBE has its kind and description columns too.
+    let rows = client
+        .query("DESCRIBE databricks_workspace.jobs.job_runs", &[])
+        .await
+        .expect("DESCRIBE prepared");
+    let active = rows
+        .iter()
+        .find(|r| r.get::<_, String>(0) == "active_only")
+        .expect("an active_only row");
+    assert_eq!(
+        active.get::<_, Option<String>>(3).as_deref(),
+        Some("parameter")
+    );
+    assert!(active
+        .get::<_, Option<String>>(4)
+        .is_some_and(|d| d.contains("active runs")));
     // The extended protocol answers session commands too (psycopg prepares BEGIN).
     client.execute("BEGIN", &[]).await.expect("BEGIN prepared");
     let path: String = client
@@ -384,6 +400,16 @@ async fn drivers_session_commands_and_catalog_queries_work() {
     assert_eq!(path, "\"$user\", public");
     // None of this reached the workspace.
     assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+    // Short names resolve in a serve session too (simple and extended protocols).
+    let short = text("SELECT count(*) FROM jobs").await;
+    let full = text("SELECT count(*) FROM databricks_workspace.jobs.jobs").await;
+    assert_eq!(short, full);
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM jobs.jobs", &[])
+        .await
+        .expect("jobs.jobs prepared")
+        .get(0);
+    assert_eq!(n.to_string(), full[0][0]);
     server.shutdown().await;
 }
 

@@ -93,6 +93,35 @@ async fn piped_statements_run_in_order_over_several_lines() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_table_names_resolve_in_the_shell() {
+    let emu = emulator().await;
+    let job = emu.notable().job_ids[0];
+    let script = format!(
+        "SELECT count(*) AS n FROM job_runs WHERE job_id = {job};\n\
+         SELECT count(*) AS n FROM jobs.job_runs WHERE job_id = {job};\n\
+         SELECT count(*) AS n FROM databricks_workspace.jobs.job_runs WHERE job_id = {job};\n"
+    );
+    let out = piped(&emu, "short", &["--format", "csv", "--quiet"], &script).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts: Vec<&str> = stdout.lines().filter(|l| *l != "n").collect();
+    assert_eq!(counts.len(), 3, "{stdout}");
+    assert!(
+        counts.iter().all(|c| c == &counts[0]) && counts[0] != "0",
+        "{stdout}"
+    );
+    let requests = emu.requests();
+    assert_eq!(to(&requests, "/runs/list").len(), requests.len());
+    assert!(requests
+        .iter()
+        .all(|r| r.param("job_id") == Some(job.to_string().as_str())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_piped_statement_stops_the_script_with_an_error() {
     let emu = emulator().await;
     let script = "SELECT 1 AS one;\n\

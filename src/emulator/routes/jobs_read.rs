@@ -1,4 +1,5 @@
-//! The job read endpoints: `jobs/list` (limit/offset/page_token, `name` and `expand_tasks`)
+//! The job read endpoints: `jobs/list` (limit/offset/page_token, `name` (ignoring case, as the
+//! API does) and `expand_tasks`)
 //! and `jobs/get` (tasks, job_clusters, parameters and environments paged 100 at a time; with
 //! `expand_tasks`, `jobs/list` shows the first 100 of each and `has_more`). Deleted jobs are
 //! in neither. Under the 2.1 and 2.0 prefixes the lists are whole, and 2.0's `jobs/list` is
@@ -21,6 +22,11 @@ use crate::emulator::render::jobs::{job_json, job_json_whole};
 use crate::emulator::state::app::App;
 use crate::emulator::state::data::JobDef;
 
+/// jobs/list's `name` filter: "the exact (case insensitive) job name".
+fn same_name(job: &str, filter: &str) -> bool {
+    job.to_lowercase() == filter.to_lowercase()
+}
+
 /// `GET jobs/list` of API 2.0: every job, with all its settings.
 fn list_v20(app: &App, name: Option<&str>) -> ApiResult {
     let store = app.read();
@@ -28,7 +34,9 @@ fn list_v20(app: &App, name: Option<&str>) -> ApiResult {
         .jobs
         .iter()
         .enumerate()
-        .filter(|(k, j)| !store.deleted_jobs.contains(k) && name.is_none_or(|n| j.name == n))
+        .filter(|(k, j)| {
+            !store.deleted_jobs.contains(k) && name.is_none_or(|n| same_name(&j.name, n))
+        })
         .map(|(_, j)| {
             let mut m = job_json_whole(j);
             m.remove("run_as_user_name");
@@ -75,7 +83,7 @@ pub(crate) async fn list(
         .iter()
         .enumerate()
         .filter(|(k, j)| {
-            !store.deleted_jobs.contains(k) && name.as_ref().is_none_or(|n| &j.name == n)
+            !store.deleted_jobs.contains(k) && name.as_ref().is_none_or(|n| same_name(&j.name, n))
         })
         .map(|(_, j)| j)
         .collect();

@@ -139,7 +139,13 @@ pub fn insert_fields(resource: &Resource) -> Vec<Field> {
         .into_iter()
         .filter(|(name, _)| resource.column_index(name).is_none())
         .map(|(name, description)| {
-            let metadata = HashMap::from([("description".to_string(), description)]);
+            let metadata = HashMap::from([
+                (super::table::DESCRIPTION_KEY.to_string(), description),
+                (
+                    super::table::KIND_KEY.to_string(),
+                    super::table::KIND_INSERT.to_string(),
+                ),
+            ]);
             Field::new(name, DataType::Utf8, true).with_metadata(metadata)
         })
         .collect()

@@ -1,5 +1,6 @@
 //! Checks of the spec parts that carry meaning beyond names: parameter enumerations, completion
-//! rules (`complete:`), and the pushdown rules' `minimum`, `matches` and `disjoint_with`.
+//! rules (`complete:`), a column's `path`, and the pushdown rules' `minimum`, `matches`,
+//! `disjoint_with` and `case_insensitive`.
 //!
 //! Each check returns a [`Finding`] (place and message); [`super`] adds the file. A `matches` predicate is
 //! planned with DataFusion against the resource's columns, so a typo in it fails at load time
@@ -12,7 +13,7 @@ use datafusion::logical_expr::ExprSchemable;
 
 use crate::spec::error::Finding;
 use crate::spec::model::{
-    MethodSpec, ParamSpec, ParamType, PushdownOp, PushdownRule, ResourceSpec,
+    ColumnSpec, MethodSpec, ParamSpec, ParamType, PushdownOp, PushdownRule, ResourceSpec,
 };
 use crate::spec::resource::Column;
 use crate::spec::types::ColumnType;
@@ -172,6 +173,17 @@ pub(super) fn check_rule_extras(
             ));
         }
     }
+    if rule.case_insensitive {
+        let string_param = rule
+            .param
+            .as_deref()
+            .is_some_and(|p| kind(p) == Some(ParamType::String));
+        if !string_param || column(&rule.column).is_none_or(|c| c.is_parameter) {
+            return err(
+                "`case_insensitive` is for a data column sent as a string parameter".into(),
+            );
+        }
+    }
     if let Some(sql) = &rule.matches {
         let (Some(param), true) = (&rule.param, rule.ops.contains(&PushdownOp::Eq)) else {
             return err("`matches` needs `eq` and a `param`".into());
@@ -190,6 +202,33 @@ pub(super) fn check_rule_extras(
             .map_err(|m| Finding::new(format!("{place}.matches"), format!("`{sql}`: {m}")))?;
     }
     Ok(())
+}
+
+/// A column's `path:` as its fields: for data columns of a scalar type, two or more fields.
+pub(super) fn column_path(
+    place: &str,
+    column: &ColumnSpec,
+    ty: &ColumnType,
+    is_parameter: bool,
+) -> Result<Option<Vec<String>>, Finding> {
+    let Some(path) = &column.path else {
+        return Ok(None);
+    };
+    let err = |m: &str| Err(Finding::new(format!("{place}.path"), m));
+    if is_parameter {
+        return err("a parameter column holds the request's value: it has no `path`");
+    }
+    if !matches!(
+        ty,
+        ColumnType::String | ColumnType::Integer | ColumnType::Boolean
+    ) {
+        return err("a column with a `path` is a string, integer or boolean");
+    }
+    let fields: Vec<String> = path.split('.').map(str::to_string).collect();
+    if fields.len() < 2 || fields.iter().any(String::is_empty) {
+        return err("`path` is two or more field names joined by `.` (settings.name)");
+    }
+    Ok(Some(fields))
 }
 
 /// The type of parameter `p` in the first method that has it.
