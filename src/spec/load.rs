@@ -259,6 +259,14 @@ resources:
             ),
             (
                 MINIMAL.replace(
+                    "job_id: { type: integer }",
+                    "job_id: { type: integer, in: body }",
+                ),
+                "resources.runs.methods.list.params.job_id",
+                "is `in: body`, but a GET sends no body",
+            ),
+            (
+                MINIMAL.replace(
                     "type: integer }\n      - { name: job_id",
                     "type: integr }\n      - { name: job_id",
                 ),
