@@ -45,11 +45,6 @@ pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionC
 pub use crate::hints::user_message;
 pub use crate::write::StatementResult;
 
-/// Split SQL text into statements (`;`-separated, comments allowed, `EXEC` understood).
-pub fn split_statements(sql: &str) -> Result<Vec<Statement>> {
-    parse_script(sql)
-}
-
 /// Run one parsed statement to completion: [`stream_statement`], collected (for tests and
 /// embedders that want the rows in memory; the CLI, the shell and `serve` stream).
 pub async fn run_statement(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {

@@ -74,8 +74,9 @@ impl RunError {
     }
 }
 
-/// Whether `e` is, or was caused by, a [`WriteError`] (DELETE, EXEC, RETURNING) or a
-/// [`ProviderError`] (a plain INSERT's sink) whose outcome is unknown.
+/// Whether `e` is, or was caused by (however DataFusion wraps it: its `source()` chain), a
+/// [`WriteError`] (EXEC, RETURNING) or a [`ProviderError`] (INSERT's sink, DELETE) whose
+/// outcome is unknown.
 fn outcome_unknown(e: &DataFusionError) -> bool {
     let unknown = |c: &(dyn std::error::Error + 'static)| {
         c.downcast_ref::<WriteError>()
@@ -85,11 +86,6 @@ fn outcome_unknown(e: &DataFusionError) -> bool {
                     .map(ProviderError::outcome_unknown)
             })
     };
-    if let DataFusionError::External(inner) = e.find_root() {
-        if let Some(u) = unknown(inner.as_ref()) {
-            return u;
-        }
-    }
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
         if let Some(u) = unknown(c) {

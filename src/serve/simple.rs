@@ -32,7 +32,8 @@ use super::compat;
 use super::handler::{pg_error, Connection};
 use super::respond::{compat_response, verb};
 use super::settings::check_plan;
-use crate::session::{split_statements, stream_statement_checked};
+use crate::session::stream_statement_checked;
+use crate::sql::parse_script;
 
 /// Send one response the way pgwire does, tracking the transaction status.
 async fn send_response<C>(
@@ -82,7 +83,7 @@ impl Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let statements = split_statements(sql).map_err(|e| pg_error(&e))?;
+        let statements = parse_script(sql).map_err(|e| pg_error(&e))?;
         if statements.is_empty() {
             return send_execution_or_empty(client).await;
         }

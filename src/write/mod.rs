@@ -9,7 +9,7 @@
 //! - `EXEC <resource>.<method> @param='value' ... [@@json='{...}']` → one request of any method
 //!   the spec lists under `exec` ([`exec`]).
 //!
-//! All of them build requests with [`crate::request`] (typed values from SQL checked against
+//! Both build requests with [`crate::request`] (typed values from SQL checked against
 //! the method's parameters) and send them with [`send_mutation`], which in a dry run records
 //! them in the runtime's [`DryRunLog`] instead (both the provider layer's, which INSERT uses
 //! too).
