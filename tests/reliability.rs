@@ -20,9 +20,6 @@ mod common {
     pub use crate::support::session::{context as session, error, query as rows, runtime};
     pub use crate::support::stub::{Reply, Seen, Stub};
     pub use crate::support::{LIST, RUNS};
-    // Named by the old reliability/common.rs, unused here today: kept for files written against it.
-    #[allow(unused_imports)]
-    pub use crate::support::stub::Handler;
 }
 #[path = "reliability/faults.rs"]
 mod faults;

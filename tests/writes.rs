@@ -4,15 +4,13 @@
 /// The shared support, as this area's tests name it.
 mod common {
     pub use crate::support::batches::{count, ints, strings};
+    pub use crate::support::reports::one_created_failed_unknown;
     pub use crate::support::requests::mutations;
     pub use crate::support::session::{
         lifecycle_env as env, lifecycle_env_with_policy as env_with_policy, query,
         writing as session, writing_with as session_with, Env,
     };
     pub use crate::support::RUNS;
-    // Named by the old writes/common.rs, unused here today: kept for files written against it.
-    #[allow(unused_imports)]
-    pub use crate::support::session::lifecycle_env_with as env_with;
 }
 #[path = "writes/ddl.rs"]
 mod ddl;

@@ -12,6 +12,7 @@
 //!   a plain-thread server that echoes the `Authorization` header.
 //! - [`api`]: the emulator's API called directly (reqwest), page walks, run states.
 //! - [`batches`]: reading Arrow results (ints, strings, counts, row pairs).
+//! - [`reports`]: a partial write's row-by-row report, asserted.
 //! - [`requests`]: filters over the emulator's request log.
 //! - [`cli`]: the `jobsql` binary run as a user runs it, and `jobsql emulator` as a process.
 //! - [`rng`]: a small deterministic generator for the property tests.
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod client;
 pub mod emulator;
 pub mod raw;
+pub mod reports;
 pub mod requests;
 pub mod rng;
 pub mod session;
