@@ -98,7 +98,7 @@ enum Workspaces {
     #[default]
     FromEnvironment,
     /// The caller's resolver.
-    Resolver(WorkspaceResolver),
+    Resolver(Box<WorkspaceResolver>),
     /// One workspace: the default, and also `deployment_name = name`.
     Explicit {
         name: String,
@@ -144,7 +144,7 @@ impl JobsqlOptions {
     /// Resolve workspaces with `resolver` (default: [`WorkspaceResolver::from_env`], read when
     /// [`register`] is called).
     pub fn with_resolver(mut self, resolver: WorkspaceResolver) -> Self {
-        self.workspaces = Workspaces::Resolver(resolver);
+        self.workspaces = Workspaces::Resolver(Box::new(resolver));
         self
     }
 
@@ -175,7 +175,7 @@ impl JobsqlOptions {
         let client = ApiClient::new(self.retry)?;
         let resolver = match &self.workspaces {
             Workspaces::FromEnvironment => WorkspaceResolver::from_env(),
-            Workspaces::Resolver(r) => r.clone(),
+            Workspaces::Resolver(r) => r.as_ref().clone(),
             Workspaces::Explicit { name, host, token } => {
                 let ws = Workspace::new(name, host, token)?;
                 WorkspaceResolver::from_parts(HashMap::new(), None, None)

@@ -33,6 +33,8 @@ mod hosts;
 mod ini;
 #[path = "workspace/perms.rs"]
 mod perms;
+#[path = "workspace/providers.rs"]
+mod providers;
 #[path = "workspace/resolver.rs"]
 mod resolver;
 
@@ -41,10 +43,12 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::spec::{ErrorSpec, ProviderSpec};
 use hosts::{is_loopback, parse_host};
 use ini::{parse_ini, Profiles};
 
 pub use error::WorkspaceError;
+pub use providers::Workspaces;
 pub use resolver::WorkspaceResolver;
 
 /// The environment variable naming the workspace URL.
@@ -93,10 +97,30 @@ pub struct Workspace {
     token: Secret,
     /// Whether the host was given without a scheme (and `https://` assumed).
     scheme_assumed: bool,
+    /// Where the provider's error bodies keep their code and message.
+    errors: Arc<ErrorSpec>,
 }
 
+/// The built-in Databricks profile (`provider-spec/databricks_workspace/provider.yaml`).
+pub fn databricks_profile() -> Arc<ProviderSpec> {
+    static PROFILE: std::sync::OnceLock<Arc<ProviderSpec>> = std::sync::OnceLock::new();
+    PROFILE
+        .get_or_init(|| {
+            let spec = crate::spec::builtin_profile(DATABRICKS)
+                .ok()
+                .flatten()
+                .expect("the built-in Databricks profile loads (tested)");
+            Arc::new(spec)
+        })
+        .clone()
+}
+
+/// The built-in Databricks provider's name.
+pub const DATABRICKS: &str = "databricks_workspace";
+
 impl Workspace {
-    /// A workspace from its name, host (scheme optional, `https://` assumed) and token.
+    /// A Databricks workspace from its name, host (scheme optional, `https://` assumed) and
+    /// personal access token.
     pub fn new(name: &str, host: &str, token: &str) -> Result<Self, WorkspaceError> {
         let host_setting = host;
         let host = parse_host(name, host)?;
@@ -119,7 +143,19 @@ impl Workspace {
             host,
             token: Secret(token.into()),
             scheme_assumed: !host_setting.contains("://"),
+            errors: Arc::new(databricks_profile().errors.clone()),
         })
+    }
+
+    /// The same workspace, its errors read as `errors` says (its provider's profile).
+    pub fn with_errors(mut self, errors: Arc<ErrorSpec>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// Where this workspace's error bodies keep their code and message.
+    pub fn errors(&self) -> &ErrorSpec {
+        &self.errors
     }
 
     /// The personal access token (send it only as `Authorization: Bearer`).

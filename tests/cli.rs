@@ -129,7 +129,7 @@ fn a_bad_spec_dir_names_the_file_and_place() {
     let dir = temp_dir("spec");
     std::fs::write(
         dir.join("broken.yaml"),
-        "provider: acme\nservice: jobs\nserver: { url: 'https://{x}.example.com', variable: x }\nresources:\n  runs:\n    methods: {}\n    select: [list]\n    columns: []\n",
+        "provider: databricks_workspace\nservice: jobs2\nresources:\n  runs:\n    methods: {}\n    select: [list]\n    columns: []\n",
     )
     .expect("spec");
     let o = jobsql(&[

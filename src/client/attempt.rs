@@ -130,7 +130,8 @@ pub async fn attempt(
             Some(message) => Err(invalid(status, message)),
         };
     }
-    let (error_code, message) = parse_error_body(&body, status.as_u16(), location.as_deref());
+    let (error_code, message) =
+        parse_error_body(&body, status.as_u16(), location.as_deref(), ws.errors());
     Err(Failure {
         error: ApiError::Http {
             status: status.as_u16(),

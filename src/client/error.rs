@@ -1,6 +1,8 @@
 //! What can go wrong with an API call, worded for the user: the workspace, method and path are
 //! always named, the API's `error_code` and `message` are kept, and the token never appears.
 
+use crate::spec::ErrorSpec;
+
 /// How much of a non-JSON error body is quoted.
 const QUOTE_CHARS: usize = 200;
 
@@ -150,18 +152,28 @@ impl ApiError {
     }
 }
 
-/// The `error_code` and message of an error body: the API's JSON
-/// (`{"error_code": "...", "message": "..."}`, or an older `{"error": "..."}`), else a quote of
-/// the body's start.
+/// The code and message of an error body: at the paths of the provider's `errors:` profile
+/// (Databricks: `{"error_code": "...", "message": "..."}`), else at `message`, `error` (a
+/// string) or `error.message`; else a quote of the body's start.
 pub fn parse_error_body(
     body: &[u8],
     status: u16,
     location: Option<&str>,
+    errors: &ErrorSpec,
 ) -> (Option<String>, String) {
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
-        let text = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let code = text("error_code");
-        if let Some(message) = text("message").or_else(|| text("error")) {
+    if let Ok(top @ serde_json::Value::Object(_)) =
+        serde_json::from_slice::<serde_json::Value>(body)
+    {
+        let text = |path: &str| match path.split('.').try_fold(&top, |v, k| v.get(k)) {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(n @ serde_json::Value::Number(_)) => Some(n.to_string()),
+            _ => None,
+        };
+        let code = errors.code.as_deref().and_then(text);
+        let message = [errors.message.as_str(), "message", "error", "error.message"]
+            .into_iter()
+            .find_map(text);
+        if let Some(message) = message {
             return (code, message);
         }
         if code.is_some() {
@@ -215,27 +227,71 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
 
+    fn databricks() -> ErrorSpec {
+        ErrorSpec {
+            code: Some("error_code".into()),
+            message: "message".into(),
+        }
+    }
+
+    #[test]
+    fn codes_and_messages_at_the_profile_paths() {
+        let nested = ErrorSpec {
+            code: Some("error.code".into()),
+            message: "error.message".into(),
+        };
+        let body = br#"{"error":{"code":"NOT_FOUND","message":"no such run"}}"#;
+        let (code, msg) = parse_error_body(body, 404, None, &nested);
+        assert_eq!(
+            (code.as_deref(), msg.as_str()),
+            (Some("NOT_FOUND"), "no such run")
+        );
+        // A numeric code is kept as text; a bare message is found without a code path.
+        let (code, msg) = parse_error_body(
+            br#"{"error_code":403,"message":"no"}"#,
+            403,
+            None,
+            &databricks(),
+        );
+        assert_eq!((code.as_deref(), msg.as_str()), (Some("403"), "no"));
+        let (code, msg) = parse_error_body(
+            br#"{"message":"conflict"}"#,
+            409,
+            None,
+            &ErrorSpec::default(),
+        );
+        assert_eq!((code, msg.as_str()), (None, "conflict"));
+        // A profile path that misses falls back to the common places.
+        let (_, msg) = parse_error_body(br#"{"error":"bad token"}"#, 401, None, &nested);
+        assert_eq!(msg, "bad token");
+    }
+
     #[test]
     fn json_html_and_empty_bodies() {
         let (code, msg) = parse_error_body(
             br#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Run 1 does not exist."}"#,
             400,
             None,
+            &databricks(),
         );
         assert_eq!(code.as_deref(), Some("RESOURCE_DOES_NOT_EXIST"));
         assert_eq!(msg, "Run 1 does not exist.");
         let html = format!("<html>\n<body>{}</body></html>", "x".repeat(500));
-        let (code, msg) = parse_error_body(html.as_bytes(), 502, None);
+        let (code, msg) = parse_error_body(html.as_bytes(), 502, None, &databricks());
         assert!(code.is_none());
         assert!(
             msg.contains("<html> <body>xxx") && msg.ends_with("...\""),
             "{msg}"
         );
         assert!(msg.len() < 300);
-        assert!(parse_error_body(b"", 503, None).1.contains("empty"));
-        assert!(parse_error_body(b"", 302, Some("https://login"))
+        assert!(parse_error_body(b"", 503, None, &databricks())
             .1
-            .contains("https://login"));
+            .contains("empty"));
+        assert!(
+            parse_error_body(b"", 302, Some("https://login"), &databricks())
+                .1
+                .contains("https://login")
+        );
     }
 
     #[test]

@@ -217,10 +217,10 @@ fn resolve_workspace(
     template: &mut RequestTemplate,
 ) -> Result<Workspace, ProviderError> {
     let variable = &fetch.resource.server.variable;
-    let w = fetch
-        .runtime
-        .workspaces
-        .resolve(template.params.get(variable).map(String::as_str))?;
+    let w = fetch.runtime.workspaces.resolve(
+        &fetch.resource.profile,
+        template.params.get(variable).map(String::as_str),
+    )?;
     template.params.insert(variable.clone(), w.name.clone());
     Ok(w)
 }

@@ -38,7 +38,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::client::{ApiClient, ApiError};
 use crate::spec::SpecSet;
-use crate::workspace::{Workspace, WorkspaceError, WorkspaceResolver};
+use crate::workspace::{Workspace, WorkspaceError, WorkspaceResolver, Workspaces};
 
 pub use table::ApiTable;
 
@@ -141,8 +141,9 @@ impl From<ProviderError> for DataFusionError {
 pub struct ApiRuntime {
     /// The shared client.
     pub client: ApiClient,
-    /// Resolves `deployment_name` (or the default) to a workspace and token.
-    pub workspaces: WorkspaceResolver,
+    /// Resolves an endpoint name (`deployment_name`, or the default) to a workspace and its
+    /// credentials, per provider: a table only ever gets its own provider's.
+    pub workspaces: Workspaces,
     /// `Some` in a dry run: mutating requests are recorded there instead of being sent.
     pub dry_run: Option<dry_run::DryRunLog>,
     /// Requests a scan keeps in flight at most (parallel listing, `IN` fan-out).
@@ -194,8 +195,14 @@ pub const DEFAULT_MAX_DELETES: usize = 100;
 pub const DEFAULT_MAX_PAGES: usize = 100_000;
 
 impl ApiRuntime {
-    /// A runtime that sends every request.
-    pub fn new(client: ApiClient, workspaces: WorkspaceResolver) -> Self {
+    /// A runtime that sends every request, resolving endpoints with `resolver` for its provider
+    /// (and from the environment for others).
+    pub fn new(client: ApiClient, resolver: WorkspaceResolver) -> Self {
+        Self::with_workspaces(client, Workspaces::new([resolver]))
+    }
+
+    /// A runtime that sends every request, resolving endpoints with `workspaces`.
+    pub fn with_workspaces(client: ApiClient, workspaces: Workspaces) -> Self {
         Self {
             client,
             workspaces,

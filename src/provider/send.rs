@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use crate::client::{ApiError, ApiRequest};
 use crate::provider::ApiRuntime;
+use crate::spec::Resource;
 use crate::workspace::WorkspaceError;
 
 use crate::provider::dry_run::PlannedRequest;
@@ -32,14 +33,15 @@ impl SendError {
     }
 }
 
-/// Send `request` to the workspace named `workspace` (or the default), returning the response
+/// Send `request` to `resource`'s workspace named `workspace` (or the default), returning the response
 /// body; in a dry run, record it and return `None` without sending anything.
 pub async fn send_mutation(
     runtime: &ApiRuntime,
+    resource: &Resource,
     workspace: Option<&str>,
     request: &ApiRequest,
 ) -> Result<Option<Bytes>, SendError> {
-    let ws = runtime.workspaces.resolve(workspace)?;
+    let ws = runtime.workspaces.resolve(&resource.profile, workspace)?;
     if let Some(log) = &runtime.dry_run {
         let mut base = ws.base_url().clone();
         // Credentials never reach output, even when a host was written with userinfo.

@@ -5,14 +5,18 @@
 
 #[path = "load/checks.rs"]
 mod checks;
+#[path = "load/profile.rs"]
+mod profile;
 #[path = "load/references.rs"]
 mod references;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::error::{Finding, SpecError};
 use super::model::ServiceSpec;
+use super::provider::ProviderSpec;
 use super::resource::{Column, Resource, SpecSet};
 use super::types::{ColumnType, TypeRegistry};
 
@@ -44,18 +48,61 @@ pub fn load_dir(dir: &Path) -> Result<SpecSet, SpecError> {
     load_sources(sources)
 }
 
-/// Parse and validate `(file name, YAML text)` pairs.
+/// Whether a file is a provider profile (`provider.yaml`) rather than a service file.
+fn is_profile(file: &str) -> bool {
+    let name = Path::new(file).file_name().and_then(|n| n.to_str());
+    matches!(name, Some("provider.yaml" | "provider.yml"))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, SpecError> {
+    serde_yaml_ng::from_str(text).map_err(|e| SpecError::Parse {
+        file: file.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Parse and validate `(file name, YAML text)` pairs: provider profiles (`provider.yaml`) and
+/// service files. A service whose provider has no profile among them uses the built-in
+/// profile of that name; with none, it is an error.
 pub fn load_sources(
     sources: impl IntoIterator<Item = (String, String)>,
 ) -> Result<SpecSet, SpecError> {
+    let (profiles, services): (Vec<_>, Vec<_>) =
+        sources.into_iter().partition(|(file, _)| is_profile(file));
     let mut set = SpecSet::default();
-    for (file, text) in sources {
-        let service: ServiceSpec =
-            serde_yaml_ng::from_str(&text).map_err(|e| SpecError::Parse {
-                file: file.clone(),
-                message: e.to_string(),
+    let mut profile_files: BTreeMap<String, String> = BTreeMap::new();
+    for (file, text) in profiles {
+        let spec = load_profile(&file, &text)?;
+        if let Some(other) = profile_files.insert(spec.provider.clone(), file.clone()) {
+            return Err(Finding::new(
+                "provider",
+                format!(
+                    "provider `{}` already has its profile in {other}",
+                    spec.provider
+                ),
+            )
+            .in_file(&file));
+        }
+        set.providers.insert(spec.provider.clone(), Arc::new(spec));
+    }
+    for (file, text) in services {
+        let service: ServiceSpec = parse(&file, &text)?;
+        if !set.providers.contains_key(&service.provider) {
+            let profile = builtin_profile(&service.provider)?.ok_or_else(|| {
+                Finding::new(
+                    "provider",
+                    format!(
+                        "provider `{}` has no profile: add provider-spec/{}/provider.yaml",
+                        service.provider, service.provider
+                    ),
+                )
+                .in_file(&file)
             })?;
-        for resource in validate(&file, service)? {
+            set.providers
+                .insert(service.provider.clone(), Arc::new(profile));
+        }
+        let profile = set.providers[&service.provider].clone();
+        for resource in validate(&file, service, profile)? {
             let table = resource.qualified_name();
             if let Some(other) = set.resources.iter().find(|r| r.qualified_name() == table) {
                 return Err(SpecError::Duplicate {
@@ -70,7 +117,36 @@ pub fn load_sources(
     Ok(set)
 }
 
-fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError> {
+/// Parse and check one provider profile.
+fn load_profile(file: &str, text: &str) -> Result<ProviderSpec, SpecError> {
+    let spec: ProviderSpec = parse(file, text)?;
+    if !is_identifier(&spec.provider) {
+        return Err(Finding::new(
+            "provider",
+            format!("`{}` is not a SQL identifier", spec.provider),
+        )
+        .in_file(file));
+    }
+    profile::check_profile(&spec).map_err(|f| f.in_file(file))?;
+    Ok(spec)
+}
+
+/// The built-in profile of `provider` (from `provider-spec/`), if there is one.
+pub fn builtin_profile(provider: &str) -> Result<Option<ProviderSpec>, SpecError> {
+    for (file, text) in EMBEDDED.iter().filter(|(f, _)| is_profile(f)) {
+        let spec = load_profile(file, text)?;
+        if spec.provider == provider {
+            return Ok(Some(spec));
+        }
+    }
+    Ok(None)
+}
+
+fn validate(
+    file: &str,
+    service: ServiceSpec,
+    profile: Arc<ProviderSpec>,
+) -> Result<Vec<Resource>, SpecError> {
     let invalid = |place: String, message: String| Finding::new(place, message).in_file(file);
     for (what, name) in [
         ("provider", &service.provider),
@@ -82,16 +158,6 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                 format!("`{name}` is not a SQL identifier"),
             ));
         }
-    }
-    if !service
-        .server
-        .url
-        .contains(&format!("{{{}}}", service.server.variable))
-    {
-        return Err(invalid(
-            "server.url".into(),
-            format!("does not contain `{{{}}}`", service.server.variable),
-        ));
     }
     let registry = TypeRegistry::new(&service.types);
     let mut out = Vec::new();
@@ -135,12 +201,12 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                 });
             }
         }
-        let variable = &service.server.variable;
+        let variable = &profile.server.variable;
         if !columns.iter().any(|c| &c.name == variable) {
             columns.push(Column {
                 name: variable.clone(),
                 ty: ColumnType::String,
-                description: service.server.description.clone(),
+                description: profile.server.description.clone(),
                 is_parameter: true,
                 path: None,
             });
@@ -153,7 +219,8 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
             service: service.service.clone(),
             name: name.clone(),
             file: file.to_string(),
-            server: service.server.clone(),
+            server: profile.server.clone(),
+            profile: profile.clone(),
             spec: spec.clone(),
             columns,
             method_columns,
@@ -176,7 +243,6 @@ mod tests {
     const MINIMAL: &str = r#"
 provider: acme
 service: jobs
-server: { url: "https://{deployment_name}.example.com", variable: deployment_name }
 types:
   State: { fields: [ { name: code, type: string } ] }
 resources:
@@ -196,8 +262,19 @@ resources:
       - { column: job_id, param: job_id, ops: [eq, in] }
 "#;
 
+    const PROFILE: &str = r#"
+provider: acme
+server: { url: "https://{deployment_name}.example.com", variable: deployment_name }
+sign_in:
+  settings: { token: { env: ACME_TOKEN, secret: true } }
+  methods: [ { name: pat, needs: [token], scheme: { bearer: { token: "{token}" } } } ]
+"#;
+
     fn load(text: &str) -> Result<SpecSet, SpecError> {
-        load_sources([("acme.yaml".to_string(), text.to_string())])
+        load_sources([
+            ("acme/provider.yaml".to_string(), PROFILE.to_string()),
+            ("acme.yaml".to_string(), text.to_string()),
+        ])
     }
 
     #[test]
@@ -272,11 +349,6 @@ resources:
                 ),
                 "resources.runs.columns[0]",
                 "unknown type `integr`",
-            ),
-            (
-                MINIMAL.replace("{deployment_name}.example", "x.example"),
-                "server.url",
-                "does not contain",
             ),
         ];
         for (text, place, message) in cases {
@@ -426,6 +498,7 @@ resources:
     #[test]
     fn a_table_defined_twice_is_an_error() {
         let e = load_sources([
+            ("acme/provider.yaml".to_string(), PROFILE.to_string()),
             ("a.yaml".to_string(), MINIMAL.to_string()),
             ("b.yaml".to_string(), MINIMAL.to_string()),
         ])
@@ -479,5 +552,60 @@ resources:
         );
         let e = load(&rule).unwrap_err().to_string();
         assert!(e.contains("`case_insensitive` is for a data column"), "{e}");
+    }
+
+    #[test]
+    fn a_profile_is_checked_and_a_service_needs_one() {
+        for (bad, place, message) in [
+            (
+                PROFILE.replace("{deployment_name}.example", "{region}.example"),
+                "server.url",
+                "`{region}` is not a setting",
+            ),
+            (
+                PROFILE.replace("needs: [token]", "needs: [tokn]"),
+                "sign_in.methods[0] (pat)",
+                "needs `tokn`",
+            ),
+            (
+                PROFILE.replace("token: \"{token}\"", "token: \"{secret}\""),
+                "sign_in.methods[0] (pat).token",
+                "`{secret}` is not a setting",
+            ),
+            (
+                PROFILE.replace("secret: true", "secret: true, default: x"),
+                "sign_in.settings.token",
+                "a secret cannot have a default",
+            ),
+            (
+                PROFILE.replace(
+                    "{ bearer: { token: \"{token}\" } }",
+                    "{ header: { name: \"X Key\", value: \"{token}\" } }",
+                ),
+                "sign_in.methods[0] (pat)",
+                "is not a header name",
+            ),
+        ] {
+            let e = load_sources([
+                ("acme/provider.yaml".to_string(), bad),
+                ("acme.yaml".to_string(), MINIMAL.to_string()),
+            ])
+            .expect_err(message)
+            .to_string();
+            assert!(
+                e.contains("acme/provider.yaml") && e.contains(place) && e.contains(message),
+                "{e}"
+            );
+        }
+        let e = load_sources([("acme.yaml".to_string(), MINIMAL.to_string())])
+            .expect_err("no profile")
+            .to_string();
+        assert!(e.contains("provider `acme` has no profile"), "{e}");
+        let text = include_str!("../../provider-spec/databricks_workspace/jobs.yaml");
+        let set = load_sources([("jobs.yaml".to_string(), text.to_string())]).expect("built-in");
+        assert_eq!(
+            set.providers["databricks_workspace"].sign_in.methods[0].name,
+            "pat"
+        );
     }
 }

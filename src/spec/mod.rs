@@ -1,8 +1,14 @@
 //! Provider specs: the YAML files under `provider-spec/` that describe every resource.
 //!
-//! A spec file describes one *service* of one *provider* (StackQL's layout:
-//! `provider.service.resource`, e.g. `databricks_workspace.jobs.job_runs`): the server URL
-//! template, and for each resource its HTTP methods (verb, path, parameters, where the objects sit
+//! Each provider has a *profile*, `provider-spec/<provider>/provider.yaml`
+//! ([`ProviderSpec`]): the server URL template, how users sign in (settings from the
+//! environment, a config file's profiles and defaults; bearer, API-key header, basic, OAuth 2
+//! client credentials and command methods), and where errors keep their code and message. A
+//! spec directory that adds services to a built-in provider may leave its profile out: the
+//! built-in one is used.
+//!
+//! A service file describes one *service* of one *provider* (StackQL's layout:
+//! `provider.service.resource`, e.g. `databricks_workspace.jobs.job_runs`): for each resource its HTTP methods (verb, path, parameters, where the objects sit
 //! in the response, how it paginates), which methods serve each SQL verb, its columns (types and
 //! descriptions), its parameter columns, and which WHERE predicates map to which parameters.
 //!
@@ -14,12 +20,14 @@ mod error;
 mod files;
 mod load;
 mod model;
+mod provider;
 mod resource;
 mod types;
 mod writes;
 
 pub use error::{Finding, SpecError};
-pub use load::{load_dir, load_embedded, load_sources};
+pub use load::{builtin_profile, load_dir, load_embedded, load_sources};
 pub use model::*;
+pub use provider::*;
 pub use resource::{Column, Resource, SpecSet};
 pub use types::{ColumnType, TypeRegistry};

@@ -1,9 +1,9 @@
-//! The serde model of one spec file. Every struct denies unknown keys.
+//! The serde model of one service file (the provider's profile, with its server, is
+//! `provider.yaml`: [`super::provider`]). Every struct denies unknown keys.
 //!
 //! ```yaml
 //! provider: databricks_workspace
 //! service: jobs
-//! server: { url: "https://{deployment_name}.cloud.databricks.com", variable: deployment_name }
 //! types: { RunState: { fields: [ { name: life_cycle_state, type: string } ] } }
 //! resources:
 //!   job_runs:
@@ -35,26 +35,11 @@ pub struct ServiceSpec {
     /// Free text shown by `jobsql tables`.
     #[serde(default)]
     pub description: String,
-    /// Where the API lives.
-    pub server: ServerSpec,
     /// Named object types that columns can reference with `ref:`.
     #[serde(default)]
     pub types: BTreeMap<String, ObjectType>,
     /// Resources by name: the SQL tables.
     pub resources: BTreeMap<String, ResourceSpec>,
-}
-
-/// The server URL template and the variable that selects the workspace.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServerSpec {
-    /// URL template, e.g. `https://{deployment_name}.cloud.databricks.com`.
-    pub url: String,
-    /// The template variable that names a workspace; also a column of every resource.
-    pub variable: String,
-    /// Description of the variable (the column's description).
-    #[serde(default)]
-    pub description: String,
 }
 
 /// One resource: a SQL table.

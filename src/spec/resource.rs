@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::model::{ObjectType, ResourceSpec, ServerSpec};
+use super::model::{ObjectType, ResourceSpec};
+use super::provider::{ProviderSpec, ServerSpec};
 use super::types::ColumnType;
 
 /// A resolved column.
@@ -32,8 +33,10 @@ pub struct Resource {
     pub name: String,
     /// The file it came from.
     pub file: String,
-    /// The server template.
+    /// The server template (the provider's).
     pub server: ServerSpec,
+    /// The provider's profile: sign-in, errors.
+    pub profile: Arc<ProviderSpec>,
     /// The resource as written.
     pub spec: ResourceSpec,
     /// Data columns, then parameter columns.
@@ -56,9 +59,11 @@ impl Resource {
     }
 }
 
-/// All loaded resources.
+/// All loaded resources, and the profiles of their providers.
 #[derive(Debug, Clone, Default)]
 pub struct SpecSet {
     /// Resources in file order.
     pub resources: Vec<Arc<Resource>>,
+    /// The providers' profiles, by name.
+    pub providers: BTreeMap<String, Arc<ProviderSpec>>,
 }

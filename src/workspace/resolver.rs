@@ -37,6 +37,7 @@ enum ConfigFile {
 /// Resolves deployment names (or their absence) to workspaces. Cheap to clone.
 #[derive(Clone)]
 pub struct WorkspaceResolver {
+    profile: Arc<ProviderSpec>,
     env: HashMap<String, String>,
     config: Arc<ConfigFile>,
     config_shown: String,
@@ -54,6 +55,7 @@ impl fmt::Debug for WorkspaceResolver {
             _ => Vec::new(),
         };
         f.debug_struct("WorkspaceResolver")
+            .field("provider", &self.profile.provider)
             .field("env_set", &env)
             .field("config", &self.config_shown)
             .field("profiles", &profiles)
@@ -64,6 +66,15 @@ impl fmt::Debug for WorkspaceResolver {
 }
 
 impl WorkspaceResolver {
+    /// For `profile`'s provider, from the process environment and the config file it names
+    /// (read now).
+    pub fn from_env_for(profile: Arc<ProviderSpec>) -> Self {
+        Self {
+            profile,
+            ..Self::from_env()
+        }
+    }
+
     /// From the process environment and the config file it names (read now).
     pub fn from_env() -> Self {
         let env: HashMap<String, String> = std::env::vars()
@@ -119,6 +130,7 @@ impl WorkspaceResolver {
         };
         register_secrets(&env, &config);
         WorkspaceResolver {
+            profile: databricks_profile(),
             env,
             config: Arc::new(config),
             config_shown,
@@ -147,12 +159,19 @@ impl WorkspaceResolver {
         self
     }
 
-    /// The workspace for `deployment_name`, or the default one.
+    /// The provider whose endpoints this resolves (its profile's name).
+    pub fn provider(&self) -> &str {
+        &self.profile.provider
+    }
+
+    /// The workspace for `deployment_name`, or the default one; its errors are read as the
+    /// provider's profile says.
     pub fn resolve(&self, deployment_name: Option<&str>) -> Result<Workspace, WorkspaceError> {
-        match deployment_name {
+        let ws = match deployment_name {
             Some(name) => self.resolve_named(name),
             None => self.resolve_default(),
-        }
+        }?;
+        Ok(ws.with_errors(Arc::new(self.profile.errors.clone())))
     }
 
     fn resolve_named(&self, name: &str) -> Result<Workspace, WorkspaceError> {

@@ -61,7 +61,7 @@ pub async fn run_exec(ctx: &SessionContext, statement: &ExecStatement) -> Result
         })?;
     let (workspace, values) = exec_values(&resource, method, statement, &target)?;
     let request = build_call(method, &values, Unlisted::Body);
-    let body = send_mutation(&runtime, workspace.as_deref(), &request)
+    let body = send_mutation(&runtime, &resource, workspace.as_deref(), &request)
         .await
         .map_err(|source| WriteError::Call {
             hint: exec_hint(method, &values),

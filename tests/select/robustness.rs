@@ -109,7 +109,6 @@ async fn a_response_that_is_not_the_api_shape_is_a_clear_error() {
 const JOBS_YAML: &str = r#"
 provider: databricks_workspace
 service: jobdefs
-server: { url: "https://{deployment_name}.cloud.databricks.com", variable: deployment_name }
 resources:
   jobs:
     methods:

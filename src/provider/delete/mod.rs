@@ -296,7 +296,7 @@ async fn run(
     let sends = targets.iter().cloned().map(|target| {
         let request = build_call(method, &target.values, Unlisted::Body);
         async move {
-            send_mutation(runtime, target.workspace.as_deref(), &request)
+            send_mutation(runtime, resource, target.workspace.as_deref(), &request)
                 .await
                 .map(|_| ())
         }

@@ -227,7 +227,7 @@ impl DataSink for InsertSink {
         let batches: Vec<_> = data.try_collect().await?;
         let rows = rows::rows(&self.resource, method, &batches)?;
         rows::distinct_tokens(&self.resource.qualified_name(), method, &rows)?;
-        let outcomes = rows::send_rows(&self.runtime, method, &rows).await;
+        let outcomes = rows::send_rows(&self.runtime, &self.resource, method, &rows).await;
         let created: Vec<Created> = rows
             .iter()
             .zip(&outcomes)

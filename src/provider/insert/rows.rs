@@ -191,7 +191,12 @@ pub fn distinct_tokens(table: &str, method: &MethodSpec, rows: &[Row]) -> Result
 }
 
 /// Send every row, at most the runtime's `max_concurrency` at a time; outcomes in row order.
-pub async fn send_rows(runtime: &ApiRuntime, method: &MethodSpec, rows: &[Row]) -> Vec<RowOutcome> {
+pub async fn send_rows(
+    runtime: &ApiRuntime,
+    resource: &Resource,
+    method: &MethodSpec,
+    rows: &[Row],
+) -> Vec<RowOutcome> {
     let sends: Vec<_> = rows
         .iter()
         .map(|row| {
@@ -199,7 +204,7 @@ pub async fn send_rows(runtime: &ApiRuntime, method: &MethodSpec, rows: &[Row]) 
             let request = build_call(method, &row.values, Unlisted::Body);
             let workspace = row.workspace.clone();
             async move {
-                send_mutation(runtime, workspace.as_deref(), &request)
+                send_mutation(runtime, resource, workspace.as_deref(), &request)
                     .await
                     .map(|body| body.map(|b| b.to_vec()))
             }
