@@ -230,18 +230,16 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
     let show = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && (args.format == OutputFormat::Table
             || !std::io::IsTerminal::is_terminal(&std::io::stdout()));
-    let ticker = show.then(|| {
-        let progress = Arc::new(Progress::default());
-        runtime.progress = Some(progress.clone());
-        tokio::spawn(show_progress(progress))
-    });
+    let progress = show.then(|| Arc::new(Progress::default()));
+    runtime.progress = progress.clone();
+    let ticker = progress.clone().map(|p| tokio::spawn(show_progress(p)));
     let warnings = runtime.warnings.clone();
     let ctx = new_context(&specs, Arc::new(runtime)).map_err(CliError::Session)?;
     let options = PrintOptions {
         format: args.format,
         dry_run: dry_run.as_ref(),
         warnings: Some(&warnings),
-        progress_shown: ticker.is_some(),
+        progress: progress.as_deref(),
     };
     let result = async {
         let mut err = std::io::stderr();
@@ -261,18 +259,15 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
     result
 }
 
-/// The progress line on stderr (a terminal), redrawn while a scan runs longer than a second.
-async fn show_progress(progress: Arc<Progress>) {
-    let mut shown = (0, 0);
+/// The progress line on stderr (a terminal), redrawn while a statement runs longer than a
+/// second (`query` and the shell).
+pub(crate) async fn show_progress(progress: Arc<Progress>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
-    let start = std::time::Instant::now();
     loop {
         tick.tick().await;
-        let counts = progress.counts();
-        if start.elapsed().as_secs() >= 1 && counts != shown {
-            shown = counts;
-            eprint!("\r\x1b[2K{}", progress.line());
-        }
+        progress.tick(std::time::Duration::from_secs(1), |line| {
+            eprint!("\r\x1b[2K{line}")
+        });
     }
 }
 

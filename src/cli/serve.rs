@@ -74,7 +74,7 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
     };
     // Refuse an exposed address before starting anything.
     options.check()?;
-    let setup = Setup::new(args.demo, args.spec_dir.as_ref(), &args.api).await?;
+    let setup = Setup::new(args.demo, args.spec_dir.as_ref(), &args.api, None).await?;
     let (specs, runtime) = (setup.specs.clone(), setup.runtime.clone());
     let factory = jobsql_sessions(specs, runtime);
     let server = start(options, factory).await?;

@@ -10,6 +10,7 @@ use datafusion::prelude::SessionContext;
 
 use super::CliError;
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
+use crate::provider::progress::Progress;
 use crate::provider::ApiRuntime;
 use crate::session::new_context;
 use crate::spec::{load_dir, load_embedded, SpecSet};
@@ -27,15 +28,18 @@ pub struct Setup {
 impl Setup {
     /// Load the specs (`spec_dir`, else the built-in ones) and resolve workspaces from the
     /// environment; with `demo`, start the emulators and make them the workspaces. `api`
-    /// shapes the calls (retries, timeouts, concurrency).
+    /// shapes the calls (retries, timeouts, concurrency); `progress` counts the pages.
     pub async fn new(
         demo: bool,
         spec_dir: Option<&PathBuf>,
         api: &super::ApiArgs,
+        progress: Option<Arc<Progress>>,
     ) -> Result<Setup, CliError> {
         let specs = load_specs(spec_dir)?;
         let (workspaces, handles) = workspaces(demo).await?;
-        let runtime = Arc::new(api.runtime(workspaces)?);
+        let mut runtime = api.runtime(workspaces)?;
+        runtime.progress = progress;
+        let runtime = Arc::new(runtime);
         Ok(Setup {
             specs,
             runtime,

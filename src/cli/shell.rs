@@ -4,12 +4,14 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 
 use super::setup::Setup;
 use super::CliError;
 use crate::output::OutputFormat;
+use crate::provider::progress::Progress;
 use crate::shell::complete::Completions;
 use crate::shell::{interactive, run_script, ShellOptions};
 
@@ -35,12 +37,27 @@ pub struct ShellArgs {
 
 /// Run `jobsql shell`.
 pub async fn run_shell(args: ShellArgs) -> Result<(), CliError> {
-    let setup = Setup::new(args.demo, args.spec_dir.as_ref(), &args.api).await?;
+    // On stderr when it is a terminal and rows do not stream to the same screen meanwhile
+    // (as for `query`).
+    let show = std::io::stderr().is_terminal()
+        && (args.format == OutputFormat::Table || !std::io::stdout().is_terminal());
+    let progress = show.then(|| Arc::new(Progress::default()));
+    let setup = Setup::new(
+        args.demo,
+        args.spec_dir.as_ref(),
+        &args.api,
+        progress.clone(),
+    )
+    .await?;
+    let ticker = progress
+        .clone()
+        .map(|p| tokio::spawn(super::show_progress(p)));
     let ctx = setup.context()?;
     let options = ShellOptions {
         format: args.format,
         timing: !args.quiet,
         warnings: setup.runtime.warnings.clone(),
+        progress,
     };
     let result = if std::io::stdin().is_terminal() {
         interactive(&ctx, Completions::from_specs(&setup.specs), options).await
@@ -55,6 +72,9 @@ pub async fn run_shell(args: ShellArgs) -> Result<(), CliError> {
         )
         .await
     };
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
     setup.shutdown().await;
     Ok(result?)
 }

@@ -18,6 +18,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
 use super::{OutputError, OutputFormat, Printer};
+use crate::provider::progress::Progress;
 use crate::provider::{ProviderError, Warnings};
 use crate::session::{stream_statement, user_message};
 use crate::sql::Statement;
@@ -34,8 +35,9 @@ pub struct PrintOptions<'a> {
     /// The runtime's warnings (a workspace skipped by `--keep-going`, ...): printed to `err`
     /// as `warning: ...` lines after each statement, whether it failed or not.
     pub warnings: Option<&'a Warnings>,
-    /// A progress line is being drawn on `err`: it is cleared before the result is printed.
-    pub progress_shown: bool,
+    /// The runtime's progress, when a ticker draws it on `err`: each statement begins it, and
+    /// ends it (clearing the line) before its result prints or its error does.
+    pub progress: Option<&'a Progress>,
 }
 
 /// What one statement printed.
@@ -105,15 +107,27 @@ pub async fn run_and_print<W: Write, E: Write>(
     out: &mut W,
     err: &mut E,
 ) -> Result<Printed, RunError> {
+    if let Some(p) = options.progress {
+        p.begin();
+    }
     let printed = match stream_statement(ctx, statement).await {
         Ok((schema, batches)) => print_stream(&schema, batches, options, out, err).await,
         Err(e) => Err(RunError::Statement(e)),
     };
+    end_progress(options, err)?;
     let warned = write_warnings(options.warnings, err);
     let printed = printed?;
     warned?;
     out.flush()?;
     Ok(printed)
+}
+
+/// Stop drawing the progress line, and clear it when one is on the screen.
+fn end_progress<E: Write>(options: &PrintOptions<'_>, err: &mut E) -> std::io::Result<()> {
+    if options.progress.is_some_and(Progress::end) {
+        write!(err, "\r\x1b[2K")?;
+    }
+    Ok(())
 }
 
 fn write_warnings<E: Write>(warnings: Option<&Warnings>, err: &mut E) -> std::io::Result<()> {
@@ -137,9 +151,7 @@ pub async fn print_stream<W: Write, E: Write>(
         .await
         .transpose()
         .map_err(RunError::Statement)?;
-    if options.progress_shown {
-        write!(err, "\r\x1b[2K")?; // the progress line gives way to the result
-    }
+    end_progress(options, err)?; // the progress line gives way to the result
     for planned in options.dry_run.iter().flat_map(|log| log.take()) {
         let planned = crate::redact::outgoing(&planned.to_string());
         writeln!(out, "DRY RUN (not sent): {planned}")?;
@@ -157,9 +169,6 @@ pub async fn print_stream<W: Write, E: Write>(
         printed.rows += batch.num_rows();
         printed.batches += 1;
         printer.write(&batch)?;
-    }
-    if options.progress_shown {
-        write!(err, "\r\x1b[2K")?;
     }
     printer.finish()?;
     Ok(printed)

@@ -21,12 +21,14 @@ pub mod interactive;
 pub mod text;
 
 use std::io::{BufRead, Write};
+use std::sync::Arc;
 use std::time::Instant;
 
 use datafusion::prelude::SessionContext;
 
 use crate::output::run::{run_and_print, PrintOptions, RunError};
 use crate::output::OutputFormat;
+use crate::provider::progress::Progress;
 use crate::provider::Warnings;
 use crate::sql::parse_script;
 
@@ -56,6 +58,9 @@ pub struct ShellOptions {
     pub timing: bool,
     /// The runtime's warnings, printed to stderr after each statement.
     pub warnings: Warnings,
+    /// The runtime's progress, when a ticker draws it on stderr (a terminal) while a
+    /// statement runs: each statement begins and ends it.
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// True for the shell's own commands (`\q`, `\format csv`, `quit`, ...).
@@ -120,6 +125,7 @@ pub async fn run_statement<W: Write, E: Write>(
     let print = PrintOptions {
         format: options.format,
         warnings: Some(&options.warnings),
+        progress: options.progress.as_deref(),
         ..PrintOptions::default()
     };
     for statement in parse_script(sql).map_err(RunError::Statement)? {

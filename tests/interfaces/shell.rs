@@ -242,3 +242,60 @@ async fn in_a_terminal_ctrl_c_cancels_the_running_query_and_the_shell_goes_on() 
     let history = std::fs::read_to_string(home.join(".jobsql_history")).expect("history");
     assert!(history.contains("SELECT 40 + 2 AS answer;"), "{history}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_terminal_a_long_scan_shows_the_progress_line_per_statement() {
+    // 300 runs at 25 a page, one request at a time, 150 ms each: a scan of about 2 s.
+    let emu = super::common::emulator_with_latency(Duration::from_millis(150)).await;
+    let home = temp_dir("progress");
+    let mut cmd = shell_command(&emu, None, &home);
+    cmd.args(["--max-concurrency", "1"]);
+    let result = tokio::task::spawn_blocking(move || -> Result<[String; 3], String> {
+        let fail = |e: rexpect::error::Error| e.to_string();
+        let mut p = rexpect::spawn_with_options(
+            cmd,
+            rexpect::reader::Options::new()
+                .timeout_ms(Some(60_000))
+                .strip_ansi_escape_codes(true),
+        )
+        .map_err(fail)?;
+        p.exp_string("jobsql> ").map_err(fail)?;
+        let scan = "SELECT count(*) AS n FROM databricks_workspace.jobs.job_runs;";
+        let line = r"[\d,]+ rows, [\d,]+ pages, [\d,]+ rows/s";
+        p.send_line(scan).map_err(fail)?;
+        // The line appears while the scan runs, before its result.
+        let (_, first) = p.exp_regex(line).map_err(fail)?;
+        p.exp_string("| n   |").map_err(fail)?;
+        p.exp_string("jobsql> ").map_err(fail)?;
+        // A quick statement draws no line.
+        p.send_line("SELECT 1 AS one;").map_err(fail)?;
+        let quick = p.exp_string("jobsql> ").map_err(fail)?;
+        // The next long one counts from zero again.
+        p.send_line(scan).map_err(fail)?;
+        let (_, second) = p.exp_regex(line).map_err(fail)?;
+        p.exp_string("jobsql> ").map_err(fail)?;
+        p.send_control('d').map_err(fail)?;
+        p.exp_eof().map_err(fail)?;
+        Ok([first, quick, second])
+    })
+    .await
+    .expect("joins");
+    let [first, quick, second] = result.unwrap_or_else(|e| panic!("shell session: {e}"));
+    let rows = |line: &str| -> u64 {
+        let n = line
+            .split(" rows")
+            .next()
+            .unwrap_or_default()
+            .replace(',', "");
+        n.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("a row count in {line:?}"))
+    };
+    assert!(rows(&first) <= 300, "{first}");
+    assert!(
+        quick.contains("| one |") && !quick.contains(" pages, "),
+        "{quick}"
+    );
+    // Counts from the second statement alone: never past the 300 runs of the history.
+    assert!(rows(&second) <= 300, "{second}");
+}
