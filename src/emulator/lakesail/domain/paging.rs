@@ -119,6 +119,16 @@ pub(crate) fn decode(marker: &str) -> Result<Key, ApiError> {
     Ok((ms, id.to_string()))
 }
 
+/// The decoded pairs of a raw query string, in order.
+pub(crate) fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.map(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,14 +172,4 @@ mod tests {
         assert!(paging(&pairs(&[("limit", "1"), ("limit", "2")])).is_err());
         assert!(paging(&pairs(&[("page", "2")])).is_err());
     }
-}
-
-/// The decoded pairs of a raw query string, in order.
-pub(crate) fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.map(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    })
-    .unwrap_or_default()
 }
