@@ -190,3 +190,43 @@ pub fn ids(items: &[Value]) -> Vec<String> {
 pub fn status(run: &Value) -> &str {
     run["status"].as_str().expect("a status")
 }
+
+/// The statuses of an ended run.
+pub const ENDED: [&str; 4] = ["succeeded", "failed", "cancelled", "timeout"];
+
+/// `ms` as the emulator writes timestamps (RFC 3339 UTC, milliseconds).
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .expect("in range")
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// Every run of the emulator (walked).
+pub async fn all_runs(api: &Sail) -> Vec<Value> {
+    api.walk("/me/jobs/runs", 100).await.0
+}
+
+/// The first run in `status`, as `(jobId, id)`.
+pub fn first_in(runs: &[Value], want: &str) -> (String, String) {
+    let r = runs
+        .iter()
+        .find(|r| status(r) == want)
+        .unwrap_or_else(|| panic!("a {want} run"));
+    (
+        r["jobId"].as_str().expect("jobId").into(),
+        r["id"].as_str().expect("id").into(),
+    )
+}
+
+/// Assert an error answer: its status, and a `message` mentioning `needle`.
+pub fn assert_message(answer: &(u16, Value), want: u16, needle: &str) {
+    assert_eq!(answer.0, want, "{}", answer.1);
+    let message = answer.1["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a message: {}", answer.1));
+    assert!(
+        message.contains(needle),
+        "{message:?} should mention {needle:?}"
+    );
+}

@@ -10,8 +10,8 @@ use std::time::Duration;
 use super::server::{start, LakeSailConfig, LakeSailError, DEFAULT_TOKEN};
 use crate::emulator::state::faults::{AfterCommitFault, LostResponse};
 
-/// Arguments of `jobsql emulator lakesail`.
-#[derive(clap::Args, Debug, Clone)]
+/// Arguments of `jobsql emulator lakesail` (`Debug` masks the token).
+#[derive(clap::Args, Clone)]
 pub struct LakeSailArgs {
     /// Address to listen on (the API is under /api/v1).
     #[arg(long, default_value = "127.0.0.1:8081")]
@@ -51,6 +51,18 @@ pub struct LakeSailArgs {
     /// Like --fault-after-commit, but close the connection without any response.
     #[arg(long, value_name = "SUFFIX[:TIMES]")]
     pub drop_after_commit: Vec<AfterCommitFault>,
+}
+
+impl std::fmt::Debug for LakeSailArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LakeSailArgs")
+            .field("addr", &self.addr)
+            .field("token", &"****")
+            .field("seed", &self.seed)
+            .field("jobs", &self.jobs)
+            .field("runs", &self.runs)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LakeSailArgs {

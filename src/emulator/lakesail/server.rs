@@ -20,11 +20,11 @@ use crate::emulator::state::faults::AfterCommitFault;
 /// The token of a default LakeSail emulator.
 pub const DEFAULT_TOKEN: &str = "dev-lakesail-token";
 
-/// Most runs a history may have.
-const MAX_RUNS: usize = 1_000_000;
+/// Most runs a history may have (they are held in memory, about 1 KB each).
+const MAX_RUNS: usize = 250_000;
 
-/// How to build and run a LakeSail emulator.
-#[derive(Debug, Clone)]
+/// How to build and run a LakeSail emulator. Its `Debug` masks the token.
+#[derive(Clone)]
 pub struct LakeSailConfig {
     /// The bearer token every request must carry.
     pub token: String,
@@ -78,6 +78,26 @@ impl Default for LakeSailConfig {
     }
 }
 
+impl std::fmt::Debug for LakeSailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LakeSailConfig")
+            .field("token", &"****")
+            .field("seed", &self.seed)
+            .field("jobs", &self.jobs)
+            .field("runs", &self.runs)
+            .field("user", &self.user)
+            .field("latency", &self.latency)
+            .field("fault_rate", &self.fault_rate)
+            .field("log_file", &self.log_file)
+            .field("clock", &self.clock)
+            .field("phase", &self.phase)
+            .field("auto_dispatch", &self.auto_dispatch)
+            .field("after_commit_faults", &self.after_commit_faults)
+            .field("record_limit", &self.record_limit)
+            .finish()
+    }
+}
+
 /// Why the LakeSail emulator could not start or serve.
 #[derive(Debug, thiserror::Error)]
 pub enum LakeSailError {
@@ -118,6 +138,9 @@ fn check(config: &LakeSailConfig) -> Result<(), LakeSailError> {
     }
     if config.runs > MAX_RUNS {
         return bad(format!("{} runs is more than {MAX_RUNS}", config.runs));
+    }
+    if config.auto_dispatch.is_some_and(|d| d.is_zero()) {
+        return bad("auto-dispatch must wait at least 1 ms (a created run is pending)".to_string());
     }
     if config.token.is_empty() {
         return bad("the token is empty".to_string());

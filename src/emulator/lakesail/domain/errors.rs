@@ -74,6 +74,23 @@ impl ApiError {
     }
 }
 
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    /// A path whose ids cannot be read (not UTF-8 once decoded): a 400.
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        Self::bad_request(format!("invalid path: {}", e.body_text()))
+    }
+}
+
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    /// A body that cannot be read (too large, cut short): a 400.
+    fn from(e: axum::extract::rejection::BytesRejection) -> Self {
+        Self::bad_request(format!(
+            "the request body cannot be read: {}",
+            e.body_text()
+        ))
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "message": self.message });

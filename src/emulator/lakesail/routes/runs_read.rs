@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde_json::Value;
@@ -26,9 +27,10 @@ pub(crate) async fn mine(
 /// `GET /workloads/jobs/{job}/runs`.
 pub(crate) async fn of_job(
     State(app): State<Arc<App>>,
-    Path(job): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(job) = path?;
     runs_of(&app, q.as_deref(), Some(&job))
 }
 
@@ -50,8 +52,9 @@ fn runs_of(app: &App, q: Option<&str>, job: Option<&str>) -> Result<Json<Value>,
 /// `GET /workloads/jobs/{job}/runs/{jobRun}`.
 pub(crate) async fn describe(
     State(app): State<Arc<App>>,
-    Path((job, run)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path((job, run)) = path?;
     let store = app.read();
     let r = rules::run(&store, &job, &run)?;
     Ok(Json(render(r, app.now(), app.phase_ms)))

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -35,9 +36,11 @@ fn current(app: &App, job: &str, run: &str) -> Result<Json<serde_json::Value>, A
 /// `POST /workloads/jobs/{job}/runs`.
 pub(crate) async fn create(
     State(app): State<Arc<App>>,
-    Path(job): Path<String>,
-    bytes: Bytes,
+    path: Result<Path<String>, PathRejection>,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let Path(job) = path?;
+    let bytes = bytes?;
     let parameters = body::create(&bytes)?;
     let t = timing(&app);
     let mut store = app.write();
@@ -49,8 +52,9 @@ pub(crate) async fn create(
 /// `DELETE /workloads/jobs/{job}/runs/{jobRun}`.
 pub(crate) async fn delete(
     State(app): State<Arc<App>>,
-    Path((job, run)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let Path((job, run)) = path?;
     let t = timing(&app);
     rules::delete(&mut app.write(), &job, &run, t)?;
     Ok(StatusCode::NO_CONTENT)
@@ -59,9 +63,11 @@ pub(crate) async fn delete(
 /// `POST /workloads/jobs/{job}/runs/{jobRun}/ready`.
 pub(crate) async fn ready(
     State(app): State<Arc<App>>,
-    Path((job, run)): Path<(String, String)>,
-    bytes: Bytes,
+    path: Result<Path<(String, String)>, PathRejection>,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let Path((job, run)) = path?;
+    let bytes = bytes?;
     body::ready(&bytes)?;
     let t = timing(&app);
     rules::ready(&mut app.write(), &job, &run, t)?;
@@ -71,9 +77,11 @@ pub(crate) async fn ready(
 /// `POST /workloads/jobs/{job}/runs/{jobRun}/retry`.
 pub(crate) async fn retry(
     State(app): State<Arc<App>>,
-    Path((job, run)): Path<(String, String)>,
-    bytes: Bytes,
+    path: Result<Path<(String, String)>, PathRejection>,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let Path((job, run)) = path?;
+    let bytes = bytes?;
     let hold = body::retry(&bytes)?;
     let t = timing(&app);
     rules::retry(&mut app.write(), &job, &run, hold, t)?;
