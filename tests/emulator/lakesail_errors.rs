@@ -373,3 +373,78 @@ async fn lakesail_a_bad_configuration_or_path_is_a_clear_error_and_debug_masks_t
     );
     h.shutdown().await;
 }
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: jobsql::emulator::lakesail::LakeSailArgs,
+}
+
+#[test]
+fn lakesail_command_arguments_map_to_the_config() {
+    use clap::Parser;
+    let d = Cli::parse_from(["lakesail"]).args;
+    assert_eq!(d.addr.to_string(), "127.0.0.1:8081");
+    let (c, def) = (d.config(), LakeSailConfig::default());
+    assert!(
+        c.clock.is_none() && c.auto_dispatch.is_none(),
+        "wall clock, no auto-dispatch"
+    );
+    assert_eq!(
+        (c.token, c.seed, c.jobs, c.runs, c.phase, c.record_limit),
+        (def.token, def.seed, def.jobs, def.runs, def.phase, 0)
+    );
+    let a = Cli::parse_from([
+        "lakesail",
+        "--token",
+        "t",
+        "--seed",
+        "7",
+        "--jobs",
+        "2",
+        "--runs",
+        "9",
+        "--latency-ms",
+        "5",
+        "--fault-rate",
+        "0.5",
+        "--phase-ms",
+        "10",
+        "--dispatch-ms",
+        "300",
+        "--fault-after-commit",
+        "runs:2",
+        "--drop-after-commit",
+        "retry",
+    ])
+    .args;
+    assert!(
+        !format!("{a:?}").contains("\"t\""),
+        "Debug masks the token: {a:?}"
+    );
+    let c = a.config();
+    assert_eq!((c.token.as_str(), c.seed, c.jobs, c.runs), ("t", 7, 2, 9));
+    assert_eq!(
+        (c.latency, c.fault_rate, c.phase),
+        (Duration::from_millis(5), 0.5, Duration::from_millis(10))
+    );
+    assert_eq!(c.auto_dispatch, Some(Duration::from_millis(300)));
+    let faults: Vec<(String, u32, bool)> = c
+        .after_commit_faults
+        .iter()
+        .map(|f| {
+            (
+                f.path_suffix.clone(),
+                f.times,
+                f.mode == jobsql::emulator::LostResponse::Dropped,
+            )
+        })
+        .collect();
+    assert_eq!(
+        faults,
+        [
+            ("runs".to_string(), 2, false),
+            ("retry".to_string(), 1, true)
+        ]
+    );
+}
