@@ -1,6 +1,7 @@
 //! The Jobs API emulator over real HTTP: every endpoint, filter, page token and error case,
 //! life cycles on a manual clock the tests advance (and on the wall clock, the default), auth,
-//! faults, latency, the request record, and its layering (read from its source).
+//! faults, latency, the request record, and its layering (read from its source); and the
+//! LakeSail emulator beside it (`lakesail_list`, `lakesail_writes`, `lakesail_errors`, `lakesail_command`), layered and apart.
 
 #[path = "emulator/clock.rs"]
 mod clock;
@@ -21,6 +22,14 @@ mod jobs_write;
 mod layering;
 #[path = "emulator/layering_source.rs"]
 mod layering_source;
+#[path = "emulator/lakesail_command.rs"]
+mod lakesail_command;
+#[path = "emulator/lakesail_errors.rs"]
+mod lakesail_errors;
+#[path = "emulator/lakesail_list.rs"]
+mod lakesail_list;
+#[path = "emulator/lakesail_writes.rs"]
+mod lakesail_writes;
 #[path = "emulator/list.rs"]
 mod list;
 #[path = "emulator/misc.rs"]

@@ -53,12 +53,29 @@ pub struct Cli {
 enum Command {
     /// Run SQL statements and print their results.
     Query(QueryArgs),
-    /// Serve the built-in Databricks Jobs API emulator until Ctrl-C.
-    Emulator(EmulatorArgs),
+    /// Serve the built-in Databricks Jobs API emulator until Ctrl-C (`emulator lakesail`: the
+    /// LakeSail job-runs API emulator).
+    Emulator(EmulatorCommand),
     /// Serve the tables over the Postgres wire protocol (psql, BI tools, drivers).
     Serve(serve::ServeArgs),
     /// An interactive SQL shell (or, with piped input, run its statements).
     Shell(shell::ShellArgs),
+}
+
+/// `jobsql emulator [ARGS]` (Databricks) or `jobsql emulator lakesail [ARGS]`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct EmulatorCommand {
+    #[command(subcommand)]
+    provider: Option<EmulatorProvider>,
+    #[command(flatten)]
+    databricks: EmulatorArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum EmulatorProvider {
+    /// Serve the built-in LakeSail job-runs API emulator until Ctrl-C.
+    Lakesail(emulator::lakesail::LakeSailArgs),
 }
 
 /// Arguments of `jobsql query`.
@@ -118,6 +135,9 @@ pub enum CliError {
     /// The emulator (`jobsql emulator`, `--demo`) failed.
     #[error(transparent)]
     Emulator(#[from] EmulatorError),
+    /// The LakeSail emulator (`jobsql emulator lakesail`) failed.
+    #[error(transparent)]
+    LakeSailEmulator(#[from] emulator::lakesail::LakeSailError),
     /// The Postgres server could not start (or refuses its options).
     #[error(transparent)]
     Serve(#[from] ServeError),
@@ -203,7 +223,12 @@ pub async fn main_inner(cli: Cli) -> Result<(), CliError> {
                 result = run_query(args, &mut out) => result,
             }
         }
-        Command::Emulator(args) => Ok(emulator::run_command(args).await?),
+        Command::Emulator(args) => match args.provider {
+            Some(EmulatorProvider::Lakesail(args)) => {
+                Ok(emulator::lakesail::run_command(args).await?)
+            }
+            None => Ok(emulator::run_command(args.databricks).await?),
+        },
         Command::Serve(args) => serve::run_serve(args).await,
         Command::Shell(args) => shell::run_shell(args).await,
     }

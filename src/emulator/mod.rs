@@ -25,6 +25,10 @@
 //! `jobsql emulator` and `--demo`), or a [`ManualClock`] that a test advances to move created
 //! runs through their life cycle without waiting.
 //!
+//! [`lakesail`] is a second emulator beside this one (the LakeSail job-runs API, under
+//! `/api/v1`): it uses only the generic clock and after-commit faults of this one, and this one
+//! uses nothing of it.
+//!
 //! Choices where the references disagree or are silent:
 //! - `runs/list` `limit`: 1..=25, default 20; `0` means the maximum (25), as the reference says;
 //!   anything else (26, negative, not a number) is a 400 `INVALID_PARAMETER_VALUE`.
@@ -38,6 +42,7 @@
 mod command;
 mod domain;
 mod handle;
+pub mod lakesail;
 mod render;
 mod routes;
 mod server;

@@ -3,16 +3,22 @@
 //! one way down. A file may use its own layer and the layers below, a handler module under
 //! `routes/` no other handler module (only the router, `routes/mod.rs`, names them), no file
 //! imports the engine (`crate::` outside the emulator), and the files have no import cycle
-//! (re-exports count).
+//! (re-exports count). The LakeSail emulator (`lakesail/`) has the same layers under its own
+//! root and stands apart: the Databricks emulator uses nothing of it, and it uses of the
+//! Databricks emulator only the generic pieces in [`SHARED`] (the clock, after-commit faults).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::layering_source::*;
 
-/// The layer rank of a module path below `emulator` (`["domain", "lifecycle"]` → 1); the
-/// top (`mod.rs`, `server`, `handle`, `command`) is above all layers.
+/// What a sub-emulator may use of the Databricks emulator: its generic pieces.
+const SHARED: [&str; 2] = ["state::clock", "state::faults"];
+
+/// The layer rank of a module path below `emulator` (`["domain", "lifecycle"]` → 1, as is
+/// `["lakesail", "domain", "rules"]`); the top (`mod.rs`, `server`, `handle`, `command`) is
+/// above all layers.
 fn rank(module: &[String]) -> usize {
-    module
+    module[root_len(module)..]
         .first()
         .and_then(|m| LAYERS.iter().position(|l| l == m))
         .unwrap_or(LAYERS.len())
@@ -30,11 +36,46 @@ fn violations(graph: &Graph) -> Vec<String> {
             if rank(u) > own {
                 bad.push(format!("{} uses {} (a layer above)", name(module), name(u)));
             }
-            let handler = module.len() == 2 && module[0] == "routes";
-            let other_handler = || u.len() >= 2 && u[0] == "routes" && u[1] != module[1];
+            let (root, inner) = module.split_at(root_len(module));
+            let (u_root, u_inner) = u.split_at(root_len(u));
+            let handler = inner.len() == 2 && inner[0] == "routes";
+            let other_handler = || {
+                u_root == root
+                    && u_inner.len() >= 2
+                    && u_inner[0] == "routes"
+                    && u_inner[1] != inner[1]
+            };
             if handler && other_handler() {
                 bad.push(format!(
                     "{} uses the handler module {}",
+                    name(module),
+                    name(u)
+                ));
+            }
+        }
+    }
+    bad
+}
+
+/// The uses across the two emulators: any use of LakeSail's modules from the Databricks
+/// emulator, and any use from LakeSail's of a Databricks module that is not [`SHARED`].
+fn crossings(graph: &Graph) -> Vec<String> {
+    let shared = |u: &[String]| SHARED.iter().any(|s| name(u) == *s);
+    let mut bad = Vec::new();
+    for (module, used) in graph {
+        let sub = root_len(module) == 1;
+        for u in used {
+            let u_sub = root_len(u) == 1;
+            if !sub && u_sub {
+                bad.push(format!(
+                    "{} uses {} (of the LakeSail emulator)",
+                    name(module),
+                    name(u)
+                ));
+            }
+            if sub && !u_sub && !shared(u) {
+                bad.push(format!(
+                    "{} uses {} (not a shared piece)",
                     name(module),
                     name(u)
                 ));
@@ -223,4 +264,83 @@ fn the_layering_check_catches_an_upward_use_and_a_handler_using_another() {
         &module("render::run"),
     );
     assert!(engine, "an import of the engine is seen");
+}
+
+#[test]
+fn the_lakesail_emulator_is_layered_the_same_way_and_stands_apart() {
+    let (graph, engine) = graph();
+    assert!(engine.is_empty(), "files importing the engine: {engine:?}");
+    let crossing = crossings(&graph);
+    assert!(
+        crossing.is_empty(),
+        "uses across the emulators:\n{}",
+        crossing.join("\n")
+    );
+    let module = |m: &str| m.split("::").map(str::to_string).collect::<Vec<_>>();
+    let has = |m: &str, u: &str| {
+        graph
+            .get(&module(m))
+            .unwrap_or_else(|| panic!("module {m} is found"))
+            .contains(&module(u))
+    };
+    // The check sees LakeSail's own layers, and its uses of the shared pieces.
+    for (m, u) in [
+        ("lakesail::routes::runs_read", "lakesail::render::run"),
+        ("lakesail::routes::runs_write", "lakesail::domain::rules"),
+        ("lakesail::routes::middleware", "state::faults"),
+        ("lakesail::render::run", "lakesail::domain::lifecycle"),
+        ("lakesail::domain::rules", "lakesail::state::store"),
+        ("lakesail::state::app", "state::clock"),
+        ("lakesail::state::store", "lakesail::state::rng"),
+        ("lakesail::server", "lakesail::routes::router"),
+        ("lakesail", "lakesail::server"),
+    ] {
+        assert!(has(m, u), "{m} uses {u}: {:?}", graph.get(&module(m)));
+    }
+    assert!(
+        graph.keys().filter(|k| root_len(k) == 1).count() > 15,
+        "LakeSail's files are read"
+    );
+}
+
+#[test]
+fn the_layering_check_catches_lakesail_going_up_or_across() {
+    let module = |m: &str| m.split("::").map(str::to_string).collect::<Vec<_>>();
+    let mut graph = BTreeMap::new();
+    let mut add = |m: &str, text: &str| {
+        let (used, _) = uses(&code(text), &module(m));
+        graph.insert(module(m), used);
+    };
+    add(
+        "lakesail::state::store",
+        "use crate::emulator::lakesail::domain::rules;\nuse crate::emulator::state::clock::Clock;",
+    );
+    add(
+        "lakesail::routes::jobs",
+        "use super::runs_read;\nuse crate::emulator::domain::errors::ApiError;",
+    );
+    add(
+        "routes::runs_read",
+        "use crate::emulator::lakesail::render::run;",
+    );
+    add(
+        "lakesail::render::run",
+        "use super::super::state::model::Run;",
+    );
+    assert!(graph[&module("lakesail::render::run")].contains(&module("lakesail::state::model")));
+    assert_eq!(
+        violations(&graph),
+        vec![
+            "lakesail::routes::jobs uses the handler module lakesail::routes::runs_read"
+                .to_string(),
+            "lakesail::state::store uses lakesail::domain::rules (a layer above)".to_string(),
+        ]
+    );
+    assert_eq!(
+        crossings(&graph),
+        vec![
+            "lakesail::routes::jobs uses domain::errors (not a shared piece)".to_string(),
+            "routes::runs_read uses lakesail::render::run (of the LakeSail emulator)".to_string(),
+        ]
+    );
 }

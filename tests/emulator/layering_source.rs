@@ -3,12 +3,26 @@
 //! `super::…`, `self::…` and `crate::emulator::…` path, and every path starting with a module
 //! the file declares (`mod x;` … `x::…`, `pub use x::…`), is resolved to the module it names
 //! (`a::b::Item` to `a::b`); a `crate::` path outside the emulator is a use of the engine.
-//! Comments and `#[cfg(test)] mod` blocks are not read.
+//! Comments and `#[cfg(test)] mod` blocks are not read. A sub-emulator (`lakesail`) is a tree
+//! of its own below `emulator`, with the same layers under its root (`lakesail::state::…`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub const LAYERS: [&str; 4] = ["state", "domain", "render", "routes"];
+
+/// The sub-emulators: each has its own layers under its root module.
+pub const SUBTREES: [&str; 1] = ["lakesail"];
+
+/// How long the root of the emulator `module` is in: 0 (the Databricks emulator, `emulator`)
+/// or 1 (a sub-emulator, e.g. `lakesail`).
+pub fn root_len(module: &[String]) -> usize {
+    usize::from(
+        module
+            .first()
+            .is_some_and(|m| SUBTREES.contains(&m.as_str())),
+    )
+}
 
 /// Which module (path below `emulator`) uses which.
 pub type Graph = BTreeMap<Vec<String>, BTreeSet<Vec<String>>>;
@@ -93,7 +107,8 @@ pub fn group(s: &str) -> Option<Vec<&str>> {
 }
 
 /// The modules `path` names from `base`: `base` plus its first segment, plus a second one
-/// when the first is a layer (`state::store`), one per item of a `{…}` group.
+/// when `base` is an emulator's root and the first is a layer (`state::store`), one per item
+/// of a `{…}` group; from the top, `lakesail::…` is resolved from the sub-emulator's root.
 pub fn resolve(base: &[String], path: &str) -> Vec<Vec<String>> {
     if let Some(items) = group(path) {
         return items.into_iter().flat_map(|p| resolve(base, p)).collect();
@@ -104,10 +119,15 @@ pub fn resolve(base: &[String], path: &str) -> Vec<Vec<String>> {
     }
     let mut m = base.to_vec();
     m.push(first.to_string());
-    if m.len() == 1 && LAYERS.contains(&first) && !tail.is_empty() {
+    let at_root = base.len() == root_len(base);
+    if base.is_empty() && SUBTREES.contains(&first) && !tail.is_empty() {
+        return resolve(&m, tail);
+    }
+    if at_root && LAYERS.contains(&first) && !tail.is_empty() {
+        let n = base.len() + 2;
         let mut out: Vec<Vec<String>> = resolve(&m, tail);
-        out.retain(|x| x.len() <= 2);
-        out.iter_mut().for_each(|x| x.truncate(2));
+        out.retain(|x| x.len() <= n);
+        out.iter_mut().for_each(|x| x.truncate(n));
         if !out.is_empty() {
             return out;
         }

@@ -4,6 +4,7 @@
 //!
 //! By concern:
 //! - [`emulator`]: in-process emulators on 127.0.0.1:0 with the suite's standard histories.
+//! - [`lakesail`]: the LakeSail emulator in-process and its API called directly, marker walks.
 //! - [`session`]: sessions (runtimes, workspaces) over an emulator or a stub, running SQL, and
 //!   [`session::Env`] (an emulator with a session on it).
 //! - [`client`]: the secret token, fast retry policies, clients and workspaces for stubs.
@@ -26,6 +27,7 @@ pub mod batches;
 pub mod cli;
 pub mod client;
 pub mod emulator;
+pub mod lakesail;
 pub mod raw;
 pub mod reports;
 pub mod requests;
