@@ -7,6 +7,8 @@
 mod checks;
 #[path = "load/references.rs"]
 mod references;
+#[path = "load/shapes.rs"]
+mod shapes;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -126,12 +128,15 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                 }
                 let path = checks::column_path(&place, column, &ty, is_parameter)
                     .map_err(|f| f.in_file(file))?;
+                checks::column_field(&place, column, is_parameter, &columns)
+                    .map_err(|f| f.in_file(file))?;
                 columns.push(Column {
                     name: column.name.clone(),
                     ty,
                     description: column.description.clone(),
                     is_parameter,
                     path,
+                    field: column.field.clone(),
                 });
             }
         }
@@ -143,6 +148,7 @@ fn validate(file: &str, service: ServiceSpec) -> Result<Vec<Resource>, SpecError
                 description: service.server.description.clone(),
                 is_parameter: true,
                 path: None,
+                field: None,
             });
         }
         references::check_resource(&at, spec, &columns, variable).map_err(|f| f.in_file(file))?;
@@ -405,7 +411,7 @@ resources:
             MINIMAL
                 .replace(
                     "response: { objects: runs }",
-                    &format!("response: {{ objects: runs }}\n        pagination: {{ token_param: t, next_token: n, merge_arrays: [{path}] }}"),
+                    &format!("response: {{ objects: runs }}\n        pagination: {{ style: token, param: t, next: n, merge_arrays: [{path}] }}"),
                 )
                 .replace(
                     "      - { name: state, ref: State }",

@@ -13,7 +13,7 @@
 //!         path: /api/2.2/jobs/runs/list
 //!         params: { job_id: { type: integer } }
 //!         response: { objects: runs }
-//!         pagination: { token_param: page_token, next_token: next_page_token,
+//!         pagination: { style: token, param: page_token, next: next_page_token,
 //!                       page_size: { param: limit, max: 25 } }
 //!     select: [get, list]
 //!     columns: [ { name: run_id, type: integer } ]
@@ -325,8 +325,9 @@ pub enum ParamType {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseSpec {
-    /// The key of the array of objects; absent means the body is the one object. A missing key
-    /// in a response means no objects (the Jobs API omits `runs` when there are none).
+    /// The dotted path of the array of objects (`runs`, `data.items`), or `.` when the body
+    /// itself is the array; absent means the body is the one object. A missing path (or
+    /// `null`) in a response means no objects (the Jobs API omits `runs` when there are none).
     #[serde(default)]
     pub objects: Option<String>,
     /// Errors that mean "no such object": answered as zero rows.
@@ -348,14 +349,37 @@ pub struct NotFoundSpec {
     pub message_contains: Option<String>,
 }
 
-/// Token pagination.
+/// How a listing pages (`pagination:`): a `style`, and the keys that style uses. The loader
+/// checks that each key given belongs to the style (`param` is the request parameter of
+/// `token`, `marker`, `offset` and `page`; `next` the body path of `token`, `marker` and
+/// `next_url`; `total`, `first_page` and `short_page_ends` are for `offset` and `page`).
+///
+/// Stop rules: `token` / `marker` stop when the body has no (or an empty) next value at
+/// `next`; `next_url` when the body has none; `link` when the response has no `Link: <...>;
+/// rel="next"` header; `offset` / `page` on an empty page, once `total` objects (at the body
+/// path `total`) were received, or — only with `short_page_ends: true`, for an API that
+/// documents it — on a page shorter than the page size asked.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaginationSpec {
-    /// The request parameter carrying the token.
-    pub token_param: String,
-    /// The response key holding the next token; absent or empty means the last page.
-    pub next_token: String,
+    /// The style.
+    pub style: PaginationStyle,
+    /// The request parameter carrying the token, marker, offset or page number.
+    #[serde(default)]
+    pub param: Option<String>,
+    /// The dotted path in the body of the next token, marker or URL.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// `offset` / `page`: the dotted path in the body of the listing's total object count.
+    #[serde(default)]
+    pub total: Option<String>,
+    /// `page`: the number of the first page (default 1).
+    #[serde(default)]
+    pub first_page: Option<i64>,
+    /// `offset` / `page`: a page shorter than the page size asked is the last one (only when
+    /// the API documents it; needs `page_size`).
+    #[serde(default)]
+    pub short_page_ends: bool,
     /// The page-size parameter, when there is one.
     #[serde(default)]
     pub page_size: Option<PageSizeSpec>,
@@ -364,6 +388,74 @@ pub struct PaginationSpec {
     /// dotted path names an array inside a JSON column (`settings.tasks`).
     #[serde(default)]
     pub merge_arrays: Vec<String>,
+}
+
+impl PaginationSpec {
+    /// The body path of the next token, marker or URL, as its fields.
+    pub fn next_path(&self) -> Option<Vec<String>> {
+        self.next.as_deref().map(split_path)
+    }
+
+    /// The body path of the total count, as its fields.
+    pub fn total_path(&self) -> Option<Vec<String>> {
+        self.total.as_deref().map(split_path)
+    }
+
+    /// The name of the next-page value, for messages (`next_page_token`, `Link` header).
+    pub fn next_name(&self) -> String {
+        match (self.style, &self.next, &self.param) {
+            (PaginationStyle::Link, _, _) => "`Link` header".into(),
+            (_, Some(next), _) => format!("`{next}`"),
+            (_, None, Some(param)) => format!("`{param}`"),
+            _ => "next page".into(),
+        }
+    }
+}
+
+/// A dotted path (`data.items`) as its fields; `.` (the body itself) is no fields.
+pub fn split_path(path: &str) -> Vec<String> {
+    if path == "." {
+        return Vec::new();
+    }
+    path.split('.').map(str::to_string).collect()
+}
+
+/// The pagination styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaginationStyle {
+    /// An opaque token at `next` in the body, sent back in `param`.
+    Token,
+    /// A marker at `next` in the body (absent on the last page), sent back in `param`.
+    Marker,
+    /// `param` is the offset of the first object, advanced by the objects received.
+    Offset,
+    /// `param` is the page number, from `first_page`.
+    Page,
+    /// The URL of the next page at `next` in the body (same origin as the workspace).
+    NextUrl,
+    /// The URL of the next page in the `Link` header, `rel="next"` (RFC 8288; same origin).
+    Link,
+}
+
+impl PaginationStyle {
+    /// Whether the next page is named by a cursor the API hands out (token, marker): a
+    /// listing can then be resumed, cut into slices, or read newest-first.
+    pub fn is_cursor(self) -> bool {
+        matches!(self, PaginationStyle::Token | PaginationStyle::Marker)
+    }
+
+    /// The style as written in YAML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaginationStyle::Token => "token",
+            PaginationStyle::Marker => "marker",
+            PaginationStyle::Offset => "offset",
+            PaginationStyle::Page => "page",
+            PaginationStyle::NextUrl => "next_url",
+            PaginationStyle::Link => "link",
+        }
+    }
 }
 
 /// The page-size parameter and its maximum.
@@ -383,7 +475,8 @@ pub struct ColumnSpec {
     /// Column (and JSON field) name; empty only for an array's `items`.
     #[serde(default)]
     pub name: String,
-    /// Type: `string`, `integer`, `double`, `boolean`, `timestamp_ms`, `json`, `object`,
+    /// Type: `string`, `integer`, `double`, `boolean`, `timestamp_ms` (epoch milliseconds),
+    /// `timestamp_s` (epoch seconds), `timestamp_rfc3339` (RFC 3339 text), `json`, `object`,
     /// `array`, or absent with `ref:` naming an object type.
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
@@ -404,6 +497,10 @@ pub struct ColumnSpec {
     /// or `boolean`.
     #[serde(default)]
     pub path: Option<String>,
+    /// For a top-level data column: the JSON field its value is read from when it is not
+    /// named as the column (`job_id` ← `jobId`); any type, decoded in the same pass.
+    #[serde(default)]
+    pub field: Option<String>,
 }
 
 /// A named object type.
@@ -456,6 +553,24 @@ pub struct PushdownRule {
     /// than SQL's `=`: the predicate is sent, and also evaluated on the fetched rows.
     #[serde(default)]
     pub case_insensitive: bool,
+    /// For `range` on a timestamp column: how the bounds are sent (`epoch_ms`, the default;
+    /// `epoch_s`, rounded outwards and re-checked on the rows; `rfc3339`, UTC with
+    /// milliseconds when there are any).
+    #[serde(default)]
+    pub encoding: TimeEncoding,
+}
+
+/// How a timestamp is written: in a response field, or in a pushed parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeEncoding {
+    /// Milliseconds since the epoch (an integer).
+    #[default]
+    EpochMs,
+    /// Seconds since the epoch (an integer).
+    EpochS,
+    /// RFC 3339 text (`2026-12-01T10:00:00Z`, offsets accepted when read).
+    Rfc3339,
 }
 
 impl PushdownRule {
