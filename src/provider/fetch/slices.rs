@@ -104,7 +104,8 @@ pub fn scan_stream(
                             .map(move |t| template_stream(fetch.clone(), t).boxed())
                             .flatten_unordered(slicing.concurrency)
                             .boxed(),
-                        Rest::Pages(template, workspace, token) => {
+                        Rest::Pages(rest) => {
+                            let (template, workspace, token) = *rest;
                             pages_from(fetch, template, Some(workspace), Some(token)).boxed()
                         }
                     };
@@ -127,7 +128,7 @@ enum Rest {
     Slices(Vec<RequestTemplate>),
     /// Page after page from the next page's cursor: the objects do not carry the sort column,
     /// so the listing cannot be cut safely.
-    Pages(RequestTemplate, Workspace, Cursor),
+    Pages(Box<(RequestTemplate, Workspace, Cursor)>),
 }
 
 /// The first page over the whole range (without the rows at its oldest instant when more pages
@@ -166,7 +167,7 @@ async fn first_page(
     let (Some(oldest), true) = (oldest, times.len() == page.batch.num_rows()) else {
         return Ok(First {
             batch: Some(page.batch),
-            rest: Rest::Pages(template, workspace, token),
+            rest: Rest::Pages(Box::new((template, workspace, token))),
         });
     };
     let newer: BooleanArray = times.iter().map(|&t| Some(t != oldest)).collect();
