@@ -3,7 +3,7 @@
 //! pagination style — asserting the rows and the exact requests (parameters, pages), the
 //! stop rules, the same-origin rule of next-page URLs, `--max-pages` and repeated cursors —
 //! then objects at a path or a bare array, renamed fields, the three timestamp encodings (a
-//! range pushed in RFC 3339 and in seconds), and the loader's errors for bad shapes.
+//! range pushed in RFC 3339 and in seconds), the loader's errors for bad shapes, and a renamed key read back by INSERT ... RETURNING.
 //!
 //! The specs' `server:` block is one constant per file (`SERVER`), to move into a provider
 //! profile in one place.
@@ -23,5 +23,7 @@ mod cursors;
 mod fields;
 #[path = "shapes/loader.rs"]
 mod loader;
+#[path = "shapes/returning.rs"]
+mod returning;
 #[path = "shapes/urls.rs"]
 mod urls;
