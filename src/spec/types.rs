@@ -131,6 +131,13 @@ impl<'a> TypeRegistry<'a> {
                 "types nest too deeply (a `ref:` cycle?)",
             ));
         }
+        if !top_level && (column.field.is_some() || column.path.is_some()) {
+            return Err(Finding::new(
+                place,
+                "`field` and `path` are for top-level columns (a struct's fields and an \
+                 array's items are read by their names)",
+            ));
+        }
         if let Some(name) = &column.reference {
             if column.kind.is_some() {
                 return Err(Finding::new(place, "give either `type` or `ref`, not both"));

@@ -252,6 +252,24 @@ fn objects_paths_encodings_and_fields_are_checked() {
             "one JSON field name",
         ),
         (
+            spec(
+                "        response: { objects: \".\" }\n        pagination: { style: next_url, next: next }",
+                "",
+                "",
+            ),
+            "pagination.next",
+            "the body is the array of objects",
+        ),
+        (
+            spec(
+                "",
+                "      - { name: st, type: object, fields: [ { name: code, type: string, field: stCode } ] }",
+                "",
+            ),
+            "columns[2] (st).fields[0] (code)",
+            "`field` and `path` are for top-level columns",
+        ),
+        (
             spec("", "      - { name: when, type: timestamp_sec }", ""),
             "columns[2] (when)",
             "unknown type `timestamp_sec`",

@@ -101,6 +101,17 @@ pub(super) fn check_method(place: &str, method: &MethodSpec) -> Check {
             format!("`{p}` is also a parameter of the method: paging sets it"),
         );
     }
+    let bare = method.response.objects.as_deref() == Some(".");
+    if let Some(key) = [("next", pg.next.is_some()), ("total", pg.total.is_some())]
+        .iter()
+        .find(|(_, given)| bare && *given)
+        .map(|(key, _)| *key)
+    {
+        return err(
+            key,
+            "the body is the array of objects (`objects: \".\"`): it has no fields".into(),
+        );
+    }
     if !style.is_cursor() {
         let refused = [
             ("merge_arrays", !pg.merge_arrays.is_empty()),
