@@ -1,5 +1,5 @@
 //! Checks of the spec parts that carry meaning beyond names: parameter enumerations, completion
-//! rules (`complete:`), a column's `path`, and the pushdown rules' `minimum`, `matches`,
+//! rules (`complete:`), a column's `path` and `field`, and the pushdown rules' `minimum`, `matches`,
 //! `disjoint_with` and `case_insensitive`.
 //!
 //! Each check returns a [`Finding`] (place and message); [`super`] adds the file. A `matches` predicate is
