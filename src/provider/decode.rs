@@ -1,7 +1,7 @@
 //! Response pages to Arrow: one `RecordBatch` per page.
 //!
 //! The objects are found where the method's `response.objects` says (a dotted path, the body
-//! itself as an array, or the body as the one object: [`shape`]), with what the body says
+//! itself as an array, or the body as the one object: `decode/shape.rs`), with what the body says
 //! about the next page (`pagination.next`, `total`). The typed columns are decoded straight
 //! from the response bytes by arrow-json's `Decoder`, fed the raw bytes of each object (found
 //! with `serde_json::value::RawValue`, which borrows rather than building values), under their
@@ -9,7 +9,7 @@
 //! the same pass. `json` columns get the raw text of their field; a column with a `path`
 //! (jobs' `name`, at `settings.name`) gets the scalar found there. Parameter columns get the
 //! value the request used. Timestamps of every encoding end as `Timestamp(ms, UTC)`, an epoch 0
-//! (the API's "not set") as NULL ([`times`]). A value of the wrong type is an error naming the
+//! (the API's "not set") as NULL (`decode/times.rs`). A value of the wrong type is an error naming the
 //! column's message from arrow and the row's key.
 
 #[path = "decode/shape.rs"]
