@@ -1,10 +1,11 @@
 //! Response shapes, end to end: made-up providers written only in YAML (loaded with
 //! `jobsql::spec::load_sources`) against hand-rolled stub servers on 127.0.0.1:0, one per
-//! pagination style — asserting the rows and the exact requests (parameters, pages), the
-//! stop rules, the same-origin rule of next-page URLs, `--max-pages` and repeated cursors,
-//! newest-first reads and parallel slices over a marker listing —
-//! then objects at a path or a bare array, renamed fields, the three timestamp encodings (a
-//! range pushed in RFC 3339 and in seconds), the loader's errors for bad shapes, and a renamed key read back by INSERT ... RETURNING.
+//! pagination style — asserting the rows and the exact requests (parameters, pages), the stop
+//! rules, the same-origin rule of next-page URLs, `--max-pages` and repeated cursors, and
+//! newest-first reads and parallel slices over a marker listing — then objects at a path or a
+//! bare array, renamed fields, the three timestamp encodings (a range pushed in RFC 3339 and in
+//! seconds), the loader's errors for bad shapes, and a renamed key read back by
+//! `INSERT ... RETURNING`.
 //!
 //! The specs' `server:` block is one constant per file (`SERVER`), to move into a provider
 //! profile in one place.

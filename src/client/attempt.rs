@@ -1,6 +1,7 @@
 //! One attempt of a request: send it, read the body (at most
 //! [`ClientConfig::max_response_bytes`](super::ClientConfig::max_response_bytes)), and classify
-//! the outcome — a body (with its `Link` header), or a [`Failure`] that says whether repeating the request is allowed.
+//! the outcome — a body (with its `Link` header), or a [`Failure`] that says whether repeating
+//! the request is allowed.
 //!
 //! Which failures may be repeated:
 //! * HTTP 429, for every method: the API refused the call without doing it.

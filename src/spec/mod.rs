@@ -15,6 +15,7 @@ mod files;
 mod load;
 mod model;
 mod resource;
+mod shapes;
 mod types;
 mod writes;
 
