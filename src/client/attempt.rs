@@ -1,6 +1,7 @@
 //! One attempt of a request: send it, read the body (at most
 //! [`ClientConfig::max_response_bytes`](super::ClientConfig::max_response_bytes)), and classify
-//! the outcome — a body, or a [`Failure`] that says whether repeating the request is allowed.
+//! the outcome — a body (with its `Link` header), or a [`Failure`] that says whether repeating
+//! the request is allowed.
 //!
 //! Which failures may be repeated:
 //! * HTTP 429, for every method: the API refused the call without doing it.
@@ -17,13 +18,14 @@
 
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use reqwest::header::{ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use url::Url;
 
 use super::body::check_success_body;
 use super::error::{chain, parse_error_body};
+use super::reply::{links, Reply};
 use super::retry::parse_retry_after;
 use super::{ApiError, ApiRequest, ClientConfig};
 use crate::redact::outgoing;
@@ -58,7 +60,7 @@ pub async fn attempt(
     ws: &Workspace,
     req: &ApiRequest,
     url: Url,
-) -> Result<Bytes, Failure> {
+) -> Result<Reply, Failure> {
     let token = ws.token();
     let transport = |e: reqwest::Error, reading: bool| Failure {
         error: ApiError::Transport {
@@ -111,6 +113,7 @@ pub async fn attempt(
     };
     let retry_after = header(RETRY_AFTER).as_deref().and_then(parse_retry_after);
     let location = header(LOCATION);
+    let link = links(response.headers());
     let max = config.max_response_bytes;
     let too_large = || format!("the response is larger than {max} bytes; narrow the query");
     if response.content_length().is_some_and(|n| n > max as u64) {
@@ -126,7 +129,7 @@ pub async fn attempt(
     let body = body.freeze();
     if status.is_success() {
         return match check_success_body(&body) {
-            None => Ok(body),
+            None => Ok(Reply { body, link }),
             Some(message) => Err(invalid(status, message)),
         };
     }

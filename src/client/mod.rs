@@ -4,7 +4,8 @@
 //!
 //! An [`ApiRequest`] (method, percent-encoded path, query pairs, JSON body) is sent to a
 //! workspace by [`ApiClient::send`], which returns the body of a 2xx response as bytes (the
-//! provider decodes them straight into Arrow). The URL is the workspace's base URL (any base
+//! provider decodes them straight into Arrow; [`ApiClient::send_page_by`] adds the `Link`
+//! header, for listings that page by it). The URL is the workspace's base URL (any base
 //! path kept) followed by the request's path; query values are encoded by reqwest. A path
 //! with an empty, `.` or `..` segment is refused before sending: a value from SQL cannot climb
 //! out of the path it was put in; so is a URL longer than [`MAX_URL_BYTES`], naming its longest
@@ -47,6 +48,7 @@ mod config;
 mod deadline;
 mod error;
 mod outcome;
+mod reply;
 mod request;
 mod retry;
 pub mod throttle;
@@ -61,6 +63,7 @@ pub use config::{ClientConfig, LogSink};
 pub use deadline::Deadline;
 pub use error::{ApiError, ClientError};
 pub use outcome::MutationFailure;
+pub use reply::Reply;
 pub use request::{ApiRequest, ERROR_QUOTE_BYTES};
 pub use retry::RetryPolicy;
 
@@ -145,6 +148,16 @@ impl ApiClient {
         req: &ApiRequest,
         deadline: Option<Deadline>,
     ) -> Result<Bytes, ApiError> {
+        self.send_page_by(ws, req, deadline).await.map(|r| r.body)
+    }
+
+    /// [`send_by`](Self::send_by), with the response's `Link` header: a listing's page.
+    pub async fn send_page_by(
+        &self,
+        ws: &Workspace,
+        req: &ApiRequest,
+        deadline: Option<Deadline>,
+    ) -> Result<Reply, ApiError> {
         self.send_mutation_by(ws, req, deadline)
             .await
             .map_err(|f| f.error)
@@ -157,7 +170,7 @@ impl ApiClient {
         ws: &Workspace,
         req: &ApiRequest,
     ) -> Result<Bytes, MutationFailure> {
-        self.send_mutation_by(ws, req, None).await
+        self.send_mutation_by(ws, req, None).await.map(|r| r.body)
     }
 
     /// The one sending loop: [`send_mutation`](Self::send_mutation), stopping at `deadline`.
@@ -166,7 +179,7 @@ impl ApiClient {
         ws: &Workspace,
         req: &ApiRequest,
         deadline: Option<Deadline>,
-    ) -> Result<Bytes, MutationFailure> {
+    ) -> Result<Reply, MutationFailure> {
         let url = request_url(ws, req).map_err(|error| MutationFailure {
             error,
             outcome_unknown: false,
@@ -208,10 +221,16 @@ impl ApiClient {
                 },
             };
             let failure = match outcome {
-                Ok(body) => {
+                Ok(reply) => {
                     permit.succeeded();
-                    self.log(ws, req, attempts, began, &format!("{} bytes", body.len()));
-                    return Ok(body);
+                    self.log(
+                        ws,
+                        req,
+                        attempts,
+                        began,
+                        &format!("{} bytes", reply.body.len()),
+                    );
+                    return Ok(reply);
                 }
                 Err(f) => f,
             };

@@ -1,26 +1,36 @@
 //! Response pages to Arrow: one `RecordBatch` per page.
 //!
-//! The typed columns are decoded straight from the response bytes by arrow-json's `Decoder`,
-//! fed the raw bytes of each object (found with `serde_json::value::RawValue`, which borrows
-//! rather than building values). `json` columns get the raw text of their field; a column with a
-//! `path` (jobs' `name`, at `settings.name`) gets the scalar found there. Parameter
-//! columns get the value the request used. A timestamp of 0 (the API's "not set") becomes NULL.
-//! A value of the wrong type is an error naming the column's message from arrow and the row's key.
+//! The objects are found where the method's `response.objects` says (a dotted path, the body
+//! itself as an array, or the body as the one object: `decode/shape.rs`), with what the body says
+//! about the next page (`pagination.next`, `total`). The typed columns are decoded straight
+//! from the response bytes by arrow-json's `Decoder`, fed the raw bytes of each object (found
+//! with `serde_json::value::RawValue`, which borrows rather than building values), under their
+//! JSON names (a column's `field:`, `jobId` for `job_id`) and output under the column names, in
+//! the same pass. `json` columns get the raw text of their field; a column with a `path`
+//! (jobs' `name`, at `settings.name`) gets the scalar found there. Parameter columns get the
+//! value the request used. Timestamps of every encoding end as `Timestamp(ms, UTC)`, an epoch 0
+//! (the API's "not set") as NULL (`decode/times.rs`). A value of the wrong type is an error naming the
+//! column's message from arrow and the row's key.
+
+#[path = "decode/shape.rs"]
+mod shape;
+#[path = "decode/times.rs"]
+mod times;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Int64Array, ListArray, StringArray, StringBuilder, StructArray,
-    TimestampMillisecondArray,
-};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, StringArray, StringBuilder};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::json::reader::{Decoder, ReaderBuilder};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use serde_json::value::RawValue;
 
-use crate::spec::{ColumnType, Resource};
+use crate::request::PageMarks;
+use crate::spec::{ColumnType, PaginationSpec, Resource};
+
+use shape::Objects;
 
 use super::ProviderError;
 
@@ -29,8 +39,8 @@ type Object<'a> = HashMap<Cow<'a, str>, &'a RawValue>;
 /// How each output column is filled.
 #[derive(Debug, Clone)]
 enum Source {
-    /// The i-th column of the arrow-json decoder's output.
-    Typed(usize),
+    /// The i-th column of the arrow-json decoder's output, of this type.
+    Typed(usize, ColumnType),
     /// The raw JSON text of this field.
     Json(String),
     /// The scalar at this path of fields (NULL when a field is absent or null).
@@ -44,8 +54,9 @@ enum Source {
 pub struct PageDecoder {
     table: String,
     key: Option<String>,
-    objects: Option<String>,
-    next_token: Option<String>,
+    objects: Objects,
+    next: Option<Vec<String>>,
+    total: Option<Vec<String>>,
     typed_schema: SchemaRef,
     output: SchemaRef,
     sources: Vec<Source>,
@@ -56,19 +67,21 @@ pub struct PageDecoder {
 pub struct Page {
     /// The rows.
     pub batch: RecordBatch,
-    /// The token for the next page, if any.
-    pub next_token: Option<String>,
+    /// What the body says about the next page.
+    pub marks: PageMarks,
+    /// The objects the page held (before any limit cut the batch).
+    pub objects: usize,
 }
 
 impl PageDecoder {
     /// A decoder for `resource`'s columns at `projection` (indices into its schema), reading
-    /// objects at the method's `objects` key and the `next_token` key.
+    /// objects at the method's `objects` path and the next page's marks `pagination` names.
     pub fn new(
         resource: &Resource,
         output: SchemaRef,
         projection: &[usize],
-        objects: Option<String>,
-        next_token: Option<String>,
+        objects: Option<&str>,
+        pagination: Option<&PaginationSpec>,
     ) -> Self {
         let mut typed_fields: Vec<Field> = Vec::new();
         let mut sources = Vec::with_capacity(projection.len());
@@ -85,18 +98,24 @@ impl PageDecoder {
                     ty: column.ty.clone(),
                 }
             } else if column.ty.is_json() {
-                Source::Json(column.name.clone())
+                Source::Json(column.json_name().to_string())
             } else {
-                typed_fields.push(Field::new(&column.name, column.ty.to_arrow(), true));
-                Source::Typed(typed_fields.len() - 1)
+                let decoded = column.ty.to_decoded_arrow();
+                typed_fields.push(Field::new(column.json_name(), decoded, true));
+                Source::Typed(typed_fields.len() - 1, column.ty.clone())
             };
             sources.push(source);
         }
         Self {
             table: resource.qualified_name(),
-            key: resource.spec.key.first().cloned(),
-            objects,
-            next_token,
+            key: resource
+                .spec
+                .key
+                .first()
+                .map(|k| resource.json_field(k).to_string()),
+            objects: Objects::of(objects),
+            next: pagination.and_then(PaginationSpec::next_path),
+            total: pagination.and_then(PaginationSpec::total_path),
             typed_schema: Arc::new(Schema::new(typed_fields)),
             output,
             sources,
@@ -109,40 +128,27 @@ impl PageDecoder {
         body: &[u8],
         params: &BTreeMap<String, String>,
     ) -> Result<Page, ProviderError> {
-        let (objects, next_token) = self.split(body)?;
+        let (objects, marks) = self.split(body)?;
         let batch = self.decode_objects(&objects, params)?;
-        Ok(Page { batch, next_token })
+        Ok(Page {
+            batch,
+            marks,
+            objects: objects.len(),
+        })
     }
 
-    /// A response body's objects (borrowed, not parsed into values) and next-page token.
+    /// A response body's objects (borrowed, not parsed into values) and what it says about
+    /// the next page.
     pub fn split<'a>(
         &self,
         body: &'a [u8],
-    ) -> Result<(Vec<&'a RawValue>, Option<String>), ProviderError> {
-        let top: Object = serde_json::from_slice(body)
-            .map_err(|e| self.invalid(format!("not a JSON object: {e}")))?;
-        let next_token = match self.next_token.as_ref().and_then(|k| top.get(k.as_str())) {
-            Some(raw) => match serde_json::from_str::<Option<String>>(raw.get()) {
-                Ok(token) => token.filter(|t| !t.is_empty()),
-                Err(_) => {
-                    return Err(self.invalid(format!(
-                        "`{}` is not a string",
-                        self.next_token.as_deref().unwrap_or("")
-                    )))
-                }
-            },
-            None => None,
-        };
-        let objects: Vec<&RawValue> = match &self.objects {
-            Some(key) => match top.get(key.as_str()) {
-                Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
-                    self.invalid(format!("`{key}` is not an array of objects: {e}"))
-                })?,
-                None => Vec::new(),
-            },
-            None => vec![serde_json::from_slice(body).map_err(|e| self.invalid(e.to_string()))?],
-        };
-        Ok((objects, next_token))
+    ) -> Result<(Vec<&'a RawValue>, PageMarks), ProviderError> {
+        let raw: &RawValue =
+            serde_json::from_slice(body).map_err(|e| self.invalid(format!("not JSON: {e}")))?;
+        let marks = shape::marks(raw, self.next.as_deref(), self.total.as_deref())
+            .map_err(|m| self.invalid(m))?;
+        let objects = shape::objects(raw, &self.objects).map_err(|m| self.invalid(m))?;
+        Ok((objects, marks))
     }
 
     /// Decode a list of objects (already merged across pages, for single-object methods).
@@ -173,7 +179,9 @@ impl PageDecoder {
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.sources.len());
         for source in &self.sources {
             columns.push(match source {
-                Source::Typed(i) => null_zero_timestamps(&typed[*i]),
+                Source::Typed(i, ty) => {
+                    times::finish(&typed[*i], ty).map_err(|m| self.invalid(m))?
+                }
                 Source::Json(name) => {
                     let mut b = StringBuilder::with_capacity(rows, rows * 64);
                     for o in &parsed {
@@ -352,46 +360,5 @@ fn param_column(value: Option<&String>, ty: &ColumnType, rows: usize) -> ArrayRe
             rows
         ])),
         _ => Arc::new(StringArray::from(vec![value.map(String::as_str); rows])),
-    }
-}
-
-/// Replace timestamps of 0 with NULL, in nested structs and lists too.
-fn null_zero_timestamps(array: &ArrayRef) -> ArrayRef {
-    match array.data_type() {
-        DataType::Timestamp(_, _) => {
-            let Some(ts) = array.as_any().downcast_ref::<TimestampMillisecondArray>() else {
-                return array.clone();
-            };
-            if !ts.iter().any(|v| v == Some(0)) {
-                return array.clone();
-            }
-            let values: TimestampMillisecondArray =
-                ts.iter().map(|v| v.filter(|x| *x != 0)).collect();
-            Arc::new(values.with_data_type(ts.data_type().clone()))
-        }
-        DataType::Struct(fields) => {
-            let Some(s) = array.as_any().downcast_ref::<StructArray>() else {
-                return array.clone();
-            };
-            let columns = s.columns().iter().map(null_zero_timestamps).collect();
-            Arc::new(StructArray::new(
-                fields.clone(),
-                columns,
-                s.nulls().cloned(),
-            ))
-        }
-        DataType::List(field) => {
-            let Some(l) = array.as_any().downcast_ref::<ListArray>() else {
-                return array.clone();
-            };
-            let values = null_zero_timestamps(l.values());
-            Arc::new(ListArray::new(
-                field.clone(),
-                l.offsets().clone(),
-                values,
-                l.nulls().cloned(),
-            ))
-        }
-        _ => array.clone(),
     }
 }

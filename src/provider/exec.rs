@@ -78,8 +78,8 @@ impl ApiExec {
             &resource,
             Arc::new(Schema::new(schema.fields().clone())),
             &projection,
-            method.response.objects.clone(),
-            method.pagination.as_ref().map(|p| p.next_token.clone()),
+            method.response.objects.as_deref(),
+            method.pagination.as_ref(),
         );
         let rules: Vec<_> = method
             .complete
@@ -93,9 +93,15 @@ impl ApiExec {
             .collect();
         let complete = rules.first().and_then(|rule| {
             let method = resource.spec.methods.get(&rule.method)?.clone();
+            let fields = resource
+                .columns
+                .iter()
+                .filter_map(|c| Some((c.name.clone(), c.field.clone()?)))
+                .collect();
             Some(Completion {
                 rules: rules.clone(),
                 method,
+                fields,
             })
         });
         let read = |name: &str| projection.iter().any(|&i| resource.columns[i].name == name);

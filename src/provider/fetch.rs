@@ -1,7 +1,10 @@
 //! One request template → a stream of batches, one per page.
 //!
-//! Pagination follows the method's `pagination:` spec: the next-page token goes back as the token
-//! parameter until the response has none (nothing is dropped silently). A listing that goes on
+//! Pagination follows the method's `pagination:` spec, in its style (a token or marker from the
+//! body sent back in a parameter, an offset advanced by the objects received, a page number, a
+//! next-page URL in the body or the `Link` header: [`crate::request::paging`]) until its stop
+//! rule says the last page came (nothing is dropped silently; a URL on another origin than the
+//! workspace's is an error, never a request). A listing that goes on
 //! past [`ApiRuntime::max_pages`] pages (`--max-pages`, default
 //! [`DEFAULT_MAX_PAGES`](super::DEFAULT_MAX_PAGES): far beyond any real history) fails naming
 //! the cap, as does one past its scan's deadline (`--timeout`, [`Fetch::deadline`]). With a
@@ -28,12 +31,13 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use futures::Stream;
 
-use crate::client::{ApiRequest, Deadline};
-use crate::request::{is_not_found, page_request, PageLimitError};
+use crate::client::{ApiRequest, Deadline, Reply};
+use crate::request::paging::{next_cursor, Received};
+use crate::request::{is_not_found, page_request, page_size, Cursor, PageLimitError};
 use crate::spec::{MethodSpec, Resource};
 use crate::workspace::Workspace;
 
-use super::decode::PageDecoder;
+use super::decode::{Page, PageDecoder};
 use super::pushdown::RequestTemplate;
 use super::{ApiRuntime, ProviderError};
 
@@ -73,7 +77,9 @@ struct State {
     fetch: Arc<Fetch>,
     template: RequestTemplate,
     workspace: Option<Workspace>,
-    token: Option<String>,
+    cursor: Option<Cursor>,
+    /// Objects received so far (for a `total`).
+    received: u64,
     remaining: Option<usize>,
     done: bool,
     seen: PageTokens,
@@ -89,21 +95,22 @@ pub fn template_stream(
     pages_from(fetch, template, None, None)
 }
 
-/// The pages of one template from `token` on (the first page when `None`), in `workspace`
+/// The pages of one template from `cursor` on (the first page when `None`), in `workspace`
 /// (resolved from the template when `None`).
 fn pages_from(
     fetch: Arc<Fetch>,
     template: RequestTemplate,
     workspace: Option<Workspace>,
-    token: Option<String>,
+    cursor: Option<Cursor>,
 ) -> impl Stream<Item = Result<RecordBatch, ProviderError>> + Send {
-    let seen = PageTokens::new(&fetch, token.as_deref());
+    let seen = PageTokens::new(&fetch, cursor.as_ref());
     let state = State {
         remaining: fetch.limit,
         fetch,
         template,
         workspace,
-        token,
+        cursor,
+        received: 0,
         done: false,
         seen,
         tie: None,
@@ -153,16 +160,23 @@ fn pages_from(
         let request = page_request(
             &fetch.method,
             &s.template.sent_params(),
-            s.token.as_deref(),
+            s.cursor.as_ref(),
             size,
         );
-        let first_page = s.token.is_none();
-        let body = match send(&fetch, &fetch.method, &workspace, &request, first_page).await? {
-            Some(body) => body,
+        let first_page = s.cursor.is_none();
+        let reply = match send(&fetch, &fetch.method, &workspace, &request, first_page).await? {
+            Some(reply) => reply,
             None => return Ok(None),
         };
         let mut page =
-            complete::decode_completing(&fetch, &workspace, &body, &s.template.params).await?;
+            complete::decode_completing(&fetch, &workspace, &reply.body, &s.template.params)
+                .await?;
+        s.received += page.objects as u64;
+        let facts = PageFacts {
+            reply: &reply,
+            asked: page_size(&fetch.method, size),
+            so_far: s.received,
+        };
         if let Some(column) = fetch.ties {
             if ties_done(&mut s, &page.batch, column)? {
                 s.done = true;
@@ -177,12 +191,64 @@ fn pages_from(
         if let Some(p) = &fetch.runtime.progress {
             p.page(page.batch.num_rows());
         }
-        if let Some(next) = &page.next_token {
+        if s.done || (s.remaining == Some(0) && s.tie.is_none()) {
+            // Enough rows: the next page is neither needed nor looked at.
+            s.done = true;
+            return Ok(Some((page.batch, s)));
+        }
+        let next = next_page(
+            &fetch,
+            s.cursor.as_ref(),
+            &page,
+            facts,
+            &workspace,
+            &request,
+        )?;
+        if let Some(next) = &next {
             s.seen.follow(&fetch, &fetch.method, &request, next)?;
         }
-        s.done |= page.next_token.is_none();
-        s.token = page.next_token;
+        s.done |= next.is_none();
+        s.cursor = next;
         Ok(Some((page.batch, s)))
+    })
+}
+
+/// What the paging rules need of a page besides its decoded marks.
+#[derive(Clone, Copy)]
+pub(crate) struct PageFacts<'a> {
+    /// The response (its `Link` header).
+    pub reply: &'a Reply,
+    /// The page size asked.
+    pub asked: Option<usize>,
+    /// Objects received so far, this page's included.
+    pub so_far: u64,
+}
+
+/// The cursor of the page after `page` (fetched by `request` with `current`), or `None` when
+/// it was the last; an error names the table and the request.
+pub(crate) fn next_page(
+    fetch: &Fetch,
+    current: Option<&Cursor>,
+    page: &Page,
+    facts: PageFacts<'_>,
+    workspace: &Workspace,
+    request: &ApiRequest,
+) -> Result<Option<Cursor>, ProviderError> {
+    let Some(pg) = &fetch.method.pagination else {
+        return Ok(None);
+    };
+    let received = Received {
+        marks: &page.marks,
+        rows: page.objects,
+        so_far: facts.so_far,
+        asked: facts.asked,
+        link: facts.reply.link.as_deref(),
+    };
+    next_cursor(pg, current, received, workspace.base_url(), &request.path).map_err(|e| {
+        ProviderError::InvalidResponse {
+            table: fetch.resource.qualified_name(),
+            message: format!("{e} (the page of {})", request.describe_bounded()),
+        }
     })
 }
 
@@ -225,28 +291,29 @@ fn resolve_workspace(
     Ok(w)
 }
 
-/// The next-page tokens of one listing, bounded by the runtime's
+/// The next-page cursors of one listing, bounded by the runtime's
 /// [`max_pages`](ApiRuntime::max_pages); its errors name the table and the request.
 pub(crate) struct PageTokens(crate::request::PageTokens);
 
 impl PageTokens {
-    pub(crate) fn new(fetch: &Fetch, start: Option<&str>) -> Self {
+    pub(crate) fn new(fetch: &Fetch, start: Option<&Cursor>) -> Self {
+        let start = start.map(Cursor::key);
         PageTokens(crate::request::PageTokens::new(
             fetch.runtime.max_pages,
-            start,
+            start.as_deref(),
         ))
     }
 
-    /// Record that the page after `request` (of `method`) is to be fetched with `token`.
+    /// Record that the page after `request` (of `method`) is to be fetched with `cursor`.
     pub(crate) fn follow(
         &mut self,
         fetch: &Fetch,
         method: &MethodSpec,
         request: &ApiRequest,
-        token: &str,
+        cursor: &Cursor,
     ) -> Result<(), ProviderError> {
         let table = fetch.resource.qualified_name();
-        match self.0.follow(token) {
+        match self.0.follow(&cursor.key()) {
             Ok(()) => Ok(()),
             Err(PageLimitError::TooMany { max }) => Err(ProviderError::TooManyPages {
                 table,
@@ -257,15 +324,21 @@ impl PageTokens {
                 let key = method
                     .pagination
                     .as_ref()
-                    .map_or("next-page token", |p| p.next_token.as_str());
+                    .map_or("a next-page token".to_string(), |p| {
+                        format!("a {}", p.next_name())
+                    });
                 Err(ProviderError::InvalidResponse {
                     table,
                     message: format!(
-                        "page {page} returned a `{key}` already followed: the pages would \
+                        "page {page} returned {key} already followed: the pages would \
                          repeat forever, so the query stops here"
                     ),
                 })
             }
+            Err(other) => Err(ProviderError::InvalidResponse {
+                table,
+                message: other.to_string(),
+            }),
         }
     }
 }
@@ -278,14 +351,14 @@ async fn send(
     workspace: &Workspace,
     request: &ApiRequest,
     first_page: bool,
-) -> Result<Option<bytes::Bytes>, ProviderError> {
+) -> Result<Option<Reply>, ProviderError> {
     match fetch
         .runtime
         .client
-        .send_by(workspace, request, fetch.deadline)
+        .send_page_by(workspace, request, fetch.deadline)
         .await
     {
-        Ok(body) => Ok(Some(body)),
+        Ok(reply) => Ok(Some(reply)),
         Err(e) if first_page && is_not_found(method, &e) => Ok(None),
         // --keep-going: a workspace that fails is skipped with a warning.
         Err(source)

@@ -8,7 +8,9 @@
 //! - `eq` / `in` on a column → its parameter; `IN` fans out into one request per value (and per
 //!   workspace for the server variable, `deployment_name`).
 //! - `range` on a timestamp or integer column → the inclusive `lower` / `upper` parameters,
-//!   converted so that the API's inclusive bounds give exactly SQL's `<`, `<=`, `>`, `>=`.
+//!   converted so that the API's inclusive bounds give exactly SQL's `<`, `<=`, `>`, `>=`, and
+//!   sent in the rule's `encoding` (epoch ms; RFC 3339, exact to the millisecond; epoch
+//!   seconds, rounded outwards and so also evaluated on the rows, as [`Answer::Sent`]).
 //! - The method is the first of `select:` whose required parameters are all given.
 //!
 //! Everything pushed is `Exact` (the API filters on exactly that value, and parameter columns hold
@@ -25,6 +27,8 @@
 
 #[path = "pushdown/recognise.rs"]
 mod recognise;
+#[path = "pushdown/times.rs"]
+mod times;
 
 use std::collections::BTreeMap;
 
@@ -233,8 +237,14 @@ pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, 
         }
     }
     let explicit: Vec<String> = t.params.keys().cloned().collect();
+    let mut encoded = times::Encoded::default();
     for (i, r) in recognised.iter().enumerate() {
-        if let Some(Recognised::Range { lower, upper }) = r {
+        if let Some(Recognised::Range {
+            lower,
+            upper,
+            encoding,
+        }) = r
+        {
             let usable = |b: &Option<(String, i64)>| {
                 b.as_ref()
                     .is_none_or(|(p, _)| accepts(p) && !explicit.contains(p))
@@ -244,14 +254,17 @@ pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, 
             }
             if let Some((p, v)) = lower {
                 t.tighten(p, *v, i64::max);
+                encoded.add(p, *encoding, true, i);
             }
             if let Some((p, v)) = upper {
                 t.tighten(p, *v, i64::min);
+                encoded.add(p, *encoding, false, i);
             }
             t.answers[i] = Answer::Pushed;
         }
     }
     t.empty |= contradicts(resource, &t.params);
+    encoded.render(&mut t.params, &mut t.answers);
     Ok(t)
 }
 

@@ -5,7 +5,9 @@
 //!   or JSON body), percent-encoding path segments ([`encode_segment`]) so that a value from SQL
 //!   cannot add `/`, `?` or `#` to the path; the verb is the spec's. Reads and writes alike.
 //! - [`page_request`] is a listing's page: the same placement, then the method's page size and
-//!   next-page token parameters ([`pages`] bounds how many pages a listing follows).
+//!   where the page is — a token, marker, offset or page number, or a URL the API named
+//!   ([`paging`]: each pagination style and its stop rule; [`pages`] bounds how many pages a
+//!   listing follows).
 //! - [`is_not_found`] applies the method's `not_found` rules to an API error.
 //! - [`args`] types values from SQL (EXEC parameters, INSERT cells, DELETE keys) as the API
 //!   expects them.
@@ -15,6 +17,7 @@
 
 pub mod args;
 pub mod pages;
+pub mod paging;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +27,7 @@ use crate::client::{ApiError, ApiRequest};
 use crate::spec::{HttpVerb, MethodSpec, ParamLocation};
 
 pub use pages::{PageLimitError, PageTokens};
+pub use paging::{Cursor, PageMarks};
 
 /// Where values the method does not list go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +95,14 @@ pub fn build_call(
 }
 
 /// One page of a listing: `params` (as text, the way pushdown renders them) placed by
-/// [`build_call`], then the page size (at most the spec's `max`, fewer when only `remaining`
-/// rows are still wanted) and the next-page `token`.
+/// [`build_call`], then the page size ([`page_size`]) and where the page is: the paging
+/// parameter's value (the `cursor`'s, or the style's first: an offset of 0, the first page
+/// number), or the URL the previous page named (its path and query replace the template's;
+/// the page size is set in it).
 pub fn page_request(
     method: &MethodSpec,
     params: &BTreeMap<String, String>,
-    token: Option<&str>,
+    cursor: Option<&Cursor>,
     remaining: Option<usize>,
 ) -> ApiRequest {
     let values: BTreeMap<String, Value> = params
@@ -104,19 +110,41 @@ pub fn page_request(
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
     let mut request = build_call(method, &values, Unlisted::Dropped);
-    if let Some(pagination) = &method.pagination {
-        if let Some(size) = &pagination.page_size {
-            let max = size.max as usize;
-            let n = remaining.map_or(max, |r| r.clamp(1, max));
-            request.query.push((size.param.clone(), n.to_string()));
-        }
-        if let Some(token) = token {
-            request
-                .query
-                .push((pagination.token_param.clone(), token.to_string()));
+    let Some(pagination) = &method.pagination else {
+        return request;
+    };
+    if let Some(Cursor::Url { path, query }) = cursor {
+        request.path = path.clone();
+        request.query = query.clone();
+    }
+    if let (Some(size), Some(n)) = (&pagination.page_size, page_size(method, remaining)) {
+        match request.query.iter_mut().find(|(k, _)| *k == size.param) {
+            Some(pair) => pair.1 = n.to_string(),
+            None => request.query.push((size.param.clone(), n.to_string())),
         }
     }
+    let value = match cursor {
+        Some(Cursor::Param(v)) => Some(v.clone()),
+        Some(Cursor::Url { .. }) => None,
+        None => paging::first_param(pagination),
+    };
+    if let (Some(param), Some(value)) = (&pagination.param, value) {
+        request.query.push((param.clone(), value));
+    }
     request
+}
+
+/// The page size a page asks for: the spec's `max`, fewer when only `remaining` rows are
+/// still wanted — except with page numbers, whose pages must all be the same size (page 3
+/// of 10 is not objects 21 to 30 of 25), which always ask the `max`. `None` without a
+/// page-size parameter.
+pub fn page_size(method: &MethodSpec, remaining: Option<usize>) -> Option<usize> {
+    let pagination = method.pagination.as_ref()?;
+    let max = pagination.page_size.as_ref()?.max as usize;
+    if pagination.style == crate::spec::PaginationStyle::Page {
+        return Some(max);
+    }
+    Some(remaining.map_or(max, |r| r.clamp(1, max)))
 }
 
 /// Whether `error` is the method's way of saying the object does not exist (its `not_found`

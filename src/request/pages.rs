@@ -1,6 +1,8 @@
-//! How far a listing pages: the next-page tokens it has followed. A token coming back means the
-//! API would page forever; more pages than the cap (`--max-pages`: a server that always sends
-//! a new token) stops the listing too. Either way the caller names the table and the request.
+//! How far a listing pages: the next-page cursors (tokens, markers, offsets, page numbers,
+//! URLs) it has followed. A cursor coming back means the API would page forever; more pages
+//! than the cap (`--max-pages`: a server that always sends a new token) stops the listing too,
+//! as does a next page the API names badly (a URL on another origin). Either way the caller
+//! names the table and the request.
 
 use std::collections::HashSet;
 
@@ -18,6 +20,32 @@ pub enum PageLimitError {
     Repeated {
         /// The page (counting from 1) whose token repeats.
         page: usize,
+    },
+    /// A next-page URL on another origin than the workspace's: never requested (the
+    /// credentials would go with it).
+    #[error(
+        "the next page is on {origin}, not on the workspace's {expected}: not followed \
+         (the credentials would be sent there)"
+    )]
+    OtherOrigin {
+        /// The URL's scheme, host and port.
+        origin: String,
+        /// The workspace's.
+        expected: String,
+    },
+    /// A next-page URL on the workspace's origin but outside its base path.
+    #[error("the next page's path {path} is not under the workspace's base path {base}")]
+    OutsideBase {
+        /// The URL's path (bounded).
+        path: String,
+        /// The base URL's path.
+        base: String,
+    },
+    /// The body's or header's next page is not what the style says it is.
+    #[error("{what}")]
+    BadNext {
+        /// What is wrong (names the key; quotes no more than a bounded value).
+        what: String,
     },
 }
 

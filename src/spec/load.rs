@@ -9,6 +9,8 @@ mod checks;
 mod profile;
 #[path = "load/references.rs"]
 mod references;
+#[path = "load/shapes.rs"]
+mod shapes;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -192,12 +194,15 @@ fn validate(
                 }
                 let path = checks::column_path(&place, column, &ty, is_parameter)
                     .map_err(|f| f.in_file(file))?;
+                checks::column_field(&place, column, is_parameter, &columns)
+                    .map_err(|f| f.in_file(file))?;
                 columns.push(Column {
                     name: column.name.clone(),
                     ty,
                     description: column.description.clone(),
                     is_parameter,
                     path,
+                    field: column.field.clone(),
                 });
             }
         }
@@ -209,6 +214,7 @@ fn validate(
                 description: profile.server.description.clone(),
                 is_parameter: true,
                 path: None,
+                field: None,
             });
         }
         references::check_resource(&at, spec, &columns, variable).map_err(|f| f.in_file(file))?;
@@ -477,7 +483,7 @@ sign_in:
             MINIMAL
                 .replace(
                     "response: { objects: runs }",
-                    &format!("response: {{ objects: runs }}\n        pagination: {{ token_param: t, next_token: n, merge_arrays: [{path}] }}"),
+                    &format!("response: {{ objects: runs }}\n        pagination: {{ style: token, param: t, next: n, merge_arrays: [{path}] }}"),
                 )
                 .replace(
                     "      - { name: state, ref: State }",

@@ -22,6 +22,7 @@ mod load;
 mod model;
 mod provider;
 mod resource;
+mod shapes;
 mod types;
 mod writes;
 

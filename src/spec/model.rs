@@ -13,7 +13,7 @@
 //!         path: /api/2.2/jobs/runs/list
 //!         params: { job_id: { type: integer } }
 //!         response: { objects: runs }
-//!         pagination: { token_param: page_token, next_token: next_page_token,
+//!         pagination: { style: token, param: page_token, next: next_page_token,
 //!                       page_size: { param: limit, max: 25 } }
 //!     select: [get, list]
 //!     columns: [ { name: run_id, type: integer } ]
@@ -23,6 +23,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+pub use super::shapes::{split_path, PageSizeSpec, PaginationSpec, PaginationStyle, TimeEncoding};
 
 /// One YAML file: one service of one provider.
 #[derive(Debug, Clone, Deserialize)]
@@ -310,8 +312,9 @@ pub enum ParamType {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseSpec {
-    /// The key of the array of objects; absent means the body is the one object. A missing key
-    /// in a response means no objects (the Jobs API omits `runs` when there are none).
+    /// The dotted path of the array of objects (`runs`, `data.items`), or `.` when the body
+    /// itself is the array; absent means the body is the one object. A missing path (or
+    /// `null`) in a response means no objects (the Jobs API omits `runs` when there are none).
     #[serde(default)]
     pub objects: Option<String>,
     /// Errors that mean "no such object": answered as zero rows.
@@ -333,34 +336,6 @@ pub struct NotFoundSpec {
     pub message_contains: Option<String>,
 }
 
-/// Token pagination.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PaginationSpec {
-    /// The request parameter carrying the token.
-    pub token_param: String,
-    /// The response key holding the next token; absent or empty means the last page.
-    pub next_token: String,
-    /// The page-size parameter, when there is one.
-    #[serde(default)]
-    pub page_size: Option<PageSizeSpec>,
-    /// For single-object methods: array fields whose following elements arrive on the next
-    /// pages, to be appended to the object (Jobs API 2.2 pages `tasks` 100 at a time); a
-    /// dotted path names an array inside a JSON column (`settings.tasks`).
-    #[serde(default)]
-    pub merge_arrays: Vec<String>,
-}
-
-/// The page-size parameter and its maximum.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageSizeSpec {
-    /// Parameter name.
-    pub param: String,
-    /// Largest value the API accepts.
-    pub max: u32,
-}
-
 /// A column: its name, type and description.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -368,7 +343,8 @@ pub struct ColumnSpec {
     /// Column (and JSON field) name; empty only for an array's `items`.
     #[serde(default)]
     pub name: String,
-    /// Type: `string`, `integer`, `double`, `boolean`, `timestamp_ms`, `json`, `object`,
+    /// Type: `string`, `integer`, `double`, `boolean`, `timestamp_ms` (epoch milliseconds),
+    /// `timestamp_s` (epoch seconds), `timestamp_rfc3339` (RFC 3339 text), `json`, `object`,
     /// `array`, or absent with `ref:` naming an object type.
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
@@ -389,6 +365,10 @@ pub struct ColumnSpec {
     /// or `boolean`.
     #[serde(default)]
     pub path: Option<String>,
+    /// For a top-level data column: the JSON field its value is read from when it is not
+    /// named as the column (`job_id` ← `jobId`); any type, decoded in the same pass.
+    #[serde(default)]
+    pub field: Option<String>,
 }
 
 /// A named object type.
@@ -441,6 +421,11 @@ pub struct PushdownRule {
     /// than SQL's `=`: the predicate is sent, and also evaluated on the fetched rows.
     #[serde(default)]
     pub case_insensitive: bool,
+    /// For `range` on a timestamp column: how the bounds are sent (`epoch_ms`, the default;
+    /// `epoch_s`, rounded outwards and re-checked on the rows; `rfc3339`, UTC with
+    /// milliseconds when there are any).
+    #[serde(default)]
+    pub encoding: TimeEncoding,
 }
 
 impl PushdownRule {

@@ -10,7 +10,7 @@ use super::types::ColumnType;
 /// A resolved column.
 #[derive(Debug, Clone)]
 pub struct Column {
-    /// Name (also the JSON field name).
+    /// Name (also the JSON field name, unless `field` says otherwise).
     pub name: String,
     /// Resolved type.
     pub ty: ColumnType,
@@ -20,6 +20,15 @@ pub struct Column {
     pub is_parameter: bool,
     /// Where the value is in each object (`settings`, `name`), when not at the field `name`.
     pub path: Option<Vec<String>>,
+    /// The JSON field the value is read from, when not named as the column (`jobId`).
+    pub field: Option<String>,
+}
+
+impl Column {
+    /// The JSON field of a top-level data column: its `field`, else its name.
+    pub fn json_name(&self) -> &str {
+        self.field.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// One validated resource: everything the provider needs.
@@ -51,6 +60,14 @@ impl Resource {
     /// `provider.service.resource`.
     pub fn qualified_name(&self) -> String {
         format!("{}.{}.{}", self.provider, self.service, self.name)
+    }
+
+    /// The JSON field of the column named `name` (its name when there is no such column).
+    pub fn json_field<'a>(&'a self, name: &'a str) -> &'a str {
+        self.columns
+            .iter()
+            .find(|c| c.name == name)
+            .map_or(name, Column::json_name)
     }
 
     /// Index of a column by name.

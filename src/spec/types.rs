@@ -3,7 +3,9 @@
 //! `json` columns hold a free-form JSON value as text (readable with the JSON functions of
 //! datafusion-functions-json); they are allowed only at the top level, because the response
 //! decoder copies their raw text per object. Objects and arrays of typed fields are Arrow structs
-//! and lists, so `state['result_state']` and `unnest(tasks)` work.
+//! and lists, so `state['result_state']` and `unnest(tasks)` work. Timestamps are one Arrow
+//! type (`Timestamp(ms, UTC)`) whatever the API's encoding (epoch ms, epoch s, RFC 3339), so
+//! predicates and range pushdown treat them alike.
 
 use super::error::Finding;
 use std::collections::BTreeMap;
@@ -11,7 +13,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 
-use super::model::{ColumnSpec, ObjectType};
+use super::model::{ColumnSpec, ObjectType, TimeEncoding};
 
 /// The time zone of every timestamp column.
 pub const TIMESTAMP_TZ: &str = "UTC";
@@ -27,9 +29,10 @@ pub enum ColumnType {
     Double,
     /// Boolean.
     Boolean,
-    /// Epoch milliseconds in the API, `Timestamp(ms, UTC)` in SQL; 0 (the API's "not set", e.g.
-    /// the `end_time` of an active run) reads as NULL.
-    TimestampMs,
+    /// A time, `Timestamp(ms, UTC)` in SQL whatever its encoding in the API: epoch
+    /// milliseconds or seconds (0, the API's "not set", e.g. the `end_time` of an active run,
+    /// reads as NULL), or RFC 3339 text (`null` reads as NULL).
+    Timestamp(TimeEncoding),
     /// Free-form JSON, kept as text.
     Json,
     /// A struct of named fields.
@@ -46,7 +49,7 @@ impl ColumnType {
             ColumnType::Integer => DataType::Int64,
             ColumnType::Double => DataType::Float64,
             ColumnType::Boolean => DataType::Boolean,
-            ColumnType::TimestampMs => {
+            ColumnType::Timestamp(_) => {
                 DataType::Timestamp(TimeUnit::Millisecond, Some(TIMESTAMP_TZ.into()))
             }
             ColumnType::Object(fields) => DataType::Struct(Fields::from(
@@ -58,6 +61,37 @@ impl ColumnType {
             ColumnType::Array(item) => {
                 DataType::List(Arc::new(Field::new("item", item.to_arrow(), true)))
             }
+        }
+    }
+
+    /// The Arrow type arrow-json decodes the API's JSON into: [`to_arrow`](Self::to_arrow),
+    /// except epoch seconds, decoded as `Timestamp(s, UTC)` and then cast to milliseconds.
+    pub fn to_decoded_arrow(&self) -> DataType {
+        match self {
+            ColumnType::Timestamp(TimeEncoding::EpochS) => {
+                DataType::Timestamp(TimeUnit::Second, Some(TIMESTAMP_TZ.into()))
+            }
+            ColumnType::Object(fields) => DataType::Struct(Fields::from(
+                fields
+                    .iter()
+                    .map(|(name, ty)| Field::new(name, ty.to_decoded_arrow(), true))
+                    .collect::<Vec<_>>(),
+            )),
+            ColumnType::Array(item) => {
+                DataType::List(Arc::new(Field::new("item", item.to_decoded_arrow(), true)))
+            }
+            other => other.to_arrow(),
+        }
+    }
+
+    /// Whether a value of this type (or inside it) is an epoch timestamp, whose 0 reads as
+    /// NULL.
+    pub fn has_epoch_timestamp(&self) -> bool {
+        match self {
+            ColumnType::Timestamp(e) => *e != TimeEncoding::Rfc3339,
+            ColumnType::Object(fields) => fields.iter().any(|(_, t)| t.has_epoch_timestamp()),
+            ColumnType::Array(item) => item.has_epoch_timestamp(),
+            _ => false,
         }
     }
 
@@ -97,6 +131,13 @@ impl<'a> TypeRegistry<'a> {
                 "types nest too deeply (a `ref:` cycle?)",
             ));
         }
+        if !top_level && (column.field.is_some() || column.path.is_some()) {
+            return Err(Finding::new(
+                place,
+                "`field` and `path` are for top-level columns (a struct's fields and an \
+                 array's items are read by their names)",
+            ));
+        }
         if let Some(name) = &column.reference {
             if column.kind.is_some() {
                 return Err(Finding::new(place, "give either `type` or `ref`, not both"));
@@ -129,7 +170,9 @@ impl<'a> TypeRegistry<'a> {
             "integer" => ColumnType::Integer,
             "double" => ColumnType::Double,
             "boolean" => ColumnType::Boolean,
-            "timestamp_ms" => ColumnType::TimestampMs,
+            "timestamp_ms" => ColumnType::Timestamp(TimeEncoding::EpochMs),
+            "timestamp_s" => ColumnType::Timestamp(TimeEncoding::EpochS),
+            "timestamp_rfc3339" => ColumnType::Timestamp(TimeEncoding::Rfc3339),
             "json" if top_level => ColumnType::Json,
             "json" => {
                 return Err(Finding::new(
@@ -159,7 +202,7 @@ impl<'a> TypeRegistry<'a> {
                     place,
                     format!(
                         "unknown type `{other}` (expected string, integer, double, boolean, \
-                     timestamp_ms, json, object, array)"
+                     timestamp_ms, timestamp_s, timestamp_rfc3339, json, object, array)"
                     ),
                 ))
             }

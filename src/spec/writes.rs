@@ -104,6 +104,7 @@ pub(super) fn check_writes(
                 description: column.description.clone(),
                 is_parameter: false,
                 path: None,
+                field: column.field.clone(),
             });
         }
         result_columns.insert(name.clone(), resolved);

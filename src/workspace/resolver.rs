@@ -75,6 +75,20 @@ impl WorkspaceResolver {
         }
     }
 
+    /// For `profile`'s provider, from explicit parts (for tests): the environment, the config
+    /// file's text (`None`: no file) and its path (for messages).
+    pub fn from_parts_for(
+        profile: Arc<ProviderSpec>,
+        env: HashMap<String, String>,
+        config_file_text: Option<String>,
+        config_path: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            profile,
+            ..Self::from_parts(env, config_file_text, config_path)
+        }
+    }
+
     /// From the process environment and the config file it names (read now).
     pub fn from_env() -> Self {
         let env: HashMap<String, String> = std::env::vars()

@@ -245,7 +245,7 @@ fn result(
         &view,
         schema.clone(),
         &projection,
-        method.response.objects.clone(),
+        method.response.objects.as_deref(),
         None,
     );
     let page = decoder

@@ -36,7 +36,8 @@ pub(super) async fn returning(
         .map(|item| match item {
             SelectItem::UnnamedExpr(SqlExpr::Identifier(id)) => {
                 let name = id.value.to_lowercase();
-                let in_all = parsed.iter().all(|o| o.contains_key(&name));
+                let field = resource.json_field(&name);
+                let in_all = parsed.iter().all(|o| o.contains_key(field));
                 resource.column_index(&name).filter(|_| in_all)
             }
             _ => None,
@@ -91,7 +92,7 @@ async fn read_back(
     };
     let mut by_workspace: BTreeMap<Option<&str>, Vec<String>> = BTreeMap::new();
     for (workspace, response) in workspaces.iter().zip(responses) {
-        if let Some(id) = response.get(key) {
+        if let Some(id) = response.get(resource.json_field(key)) {
             by_workspace
                 .entry(*workspace)
                 .or_default()

@@ -123,7 +123,7 @@ resources:
         path: /api/2.2/jobs/list
         params: { name: { type: string } }
         response: { objects: jobs }
-        pagination: { token_param: page_token, next_token: next_page_token, page_size: { param: limit, max: 100 } }
+        pagination: { style: token, param: page_token, next: next_page_token, page_size: { param: limit, max: 100 } }
     select: [get, list]
     columns:
       - { name: job_id, type: integer }

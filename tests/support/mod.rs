@@ -33,6 +33,7 @@ pub mod reports;
 pub mod requests;
 pub mod rng;
 pub mod session;
+pub mod shapes;
 pub mod stub;
 
 /// The job runs table, fully qualified.

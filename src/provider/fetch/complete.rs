@@ -37,6 +37,9 @@ pub struct Completion {
     pub rules: Vec<CompleteSpec>,
     /// The method they name.
     pub method: MethodSpec,
+    /// The JSON field of each column the rules name (`when`, `params`), when not the column's
+    /// name (a column's `field:`).
+    pub fields: BTreeMap<String, String>,
 }
 
 impl Completion {
@@ -45,10 +48,16 @@ impl Completion {
         let fields: HashMap<Cow<str>, &RawValue> =
             serde_json::from_str(object.get()).unwrap_or_default();
         let mut refetch: Option<Refetch> = None;
+        let json = |column: &str| -> String {
+            self.fields
+                .get(column)
+                .cloned()
+                .unwrap_or_else(|| column.to_string())
+        };
         for rule in &self.rules {
             let applies = match &rule.when {
                 None => true,
-                Some(flag) => fields.get(flag.as_str()).map(|v| v.get()) == Some("true"),
+                Some(flag) => fields.get(json(flag).as_str()).map(|v| v.get()) == Some("true"),
             };
             if !applies {
                 continue;
@@ -59,8 +68,8 @@ impl Completion {
             });
             refetch.flags.extend(rule.when.iter().cloned());
             let params = &mut refetch.params;
-            for (param, field) in &rule.params {
-                if let Some(v) = fields.get(field.as_str()) {
+            for (param, column) in &rule.params {
+                if let Some(v) = fields.get(json(column).as_str()) {
                     let text = serde_json::from_str::<String>(v.get())
                         .unwrap_or_else(|_| v.get().to_string());
                     params.insert(param.clone(), text);
@@ -82,7 +91,7 @@ pub(super) async fn decode_completing(
     let Some(completion) = &fetch.complete else {
         return fetch.decoder.decode(body, params);
     };
-    let (objects, next_token) = fetch.decoder.split(body)?;
+    let (objects, marks) = fetch.decoder.split(body)?;
     // The futures are built up front (not in a `map` closure over references), which keeps
     // the page's stream `Send` for DataFusion.
     let fetches: Vec<_> = objects
@@ -102,7 +111,11 @@ pub(super) async fn decode_completing(
         .map(|(listed, whole)| whole.as_deref().unwrap_or(listed))
         .collect();
     let batch = fetch.decoder.decode_objects(&objects, params)?;
-    Ok(Page { batch, next_token })
+    Ok(Page {
+        batch,
+        marks,
+        objects: objects.len(),
+    })
 }
 
 /// One object fetched whole, when `refetch` says it should be.

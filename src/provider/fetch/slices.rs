@@ -38,7 +38,11 @@ use crate::spec::ParallelSpec;
 
 use super::super::pushdown::RequestTemplate;
 use super::super::ProviderError;
-use super::{complete, page_request, pages_from, resolve_workspace, send, template_stream, Fetch};
+use super::{
+    complete, next_page, page_request, pages_from, resolve_workspace, send, template_stream, Fetch,
+    PageFacts,
+};
+use crate::request::{page_size, Cursor};
 use crate::workspace::Workspace;
 
 const DAY_MS: i64 = 86_400_000;
@@ -100,7 +104,8 @@ pub fn scan_stream(
                             .map(move |t| template_stream(fetch.clone(), t).boxed())
                             .flatten_unordered(slicing.concurrency)
                             .boxed(),
-                        Rest::Pages(template, workspace, token) => {
+                        Rest::Pages(rest) => {
+                            let (template, workspace, token) = *rest;
                             pages_from(fetch, template, Some(workspace), Some(token)).boxed()
                         }
                     };
@@ -121,9 +126,9 @@ struct First {
 enum Rest {
     /// Concurrent slices (none when the first page was the only one).
     Slices(Vec<RequestTemplate>),
-    /// Page after page from the next-page token: the objects do not carry the sort column, so
-    /// the listing cannot be cut safely.
-    Pages(RequestTemplate, Workspace, String),
+    /// Page after page from the next page's cursor: the objects do not carry the sort column,
+    /// so the listing cannot be cut safely.
+    Pages(Box<(RequestTemplate, Workspace, Cursor)>),
 }
 
 /// The first page over the whole range (without the rows at its oldest instant when more pages
@@ -135,28 +140,34 @@ async fn first_page(
 ) -> Result<First, ProviderError> {
     let workspace = resolve_workspace(fetch, &mut template)?;
     let request = page_request(&fetch.method, &template.sent_params(), None, None);
-    let Some(body) = send(fetch, &fetch.method, &workspace, &request, true).await? else {
+    let Some(reply) = send(fetch, &fetch.method, &workspace, &request, true).await? else {
         return Ok(First {
             batch: None,
             rest: Rest::Slices(Vec::new()),
         });
     };
-    let page = complete::decode_completing(fetch, &workspace, &body, &template.params).await?;
+    let body = &reply.body;
+    let page = complete::decode_completing(fetch, &workspace, body, &template.params).await?;
     if let Some(p) = &fetch.runtime.progress {
         p.page(page.batch.num_rows());
     }
-    let Some(token) = page.next_token else {
+    let facts = PageFacts {
+        reply: &reply,
+        asked: page_size(&fetch.method, None),
+        so_far: page.objects as u64,
+    };
+    let Some(token) = next_page(fetch, None, &page, facts, &workspace, &request)? else {
         return Ok(First {
             batch: Some(page.batch),
             rest: Rest::Slices(Vec::new()),
         });
     };
-    let times = sort_values(fetch, &body, &slicing.rule.column);
+    let times = sort_values(fetch, body, &slicing.rule.column);
     let oldest = times.iter().min().copied();
     let (Some(oldest), true) = (oldest, times.len() == page.batch.num_rows()) else {
         return Ok(First {
             batch: Some(page.batch),
-            rest: Rest::Pages(template, workspace, token),
+            rest: Rest::Pages(Box::new((template, workspace, token))),
         });
     };
     let newer: BooleanArray = times.iter().map(|&t| Some(t != oldest)).collect();
@@ -267,7 +278,9 @@ fn sort_values(fetch: &Fetch, body: &[u8], column: &str) -> Vec<i64> {
         .map(|object: &&RawValue| {
             let fields: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_str(object.get()).unwrap_or_default();
-            fields.get(column).and_then(serde_json::Value::as_i64)
+            fields
+                .get(fetch.resource.json_field(column))
+                .and_then(serde_json::Value::as_i64)
         })
         .collect::<Option<Vec<i64>>>()
         .unwrap_or_default()

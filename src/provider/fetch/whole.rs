@@ -2,7 +2,7 @@
 //! (Jobs API 2.2 `runs/get` pages `tasks`, `job_clusters`, `job_parameters` and
 //! `repair_history`; `jobs/get` pages `settings.tasks`, `settings.job_clusters`,
 //! `settings.parameters` and `settings.environments`) is requested page after page until it has
-//! no next-page token, and the arrays its `merge_arrays` names — top-level fields or dotted paths
+//! no next-page token or marker (at the pagination's `next` path), and the arrays its `merge_arrays` names — top-level fields or dotted paths
 //! into nested objects — are appended to the first page's object. Nothing the method spec names
 //! is left cut; the pages are bounded like any listing's ([`PageTokens`]).
 
@@ -16,6 +16,7 @@ use crate::workspace::Workspace;
 
 use super::super::ProviderError;
 use super::{page_request, send, Fetch, PageTokens};
+use crate::request::Cursor;
 
 /// Fetch every page of a single object with `method` and append the paged arrays into the
 /// first page's object; `None` when the API says it does not exist. The boolean fields of
@@ -35,25 +36,31 @@ pub(super) async fn fetch_whole(
         message,
     };
     let mut merged: Option<Map<String, Value>> = None;
-    let mut token: Option<String> = None;
+    let mut cursor: Option<Cursor> = None;
     let mut seen = PageTokens::new(fetch, None);
+    // Only a cursor style names an object's next page (the loader allows `merge_arrays` with
+    // no other); any other style's object is its first page.
+    let paged = method
+        .pagination
+        .as_ref()
+        .filter(|p| p.style.is_cursor())
+        .and_then(|p| Some((p, p.next_path()?)));
     loop {
-        let request = page_request(method, params, token.as_deref(), None);
-        let Some(body) = send(fetch, method, workspace, &request, token.is_none()).await? else {
+        let request = page_request(method, params, cursor.as_ref(), None);
+        let first = cursor.is_none();
+        let Some(reply) = send(fetch, method, workspace, &request, first).await? else {
             return Ok(None);
         };
-        let page: Map<String, Value> = serde_json::from_slice(&body)
+        let page: Map<String, Value> = serde_json::from_slice(&reply.body)
             .map_err(|e| invalid(format!("not a JSON object: {e}")))?;
-        let Some(pagination) = method.pagination.as_ref() else {
+        let Some((pagination, next)) = &paged else {
             merged = Some(page);
             break;
         };
-        token = page
-            .get(&pagination.next_token)
-            .and_then(Value::as_str)
+        cursor = string_at(&page, next)
             .filter(|t| !t.is_empty() && follow)
-            .map(str::to_string);
-        if let Some(next) = &token {
+            .map(|t| Cursor::Param(t.to_string()));
+        if let Some(next) = &cursor {
             seen.follow(fetch, method, &request, next)?;
         }
         match merged.as_mut() {
@@ -64,13 +71,15 @@ pub(super) async fn fetch_whole(
                 }
             }
         }
-        if token.is_none() {
+        if cursor.is_none() {
             break;
         }
     }
     let mut object = merged.unwrap_or_default();
-    if let Some(pagination) = &method.pagination {
-        object.remove(&pagination.next_token);
+    if let Some((_, next)) = &paged {
+        if let [key] = next.as_slice() {
+            object.remove(key);
+        }
     }
     for flag in clear {
         if let Some(value) = object.get_mut(*flag) {
@@ -80,6 +89,16 @@ pub(super) async fn fetch_whole(
     RawValue::from_string(Value::Object(object).to_string())
         .map(Some)
         .map_err(|e| invalid(e.to_string()))
+}
+
+/// The string at the path of fields `path` in `object`.
+fn string_at<'a>(object: &'a Map<String, Value>, path: &[String]) -> Option<&'a str> {
+    let (last, parents) = path.split_last()?;
+    let mut at = object;
+    for key in parents {
+        at = at.get(key)?.as_object()?;
+    }
+    at.get(last)?.as_str()
 }
 
 /// Append the array at `path` (`tasks`, or `settings.tasks`) of `page` to the one of `first`,

@@ -58,7 +58,7 @@ pub fn insert_report(
     for (i, (row, outcome)) in rows.iter().zip(outcomes).enumerate() {
         let line = match outcome {
             Ok(body) => {
-                let id = key.and_then(|k| id_of(k, body.as_deref()?));
+                let id = key.and_then(|k| id_of(resource, k, body.as_deref()?));
                 format!(
                     "created{}",
                     id.map(|id| format!(", {id}")).unwrap_or_default()
@@ -79,17 +79,20 @@ pub fn insert_report(
     })
 }
 
-/// `key value` (e.g. `run_id 123`) from a response body.
-fn id_of(key: &str, body: &[u8]) -> Option<String> {
+/// `key value` (e.g. `run_id 123`) from a response body (at the key column's JSON field).
+fn id_of(resource: &Resource, key: &str, body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;
-    Some(format!("{key} {}", v.get(key)?))
+    Some(format!("{key} {}", v.get(resource.json_field(key))?))
 }
 
 /// The ids of the created rows, e.g. `run_id 5, run_id 6`, for an error that comes after
 /// them; `None` when no response named one.
 pub fn created_ids(resource: &Resource, bodies: &[Vec<u8>]) -> Option<String> {
     let key = resource.spec.key.first()?;
-    let ids: Vec<String> = bodies.iter().filter_map(|b| id_of(key, b)).collect();
+    let ids: Vec<String> = bodies
+        .iter()
+        .filter_map(|b| id_of(resource, key, b))
+        .collect();
     (!ids.is_empty()).then(|| ids.join(", "))
 }
 

@@ -4,12 +4,14 @@
 //!
 //! Values are rendered as the API expects them (integers in decimal, booleans as `true` /
 //! `false`, timestamps in epoch milliseconds rounded so the API's inclusive bounds give exactly
-//! SQL's `<`, `<=`, `>`, `>=`).
+//! SQL's `<`, `<=`, `>`, `>=`; the translator then renders a bound in its rule's `encoding`).
 
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
 use datafusion::scalar::ScalarValue;
 
-use crate::spec::{ColumnType, ParamLocation, ParamSpec, PushdownOp, PushdownRule, Resource};
+use crate::spec::{
+    ColumnType, ParamLocation, ParamSpec, PushdownOp, PushdownRule, Resource, TimeEncoding,
+};
 
 /// A predicate the rules recognise.
 #[derive(Debug, Clone)]
@@ -22,10 +24,12 @@ pub(super) enum Recognised {
     },
     /// `column IN (values)`: one request per value.
     Many { param: String, values: Vec<String> },
-    /// Inclusive bounds in the parameter's unit.
+    /// Inclusive bounds in the parameter's unit (epoch ms for timestamps), sent in the rule's
+    /// `encoding`.
     Range {
         lower: Option<(String, i64)>,
         upper: Option<(String, i64)>,
+        encoding: TimeEncoding,
     },
     /// No row can satisfy it: a value the API refuses for the parameter (outside its `enum`,
     /// below the rule's `minimum`).
@@ -205,6 +209,7 @@ fn bounds(rule: &PushdownRule, lower: Option<i64>, upper: Option<i64>) -> Option
             .zip(rule.lower.as_ref())
             .map(|(v, p)| (p.clone(), v.max(min))),
         upper: upper.zip(rule.upper.as_ref()).map(|(v, p)| (p.clone(), v)),
+        encoding: rule.encoding,
     })
 }
 
@@ -312,23 +317,23 @@ struct Units {
 fn to_units(resource: &Resource, column: &str, value: &ScalarValue) -> Option<Units> {
     let ty = &resource.columns[resource.column_index(column)?].ty;
     let (v, per_ms): (i64, i64) = match (ty, value.clone()) {
-        (ColumnType::TimestampMs, ScalarValue::TimestampSecond(Some(v), _)) => {
+        (ColumnType::Timestamp(_), ScalarValue::TimestampSecond(Some(v), _)) => {
             let ms = v.checked_mul(1000)?;
             return Some(Units {
                 floor: ms,
                 ceil: ms,
             });
         }
-        (ColumnType::TimestampMs, ScalarValue::Date32(Some(d))) => {
+        (ColumnType::Timestamp(_), ScalarValue::Date32(Some(d))) => {
             let ms = (d as i64).checked_mul(86_400_000)?;
             return Some(Units {
                 floor: ms,
                 ceil: ms,
             });
         }
-        (ColumnType::TimestampMs, ScalarValue::TimestampMillisecond(Some(v), _)) => (v, 1),
-        (ColumnType::TimestampMs, ScalarValue::TimestampMicrosecond(Some(v), _)) => (v, 1_000),
-        (ColumnType::TimestampMs, ScalarValue::TimestampNanosecond(Some(v), _)) => (v, 1_000_000),
+        (ColumnType::Timestamp(_), ScalarValue::TimestampMillisecond(Some(v), _)) => (v, 1),
+        (ColumnType::Timestamp(_), ScalarValue::TimestampMicrosecond(Some(v), _)) => (v, 1_000),
+        (ColumnType::Timestamp(_), ScalarValue::TimestampNanosecond(Some(v), _)) => (v, 1_000_000),
         (ColumnType::Integer, v) => (integer(&v)?, 1),
         _ => return None,
     };

@@ -1,5 +1,5 @@
 //! Checks of the spec parts that carry meaning beyond names: parameter enumerations, completion
-//! rules (`complete:`), a column's `path`, and the pushdown rules' `minimum`, `matches`,
+//! rules (`complete:`), a column's `path` and `field`, and the pushdown rules' `minimum`, `matches`,
 //! `disjoint_with` and `case_insensitive`.
 //!
 //! Each check returns a [`Finding`] (place and message); [`super`] adds the file. A `matches` predicate is
@@ -229,6 +229,42 @@ pub(super) fn column_path(
         return err("`path` is two or more field names joined by `.` (settings.name)");
     }
     Ok(Some(fields))
+}
+
+/// A column's `field:`: for data columns without a `path`, a non-empty JSON name no other
+/// data column reads.
+pub(super) fn column_field(
+    place: &str,
+    column: &ColumnSpec,
+    is_parameter: bool,
+    before: &[Column],
+) -> Check {
+    let err = |m: String| Err(Finding::new(format!("{place}.field"), m));
+    let json = column.field.as_deref().unwrap_or(&column.name);
+    if let Some(field) = &column.field {
+        if is_parameter {
+            return err("a parameter column holds the request's value: it has no `field`".into());
+        }
+        if column.path.is_some() {
+            return err("give either `field` or `path`, not both".into());
+        }
+        if field.is_empty() || field.contains('.') {
+            return err("`field` is one JSON field name (a nested value takes a `path`)".into());
+        }
+    }
+    if is_parameter || column.path.is_some() {
+        return Ok(());
+    }
+    match before
+        .iter()
+        .find(|c| !c.is_parameter && c.path.is_none() && c.json_name() == json)
+    {
+        Some(other) => err(format!(
+            "the field `{json}` is already read by column `{}`",
+            other.name
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The type of parameter `p` in the first method that has it.

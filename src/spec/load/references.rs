@@ -79,6 +79,7 @@ pub(super) fn check_resource(
         }
         super::checks::check_complete(&place, method, spec, &has_column)?;
         super::checks::check_parallel(&place, method, spec)?;
+        super::shapes::check_method(&place, method)?;
         if let Some(order) = &method.order {
             if !has_column(&order.column) {
                 return Err(Finding::new(
@@ -149,6 +150,7 @@ pub(super) fn check_resource(
             _ => {}
         }
         super::checks::check_rule_extras(&place, rule, spec, columns)?;
+        super::shapes::check_encoding(&place, rule, spec, columns)?;
         if rule.ops.contains(&PushdownOp::Range) {
             if rule.lower.is_none() && rule.upper.is_none() {
                 return Err(Finding::new(place, "`range` needs `lower` and/or `upper`"));

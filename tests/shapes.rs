@@ -1,0 +1,33 @@
+//! Response shapes, end to end: made-up providers written only in YAML (loaded with
+//! `jobsql::spec::load_sources`) against hand-rolled stub servers on 127.0.0.1:0, one per
+//! pagination style — asserting the rows and the exact requests (parameters, pages), the stop
+//! rules, the same-origin rule of next-page URLs, `--max-pages` and repeated cursors, and
+//! newest-first reads and parallel slices over a marker listing — then objects at a path or a
+//! bare array, renamed fields, the three timestamp encodings (a range pushed in RFC 3339 and in
+//! seconds), the loader's errors for bad shapes, and a renamed key read back by
+//! `INSERT ... RETURNING`.
+//!
+//! The specs' `server:` block is one constant per file (`SERVER`), to move into a provider
+//! profile in one place.
+
+/// The shared support, as this area's tests name it.
+mod common {
+    pub use crate::support::batches::{ints, strings};
+    pub use crate::support::session::{error, query};
+    pub use crate::support::shapes::{load_acme, params, run_items, session, uris};
+    pub use crate::support::stub::{Reply, Stub};
+}
+#[path = "shapes/counted.rs"]
+mod counted;
+#[path = "shapes/cursors.rs"]
+mod cursors;
+#[path = "shapes/fields.rs"]
+mod fields;
+#[path = "shapes/loader.rs"]
+mod loader;
+#[path = "shapes/ordered.rs"]
+mod ordered;
+#[path = "shapes/returning.rs"]
+mod returning;
+#[path = "shapes/urls.rs"]
+mod urls;
