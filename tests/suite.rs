@@ -22,6 +22,8 @@ mod client;
 mod emulator;
 #[path = "interfaces.rs"]
 mod interfaces;
+#[path = "lakesail.rs"]
+mod lakesail;
 #[path = "reliability.rs"]
 mod reliability;
 #[path = "select.rs"]

@@ -18,6 +18,8 @@ pub fn jobsql_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         .env_remove("DATABRICKS_HOST")
         .env_remove("DATABRICKS_TOKEN")
         .env_remove("DATABRICKS_CONFIG_PROFILE")
+        .env_remove("LAKESAIL_API_URL")
+        .env_remove("LAKESAIL_TOKEN")
         .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
         .env_remove("RUST_BACKTRACE");
     for (k, v) in env {

@@ -230,3 +230,41 @@ pub fn assert_message(answer: &(u16, Value), want: u16, needle: &str) {
         "{message:?} should mention {needle:?}"
     );
 }
+
+/// The LakeSail job runs table, fully qualified.
+pub const SAIL_RUNS: &str = "lakesail.jobs.job_runs";
+
+/// A session over the built-in specs whose LakeSail endpoint is `sail` (named `sail`, the
+/// default) and, when given, whose default Databricks workspace is `dbx` (named `emu`): each
+/// provider with its own resolver and token.
+pub fn sail_session(
+    sail: &LakeSailHandle,
+    dbx: Option<&jobsql::emulator::EmulatorHandle>,
+) -> datafusion::prelude::SessionContext {
+    use std::collections::HashMap;
+
+    use jobsql::provider::ApiRuntime;
+    use jobsql::spec::load_embedded;
+    use jobsql::workspace::{Workspace, WorkspaceResolver, Workspaces};
+
+    let specs = load_embedded().expect("specs");
+    let endpoint = Workspace::new("sail", &sail.base_url(), sail.token()).expect("endpoint");
+    let lakesail = WorkspaceResolver::from_parts_for(
+        specs.providers["lakesail"].clone(),
+        HashMap::new(),
+        None,
+        None,
+    )
+    .with_default(endpoint.clone())
+    .with_named(endpoint);
+    let mut databricks = WorkspaceResolver::from_parts(HashMap::new(), None, None);
+    if let Some(dbx) = dbx {
+        let ws = Workspace::new("emu", &dbx.base_url(), dbx.token()).expect("workspace");
+        databricks = databricks.with_default(ws.clone()).with_named(ws);
+    }
+    let runtime = ApiRuntime::with_workspaces(
+        super::client::fast(3),
+        Workspaces::new([databricks, lakesail]),
+    );
+    jobsql::session::new_context(&specs, Arc::new(runtime)).expect("session")
+}

@@ -26,6 +26,8 @@ pub struct Seen {
     pub auth: Option<String>,
     /// The body, as text.
     pub body: String,
+    /// Every header, as `(lowercase name, value)`.
+    pub headers: Vec<(String, String)>,
     /// Requests in flight (this one included) when it arrived.
     pub in_flight: usize,
 }
@@ -98,6 +100,15 @@ async fn serve(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         body: String::from_utf8_lossy(&body).into_owned(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
         in_flight,
     };
     let n = {

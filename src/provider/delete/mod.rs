@@ -90,8 +90,8 @@ pub enum Selection {
 }
 
 impl Selection {
-    /// The direct selection when every filter is `key = literal`, `key IN (literals)` or
-    /// `server_variable = 'name'` (with a single-column key); else `None`.
+    /// The direct selection when every filter is `key = literal`, `key IN (literals)` (for
+    /// each column of the key) or `server_variable = 'name'`; else `None`.
     pub fn from_filters(resource: &Resource, spec: &DeleteSpec, filters: &[Expr]) -> Option<Self> {
         direct_targets(resource, spec, filters).map(Selection::Direct)
     }
@@ -131,17 +131,22 @@ pub async fn plan_delete(
 }
 
 /// The targets when the pushdown translator (the one SELECT uses, with its `enum` and
-/// `minimum` checks) answers every filter, and each request it would make names one key
-/// (`key = N`, `key IN (...)`, and the server variable): one target per request. Else `None`:
-/// the DELETE's query is read first. A WHERE no row can satisfy (a value the API refuses) is
-/// no target at all, as its SELECT returns no row.
+/// `minimum` checks) answers every filter, and each request it would make names the key —
+/// every column of the delete method's parameters (`key = N`, `key IN (...)`; a composite key
+/// such as LakeSail's `job_id` + `job_run_id` too) — and at most the server variable besides:
+/// one target per request. Else `None`: the DELETE's query is read first. A WHERE no row can
+/// satisfy (a value the API refuses) is no target at all, as its SELECT returns no row.
 fn direct_targets(resource: &Resource, spec: &DeleteSpec, filters: &[Expr]) -> Option<Vec<Target>> {
-    let [(param, column)] = spec.params.iter().collect::<Vec<_>>()[..] else {
-        return None;
-    };
     let method = resource.spec.methods.get(&spec.method)?;
-    let param_spec = method.params.get(param)?;
-    let key = pushdown::eq_param(resource, column)?;
+    // (delete parameter, its column, the pushed parameter naming the column, its spec)
+    let mut keys = Vec::new();
+    for (param, column) in &spec.params {
+        let pushed = pushdown::eq_param(resource, column)?;
+        keys.push((param, column, pushed, method.params.get(param)?));
+    }
+    if keys.is_empty() {
+        return None;
+    }
     let filters: Vec<&Expr> = filters.iter().collect();
     let translation = pushdown::translate(resource, &filters).ok()?;
     if translation.answers.iter().any(|a| *a != Answer::Pushed) {
@@ -150,14 +155,21 @@ fn direct_targets(resource: &Resource, spec: &DeleteSpec, filters: &[Expr]) -> O
     let server = &resource.server.variable;
     let mut targets = Vec::new();
     for template in translation.templates() {
-        if template.params.keys().any(|p| p != key && p != server) {
+        let named = |p: &String| p == server || keys.iter().any(|k| k.2 == p);
+        if !template.params.keys().all(named) {
             return None;
         }
-        let value = SqlValue::Text(template.params.get(key)?.clone());
-        let value = typed_value(column, param_spec, &value).ok()??;
+        let mut values = BTreeMap::new();
+        for (param, column, pushed, param_spec) in &keys {
+            let value = SqlValue::Text(template.params.get(*pushed)?.clone());
+            values.insert(
+                (*param).clone(),
+                typed_value(column, param_spec, &value).ok()??,
+            );
+        }
         targets.push(Target {
             workspace: template.params.get(server).cloned(),
-            values: BTreeMap::from([(param.clone(), value)]),
+            values,
         });
     }
     Some(targets)
