@@ -392,3 +392,25 @@ fn a_host_without_a_scheme_says_https_was_assumed() {
         "no HTTP request"
     );
 }
+
+#[test]
+fn demo_answers_one_query_across_databricks_and_lakesail() {
+    let o = jobsql(&[
+        "query",
+        "--demo",
+        "--format",
+        "csv",
+        "SELECT platform, count(*) AS failed FROM (\
+           SELECT 'databricks' AS platform FROM databricks_workspace.jobs.job_runs \
+             WHERE state.result_state = 'FAILED' \
+           UNION ALL SELECT 'lakesail' FROM lakesail.jobs.job_runs WHERE status = 'failed') \
+         GROUP BY platform ORDER BY platform",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[1].starts_with("databricks,") && lines[2].starts_with("lakesail,"), "{out}");
+    let failed = |l: &str| l.split(',').nth(1).and_then(|n| n.parse::<u64>().ok());
+    assert!(failed(lines[1]) > Some(0) && failed(lines[2]) > Some(0), "{out}");
+}

@@ -7,8 +7,9 @@
 //! seconds), the loader's errors for bad shapes, and a renamed key read back by
 //! `INSERT ... RETURNING`.
 //!
-//! The specs' `server:` block is one constant per file (`SERVER`), to move into a provider
-//! profile in one place.
+//! The made-up provider `acme` has its profile in `support::shapes` (`ACME_PROFILE`);
+//! `profile.rs` adds a whole provider through `jobsql query --spec-dir` and its environment
+//! variables alone: an API key header, nested error bodies, marker pages, camelCase, RFC 3339.
 
 /// The shared support, as this area's tests name it.
 mod common {
@@ -25,6 +26,8 @@ mod cursors;
 mod fields;
 #[path = "shapes/loader.rs"]
 mod loader;
+#[path = "shapes/profile.rs"]
+mod profile;
 #[path = "shapes/ordered.rs"]
 mod ordered;
 #[path = "shapes/returning.rs"]

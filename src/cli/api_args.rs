@@ -10,7 +10,7 @@ use clap::Args;
 use super::CliError;
 use crate::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
 use crate::provider::ApiRuntime;
-use crate::workspace::WorkspaceResolver;
+use crate::workspace::Workspaces;
 
 /// The flags that shape API calls.
 #[derive(Debug, Clone, Args)]
@@ -74,9 +74,9 @@ impl ApiArgs {
     }
 
     /// A runtime over `workspaces` with these settings.
-    pub fn runtime(&self, workspaces: WorkspaceResolver) -> Result<ApiRuntime, CliError> {
+    pub fn runtime(&self, workspaces: Workspaces) -> Result<ApiRuntime, CliError> {
         let client = ApiClient::with_config(self.client_config())?;
-        let mut runtime = ApiRuntime::new(client, workspaces)
+        let mut runtime = ApiRuntime::with_workspaces(client, workspaces)
             .with_max_concurrency(usize::from(self.max_concurrency))
             .with_max_deletes(self.max_deletes)
             .with_max_pages(usize::try_from(self.max_pages).unwrap_or(usize::MAX));

@@ -84,8 +84,8 @@ pub struct QueryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
-    /// Start the emulator in-process and make it the default workspace ("demo"; a second
-    /// one answers to deployment_name 'demo2').
+    /// Start the emulators in-process and make them the default workspaces (Databricks
+    /// "demo", a second one answering to deployment_name 'demo2'; LakeSail "demo").
     #[arg(long)]
     pub demo: bool,
     /// Read SQL from this file (statements separated by `;`).
@@ -245,7 +245,7 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         (None, None) => return Err(CliError::NoSql),
     };
     let specs = setup::load_specs(args.spec_dir.as_ref())?;
-    let (workspaces, demo) = setup::workspaces(args.demo).await?;
+    let (workspaces, demo) = setup::workspaces(args.demo, &specs).await?;
     let mut runtime = args.api.runtime(workspaces)?;
     if args.dry_run {
         runtime = runtime.with_dry_run();
@@ -278,9 +278,7 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         ticker.abort();
         eprint!("\r\x1b[2K");
     }
-    for handle in demo {
-        handle.shutdown().await;
-    }
+    demo.shutdown().await;
     result
 }
 

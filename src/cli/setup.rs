@@ -1,7 +1,7 @@
 //! What `jobsql shell` and `jobsql serve` set up before their first statement: the specs, one
 //! [`ApiRuntime`] (one HTTP client) over the workspaces of the environment, and with `--demo`
-//! the two in-process emulators (`demo`, the default, and `demo2`), as `jobsql query --demo`
-//! does.
+//! the in-process emulators (Databricks `demo`, the default, and `demo2`; LakeSail `demo`), as
+//! `jobsql query --demo` does.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,12 +9,13 @@ use std::sync::Arc;
 use datafusion::prelude::SessionContext;
 
 use super::CliError;
+use crate::emulator::lakesail::{LakeSailConfig, LakeSailHandle};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::provider::progress::Progress;
 use crate::provider::ApiRuntime;
 use crate::session::new_context;
 use crate::spec::{load_dir, load_embedded, SpecSet};
-use crate::workspace::{Workspace, WorkspaceResolver};
+use crate::workspace::{Workspace, WorkspaceResolver, Workspaces};
 
 /// The specs and runtime every session of the command shares.
 pub struct Setup {
@@ -22,7 +23,7 @@ pub struct Setup {
     pub specs: SpecSet,
     /// The shared HTTP client and workspaces.
     pub runtime: Arc<ApiRuntime>,
-    demo: Vec<EmulatorHandle>,
+    demo: Demo,
 }
 
 impl Setup {
@@ -36,7 +37,7 @@ impl Setup {
         progress: Option<Arc<Progress>>,
     ) -> Result<Setup, CliError> {
         let specs = load_specs(spec_dir)?;
-        let (workspaces, handles) = workspaces(demo).await?;
+        let (workspaces, handles) = workspaces(demo, &specs).await?;
         let mut runtime = api.runtime(workspaces)?;
         runtime.progress = progress;
         let runtime = Arc::new(runtime);
@@ -54,9 +55,7 @@ impl Setup {
 
     /// Stop the demo emulators.
     pub async fn shutdown(self) {
-        for handle in self.demo {
-            handle.shutdown().await;
-        }
+        self.demo.shutdown().await;
     }
 }
 
@@ -69,29 +68,61 @@ pub fn load_specs(spec_dir: Option<&PathBuf>) -> Result<SpecSet, CliError> {
     .map_err(CliError::from)
 }
 
-/// The workspaces of the environment (its warnings printed on stderr); with `demo`, two
-/// in-process emulators, `demo` (the default) and `demo2`, and their handles to stop them.
-pub async fn workspaces(demo: bool) -> Result<(WorkspaceResolver, Vec<EmulatorHandle>), CliError> {
-    let mut workspaces = WorkspaceResolver::from_env();
-    for warning in workspaces.warnings() {
+/// The in-process emulators of `--demo`, to stop at the end.
+#[derive(Default)]
+pub struct Demo {
+    databricks: Vec<EmulatorHandle>,
+    lakesail: Vec<LakeSailHandle>,
+}
+
+impl Demo {
+    /// Stop them.
+    pub async fn shutdown(self) {
+        for handle in self.databricks {
+            handle.shutdown().await;
+        }
+        for handle in self.lakesail {
+            handle.shutdown().await;
+        }
+    }
+}
+
+/// The workspaces of the environment (its warnings printed on stderr), one resolver per
+/// provider of `specs`; with `demo`, in-process emulators: two Databricks workspaces, `demo`
+/// (the default) and `demo2`, and, when the specs have the LakeSail provider, a LakeSail
+/// endpoint `demo` (its default).
+pub async fn workspaces(demo: bool, specs: &SpecSet) -> Result<(Workspaces, Demo), CliError> {
+    let mut databricks = WorkspaceResolver::from_env();
+    for warning in databricks.warnings() {
         eprintln!("warning: {}", crate::redact::outgoing(&warning.to_string()));
     }
-    let mut handles = Vec::new();
-    if demo {
-        for (name, seed) in [("demo", 42), ("demo2", 7)] {
-            let handle = emulator::start_local(EmulatorConfig {
-                seed,
-                ..EmulatorConfig::default()
-            })
-            .await?;
-            let ws = Workspace::new(name, &handle.base_url(), handle.token())?;
-            workspaces = if name == "demo" {
-                workspaces.with_default(ws.clone()).with_named(ws)
-            } else {
-                workspaces.with_named(ws)
-            };
-            handles.push(handle);
-        }
+    let mut handles = Demo::default();
+    if !demo {
+        return Ok((Workspaces::new([databricks]), handles));
+    }
+    for (name, seed) in [("demo", 42), ("demo2", 7)] {
+        let handle = emulator::start_local(EmulatorConfig {
+            seed,
+            ..EmulatorConfig::default()
+        })
+        .await?;
+        let ws = Workspace::new(name, &handle.base_url(), handle.token())?;
+        databricks = if name == "demo" {
+            databricks.with_default(ws.clone()).with_named(ws)
+        } else {
+            databricks.with_named(ws)
+        };
+        handles.databricks.push(handle);
+    }
+    let mut workspaces = Workspaces::new([databricks]);
+    if let Some(profile) = specs.providers.get("lakesail") {
+        let handle = emulator::lakesail::start_local(LakeSailConfig::default()).await?;
+        let endpoint = Workspace::new("demo", &handle.base_url(), handle.token())?;
+        let resolver = WorkspaceResolver::from_env_for(profile.clone())
+            .with_default(endpoint.clone())
+            .with_named(endpoint);
+        workspaces = workspaces.with(resolver);
+        handles.lakesail.push(handle);
     }
     Ok((workspaces, handles))
 }
