@@ -42,6 +42,7 @@
 //! names. User agent `jobsql/<version>`; timeouts from [`ClientConfig`].
 
 mod attempt;
+pub mod auth;
 pub mod body;
 mod config;
 mod deadline;
@@ -66,6 +67,7 @@ pub use retry::RetryPolicy;
 
 use crate::workspace::Workspace;
 use attempt::attempt;
+use auth::Tokens;
 use retry::Jitter;
 use throttle::Throttle;
 
@@ -80,6 +82,7 @@ struct Inner {
     config: ClientConfig,
     jitter: Jitter,
     throttle: Throttle,
+    tokens: Tokens,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -113,6 +116,7 @@ impl ApiClient {
                 throttle: Throttle::new(config.max_concurrency),
                 config,
                 jitter: Jitter::new(),
+                tokens: Tokens::default(),
             }),
         })
     }
@@ -187,15 +191,30 @@ impl ApiClient {
             },
             outcome_unknown,
         };
+        // A 401 on a request that used a cached token refreshes it and retries, once.
+        let mut refreshed = false;
         loop {
             attempts += 1;
             let began = Instant::now();
+            let log = |line: &str| self.log_line(line);
             let once = async {
+                let lease = inner
+                    .tokens
+                    .lease(&inner.http, &inner.config, ws, &log)
+                    .await?;
                 let permit = limiter.acquire().await;
-                let outcome = attempt(&inner.http, &inner.config, ws, req, url.clone()).await;
-                (permit, outcome)
+                let outcome = attempt(
+                    &inner.http,
+                    &inner.config,
+                    ws,
+                    req,
+                    url.clone(),
+                    &lease.credential,
+                )
+                .await;
+                Ok::<_, ApiError>((permit, outcome, lease.source))
             };
-            let (permit, outcome) = match deadline {
+            let done = match deadline {
                 None => once.await,
                 Some(d) => match tokio::time::timeout_at(d.at(), once).await {
                     Ok(done) => done,
@@ -207,6 +226,13 @@ impl ApiClient {
                     }
                 },
             };
+            let (permit, outcome, source) = done.map_err(|error| {
+                self.log(ws, req, attempts, began, error.message());
+                MutationFailure {
+                    error,
+                    outcome_unknown: may_have_been_done,
+                }
+            })?;
             let failure = match outcome {
                 Ok(body) => {
                     permit.succeeded();
@@ -215,6 +241,22 @@ impl ApiClient {
                 }
                 Err(f) => f,
             };
+            if let (Some(401), Some((source, used)), false) =
+                (failure.error.status(), &source, refreshed)
+            {
+                // Refused, so not done: the same request again with a new token.
+                drop(permit);
+                source.invalidate(used).await;
+                refreshed = true;
+                self.log(
+                    ws,
+                    req,
+                    attempts,
+                    began,
+                    "HTTP 401: token refused; refreshing it",
+                );
+                continue;
+            }
             may_have_been_done |= failure.may_be_done;
             if failure.throttled() {
                 if let Some(limit) = permit.throttled() {
