@@ -1,5 +1,5 @@
-//! The integration tests, as one binary: each test binary links DataFusion, so the seven areas
-//! below share one link (and one `cargo test` run) instead of seven. None of them needs a
+//! The integration tests, as one binary: each test binary links DataFusion, so the eight areas
+//! below share one link (and one `cargo test` run) instead of eight. None of them needs a
 //! process of its own: the tests that set environment variables do it on the `jobsql` child
 //! processes they start, and the shell's pseudo-terminal is a child process too.
 //!
@@ -26,6 +26,8 @@ mod interfaces;
 mod reliability;
 #[path = "select.rs"]
 mod select;
+#[path = "signin.rs"]
+mod signin;
 #[path = "writes.rs"]
 mod writes;
 

@@ -26,6 +26,8 @@ pub struct Seen {
     pub auth: Option<String>,
     /// The body, as text.
     pub body: String,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
     /// Requests in flight (this one included) when it arrived.
     pub in_flight: usize,
 }
@@ -98,6 +100,10 @@ async fn serve(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         body: String::from_utf8_lossy(&body).into_owned(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect(),
         in_flight,
     };
     let n = {
