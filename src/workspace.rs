@@ -72,7 +72,7 @@ pub struct Workspace {
     pub name: String,
     /// The base URL (`https://x.cloud.databricks.com`; a base path is kept).
     pub host: Url,
-    auth: Auth,
+    auth: Arc<Auth>,
     /// The sign-in method's name (`pat`, `oauth-m2m`).
     method: Arc<str>,
     /// Whether the host was given without a scheme (and `https://` assumed).
@@ -140,7 +140,7 @@ impl Workspace {
         Workspace {
             name: name.to_string(),
             host,
-            auth,
+            auth: Arc::new(auth),
             method: method.into(),
             scheme_assumed: false,
             errors: Arc::new(databricks_profile().errors.clone()),
@@ -211,7 +211,7 @@ impl fmt::Debug for Workspace {
 
 impl fmt::Display for Workspace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.auth {
+        match *self.auth {
             Auth::Bearer(_) => write!(f, "{} ({}, token ***)", self.name, self.host),
             _ => write!(f, "{} ({}, {} ***)", self.name, self.host, self.method),
         }
