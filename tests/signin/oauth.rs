@@ -211,3 +211,95 @@ async fn a_token_endpoint_on_another_host_is_refused_and_never_called() {
         "nothing sent to {endpoint}"
     );
 }
+
+/// A stub workspace serving discovery (naming its own token endpoint, from the `Host` it was
+/// asked at), a token endpoint answering `expires_in`, and an empty listing.
+async fn token_stub(expires_in: u64) -> Stub {
+    Stub::start(move |seen, n| match seen.uri.as_str() {
+        "/oidc/.well-known/oauth-authorization-server" => {
+            let host = seen
+                .headers
+                .iter()
+                .find(|(k, _)| k == "host")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            Reply::json(
+                200,
+                format!(r#"{{"token_endpoint": "http://{host}/oidc/v1/token"}}"#),
+            )
+        }
+        "/oidc/v1/token" => Reply::json(
+            200,
+            format!(r#"{{"access_token":"stub-token-{n}","expires_in":{expires_in}}}"#),
+        ),
+        _ => Reply::json(200, r#"{"runs": []}"#),
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_token_is_used_until_shortly_before_expires_in() {
+    for (expires_in, want_tokens) in [(3600, 1), (0, 3)] {
+        let stub = token_stub(expires_in).await;
+        let resolver = WorkspaceResolver::from_parts(oauth_env(&stub.base, SECRET), None, None);
+        let ws = resolver.resolve(None).expect("ws");
+        let client = ApiClient::new(RetryPolicy::default()).expect("client");
+        for _ in 0..3 {
+            let list = jobsql::client::ApiRequest::get("/api/2.2/jobs/runs/list", vec![]);
+            client.send(&ws, &list).await.expect("sent");
+        }
+        let seen = stub.seen();
+        let tokens: Vec<&str> = seen
+            .iter()
+            .filter(|s| s.uri == "/oidc/v1/token")
+            .map(|s| s.body.as_str())
+            .collect();
+        assert_eq!(tokens.len(), want_tokens, "expires_in {expires_in}");
+        assert!(tokens
+            .iter()
+            .all(|b| *b == "grant_type=client_credentials&scope=all-apis"));
+        let bearer: Vec<String> = seen
+            .iter()
+            .filter(|s| s.uri.ends_with("runs/list"))
+            .map(|s| s.auth.clone().unwrap_or_default())
+            .collect();
+        let want: Vec<String> = match expires_in {
+            0 => (0..3).map(|n| format!("Bearer stub-token-{n}")).collect(),
+            _ => vec!["Bearer stub-token-0".to_string(); 3],
+        };
+        assert_eq!(bearer, want, "expires_in {expires_in}");
+    }
+}
+
+#[test]
+fn the_emulator_command_takes_the_oauth_client_and_lifetime() {
+    let emu = crate::support::cli::EmulatorProcess::start(&[
+        "--client-id",
+        "cmd-client",
+        "--client-secret",
+        "cmd-secret-19f2",
+        "--token-lifetime-secs",
+        "7",
+    ]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (status, body) = runtime.block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{}/oidc/v1/token", emu.base_url))
+            .basic_auth("cmd-client", Some("cmd-secret-19f2"))
+            .form(&[("grant_type", "client_credentials"), ("scope", "all-apis")])
+            .send()
+            .await
+            .expect("answered");
+        (
+            r.status().as_u16(),
+            r.json::<serde_json::Value>().await.expect("json"),
+        )
+    });
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["expires_in"], 7);
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["access_token"].as_str().is_some_and(|t| !t.is_empty()));
+}
