@@ -1,30 +1,41 @@
-//! Which Databricks workspace a query talks to, and with which token — resolved the way the
-//! Databricks CLI and SDKs resolve them.
+//! Which endpoint (a Databricks workspace, a LakeSail account) a query talks to, and with
+//! which credentials — resolved as the provider's profile (`provider-spec/<p>/provider.yaml`,
+//! its `sign_in` block) says; for Databricks, the way the Databricks CLI and SDKs resolve them.
 //!
-//! A [`WorkspaceResolver`] holds the `DATABRICKS_*` environment and the parsed config file
-//! (`~/.databrickscfg`, or the file named by `DATABRICKS_CONFIG_FILE`) and turns a
-//! `deployment_name` (from WHERE) or its absence into a [`Workspace`]:
+//! A [`WorkspaceResolver`] holds the environment variables the profile names and the parsed
+//! config file (`config_file.path`, or the file its `path_env` names) and turns a name (the
+//! server variable, `deployment_name`, from WHERE) or its absence into a [`Workspace`]:
 //!
-//! * `deployment_name = 'x'` → a workspace added with [`WorkspaceResolver::with_named`] (or the
+//! * a name `x` → a workspace added with [`WorkspaceResolver::with_named`] (or the
 //!   [`with_default`](WorkspaceResolver::with_default) one, when its name is `x`), else the
-//!   profile `[x]` of the config file, else the workspace of `DATABRICKS_HOST` when its name is
-//!   `x`, else `https://x.cloud.databricks.com` with `DATABRICKS_TOKEN`.
-//! * no `deployment_name` → the [`with_default`](WorkspaceResolver::with_default) workspace
-//!   (`--demo`), else `DATABRICKS_HOST` + `DATABRICKS_TOKEN`, else the profile named by
-//!   `DATABRICKS_CONFIG_PROFILE`, else `[DEFAULT]`.
+//!   environment's endpoint when its name is `x`, else the config file's profile `[x]`, else
+//!   the server template (`https://x.cloud.databricks.com`) with the environment's
+//!   credentials.
+//! * no name → the [`with_default`](WorkspaceResolver::with_default) workspace (`--demo`), else
+//!   the environment's endpoint (the `host` setting's variable, `DATABRICKS_HOST`, with the
+//!   environment's credentials; a provider without a host setting whose template names no
+//!   endpoint: the template filled from the environment and defaults), else the profile named
+//!   by `profile_env` (`DATABRICKS_CONFIG_PROFILE`), else `default_profile` (`[DEFAULT]`).
 //!
-//! Only personal access tokens are supported (sent as `Authorization: Bearer`); a profile that
-//! configures another kind of authentication is refused with a message saying so. Hosts without
-//! a scheme get `https://`; `http://` is accepted only for loopback hosts (the emulator). The
-//! token never appears in `Debug`, `Display` or error text.
+//! A setting's value comes from its environment variables (the first set one), a profile's key
+//! (`key`, default the setting's name) or its `default`; inside a profile, the environment
+//! fills only settings no method needs (a CLI's path, an authority), never the host,
+//! `auth_type` or credentials. The method is the one `auth_type` names, else the first whose
+//! `needs` are all set (not `explicit_only` ones); its templates are expanded into an [`Auth`]
+//! the client applies. Hosts without a scheme get `https://`; `http://` is accepted only for
+//! loopback hosts (the emulator). No secret appears in `Debug`, `Display` or error text; every
+//! `secret: true` value of the environment and the config file is registered with
+//! [`crate::redact`].
 //!
 //! A config file that other users can read earns a warning ([`WorkspaceResolver::warnings`]):
 //! it holds tokens.
 //!
 //! A workspace's `name` (shown in the `deployment_name` column) resolves back to the same
-//! workspace: it is the deployment name when one was given, else the profile name, else the
-//! first DNS label of `DATABRICKS_HOST` (`host:port` for loopback hosts).
+//! workspace: it is the name when one was given, else the profile name, else the first DNS
+//! label of the environment's host (`host:port` for loopback hosts).
 
+#[path = "workspace/auth.rs"]
+mod auth;
 #[path = "workspace/error.rs"]
 mod error;
 #[path = "workspace/hosts.rs"]
@@ -37,6 +48,8 @@ mod perms;
 mod providers;
 #[path = "workspace/resolver.rs"]
 mod resolver;
+#[path = "workspace/signin.rs"]
+mod signin;
 
 use std::fmt;
 use std::sync::Arc;
@@ -47,54 +60,21 @@ use crate::spec::{ErrorSpec, ProviderSpec};
 use hosts::{is_loopback, parse_host};
 use ini::{parse_ini, Profiles};
 
+pub use auth::{Auth, ClientAuth, CommandAuth, OAuth2Auth, Secret};
 pub use error::WorkspaceError;
 pub use providers::Workspaces;
 pub use resolver::WorkspaceResolver;
 
-/// The environment variable naming the workspace URL.
-pub const ENV_HOST: &str = "DATABRICKS_HOST";
-/// The environment variable holding a personal access token.
-pub const ENV_TOKEN: &str = "DATABRICKS_TOKEN";
-/// The environment variable naming the config file.
-pub const ENV_CONFIG_FILE: &str = "DATABRICKS_CONFIG_FILE";
-/// The environment variable naming the profile to use by default.
-pub const ENV_PROFILE: &str = "DATABRICKS_CONFIG_PROFILE";
-/// The profile used when none is named.
-pub const DEFAULT_PROFILE: &str = "DEFAULT";
-
-/// Config-file keys of authentication methods other than personal access tokens.
-const OTHER_AUTH_KEYS: &[&str] = &[
-    "client_id",
-    "client_secret",
-    "azure_client_id",
-    "azure_client_secret",
-    "azure_tenant_id",
-    "azure_use_msi",
-    "google_service_account",
-    "google_credentials",
-    "username",
-    "password",
-    "metadata_service_url",
-];
-
-/// A secret that never prints.
-#[derive(Clone, PartialEq, Eq)]
-struct Secret(Arc<str>);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// A workspace to call: its name (the `deployment_name` column), its URL and its token.
+/// A workspace to call: its name (the `deployment_name` column), its URL and its credentials.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Workspace {
     /// The name shown in `deployment_name`; resolving it gives this workspace back.
     pub name: String,
     /// The base URL (`https://x.cloud.databricks.com`; a base path is kept).
     pub host: Url,
-    token: Secret,
+    auth: Arc<Auth>,
+    /// The sign-in method's name (`pat`, `oauth-m2m`).
+    method: Arc<str>,
     /// Whether the host was given without a scheme (and `https://` assumed).
     scheme_assumed: bool,
     /// Where the provider's error bodies keep their code and message.
@@ -137,14 +117,34 @@ impl Workspace {
                 "the token contains spaces or non-printable characters",
             ));
         }
-        crate::redact::register(token);
-        Ok(Workspace {
+        let mut ws = Self::with_auth(name, host, "pat", Auth::Bearer(Secret::new(token)));
+        ws.scheme_assumed = !host_setting.contains("://");
+        Ok(ws)
+    }
+
+    /// A workspace at `host` (scheme optional, `https://` assumed) signed in with `auth` by the
+    /// method named `method`.
+    pub fn with_credentials(
+        name: &str,
+        host: &str,
+        method: &str,
+        auth: Auth,
+    ) -> Result<Self, WorkspaceError> {
+        let url = parse_host(name, host)?;
+        let mut ws = Self::with_auth(name, url, method, auth);
+        ws.scheme_assumed = !host.contains("://");
+        Ok(ws)
+    }
+
+    fn with_auth(name: &str, host: Url, method: &str, auth: Auth) -> Self {
+        Workspace {
             name: name.to_string(),
             host,
-            token: Secret(token.into()),
-            scheme_assumed: !host_setting.contains("://"),
+            auth: Arc::new(auth),
+            method: method.into(),
+            scheme_assumed: false,
             errors: Arc::new(databricks_profile().errors.clone()),
-        })
+        }
     }
 
     /// The same workspace, its errors read as `errors` says (its provider's profile).
@@ -158,9 +158,20 @@ impl Workspace {
         &self.errors
     }
 
-    /// The personal access token (send it only as `Authorization: Bearer`).
+    /// The static bearer token (a personal access token) of a bearer workspace; empty for
+    /// other methods (send it only as `Authorization: Bearer`).
     pub fn token(&self) -> &str {
-        &self.token.0
+        self.auth.bearer_token().unwrap_or_default()
+    }
+
+    /// The credentials, as the client applies them.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The sign-in method's name (`pat`, `oauth-m2m`, ...).
+    pub fn method(&self) -> &str {
+        &self.method
     }
 
     /// The base URL that API paths are appended to.
@@ -192,13 +203,17 @@ impl fmt::Debug for Workspace {
         f.debug_struct("Workspace")
             .field("name", &self.name)
             .field("host", &self.host.as_str())
-            .field("token", &self.token)
+            .field("method", &self.method)
+            .field("auth", &self.auth)
             .finish()
     }
 }
 
 impl fmt::Display for Workspace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}, token ***)", self.name, self.host)
+        match *self.auth {
+            Auth::Bearer(_) => write!(f, "{} ({}, token ***)", self.name, self.host),
+            _ => write!(f, "{} ({}, {} ***)", self.name, self.host, self.method),
+        }
     }
 }

@@ -410,7 +410,13 @@ fn demo_answers_one_query_across_databricks_and_lakesail() {
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
-    assert!(lines[1].starts_with("databricks,") && lines[2].starts_with("lakesail,"), "{out}");
+    assert!(
+        lines[1].starts_with("databricks,") && lines[2].starts_with("lakesail,"),
+        "{out}"
+    );
     let failed = |l: &str| l.split(',').nth(1).and_then(|n| n.parse::<u64>().ok());
-    assert!(failed(lines[1]) > Some(0) && failed(lines[2]) > Some(0), "{out}");
+    assert!(
+        failed(lines[1]) > Some(0) && failed(lines[2]) > Some(0),
+        "{out}"
+    );
 }

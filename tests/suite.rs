@@ -30,6 +30,8 @@ mod reliability;
 mod select;
 #[path = "shapes.rs"]
 mod shapes;
+#[path = "signin.rs"]
+mod signin;
 #[path = "writes.rs"]
 mod writes;
 

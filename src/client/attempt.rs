@@ -23,6 +23,7 @@ use reqwest::header::{ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use url::Url;
 
+use super::auth::Credential;
 use super::body::check_success_body;
 use super::error::{chain, parse_error_body};
 use super::reply::{links, Reply};
@@ -60,8 +61,8 @@ pub async fn attempt(
     ws: &Workspace,
     req: &ApiRequest,
     url: Url,
+    credential: &Credential,
 ) -> Result<Reply, Failure> {
-    let token = ws.token();
     let transport = |e: reqwest::Error, reading: bool| Failure {
         error: ApiError::Transport {
             message: outgoing(&scheme_noted(
@@ -92,9 +93,8 @@ pub async fn attempt(
         may_be_done: !status.is_client_error(),
         cannot_connect: false,
     };
-    let mut builder = http
-        .request(req.method.clone(), url)
-        .bearer_auth(token)
+    let mut builder = credential
+        .apply(http.request(req.method.clone(), url))
         .header(ACCEPT, "application/json");
     if !req.query.is_empty() {
         builder = builder.query(&req.query);

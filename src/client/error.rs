@@ -79,6 +79,17 @@ pub enum ApiError {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// No credentials could be had for the workspace: a token endpoint or command failed, or
+    /// the token endpoint is not one the secret may be sent to.
+    #[error("sign-in to workspace '{workspace}' ({method}) failed: {message}")]
+    SignIn {
+        /// The workspace name.
+        workspace: String,
+        /// The sign-in method (`oauth-m2m`).
+        method: String,
+        /// What went wrong (never a secret).
+        message: String,
+    },
     /// The request cannot be sent as built (e.g. a path that does not start with `/`).
     #[error("invalid request {request}: {message}")]
     InvalidRequest {
@@ -134,7 +145,9 @@ impl ApiError {
     /// a redirect). A 400 or 404 is the query's: every workspace would say the same.
     pub fn is_workspace_failure(&self) -> bool {
         match self {
-            ApiError::Transport { .. } | ApiError::InvalidResponse { .. } => true,
+            ApiError::Transport { .. }
+            | ApiError::InvalidResponse { .. }
+            | ApiError::SignIn { .. } => true,
             ApiError::Http { status, .. } => matches!(status, 300..=399 | 401 | 403 | 429 | 500..),
             ApiError::InvalidRequest { .. } | ApiError::Deadline { .. } => false,
         }
@@ -146,7 +159,8 @@ impl ApiError {
             ApiError::Http { message, .. }
             | ApiError::Transport { message, .. }
             | ApiError::InvalidResponse { message, .. }
-            | ApiError::InvalidRequest { message, .. } => message,
+            | ApiError::InvalidRequest { message, .. }
+            | ApiError::SignIn { message, .. } => message,
             ApiError::Deadline { .. } => "not done within --timeout",
         }
     }

@@ -1,6 +1,9 @@
 //! The HTTP client every table shares: one `reqwest` client (one connection pool) per process,
-//! Bearer-token auth per [`Workspace`], retries, adaptive concurrency per workspace, timeouts,
-//! and errors that name the workspace, method and path but never the token.
+//! each [`Workspace`]'s credentials on every attempt ([`auth`]: bearer, header and basic as
+//! they are; OAuth 2 client credentials and token commands through token sources cached in
+//! the client, fetched single-flight, a 401 with a cached token refreshing it and sending the
+//! request once more), retries, adaptive concurrency per workspace, timeouts, and errors that
+//! name the workspace, method and path but never a secret.
 //!
 //! An [`ApiRequest`] (method, percent-encoded path, query pairs, JSON body) is sent to a
 //! workspace by [`ApiClient::send`], which returns the body of a 2xx response as bytes (the
@@ -43,6 +46,7 @@
 //! names. User agent `jobsql/<version>`; timeouts from [`ClientConfig`].
 
 mod attempt;
+pub mod auth;
 pub mod body;
 mod config;
 mod deadline;
@@ -51,13 +55,13 @@ mod outcome;
 mod reply;
 mod request;
 mod retry;
+mod target;
 pub mod throttle;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use url::Url;
 
 pub use config::{ClientConfig, LogSink};
 pub use deadline::Deadline;
@@ -69,7 +73,9 @@ pub use retry::RetryPolicy;
 
 use crate::workspace::Workspace;
 use attempt::attempt;
+use auth::Tokens;
 use retry::Jitter;
+use target::request_url;
 use throttle::Throttle;
 
 /// The shared API client. Cloning is cheap and shares the connection pool and the limiters.
@@ -83,6 +89,7 @@ struct Inner {
     config: ClientConfig,
     jitter: Jitter,
     throttle: Throttle,
+    tokens: Tokens,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -116,6 +123,7 @@ impl ApiClient {
                 throttle: Throttle::new(config.max_concurrency),
                 config,
                 jitter: Jitter::new(),
+                tokens: Tokens::default(),
             }),
         })
     }
@@ -200,15 +208,30 @@ impl ApiClient {
             },
             outcome_unknown,
         };
+        // A 401 on a request that used a cached token refreshes it and retries, once.
+        let mut refreshed = false;
         loop {
             attempts += 1;
             let began = Instant::now();
+            let log = |line: &str| self.log_line(line);
             let once = async {
+                let lease = inner
+                    .tokens
+                    .lease(&inner.http, &inner.config, ws, &log)
+                    .await?;
                 let permit = limiter.acquire().await;
-                let outcome = attempt(&inner.http, &inner.config, ws, req, url.clone()).await;
-                (permit, outcome)
+                let outcome = attempt(
+                    &inner.http,
+                    &inner.config,
+                    ws,
+                    req,
+                    url.clone(),
+                    &lease.credential,
+                )
+                .await;
+                Ok::<_, ApiError>((permit, outcome, lease.source))
             };
-            let (permit, outcome) = match deadline {
+            let done = match deadline {
                 None => once.await,
                 Some(d) => match tokio::time::timeout_at(d.at(), once).await {
                     Ok(done) => done,
@@ -220,6 +243,13 @@ impl ApiClient {
                     }
                 },
             };
+            let (permit, outcome, source) = done.map_err(|error| {
+                self.log(ws, req, attempts, began, error.message());
+                MutationFailure {
+                    error,
+                    outcome_unknown: may_have_been_done,
+                }
+            })?;
             let failure = match outcome {
                 Ok(reply) => {
                     permit.succeeded();
@@ -234,6 +264,22 @@ impl ApiClient {
                 }
                 Err(f) => f,
             };
+            if let (Some(401), Some((source, used)), false) =
+                (failure.error.status(), &source, refreshed)
+            {
+                // Refused, so not done: the same request again with a new token.
+                drop(permit);
+                source.invalidate(used).await;
+                refreshed = true;
+                self.log(
+                    ws,
+                    req,
+                    attempts,
+                    began,
+                    "HTTP 401: token refused; refreshing it",
+                );
+                continue;
+            }
             may_have_been_done |= failure.may_be_done;
             if failure.throttled() {
                 if let Some(limit) = permit.throttled() {
@@ -316,101 +362,9 @@ fn with_attempts(mut error: ApiError, n: u32) -> ApiError {
     error
 }
 
-/// The workspace's base URL (its base path kept) followed by the request's path.
-fn request_url(ws: &Workspace, req: &ApiRequest) -> Result<Url, ApiError> {
-    if !req.path.starts_with('/') {
-        return Err(ApiError::InvalidRequest {
-            message: "the path must start with '/'".into(),
-            request: req.describe_bounded(),
-        });
-    }
-    if let Some(bad) = req.path[1..].split('/').find(|s| is_climbing_segment(s)) {
-        return Err(ApiError::InvalidRequest {
-            message: format!(
-                "the path segment '{bad}' would change the path (a value must be one segment)"
-            ),
-            request: req.describe_bounded(),
-        });
-    }
-    check_length(ws, req)?;
-    let mut url = ws.base_url().clone();
-    let path = format!("{}{}", url.path().trim_end_matches('/'), req.path);
-    url.set_path(&path);
-    url.set_query(None);
-    url.set_fragment(None);
-    Ok(url)
-}
-
-/// A URL longer than [`MAX_URL_BYTES`] is refused, naming its longest value: a path segment,
-/// or a query parameter.
-fn check_length(ws: &Workspace, req: &ApiRequest) -> Result<(), ApiError> {
-    let len = ws.base_url().as_str().len() + req.path_and_query().len();
-    if len <= MAX_URL_BYTES {
-        return Ok(());
-    }
-    let segment = req.path.split('/').map(str::len).max().unwrap_or(0);
-    let param = req.query.iter().max_by_key(|(_, v)| v.len());
-    let culprit = match param {
-        Some((name, value)) if value.len() >= segment => {
-            format!("the value of `{name}` is {} bytes", value.len())
-        }
-        _ => format!("a path segment is {segment} bytes (encoded)"),
-    };
-    Err(ApiError::InvalidRequest {
-        message: format!(
-            "the URL would be {len} bytes, more than the {MAX_URL_BYTES} jobsql sends: {culprit}"
-        ),
-        request: req.describe_bounded(),
-    })
-}
-
-/// A segment that is empty or that URL parsers resolve against its parent (`.`, `..`, also
-/// percent-encoded), or a backslash (a separator to them, in http URLs).
-fn is_climbing_segment(segment: &str) -> bool {
-    let lower = segment.to_ascii_lowercase().replace("%2e", ".");
-    segment.is_empty() || lower == "." || lower == ".." || segment.contains('\\')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dot_empty_and_backslash_segments_are_refused() {
-        let ws = Workspace::new("w", "https://h.example.com", "tok").expect("ws");
-        for bad in [
-            "/api/2.0/clean-rooms/../runs",
-            "/api/2.0/clean-rooms/%2E%2e/runs",
-            "/api/2.0/clean-rooms/.%2e/runs",
-            "/api/2.0/clean-rooms/./runs",
-            "/api/2.0/clean-rooms//runs",
-            "/api/2.0/clean-rooms/a\\b/runs",
-        ] {
-            let e = request_url(&ws, &ApiRequest::get(bad, vec![])).expect_err(bad);
-            assert!(e.to_string().contains("would change the path"), "{e}");
-        }
-        for ok in ["/api/2.0/clean-rooms/..%2Fx%3Fy%23z/runs", "/api/a.b/c..d"] {
-            assert!(
-                request_url(&ws, &ApiRequest::get(ok, vec![])).is_ok(),
-                "{ok}"
-            );
-        }
-    }
-
-    #[test]
-    fn urls_keep_the_base_path_and_cannot_gain_a_query() {
-        let ws = Workspace::new("w", "https://h.example.com/base/", "tok").expect("ws");
-        let req = ApiRequest::get("/api/2.2/jobs/runs/get", vec![]);
-        assert_eq!(
-            request_url(&ws, &req).expect("url").as_str(),
-            "https://h.example.com/base/api/2.2/jobs/runs/get"
-        );
-        let sneaky = ApiRequest::get("/api/x?y=1#z", vec![]);
-        let url = request_url(&ws, &sneaky).expect("url");
-        assert_eq!(url.query(), None);
-        assert!(url.path().ends_with("/api/x%3Fy=1%23z"), "{url}");
-        assert!(request_url(&ws, &ApiRequest::get("api", vec![])).is_err());
-    }
 
     #[test]
     fn describe_encodes_query_and_shows_body() {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::server::{start, EmulatorConfig, EmulatorError};
 use super::state::faults::{AfterCommitFault, LostResponse};
+use super::state::oauth::OAuthConfig;
 
 /// Arguments of `jobsql emulator`.
 #[derive(clap::Args, Debug, Clone)]
@@ -47,6 +48,15 @@ pub struct EmulatorArgs {
     /// Like --fault-after-commit, but close the connection without any response.
     #[arg(long, value_name = "SUFFIX[:TIMES]")]
     pub drop_after_commit: Vec<AfterCommitFault>,
+    /// The OAuth client id its token endpoint (`/oidc/v1/token`) accepts.
+    #[arg(long, default_value = "dev-emulator-client")]
+    pub client_id: String,
+    /// That client's secret.
+    #[arg(long, default_value = "dev-emulator-client-secret")]
+    pub client_secret: String,
+    /// Lifetime of the OAuth tokens it issues, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub token_lifetime_secs: u64,
 }
 
 impl EmulatorArgs {
@@ -74,6 +84,11 @@ impl EmulatorArgs {
                 .collect(),
             // Nothing reads the in-memory record of a command; `--log` keeps every request.
             record_limit: 0,
+            oauth: OAuthConfig {
+                client_id: self.client_id.clone(),
+                client_secret: self.client_secret.clone(),
+                token_lifetime: Duration::from_secs(self.token_lifetime_secs),
+            },
         }
     }
 }
@@ -96,6 +111,15 @@ pub async fn run_command(args: EmulatorArgs) -> Result<(), EmulatorError> {
         "  export DATABRICKS_HOST={} DATABRICKS_TOKEN={}",
         handle.base_url(),
         handle.token()
+    );
+    println!(
+        "  or, as a service principal (OAuth M2M, tokens valid {} s):",
+        args.token_lifetime_secs
+    );
+    println!(
+        "  export DATABRICKS_HOST={} DATABRICKS_CLIENT_ID={} DATABRICKS_CLIENT_SECRET=<--client-secret>",
+        handle.base_url(),
+        args.client_id
     );
     println!();
     println!("Serving until Ctrl-C.");

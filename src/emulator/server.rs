@@ -16,6 +16,7 @@ use super::routes::router;
 use super::state::app::App;
 use super::state::clock::{Clock, SystemClock};
 use super::state::faults::AfterCommitFault;
+use super::state::oauth::{OAuthConfig, OAuthState};
 use super::state::rooms;
 use super::state::store::Store;
 
@@ -51,6 +52,8 @@ pub struct EmulatorConfig {
     /// How many of the latest requests [`EmulatorHandle::requests`] keeps (older ones are
     /// dropped first); 0 keeps none. `--log FILE` records every request regardless.
     pub record_limit: usize,
+    /// The service principal its OAuth token endpoint accepts, and the tokens' lifetime.
+    pub oauth: OAuthConfig,
 }
 
 impl Default for EmulatorConfig {
@@ -68,6 +71,7 @@ impl Default for EmulatorConfig {
             phase: Duration::from_secs(2),
             after_commit_faults: Vec::new(),
             record_limit: 10_000,
+            oauth: OAuthConfig::default(),
         }
     }
 }
@@ -171,6 +175,8 @@ pub async fn start(
         log,
         counter: std::sync::atomic::AtomicU64::new(0),
         rooms,
+        oauth: OAuthState::new(config.oauth.clone(), config.seed),
+        started: std::time::Instant::now(),
     });
     let router = router(app.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,49 +1,50 @@
-//! Why no workspace could be resolved.
-
-use super::{ENV_HOST, ENV_PROFILE, ENV_TOKEN};
+//! Why no workspace could be resolved. Messages are built by the resolver from the provider's
+//! profile (its environment variables, config file and keys), never holding a secret.
 
 /// Why no workspace could be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkspaceError {
     /// Nothing configured for the default workspace.
-    #[error("no workspace configured: set {ENV_HOST} and {ENV_TOKEN}, or add a [{profile}] profile with host and token to {config}")]
+    #[error("{message}")]
     NotConfigured {
-        /// The profile that was looked for.
-        profile: String,
-        /// The config file, as shown to the user.
-        config: String,
+        /// What to set, in the profile's words.
+        message: String,
     },
-    /// The profile named by `DATABRICKS_CONFIG_PROFILE` does not exist.
-    #[error("profile [{profile}] (named by {ENV_PROFILE}) is not in {config}: add it with host and token, or unset {ENV_PROFILE}")]
+    /// The profile named by the profile's `profile_env` does not exist.
+    #[error("{message}")]
     ProfileNotFound {
-        /// The profile.
-        profile: String,
-        /// The config file.
-        config: String,
+        /// Which profile, and what to do.
+        message: String,
     },
-    /// `deployment_name = 'x'` but neither a profile `[x]` nor `DATABRICKS_TOKEN`.
-    #[error("no credentials for deployment_name '{name}': add a [{name}] profile with host and token to {config}, or set {ENV_TOKEN} (used with https://{name}.cloud.databricks.com)")]
+    /// A name that is no profile, and no credentials in the environment for the template.
+    #[error("{message}")]
     DeploymentNotConfigured {
-        /// The deployment name.
-        name: String,
-        /// The config file.
-        config: String,
+        /// What to set.
+        message: String,
     },
-    /// One half of a pair of settings is missing.
+    /// A setting is missing.
     #[error("{what}")]
     MissingSetting {
         /// What is missing and what to set.
         what: String,
     },
-    /// A profile uses an authentication method other than personal access tokens.
-    #[error("profile [{profile}] in {config} uses {method} authentication; jobsql supports only personal access tokens: add `token = <personal access token>` to the profile")]
-    UnsupportedAuth {
-        /// The profile.
-        profile: String,
-        /// The config file.
-        config: String,
-        /// The keys or `auth_type` that name the other method.
-        method: String,
+    /// `auth_type` names no method of the provider.
+    #[error("{message}")]
+    UnknownAuthType {
+        /// The name and the methods there are.
+        message: String,
+    },
+    /// `auth_type` forces a method whose settings are not all set.
+    #[error("{message}")]
+    MethodIncomplete {
+        /// The missing settings, each with its environment variables and key.
+        message: String,
+    },
+    /// No method's settings are all set.
+    #[error("{message}")]
+    NoMethod {
+        /// What each method needs.
+        message: String,
     },
     /// A deployment name that cannot be part of a host name.
     #[error("invalid deployment_name '{name}': use only letters, digits, '-', '_' and '.'")]

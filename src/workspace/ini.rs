@@ -1,17 +1,17 @@
-//! The INI format of `~/.databrickscfg`, parsed by hand (the file is small and simple).
+//! The INI format of a provider's config file (`~/.databrickscfg`), parsed by hand (the file
+//! is small and simple).
 
 use std::collections::BTreeMap;
-
-use super::DEFAULT_PROFILE;
 
 /// A parsed INI file: section → key (lower case) → value.
 pub type Profiles = BTreeMap<String, BTreeMap<String, String>>;
 
 /// Parse the INI format of `~/.databrickscfg`: `[section]`, `key = value` (or `key: value`),
-/// `#` / `;` comment lines. Keys before any section belong to `DEFAULT`.
-pub fn parse_ini(text: &str) -> Result<Profiles, String> {
+/// `#` / `;` comment lines. Keys before any section belong to `default_section` (the
+/// profile's `default_profile`).
+pub fn parse_ini(text: &str, default_section: &str) -> Result<Profiles, String> {
     let mut profiles = Profiles::new();
-    let mut section = DEFAULT_PROFILE.to_string();
+    let mut section = default_section.to_string();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
@@ -58,13 +58,16 @@ mod tests {
 
     #[test]
     fn ini_sections_comments_and_quotes() {
-        let p =
-            parse_ini("top = 1\n# c\n; c\n[a]\nHost = \"x\"\n[ b ]\ntoken: y=z\n").expect("parses");
+        let p = parse_ini(
+            "top = 1\n# c\n; c\n[a]\nHost = \"x\"\n[ b ]\ntoken: y=z\n",
+            "DEFAULT",
+        )
+        .expect("parses");
         assert_eq!(p["DEFAULT"]["top"], "1");
         assert_eq!(p["a"]["host"], "x");
         assert_eq!(p["b"]["token"], "y=z");
-        assert!(parse_ini("[a\n").is_err());
-        assert!(parse_ini("[a]\njust words\n")
+        assert!(parse_ini("[a\n", "DEFAULT").is_err());
+        assert!(parse_ini("[a]\njust words\n", "DEFAULT")
             .unwrap_err()
             .contains("line 2"));
     }

@@ -1,5 +1,6 @@
-//! [`WorkspaceResolver`]: the `DATABRICKS_*` environment and the config file, turned into the
-//! [`Workspace`] a `deployment_name` (or its absence) names.
+//! [`WorkspaceResolver`]: a provider's environment and config file, turned into the
+//! [`Workspace`] a name (or its absence) names, as the provider's `sign_in` block says (the
+//! rules are in the `workspace` module's header).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -7,24 +8,10 @@ use std::path::PathBuf;
 
 use super::hosts::*;
 use super::*;
+use crate::spec::SignInSpec;
 
-/// Register with [`crate::redact`] every secret of the environment and the config file (the
-/// tokens of all profiles, used or not, and the secrets of other authentication methods).
-fn register_secrets(env: &HashMap<String, String>, config: &ConfigFile) {
-    let secret_key = |k: &str| k == "token" || k.contains("secret") || k == "password";
-    for (key, value) in env {
-        if secret_key(&key.to_ascii_lowercase().replace("databricks_", "")) {
-            crate::redact::register(value);
-        }
-    }
-    if let ConfigFile::Parsed(profiles) = config {
-        for (key, value) in profiles.values().flatten() {
-            if secret_key(key) {
-                crate::redact::register(value);
-            }
-        }
-    }
-}
+#[path = "endpoints.rs"]
+mod endpoints;
 
 /// The config file as read: absent, parsed, or unusable (the error is reported when needed).
 #[derive(Clone)]
@@ -34,7 +21,7 @@ enum ConfigFile {
     Broken(String),
 }
 
-/// Resolves deployment names (or their absence) to workspaces. Cheap to clone.
+/// Resolves endpoint names (or their absence) to workspaces. Cheap to clone.
 #[derive(Clone)]
 pub struct WorkspaceResolver {
     profile: Arc<ProviderSpec>,
@@ -65,43 +52,42 @@ impl fmt::Debug for WorkspaceResolver {
     }
 }
 
+/// The environment variables `sign_in` reads.
+fn variables(sign_in: &SignInSpec) -> Vec<&str> {
+    let mut out: Vec<&str> = sign_in
+        .settings
+        .values()
+        .flat_map(|s| s.env.iter().map(String::as_str))
+        .collect();
+    if let Some(c) = &sign_in.config_file {
+        out.extend(c.path_env.as_deref());
+        out.extend(c.profile_env.as_deref());
+    }
+    out
+}
+
+/// `~/rest` under the home directory.
+fn home_path(p: &str) -> PathBuf {
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"));
+    match (p.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(p),
+    }
+}
+
 impl WorkspaceResolver {
-    /// For `profile`'s provider, from the process environment and the config file it names
-    /// (read now).
+    /// For `profile`'s provider, from the process environment (the variables its profile
+    /// names) and the config file it names (read now).
     pub fn from_env_for(profile: Arc<ProviderSpec>) -> Self {
-        Self {
-            profile,
-            ..Self::from_env()
-        }
-    }
-
-    /// For `profile`'s provider, from explicit parts (for tests): the environment, the config
-    /// file's text (`None`: no file) and its path (for messages).
-    pub fn from_parts_for(
-        profile: Arc<ProviderSpec>,
-        env: HashMap<String, String>,
-        config_file_text: Option<String>,
-        config_path: Option<PathBuf>,
-    ) -> Self {
-        Self {
-            profile,
-            ..Self::from_parts(env, config_file_text, config_path)
-        }
-    }
-
-    /// From the process environment and the config file it names (read now).
-    pub fn from_env() -> Self {
-        let env: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("DATABRICKS_"))
+        let sign_in = &profile.sign_in;
+        let env: HashMap<String, String> = variables(sign_in)
+            .into_iter()
+            .filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?)))
             .collect();
-        let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"));
-        let path = match env.get(ENV_CONFIG_FILE).filter(|p| !p.trim().is_empty()) {
-            Some(p) => match (p.strip_prefix("~/"), &home) {
-                (Some(rest), Some(home)) => Some(PathBuf::from(home).join(rest)),
-                _ => Some(PathBuf::from(p)),
-            },
-            None => home.map(|h| PathBuf::from(h).join(".databrickscfg")),
-        };
+        let path = sign_in.config_file.as_ref().map(|c| {
+            let named = c.path_env.as_ref().and_then(|e| env.get(e));
+            home_path(named.filter(|p| !p.trim().is_empty()).unwrap_or(&c.path))
+        });
         let (text, error) = match &path {
             None => (None, None),
             Some(path) => match std::fs::read_to_string(path) {
@@ -111,7 +97,7 @@ impl WorkspaceResolver {
             },
         };
         let warning = text.as_ref().and(path.as_deref()).and_then(perms::check);
-        let mut resolver = Self::from_parts(env, text, path);
+        let mut resolver = Self::from_parts_for(profile, env, text, path);
         if let Some(e) = error {
             resolver.config = Arc::new(ConfigFile::Broken(e));
         }
@@ -119,9 +105,26 @@ impl WorkspaceResolver {
         resolver
     }
 
-    /// From explicit parts (for tests): the environment, the config file's text (`None`: no
-    /// file) and its path (for messages).
+    /// The Databricks resolver, from the process environment and `~/.databrickscfg` (or the
+    /// file `DATABRICKS_CONFIG_FILE` names), read now.
+    pub fn from_env() -> Self {
+        Self::from_env_for(databricks_profile())
+    }
+
+    /// The Databricks resolver from explicit parts (for tests): the environment, the config
+    /// file's text (`None`: no file) and its path (for messages).
     pub fn from_parts(
+        env: HashMap<String, String>,
+        config_file_text: Option<String>,
+        config_path: Option<PathBuf>,
+    ) -> Self {
+        Self::from_parts_for(databricks_profile(), env, config_file_text, config_path)
+    }
+
+    /// For `profile`'s provider, from explicit parts: the environment, the config file's text
+    /// (`None`: no file) and its path (for messages).
+    pub fn from_parts_for(
+        profile: Arc<ProviderSpec>,
         env: HashMap<String, String>,
         config_file_text: Option<String>,
         config_path: Option<PathBuf>,
@@ -130,21 +133,29 @@ impl WorkspaceResolver {
             .into_iter()
             .filter(|(_, v)| !v.trim().is_empty())
             .collect();
-        let config_shown = match (&config_path, env.get(ENV_CONFIG_FILE)) {
-            (Some(p), _) => p.display().to_string(),
-            (None, Some(p)) => p.clone(),
-            (None, None) => "~/.databrickscfg".to_string(),
+        let file = profile.sign_in.config_file.as_ref();
+        let path_env = file.and_then(|c| c.path_env.as_ref().and_then(|e| env.get(e)));
+        let config_shown = match (&config_path, path_env, file) {
+            (Some(p), _, _) => p.display().to_string(),
+            (None, Some(p), _) => p.clone(),
+            (None, None, Some(c)) => c.path.clone(),
+            (None, None, None) => String::new(),
         };
-        let config = match config_file_text {
+        let default_section = file.map_or("DEFAULT", |c| c.default_profile.as_str());
+        let config = match config_file_text.filter(|_| file.is_some()) {
             None => ConfigFile::Absent,
-            Some(text) => match parse_ini(&text) {
+            Some(text) => match parse_ini(&text, default_section) {
                 Ok(p) => ConfigFile::Parsed(p),
                 Err(e) => ConfigFile::Broken(e),
             },
         };
-        register_secrets(&env, &config);
+        let profiles = match &config {
+            ConfigFile::Parsed(p) => Some(p),
+            _ => None,
+        };
+        signin::register_secrets(&profile.sign_in, &env, profiles);
         WorkspaceResolver {
-            profile: databricks_profile(),
+            profile,
             env,
             config: Arc::new(config),
             config_shown,
@@ -160,14 +171,14 @@ impl WorkspaceResolver {
         &self.warnings
     }
 
-    /// Make `ws` the default workspace (used when no `deployment_name` is given), ahead of the
-    /// environment and config file.
+    /// Make `ws` the default workspace (used when no name is given), ahead of the environment
+    /// and config file.
     pub fn with_default(mut self, ws: Workspace) -> Self {
         self.default = Some(ws);
         self
     }
 
-    /// Make `deployment_name = ws.name` resolve to `ws`, ahead of the config file.
+    /// Make the name `ws.name` resolve to `ws`, ahead of the config file.
     pub fn with_named(mut self, ws: Workspace) -> Self {
         self.named.insert(ws.name.clone(), ws);
         self
@@ -178,19 +189,23 @@ impl WorkspaceResolver {
         &self.profile.provider
     }
 
-    /// The workspace for `deployment_name`, or the default one; its errors are read as the
-    /// provider's profile says.
-    pub fn resolve(&self, deployment_name: Option<&str>) -> Result<Workspace, WorkspaceError> {
-        let ws = match deployment_name {
+    /// The workspace `name` names, or the default one; its errors are read as the provider's
+    /// profile says.
+    pub fn resolve(&self, name: Option<&str>) -> Result<Workspace, WorkspaceError> {
+        let ws = match name {
             Some(name) => self.resolve_named(name),
             None => self.resolve_default(),
         }?;
         Ok(ws.with_errors(Arc::new(self.profile.errors.clone())))
     }
 
+    pub(super) fn sign_in(&self) -> &SignInSpec {
+        &self.profile.sign_in
+    }
+
     fn resolve_named(&self, name: &str) -> Result<Workspace, WorkspaceError> {
-        // The names of known workspaces resolve as they are, even `host:port` ones: a
-        // deployment_name read from a row must lead back to its workspace (DELETE, RETURNING).
+        // The names of known workspaces resolve as they are, even `host:port` ones: a name
+        // read from a row must lead back to its workspace (DELETE, RETURNING).
         if let Some(ws) = self.named.get(name) {
             return Ok(ws.clone());
         }
@@ -198,7 +213,7 @@ impl WorkspaceResolver {
             return Ok(ws.clone());
         }
         if let Some(ws) = self
-            .host_env_workspace()
+            .env_workspace()
             .ok()
             .flatten()
             .filter(|ws| ws.name == name)
@@ -209,102 +224,44 @@ impl WorkspaceResolver {
         if let Some(profile) = self.profiles()?.and_then(|p| p.get(name)) {
             return self.profile_workspace(name, profile);
         }
-        match self.env.get(ENV_TOKEN) {
-            Some(token) => {
-                Workspace::new(name, &format!("https://{name}.cloud.databricks.com"), token)
-            }
-            None => Err(WorkspaceError::DeploymentNotConfigured {
-                name: name.to_string(),
-                config: self.config_shown.clone(),
-            }),
-        }
+        self.template_workspace(name)
     }
 
     fn resolve_default(&self) -> Result<Workspace, WorkspaceError> {
         if let Some(ws) = &self.default {
             return Ok(ws.clone());
         }
-        if let Some(ws) = self.host_env_workspace()? {
+        if let Some(ws) = self.env_workspace()? {
             return Ok(ws);
         }
-        let named = self.env.get(ENV_PROFILE);
-        let profile_name = named.map_or(DEFAULT_PROFILE, String::as_str);
+        let Some(file) = &self.sign_in().config_file else {
+            return Err(self.not_configured(None));
+        };
+        let named = file.profile_env.as_ref().and_then(|e| self.env.get(e));
+        let profile_name = named.map_or(file.default_profile.as_str(), String::as_str);
         match self.profiles()?.and_then(|p| p.get(profile_name)) {
             Some(profile) => self.profile_workspace(profile_name, profile),
-            None if named.is_some() => Err(WorkspaceError::ProfileNotFound {
-                profile: profile_name.to_string(),
-                config: self.config_shown.clone(),
-            }),
-            None => Err(WorkspaceError::NotConfigured {
-                profile: profile_name.to_string(),
-                config: self.config_shown.clone(),
-            }),
+            None if named.is_some() => {
+                let var = file.profile_env.as_deref().unwrap_or_default();
+                Err(WorkspaceError::ProfileNotFound {
+                    message: format!(
+                        "profile [{profile_name}] (named by {var}) is not in {}: add it with {}, or unset {var}",
+                        self.config_shown,
+                        self.profile_keys()
+                    ),
+                })
+            }
+            None => Err(self.not_configured(Some(profile_name))),
         }
     }
 
-    /// `DATABRICKS_HOST` + `DATABRICKS_TOKEN`, when the host is set.
-    fn host_env_workspace(&self) -> Result<Option<Workspace>, WorkspaceError> {
-        let Some(host) = self.env.get(ENV_HOST) else {
-            return Ok(None);
-        };
-        let Some(token) = self.env.get(ENV_TOKEN) else {
-            return Err(WorkspaceError::MissingSetting {
-                what: format!("{ENV_HOST} is set but {ENV_TOKEN} is not: set {ENV_TOKEN} to a personal access token"),
-            });
-        };
-        let url = parse_host(ENV_HOST, host)?;
-        let mut ws = Workspace::new(&name_from_url(&url), url.as_str(), token)?;
-        ws.scheme_assumed = !host.contains("://");
-        Ok(Some(ws))
-    }
-
-    fn profiles(&self) -> Result<Option<&Profiles>, WorkspaceError> {
+    pub(super) fn profiles(&self) -> Result<Option<&Profiles>, WorkspaceError> {
         match self.config.as_ref() {
             ConfigFile::Absent => Ok(None),
             ConfigFile::Parsed(p) => Ok(Some(p)),
             ConfigFile::Broken(message) => Err(WorkspaceError::Config {
                 config: self.config_shown.clone(),
                 message: message.clone(),
-            }),
-        }
-    }
-
-    fn profile_workspace(
-        &self,
-        name: &str,
-        profile: &BTreeMap<String, String>,
-    ) -> Result<Workspace, WorkspaceError> {
-        let get = |k: &str| profile.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let auth_type = get("auth_type").filter(|t| *t != "pat");
-        let others: Vec<&str> = OTHER_AUTH_KEYS
-            .iter()
-            .copied()
-            .filter(|k| get(k).is_some())
-            .collect();
-        let unsupported = |method: String| WorkspaceError::UnsupportedAuth {
-            profile: name.to_string(),
-            config: self.config_shown.clone(),
-            method,
-        };
-        if let Some(t) = auth_type {
-            return Err(unsupported(format!("auth_type '{t}'")));
-        }
-        let Some(host) = get("host") else {
-            return Err(WorkspaceError::MissingSetting {
-                what: format!(
-                    "profile [{name}] in {} has no host: add `host = https://<workspace>.cloud.databricks.com`",
-                    self.config_shown
-                ),
-            });
-        };
-        match get("token") {
-            Some(token) => Workspace::new(name, host, token),
-            None if !others.is_empty() => Err(unsupported(others.join("/"))),
-            None => Err(WorkspaceError::MissingSetting {
-                what: format!(
-                    "profile [{name}] in {} has no token: add `token = <personal access token>`",
-                    self.config_shown
-                ),
             }),
         }
     }

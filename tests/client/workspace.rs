@@ -256,19 +256,20 @@ fn deployment_names_cannot_change_the_url() {
 }
 
 #[test]
-fn only_personal_access_tokens() {
+fn other_methods_sign_in_as_their_keys_say() {
+    // Was `only_personal_access_tokens` (these profiles were refused); each now signs in with
+    // its method, and the environment's token is not used for them.
     let r = resolver(&[("DATABRICKS_TOKEN", TOKEN)], Some(CONFIG));
-    for (profile, method) in [
-        ("sp", "client_id/client_secret"),
-        ("azure", "azure_tenant_id"),
-        ("cli", "databricks-cli"),
-    ] {
-        let e = err(&r, Some(profile));
-        assert!(
-            e.contains("only personal access tokens") && e.contains(method),
-            "{profile}: {e}"
-        );
-    }
+    assert_eq!(r.resolve(Some("sp")).expect("sp").method(), "oauth-m2m");
+    assert_eq!(
+        r.resolve(Some("cli")).expect("cli").method(),
+        "databricks-cli"
+    );
+    let e = err(&r, Some("azure"));
+    assert!(
+        e.contains("[azure]") && e.contains("has no credentials") && e.contains("azure_client_id"),
+        "{e}"
+    );
 }
 
 #[test]

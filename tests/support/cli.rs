@@ -20,6 +20,12 @@ pub fn jobsql_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         .env_remove("DATABRICKS_CONFIG_PROFILE")
         .env_remove("LAKESAIL_API_URL")
         .env_remove("LAKESAIL_TOKEN")
+        .env_remove("DATABRICKS_AUTH_TYPE")
+        .env_remove("DATABRICKS_CLIENT_ID")
+        .env_remove("DATABRICKS_CLIENT_SECRET")
+        .env_remove("ARM_CLIENT_ID")
+        .env_remove("ARM_CLIENT_SECRET")
+        .env_remove("ARM_TENANT_ID")
         .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
         .env_remove("RUST_BACKTRACE");
     for (k, v) in env {

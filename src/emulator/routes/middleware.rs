@@ -1,9 +1,11 @@
 //! The layer every request goes through, in order: buffer the body (so it can be recorded),
 //! add the configured latency, inject a fault (429 `REQUEST_LIMIT_EXCEEDED` with
 //! `Retry-After: 1`, or 503 `TEMPORARILY_UNAVAILABLE`) with probability `fault_rate` from a
-//! deterministic per-request PRNG, check the bearer token (401 `UNAUTHENTICATED`), run the
+//! deterministic per-request PRNG, check the bearer token (401 `UNAUTHENTICATED`: neither the configured token nor an OAuth
+//! token issued and unexpired; the `/oidc/` endpoints are open), run the
 //! handler, lose its response if an after-commit fault is armed for the path (`state::faults`),
-//! then record the request (method, path, query, JSON body, status) in memory (the latest
+//! then record the request (method, path, query, JSON or form body, status, when it arrived
+//! and was answered) in memory (the latest
 //! `record_limit`) and, when configured, as one JSON line in the request log.
 
 use std::io::Write;
@@ -22,6 +24,7 @@ use crate::emulator::domain::params::Query;
 use crate::emulator::state::app::{App, RecordedRequest};
 use crate::emulator::state::data::mix;
 use crate::emulator::state::faults::{self, LostResponse};
+use crate::emulator::state::oauth::TokenState;
 
 /// Largest request body accepted (the Jobs API limit is 10 MB).
 const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -38,7 +41,11 @@ fn auth_error(app: &App, header: Option<&str>) -> Option<ApiError> {
         .map(|(_, t)| t.trim());
     match token {
         Some(t) if t == app.token => None,
-        Some(_) => Some(ApiError::unauthenticated("Invalid access token.")),
+        Some(t) => match app.oauth.check(t, app.now()) {
+            TokenState::Valid => None,
+            TokenState::Expired => Some(ApiError::unauthenticated("Token expired.")),
+            TokenState::Unknown => Some(ApiError::unauthenticated("Invalid access token.")),
+        },
         None => Some(ApiError::unauthenticated(
             "Credential was not sent or was of an unsupported type for this API.",
         )),
@@ -73,11 +80,14 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
             "The request body is too large or could not be read",
         )),
     };
+    let received_us = app.started.elapsed().as_micros() as u64;
     let json = bytes
         .as_ref()
         .ok()
         .filter(|b| !b.is_empty())
-        .and_then(|b| serde_json::from_slice(b).ok());
+        .and_then(|b| serde_json::from_slice(b).ok().or_else(|| form_fields(b)));
+    // The OAuth endpoints authenticate the client themselves.
+    let open = path.starts_with("/oidc/");
     let n = app.counter.fetch_add(1, Ordering::Relaxed);
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
@@ -89,7 +99,7 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
         .map(str::to_string);
     let (response, status) = if let Some(e) = fault(&app, n) {
         answered(e.into_response())
-    } else if let Some(e) = auth_error(&app, header.as_deref()) {
+    } else if let Some(e) = auth_error(&app, header.as_deref()).filter(|_| !open) {
         answered(e.into_response())
     } else {
         match bytes {
@@ -106,6 +116,8 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
         query: query.pairs().to_vec(),
         body: json,
         status,
+        received_us,
+        answered_us: app.started.elapsed().as_micros() as u64,
     };
     if let Some(log) = &app.log {
         let line = serde_json::json!({
@@ -129,6 +141,21 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
         requests.push_back(record);
     }
     response
+}
+
+/// A form body (`a=1&b=2`) as a JSON object, its `client_secret` masked.
+fn form_fields(body: &[u8]) -> Option<serde_json::Value> {
+    let pairs: serde_json::Map<String, serde_json::Value> = url::form_urlencoded::parse(body)
+        .map(|(k, v)| {
+            let v = if k == "client_secret" {
+                "***".into()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), serde_json::Value::String(v))
+        })
+        .collect();
+    (!pairs.is_empty() && body.contains(&b'=')).then_some(serde_json::Value::Object(pairs))
 }
 
 fn answered(response: Response) -> (Response, u16) {

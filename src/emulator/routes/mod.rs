@@ -1,5 +1,5 @@
 //! The top layer: the axum handlers, one module per group of endpoints (`runs_read`,
-//! `runs_write`, `jobs_read`, `jobs_write`, `task_runs`, `cleanrooms`), the middleware every
+//! `runs_write`, `jobs_read`, `jobs_write`, `task_runs`, `cleanrooms`, `oauth`), the middleware every
 //! request goes through (`middleware`), and here the router: every endpoint under each
 //! accepted API version prefix, the middleware stack and a fallback answering unknown paths
 //! with `ENDPOINT_NOT_FOUND`. A handler module uses `state`, `domain` and `render`, never
@@ -9,6 +9,7 @@ mod cleanrooms;
 mod jobs_read;
 mod jobs_write;
 mod middleware;
+mod oauth;
 mod runs_read;
 mod runs_write;
 mod task_runs;
@@ -54,6 +55,11 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             "/api/2.0/clean-rooms/{clean_room_name}/runs",
             get(cleanrooms::list),
         )
+        .route(
+            "/oidc/.well-known/oauth-authorization-server",
+            get(oauth::discovery),
+        )
+        .route("/oidc/v1/token", post(oauth::token))
         .fallback(fallback)
         .method_not_allowed_fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(

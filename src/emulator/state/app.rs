@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::clock::Clock;
 use super::faults::AfterCommitFault;
+use super::oauth::OAuthState;
 use super::rooms::Room;
 use super::store::Store;
 
@@ -25,6 +26,10 @@ pub struct RecordedRequest {
     /// The status answered; 0 when the connection was closed without a response (an injected
     /// [`LostResponse::Dropped`](super::faults::LostResponse::Dropped)).
     pub status: u16,
+    /// When the request arrived, microseconds since the emulator started (monotonic).
+    pub received_us: u64,
+    /// When its answer was ready, microseconds since the emulator started.
+    pub answered_us: u64,
 }
 
 impl RecordedRequest {
@@ -52,6 +57,9 @@ pub(crate) struct App {
     pub log: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
     pub counter: std::sync::atomic::AtomicU64,
     pub rooms: Vec<Room>,
+    pub oauth: OAuthState,
+    /// The instant `received_us` / `answered_us` count from.
+    pub started: std::time::Instant,
 }
 
 impl App {
