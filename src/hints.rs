@@ -171,7 +171,24 @@ fn table_not_found(ctx: &SessionContext, resolved: &str) -> HintError {
             .filter(|(d, _)| *d <= (wanted.len() / 3).max(2))
             .collect();
         close.sort();
-        close.into_iter().map(|(_, full)| full).collect()
+        let close: Vec<String> = close.into_iter().map(|(_, full)| full).collect();
+        // `databricks_workspace.jobs.job_run`: the tables under what was written, if any.
+        let under: Vec<String> = match name.rsplit_once('.') {
+            Some((qualifier, _)) => close
+                .iter()
+                .filter(|full| {
+                    full.starts_with(&format!("{qualifier}."))
+                        || full.contains(&format!(".{qualifier}."))
+                })
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        if under.is_empty() {
+            close
+        } else {
+            under
+        }
     } else {
         exact
     };

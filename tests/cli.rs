@@ -327,7 +327,7 @@ fn a_struct_compared_with_text_and_a_short_table_name_get_a_hint() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         stderr(&o),
-        "error: table 'job_run' not found: did you mean databricks_workspace.jobs.job_runs?\n"
+        "error: table 'job_run' not found: did you mean databricks_workspace.jobs.job_runs or lakesail.jobs.job_runs?\n"
     );
 }
 

@@ -53,7 +53,8 @@ pub fn http_method(verb: HttpVerb) -> reqwest::Method {
 /// The request calling `method` with typed `values` (parameter name → value; a name the spec
 /// does not list goes where `unlisted` says); `retry_safe` when the method is idempotent or
 /// carries its idempotency token. A GET has no body (the spec check refuses `in: body` on a
-/// GET); every other verb sends one, `{}` when empty.
+/// GET), nor does a DELETE with no body parameter (a body has no meaning on a DELETE); every
+/// other verb sends one, `{}` when empty.
 pub fn build_call(
     method: &MethodSpec,
     values: &BTreeMap<String, Value>,
@@ -89,7 +90,8 @@ pub fn build_call(
         method: verb,
         path,
         query,
-        body: sends_body.then_some(Value::Object(body)),
+        body: (sends_body && !(method.verb == HttpVerb::DELETE && body.is_empty()))
+            .then_some(Value::Object(body)),
         retry_safe: method.idempotent || has_token,
     }
 }

@@ -1,5 +1,7 @@
 //! Short table names: `job_runs` and `jobs.job_runs` for `databricks_workspace.jobs.job_runs`,
-//! when only one loaded resource has that name (or only one catalog that schema).
+//! when only one loaded resource has that name (or only one catalog that schema), among the
+//! providers whose profile allows short names (LakeSail's, whose names repeat Databricks',
+//! does not: its tables answer to their full names).
 //!
 //! The session's default catalog (`datafusion`) is wrapped by [`ShortNames`]: a schema it does
 //! not have (`jobs`) is the one API schema of that name, and its default schema (`public`) is
@@ -52,7 +54,7 @@ pub fn add_short_names(ctx: &SessionContext, specs: &SpecSet) {
     let schema_of = |catalog: &str, schema: &str| ctx.catalog(catalog)?.schema(schema);
     let mut schemas: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     let mut tables: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for r in &specs.resources {
+    for r in specs.resources.iter().filter(|r| r.profile.short_names) {
         let at = (r.provider.clone(), r.service.clone());
         let entry = schemas.entry(r.service.clone()).or_default();
         if !entry.contains(&at) {

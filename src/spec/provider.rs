@@ -42,6 +42,16 @@ pub struct ProviderSpec {
     pub errors: ErrorSpec,
     /// How a user signs in: the settings, where they come from, and the methods.
     pub sign_in: SignInSpec,
+    /// Whether its tables answer to short names (`job_runs`, `jobs.job_runs`) when no other
+    /// provider's do: a provider whose table names repeat another's says `false`, so that
+    /// adding it does not make the other's short names ambiguous (its tables then answer to
+    /// their full names only).
+    #[serde(default = "yes")]
+    pub short_names: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The base URL of an endpoint (a workspace, an account).

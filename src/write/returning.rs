@@ -73,7 +73,9 @@ pub(super) async fn returning(
     read_back(ctx, resource, items, workspaces, &parsed).await
 }
 
-/// `SELECT <items> FROM <table> WHERE <variable> = '<ws>' AND <key> IN (...)`, per workspace.
+/// `SELECT <items> FROM <table> WHERE (<key> = <value> [AND ...]) OR ... AND <variable> =
+/// '<ws>'`, per workspace: every column of the key (LakeSail's `job_id` + `job_run_id`), its
+/// values rendered as SQL literals.
 async fn read_back(
     ctx: &SessionContext,
     resource: &Resource,
@@ -82,30 +84,39 @@ async fn read_back(
     responses: &[serde_json::Map<String, Value>],
 ) -> Result<StatementResult> {
     let table = resource.qualified_name();
-    let Some(key) = resource.spec.key.first() else {
+    if resource.spec.key.is_empty() {
         return Err(WriteError::InvalidValue {
             statement: "INSERT",
             target: table,
             message: "RETURNING needs a `key` in the resource's spec".into(),
         }
         .into());
-    };
+    }
     let mut by_workspace: BTreeMap<Option<&str>, Vec<String>> = BTreeMap::new();
     for (workspace, response) in workspaces.iter().zip(responses) {
-        if let Some(id) = response.get(resource.json_field(key)) {
+        let conditions: Option<Vec<String>> = resource
+            .spec
+            .key
+            .iter()
+            .map(|key| {
+                let value = sql_literal(response.get(resource.json_field(key))?)?;
+                Some(format!("{key} = {value}"))
+            })
+            .collect();
+        if let Some(conditions) = conditions {
             by_workspace
                 .entry(*workspace)
                 .or_default()
-                .push(id.to_string());
+                .push(format!("({})", conditions.join(" AND ")));
         }
     }
     let select: Vec<String> = items.iter().map(|i| i.to_string()).collect();
     let mut result: Option<StatementResult> = None;
     for (workspace, ids) in by_workspace {
         let mut sql = format!(
-            "SELECT {} FROM {table} WHERE {key} IN ({})",
+            "SELECT {} FROM {table} WHERE ({})",
             select.join(", "),
-            ids.join(", ")
+            ids.join(" OR ")
         );
         if let Some(ws) = workspace {
             sql.push_str(&format!(
@@ -125,5 +136,14 @@ async fn read_back(
     match result {
         Some(r) => Ok(r),
         None => count_result(0),
+    }
+}
+
+/// A key's JSON value as a SQL literal: a number as written, a string quoted; else `None`.
+fn sql_literal(value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(format!("'{}'", s.replace('\'', "''"))),
+        _ => None,
     }
 }

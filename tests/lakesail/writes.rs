@@ -52,6 +52,24 @@ async fn insert_creates_a_pending_run_and_returning_reads_it() {
     let (s, got) = Sail::new(&h).run(&job, &run).await;
     assert_eq!((s, status(&got)), (200, "pending"));
     assert_eq!(got["parameters"], json!({"day": "2026-11-30"}));
+
+    // A column the response lacks (`endpoint`) is read back by the whole key (job_id and
+    // job_run_id): the new run alone, not every run of its job.
+    h.clear_requests();
+    let sql = format!(
+        "INSERT INTO {SAIL_RUNS} (job_id) VALUES ('{job}') RETURNING job_run_id, endpoint, status"
+    );
+    let batches = query(&ctx, &sql).await;
+    assert_eq!(rows(&batches), 1);
+    assert_eq!(strings(&batches, 1), [Some("sail".to_string())]);
+    let new = strings(&batches, 0)[0].clone().expect("an id");
+    let read: Vec<String> = h
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(read, [format!("/api/v1/workloads/jobs/{job}/runs/{new}")]);
 }
 
 #[tokio::test]
@@ -84,6 +102,10 @@ async fn delete_by_keys_reports_a_409_per_run_and_deletes_the_others() {
         .map(|r| r.path.clone())
         .collect();
     assert_eq!(deletes.len(), 3, "{deletes:?}");
+    assert!(
+        h.requests().iter().all(|r| r.body.is_none()),
+        "a DELETE carries no body"
+    );
     assert!(
         h.requests().iter().all(|r| r.method == "DELETE"),
         "keys need no read first"

@@ -109,9 +109,11 @@ async fn a_table_not_found_names_its_full_name() {
     let (emu, ctx) = emulator_session().await;
     // The short names themselves (`job_runs`, `jobs.job_runs`, `task_runs`) now resolve
     // (select/short_names.rs); names close to them get the hint.
+    // LakeSail's job_runs is as close to `job_run`: both are named.
+    let both = format!("{RUNS} or lakesail.jobs.job_runs");
     for (written, full) in [
-        ("job_run", RUNS),
-        ("jobs.job_run", RUNS),
+        ("job_run", both.as_str()),
+        ("jobs.job_run", both.as_str()),
         ("databricks_workspace.jobs.job_run", RUNS),
         ("task_run", "databricks_workspace.cleanrooms.task_runs"),
     ] {

@@ -95,7 +95,8 @@ async fn information_schema_and_show_columns_answer_the_same_columns() {
     let (batches, requests) = env
         .run(
             "SELECT column_name FROM information_schema.columns \
-             WHERE table_schema = 'jobs' AND table_name = 'job_runs' ORDER BY ordinal_position",
+             WHERE table_catalog = 'databricks_workspace' AND table_schema = 'jobs' \
+             AND table_name = 'job_runs' ORDER BY ordinal_position",
         )
         .await;
     assert!(requests.is_empty());

@@ -49,12 +49,15 @@ async fn short_names_answer_what_the_full_name_answers() {
 async fn the_sessions_own_tables_come_first_and_listings_are_unchanged() {
     let env = env(50).await;
     let (tables, _) = env
-        .run("SELECT table_catalog, table_name FROM information_schema.tables WHERE table_name = 'job_runs'")
+        .run("SELECT table_catalog, table_name FROM information_schema.tables WHERE table_name = 'job_runs' ORDER BY 1")
         .await;
     assert_eq!(
         strings(&tables, 0),
-        [Some("databricks_workspace".to_string())],
-        "job_runs is listed once, by its full name"
+        [
+            Some("databricks_workspace".to_string()),
+            Some("lakesail".to_string())
+        ],
+        "each provider's job_runs is listed once, by its full name (the short name is not)"
     );
     // A name the session resolves is taken: CREATE TABLE says so.
     let message = env.error("CREATE TABLE job_runs AS SELECT 7 AS x").await;
