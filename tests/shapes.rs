@@ -15,7 +15,7 @@
 mod common {
     pub use crate::support::batches::{ints, strings};
     pub use crate::support::session::{error, query};
-    pub use crate::support::shapes::{load_acme, params, run_items, session, uris};
+    pub use crate::support::shapes::{ids, load_acme, params, run_items, runs_spec, session, uris};
     pub use crate::support::stub::{Reply, Stub};
 }
 #[path = "shapes/counted.rs"]

@@ -5,32 +5,8 @@
 
 use super::common::*;
 
-fn spec(pagination: &str) -> String {
-    format!(
-        r#"
-provider: acme
-service: work
-resources:
-  runs:
-    methods:
-      list:
-        verb: GET
-        path: /api/v1/runs
-        response: {{ objects: items }}
-        pagination: {pagination}
-    select: [list]
-    columns:
-      - {{ name: run_id, type: integer, field: runId }}
-"#
-    )
-}
-
 const TABLE: &str = "acme.work.runs";
 const ALL: &str = "SELECT run_id FROM acme.work.runs";
-
-fn ids(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Vec<i64> {
-    ints(batches, 0).into_iter().flatten().collect()
-}
 
 /// An offset API over runs 1..=`n`, answering at most `most` objects a page (whatever the
 /// `limit` asked), with the total when `total` is true.
@@ -57,8 +33,10 @@ async fn offset_api(n: i64, most: i64, total: bool) -> Stub {
 async fn offset_stops_at_the_total_and_short_pages_do_not_end_it() {
     // Pages of 3 while 4 are asked: every page is short, the total (10) ends the listing.
     let stub = offset_api(10, 3, true).await;
-    let yaml =
-        spec("{ style: offset, param: offset, total: total, page_size: { param: limit, max: 4 } }");
+    let yaml = runs_spec(
+        "items",
+        "{ style: offset, param: offset, total: total, page_size: { param: limit, max: 4 } }",
+    );
     let rows = query(&session(&yaml, &stub, None), ALL).await;
     assert_eq!(ids(&rows), (1..=10).collect::<Vec<_>>());
     assert_eq!(
@@ -88,7 +66,10 @@ async fn offset_stops_at_the_total_and_short_pages_do_not_end_it() {
 #[tokio::test]
 async fn offset_without_a_total_stops_on_an_empty_page_or_on_a_short_one_only_when_opted_in() {
     let stub = offset_api(10, 4, false).await;
-    let plain = spec("{ style: offset, param: offset, page_size: { param: limit, max: 4 } }");
+    let plain = runs_spec(
+        "items",
+        "{ style: offset, param: offset, page_size: { param: limit, max: 4 } }",
+    );
     let rows = query(&session(&plain, &stub, None), ALL).await;
     assert_eq!(ids(&rows), (1..=10).collect::<Vec<_>>());
     // The page of 2 (offset 8) is short, but only the empty page after it ends the listing.
@@ -101,7 +82,7 @@ async fn offset_without_a_total_stops_on_an_empty_page_or_on_a_short_one_only_wh
             "/api/v1/runs?limit=4&offset=10"
         ]
     );
-    let opted = spec(
+    let opted = runs_spec("items", 
         "{ style: offset, param: offset, short_page_ends: true, page_size: { param: limit, max: 4 } }",
     );
     let rows = query(&session(&opted, &stub, None), ALL).await;
@@ -125,7 +106,7 @@ async fn page_numbers_start_where_the_spec_says_and_stop_at_the_total_or_an_empt
         )
     })
     .await;
-    let yaml = spec(
+    let yaml = runs_spec("items", 
         "{ style: page, param: page, first_page: 1, total: meta.total, page_size: { param: per_page, max: 4 } }",
     );
     let rows = query(&session(&yaml, &stub, None), ALL).await;
@@ -159,8 +140,10 @@ async fn page_numbers_start_where_the_spec_says_and_stop_at_the_total_or_an_empt
         Reply::json(200, format!(r#"{{"items": [{items}]}}"#))
     })
     .await;
-    let yaml =
-        spec("{ style: page, param: page, first_page: 0, page_size: { param: per_page, max: 4 } }");
+    let yaml = runs_spec(
+        "items",
+        "{ style: page, param: page, first_page: 0, page_size: { param: per_page, max: 4 } }",
+    );
     let rows = query(&session(&yaml, &zero, None), ALL).await;
     assert_eq!(ids(&rows), (1..=10).collect::<Vec<_>>());
     let pages: Vec<String> = uris(&zero)
@@ -181,7 +164,10 @@ async fn max_pages_bounds_counted_listings() {
         )
     })
     .await;
-    let yaml = spec("{ style: offset, param: offset, page_size: { param: limit, max: 2 } }");
+    let yaml = runs_spec(
+        "items",
+        "{ style: offset, param: offset, page_size: { param: limit, max: 2 } }",
+    );
     let message = error(&session(&yaml, &endless, Some(4)), ALL).await;
     assert!(
         message.contains("stopped after 4 pages") && message.contains("offset=6"),

@@ -4,32 +4,7 @@
 
 use super::common::*;
 
-/// A listing of runs (`runId` → `run_id`) with its objects at `objects` and `pagination`.
-fn spec(objects: &str, pagination: &str) -> String {
-    format!(
-        r#"
-provider: acme
-service: work
-resources:
-  runs:
-    methods:
-      list:
-        verb: GET
-        path: /api/v1/runs
-        response: {{ objects: "{objects}" }}
-        pagination: {pagination}
-    select: [list]
-    columns:
-      - {{ name: run_id, type: integer, field: runId }}
-"#
-    )
-}
-
 const TABLE: &str = "acme.work.runs";
-
-fn ids(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Vec<i64> {
-    ints(batches, 0).into_iter().flatten().collect()
-}
 
 /// Runs 1..=`n` from `start` (the cursor's number), `limit` of them.
 fn slice(n: i64, start: i64, limit: i64) -> (String, i64) {
@@ -58,7 +33,7 @@ async fn token_at_a_nested_path_pages_until_it_is_empty_and_limit_sizes_the_last
         )
     })
     .await;
-    let yaml = spec(
+    let yaml = runs_spec(
         "data.items",
         "{ style: token, param: page_token, next: meta.next_token, page_size: { param: limit, max: 4 } }",
     );
@@ -102,7 +77,7 @@ async fn marker_pages_until_it_is_absent_and_a_short_page_does_not_end_them() {
         Reply::json(200, format!(r#"{{"items": [{items}]{marker}}}"#))
     })
     .await;
-    let yaml = spec(
+    let yaml = runs_spec(
         "items",
         "{ style: marker, param: marker, next: marker, page_size: { param: limit, max: 4 } }",
     );
@@ -135,7 +110,7 @@ async fn max_pages_and_a_repeated_marker_stop_a_marker_listing() {
         )
     })
     .await;
-    let yaml = spec("items", "{ style: marker, param: marker, next: marker }");
+    let yaml = runs_spec("items", "{ style: marker, param: marker, next: marker }");
     let message = error(
         &session(&yaml, &endless, Some(5)),
         &format!("SELECT run_id FROM {TABLE}"),

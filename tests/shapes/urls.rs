@@ -7,31 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::common::*;
 
-fn spec(objects: &str, pagination: &str) -> String {
-    format!(
-        r#"
-provider: acme
-service: work
-resources:
-  runs:
-    methods:
-      list:
-        verb: GET
-        path: /api/v1/runs
-        response: {{ objects: "{objects}" }}
-        pagination: {pagination}
-    select: [list]
-    columns:
-      - {{ name: run_id, type: integer, field: runId }}
-"#
-    )
-}
-
 const ALL: &str = "SELECT run_id FROM acme.work.runs";
-
-fn ids(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Vec<i64> {
-    ints(batches, 0).into_iter().flatten().collect()
-}
 
 /// Where the next page is: this stub's own base (set once it listens), or another's.
 type Base = Arc<OnceLock<String>>;
@@ -67,7 +43,7 @@ async fn a_next_url_in_the_body_is_followed_absolute_or_relative_until_null() {
     })
     .await;
     base.set(stub.base.clone()).expect("once");
-    let yaml = spec(
+    let yaml = runs_spec(
         "items",
         "{ style: next_url, next: links.next, page_size: { param: limit, max: 4 } }",
     );
@@ -108,7 +84,7 @@ async fn a_link_header_is_followed_over_a_bare_array_until_no_next() {
     })
     .await;
     base.set(stub.base.clone()).expect("once");
-    let yaml = spec(".", "{ style: link, page_size: { param: limit, max: 4 } }");
+    let yaml = runs_spec(".", "{ style: link, page_size: { param: limit, max: 4 } }");
     let rows = query(&session(&yaml, &stub, None), ALL).await;
     assert_eq!(ids(&rows), (1..=10).collect::<Vec<_>>());
     assert_eq!(
@@ -136,7 +112,7 @@ async fn a_next_page_on_another_origin_is_an_error_and_gets_no_request() {
         })
         .await
     };
-    let yaml = spec("items", "{ style: next_url, next: next }");
+    let yaml = runs_spec("items", "{ style: next_url, next: next }");
     let message = error(&session(&yaml, &in_body, None), ALL).await;
     assert!(
         message.contains(&format!("the next page is on {other}"))
@@ -155,7 +131,7 @@ async fn a_next_page_on_another_origin_is_an_error_and_gets_no_request() {
         })
         .await
     };
-    let yaml = spec(".", "{ style: link }");
+    let yaml = runs_spec(".", "{ style: link }");
     let message = error(&session(&yaml, &in_header, None), ALL).await;
     assert!(
         message.contains(&format!("the next page is on {other}")),
@@ -181,7 +157,7 @@ async fn a_repeated_next_url_and_max_pages_stop_url_listings() {
     base.set(stuck.base.clone()).expect("once");
     let message = error(
         &session(
-            &spec("items", "{ style: next_url, next: next }"),
+            &runs_spec("items", "{ style: next_url, next: next }"),
             &stuck,
             None,
         ),
@@ -202,7 +178,7 @@ async fn a_repeated_next_url_and_max_pages_stop_url_listings() {
     })
     .await;
     let message = error(
-        &session(&spec(".", "{ style: link }"), &endless, Some(3)),
+        &session(&runs_spec(".", "{ style: link }"), &endless, Some(3)),
         ALL,
     )
     .await;

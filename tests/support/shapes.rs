@@ -74,3 +74,33 @@ pub fn run_items(ids: impl IntoIterator<Item = i64>) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// The service of the pagination tests: runs (`runId` → `run_id`) listed at `/api/v1/runs`,
+/// the objects at `objects`, paged as `pagination` says.
+pub fn runs_spec(objects: &str, pagination: &str) -> String {
+    format!(
+        r#"
+provider: acme
+service: work
+resources:
+  runs:
+    methods:
+      list:
+        verb: GET
+        path: /api/v1/runs
+        response: {{ objects: "{objects}" }}
+        pagination: {pagination}
+    select: [list]
+    columns:
+      - {{ name: run_id, type: integer, field: runId }}
+"#
+    )
+}
+
+/// The `run_id`s of a result's first column.
+pub fn ids(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Vec<i64> {
+    super::batches::ints(batches, 0)
+        .into_iter()
+        .flatten()
+        .collect()
+}
