@@ -9,6 +9,8 @@
 
 #[path = "session/describe.rs"]
 pub mod describe;
+#[path = "session/keys.rs"]
+pub mod keys;
 #[path = "session/names.rs"]
 pub mod names;
 
@@ -135,6 +137,7 @@ pub async fn stream_plan(
     if let LogicalPlan::DescribeTable(d) = &plan {
         return describe::describe(d);
     }
+    let plan = keys::inline_key_subqueries(ctx, plan).await?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))

@@ -15,6 +15,8 @@ mod common {
 mod describe;
 #[path = "select/equivalence.rs"]
 mod equivalence;
+#[path = "select/keys.rs"]
+mod keys;
 #[path = "select/names.rs"]
 mod names;
 #[path = "select/newest.rs"]
