@@ -49,6 +49,7 @@ pub mod lakesail;
 mod render;
 mod routes;
 mod server;
+mod shared;
 mod state;
 
 pub use command::{run_command, EmulatorArgs};

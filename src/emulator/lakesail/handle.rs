@@ -2,18 +2,17 @@
 //! base URL and token, the jobs, the requests it received, faults to arm while it runs, and
 //! shutdown. Its `Debug` shows the base URL only (never the token).
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use super::state::app::{App, RecordedRequest};
+use crate::emulator::shared::serving::Serving;
 use crate::emulator::state::faults::{self, AfterCommitFault, LostResponse};
 
 /// A running LakeSail emulator.
 #[derive(Clone)]
 pub struct LakeSailHandle {
     pub(crate) app: Arc<App>,
-    pub(crate) shutdown: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
-    pub(crate) task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    pub(crate) serving: Serving,
 }
 
 impl std::fmt::Debug for LakeSailHandle {
@@ -53,22 +52,12 @@ impl LakeSailHandle {
     /// The requests received so far, oldest first (faulted ones too): the latest
     /// [`LakeSailConfig::record_limit`](super::server::LakeSailConfig::record_limit).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.app
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .cloned()
-            .collect()
+        self.app.record.snapshot()
     }
 
     /// Forget the recorded requests.
     pub fn clear_requests(&self) {
-        self.app
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.app.record.clear();
     }
 
     /// Process the next `times` successful requests whose path ends with `path_suffix` (at a
@@ -97,23 +86,6 @@ impl LakeSailHandle {
 
     /// Stop serving and wait for the server task to end.
     pub async fn shutdown(self) {
-        let sender = self
-            .shutdown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(tx) = sender {
-            let _ = tx.send(());
-        }
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(task) = task {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+        self.serving.stop().await;
     }
 }
