@@ -56,6 +56,7 @@ pub use command::{run_command, EmulatorArgs};
 pub use domain::notable::NotableRuns;
 pub use handle::EmulatorHandle;
 pub use server::{start, start_local, EmulatorConfig, EmulatorError};
+pub use shared::knobs::ServeKnobs;
 pub use state::app::RecordedRequest;
 pub use state::clock::{Clock, ManualClock, SystemClock};
 pub use state::faults::{AfterCommitFault, FaultSpecError, LostResponse};
