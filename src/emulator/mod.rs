@@ -30,7 +30,9 @@
 //!
 //! [`lakesail`] is a second emulator beside this one (the LakeSail job-runs API, under
 //! `/api/v1`): it uses only the generic clock and after-commit faults of this one, and this one
-//! uses nothing of it.
+//! uses nothing of it. What both need is written once in `shared` (the request record, the
+//! middleware's generic pieces, serving and shutdown, the commands' common flags
+//! [`ServeKnobs`]), below every layer of either.
 //!
 //! Choices where the references disagree or are silent:
 //! - `runs/list` `limit`: 1..=25, default 20; `0` means the maximum (25), as the reference says;
