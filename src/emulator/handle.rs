@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::domain::notable::NotableRuns;
 use super::state::app::{App, RecordedRequest};
-use super::state::faults::{self, AfterCommitFault, LostResponse};
+use super::state::faults::{self, LostResponse};
 use crate::emulator::shared::serving::Serving;
 
 /// A running emulator.
@@ -57,24 +57,18 @@ impl EmulatorHandle {
     /// `TEMPORARILY_UNAVAILABLE` instead of the real response. Requests that fail (4xx) keep
     /// their real answer and do not count. Adds to faults already armed.
     pub fn fail_after_commit(&self, path_suffix: &str, times: u32) {
-        self.arm(path_suffix, times, LostResponse::Unavailable);
+        faults::arm_for(
+            &self.app.faults,
+            path_suffix,
+            times,
+            LostResponse::Unavailable,
+        );
     }
 
     /// Like [`fail_after_commit`](Self::fail_after_commit), but the connection is closed
     /// without any response (the request is recorded with status 0).
     pub fn drop_after_commit(&self, path_suffix: &str, times: u32) {
-        self.arm(path_suffix, times, LostResponse::Dropped);
-    }
-
-    fn arm(&self, path_suffix: &str, times: u32, mode: LostResponse) {
-        faults::arm(
-            &self.app.faults,
-            AfterCommitFault {
-                path_suffix: path_suffix.to_string(),
-                times,
-                mode,
-            },
-        );
+        faults::arm_for(&self.app.faults, path_suffix, times, LostResponse::Dropped);
     }
 
     /// Stop serving and wait for the server task to end.

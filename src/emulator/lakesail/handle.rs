@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::state::app::{App, RecordedRequest};
 use crate::emulator::shared::serving::Serving;
-use crate::emulator::state::faults::{self, AfterCommitFault, LostResponse};
+use crate::emulator::state::faults::{self, LostResponse};
 
 /// A running LakeSail emulator.
 #[derive(Clone)]
@@ -64,24 +64,18 @@ impl LakeSailHandle {
     /// `/` boundary, e.g. `"runs"` for a create, `"retry"`), keep their effect, and answer
     /// each with a 503 instead.
     pub fn fail_after_commit(&self, path_suffix: &str, times: u32) {
-        self.arm(path_suffix, times, LostResponse::Unavailable);
+        faults::arm_for(
+            &self.app.faults,
+            path_suffix,
+            times,
+            LostResponse::Unavailable,
+        );
     }
 
     /// Like [`fail_after_commit`](Self::fail_after_commit), but close the connection without
     /// any response (recorded with status 0).
     pub fn drop_after_commit(&self, path_suffix: &str, times: u32) {
-        self.arm(path_suffix, times, LostResponse::Dropped);
-    }
-
-    fn arm(&self, path_suffix: &str, times: u32, mode: LostResponse) {
-        faults::arm(
-            &self.app.faults,
-            AfterCommitFault {
-                path_suffix: path_suffix.to_string(),
-                times,
-                mode,
-            },
-        );
+        faults::arm_for(&self.app.faults, path_suffix, times, LostResponse::Dropped);
     }
 
     /// Stop serving and wait for the server task to end.

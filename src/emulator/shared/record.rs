@@ -19,6 +19,14 @@ pub(crate) fn open_log(path: &Path) -> std::io::Result<LogFile> {
     Ok(Mutex::new(std::io::BufWriter::new(file)))
 }
 
+/// The first value of query parameter `name` in `query` (a recorded request's `param`).
+pub(crate) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// The record of requests: a ring of the latest `limit` and an optional log.
 pub(crate) struct Recorder<R> {
     requests: Mutex<VecDeque<R>>,

@@ -10,7 +10,7 @@ use super::faults::AfterCommitFault;
 use super::oauth::OAuthState;
 use super::rooms::Room;
 use super::store::Store;
-use crate::emulator::shared::record::Recorder;
+use crate::emulator::shared::record::{self, Recorder};
 
 /// One request the emulator received.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -35,10 +35,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        record::param(&self.query, name)
     }
 }
 

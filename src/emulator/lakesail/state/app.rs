@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use super::store::Store;
-use crate::emulator::shared::record::Recorder;
+use crate::emulator::shared::record::{self, Recorder};
 use crate::emulator::state::clock::Clock;
 use crate::emulator::state::faults::AfterCommitFault;
 
@@ -30,10 +30,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        record::param(&self.query, name)
     }
 }
 
