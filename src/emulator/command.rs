@@ -4,12 +4,11 @@
 //! every request as a JSON line instead.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::server::{start, EmulatorConfig, EmulatorError};
-use super::state::faults::{AfterCommitFault, LostResponse};
 use super::state::oauth::OAuthConfig;
+use crate::emulator::shared::knobs::ServeKnobs;
 
 /// Arguments of `jobsql emulator`.
 #[derive(clap::Args, Debug, Clone)]
@@ -29,25 +28,12 @@ pub struct EmulatorArgs {
     /// Number of generated runs (history of the last 60 days).
     #[arg(long, default_value_t = 2000)]
     pub runs: usize,
-    /// Latency added to every request, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Probability (0..=1) of answering a request with a 429 or 503.
-    #[arg(long, default_value_t = 0.0)]
-    pub fault_rate: f64,
-    /// Append every request to this file as JSON lines.
-    #[arg(long)]
-    pub log: Option<PathBuf>,
+    /// The knobs both emulator commands take (latency, faults, the request log).
+    #[command(flatten)]
+    pub knobs: ServeKnobs,
     /// Time per life-cycle step (QUEUED/PENDING → RUNNING → TERMINATED) of new runs, in ms.
     #[arg(long, default_value_t = 2000)]
     pub phase_ms: u64,
-    /// Process the next TIMES (default 1) successful requests whose path ends with SUFFIX,
-    /// then answer 503 instead of the real response (a lost response); repeatable.
-    #[arg(long, value_name = "SUFFIX[:TIMES]")]
-    pub fault_after_commit: Vec<AfterCommitFault>,
-    /// Like --fault-after-commit, but close the connection without any response.
-    #[arg(long, value_name = "SUFFIX[:TIMES]")]
-    pub drop_after_commit: Vec<AfterCommitFault>,
     /// The OAuth client id its token endpoint (`/oidc/v1/token`) accepts.
     #[arg(long, default_value = "dev-emulator-client")]
     pub client_id: String,
@@ -67,21 +53,13 @@ impl EmulatorArgs {
             seed: self.seed,
             jobs: self.jobs,
             runs: self.runs,
-            latency: Duration::from_millis(self.latency_ms),
-            fault_rate: self.fault_rate,
-            log_file: self.log.clone(),
+            latency: self.knobs.latency(),
+            fault_rate: self.knobs.fault_rate,
+            log_file: self.knobs.log.clone(),
             now_ms: None,
             clock: None,
             phase: Duration::from_millis(self.phase_ms),
-            after_commit_faults: self
-                .fault_after_commit
-                .iter()
-                .cloned()
-                .chain(self.drop_after_commit.iter().map(|f| AfterCommitFault {
-                    mode: LostResponse::Dropped,
-                    ..f.clone()
-                }))
-                .collect(),
+            after_commit_faults: self.knobs.after_commit_faults(),
             // Nothing reads the in-memory record of a command; `--log` keeps every request.
             record_limit: 0,
             oauth: OAuthConfig {

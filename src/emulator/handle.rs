@@ -2,20 +2,19 @@
 //! token, the requests it received, the ids tests can rely on, faults to arm while it runs,
 //! and shutdown.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use super::domain::notable::NotableRuns;
 use super::state::app::{App, RecordedRequest};
-use super::state::faults::{self, AfterCommitFault, LostResponse};
+use super::state::faults::{self, LostResponse};
+use crate::emulator::shared::serving::Serving;
 
 /// A running emulator.
 #[derive(Clone)]
 pub struct EmulatorHandle {
     pub(crate) app: Arc<App>,
     pub(crate) notable: Arc<NotableRuns>,
-    pub(crate) shutdown: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
-    pub(crate) task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    pub(crate) serving: Serving,
 }
 
 impl std::fmt::Debug for EmulatorHandle {
@@ -40,22 +39,12 @@ impl EmulatorHandle {
     /// The requests received so far, oldest first (faulted ones too): the latest
     /// [`EmulatorConfig::record_limit`](super::server::EmulatorConfig::record_limit) of them.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.app
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .cloned()
-            .collect()
+        self.app.record.snapshot()
     }
 
     /// Forget the recorded requests.
     pub fn clear_requests(&self) {
-        self.app
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.app.record.clear();
     }
 
     /// Ids tests can rely on.
@@ -68,45 +57,22 @@ impl EmulatorHandle {
     /// `TEMPORARILY_UNAVAILABLE` instead of the real response. Requests that fail (4xx) keep
     /// their real answer and do not count. Adds to faults already armed.
     pub fn fail_after_commit(&self, path_suffix: &str, times: u32) {
-        self.arm(path_suffix, times, LostResponse::Unavailable);
+        faults::arm_for(
+            &self.app.faults,
+            path_suffix,
+            times,
+            LostResponse::Unavailable,
+        );
     }
 
     /// Like [`fail_after_commit`](Self::fail_after_commit), but the connection is closed
     /// without any response (the request is recorded with status 0).
     pub fn drop_after_commit(&self, path_suffix: &str, times: u32) {
-        self.arm(path_suffix, times, LostResponse::Dropped);
-    }
-
-    fn arm(&self, path_suffix: &str, times: u32, mode: LostResponse) {
-        faults::arm(
-            &self.app.faults,
-            AfterCommitFault {
-                path_suffix: path_suffix.to_string(),
-                times,
-                mode,
-            },
-        );
+        faults::arm_for(&self.app.faults, path_suffix, times, LostResponse::Dropped);
     }
 
     /// Stop serving and wait for the server task to end.
     pub async fn shutdown(self) {
-        let sender = self
-            .shutdown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(tx) = sender {
-            let _ = tx.send(());
-        }
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(task) = task {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+        self.serving.stop().await;
     }
 }

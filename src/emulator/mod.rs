@@ -30,7 +30,9 @@
 //!
 //! [`lakesail`] is a second emulator beside this one (the LakeSail job-runs API, under
 //! `/api/v1`): it uses only the generic clock and after-commit faults of this one, and this one
-//! uses nothing of it.
+//! uses nothing of it. What both need is written once in `shared` (the request record, the
+//! middleware's generic pieces, serving and shutdown, the commands' common flags
+//! [`ServeKnobs`]), below every layer of either.
 //!
 //! Choices where the references disagree or are silent:
 //! - `runs/list` `limit`: 1..=25, default 20; `0` means the maximum (25), as the reference says;
@@ -49,12 +51,14 @@ pub mod lakesail;
 mod render;
 mod routes;
 mod server;
+mod shared;
 mod state;
 
 pub use command::{run_command, EmulatorArgs};
 pub use domain::notable::NotableRuns;
 pub use handle::EmulatorHandle;
 pub use server::{start, start_local, EmulatorConfig, EmulatorError};
+pub use shared::knobs::ServeKnobs;
 pub use state::app::RecordedRequest;
 pub use state::clock::{Clock, ManualClock, SystemClock};
 pub use state::faults::{AfterCommitFault, FaultSpecError, LostResponse};

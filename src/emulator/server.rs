@@ -4,7 +4,6 @@
 //! `state`, collects the `domain`'s notable runs, serves `routes` and hands back the
 //! [`EmulatorHandle`].
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,6 +18,8 @@ use super::state::faults::AfterCommitFault;
 use super::state::oauth::{OAuthConfig, OAuthState};
 use super::state::rooms;
 use super::state::store::Store;
+use crate::emulator::shared::record::{open_log, Recorder};
+use crate::emulator::shared::serving::{bind, Serving};
 
 /// How to build and run an emulator.
 #[derive(Debug, Clone)]
@@ -121,23 +122,14 @@ pub async fn start(
         )));
     }
     let log = match &config.log_file {
-        Some(path) => Some(Mutex::new(std::io::BufWriter::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|source| EmulatorError::Log {
-                    path: path.clone(),
-                    source,
-                })?,
-        ))),
+        Some(path) => Some(open_log(path).map_err(|source| EmulatorError::Log {
+            path: path.clone(),
+            source,
+        })?),
         None => None,
     };
-    let listener = tokio::net::TcpListener::bind(addr)
+    let (listener, local) = bind(addr)
         .await
-        .map_err(|source| EmulatorError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
         .map_err(|source| EmulatorError::Bind { addr, source })?;
     let clock: Arc<dyn Clock> = match (&config.clock, config.now_ms) {
         (Some(_), Some(_)) => {
@@ -162,8 +154,7 @@ pub async fn start(
         fault_rate: config.fault_rate,
         base_url: format!("http://{local}"),
         clock,
-        requests: Mutex::new(VecDeque::new()),
-        record_limit: config.record_limit,
+        record: Recorder::new(config.record_limit, log),
         faults: Mutex::new(
             config
                 .after_commit_faults
@@ -172,26 +163,16 @@ pub async fn start(
                 .cloned()
                 .collect(),
         ),
-        log,
         counter: std::sync::atomic::AtomicU64::new(0),
         rooms,
         oauth: OAuthState::new(config.oauth.clone(), config.seed),
         started: std::time::Instant::now(),
     });
-    let router = router(app.clone());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    let serving = Serving::spawn(listener, router(app.clone()));
     Ok(EmulatorHandle {
         app,
         notable: Arc::new(notable),
-        shutdown: Arc::new(Mutex::new(Some(tx))),
-        task: Arc::new(Mutex::new(Some(task))),
+        serving,
     })
 }
 

@@ -6,6 +6,9 @@
 //! (re-exports count). The LakeSail emulator (`lakesail/`) has the same layers under its own
 //! root and stands apart: the Databricks emulator uses nothing of it, and it uses of the
 //! Databricks emulator only the generic pieces in [`SHARED`] (the clock, after-commit faults).
+//! What both use is written once in `shared/` (the request record, the middleware's generic
+//! pieces, serving): it sits at the bottom beside `state` (rank 0), and uses nothing of either
+//! emulator but [`SHARED`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,6 +21,9 @@ const SHARED: [&str; 2] = ["state::clock", "state::faults"];
 /// `["lakesail", "domain", "rules"]`); the top (`mod.rs`, `server`, `handle`, `command`) is
 /// above all layers.
 fn rank(module: &[String]) -> usize {
+    if module.first().is_some_and(|m| m == SHARED_ROOT) {
+        return 0;
+    }
     module[root_len(module)..]
         .first()
         .and_then(|m| LAYERS.iter().position(|l| l == m))
@@ -58,14 +64,24 @@ fn violations(graph: &Graph) -> Vec<String> {
 }
 
 /// The uses across the two emulators: any use of LakeSail's modules from the Databricks
-/// emulator, and any use from LakeSail's of a Databricks module that is not [`SHARED`].
+/// emulator, any use from LakeSail's of a Databricks module that is not [`SHARED`] (or in
+/// `shared/`), and any use from `shared/` of a module of either emulator but [`SHARED`].
 fn crossings(graph: &Graph) -> Vec<String> {
-    let shared = |u: &[String]| SHARED.iter().any(|s| name(u) == *s);
+    let in_shared = |u: &[String]| u.first().is_some_and(|m| m == SHARED_ROOT);
+    let shared = |u: &[String]| in_shared(u) || SHARED.iter().any(|s| name(u) == *s);
     let mut bad = Vec::new();
     for (module, used) in graph {
         let sub = root_len(module) == 1;
         for u in used {
             let u_sub = root_len(u) == 1;
+            if in_shared(module) && !shared(u) {
+                bad.push(format!(
+                    "{} uses {} (the shared module uses only shared pieces)",
+                    name(module),
+                    name(u)
+                ));
+                continue;
+            }
             if !sub && u_sub {
                 bad.push(format!(
                     "{} uses {} (of the LakeSail emulator)",
@@ -287,7 +303,14 @@ fn the_lakesail_emulator_is_layered_the_same_way_and_stands_apart() {
     for (m, u) in [
         ("lakesail::routes::runs_read", "lakesail::render::run"),
         ("lakesail::routes::runs_write", "lakesail::domain::rules"),
-        ("lakesail::routes::middleware", "state::faults"),
+        ("lakesail::routes::middleware", "shared::wire"),
+        ("lakesail::handle", "state::faults"),
+        ("lakesail::handle", "shared::serving"),
+        ("lakesail::state::app", "shared::record"),
+        ("routes::middleware", "shared::wire"),
+        ("handle", "shared::serving"),
+        ("server", "shared::record"),
+        ("shared::wire", "state::faults"),
         ("lakesail::render::run", "lakesail::domain::lifecycle"),
         ("lakesail::domain::rules", "lakesail::state::store"),
         ("lakesail::state::app", "state::clock"),
@@ -327,6 +350,19 @@ fn the_layering_check_catches_lakesail_going_up_or_across() {
         "lakesail::render::run",
         "use super::super::state::model::Run;",
     );
+    add(
+        "shared::wire",
+        "use crate::emulator::state::faults;\nuse crate::emulator::domain::errors::ApiError;\n\
+         fn f() { crate::emulator::lakesail::state::rng::mix(1); }",
+    );
+    add(
+        "lakesail::routes::middleware",
+        "use crate::emulator::shared::wire::{self, roll};",
+    );
+    add(
+        "state::store",
+        "use crate::emulator::shared::record::Recorder;",
+    );
     assert!(graph[&module("lakesail::render::run")].contains(&module("lakesail::state::model")));
     assert_eq!(
         violations(&graph),
@@ -334,6 +370,7 @@ fn the_layering_check_catches_lakesail_going_up_or_across() {
             "lakesail::routes::jobs uses the handler module lakesail::routes::runs_read"
                 .to_string(),
             "lakesail::state::store uses lakesail::domain::rules (a layer above)".to_string(),
+            "shared::wire uses domain::errors (a layer above)".to_string(),
         ]
     );
     assert_eq!(
@@ -341,6 +378,10 @@ fn the_layering_check_catches_lakesail_going_up_or_across() {
         vec![
             "lakesail::routes::jobs uses domain::errors (not a shared piece)".to_string(),
             "routes::runs_read uses lakesail::render::run (of the LakeSail emulator)".to_string(),
+            "shared::wire uses domain::errors (the shared module uses only shared pieces)"
+                .to_string(),
+            "shared::wire uses lakesail::state::rng (the shared module uses only shared pieces)"
+                .to_string(),
         ]
     );
 }

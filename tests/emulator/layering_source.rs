@@ -4,12 +4,16 @@
 //! the file declares (`mod x;` … `x::…`, `pub use x::…`), is resolved to the module it names
 //! (`a::b::Item` to `a::b`); a `crate::` path outside the emulator is a use of the engine.
 //! Comments and `#[cfg(test)] mod` blocks are not read. A sub-emulator (`lakesail`) is a tree
-//! of its own below `emulator`, with the same layers under its root (`lakesail::state::…`).
+//! of its own below `emulator`, with the same layers under its root (`lakesail::state::…`);
+//! `shared` (what both emulators use) is read like a layer (`shared::wire::x` to `shared::wire`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub const LAYERS: [&str; 4] = ["state", "domain", "render", "routes"];
+
+/// The module both emulators share (`shared::record`, ...): at the bottom, beside `state`.
+pub const SHARED_ROOT: &str = "shared";
 
 /// The sub-emulators: each has its own layers under its root module.
 pub const SUBTREES: [&str; 1] = ["lakesail"];
@@ -107,7 +111,8 @@ pub fn group(s: &str) -> Option<Vec<&str>> {
 }
 
 /// The modules `path` names from `base`: `base` plus its first segment, plus a second one
-/// when `base` is an emulator's root and the first is a layer (`state::store`), one per item
+/// when `base` is an emulator's root and the first is a layer (`state::store`) or, from the
+/// top, the shared module (`shared::wire`), one per item
 /// of a `{…}` group; from the top, `lakesail::…` is resolved from the sub-emulator's root.
 pub fn resolve(base: &[String], path: &str) -> Vec<Vec<String>> {
     if let Some(items) = group(path) {
@@ -123,7 +128,8 @@ pub fn resolve(base: &[String], path: &str) -> Vec<Vec<String>> {
     if base.is_empty() && SUBTREES.contains(&first) && !tail.is_empty() {
         return resolve(&m, tail);
     }
-    if at_root && LAYERS.contains(&first) && !tail.is_empty() {
+    let shared = base.is_empty() && first == SHARED_ROOT;
+    if at_root && (LAYERS.contains(&first) || shared) && !tail.is_empty() {
         let n = base.len() + 2;
         let mut out: Vec<Vec<String>> = resolve(&m, tail);
         out.retain(|x| x.len() <= n);

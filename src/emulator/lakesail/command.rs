@@ -4,11 +4,10 @@
 //! `--log FILE` writes every request as a JSON line instead.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::server::{start, LakeSailConfig, LakeSailError, DEFAULT_TOKEN};
-use crate::emulator::state::faults::{AfterCommitFault, LostResponse};
+use crate::emulator::shared::knobs::ServeKnobs;
 
 /// Arguments of `jobsql emulator lakesail` (`Debug` masks the token).
 #[derive(clap::Args, Clone)]
@@ -28,15 +27,9 @@ pub struct LakeSailArgs {
     /// Number of generated runs (last 60 days; the first job gets about 60% of them).
     #[arg(long, default_value_t = 700)]
     pub runs: usize,
-    /// Latency added to every request, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Probability (0..=1) of answering a request with a 429 or 503.
-    #[arg(long, default_value_t = 0.0)]
-    pub fault_rate: f64,
-    /// Append every request to this file as JSON lines.
-    #[arg(long)]
-    pub log: Option<PathBuf>,
+    /// The knobs both emulator commands take (latency, faults, the request log).
+    #[command(flatten)]
+    pub knobs: ServeKnobs,
     /// Time per life-cycle step of a released run (ready → starting → ... → succeeded), in ms.
     #[arg(long, default_value_t = 2000)]
     pub phase_ms: u64,
@@ -44,13 +37,6 @@ pub struct LakeSailArgs {
     /// created run stays pending until released with POST .../ready.
     #[arg(long, value_name = "MS")]
     pub dispatch_ms: Option<u64>,
-    /// Process the next TIMES (default 1) successful requests whose path ends with SUFFIX,
-    /// then answer 503 instead of the real response (a lost response); repeatable.
-    #[arg(long, value_name = "SUFFIX[:TIMES]")]
-    pub fault_after_commit: Vec<AfterCommitFault>,
-    /// Like --fault-after-commit, but close the connection without any response.
-    #[arg(long, value_name = "SUFFIX[:TIMES]")]
-    pub drop_after_commit: Vec<AfterCommitFault>,
 }
 
 impl std::fmt::Debug for LakeSailArgs {
@@ -73,20 +59,12 @@ impl LakeSailArgs {
             seed: self.seed,
             jobs: self.jobs,
             runs: self.runs,
-            latency: Duration::from_millis(self.latency_ms),
-            fault_rate: self.fault_rate,
-            log_file: self.log.clone(),
+            latency: self.knobs.latency(),
+            fault_rate: self.knobs.fault_rate,
+            log_file: self.knobs.log.clone(),
             phase: Duration::from_millis(self.phase_ms),
             auto_dispatch: self.dispatch_ms.map(Duration::from_millis),
-            after_commit_faults: self
-                .fault_after_commit
-                .iter()
-                .cloned()
-                .chain(self.drop_after_commit.iter().map(|f| AfterCommitFault {
-                    mode: LostResponse::Dropped,
-                    ..f.clone()
-                }))
-                .collect(),
+            after_commit_faults: self.knobs.after_commit_faults(),
             // Nothing reads the in-memory record of a command; `--log` keeps every request.
             record_limit: 0,
             ..LakeSailConfig::default()

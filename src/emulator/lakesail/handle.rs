@@ -2,18 +2,17 @@
 //! base URL and token, the jobs, the requests it received, faults to arm while it runs, and
 //! shutdown. Its `Debug` shows the base URL only (never the token).
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use super::state::app::{App, RecordedRequest};
-use crate::emulator::state::faults::{self, AfterCommitFault, LostResponse};
+use crate::emulator::shared::serving::Serving;
+use crate::emulator::state::faults::{self, LostResponse};
 
 /// A running LakeSail emulator.
 #[derive(Clone)]
 pub struct LakeSailHandle {
     pub(crate) app: Arc<App>,
-    pub(crate) shutdown: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
-    pub(crate) task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    pub(crate) serving: Serving,
 }
 
 impl std::fmt::Debug for LakeSailHandle {
@@ -53,67 +52,34 @@ impl LakeSailHandle {
     /// The requests received so far, oldest first (faulted ones too): the latest
     /// [`LakeSailConfig::record_limit`](super::server::LakeSailConfig::record_limit).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.app
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .cloned()
-            .collect()
+        self.app.record.snapshot()
     }
 
     /// Forget the recorded requests.
     pub fn clear_requests(&self) {
-        self.app
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.app.record.clear();
     }
 
     /// Process the next `times` successful requests whose path ends with `path_suffix` (at a
     /// `/` boundary, e.g. `"runs"` for a create, `"retry"`), keep their effect, and answer
     /// each with a 503 instead.
     pub fn fail_after_commit(&self, path_suffix: &str, times: u32) {
-        self.arm(path_suffix, times, LostResponse::Unavailable);
+        faults::arm_for(
+            &self.app.faults,
+            path_suffix,
+            times,
+            LostResponse::Unavailable,
+        );
     }
 
     /// Like [`fail_after_commit`](Self::fail_after_commit), but close the connection without
     /// any response (recorded with status 0).
     pub fn drop_after_commit(&self, path_suffix: &str, times: u32) {
-        self.arm(path_suffix, times, LostResponse::Dropped);
-    }
-
-    fn arm(&self, path_suffix: &str, times: u32, mode: LostResponse) {
-        faults::arm(
-            &self.app.faults,
-            AfterCommitFault {
-                path_suffix: path_suffix.to_string(),
-                times,
-                mode,
-            },
-        );
+        faults::arm_for(&self.app.faults, path_suffix, times, LostResponse::Dropped);
     }
 
     /// Stop serving and wait for the server task to end.
     pub async fn shutdown(self) {
-        let sender = self
-            .shutdown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(tx) = sender {
-            let _ = tx.send(());
-        }
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(task) = task {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+        self.serving.stop().await;
     }
 }

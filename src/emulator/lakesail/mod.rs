@@ -13,7 +13,9 @@
 //! (errors, life cycle, paging, bodies, write rules) → `render` (JobRun, job, RFC 3339) →
 //! `routes` (router, middleware, one handler module per group); on top `server`, `handle`,
 //! `command`. Of the Databricks emulator it uses only the generic [`Clock`](crate::emulator::Clock)
-//! and after-commit faults (`state::faults`); the Databricks emulator uses nothing of it.
+//! and after-commit faults (`state::faults`), plus what both emulators share (`shared`: the
+//! request record, the middleware's generic pieces, serving, the commands' common flags); the
+//! Databricks emulator uses nothing of it.
 //!
 //! The contract is issue 15's; where the reference is silent, this emulator chooses:
 //! - Lists (`limit` 0–100, 0 or absent = 100, else 400; any other query parameter is a 400)

@@ -3,7 +3,6 @@
 //! configuration, generate the state, bind, serve the router on a task) and
 //! [`LakeSailError`].
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -14,6 +13,8 @@ use super::routes::{router, BASE};
 use super::state::app::App;
 use super::state::history;
 use super::state::store::Store;
+use crate::emulator::shared::record::{open_log, Recorder};
+use crate::emulator::shared::serving::{bind, Serving};
 use crate::emulator::state::clock::{Clock, SystemClock};
 use crate::emulator::state::faults::AfterCommitFault;
 
@@ -155,23 +156,14 @@ pub async fn start(
 ) -> Result<LakeSailHandle, LakeSailError> {
     check(&config)?;
     let log = match &config.log_file {
-        Some(path) => Some(Mutex::new(std::io::BufWriter::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|source| LakeSailError::Log {
-                    path: path.clone(),
-                    source,
-                })?,
-        ))),
+        Some(path) => Some(open_log(path).map_err(|source| LakeSailError::Log {
+            path: path.clone(),
+            source,
+        })?),
         None => None,
     };
-    let listener = tokio::net::TcpListener::bind(addr)
+    let (listener, local) = bind(addr)
         .await
-        .map_err(|source| LakeSailError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
         .map_err(|source| LakeSailError::Bind { addr, source })?;
     let clock: Arc<dyn Clock> = match &config.clock {
         Some(c) => c.clone(),
@@ -191,8 +183,7 @@ pub async fn start(
         dispatch_ms: config.auto_dispatch.map(millis),
         base_url: format!("http://{local}{BASE}"),
         clock,
-        requests: Mutex::new(VecDeque::new()),
-        record_limit: config.record_limit,
+        record: Recorder::new(config.record_limit, log),
         faults: Mutex::new(
             config
                 .after_commit_faults
@@ -201,23 +192,10 @@ pub async fn start(
                 .cloned()
                 .collect(),
         ),
-        log,
         counter: std::sync::atomic::AtomicU64::new(0),
     });
-    let router = router(app.clone());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
-    Ok(LakeSailHandle {
-        app,
-        shutdown: Arc::new(Mutex::new(Some(tx))),
-        task: Arc::new(Mutex::new(Some(task))),
-    })
+    let serving = Serving::spawn(listener, router(app.clone()));
+    Ok(LakeSailHandle { app, serving })
 }
 
 /// Start a LakeSail emulator on `127.0.0.1:0` (a free port).

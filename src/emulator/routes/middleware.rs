@@ -8,7 +8,6 @@
 //! and was answered) in memory (the latest
 //! `record_limit`) and, when configured, as one JSON line in the request log.
 
-use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,9 +20,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::emulator::domain::errors::ApiError;
 use crate::emulator::domain::params::Query;
+use crate::emulator::shared::wire::{self, answered, bearer, roll, RandomFault};
 use crate::emulator::state::app::{App, RecordedRequest};
 use crate::emulator::state::data::mix;
-use crate::emulator::state::faults::{self, LostResponse};
 use crate::emulator::state::oauth::TokenState;
 
 /// Largest request body accepted (the Jobs API limit is 10 MB).
@@ -35,11 +34,7 @@ fn auth_error(app: &App, header: Option<&str>) -> Option<ApiError> {
             "Credential was not sent or was of an unsupported type for this API.",
         ));
     };
-    let token = value
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim());
-    match token {
+    match bearer(Some(value)) {
         Some(t) if t == app.token => None,
         Some(t) => match app.oauth.check(t, app.now()) {
             TokenState::Valid => None,
@@ -53,17 +48,9 @@ fn auth_error(app: &App, header: Option<&str>) -> Option<ApiError> {
 }
 
 fn fault(app: &App, n: u64) -> Option<ApiError> {
-    if app.fault_rate <= 0.0 {
-        return None;
-    }
-    let r = mix(app.seed ^ mix(n ^ 0xfa17));
-    let p = (r >> 11) as f64 / (1u64 << 53) as f64;
-    (p < app.fault_rate).then(|| {
-        if r & 1 == 0 {
-            ApiError::rate_limited(1)
-        } else {
-            ApiError::unavailable()
-        }
+    roll(app.seed, n, app.fault_rate, mix).map(|f| match f {
+        RandomFault::RateLimited => ApiError::rate_limited(1),
+        RandomFault::Unavailable => ApiError::unavailable(),
     })
 }
 
@@ -119,8 +106,8 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
         received_us,
         answered_us: app.started.elapsed().as_micros() as u64,
     };
-    if let Some(log) = &app.log {
-        let line = serde_json::json!({
+    app.record.push(record, |record| {
+        serde_json::json!({
             "ts_ms": app.now(),
             "method": record.method,
             "path": record.path,
@@ -128,18 +115,8 @@ pub(crate) async fn middleware(State(app): State<Arc<App>>, req: Request, next: 
             "body": record.body,
             "status": record.status,
             "duration_ms": started.elapsed().as_secs_f64() * 1000.0,
-        });
-        let mut w = log.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(w, "{line}");
-        let _ = w.flush();
-    }
-    if app.record_limit > 0 {
-        let mut requests = app.requests.lock().unwrap_or_else(|e| e.into_inner());
-        while requests.len() >= app.record_limit {
-            requests.pop_front();
-        }
-        requests.push_back(record);
-    }
+        })
+    });
     response
 }
 
@@ -158,40 +135,10 @@ fn form_fields(body: &[u8]) -> Option<serde_json::Value> {
     (!pairs.is_empty() && body.contains(&b'=')).then_some(serde_json::Value::Object(pairs))
 }
 
-fn answered(response: Response) -> (Response, u16) {
-    let status = response.status().as_u16();
-    (response, status)
-}
-
-/// A body that fails before yielding anything: hyper then closes the connection without
-/// flushing the response head, so the client sees the connection end with no response.
-fn dropped() -> Response {
-    let failing = futures::stream::once(async {
-        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "response dropped by an injected fault",
-        ))
-    });
-    Response::new(Body::from_stream(failing))
-}
-
 /// The response to send for a processed request to `path`: the real one, or its loss.
 /// Returns the response and the status to record (0 when the connection is dropped).
-pub(crate) fn after_commit(app: &App, path: &str, response: Response) -> (Response, u16) {
-    if !response.status().is_success() {
-        let status = response.status().as_u16();
-        return (response, status);
-    }
-    match faults::take(&app.faults, path) {
-        None => {
-            let status = response.status().as_u16();
-            (response, status)
-        }
-        Some(LostResponse::Unavailable) => {
-            let r = ApiError::unavailable().into_response();
-            let status = r.status().as_u16();
-            (r, status)
-        }
-        Some(LostResponse::Dropped) => (dropped(), 0),
-    }
+fn after_commit(app: &App, path: &str, response: Response) -> (Response, u16) {
+    wire::after_commit(&app.faults, path, response, || {
+        ApiError::unavailable().into_response()
+    })
 }

@@ -2,7 +2,6 @@
 //! configuration the middleware needs, armed faults and the request log), and
 //! [`RecordedRequest`], one entry of that log. Every layer above reads the state through it.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use super::faults::AfterCommitFault;
 use super::oauth::OAuthState;
 use super::rooms::Room;
 use super::store::Store;
+use crate::emulator::shared::record::{self, Recorder};
 
 /// One request the emulator received.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -35,10 +35,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        record::param(&self.query, name)
     }
 }
 
@@ -51,10 +48,9 @@ pub(crate) struct App {
     pub fault_rate: f64,
     pub base_url: String,
     pub clock: Arc<dyn Clock>,
-    pub requests: Mutex<VecDeque<RecordedRequest>>,
-    pub record_limit: usize,
+    /// The requests received (the latest `record_limit`) and the request log.
+    pub record: Recorder<RecordedRequest>,
     pub faults: Mutex<Vec<AfterCommitFault>>,
-    pub log: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
     pub counter: std::sync::atomic::AtomicU64,
     pub rooms: Vec<Room>,
     pub oauth: OAuthState,

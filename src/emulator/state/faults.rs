@@ -86,6 +86,24 @@ pub(crate) fn arm(armed: &Mutex<Vec<AfterCommitFault>>, fault: AfterCommitFault)
     armed.lock().unwrap_or_else(|e| e.into_inner()).push(fault);
 }
 
+/// Arm `times` lost responses (`mode`) for the paths ending with `path_suffix` (what a
+/// handle's `fail_after_commit` / `drop_after_commit` do).
+pub(crate) fn arm_for(
+    armed: &Mutex<Vec<AfterCommitFault>>,
+    path_suffix: &str,
+    times: u32,
+    mode: LostResponse,
+) {
+    arm(
+        armed,
+        AfterCommitFault {
+            path_suffix: path_suffix.to_string(),
+            times,
+            mode,
+        },
+    );
+}
+
 /// Use up one armed fault for a processed request to `path`, if any matches.
 pub(crate) fn take(armed: &Mutex<Vec<AfterCommitFault>>, path: &str) -> Option<LostResponse> {
     let mut faults = armed.lock().unwrap_or_else(|e| e.into_inner());

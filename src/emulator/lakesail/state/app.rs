@@ -2,11 +2,11 @@
 //! clock, the knobs the middleware and the life cycle read, armed after-commit faults, the
 //! request record and log), and [`RecordedRequest`], one entry of that record.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use super::store::Store;
+use crate::emulator::shared::record::{self, Recorder};
 use crate::emulator::state::clock::Clock;
 use crate::emulator::state::faults::AfterCommitFault;
 
@@ -30,10 +30,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        record::param(&self.query, name)
     }
 }
 
@@ -53,10 +50,9 @@ pub(crate) struct App {
     /// `http://HOST:PORT/api/v1`.
     pub base_url: String,
     pub clock: Arc<dyn Clock>,
-    pub requests: Mutex<VecDeque<RecordedRequest>>,
-    pub record_limit: usize,
+    /// The requests received (the latest `record_limit`) and the request log.
+    pub record: Recorder<RecordedRequest>,
     pub faults: Mutex<Vec<AfterCommitFault>>,
-    pub log: Option<Mutex<std::io::BufWriter<std::fs::File>>>,
     pub counter: std::sync::atomic::AtomicU64,
 }
 
