@@ -109,7 +109,8 @@ async fn a_provider_in_yaml_only_pages_signs_in_and_reads_as_its_api_says() {
     let stub = stub().await;
     let o = run(
         &stub,
-        "SELECT run_id, job_name, CAST(started_at AS VARCHAR) AS started FROM acme_cloud.batch.runs",
+        "SELECT run_id, job_name, CAST(started_at AS VARCHAR) AS started FROM acme_cloud.batch.runs \
+         ORDER BY run_id",
     )
     .await;
     assert!(o.status.success(), "{}", stderr(&o));
