@@ -24,7 +24,10 @@ async fn without_job_id_every_run_of_the_caller_is_listed_page_by_page() {
     h.clear_requests();
     let batches = query(
         &ctx,
-        &format!("SELECT job_run_id, job_id, status, endpoint FROM {SAIL_RUNS}"),
+        &format!(
+            "SELECT job_run_id, job_id, status, endpoint FROM {SAIL_RUNS} \
+             ORDER BY created_at DESC, job_run_id DESC"
+        ),
     )
     .await;
     let got: Vec<String> = strings(&batches, 0).into_iter().flatten().collect();
@@ -34,7 +37,7 @@ async fn without_job_id_every_run_of_the_caller_is_listed_page_by_page() {
         got.len(),
         "no run twice"
     );
-    assert_eq!(got, ids(&items), "the API's order, no gap");
+    assert_eq!(got, ids(&items), "the API's order (newest first), no gap");
     assert!(strings(&batches, 3)
         .iter()
         .all(|e| e.as_deref() == Some("sail")));
@@ -58,7 +61,8 @@ async fn job_id_lists_that_job_and_in_lists_each_job() {
         .await;
     h.clear_requests();
     let sql = format!(
-        "SELECT job_run_id, job_id FROM {SAIL_RUNS} WHERE job_id = '{}'",
+        "SELECT job_run_id, job_id FROM {SAIL_RUNS} WHERE job_id = '{}' \
+         ORDER BY created_at DESC, job_run_id DESC",
         jobs[0]
     );
     let batches = query(&ctx, &sql).await;
