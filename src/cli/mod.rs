@@ -251,11 +251,7 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
         runtime = runtime.with_dry_run();
     }
     let dry_run = runtime.dry_run.clone();
-    // On stderr when it is a terminal and rows do not stream to the same screen meanwhile.
-    let show = std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && (args.format == OutputFormat::Table
-            || !std::io::IsTerminal::is_terminal(&std::io::stdout()));
-    let progress = show.then(|| Arc::new(Progress::default()));
+    let progress = progress_for(args.format);
     runtime.progress = progress.clone();
     let ticker = progress.clone().map(|p| tokio::spawn(show_progress(p)));
     let warnings = runtime.warnings.clone();
@@ -280,6 +276,14 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
     }
     demo.shutdown().await;
     result
+}
+
+/// The progress counter, when its line can be shown: on stderr when it is a terminal and rows
+/// in `format` do not stream to the same screen meanwhile (`query` and the shell).
+pub(crate) fn progress_for(format: OutputFormat) -> Option<Arc<Progress>> {
+    let show = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && (format == OutputFormat::Table || !std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    show.then(|| Arc::new(Progress::default()))
 }
 
 /// The progress line on stderr (a terminal), redrawn while a statement runs longer than a

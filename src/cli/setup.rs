@@ -87,8 +87,8 @@ impl Demo {
     }
 }
 
-/// The workspaces of the environment (its warnings printed on stderr), one resolver per
-/// provider of `specs`; with `demo`, in-process emulators: two Databricks workspaces, `demo`
+/// The workspaces of the environment (the Databricks resolver's warnings printed on stderr;
+/// other providers' resolvers are read from the environment when first used); with `demo`, in-process emulators: two Databricks workspaces, `demo`
 /// (the default) and `demo2`, and, when the specs have the LakeSail provider, a LakeSail
 /// endpoint `demo` (its default).
 pub async fn workspaces(demo: bool, specs: &SpecSet) -> Result<(Workspaces, Demo), CliError> {

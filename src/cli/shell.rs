@@ -4,14 +4,12 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
 
 use super::setup::Setup;
 use super::CliError;
 use crate::output::OutputFormat;
-use crate::provider::progress::Progress;
 use crate::shell::complete::Completions;
 use crate::shell::{interactive, run_script, ShellOptions};
 
@@ -37,11 +35,7 @@ pub struct ShellArgs {
 
 /// Run `jobsql shell`.
 pub async fn run_shell(args: ShellArgs) -> Result<(), CliError> {
-    // On stderr when it is a terminal and rows do not stream to the same screen meanwhile
-    // (as for `query`).
-    let show = std::io::stderr().is_terminal()
-        && (args.format == OutputFormat::Table || !std::io::stdout().is_terminal());
-    let progress = show.then(|| Arc::new(Progress::default()));
+    let progress = super::progress_for(args.format);
     let setup = Setup::new(
         args.demo,
         args.spec_dir.as_ref(),

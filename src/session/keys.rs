@@ -66,12 +66,10 @@ pub async fn inline_key_subqueries(ctx: &SessionContext, plan: LogicalPlan) -> R
         answered.push((subquery, keys));
     }
     let rewritten = plan.transform_up(|node| {
+        // `key_subquery` answers only for a filter over an API table's scan.
         let LogicalPlan::Filter(filter) = &node else {
             return Ok(Transformed::no(node));
         };
-        if keyed_filter(&node).is_none() {
-            return Ok(Transformed::no(node));
-        }
         let mut changed = false;
         let conjuncts: Vec<Expr> = split_conjunction(&filter.predicate)
             .into_iter()

@@ -14,7 +14,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 pub use exec::{ExecParam, ExecStatement};
-pub use value::SqlValue;
+pub use value::{json_literal, SqlValue};
 
 /// One statement of a script.
 #[derive(Debug, Clone)]

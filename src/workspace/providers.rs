@@ -35,11 +35,6 @@ impl Workspaces {
         self
     }
 
-    /// The resolver given for `provider`, if any.
-    pub fn get(&self, provider: &str) -> Option<&WorkspaceResolver> {
-        self.given.get(provider)
-    }
-
     /// The endpoint `name` (or the default one) of `profile`'s provider, with that provider's
     /// credentials only.
     pub fn resolve(
@@ -58,13 +53,5 @@ impl Workspaces {
                 .clone()
         };
         resolver.resolve(name)
-    }
-
-    /// The default endpoint's resolver warnings of every given provider.
-    pub fn warnings(&self) -> Vec<String> {
-        self.given
-            .values()
-            .flat_map(|r| r.warnings().iter().cloned())
-            .collect()
     }
 }

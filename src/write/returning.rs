@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::StatementResult;
 use crate::provider::decode::PageDecoder;
 use crate::spec::Resource;
+use crate::sql::json_literal;
 
 use super::insert::count_result;
 use super::WriteError;
@@ -99,7 +100,11 @@ async fn read_back(
             .key
             .iter()
             .map(|key| {
-                let value = sql_literal(response.get(resource.json_field(key))?)?;
+                // A key is text or a number; anything else cannot be read back by it.
+                let value = match response.get(resource.json_field(key))? {
+                    v @ (Value::String(_) | Value::Number(_)) => json_literal(v),
+                    _ => return None,
+                };
                 Some(format!("{key} = {value}"))
             })
             .collect();
@@ -120,9 +125,9 @@ async fn read_back(
         );
         if let Some(ws) = workspace {
             sql.push_str(&format!(
-                " AND {} = '{}'",
+                " AND {} = {}",
                 resource.server.variable,
-                ws.replace('\'', "''")
+                json_literal(&Value::String(ws.to_string()))
             ));
         }
         let df = ctx.sql(&sql).await?;
@@ -136,14 +141,5 @@ async fn read_back(
     match result {
         Some(r) => Ok(r),
         None => count_result(0),
-    }
-}
-
-/// A key's JSON value as a SQL literal: a number as written, a string quoted; else `None`.
-fn sql_literal(value: &Value) -> Option<String> {
-    match value {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(format!("'{}'", s.replace('\'', "''"))),
-        _ => None,
     }
 }

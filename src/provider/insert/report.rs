@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::spec::{MethodSpec, PushdownOp, Resource};
+use crate::sql::json_literal;
 
 use crate::provider::send::SendError;
 
@@ -111,7 +112,7 @@ pub fn check_hint(resource: &Resource, method: &MethodSpec, row: &RowInput<'_>) 
             "re-running the row with data__{} = {} is safe (the API answers with the {key} it \
              created, if it did)",
             token.0,
-            sql_literal(token.1)
+            json_literal(token.1)
         );
     }
     let mut conditions: Vec<String> = resource
@@ -122,7 +123,7 @@ pub fn check_hint(resource: &Resource, method: &MethodSpec, row: &RowInput<'_>) 
         .filter_map(|rule| {
             let value = row.values.get(&rule.column)?;
             matches!(value, Value::String(_) | Value::Number(_))
-                .then(|| format!("{} = {}", rule.column, sql_literal(value)))
+                .then(|| format!("{} = {}", rule.column, json_literal(value)))
         })
         .collect();
     if conditions.is_empty() {
@@ -132,19 +133,11 @@ pub fn check_hint(resource: &Resource, method: &MethodSpec, row: &RowInput<'_>) 
         conditions.push(format!(
             "{} = {}",
             resource.server.variable,
-            sql_literal(&Value::String(ws.to_string()))
+            json_literal(&Value::String(ws.to_string()))
         ));
     }
     format!(
         "check with SELECT {key} FROM {table} WHERE {} before re-running it",
         conditions.join(" AND ")
     )
-}
-
-/// A JSON scalar as a SQL literal (`'text'` with quotes doubled, numbers as they are).
-fn sql_literal(value: &Value) -> String {
-    match value {
-        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
-        other => other.to_string(),
-    }
 }
