@@ -16,6 +16,7 @@
 //! - [`reports`]: a partial write's row-by-row report, asserted.
 //! - [`requests`]: filters over the emulator's request log.
 //! - [`cli`]: the `jobsql` binary run as a user runs it, and `jobsql emulator` as a process.
+//! - [`clients`]: real clients (Python packages, `psql`) run against `jobsql serve` or `mcp`.
 //! - [`rng`]: a small deterministic generator for the property tests.
 //!
 //! Each area names what it uses in a `mod common` facade in its root (`tests/select.rs`, ...),
@@ -26,6 +27,7 @@ pub mod api;
 pub mod batches;
 pub mod cli;
 pub mod client;
+pub mod clients;
 pub mod emulator;
 pub mod lakesail;
 pub mod raw;
