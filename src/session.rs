@@ -5,10 +5,13 @@
 //! prepared statements through [`stream_plan`]). [`run_sql`] and [`run_statement`] are the same,
 //! collected, for tests and embedders. `DESCRIBE` adds each column's kind and spec description
 //! to DataFusion's answer ([`describe`]). A table resolves by its short name too (`job_runs`,
-//! `jobs.job_runs`) when only one resource has it ([`names`]).
+//! `jobs.job_runs`) when only one resource has it ([`names`]). A key restricted by a subquery
+//! ([`keys`]) or a join with a small side ([`join_keys`]) is answered first and listed per key.
 
 #[path = "session/describe.rs"]
 pub mod describe;
+#[path = "session/join_keys.rs"]
+pub mod join_keys;
 #[path = "session/keys.rs"]
 pub mod keys;
 #[path = "session/names.rs"]
@@ -138,6 +141,7 @@ pub async fn stream_plan(
         return describe::describe(d);
     }
     let plan = keys::inline_key_subqueries(ctx, plan).await?;
+    let plan = join_keys::inline_join_keys(ctx, plan).await?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))

@@ -17,7 +17,7 @@ use datafusion::common::ScalarValue;
 use datafusion::datasource::source_as_provider;
 use datafusion::error::Result;
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
-use datafusion::logical_expr::{lit, Expr, Filter, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{lit, Expr, Filter, LogicalPlan, LogicalPlanBuilder, TableScan};
 use datafusion::prelude::SessionContext;
 
 use crate::provider::table::ApiTable;
@@ -29,19 +29,7 @@ pub const MAX_KEYS: usize = 200;
 /// `plan` with its key subqueries answered (see the module doc); the plan unchanged when it
 /// has none, or is not a query.
 pub async fn inline_key_subqueries(ctx: &SessionContext, plan: LogicalPlan) -> Result<LogicalPlan> {
-    if !matches!(
-        plan,
-        LogicalPlan::Projection(_)
-            | LogicalPlan::Filter(_)
-            | LogicalPlan::Aggregate(_)
-            | LogicalPlan::Sort(_)
-            | LogicalPlan::Limit(_)
-            | LogicalPlan::Distinct(_)
-            | LogicalPlan::Window(_)
-            | LogicalPlan::Join(_)
-            | LogicalPlan::Union(_)
-            | LogicalPlan::SubqueryAlias(_)
-    ) {
+    if !is_query(&plan) {
         return Ok(plan);
     }
     let mut subqueries: Vec<LogicalPlan> = Vec::new();
@@ -77,11 +65,7 @@ pub async fn inline_key_subqueries(ctx: &SessionContext, plan: LogicalPlan) -> R
                 Some((column, subquery)) => match answered.iter().find(|(s, _)| *s == subquery) {
                     Some((_, Some(keys))) => {
                         changed = true;
-                        if keys.is_empty() {
-                            lit(false)
-                        } else {
-                            column.in_list(keys.iter().cloned().map(lit).collect(), false)
-                        }
+                        in_keys(column, keys)
                     }
                     _ => e.clone(),
                 },
@@ -98,6 +82,53 @@ pub async fn inline_key_subqueries(ctx: &SessionContext, plan: LogicalPlan) -> R
     Ok(rewritten.data)
 }
 
+/// Whether `plan` is a query (not EXPLAIN, DDL or a write): only queries are rewritten.
+pub(super) fn is_query(plan: &LogicalPlan) -> bool {
+    matches!(
+        plan,
+        LogicalPlan::Projection(_)
+            | LogicalPlan::Filter(_)
+            | LogicalPlan::Aggregate(_)
+            | LogicalPlan::Sort(_)
+            | LogicalPlan::Limit(_)
+            | LogicalPlan::Distinct(_)
+            | LogicalPlan::Window(_)
+            | LogicalPlan::Join(_)
+            | LogicalPlan::Union(_)
+            | LogicalPlan::SubqueryAlias(_)
+    )
+}
+
+/// `column IN (keys)`, or `false` for no keys.
+pub(super) fn in_keys(column: Expr, keys: &[ScalarValue]) -> Expr {
+    if keys.is_empty() {
+        return lit(false);
+    }
+    column.in_list(keys.iter().cloned().map(lit).collect(), false)
+}
+
+/// Whether `resource` pushes `column` down with `in` (one listing or get per key).
+pub(super) fn pushed_with_in(resource: &crate::spec::Resource, column: &str) -> bool {
+    resource
+        .spec
+        .pushdown
+        .iter()
+        .any(|r| r.column == column && r.ops.contains(&PushdownOp::In))
+}
+
+/// The non-NULL values of `array`.
+pub(super) fn non_null_values(
+    array: &dyn datafusion::arrow::array::Array,
+) -> Result<Vec<ScalarValue>> {
+    let mut values = Vec::new();
+    for i in 0..array.len() {
+        if array.is_valid(i) {
+            values.push(ScalarValue::try_from_array(array, i)?);
+        }
+    }
+    Ok(values)
+}
+
 /// The filter of `node` when it is a filter directly over an API table's scan (or an alias
 /// of one).
 fn keyed_filter(node: &LogicalPlan) -> Option<&Filter> {
@@ -111,15 +142,18 @@ fn keyed_filter(node: &LogicalPlan) -> Option<&Filter> {
 /// The API table under `plan` (a scan, or an aliased scan).
 fn api_table(plan: &LogicalPlan) -> Option<std::sync::Arc<crate::spec::Resource>> {
     match plan {
-        LogicalPlan::TableScan(scan) => {
-            let provider = source_as_provider(&scan.source).ok()?;
-            let any: &dyn std::any::Any = provider.as_ref();
-            let table = any.downcast_ref::<ApiTable>()?;
-            Some(table.resource().clone())
-        }
+        LogicalPlan::TableScan(scan) => scanned_api_table(scan),
         LogicalPlan::SubqueryAlias(alias) => api_table(&alias.input),
         _ => None,
     }
+}
+
+/// The API table `scan` reads, if it reads one.
+pub(super) fn scanned_api_table(scan: &TableScan) -> Option<std::sync::Arc<crate::spec::Resource>> {
+    let provider = source_as_provider(&scan.source).ok()?;
+    let any: &dyn std::any::Any = provider.as_ref();
+    let table = any.downcast_ref::<ApiTable>()?;
+    Some(table.resource().clone())
 }
 
 /// The filter's conjuncts that are key subqueries: the column and the subquery's plan.
@@ -142,12 +176,7 @@ fn key_subquery(filter: &Filter, e: &Expr) -> Option<(Expr, LogicalPlan)> {
         return None;
     };
     let resource = api_table(&filter.input)?;
-    let pushed = resource
-        .spec
-        .pushdown
-        .iter()
-        .any(|r| r.column == column.name && r.ops.contains(&PushdownOp::In));
-    pushed.then(|| {
+    pushed_with_in(&resource, &column.name).then(|| {
         (
             in_subquery.expr.as_ref().clone(),
             in_subquery.subquery.subquery.as_ref().clone(),
@@ -172,12 +201,7 @@ async fn keys_of(ctx: &SessionContext, subquery: LogicalPlan) -> Result<Option<V
     }
     let mut values = Vec::new();
     for batch in &batches {
-        for i in 0..batch.num_rows() {
-            let value = ScalarValue::try_from_array(batch.column(0), i)?;
-            if !value.is_null() {
-                values.push(value);
-            }
-        }
+        values.extend(non_null_values(batch.column(0))?);
     }
     Ok(Some(values))
 }
