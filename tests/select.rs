@@ -15,6 +15,8 @@ mod common {
 mod describe;
 #[path = "select/equivalence.rs"]
 mod equivalence;
+#[path = "select/join_keys.rs"]
+mod join_keys;
 #[path = "select/keys.rs"]
 mod keys;
 #[path = "select/names.rs"]

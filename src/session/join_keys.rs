@@ -227,21 +227,34 @@ fn api_scans(plan: &LogicalPlan) -> usize {
     n
 }
 
-/// Whether `plan` is small by its shape: every API table it reads is read with a filter or a
-/// limit (no whole listing).
+/// Whether `plan` is small by its shape: every API table it reads is filtered or limited
+/// (pushed into the scan, or by a filter or limit above it), so no whole listing is answered.
 fn small(plan: &LogicalPlan) -> bool {
-    let mut whole = false;
-    let _ = plan.apply(|node| {
-        if let LogicalPlan::TableScan(scan) = node {
-            if scanned_api_table(scan).is_some() && scan.filters.is_empty() && scan.fetch.is_none()
-            {
-                whole = true;
-                return Ok(TreeNodeRecursion::Stop);
-            }
+    !answers_whole_listing(plan, false)
+}
+
+/// Whether `plan` answers an API table's whole listing; `restricted`: a filter or limit is
+/// above it (through projections and aliases).
+fn answers_whole_listing(plan: &LogicalPlan, restricted: bool) -> bool {
+    match plan {
+        LogicalPlan::TableScan(scan) => {
+            !restricted
+                && scan.filters.is_empty()
+                && scan.fetch.is_none()
+                && scanned_api_table(scan).is_some()
         }
-        Ok(TreeNodeRecursion::Continue)
-    });
-    !whole
+        LogicalPlan::Filter(_) | LogicalPlan::Limit(_) => {
+            plan.inputs().iter().any(|i| answers_whole_listing(i, true))
+        }
+        LogicalPlan::Projection(_) | LogicalPlan::SubqueryAlias(_) => plan
+            .inputs()
+            .iter()
+            .any(|i| answers_whole_listing(i, restricted)),
+        _ => plan
+            .inputs()
+            .iter()
+            .any(|i| answers_whole_listing(i, false)),
+    }
 }
 
 /// `join` with the other side's keys on its API side (and the other side's rows in its

@@ -10,7 +10,7 @@ use jobsql::session::keys::MAX_KEYS;
 use super::common::*;
 
 /// The `job_id` of each runs/list request (`None`: the full listing).
-fn listed_jobs(requests: &[RecordedRequest]) -> BTreeSet<Option<String>> {
+pub(super) fn listed_jobs(requests: &[RecordedRequest]) -> BTreeSet<Option<String>> {
     requests
         .iter()
         .filter(|r| r.path.ends_with("/runs/list"))
