@@ -5,7 +5,9 @@
 //! * a table that is not found names the tables with that name (or a close one) in full:
 //!   `job_runs` → `databricks_workspace.jobs.job_runs`;
 //! * a struct compared with text (`state = 'FAILED'`) names the struct's text field to compare
-//!   instead — the one whose spec description lists the value, else the text fields.
+//!   instead — the one whose spec description lists the value, else the text fields;
+//! * `CROSS JOIN unnest(r.tasks)` (a lateral unnest, which DataFusion 55 cannot run) names the
+//!   form that works, `SELECT run_id, unnest(tasks) …` ([`lateral`]).
 //!
 //! [`user_message`] is how any DataFusion error reads to a user (its root cause, redacted).
 //! [`unknown_column`] needs only the error; [`improve`] looks at the session's tables and the
@@ -14,6 +16,9 @@
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
+
+#[path = "hints/lateral.rs"]
+mod lateral;
 
 use datafusion::arrow::datatypes::{DataType, Fields};
 use datafusion::common::utils::datafusion_strsim::levenshtein;
@@ -49,6 +54,15 @@ pub enum HintError {
         value: String,
         /// `column['field']` expressions to compare instead.
         suggestions: Vec<String>,
+    },
+    /// An unnest in `FROM` over another table's column (a lateral join).
+    #[error(
+        "unnest({column}) in FROM is not supported (DataFusion 55 has no lateral unnest): \
+         unnest in the select list instead, e.g. SELECT run_id, unnest(tasks) AS task FROM job_runs"
+    )]
+    LateralUnnest {
+        /// The column unnested, as written.
+        column: String,
     },
 }
 
@@ -103,6 +117,9 @@ pub async fn improve(
     statement: &DfStatement,
     error: DataFusionError,
 ) -> DataFusionError {
+    if let Some(column) = lateral::lateral_unnest(statement) {
+        return DataFusionError::External(Box::new(HintError::LateralUnnest { column }));
+    }
     let text = match error.find_root() {
         DataFusionError::Plan(text) => text.clone(),
         _ => return error,

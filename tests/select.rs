@@ -15,6 +15,8 @@ mod common {
 mod describe;
 #[path = "select/equivalence.rs"]
 mod equivalence;
+#[path = "select/join_props.rs"]
+mod join_props;
 #[path = "select/join_keys.rs"]
 mod join_keys;
 #[path = "select/keys.rs"]
@@ -43,3 +45,5 @@ mod room_equivalence;
 mod schema;
 #[path = "select/slices.rs"]
 mod slices;
+#[path = "select/unnest.rs"]
+mod unnest;

@@ -24,7 +24,7 @@ use crate::support::session::{context, runtime};
 const HOUR: i64 = 3_600_000;
 const COLUMNS: &str = "run_id, job_id, start_time, run_type";
 /// What the reference copies of the listing: the columns read and those the flags test.
-const COPIED: &str = "run_id, job_id, start_time, run_type, state, attempt_number";
+pub(super) const COPIED: &str = "run_id, job_id, start_time, run_type, state, attempt_number";
 
 /// The orders tried: none, newest first (with and without a tie-break), and orders the API
 /// does not serve (a full scan sorted by DataFusion).
@@ -38,7 +38,7 @@ const ORDERS: &[&str] = &[
 ];
 
 /// The flags tried.
-const FLAGS: &[&str] = &[
+pub(super) const FLAGS: &[&str] = &[
     "",
     "state['result_state'] = 'SUCCESS'",
     "state['result_state'] <> 'SUCCESS'",
@@ -78,10 +78,10 @@ fn cases() -> impl Strategy<Value = Case> {
 }
 
 /// A listing under test: the session with the optimised plans, and DataFusion's reference.
-struct Source {
-    ctx: SessionContext,
-    reference: SessionContext,
-    jobs: Vec<i64>,
+pub(super) struct Source {
+    pub(super) ctx: SessionContext,
+    pub(super) reference: SessionContext,
+    pub(super) jobs: Vec<i64>,
     times: Vec<i64>,
     /// Whether `start_time` alone orders the rows (no ties).
     distinct_times: bool,
@@ -90,7 +90,11 @@ struct Source {
 impl Source {
     /// The listing read page by page through `sequential` (one request at a time: no
     /// slices), copied into a `MemTable` named `mem`.
-    async fn new(ctx: SessionContext, sequential: &SessionContext, jobs: bool) -> Source {
+    pub(super) async fn new(
+        ctx: SessionContext,
+        sequential: &SessionContext,
+        jobs: bool,
+    ) -> Source {
         let all = query(sequential, &format!("SELECT {COPIED} FROM {RUNS}")).await;
         let schema = all.first().expect("some runs").schema();
         let times = time_values(&all);
@@ -197,7 +201,7 @@ impl Source {
 }
 
 /// `got == want`, or a failure naming the first row that differs (not every row).
-fn same(got: &[String], want: &[String], sql: &str) -> Result<(), TestCaseError> {
+pub(super) fn same(got: &[String], want: &[String], sql: &str) -> Result<(), TestCaseError> {
     if got == want {
         return Ok(());
     }
@@ -213,7 +217,7 @@ fn same(got: &[String], want: &[String], sql: &str) -> Result<(), TestCaseError>
 
 /// The rows as text, one line each, without the header; cells trimmed (the table pads them to
 /// its widest value).
-fn lines(batches: &[RecordBatch]) -> Vec<String> {
+pub(super) fn lines(batches: &[RecordBatch]) -> Vec<String> {
     let text = pretty_format_batches(batches).expect("format").to_string();
     text.lines()
         .filter(|l| l.starts_with('|'))
@@ -246,12 +250,12 @@ fn ties() -> Vec<(i64, i64)> {
 }
 
 /// A session on `emu` listing one request at a time.
-fn sequential(emu: &EmulatorHandle) -> SessionContext {
+pub(super) fn sequential(emu: &EmulatorHandle) -> SessionContext {
     let ws = Workspace::new("emu", &emu.base_url(), emu.token()).expect("workspace");
     context(runtime(fast(2), &[ws]).with_max_concurrency(1))
 }
 
-fn runner(cases: u32) -> TestRunner {
+pub(super) fn runner(cases: u32) -> TestRunner {
     TestRunner::new(Config {
         cases,
         failure_persistence: None,
