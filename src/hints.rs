@@ -7,7 +7,7 @@
 //! * a struct compared with text (`state = 'FAILED'`) names the struct's text field to compare
 //!   instead — the one whose spec description lists the value, else the text fields;
 //! * `CROSS JOIN unnest(r.tasks)` (a lateral unnest, which DataFusion 55 cannot run) names the
-//!   form that works, `SELECT run_id, unnest(tasks) …` ([`lateral`]).
+//!   form that works, `SELECT run_id, unnest(tasks) …` (`hints/lateral.rs`).
 //!
 //! [`user_message`] is how any DataFusion error reads to a user (its root cause, redacted).
 //! [`unknown_column`] needs only the error; [`improve`] looks at the session's tables and the
