@@ -169,8 +169,7 @@ async fn a_wrong_scram_password_fails_with_28p01() {
     let server = secured(&emu, AuthMethod::default(), None).await;
     let err = connect_as(server.local_addr(), "analyst", Some("wrong"))
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     let db = err.as_db_error().expect("a Postgres error");
     assert_eq!(db.code().code(), "28P01");
     assert_eq!(
@@ -270,8 +269,7 @@ async fn tls_with_sslmode_require_from_psql_and_psycopg() {
     );
     let err = connect_as(server.local_addr(), "analyst", Some(PASSWORD))
         .await
-        .err()
-        .expect("refused in clear");
+        .expect_err("refused in clear");
     assert_eq!(
         err.as_db_error().map(|e| e.code().code()),
         Some("28000"),
