@@ -15,12 +15,16 @@ mod common {
 mod embed;
 #[path = "interfaces/serve.rs"]
 mod serve;
+#[path = "interfaces/serve_cancel.rs"]
+mod serve_cancel;
 #[path = "interfaces/serve_insert.rs"]
 mod serve_insert;
 #[path = "interfaces/serve_limits.rs"]
 mod serve_limits;
 #[path = "interfaces/serve_sandbox.rs"]
 mod serve_sandbox;
+#[path = "interfaces/serve_security.rs"]
+mod serve_security;
 #[path = "interfaces/serve_soak.rs"]
 mod serve_soak;
 #[path = "interfaces/shell.rs"]

@@ -11,7 +11,7 @@ use crate::serve::limits::{
     Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_STATEMENT_TIMEOUT_SECS,
     DEFAULT_TOTAL_MEMORY_LIMIT_MB,
 };
-use crate::serve::{jobsql_sessions, start, ServeOptions};
+use crate::serve::{jobsql_sessions, start, AuthMethod, ServeOptions, TlsFiles};
 
 /// Arguments of `jobsql serve`.
 #[derive(Debug, Args)]
@@ -25,10 +25,20 @@ pub struct ServeArgs {
     /// The user name clients must give (needs --password; default: any).
     #[arg(long)]
     pub user: Option<String>,
-    /// The password clients must give (MD5 authentication). Prefer the environment variable
-    /// to the command line, which other users of the machine can see.
+    /// The password clients must give (SCRAM-SHA-256 unless --auth md5). Prefer the
+    /// environment variable to the command line, which other users of the machine can see.
     #[arg(long, env = "JOBSQL_SERVE_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// How the password is checked: scram-sha-256, or md5 for old clients only.
+    #[arg(long, value_enum, default_value_t = AuthMethod::ScramSha256)]
+    pub auth: AuthMethod,
+    /// TLS certificate chain (PEM, the server's certificate first; with --tls-key). With TLS,
+    /// clients must connect with TLS (sslmode=require or stricter).
+    #[arg(long, value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM: PKCS#8, RSA or EC; with --tls-cert).
+    #[arg(long, value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
     /// Load provider specs from this directory instead of the built-in ones.
     #[arg(long)]
     pub spec_dir: Option<PathBuf>,
@@ -63,6 +73,9 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
         addr: args.addr,
         user: args.user.clone(),
         password: args.password.clone(),
+        auth: args.auth,
+        tls: TlsFiles::from_options(args.tls_cert.clone(), args.tls_key.clone())
+            .map_err(crate::serve::ServeError::from)?,
         limits: Limits {
             allow_files: args.allow_files.clone(),
             memory_limit_bytes: args.memory_limit_mb.saturating_mul(1 << 20),
@@ -80,9 +93,14 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
     let server = start(options, factory).await?;
     let addr = server.local_addr();
     let user = args.user.as_deref().unwrap_or("jobsql");
+    let sslmode = if args.tls_cert.is_some() {
+        "require"
+    } else {
+        "disable"
+    };
     println!("jobsql serve: Postgres protocol on {addr}");
     println!(
-        "  psql \"host={} port={} user={user} dbname=jobsql sslmode=disable\"",
+        "  psql \"host={} port={} user={user} dbname=jobsql sslmode={sslmode}\"",
         addr.ip(),
         addr.port()
     );

@@ -2,27 +2,28 @@
 //!
 //! Without `--password` any user name is let in (the server listens on loopback only, which
 //! [`super::ServeOptions::check`] enforces; an empty password is no password). With it, clients
-//! authenticate with Postgres' MD5 challenge (a fresh salt per connection, so the password never
-//! crosses the wire in clear; psql, libpq, psycopg, JDBC and tokio-postgres all speak it), and
-//! with `--user` the user name must match too. Every failed login — unknown user, wrong
-//! password, or an attempt refused by the [`LoginThrottle`] — is the same Postgres `28P01`
-//! error, `password authentication failed for user "x"`, after the same exchange (a user name
-//! that does not match is still sent a challenge), so a client cannot tell user names apart.
-//! Checked failures are logged to stderr with the user name and address, never the password.
+//! authenticate with SCRAM-SHA-256 ([`super::scram`]; Postgres' default since 14: the password
+//! never crosses the wire, and the server proves it knows it too), or with the older MD5
+//! challenge only when the operator asks for it (`--auth md5`, [`AuthMethod`]); a password in
+//! clear is never asked for. With `--user` the user name must match too. Every failed login — unknown user, wrong password, or an attempt refused by the
+//! [`LoginThrottle`] — is the same Postgres `28P01` error, `password authentication failed for
+//! user "x"`, after the same exchange (a user name that does not match is still sent a
+//! challenge), so a client cannot tell user names apart. Checked failures are logged to stderr
+//! with the user name and address, never the password.
 //!
-//! [`Login`] wraps the startup handler of one connection: it takes a session slot from the
-//! [`Gate`] when the login completes (or refuses with `53300`), registers the connection for
-//! `CancelRequest`s, and tells the connection task that the handshake is over (which stops the
-//! auth timeout).
+//! [`Login`] wraps the startup handler of one connection: it refuses a session started in clear
+//! when TLS is on ([`super::tls`]), takes a session slot from the [`Gate`] when the login
+//! completes (or refuses with `53300`), registers the connection for `CancelRequest`s, and
+//! tells the connection task that the handshake is over (which stops the auth timeout).
 
 use std::fmt::Debug;
-use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use futures::Sink;
 use pgwire::api::auth::md5pass::{hash_md5_password, Md5PasswordAuthStartupHandler};
+use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::{
     AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
 };
@@ -33,6 +34,19 @@ use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use super::cancel::{CancelFlag, CancelRegistry, Registration};
 use super::limits::{Gate, LoginThrottle};
+use super::scram::scram_auth;
+
+/// How a password is checked (`--auth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuthMethod {
+    /// SCRAM-SHA-256 (Postgres' default; with channel binding over TLS).
+    #[default]
+    #[value(name = "scram-sha-256")]
+    ScramSha256,
+    /// MD5 (for old clients only: an MD5 answer can be replayed against the same salt and its
+    /// hash brute-forced offline).
+    Md5,
+}
 
 /// The configured credentials.
 #[derive(Clone)]
@@ -68,41 +82,45 @@ impl AuthSource for Credentials {
     }
 }
 
-/// Four unpredictable bytes (std's per-process random hasher keys, and the clock).
+/// Four unpredictable bytes (from pgwire's random nonce).
 fn random_salt() -> [u8; 4] {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    hasher.write_u128(nanos);
-    let v = hasher.finish();
-    [
-        (v >> 8) as u8,
-        (v >> 16) as u8,
-        (v >> 24) as u8,
-        (v >> 32) as u8,
-    ]
+    let nonce = pgwire::api::auth::sasl::scram::random_nonce().into_bytes();
+    [nonce[0], nonce[1], nonce[2], nonce[3]]
 }
 
-/// The startup handler in force: open, or MD5 password.
+/// The startup handler in force: open, SCRAM-SHA-256 or MD5 password.
 pub enum Startup {
     /// No authentication.
     Open(NoopHandler),
+    /// SCRAM-SHA-256 password authentication.
+    Scram(SASLAuthStartupHandler<DefaultServerParameterProvider>),
     /// MD5 password authentication.
-    Password(Md5PasswordAuthStartupHandler<Credentials, DefaultServerParameterProvider>),
+    Md5(Md5PasswordAuthStartupHandler<Credentials, DefaultServerParameterProvider>),
 }
 
 impl Startup {
-    /// The handler for `credentials` (`None`: open).
-    pub fn new(credentials: Option<Credentials>) -> Self {
-        match credentials {
-            None => Startup::Open(NoopHandler),
-            Some(c) => Startup::Password(Md5PasswordAuthStartupHandler::new(
-                Arc::new(c),
-                Arc::new(DefaultServerParameterProvider::default()),
-            )),
-        }
+    /// The handler for `credentials` (`None`: open) checked by `method`; SCRAM binds to the
+    /// first certificate of `cert_pem` when TLS is on.
+    pub fn new(
+        credentials: Option<Credentials>,
+        method: AuthMethod,
+        cert_pem: Option<&[u8]>,
+    ) -> PgWireResult<Self> {
+        let parameters = Arc::new(DefaultServerParameterProvider::default());
+        Ok(match (credentials, method) {
+            (None, _) => Startup::Open(NoopHandler),
+            (Some(c), AuthMethod::ScramSha256) => Startup::Scram(
+                SASLAuthStartupHandler::new(parameters).with_scram(scram_auth(&c, cert_pem)?),
+            ),
+            (Some(c), AuthMethod::Md5) => {
+                Startup::Md5(Md5PasswordAuthStartupHandler::new(Arc::new(c), parameters))
+            }
+        })
+    }
+
+    /// Whether a password is checked.
+    fn checks_password(&self) -> bool {
+        !matches!(self, Startup::Open(_))
     }
 }
 
@@ -120,7 +138,8 @@ impl StartupHandler for Startup {
     {
         match self {
             Startup::Open(h) => h.on_startup(client, message).await,
-            Startup::Password(h) => h.on_startup(client, message).await,
+            Startup::Scram(h) => h.on_startup(client, message).await,
+            Startup::Md5(h) => h.on_startup(client, message).await,
         }
     }
 }
@@ -146,6 +165,7 @@ pub struct Login {
     throttle: Arc<LoginThrottle>,
     gate: Gate,
     registry: Arc<CancelRegistry>,
+    tls_required: bool,
     flag: Arc<CancelFlag>,
     peer: SocketAddr,
     handshake: Mutex<Option<OwnedSemaphorePermit>>,
@@ -163,6 +183,8 @@ pub struct LoginParts {
     pub gate: Gate,
     /// Where cancelable connections are registered.
     pub registry: Arc<CancelRegistry>,
+    /// Sessions must be over TLS (`--tls-cert` given).
+    pub tls_required: bool,
 }
 
 impl Login {
@@ -178,6 +200,7 @@ impl Login {
             throttle: parts.throttle.clone(),
             gate: parts.gate.clone(),
             registry: parts.registry.clone(),
+            tls_required: parts.tls_required,
             flag,
             peer,
             handshake: Mutex::new(Some(handshake)),
@@ -224,8 +247,12 @@ impl StartupHandler for Login {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let password = matches!(*self.startup, Startup::Password(_));
+        let password = self.startup.checks_password();
         let is_startup = matches!(message, PgWireFrontendMessage::Startup(_));
+        if self.tls_required && !client.is_secure() {
+            // Before any password is asked for: it would cross the network in clear.
+            return Err(super::tls::clear_text_refused());
+        }
         if password && is_startup && !self.throttle.may_try(self.peer.ip()) {
             let user = match &message {
                 PgWireFrontendMessage::Startup(s) => {
@@ -235,7 +262,8 @@ impl StartupHandler for Login {
             };
             return Err(login_failed(&user));
         }
-        // The message that completes the login takes a session slot first.
+        // A message that may complete the login takes a session slot first (the startup when
+        // open; with a password, each answer: MD5's one, SCRAM's two).
         let completes = password != is_startup;
         let session = if completes {
             match self.gate.session() {

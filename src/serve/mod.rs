@@ -23,12 +23,13 @@
 //! - [`compat`]: session commands drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...).
 //! - [`catalog`]: the Postgres catalog bits BI tools and psql ask for (`version()`,
 //!   `pg_catalog.pg_type`, `pg_class`, ...).
-//! - [`auth`]: open on loopback, MD5 password otherwise; one message for every failed login.
+//! - [`auth`], [`scram`]: open on loopback, a password otherwise (SCRAM-SHA-256; MD5 only with
+//!   `--auth md5`); one message for every failed login.
+//! - [`tls`]: `--tls-cert` / `--tls-key` (rustls); then every session is encrypted.
 //!
 //! Binding an address other than loopback without a password (an empty one counts as none) is
 //! refused ([`ServeOptions::check`]): the server answers with the workspace credentials it was
-//! given. There is no TLS; put the server behind a TLS-terminating proxy to reach it over a
-//! network.
+//! given.
 
 pub mod auth;
 pub mod cancel;
@@ -40,8 +41,10 @@ pub mod limits;
 pub mod memory;
 pub mod respond;
 pub mod sandbox;
+pub mod scram;
 pub mod settings;
 pub mod simple;
+pub mod tls;
 pub mod url_tables;
 
 use std::net::SocketAddr;
@@ -60,12 +63,14 @@ use pgwire::api::PgWireServerHandlers;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
+pub use auth::AuthMethod;
 use auth::{Credentials, Login, LoginParts, Startup};
 use cancel::{peer_closed, watch_handle, CancelFlag, CancelRegistry};
 use handler::Connection;
 pub use limits::Limits;
 use limits::{Gate, LoginThrottle};
 use sandbox::SandboxRegistry;
+pub use tls::{TlsError, TlsFiles};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +91,9 @@ pub enum ServeError {
     /// `--allow-files` names no usable directory.
     #[error(transparent)]
     Files(#[from] sandbox::SandboxError),
+    /// `--tls-cert` / `--tls-key` cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -105,6 +113,10 @@ pub struct ServeOptions {
     pub user: Option<String>,
     /// The password clients must give; none needed when `None` or empty (loopback only).
     pub password: Option<String>,
+    /// How the password is checked.
+    pub auth: AuthMethod,
+    /// The certificate and key of TLS; sessions in clear when `None`, TLS only otherwise.
+    pub tls: Option<TlsFiles>,
     /// What clients may use of the server.
     pub limits: Limits,
 }
@@ -115,6 +127,8 @@ impl std::fmt::Debug for ServeOptions {
             .field("addr", &self.addr)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("auth", &self.auth)
+            .field("tls", &self.tls)
             .field("limits", &self.limits)
             .finish()
     }
@@ -127,6 +141,8 @@ impl ServeOptions {
             addr,
             user: None,
             password: None,
+            auth: AuthMethod::default(),
+            tls: None,
             limits: Limits::default(),
         }
     }
@@ -137,8 +153,11 @@ impl ServeOptions {
     }
 
     /// Refuse what would expose the workspaces — no password off loopback, a user without
-    /// one — and limits that cannot work.
+    /// one — TLS files that cannot be used, and limits that cannot work.
     pub fn check(&self) -> Result<(), ServeError> {
+        if let Some(tls) = &self.tls {
+            tls.acceptor()?;
+        }
         if self.password().is_none() {
             if self.user.is_some() {
                 return Err(ServeError::UserWithoutPassword);
@@ -274,6 +293,7 @@ struct Shared {
     memory: Arc<GreedyMemoryPool>,
     limits: Limits,
     login: LoginParts,
+    tls: Option<pgwire::tokio::TlsAcceptor>,
 }
 
 /// Check `options`, bind, and serve connections on a background task.
@@ -296,16 +316,24 @@ pub async fn start(
         addr: options.addr,
         source,
     })?;
+    let (tls, cert_pem) = match &options.tls {
+        Some(files) => (Some(files.acceptor()?), Some(files.cert_pem()?)),
+        None => (None, None),
+    };
+    let startup = Startup::new(options.credentials(), options.auth, cert_pem.as_deref())
+        .map_err(|e| tls::channel_binding_error(options.tls.as_ref(), e))?;
     let gate = Gate::new(limits.max_connections);
     let shared = Arc::new(Shared {
         factory,
         memory: Arc::new(GreedyMemoryPool::new(limits.total_memory_limit_bytes)),
         login: LoginParts {
-            startup: Arc::new(Startup::new(options.credentials())),
+            startup: Arc::new(startup),
             throttle: Arc::new(LoginThrottle::new(limits.login_backoff)),
             gate: gate.clone(),
             registry: Arc::new(CancelRegistry::default()),
+            tls_required: tls.is_some(),
         },
+        tls,
         limits,
     });
     let (stop, mut stopped) = oneshot::channel::<()>();
@@ -397,7 +425,7 @@ async fn serve_connection(
     // Whichever ends first ends the connection: dropping the protocol future drops the
     // statement running in it.
     tokio::select! {
-        _ = pgwire::tokio::process_socket(socket, None, handlers) => {}
+        _ = pgwire::tokio::process_socket(socket, shared.tls.clone(), handlers) => {}
         _ = gone => {}
         _ = handshake_deadline => {}
     }

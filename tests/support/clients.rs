@@ -4,10 +4,8 @@
 //!
 //! A missing client is a failure that says how to install it, never a skipped test.
 
-#![allow(dead_code)] // until the first client tests land (issue 17); remove then
-
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The Python interpreter: `$JOBSQL_TEST_PYTHON`, else `python3`.
 pub fn python_bin() -> String {
@@ -17,6 +15,13 @@ pub fn python_bin() -> String {
 /// Runs `script` (Python source, fed on stdin) with `args` as `sys.argv[1..]`; panics with a
 /// hint when the interpreter or one of `modules` cannot be imported.
 pub fn python(modules: &[&str], script: &str, args: &[&str]) -> Output {
+    python_spawn(modules, script, args)
+        .wait_with_output()
+        .expect("python3 ends")
+}
+
+/// [`python`], still running: its stdout and stderr piped (for a test that signals it).
+pub fn python_spawn(modules: &[&str], script: &str, args: &[&str]) -> Child {
     require_python(modules);
     let mut child = Command::new(python_bin())
         .arg("-")
@@ -32,7 +37,7 @@ pub fn python(modules: &[&str], script: &str, args: &[&str]) -> Output {
         .expect("stdin")
         .write_all(script.as_bytes())
         .expect("script written");
-    child.wait_with_output().expect("python3 ends")
+    child
 }
 
 /// Panics, naming the install command, unless every module of `modules` imports.
@@ -52,14 +57,27 @@ pub fn require_python(modules: &[&str]) {
 /// `psql` with `args`, no `~/.psqlrc`, and `PGPASSWORD` when given; panics with a hint when
 /// psql is not installed.
 pub fn psql(args: &[&str], password: Option<&str>) -> Output {
+    psql_command(args, password)
+        .output()
+        .unwrap_or_else(|e| panic!("psql not found ({e}): install Debian's postgresql-client"))
+}
+
+/// [`psql`], started with its output piped (for a test that signals it).
+pub fn psql_spawn(args: &[&str], password: Option<&str>) -> Child {
+    psql_command(args, password)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("psql not found ({e}): install Debian's postgresql-client"))
+}
+
+fn psql_command(args: &[&str], password: Option<&str>) -> Command {
     let mut command = Command::new("psql");
     command.arg("--no-psqlrc").args(args);
     if let Some(password) = password {
         command.env("PGPASSWORD", password);
     }
     command
-        .output()
-        .unwrap_or_else(|e| panic!("psql not found ({e}): install Debian's postgresql-client"))
 }
 
 /// stdout of a finished client, or a panic showing both streams.
