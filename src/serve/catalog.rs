@@ -36,7 +36,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int16Array, Int32Array, StringArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Int16Array, Int32Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
@@ -89,6 +89,13 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
     schema.register_table("pg_namespace".into(), Arc::new(pg_namespace(&relations)?))?;
     schema.register_table("pg_class".into(), Arc::new(pg_class(&relations)?))?;
     schema.register_table("pg_am".into(), Arc::new(pg_am()?))?;
+    super::pg_functions::register_regclass(
+        ctx,
+        relations
+            .iter()
+            .flat_map(|(_, ns, rels)| rels.iter().map(|r| (ns.clone(), r.name.clone(), r.oid)))
+            .collect(),
+    );
     let listed: Vec<Relation> = relations.iter().flat_map(|n| n.2.clone()).collect();
     super::pg_tables::register(&schema, &listed, super::compat::SETTINGS)?;
     catalog.register_schema("pg_catalog", schema)?;
@@ -162,6 +169,14 @@ const ARRAYS: &[(Type, Type)] = &[
 
 const PG_CATALOG_OID: i32 = 11;
 
+/// The oid of the type `pg_type` names `name` (`int8`, `text`, ...), if it lists it.
+pub fn type_oid(name: &str) -> Option<i32> {
+    TYPES
+        .iter()
+        .find(|(t, _, _)| t.name().eq_ignore_ascii_case(name))
+        .map(|(t, _, _)| oid(t))
+}
+
 fn oid(t: &Type) -> i32 {
     i32::try_from(t.oid()).unwrap_or(0)
 }
@@ -177,6 +192,13 @@ fn pg_type() -> Result<MemTable> {
         Field::new("typelem", DataType::Int32, false),
         Field::new("typarray", DataType::Int32, false),
         Field::new("typbasetype", DataType::Int32, false),
+        Field::new("typdelim", DataType::Utf8, false),
+        Field::new("typrelid", DataType::Int32, false),
+        Field::new("typnotnull", DataType::Boolean, false),
+        Field::new("typtypmod", DataType::Int32, false),
+        Field::new("typcollation", DataType::Int32, false),
+        Field::new("typndims", DataType::Int32, false),
+        Field::new("typowner", DataType::Int32, false),
     ]));
     let element = |t: &Type| {
         ARRAYS
@@ -212,6 +234,13 @@ fn pg_type() -> Result<MemTable> {
             TYPES.iter().map(|(t, _, _)| array_of(t)),
         )),
         Arc::new(Int32Array::from(vec![0; TYPES.len()])),
+        Arc::new(StringArray::from(vec![","; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![0; TYPES.len()])),
+        Arc::new(BooleanArray::from(vec![false; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![-1; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![0; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![0; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![OWNER_OID; TYPES.len()])),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     MemTable::try_new(schema, vec![vec![batch]])
@@ -325,15 +354,32 @@ fn pg_class(namespaces: &[Namespace]) -> Result<MemTable> {
         Field::new("relkind", DataType::Utf8, false),
         Field::new("relowner", DataType::Int32, false),
         Field::new("relam", DataType::Int32, false),
+        Field::new("relpersistence", DataType::Utf8, false),
+        Field::new("relispartition", DataType::Boolean, false),
+        Field::new("relhasindex", DataType::Boolean, false),
+        Field::new("relchecks", DataType::Int16, false),
+        Field::new("reltoastrelid", DataType::Int32, false),
+        Field::new("reloftype", DataType::Int32, false),
+        Field::new("relhasrules", DataType::Boolean, false),
+        Field::new("relhastriggers", DataType::Boolean, false),
+        Field::new("relrowsecurity", DataType::Boolean, false),
+        Field::new("relforcerowsecurity", DataType::Boolean, false),
+        Field::new("relreplident", DataType::Utf8, false),
+        Field::new("reltablespace", DataType::Int32, false),
+        Field::new("reloptions", DataType::Utf8, true),
+        Field::new("relpartbound", DataType::Utf8, true),
+        Field::new("relnatts", DataType::Int16, false),
     ]));
-    let rows: Vec<(i32, &str, &str, i32)> = namespaces
+    let rows: Vec<(i32, &str, &str, i32, i16)> = namespaces
         .iter()
         .flat_map(|(ns, _, tables)| {
-            tables
-                .iter()
-                .map(move |r| (*ns, r.name.as_str(), r.kind, r.oid))
+            tables.iter().map(move |r| {
+                let columns = i16::try_from(r.schema.fields().len()).unwrap_or(i16::MAX);
+                (*ns, r.name.as_str(), r.kind, r.oid, columns)
+            })
         })
         .collect();
+    let n = rows.len();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.3))),
         Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
@@ -347,6 +393,21 @@ fn pg_class(namespaces: &[Namespace]) -> Result<MemTable> {
                 0
             }
         }))),
+        Arc::new(StringArray::from(vec!["p"; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(Int16Array::from(vec![0; n])),
+        Arc::new(Int32Array::from(vec![0; n])),
+        Arc::new(Int32Array::from(vec![0; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(StringArray::from(vec!["d"; n])),
+        Arc::new(Int32Array::from(vec![0; n])),
+        Arc::new(StringArray::from(vec![None::<&str>; n])),
+        Arc::new(StringArray::from(vec![None::<&str>; n])),
+        Arc::new(Int16Array::from_iter_values(rows.iter().map(|r| r.4))),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     MemTable::try_new(schema, vec![vec![batch]])

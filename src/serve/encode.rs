@@ -118,6 +118,10 @@ fn prepare(field_type: &DataType, array: &ArrayRef) -> PgWireResult<Column> {
             Column::Text(crate::output::json_text(&field, array).map_err(arrow)?)
         }
         DataType::Utf8 => Column::Text(array.clone()),
+        // A `NullArray` has no validity buffer (`is_null` is false): every value is NULL.
+        DataType::Null => Column::Text(Arc::new(
+            datafusion::arrow::array::StringArray::new_null(array.len()),
+        )),
         _ => {
             // Arrow's display text for everything else (decimals, intervals, ...).
             let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())

@@ -4,15 +4,18 @@
 //! `current_user` / `session_user` / `user` / `current_role` are `jobsql` (the role
 //! `pg_roles` lists, whatever name the client logged in with); `current_schemas(bool)` is
 //! `{pg_catalog,public}`; `pg_backend_pid()` a number of this connection; `has_*_privilege(...)`
-//! true; `pg_encoding_to_char(n)` `UTF8`; `format_type(oid, typmod)` the type's name as
-//! `pg_type` spells it (`NULL` for an unknown oid); `pg_get_expr`, `pg_get_indexdef`,
+//! and `pg_collation_is_visible(oid)` true; `pg_encoding_to_char(n)` `UTF8`; `format_type(oid, typmod)` the type's name as
+//! `pg_type` spells it (`NULL` for an unknown oid); `pg_get_expr`, `pg_get_indexdef`, `pg_get_serial_sequence`,
 //! `pg_get_constraintdef`, `obj_description` and `col_description` `NULL` (no defaults,
-//! indexes or constraints; descriptions are in `pg_description`).
+//! indexes or constraints; descriptions are in `pg_description`), `json_build_object` too (only
+//! SQLAlchemy's reflection of identity columns calls it, and jobsql has none); `to_regtype(name)`
+//! the oid `pg_type` lists for the name, `to_regclass(name)` the `pg_class` oid of `name`
+//! (`table` or `schema.table`).
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, Int64Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, Int32Array, Int64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
@@ -35,6 +38,7 @@ static NEXT_PID: AtomicI32 = AtomicI32::new(1_000);
 
 /// Register the functions above in `ctx`.
 pub fn register(ctx: &SessionContext) {
+    let yes = ScalarValue::Boolean(Some(true));
     let text = |v: &str| ScalarValue::Utf8(Some(v.to_string()));
     let null = ScalarValue::Utf8(None);
     let schemas = ScalarValue::List(ScalarValue::new_list_nullable(
@@ -42,7 +46,6 @@ pub fn register(ctx: &SessionContext) {
         &DataType::Utf8,
     ));
     let pid = ScalarValue::Int32(Some(NEXT_PID.fetch_add(1, Ordering::Relaxed)));
-    let yes = ScalarValue::Boolean(Some(true));
     let mut constants: Vec<(String, Args, ScalarValue)> = [
         ("current_user", Args::Exactly(0), text("jobsql")),
         ("session_user", Args::Exactly(0), text("jobsql")),
@@ -53,10 +56,14 @@ pub fn register(ctx: &SessionContext) {
         ("pg_encoding_to_char", Args::Exactly(1), text("UTF8")),
         ("pg_get_expr", Args::Any, null.clone()),
         ("pg_get_indexdef", Args::Any, null.clone()),
+        ("pg_get_serial_sequence", Args::Any, null.clone()),
+        ("pg_collation_is_visible", Args::Exactly(1), yes.clone()),
         ("pg_get_constraintdef", Args::Any, null.clone()),
         ("obj_description", Args::Any, null.clone()),
         ("col_description", Args::Any, null.clone()),
-        ("shobj_description", Args::Any, null),
+        ("shobj_description", Args::Any, null.clone()),
+        // Only in SQLAlchemy's reflection of identity columns, which jobsql has none of.
+        ("json_build_object", Args::Any, null),
     ]
     .into_iter()
     .map(|(n, a, v)| (n.to_string(), a, v))
@@ -75,6 +82,14 @@ pub fn register(ctx: &SessionContext) {
     for (name, args, value) in constants {
         ctx.register_udf(constant(&name, args, value.clone()));
         ctx.register_udf(constant(&format!("pg_catalog.{name}"), args, value));
+    }
+    for name in ["to_regtype", "pg_catalog.to_regtype"] {
+        ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+            name,
+            Signature::any(1, Volatility::Immutable),
+            DataType::Int32,
+            Arc::new(to_regtype),
+        )));
     }
     for name in ["format_type", "pg_catalog.format_type"] {
         ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
@@ -126,6 +141,67 @@ fn format_type(args: &[ColumnarValue]) -> Result<ColumnarValue> {
         })
         .collect();
     let array: ArrayRef = Arc::new(names);
+    Ok(match first {
+        ColumnarValue::Array(_) => ColumnarValue::Array(array),
+        ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?),
+    })
+}
+
+/// Register `to_regclass(name)` over `relations` (`(schema, table, oid)`).
+pub fn register_regclass(ctx: &SessionContext, relations: Vec<(String, String, i32)>) {
+    let relations = Arc::new(relations);
+    for name in ["to_regclass", "pg_catalog.to_regclass"] {
+        let relations = relations.clone();
+        let fun = Arc::new(move |args: &[ColumnarValue]| {
+            lookup(args, |name| {
+                let parts: Vec<String> = name
+                    .rsplitn(2, '.')
+                    .map(|p| p.trim_matches('"').to_string())
+                    .collect();
+                relations
+                    .iter()
+                    .find(|(schema, table, _)| match parts.as_slice() {
+                        [t] => t == table,
+                        [t, s] => t == table && s == schema,
+                        _ => false,
+                    })
+                    .map(|r| r.2)
+            })
+        });
+        ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+            name,
+            Signature::any(1, Volatility::Stable),
+            DataType::Int32,
+            fun,
+        )));
+    }
+}
+
+/// `to_regtype(name)`: the oid of the type named `name` in `pg_type`, `NULL` if none.
+fn to_regtype(args: &[ColumnarValue]) -> Result<ColumnarValue> {
+    lookup(args, super::catalog::type_oid)
+}
+
+/// A function of one text argument answering `find(text)` (`NULL` for `NULL`).
+fn lookup(args: &[ColumnarValue], find: impl Fn(&str) -> Option<i32>) -> Result<ColumnarValue> {
+    let Some(first) = args.first() else {
+        return Ok(ColumnarValue::Scalar(ScalarValue::Int32(None)));
+    };
+    let rows = match first {
+        ColumnarValue::Array(a) => a.len(),
+        ColumnarValue::Scalar(_) => 1,
+    };
+    let names = cast(&first.to_array(rows)?, &DataType::Utf8)?;
+    let oids: Int32Array = names
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .map(|a| {
+            a.iter()
+                .map(|n| n.and_then(&find))
+                .collect()
+        })
+        .unwrap_or_else(|| Int32Array::from(vec![None; rows]));
+    let array: ArrayRef = Arc::new(oids);
     Ok(match first {
         ColumnarValue::Array(_) => ColumnarValue::Array(array),
         ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?),

@@ -7,7 +7,8 @@
 //! - `pg_description`: the spec's column descriptions (`objoid` the table, `objsubid` the column).
 //! - `pg_database`: one database, `jobsql`; `pg_settings`: the settings `SHOW` answers;
 //!   `pg_roles` / `pg_user`: the role `jobsql`.
-//! - `pg_proc`, `pg_constraint`, `pg_index`, `pg_attrdef`, `pg_inherits`, `pg_collation`:
+//! - `pg_proc`, `pg_constraint`, `pg_index`, `pg_attrdef`, `pg_inherits`, `pg_collation`,
+//!   `pg_sequence`:
 //!   their usual columns and no rows (jobsql has no functions to list there, no keys, indexes,
 //!   defaults, inheritance or collations).
 
@@ -37,6 +38,18 @@ pub struct Relation {
     /// Its columns.
     pub schema: SchemaRef,
 }
+
+/// The tables registered without rows (a scalar subquery over one of them is `NULL`:
+/// [`super::rewrite`]).
+pub const EMPTY_TABLES: &[&str] = &[
+    "pg_sequence",
+    "pg_proc",
+    "pg_constraint",
+    "pg_index",
+    "pg_attrdef",
+    "pg_inherits",
+    "pg_collation",
+];
 
 /// The oid of the one database, `jobsql`.
 const DATABASE_OID: i32 = 16_383;
@@ -79,7 +92,20 @@ pub fn register(
     schema.register_table("pg_roles".into(), pg_roles("rolname")?)?;
     schema.register_table("pg_user".into(), pg_roles("usename")?)?;
     use DataType::{Boolean as B, Int16 as I16, Int32 as I32, Utf8 as T};
-    let empties: [(&str, Vec<(&str, DataType)>); 6] = [
+    use DataType::Int64 as I64;
+    let empties: [(&str, Vec<(&str, DataType)>); 7] = [
+        (
+            "pg_sequence",
+            vec![
+                ("seqrelid", I32),
+                ("seqstart", I64),
+                ("seqincrement", I64),
+                ("seqmin", I64),
+                ("seqmax", I64),
+                ("seqcache", I64),
+                ("seqcycle", B),
+            ],
+        ),
         (
             "pg_proc",
             vec![
@@ -139,6 +165,7 @@ pub fn register(
         ),
     ];
     for (name, columns) in empties {
+        debug_assert!(EMPTY_TABLES.contains(&name), "{name} listed in EMPTY_TABLES");
         schema.register_table(name.into(), empty(&columns)?)?;
     }
     Ok(())

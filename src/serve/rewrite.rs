@@ -5,6 +5,17 @@
 //!   dropped (jobsql compares strings by their bytes, as collation `C`).
 //! - `a OPERATOR(pg_catalog.~) b` (psql's patterns, pgcli): the operator itself (`~`, `!~`,
 //!   `~*`, `!~*`, `=`, `<>`, `<`, `>`, `<=`, `>=`, `~~`, `!~~`).
+//! - Casts to Postgres' object identifier types: `'name'::regtype` is `to_regtype('name')`,
+//!   `'name'::regclass` `to_regclass('name')` ([`super::pg_functions`]); `x::oid`,
+//!   `x::regtype` / `::regclass` / `::regnamespace` / `::regproc` of a number an `INT`.
+//! - A correlated scalar subquery of one plain column (`(SELECT pg_get_expr(...) FROM
+//!   pg_attrdef WHERE ...)`, SQLAlchemy's reflection): its value taken with
+//!   `first_value(...)`, as DataFusion plans only aggregated ones (Postgres would fail on more
+//!   than one row; jobsql's catalog tables give at most one there).
+//! - A scalar subquery reading one of the catalog tables without rows
+//!   ([`super::pg_tables::EMPTY_TABLES`]: `pg_attrdef`, `pg_sequence`, `pg_collation`, ...)
+//!   by an inner or left join: `NULL`, which it is (DataFusion cannot decorrelate the ones
+//!   SQLAlchemy writes inside `CASE`).
 //! - `pg_catalog.f(...)` (psql qualifies every function it calls): `f(...)`, DataFusion's
 //!   function or one of [`super::pg_functions`].
 //! - A table named `pg_...` without a schema (`FROM pg_type`): `pg_catalog.pg_...`, as
@@ -14,9 +25,14 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
-    visit_expressions_mut, visit_relations_mut, BinaryOperator, Expr, Ident, ObjectName,
-    ObjectNamePart,
+    visit_expressions_mut, visit_relations_mut, BinaryOperator, DataType, Expr, FunctionArg,
+    FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query,
+    JoinOperator, SelectItem, SetExpr, TableFactor, Value,
 };
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+use super::pg_tables::EMPTY_TABLES;
 
 /// `statement` with the rewrites above.
 pub fn rewrite(mut statement: DfStatement) -> DfStatement {
@@ -42,9 +58,137 @@ fn qualify(name: &mut ObjectName) {
     }
 }
 
+/// The object identifier type `data_type` names, if it is one.
+fn oid_type(data_type: &DataType) -> Option<String> {
+    let name = match data_type {
+        DataType::Regclass => "regclass".to_string(),
+        DataType::Custom(name, _) => match name.0.last() {
+            Some(ObjectNamePart::Identifier(i)) => i.value.to_ascii_lowercase(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    matches!(
+        name.as_str(),
+        "oid" | "regclass" | "regtype" | "regnamespace" | "regproc" | "regprocedure" | "regrole"
+    )
+    .then_some(name)
+}
+
+/// `function(arg)` as an expression.
+fn call(function: &str, arg: Expr) -> Option<Expr> {
+    let mut call = Parser::new(&GenericDialect {})
+        .try_with_sql(&format!("{function}(NULL)"))
+        .ok()?
+        .parse_expr()
+        .ok()?;
+    if let Expr::Function(f) = &mut call {
+        if let FunctionArguments::List(list) = &mut f.args {
+            if let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(slot))) = list.args.first_mut()
+            {
+                *slot = arg;
+                return Some(call);
+            }
+        }
+    }
+    None
+}
+
+fn take(expr: &mut Expr) -> Expr {
+    std::mem::replace(expr, Expr::value(Value::Null))
+}
+
+/// Whether `query` (one SELECT) has no rows because it reads an empty catalog table.
+fn reads_empty_table(query: &Query) -> bool {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return false;
+    };
+    let empty = |factor: &TableFactor| match factor {
+        TableFactor::Table { name, .. } => name.0.last().is_some_and(|p| {
+            matches!(p, ObjectNamePart::Identifier(i)
+                if EMPTY_TABLES.contains(&i.value.to_ascii_lowercase().as_str()))
+        }),
+        _ => false,
+    };
+    select.from.iter().any(|from| {
+        empty(&from.relation)
+            && from.joins.iter().all(|j| {
+                matches!(
+                    j.join_operator,
+                    JoinOperator::Join(_)
+                        | JoinOperator::Inner(_)
+                        | JoinOperator::Left(_)
+                        | JoinOperator::LeftOuter(_)
+                        | JoinOperator::CrossJoin(_)
+                )
+            })
+    })
+}
+
+/// Aggregates a scalar subquery may already use.
+const AGGREGATES: &[&str] = &[
+    "count", "max", "min", "sum", "avg", "array_agg", "string_agg", "bool_and", "bool_or",
+    "first_value", "last_value",
+];
+
+/// `(SELECT x FROM ...)` as `(SELECT first_value(x) FROM ...)` unless it aggregates.
+fn aggregate_subquery(query: &mut Query) {
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    let grouped = !matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty());
+    if grouped || select.projection.len() != 1 {
+        return;
+    }
+    let item = match &mut select.projection[0] {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+        _ => return,
+    };
+    let aggregated = matches!(item, Expr::Function(f) if f.name.0.last().is_some_and(|p| {
+        matches!(p, ObjectNamePart::Identifier(i)
+            if AGGREGATES.contains(&i.value.to_ascii_lowercase().as_str()))
+    }));
+    if !aggregated {
+        if let Some(called) = call("first_value", take(item)) {
+            *item = called;
+        }
+    }
+}
+
 fn rewrite_expr(expr: &mut Expr) {
     loop {
         match expr {
+            Expr::Subquery(query) => {
+                if reads_empty_table(query) {
+                    *expr = Expr::value(Value::Null);
+                } else {
+                    aggregate_subquery(query);
+                }
+                return;
+            }
+            Expr::Cast {
+                expr: inner,
+                data_type,
+                ..
+            } => {
+                let Some(kind) = oid_type(data_type) else {
+                    return;
+                };
+                let is_text = matches!(
+                    inner.as_ref(),
+                    Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))
+                );
+                match (kind.as_str(), is_text) {
+                    ("regtype" | "regclass", true) => {
+                        let function = format!("to_{kind}");
+                        if let Some(called) = call(&function, take(inner)) {
+                            *expr = called;
+                        }
+                    }
+                    _ => *data_type = DataType::Int(None),
+                }
+                return;
+            }
             Expr::Function(f) => {
                 let qualified = matches!(
                     f.name.0.as_slice(),
@@ -56,9 +200,7 @@ fn rewrite_expr(expr: &mut Expr) {
                 return;
             }
             Expr::Collate { expr: inner, .. } => {
-                let inner = std::mem::replace(inner.as_mut(), Expr::value(
-                    datafusion::sql::sqlparser::ast::Value::Null,
-                ));
+                let inner = take(inner);
                 *expr = inner;
             }
             Expr::BinaryOp { op, .. } => {
@@ -125,5 +267,18 @@ mod tests {
             "SELECT array_to_string(datacl, ',') FROM pg_catalog.pg_database"
         );
         assert_eq!(rewritten("SELECT 1 FROM jobs.pg_x"), "SELECT 1 FROM jobs.pg_x");
+        assert_eq!(
+            rewritten("SELECT t.oid FROM pg_type t WHERE t.oid = 'hstore'::regtype AND c.oid::oid = 1"),
+            "SELECT t.oid FROM pg_catalog.pg_type AS t WHERE t.oid = to_regtype('hstore') \
+             AND CAST(c.oid AS INT) = 1"
+        );
+        assert_eq!(
+            rewritten("SELECT (SELECT d.description FROM pg_description d WHERE d.objoid = a.attrelid), \
+                       (SELECT count(*) FROM pg_description), \
+                       (SELECT d.adbin FROM pg_attrdef d JOIN pg_class c ON true) FROM pg_attribute a"),
+            "SELECT (SELECT first_value(d.description) FROM pg_catalog.pg_description AS d \
+             WHERE d.objoid = a.attrelid), (SELECT count(*) FROM pg_catalog.pg_description), \
+             NULL FROM pg_catalog.pg_attribute AS a"
+        );
     }
 }
