@@ -169,6 +169,11 @@ const ARRAYS: &[(Type, Type)] = &[
 
 const PG_CATALOG_OID: i32 = 11;
 
+/// The element type of array type `t`, if `pg_type` lists it as one.
+pub fn array_element(t: &Type) -> Option<Type> {
+    ARRAYS.iter().find(|(a, _)| a == t).map(|(_, e)| e.clone())
+}
+
 /// The oid of the type `pg_type` names `name` (`int8`, `text`, ...), if it lists it.
 pub fn type_oid(name: &str) -> Option<i32> {
     TYPES
