@@ -15,6 +15,10 @@ mod common {
 mod embed;
 #[path = "interfaces/serve.rs"]
 mod serve;
+#[path = "interfaces/serve_clients_psql.rs"]
+mod serve_clients_psql;
+#[path = "interfaces/serve_clients_sqlalchemy.rs"]
+mod serve_clients_sqlalchemy;
 #[path = "interfaces/serve_insert.rs"]
 mod serve_insert;
 #[path = "interfaces/serve_limits.rs"]

@@ -4,7 +4,6 @@
 //!
 //! A missing client is a failure that says how to install it, never a skipped test.
 
-#![allow(dead_code)] // until the first client tests land (issue 17); remove then
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
