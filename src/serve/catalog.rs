@@ -312,9 +312,10 @@ async fn relations(ctx: &SessionContext, default: &str) -> Result<Vec<Namespace>
             let mut resolves = false;
             if let (Some(short), Some((first, provider))) = (&short, &first) {
                 if let Some(other) = short.schema(&schema_name) {
-                    resolves = other.table(first).await?.is_some_and(|t| {
-                        std::ptr::addr_eq(Arc::as_ptr(&t), Arc::as_ptr(provider))
-                    });
+                    resolves = other
+                        .table(first)
+                        .await?
+                        .is_some_and(|t| std::ptr::addr_eq(Arc::as_ptr(&t), Arc::as_ptr(provider)));
                 }
             }
             let name = if catalog_name == default || resolves {

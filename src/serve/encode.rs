@@ -119,9 +119,9 @@ fn prepare(field_type: &DataType, array: &ArrayRef) -> PgWireResult<Column> {
         }
         DataType::Utf8 => Column::Text(array.clone()),
         // A `NullArray` has no validity buffer (`is_null` is false): every value is NULL.
-        DataType::Null => Column::Text(Arc::new(
-            datafusion::arrow::array::StringArray::new_null(array.len()),
-        )),
+        DataType::Null => Column::Text(Arc::new(datafusion::arrow::array::StringArray::new_null(
+            array.len(),
+        ))),
         _ => {
             // Arrow's display text for everything else (decimals, intervals, ...).
             let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())
@@ -243,7 +243,12 @@ pub fn encode_batch(
 
 /// A Postgres array literal (`{1,2,"a b",NULL}`, one dimension) of `element`s, as a list.
 fn array_literal(text: &str, element: &Type, idx: usize) -> PgWireResult<ScalarValue> {
-    let bad = || encode_error(format!("parameter ${}: not a one-dimensional array: {text}", idx + 1));
+    let bad = || {
+        encode_error(format!(
+            "parameter ${}: not a one-dimensional array: {text}",
+            idx + 1
+        ))
+    };
     let inner = text
         .trim()
         .strip_prefix('{')
@@ -279,17 +284,23 @@ fn array_literal(text: &str, element: &Type, idx: usize) -> PgWireResult<ScalarV
             }
             item.push(c);
         }
-        let item = if quoted { item } else { item.trim().to_string() };
+        let item = if quoted {
+            item
+        } else {
+            item.trim().to_string()
+        };
         let value = if !quoted && item.eq_ignore_ascii_case("NULL") {
             ScalarValue::try_from(&target).map_err(|e| encode_error(e.to_string()))?
         } else {
-            ScalarValue::Utf8(Some(item)).cast_to(&target).map_err(|e| {
-                encode_error(format!("parameter ${}: {text}: {e}", idx + 1))
-            })?
+            ScalarValue::Utf8(Some(item))
+                .cast_to(&target)
+                .map_err(|e| encode_error(format!("parameter ${}: {text}: {e}", idx + 1)))?
         };
         items.push(value);
     }
-    Ok(ScalarValue::List(ScalarValue::new_list_nullable(&items, &target)))
+    Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+        &items, &target,
+    )))
 }
 
 /// The Postgres type a placeholder of `dt` is announced as (`text` when unknown).

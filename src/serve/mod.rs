@@ -22,7 +22,10 @@
 //! - [`encode`]: Arrow ⇄ Postgres types and values.
 //! - [`compat`]: session commands drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...).
 //! - [`catalog`]: the Postgres catalog bits BI tools and psql ask for (`version()`,
-//!   `pg_catalog.pg_type`, `pg_class`, ...).
+//!   `pg_catalog.pg_type`, `pg_class`, ...), with [`pg_tables`] (`pg_attribute`,
+//!   `pg_description`, `pg_database`, ...) and [`pg_functions`] (`current_user`,
+//!   `format_type`, ...); [`rewrite`]: Postgres SQL DataFusion does not plan (`COLLATE`,
+//!   `OPERATOR(...)`, `::regclass`), rewritten before planning.
 //! - [`auth`]: open on loopback, MD5 password otherwise; one message for every failed login.
 //!
 //! Binding an address other than loopback without a password (an empty one counts as none) is

@@ -3,14 +3,15 @@
 //!
 //! `current_user` / `session_user` / `user` / `current_role` are `jobsql` (the role
 //! `pg_roles` lists, whatever name the client logged in with); `current_schemas(bool)` is
-//! `{pg_catalog,public}`; `pg_backend_pid()` a number of this connection; `has_*_privilege(...)`
-//! and `pg_collation_is_visible(oid)` true; `pg_encoding_to_char(n)` `UTF8`; `format_type(oid, typmod)` the type's name as
-//! `pg_type` spells it (`NULL` for an unknown oid); `pg_get_expr`, `pg_get_indexdef`, `pg_get_serial_sequence`,
+//! `{pg_catalog,public}`; `pg_backend_pid()` a number of this connection;
+//! `has_*_privilege(...)` and `pg_collation_is_visible(oid)` true; `pg_encoding_to_char(n)`
+//! `UTF8`; `format_type(oid, typmod)` the type's name as `information_schema` spells it
+//! (`bigint`, `timestamp with time zone`; `NULL` for an unknown oid); `to_regtype(name)` the
+//! oid `pg_type` lists for the name, `to_regclass(name)` the `pg_class` oid of `name` (`table`
+//! or `schema.table`); `pg_get_expr`, `pg_get_indexdef`, `pg_get_serial_sequence`,
 //! `pg_get_constraintdef`, `obj_description` and `col_description` `NULL` (no defaults,
 //! indexes or constraints; descriptions are in `pg_description`), `json_build_object` too (only
-//! SQLAlchemy's reflection of identity columns calls it, and jobsql has none); `to_regtype(name)`
-//! the oid `pg_type` lists for the name, `to_regclass(name)` the `pg_class` oid of `name`
-//! (`table` or `schema.table`).
+//! SQLAlchemy's reflection of identity columns calls it, and jobsql has none).
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
@@ -195,11 +196,7 @@ fn lookup(args: &[ColumnarValue], find: impl Fn(&str) -> Option<i32>) -> Result<
     let oids: Int32Array = names
         .as_any()
         .downcast_ref::<StringArray>()
-        .map(|a| {
-            a.iter()
-                .map(|n| n.and_then(&find))
-                .collect()
-        })
+        .map(|a| a.iter().map(|n| n.and_then(&find)).collect())
         .unwrap_or_else(|| Int32Array::from(vec![None; rows]));
     let array: ArrayRef = Arc::new(oids);
     Ok(match first {

@@ -91,8 +91,8 @@ pub fn register(
     schema.register_table("pg_settings".into(), pg_settings(settings)?)?;
     schema.register_table("pg_roles".into(), pg_roles("rolname")?)?;
     schema.register_table("pg_user".into(), pg_roles("usename")?)?;
-    use DataType::{Boolean as B, Int16 as I16, Int32 as I32, Utf8 as T};
     use DataType::Int64 as I64;
+    use DataType::{Boolean as B, Int16 as I16, Int32 as I32, Utf8 as T};
     let empties: [(&str, Vec<(&str, DataType)>); 7] = [
         (
             "pg_sequence",
@@ -165,7 +165,10 @@ pub fn register(
         ),
     ];
     for (name, columns) in empties {
-        debug_assert!(EMPTY_TABLES.contains(&name), "{name} listed in EMPTY_TABLES");
+        debug_assert!(
+            EMPTY_TABLES.contains(&name),
+            "{name} listed in EMPTY_TABLES"
+        );
         schema.register_table(name.into(), empty(&columns)?)?;
     }
     Ok(())
@@ -267,10 +270,7 @@ fn pg_description(relations: &[Relation]) -> Result<Arc<MemTable>> {
 }
 
 fn pg_database() -> Result<Arc<MemTable>> {
-    let acl = ListArray::new_null(
-        Arc::new(Field::new_list_field(DataType::Utf8, true)),
-        1,
-    );
+    let acl = ListArray::new_null(Arc::new(Field::new_list_field(DataType::Utf8, true)), 1);
     table(
         Schema::new(vec![
             Field::new("oid", DataType::Int32, false),

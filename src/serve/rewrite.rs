@@ -26,8 +26,8 @@ use std::ops::ControlFlow;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
     visit_expressions_mut, visit_relations_mut, BinaryOperator, DataType, Expr, FunctionArg,
-    FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query,
-    JoinOperator, SelectItem, SetExpr, TableFactor, Value,
+    FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, JoinOperator, ObjectName,
+    ObjectNamePart, Query, SelectItem, SetExpr, TableFactor, Value,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -53,7 +53,8 @@ pub fn rewrite(mut statement: DfStatement) -> DfStatement {
 fn qualify(name: &mut ObjectName) {
     if let [ObjectNamePart::Identifier(table)] = name.0.as_slice() {
         if table.value.to_ascii_lowercase().starts_with("pg_") {
-            name.0.insert(0, ObjectNamePart::Identifier(Ident::new("pg_catalog")));
+            name.0
+                .insert(0, ObjectNamePart::Identifier(Ident::new("pg_catalog")));
         }
     }
 }
@@ -84,8 +85,7 @@ fn call(function: &str, arg: Expr) -> Option<Expr> {
         .ok()?;
     if let Expr::Function(f) = &mut call {
         if let FunctionArguments::List(list) = &mut f.args {
-            if let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(slot))) = list.args.first_mut()
-            {
+            if let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(slot))) = list.args.first_mut() {
                 *slot = arg;
                 return Some(call);
             }
@@ -127,8 +127,17 @@ fn reads_empty_table(query: &Query) -> bool {
 
 /// Aggregates a scalar subquery may already use.
 const AGGREGATES: &[&str] = &[
-    "count", "max", "min", "sum", "avg", "array_agg", "string_agg", "bool_and", "bool_or",
-    "first_value", "last_value",
+    "count",
+    "max",
+    "min",
+    "sum",
+    "avg",
+    "array_agg",
+    "string_agg",
+    "bool_and",
+    "bool_or",
+    "first_value",
+    "last_value",
 ];
 
 /// `(SELECT x FROM ...)` as `(SELECT first_value(x) FROM ...)` unless it aggregates.
@@ -266,9 +275,14 @@ mod tests {
             rewritten("SELECT pg_catalog.array_to_string(datacl, ',') FROM pg_database"),
             "SELECT array_to_string(datacl, ',') FROM pg_catalog.pg_database"
         );
-        assert_eq!(rewritten("SELECT 1 FROM jobs.pg_x"), "SELECT 1 FROM jobs.pg_x");
         assert_eq!(
-            rewritten("SELECT t.oid FROM pg_type t WHERE t.oid = 'hstore'::regtype AND c.oid::oid = 1"),
+            rewritten("SELECT 1 FROM jobs.pg_x"),
+            "SELECT 1 FROM jobs.pg_x"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT t.oid FROM pg_type t WHERE t.oid = 'hstore'::regtype AND c.oid::oid = 1"
+            ),
             "SELECT t.oid FROM pg_catalog.pg_type AS t WHERE t.oid = to_regtype('hstore') \
              AND CAST(c.oid AS INT) = 1"
         );

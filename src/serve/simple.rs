@@ -31,9 +31,9 @@ use super::cancel::Guard;
 use super::compat;
 use super::handler::{pg_error, Connection};
 use super::respond::{compat_response, verb};
+use super::rewrite::rewrite;
 use super::settings::check_plan;
 use crate::session::stream_statement_checked;
-use super::rewrite::rewrite;
 use crate::sql::{parse_script, Statement};
 
 /// Send one response the way pgwire does, tracking the transaction status.

@@ -19,7 +19,18 @@ async fn psql_output(server: &ServerHandle, command: &str) -> String {
     );
     let command = command.to_string();
     let out = tokio::task::spawn_blocking(move || {
-        psql(&[&conninfo, "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", &command], None)
+        psql(
+            &[
+                &conninfo,
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                &command,
+            ],
+            None,
+        )
     })
     .await
     .expect("psql runs");
@@ -35,12 +46,29 @@ async fn psql_lists_schemas_tables_and_the_database() {
     // One naming: the schema as information_schema names it, full names where short ones
     // would be ambiguous (LakeSail's `jobs`).
     let schemas = psql_output(&server, "\\dn").await;
-    let names: Vec<&str> = schemas.lines().filter_map(|l| l.split('|').next()).collect();
-    assert_eq!(names, ["cleanrooms", "jobs", "lakesail.jobs", "public"], "{schemas}");
+    let names: Vec<&str> = schemas
+        .lines()
+        .filter_map(|l| l.split('|').next())
+        .collect();
+    assert_eq!(
+        names,
+        ["cleanrooms", "jobs", "lakesail.jobs", "public"],
+        "{schemas}"
+    );
 
     let tables = psql_output(&server, "\\dt").await;
-    assert!(tables.lines().any(|l| l.starts_with("jobs|job_runs|table|")), "{tables}");
-    assert!(tables.lines().any(|l| l.starts_with("lakesail.jobs|job_runs|table|")), "{tables}");
+    assert!(
+        tables
+            .lines()
+            .any(|l| l.starts_with("jobs|job_runs|table|")),
+        "{tables}"
+    );
+    assert!(
+        tables
+            .lines()
+            .any(|l| l.starts_with("lakesail.jobs|job_runs|table|")),
+        "{tables}"
+    );
     let in_schema = psql_output(
         &server,
         "SELECT table_schema FROM information_schema.tables \
@@ -97,8 +125,7 @@ async fn psycopg_savepoints_session_functions_and_any_of_a_list() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "jobsql jobsql True", "{text}");
     assert_eq!(
-        lines[1],
-        "('bigint', 'timestamp with time zone', True)",
+        lines[1], "('bigint', 'timestamp with time zone', True)",
         "{text}"
     );
     let mut expected = [a, b];
@@ -108,6 +135,10 @@ async fn psycopg_savepoints_session_functions_and_any_of_a_list() {
     assert_eq!(ids, format!("[{}, {}]", expected[0], expected[1]), "{text}");
     let total: usize = total.parse().expect("a count");
     assert!(total > 0, "{text}");
-    assert_eq!(lines[3], total.to_string(), "ANY and IN count the same runs: {text}");
+    assert_eq!(
+        lines[3],
+        total.to_string(),
+        "ANY and IN count the same runs: {text}"
+    );
     server.shutdown().await;
 }

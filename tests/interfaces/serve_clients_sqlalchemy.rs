@@ -65,11 +65,17 @@ async fn reflect_and_read(driver: &str, module: &str) {
     let spec = specs
         .resources
         .iter()
-        .find(|r| r.provider == "databricks_workspace" && r.service == "jobs" && r.name == "job_runs")
+        .find(|r| {
+            r.provider == "databricks_workspace" && r.service == "jobs" && r.name == "job_runs"
+        })
         .expect("job_runs in the spec");
     let columns = got["columns"].as_array().expect("columns");
     for c in &spec.columns {
-        assert!(columns.iter().any(|r| r[0] == c.name.as_str()), "{} reflected: {got}", c.name);
+        assert!(
+            columns.iter().any(|r| r[0] == c.name.as_str()),
+            "{} reflected: {got}",
+            c.name
+        );
     }
     let column = |name: &str| {
         columns

@@ -4,7 +4,6 @@
 //!
 //! A missing client is a failure that says how to install it, never a skipped test.
 
-
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
