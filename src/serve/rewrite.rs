@@ -269,7 +269,7 @@ mod tests {
                 "SELECT relname FROM pg_catalog.pg_class c WHERE c.relname \
                  OPERATOR(pg_catalog.~) '^(job_runs)$' COLLATE pg_catalog.default"
             ),
-            "SELECT relname FROM pg_catalog.pg_class AS c WHERE c.relname ~ '^(job_runs)$'"
+            "SELECT relname FROM pg_catalog.pg_class c WHERE c.relname ~ '^(job_runs)$'"
         );
         assert_eq!(
             rewritten("SELECT pg_catalog.array_to_string(datacl, ',') FROM pg_database"),
@@ -283,16 +283,16 @@ mod tests {
             rewritten(
                 "SELECT t.oid FROM pg_type t WHERE t.oid = 'hstore'::regtype AND c.oid::oid = 1"
             ),
-            "SELECT t.oid FROM pg_catalog.pg_type AS t WHERE t.oid = to_regtype('hstore') \
-             AND CAST(c.oid AS INT) = 1"
+            "SELECT t.oid FROM pg_catalog.pg_type t WHERE t.oid = to_regtype('hstore') \
+             AND c.oid::INT = 1"
         );
         assert_eq!(
             rewritten("SELECT (SELECT d.description FROM pg_description d WHERE d.objoid = a.attrelid), \
                        (SELECT count(*) FROM pg_description), \
                        (SELECT d.adbin FROM pg_attrdef d JOIN pg_class c ON true) FROM pg_attribute a"),
-            "SELECT (SELECT first_value(d.description) FROM pg_catalog.pg_description AS d \
+            "SELECT (SELECT first_value(d.description) FROM pg_catalog.pg_description d \
              WHERE d.objoid = a.attrelid), (SELECT count(*) FROM pg_catalog.pg_description), \
-             NULL FROM pg_catalog.pg_attribute AS a"
+             NULL FROM pg_catalog.pg_attribute a"
         );
     }
 }
