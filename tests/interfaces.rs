@@ -17,6 +17,10 @@ mod embed;
 mod serve;
 #[path = "interfaces/serve_cancel.rs"]
 mod serve_cancel;
+#[path = "interfaces/serve_clients_psql.rs"]
+mod serve_clients_psql;
+#[path = "interfaces/serve_clients_sqlalchemy.rs"]
+mod serve_clients_sqlalchemy;
 #[path = "interfaces/serve_insert.rs"]
 mod serve_insert;
 #[path = "interfaces/serve_limits.rs"]

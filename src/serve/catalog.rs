@@ -7,17 +7,36 @@
 //! - `pg_catalog.pg_type`: the types the server sends, with their oids, lengths and array types
 //!   (drivers map result oids to names with it).
 //! - `pg_catalog.pg_namespace` and `pg_catalog.pg_class`: a schema per schema of the session
-//!   (named `catalog.schema` outside the default catalog, e.g. `databricks_workspace.jobs`,
-//!   which is how a query names its tables) and a relation per table and view (`relkind` `r` /
-//!   `v`), as they are when the connection opens; `pg_catalog.pg_am` has `heap`. Enough for
-//!   psql's `\dt`, `\dv` and `\dn`.
+//!   and a relation per table and view (`relkind` `r` / `v`), as they are when the connection
+//!   opens; `pg_catalog.pg_am` has `heap`. Enough for psql's `\dt`, `\dv` and `\dn`.
+//! - [`super::pg_tables`]: `pg_attribute`, `pg_description` (the spec's column descriptions),
+//!   `pg_database`, `pg_settings`, `pg_roles`, and `pg_proc`, `pg_constraint`, `pg_index`, ...
+//!   without rows; [`super::pg_functions`]: `current_user`, `current_schemas`, `format_type`,
+//!   `has_*_privilege`, ....
 //!
-//! `information_schema.tables` / `.columns` are DataFusion's own. psql's `\d table` (which
-//! needs `pg_attribute`, `regclass` casts and more) does not work.
+//! **One naming of schemas.** A schema is named in `pg_namespace` as `information_schema`
+//! names it (`table_schema`): `jobs` for `databricks_workspace.jobs`, whose tables a query
+//! names `jobs.job_runs` as well as `databricks_workspace.jobs.job_runs` (the session's short
+//! names, [`crate::session::names`]). A schema whose short name does not resolve to it (two
+//! providers' `jobs`; LakeSail's, whose profile has no short names) is named
+//! `catalog.schema` (`lakesail.jobs`), and is queried by its full name
+//! (`lakesail.jobs.job_runs`).
+//!
+//! **Why not `datafusion-pg-catalog`** (datafusion-contrib, 0.19 for DataFusion 55, evaluated
+//! 2026-12): it has the tables and functions above and more, and SQL rewrites (`regclass`,
+//! `OPERATOR(...)`), but its manifest asks `datafusion = "55"` with default features, so
+//! adding it switches on DataFusion's `compression` (bzip2, liblzma with its C build, zstd,
+//! flate2), `encoding_expressions` and `recursive_protection` (stacker, psm) in our build, and
+//! through `arrow-pg` 0.16 pulls a second pgwire (0.41, next to our 0.42), rust_decimal and
+//! postgres-types: 25 more crates (421 → 517 packages in `cargo tree`), and a rebuild of every
+//! DataFusion crate for the changed features. `datafusion-postgres` is a whole server, which
+//! overlaps ours (streaming, guards, sandbox). jobsql keeps its own small catalog.
+//!
+//! `information_schema.tables` / `.columns` are DataFusion's own (Arrow type names).
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int16Array, Int32Array, StringArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Int16Array, Int32Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
@@ -27,6 +46,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Signature, SimpleScalarUDF, Volatility};
 use datafusion::prelude::SessionContext;
 use pgwire::api::Type;
+
+use super::pg_tables::Relation;
 
 /// What `version()` answers.
 pub fn version_text() -> String {
@@ -51,6 +72,7 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
         ctx.register_udf(constant_udf(name, args, value.clone()));
         ctx.register_udf(constant_udf(&format!("pg_catalog.{name}"), args, value));
     }
+    super::pg_functions::register(ctx);
     let default = ctx
         .state()
         .config()
@@ -67,6 +89,15 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
     schema.register_table("pg_namespace".into(), Arc::new(pg_namespace(&relations)?))?;
     schema.register_table("pg_class".into(), Arc::new(pg_class(&relations)?))?;
     schema.register_table("pg_am".into(), Arc::new(pg_am()?))?;
+    super::pg_functions::register_regclass(
+        ctx,
+        relations
+            .iter()
+            .flat_map(|(_, ns, rels)| rels.iter().map(|r| (ns.clone(), r.name.clone(), r.oid)))
+            .collect(),
+    );
+    let listed: Vec<Relation> = relations.iter().flat_map(|n| n.2.clone()).collect();
+    super::pg_tables::register(&schema, &listed, super::compat::SETTINGS)?;
     catalog.register_schema("pg_catalog", schema)?;
     Ok(())
 }
@@ -138,6 +169,19 @@ const ARRAYS: &[(Type, Type)] = &[
 
 const PG_CATALOG_OID: i32 = 11;
 
+/// The element type of array type `t`, if `pg_type` lists it as one.
+pub fn array_element(t: &Type) -> Option<Type> {
+    ARRAYS.iter().find(|(a, _)| a == t).map(|(_, e)| e.clone())
+}
+
+/// The oid of the type `pg_type` names `name` (`int8`, `text`, ...), if it lists it.
+pub fn type_oid(name: &str) -> Option<i32> {
+    TYPES
+        .iter()
+        .find(|(t, _, _)| t.name().eq_ignore_ascii_case(name))
+        .map(|(t, _, _)| oid(t))
+}
+
 fn oid(t: &Type) -> i32 {
     i32::try_from(t.oid()).unwrap_or(0)
 }
@@ -153,6 +197,13 @@ fn pg_type() -> Result<MemTable> {
         Field::new("typelem", DataType::Int32, false),
         Field::new("typarray", DataType::Int32, false),
         Field::new("typbasetype", DataType::Int32, false),
+        Field::new("typdelim", DataType::Utf8, false),
+        Field::new("typrelid", DataType::Int32, false),
+        Field::new("typnotnull", DataType::Boolean, false),
+        Field::new("typtypmod", DataType::Int32, false),
+        Field::new("typcollation", DataType::Int32, false),
+        Field::new("typndims", DataType::Int32, false),
+        Field::new("typowner", DataType::Int32, false),
     ]));
     let element = |t: &Type| {
         ARRAYS
@@ -188,6 +239,13 @@ fn pg_type() -> Result<MemTable> {
             TYPES.iter().map(|(t, _, _)| array_of(t)),
         )),
         Arc::new(Int32Array::from(vec![0; TYPES.len()])),
+        Arc::new(StringArray::from(vec![","; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![0; TYPES.len()])),
+        Arc::new(BooleanArray::from(vec![false; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![-1; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![0; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![0; TYPES.len()])),
+        Arc::new(Int32Array::from(vec![OWNER_OID; TYPES.len()])),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     MemTable::try_new(schema, vec![vec![batch]])
@@ -199,8 +257,8 @@ const OWNER_OID: i32 = 10;
 /// The oid of the `heap` access method.
 const HEAP_OID: i32 = 2;
 
-/// One schema of the session: its oid, its name, and its tables with their `relkind`.
-type Namespace = (i32, String, Vec<(String, &'static str)>);
+/// One schema of the session: its oid, its name, and its relations.
+type Namespace = (i32, String, Vec<Relation>);
 
 /// The session's schemas, Postgres' three first.
 async fn relations(ctx: &SessionContext, default: &str) -> Result<Vec<Namespace>> {
@@ -209,6 +267,8 @@ async fn relations(ctx: &SessionContext, default: &str) -> Result<Vec<Namespace>
         (2200, "public".to_string(), Vec::new()),
         (13_000, "information_schema".to_string(), Vec::new()),
     ];
+    let short = ctx.catalog(default);
+    let mut next_relation = 20_000;
     let mut catalogs = ctx.catalog_names();
     catalogs.sort();
     for catalog_name in catalogs {
@@ -225,17 +285,40 @@ async fn relations(ctx: &SessionContext, default: &str) -> Result<Vec<Namespace>
                 continue;
             };
             let mut tables = Vec::new();
+            let mut first = None;
             let mut names = schema.table_names();
             names.sort();
             for table in names {
-                let kind = match schema.table_type(&table).await? {
-                    Some(TableType::View) => "v",
-                    Some(_) => "r",
-                    None => continue,
+                let Some(provider) = schema.table(&table).await? else {
+                    continue;
                 };
-                tables.push((table, kind));
+                if first.is_none() {
+                    first = Some((table.clone(), provider.clone()));
+                }
+                let kind = match provider.table_type() {
+                    TableType::View => "v",
+                    _ => "r",
+                };
+                tables.push(Relation {
+                    oid: next_relation,
+                    name: table,
+                    kind,
+                    schema: provider.schema(),
+                });
+                next_relation += 1;
             }
-            let name = if catalog_name == default {
+            // The short name when it resolves to this very schema: its first table is this
+            // one's (schema providers are wrapped anew on each lookup; tables are not).
+            let mut resolves = false;
+            if let (Some(short), Some((first, provider))) = (&short, &first) {
+                if let Some(other) = short.schema(&schema_name) {
+                    resolves = other
+                        .table(first)
+                        .await?
+                        .is_some_and(|t| std::ptr::addr_eq(Arc::as_ptr(&t), Arc::as_ptr(provider)));
+                }
+            }
+            let name = if catalog_name == default || resolves {
                 schema_name
             } else {
                 format!("{catalog_name}.{schema_name}")
@@ -277,13 +360,34 @@ fn pg_class(namespaces: &[Namespace]) -> Result<MemTable> {
         Field::new("relkind", DataType::Utf8, false),
         Field::new("relowner", DataType::Int32, false),
         Field::new("relam", DataType::Int32, false),
+        Field::new("relpersistence", DataType::Utf8, false),
+        Field::new("relispartition", DataType::Boolean, false),
+        Field::new("relhasindex", DataType::Boolean, false),
+        Field::new("relchecks", DataType::Int16, false),
+        Field::new("reltoastrelid", DataType::Int32, false),
+        Field::new("reloftype", DataType::Int32, false),
+        Field::new("relhasrules", DataType::Boolean, false),
+        Field::new("relhastriggers", DataType::Boolean, false),
+        Field::new("relrowsecurity", DataType::Boolean, false),
+        Field::new("relforcerowsecurity", DataType::Boolean, false),
+        Field::new("relreplident", DataType::Utf8, false),
+        Field::new("reltablespace", DataType::Int32, false),
+        Field::new("reloptions", DataType::Utf8, true),
+        Field::new("relpartbound", DataType::Utf8, true),
+        Field::new("relnatts", DataType::Int16, false),
     ]));
-    let rows: Vec<(i32, &str, &str)> = namespaces
+    let rows: Vec<(i32, &str, &str, i32, i16)> = namespaces
         .iter()
-        .flat_map(|(ns, _, tables)| tables.iter().map(move |(t, k)| (*ns, t.as_str(), *k)))
+        .flat_map(|(ns, _, tables)| {
+            tables.iter().map(move |r| {
+                let columns = i16::try_from(r.schema.fields().len()).unwrap_or(i16::MAX);
+                (*ns, r.name.as_str(), r.kind, r.oid, columns)
+            })
+        })
         .collect();
+    let n = rows.len();
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int32Array::from_iter_values((20_000..).take(rows.len()))),
+        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.3))),
         Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
         Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.0))),
         Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2))),
@@ -295,6 +399,21 @@ fn pg_class(namespaces: &[Namespace]) -> Result<MemTable> {
                 0
             }
         }))),
+        Arc::new(StringArray::from(vec!["p"; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(Int16Array::from(vec![0; n])),
+        Arc::new(Int32Array::from(vec![0; n])),
+        Arc::new(Int32Array::from(vec![0; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(BooleanArray::from(vec![false; n])),
+        Arc::new(StringArray::from(vec!["d"; n])),
+        Arc::new(Int32Array::from(vec![0; n])),
+        Arc::new(StringArray::from(vec![None::<&str>; n])),
+        Arc::new(StringArray::from(vec![None::<&str>; n])),
+        Arc::new(Int16Array::from_iter_values(rows.iter().map(|r| r.4))),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     MemTable::try_new(schema, vec![vec![batch]])

@@ -5,7 +5,8 @@
 //! search_path` or `SHOW transaction isolation level`. DataFusion knows none of these, so a
 //! statement that is one of them (alone in its query string) gets a Postgres-like answer here:
 //! transactions are accepted and have no effect (every statement acts at once, as in
-//! autocommit), `SET` of a non-DataFusion setting is accepted and ignored, and `SHOW` of a
+//! autocommit; `SAVEPOINT x`, `RELEASE [SAVEPOINT] x` and `ROLLBACK TO [SAVEPOINT] x`, which
+//! SQLAlchemy with psycopg 3 sends, likewise), `SET` of a non-DataFusion setting is accepted and ignored, and `SHOW` of a
 //! well-known Postgres setting returns its usual value. `SET datafusion.*` and `SHOW
 //! datafusion.*` / `SHOW ALL` / `SHOW TABLES` / `SHOW COLUMNS` go to DataFusion.
 
@@ -28,7 +29,7 @@ pub enum Compat {
 }
 
 /// The well-known Postgres settings `SHOW` answers, with their values.
-const SETTINGS: &[(&str, &str)] = &[
+pub(super) const SETTINGS: &[(&str, &str)] = &[
     ("search_path", "\"$user\", public"),
     ("server_version", "16.6"),
     ("server_version_num", "160006"),
@@ -63,7 +64,11 @@ pub fn intercept(sql: &str) -> Option<Compat> {
             Some(Compat::Begin)
         }
         "commit" | "end" => Some(Compat::End("COMMIT")),
+        // `ROLLBACK TO [SAVEPOINT] x`: the transaction goes on.
+        "rollback" if words.get(1) == Some(&"to") => Some(Compat::Ignored("ROLLBACK".into())),
         "rollback" | "abort" => Some(Compat::End("ROLLBACK")),
+        "savepoint" => Some(Compat::Ignored("SAVEPOINT".into())),
+        "release" => Some(Compat::Ignored("RELEASE".into())),
         "set" => {
             let mut rest = &words[1..];
             if matches!(rest.first(), Some(&"session") | Some(&"local")) {
@@ -169,6 +174,18 @@ mod tests {
         );
         assert_eq!(intercept(" commit ; "), Some(Compat::End("COMMIT")));
         assert_eq!(intercept("ROLLBACK"), Some(Compat::End("ROLLBACK")));
+        assert_eq!(
+            intercept("SAVEPOINT \"_pg3_1\""),
+            Some(Compat::Ignored("SAVEPOINT".into()))
+        );
+        assert_eq!(
+            intercept("release savepoint \"_pg3_1\""),
+            Some(Compat::Ignored("RELEASE".into()))
+        );
+        assert_eq!(
+            intercept("ROLLBACK TO SAVEPOINT \"_pg3_1\""),
+            Some(Compat::Ignored("ROLLBACK".into()))
+        );
         assert_eq!(
             intercept("SET extra_float_digits = 3"),
             Some(Compat::Ignored("SET".into()))

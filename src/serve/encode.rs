@@ -118,6 +118,10 @@ fn prepare(field_type: &DataType, array: &ArrayRef) -> PgWireResult<Column> {
             Column::Text(crate::output::json_text(&field, array).map_err(arrow)?)
         }
         DataType::Utf8 => Column::Text(array.clone()),
+        // A `NullArray` has no validity buffer (`is_null` is false): every value is NULL.
+        DataType::Null => Column::Text(Arc::new(datafusion::arrow::array::StringArray::new_null(
+            array.len(),
+        ))),
         _ => {
             // Arrow's display text for everything else (decimals, intervals, ...).
             let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())
@@ -237,6 +241,68 @@ pub fn encode_batch(
     Ok(rows)
 }
 
+/// A Postgres array literal (`{1,2,"a b",NULL}`, one dimension) of `element`s, as a list.
+fn array_literal(text: &str, element: &Type, idx: usize) -> PgWireResult<ScalarValue> {
+    let bad = || {
+        encode_error(format!(
+            "parameter ${}: not a one-dimensional array: {text}",
+            idx + 1
+        ))
+    };
+    let inner = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .ok_or_else(bad)?;
+    let target = match *element {
+        Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => DataType::Int64,
+        Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC => DataType::Float64,
+        Type::BOOL => DataType::Boolean,
+        _ => DataType::Utf8,
+    };
+    let mut items = Vec::new();
+    let mut chars = inner.chars().peekable();
+    while chars.peek().is_some() {
+        let mut item = String::new();
+        let quoted = chars.peek() == Some(&'"');
+        if quoted {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => item.extend(chars.next()),
+                    '"' => break,
+                    c => item.push(c),
+                }
+            }
+        }
+        for c in chars.by_ref() {
+            if c == ',' {
+                break;
+            }
+            if c == '{' || c == '}' {
+                return Err(bad());
+            }
+            item.push(c);
+        }
+        let item = if quoted {
+            item
+        } else {
+            item.trim().to_string()
+        };
+        let value = if !quoted && item.eq_ignore_ascii_case("NULL") {
+            ScalarValue::try_from(&target).map_err(|e| encode_error(e.to_string()))?
+        } else {
+            ScalarValue::Utf8(Some(item))
+                .cast_to(&target)
+                .map_err(|e| encode_error(format!("parameter ${}: {text}: {e}", idx + 1)))?
+        };
+        items.push(value);
+    }
+    Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+        &items, &target,
+    )))
+}
+
 /// The Postgres type a placeholder of `dt` is announced as (`text` when unknown).
 pub fn param_type(dt: Option<&DataType>) -> Type {
     match dt {
@@ -270,6 +336,15 @@ pub fn param_value<S: Clone>(
     } else if *ty == Type::TIMESTAMP {
         let v = portal.parameter::<NaiveDateTime>(idx, ty)?;
         ScalarValue::TimestampMicrosecond(v.map(|t| t.and_utc().timestamp_micros()), None)
+    } else if let (Some(element), true) = (
+        super::catalog::array_element(ty),
+        portal.parameter_format.is_text(idx),
+    ) {
+        // `= ANY($1)` with a list: `{1,2,3}` as a list of the element type.
+        match portal.parameter::<String>(idx, &Type::TEXT)? {
+            Some(text) => array_literal(&text, &element, idx)?,
+            None => ScalarValue::Null,
+        }
     } else {
         // text, varchar, unknown; any other type only when sent as text: its text.
         match portal.parameter::<String>(idx, ty) {

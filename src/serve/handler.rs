@@ -136,12 +136,15 @@ impl QueryParser for Parser {
                     .to_string(),
             ));
         }
-        let plan = self
-            .ctx
-            .state()
-            .create_logical_plan(sql)
-            .await
-            .map_err(|e| pg_error(&e))?;
+        let state = self.ctx.state();
+        // One statement, rewritten as in the simple protocol; anything else DataFusion's error.
+        let plan = match crate::sql::parse_script(sql).map(|mut s| (s.len(), s.pop())) {
+            Ok((1, Some(crate::sql::Statement::Sql(s)))) => {
+                state.statement_to_plan(super::rewrite::rewrite(*s)).await
+            }
+            _ => state.create_logical_plan(sql).await,
+        }
+        .map_err(|e| pg_error(&e))?;
         check_plan(&plan, self.files.as_deref()).map_err(|e| pg_error(&e))?;
         let params = placeholder_types(&plan).map_err(|e| pg_error(&e))?;
         Ok(Some(Prepared::Plan {

@@ -22,7 +22,10 @@
 //! - [`encode`]: Arrow ⇄ Postgres types and values.
 //! - [`compat`]: session commands drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...).
 //! - [`catalog`]: the Postgres catalog bits BI tools and psql ask for (`version()`,
-//!   `pg_catalog.pg_type`, `pg_class`, ...).
+//!   `pg_catalog.pg_type`, `pg_class`, ...), with [`pg_tables`] (`pg_attribute`,
+//!   `pg_description`, `pg_database`, ...) and [`pg_functions`] (`current_user`,
+//!   `format_type`, ...); [`rewrite`]: Postgres SQL DataFusion does not plan (`COLLATE`,
+//!   `OPERATOR(...)`, `::regclass`), rewritten before planning.
 //! - [`auth`], [`scram`]: open on loopback, a password otherwise (SCRAM-SHA-256; MD5 only with
 //!   `--auth md5`); one message for every failed login.
 //! - [`tls`]: `--tls-cert` / `--tls-key` (rustls); then every session is encrypted.
@@ -37,6 +40,9 @@ pub mod catalog;
 pub mod compat;
 pub mod encode;
 pub mod handler;
+pub mod pg_functions;
+pub mod pg_tables;
+pub mod rewrite;
 pub mod limits;
 pub mod memory;
 pub mod respond;

@@ -9,7 +9,7 @@
 //! Postgres. One [`super::cancel::Guard`] covers the whole query string: a `CancelRequest` or
 //! the statement timeout stops it, rows included. A query string that is one session command
 //! (`SET application_name`, `BEGIN`, `SHOW search_path`, ...) is answered by
-//! [`super::compat`].
+//! [`super::compat`]. Each statement is first rewritten by [`super::rewrite`].
 
 use std::fmt::Debug;
 
@@ -31,9 +31,10 @@ use super::cancel::Guard;
 use super::compat;
 use super::handler::{pg_error, Connection};
 use super::respond::{compat_response, verb};
+use super::rewrite::rewrite;
 use super::settings::check_plan;
 use crate::session::stream_statement_checked;
-use crate::sql::parse_script;
+use crate::sql::{parse_script, Statement};
 
 /// Send one response the way pgwire does, tracking the transaction status.
 async fn send_response<C>(
@@ -89,6 +90,10 @@ impl Connection {
         }
         let mut status = TransactionStatus::Idle;
         for statement in statements {
+            let statement = match statement {
+                Statement::Sql(s) => Statement::Sql(Box::new(rewrite(*s))),
+                exec => exec,
+            };
             let verb = verb(&statement.to_string());
             let ctx = self.ctx.clone();
             let files = self.limits.allow_files.clone();
