@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "output",    // printing results
     "shell",     // the interactive shell
     "serve",     // the Postgres server
+    "mcp",       // the MCP server (AI assistants)
     "cli",       // the `jobsql` command
 ];
 

@@ -21,14 +21,15 @@
 //! 9. [`write`](mod@write): the statements DataFusion does not plan: EXEC, INSERT ... RETURNING.
 //! 10. [`plugin`]: registering all of it in a `SessionContext`.
 //! 11. [`session`]: a ready session; running a statement.
-//! 12. [`output`], [`shell`], [`serve`] (the Postgres wire protocol) and [`cli`]: the front ends.
+//! 12. [`output`], [`shell`], [`serve`] (the Postgres wire protocol), `mcp` (the MCP server
+//!     for AI assistants; feature `mcp`) and [`cli`]: the front ends.
 //!
 //! [`emulator`] stands apart: an in-process stand-in for the Databricks Jobs API that uses no
 //! engine module.
 //!
-//! Features: `emulator` (the emulator, with axum) and `cli` (the command, with the emulator for
-//! `--demo`) are on by default; the engine builds without either
-//! (`default-features = false`).
+//! Features: `emulator` (the emulator, with axum), `mcp` (the MCP server, with rmcp) and `cli`
+//! (the command, with both: the emulator for `--demo`) are on by default; the engine builds
+//! without any of them (`default-features = false`).
 
 pub mod redact;
 pub mod spec;
@@ -44,6 +45,8 @@ pub mod session;
 pub mod output;
 pub mod shell;
 pub mod serve;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 #[cfg(feature = "cli")]
 pub mod cli;
 

@@ -1,6 +1,7 @@
 //! jobsql's interfaces, end to end over real connections: the library API used from another
 //! DataFusion program (examples/embed.rs), the Postgres wire-protocol server (`jobsql serve`,
-//! driven by tokio-postgres) and the interactive shell (`jobsql shell`, piped and in a
+//! driven by tokio-postgres), the MCP server (`jobsql mcp`, driven by the Python MCP client over
+//! stdio and streamable HTTP) and the interactive shell (`jobsql shell`, piped and in a
 //! pseudo-terminal). Every test runs against the emulator on 127.0.0.1:0 and asserts the rows and
 //! the API requests made.
 
@@ -13,6 +14,10 @@ mod common {
 }
 #[path = "interfaces/embed.rs"]
 mod embed;
+#[path = "interfaces/mcp.rs"]
+mod mcp;
+#[path = "interfaces/mcp_http.rs"]
+mod mcp_http;
 #[path = "interfaces/serve.rs"]
 mod serve;
 #[path = "interfaces/serve_cancel.rs"]

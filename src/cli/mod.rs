@@ -1,6 +1,7 @@
 //! The `jobsql` command line: `jobsql query` runs SQL and prints the results, `jobsql emulator`
 //! serves the built-in Jobs API emulator, `jobsql serve` the Postgres protocol ([`serve`]),
-//! `jobsql shell` is the interactive shell ([`shell`]).
+//! `jobsql shell` is the interactive shell ([`shell`]), `jobsql mcp` the MCP server for AI
+//! assistants ([`mcp`](mod@mcp)).
 //!
 //! `jobsql query` parses its script once and prints each statement through
 //! [`crate::output::run::run_and_print`], the path the shell uses too: rows are printed as they
@@ -16,6 +17,7 @@
 //! `--keep-going`) go to stderr as `warning: ...` lines.
 
 pub mod api_args;
+pub mod mcp;
 pub mod serve;
 pub mod setup;
 pub mod shell;
@@ -60,6 +62,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// An interactive SQL shell (or, with piped input, run its statements).
     Shell(shell::ShellArgs),
+    /// Serve the tables to AI assistants over the Model Context Protocol (stdio, or
+    /// streamable HTTP with --addr).
+    Mcp(mcp::McpArgs),
 }
 
 /// `jobsql emulator [ARGS]` (Databricks) or `jobsql emulator lakesail [ARGS]`.
@@ -148,6 +153,9 @@ pub enum CliError {
     /// when it is a write whose outcome is unknown: [`RunError::outcome_unknown`]).
     #[error(transparent)]
     Run(#[from] RunError),
+    /// The MCP server could not start or stopped on an error.
+    #[error(transparent)]
+    Mcp(#[from] crate::mcp::McpError),
     /// `jobsql shell` stopped on an error (always exit code 1).
     #[error(transparent)]
     Shell(#[from] ShellError),
@@ -231,6 +239,7 @@ pub async fn main_inner(cli: Cli) -> Result<(), CliError> {
         },
         Command::Serve(args) => serve::run_serve(args).await,
         Command::Shell(args) => shell::run_shell(args).await,
+        Command::Mcp(args) => mcp::run_mcp(args).await,
     }
 }
 
