@@ -34,8 +34,8 @@ use serde_json::value::RawValue;
 use crate::request::PageMarks;
 use crate::spec::{ColumnType, PaginationSpec, Resource};
 
-use shape::Objects;
 use picked::Picks;
+use shape::Objects;
 use split::Layout;
 
 use super::ProviderError;

@@ -35,9 +35,7 @@ impl Picks {
     /// The picks of `sources` (typed columns named by `typed`, their JSON names).
     pub(super) fn new(sources: &[Source], typed: &[String]) -> Self {
         let mut names: Vec<String> = Vec::new();
-        let index = |name: &str, names: &mut Vec<String>| match names
-            .iter()
-            .position(|n| n == name)
+        let index = |name: &str, names: &mut Vec<String>| match names.iter().position(|n| n == name)
         {
             Some(i) => i,
             None => {
@@ -114,7 +112,12 @@ impl PageDecoder {
 
     /// The typed columns, decoded by arrow-json from the picked fields rewritten as one
     /// object per row.
-    fn decode_rewritten(&self, picked: &Picked, picks: &Picks, rows: usize) -> Option<Vec<ArrayRef>> {
+    fn decode_rewritten(
+        &self,
+        picked: &Picked,
+        picks: &Picks,
+        rows: usize,
+    ) -> Option<Vec<ArrayRef>> {
         if self.typed_schema.fields().is_empty() {
             return Some(Vec::new());
         }

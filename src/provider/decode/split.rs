@@ -87,7 +87,11 @@ impl Layout {
             want: None,
             children: Vec::new(),
         };
-        let wants = [(Some(objects), Want::Objects), (next, Want::Next), (total, Want::Total)];
+        let wants = [
+            (Some(objects), Want::Objects),
+            (next, Want::Next),
+            (total, Want::Total),
+        ];
         for (path, want) in wants {
             if let Some(path) = path {
                 root.insert(path, want)?;
@@ -97,7 +101,10 @@ impl Layout {
     }
 
     /// Split `body`: its objects (borrowed) and what it says about the next page.
-    pub(super) fn split<'a>(&self, body: &'a [u8]) -> Result<(Vec<&'a RawValue>, PageMarks), String> {
+    pub(super) fn split<'a>(
+        &self,
+        body: &'a [u8],
+    ) -> Result<(Vec<&'a RawValue>, PageMarks), String> {
         let found = self.pass(body, None)?;
         Ok((found.objects, found.marks))
     }
@@ -210,7 +217,11 @@ impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_, 'de> {
         };
         match node.want {
             Some(Want::Objects) => {
-                set(self.context, format!("{} is not an array of objects", node.name()), true);
+                set(
+                    self.context,
+                    format!("{} is not an array of objects", node.name()),
+                    true,
+                );
                 match self.pick {
                     None => {
                         let objects: Option<Vec<&'de RawValue>> = de::Deserialize::deserialize(d)?;
@@ -226,17 +237,29 @@ impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_, 'de> {
                 }
             }
             Some(Want::Next) => {
-                set(self.context, format!("{} is not a string", node.name()), false);
+                set(
+                    self.context,
+                    format!("{} is not a string", node.name()),
+                    false,
+                );
                 let next: Option<String> = de::Deserialize::deserialize(d)?;
                 self.found.marks.next = next.filter(|v| !v.is_empty());
             }
             Some(Want::Total) => {
-                set(self.context, format!("{} is not a count of objects", node.name()), false);
+                set(
+                    self.context,
+                    format!("{} is not a count of objects", node.name()),
+                    false,
+                );
                 self.found.marks.total = de::Deserialize::deserialize(d)?;
             }
             None => {
                 node.clear(self.found);
-                set(self.context, format!("{} is not a JSON object", node.name()), true);
+                set(
+                    self.context,
+                    format!("{} is not a JSON object", node.name()),
+                    true,
+                );
                 d.deserialize_any(self)?;
             }
         }

@@ -62,23 +62,37 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn objects_and_next_token_before_or_after_the_array() {
-    let after = r#"{"runs": [{"a": 1}, {"a": [2, {"b": 3}]}], "next_page_token": "t2", "has_more": true}"#;
+    let after =
+        r#"{"runs": [{"a": 1}, {"a": [2, {"b": 3}]}], "next_page_token": "t2", "has_more": true}"#;
     let before = r#"{"next_page_token": "t2", "x": {"y": [1, 2]}, "runs": [{"a": 1}, {"a": [2, {"b": 3}]}]}"#;
     for body in [after, before] {
         let (objects, next, total) = both(body, "runs", Some("next_page_token"), None).unwrap();
-        assert_eq!(objects, strings(&[r#"{"a": 1}"#, r#"{"a": [2, {"b": 3}]}"#]));
+        assert_eq!(
+            objects,
+            strings(&[r#"{"a": 1}"#, r#"{"a": [2, {"b": 3}]}"#])
+        );
         assert_eq!(next.as_deref(), Some("t2"));
         assert_eq!(total, None);
     }
-    let last = both(r#"{"runs": [{"a": 1}], "next_page_token": ""}"#, "runs", Some("next_page_token"), None);
+    let last = both(
+        r#"{"runs": [{"a": 1}], "next_page_token": ""}"#,
+        "runs",
+        Some("next_page_token"),
+        None,
+    );
     assert_eq!(last.unwrap().1, None, "an empty token is no next page");
 }
 
 #[test]
 fn objects_and_marks_at_nested_paths() {
     let body = r#"{"meta": {"paging": {"next": "m2"}, "total": 7}, "data": {"x": null, "items": [{"id": 1}, {"id": 2}, {"id": 3}]}}"#;
-    let (objects, next, total) =
-        both(body, "data.items", Some("meta.paging.next"), Some("meta.total")).unwrap();
+    let (objects, next, total) = both(
+        body,
+        "data.items",
+        Some("meta.paging.next"),
+        Some("meta.total"),
+    )
+    .unwrap();
     assert_eq!(objects.len(), 3);
     assert_eq!(next.as_deref(), Some("m2"));
     assert_eq!(total, Some(7));
@@ -91,7 +105,10 @@ fn the_body_as_a_bare_array() {
     assert_eq!(both("[]", ".", None, None).unwrap().0.len(), 0);
     assert_eq!(both("null", ".", None, None).unwrap().0.len(), 0);
     let e = both(r#"{"a": 1}"#, ".", None, None).unwrap_err();
-    assert!(e.starts_with("the body is not an array of objects: invalid type: map"), "{e}");
+    assert!(
+        e.starts_with("the body is not an array of objects: invalid type: map"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -103,7 +120,11 @@ fn missing_or_null_arrays_and_fields_on_the_way_are_no_objects() {
         r#"{"data": null}"#,
         r#"{"data": {"other": [1]}}"#,
     ] {
-        let at = if body.contains("data") { "data.items" } else { "runs" };
+        let at = if body.contains("data") {
+            "data.items"
+        } else {
+            "runs"
+        };
         let (objects, next, _) = both(body, at, Some("next_page_token"), None).unwrap();
         assert!(objects.is_empty(), "{body}");
         assert_eq!(next, None);
@@ -116,7 +137,10 @@ fn escaped_strings_with_brackets_and_quotes_stay_whole() {
     let (objects, next, _) = both(body, "runs", Some("next_page_token"), None).unwrap();
     assert_eq!(
         objects,
-        strings(&[r#"{"name": "a \"[{\" b", "x": "]}"}"#, r#"{"name": "\\", "y": "\u005b"}"#])
+        strings(&[
+            r#"{"name": "a \"[{\" b", "x": "]}"}"#,
+            r#"{"name": "\\", "y": "\u005b"}"#
+        ])
     );
     assert_eq!(next.as_deref(), Some("t\"]}"));
     // A key written with an escape is the same key.
@@ -136,15 +160,37 @@ fn a_key_given_twice_keeps_its_last_value() {
 #[test]
 fn wrong_kinds_are_named_by_their_path() {
     let cases = [
-        (r#"{"runs": {"a": 1}}"#, "`runs` is not an array of objects: invalid type: map"),
-        (r#"{"data": 5}"#, "`data` is not a JSON object: invalid type: integer `5`"),
-        (r#"[1]"#, "the body is not a JSON object: invalid type: sequence"),
-        (r#"{"runs": [], "next_page_token": 7}"#, "`next_page_token` is not a string"),
-        (r#"{"runs": [], "total": "7"}"#, "`total` is not a count of objects"),
-        (r#"{"runs": [], "total": -1}"#, "`total` is not a count of objects"),
+        (
+            r#"{"runs": {"a": 1}}"#,
+            "`runs` is not an array of objects: invalid type: map",
+        ),
+        (
+            r#"{"data": 5}"#,
+            "`data` is not a JSON object: invalid type: integer `5`",
+        ),
+        (
+            r#"[1]"#,
+            "the body is not a JSON object: invalid type: sequence",
+        ),
+        (
+            r#"{"runs": [], "next_page_token": 7}"#,
+            "`next_page_token` is not a string",
+        ),
+        (
+            r#"{"runs": [], "total": "7"}"#,
+            "`total` is not a count of objects",
+        ),
+        (
+            r#"{"runs": [], "total": -1}"#,
+            "`total` is not a count of objects",
+        ),
     ];
     for (body, want) in cases {
-        let at = if body.contains("data") { "data.items" } else { "runs" };
+        let at = if body.contains("data") {
+            "data.items"
+        } else {
+            "runs"
+        };
         let e = both(body, at, Some("next_page_token"), Some("total")).unwrap_err();
         assert!(e.starts_with(want), "{body}: {e}");
     }
@@ -177,10 +223,18 @@ fn deep_nesting_is_refused_before_the_split_and_never_overflows_it() {
         "]".repeat(depth)
     );
     assert!(crate::client::body::check_success_body(deep.as_bytes()).is_some());
-    let hostile = format!(r#"{{"runs": [{{"a": {}{}}}]}}"#, "[".repeat(100_000), "]".repeat(100_000));
+    let hostile = format!(
+        r#"{{"runs": [{{"a": {}{}}}]}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let (objects, _, _) = split(&hostile, "runs", None, None).unwrap();
     assert_eq!(objects.len(), 1);
-    let ok = format!(r#"{{"runs": [{{"a": {}{}}}]}}"#, "[".repeat(100), "]".repeat(100));
+    let ok = format!(
+        r#"{{"runs": [{{"a": {}{}}}]}}"#,
+        "[".repeat(100),
+        "]".repeat(100)
+    );
     assert!(crate::client::body::check_success_body(ok.as_bytes()).is_none());
 }
 
@@ -201,15 +255,31 @@ fn picking_keeps_the_named_fields_of_each_object_in_order() {
     let names = strings(&["a", "b"]);
     let (picked, marks) = layout.pick(body.as_bytes(), &names).unwrap();
     assert_eq!(picked.objects, 3);
-    let values: Vec<(usize, usize, &str)> =
-        picked.values.iter().map(|(o, n, v)| (*o, *n, v.get())).collect();
+    let values: Vec<(usize, usize, &str)> = picked
+        .values
+        .iter()
+        .map(|(o, n, v)| (*o, *n, v.get()))
+        .collect();
     assert_eq!(
         values,
-        vec![(0, 0, "1"), (0, 1, r#"{"c": "]"}"#), (2, 1, "null"), (2, 0, "2"), (2, 0, "3")]
+        vec![
+            (0, 0, "1"),
+            (0, 1, r#"{"c": "]"}"#),
+            (2, 1, "null"),
+            (2, 0, "2"),
+            (2, 0, "3")
+        ]
     );
     assert_eq!(marks.next.as_deref(), Some("t"));
-    for (body, objects) in [(r#"{"runs": null}"#, 0), (r#"{"x": 1}"#, 0), (r#"{"runs": []}"#, 0)] {
-        assert_eq!(layout.pick(body.as_bytes(), &names).unwrap().0.objects, objects);
+    for (body, objects) in [
+        (r#"{"runs": null}"#, 0),
+        (r#"{"x": 1}"#, 0),
+        (r#"{"runs": []}"#, 0),
+    ] {
+        assert_eq!(
+            layout.pick(body.as_bytes(), &names).unwrap().0.objects,
+            objects
+        );
     }
     // An element that is not an object: the fast way gives up (the whole way names it).
     assert!(layout.pick(br#"{"runs": [1]}"#, &names).is_err());
