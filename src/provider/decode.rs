@@ -2,7 +2,9 @@
 //!
 //! The objects are found where the method's `response.objects` says (a dotted path, the body
 //! itself as an array, or the body as the one object: `decode/shape.rs`), with what the body says
-//! about the next page (`pagination.next`, `total`). The typed columns are decoded straight
+//! about the next page (`pagination.next`, `total`); for a listing, in one serde_json pass that
+//! follows only those paths' keys (`decode/split.rs`) and picks out of each object the fields
+//! the columns read, which arrow-json then decodes alone (`decode/picked.rs`). The typed columns are decoded straight
 //! from the response bytes by arrow-json's `Decoder`, fed the raw bytes of each object (found
 //! with `serde_json::value::RawValue`, which borrows rather than building values), under their
 //! JSON names (a column's `field:`, `jobId` for `job_id`) and output under the column names, in
