@@ -2,7 +2,9 @@
 //!
 //! The objects are found where the method's `response.objects` says (a dotted path, the body
 //! itself as an array, or the body as the one object: `decode/shape.rs`), with what the body says
-//! about the next page (`pagination.next`, `total`). The typed columns are decoded straight
+//! about the next page (`pagination.next`, `total`); for a listing, in one serde_json pass that
+//! follows only those paths' keys (`decode/split.rs`) and picks out of each object the fields
+//! the columns read, which arrow-json then decodes alone (`decode/picked.rs`). The typed columns are decoded straight
 //! from the response bytes by arrow-json's `Decoder`, fed the raw bytes of each object (found
 //! with `serde_json::value::RawValue`, which borrows rather than building values), under their
 //! JSON names (a column's `field:`, `jobId` for `job_id`) and output under the column names, in
@@ -14,6 +16,10 @@
 
 #[path = "decode/shape.rs"]
 mod shape;
+#[path = "decode/picked.rs"]
+mod picked;
+#[path = "decode/split.rs"]
+mod split;
 #[path = "decode/times.rs"]
 mod times;
 
@@ -30,7 +36,9 @@ use serde_json::value::RawValue;
 use crate::request::PageMarks;
 use crate::spec::{ColumnType, PaginationSpec, Resource};
 
+use picked::Picks;
 use shape::Objects;
+use split::Layout;
 
 use super::ProviderError;
 
@@ -55,6 +63,10 @@ pub struct PageDecoder {
     table: String,
     key: Option<String>,
     objects: Objects,
+    /// The objects' and marks' paths as one tree, when they form one (one pass a page).
+    layout: Option<Layout>,
+    /// The fields each object's columns read, picked out in that pass (`decode/picked.rs`).
+    picks: Option<Picks>,
     next: Option<Vec<String>>,
     total: Option<Vec<String>>,
     typed_schema: SchemaRef,
@@ -106,6 +118,15 @@ impl PageDecoder {
             };
             sources.push(source);
         }
+        let objects = Objects::of(objects);
+        let next = pagination.and_then(PaginationSpec::next_path);
+        let total = pagination.and_then(PaginationSpec::total_path);
+        let layout = match &objects {
+            Objects::At(path) => Layout::new(path, next.as_deref(), total.as_deref()),
+            Objects::Body => None,
+        };
+        let typed: Vec<String> = typed_fields.iter().map(|f| f.name().clone()).collect();
+        let picks = layout.as_ref().map(|_| Picks::new(&sources, &typed));
         Self {
             table: resource.qualified_name(),
             key: resource
@@ -113,9 +134,11 @@ impl PageDecoder {
                 .key
                 .first()
                 .map(|k| resource.json_field(k).to_string()),
-            objects: Objects::of(objects),
-            next: pagination.and_then(PaginationSpec::next_path),
-            total: pagination.and_then(PaginationSpec::total_path),
+            objects,
+            layout,
+            picks,
+            next,
+            total,
             typed_schema: Arc::new(Schema::new(typed_fields)),
             output,
             sources,
@@ -128,6 +151,9 @@ impl PageDecoder {
         body: &[u8],
         params: &BTreeMap<String, String>,
     ) -> Result<Page, ProviderError> {
+        if let Some(page) = self.decode_picked(body, params) {
+            return Ok(page);
+        }
         let (objects, marks) = self.split(body)?;
         let batch = self.decode_objects(&objects, params)?;
         Ok(Page {
@@ -138,11 +164,15 @@ impl PageDecoder {
     }
 
     /// A response body's objects (borrowed, not parsed into values) and what it says about
-    /// the next page.
+    /// the next page: one pass of `decode/split.rs` when the paths form a tree (always for a
+    /// listing), else step by step (`decode/shape.rs`).
     pub fn split<'a>(
         &self,
         body: &'a [u8],
     ) -> Result<(Vec<&'a RawValue>, PageMarks), ProviderError> {
+        if let Some(layout) = &self.layout {
+            return layout.split(body).map_err(|m| self.invalid(m));
+        }
         let raw: &RawValue =
             serde_json::from_slice(body).map_err(|e| self.invalid(format!("not JSON: {e}")))?;
         let marks = shape::marks(raw, self.next.as_deref(), self.total.as_deref())
@@ -212,6 +242,16 @@ impl PageDecoder {
         for o in objects {
             texts.push(self.at_path(o, path)?);
         }
+        self.scalar_column(&texts, path, ty)
+    }
+
+    /// The scalars `texts` (raw JSON, found at `path`), as a column of type `ty`.
+    fn scalar_column(
+        &self,
+        texts: &[Option<&str>],
+        path: &[String],
+        ty: &ColumnType,
+    ) -> Result<ArrayRef, ProviderError> {
         let wrong = |text: &str| ProviderError::UnexpectedValue {
             table: self.table.clone(),
             row: String::new(),
@@ -258,19 +298,27 @@ impl PageDecoder {
         object: &Object<'a>,
         path: &[String],
     ) -> Result<Option<&'a str>, ProviderError> {
-        let Some((first, rest)) = path.split_first() else {
+        let Some(first) = path.first() else {
             return Ok(None);
         };
-        let mut raw: &'a RawValue = match object.get(first.as_str()) {
-            Some(raw) => raw,
-            None => return Ok(None),
+        self.below(object.get(first.as_str()).copied(), path)
+    }
+
+    /// The raw JSON text at `path` given the value of its first field (`None`: absent).
+    fn below<'a>(
+        &self,
+        first: Option<&'a RawValue>,
+        path: &[String],
+    ) -> Result<Option<&'a str>, ProviderError> {
+        let (Some(mut raw), Some((name, rest))) = (first, path.split_first()) else {
+            return Ok(None);
         };
         for field in rest {
             if raw.get() == "null" {
                 return Ok(None);
             }
             let inner: Object<'a> = serde_json::from_str(raw.get())
-                .map_err(|e| self.invalid(format!("`{first}` is not a JSON object: {e}")))?;
+                .map_err(|e| self.invalid(format!("`{name}` is not a JSON object: {e}")))?;
             raw = match inner.get(field.as_str()) {
                 Some(r) => r,
                 None => return Ok(None),
