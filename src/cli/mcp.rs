@@ -12,7 +12,7 @@ use clap::Args;
 
 use super::setup::Setup;
 use super::CliError;
-use crate::mcp::{serve_http, serve_stdio, McpOptions, McpServer, DEFAULT_MAX_ROWS};
+use crate::mcp::{serve_http, serve_stdio, McpError, McpOptions, McpServer, DEFAULT_MAX_ROWS};
 
 /// Arguments of `jobsql mcp`.
 #[derive(Debug, Args)]
@@ -33,6 +33,10 @@ pub struct McpArgs {
     /// Let the query tool run INSERT, DELETE, EXEC, COPY, SET and DDL (refused otherwise).
     #[arg(long)]
     pub allow_writes: bool,
+    /// Let SQL read and write files under this directory (SELECT FROM 'file', COPY TO, CREATE
+    /// EXTERNAL TABLE); without it, no file on this machine is opened.
+    #[arg(long, value_name = "DIR")]
+    pub allow_files: Option<PathBuf>,
     /// Most rows one query answer holds (the answer says so when there were more).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ROWS)]
     pub max_rows: usize,
@@ -43,14 +47,19 @@ pub struct McpArgs {
 
 /// Run `jobsql mcp` until stdin closes (stdio) or Ctrl-C (HTTP).
 pub async fn run_mcp(args: McpArgs) -> Result<(), CliError> {
+    let allow_files = match &args.allow_files {
+        Some(dir) => Some(crate::serve::sandbox::canonical_root(dir).map_err(McpError::Files)?),
+        None => None,
+    };
     let options = Arc::new(McpOptions {
         allow_writes: args.allow_writes,
         max_rows: args.max_rows,
+        allow_files,
     });
     if let Some(addr) = args.addr {
         // Refuse an exposed address before starting anything.
         if !args.allow_remote && !addr.ip().is_loopback() {
-            return Err(crate::mcp::McpError::NotLoopback(addr).into());
+            return Err(McpError::NotLoopback(addr).into());
         }
     }
     let setup = Setup::new(args.demo, args.spec_dir.as_ref(), &args.api, None).await?;

@@ -22,9 +22,13 @@ pub mod render;
 pub mod tools;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
+use datafusion::execution::context::SessionConfig;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -37,7 +41,9 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 
 use crate::output::OutputError;
 use crate::provider::ApiRuntime;
-use crate::session::{new_context, user_message};
+use crate::serve::sandbox::SandboxRegistry;
+use crate::serve::{jobsql_sessions, url_tables::with_url_tables};
+use crate::session::user_message;
 use crate::spec::SpecSet;
 use readonly::WriteRefused;
 
@@ -51,6 +57,9 @@ pub struct McpOptions {
     pub allow_writes: bool,
     /// Most rows one `query` answer holds; reading stops there.
     pub max_rows: usize,
+    /// The one directory whose files SQL may read and write (`--allow-files`, canonical); none:
+    /// no file on this machine is opened (see [`sandboxed_context`]).
+    pub allow_files: Option<PathBuf>,
 }
 
 impl Default for McpOptions {
@@ -58,6 +67,7 @@ impl Default for McpOptions {
         McpOptions {
             allow_writes: false,
             max_rows: DEFAULT_MAX_ROWS,
+            allow_files: None,
         }
     }
 }
@@ -114,12 +124,38 @@ pub enum McpError {
          credentials; use a loopback address such as 127.0.0.1:8765, or pass --allow-remote"
     )]
     NotLoopback(SocketAddr),
+    /// `--allow-files` names no usable directory.
+    #[error(transparent)]
+    Files(crate::serve::sandbox::SandboxError),
     /// The session could not be set up.
     #[error("{}", user_message(.0))]
     Session(#[source] DataFusionError),
     /// The transport failed (stdio closed mid-handshake, the port taken, ...).
     #[error("MCP transport: {0}")]
     Transport(String),
+}
+
+/// A session as `jobsql query`'s, except for files: like `jobsql serve`'s, it opens none on
+/// this machine unless under `allow_files` (`--allow-files DIR`). An assistant's SQL is written
+/// by a model that reads untrusted text (run names, logs, web pages), so a prompt injected there
+/// must not turn `SELECT * FROM '~/.config/gcloud/credentials.json'` or `COPY ... TO` into a
+/// way to read or write the user's files; no spilling to disk either.
+pub fn sandboxed_context(
+    specs: &SpecSet,
+    runtime: Arc<ApiRuntime>,
+    allow_files: Option<PathBuf>,
+) -> datafusion::error::Result<SessionContext> {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(2);
+    let env = RuntimeEnvBuilder::new()
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+        )
+        .with_object_store_registry(Arc::new(SandboxRegistry::new(allow_files.clone())))
+        .build_arc()?;
+    let ctx = jobsql_sessions(specs.clone(), runtime)(config, env)?;
+    Ok(with_url_tables(ctx, allow_files))
 }
 
 /// The MCP server of one session: a SQL session over the shared runtime, the specs (for
@@ -141,7 +177,8 @@ impl McpServer {
         if options.max_rows == 0 {
             return Err(McpError::NoRows);
         }
-        let ctx = new_context(&specs, runtime).map_err(McpError::Session)?;
+        let ctx = sandboxed_context(&specs, runtime, options.allow_files.clone())
+            .map_err(McpError::Session)?;
         Ok(McpServer {
             ctx,
             specs,

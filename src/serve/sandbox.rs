@@ -33,12 +33,14 @@ use url::Url;
 pub enum SandboxError {
     /// No `--allow-files`: no file at all.
     #[error(
-        "jobsql serve does not open files on the server (start it with --allow-files DIR to \
-         allow reading and writing under DIR)"
+        "jobsql serve and jobsql mcp open no file on their machine (start them with \
+         --allow-files DIR to allow reading and writing under DIR)"
     )]
     NoFiles,
     /// A scheme other than `file://`.
-    #[error("jobsql serve opens only local files under --allow-files, not {0}:// URLs")]
+    #[error(
+        "jobsql serve and jobsql mcp open only local files under --allow-files, not {0}:// URLs"
+    )]
     Scheme(String),
     /// A path that resolves outside the allowed directory.
     #[error("it is outside {0} (--allow-files); `..` and symlinks are resolved before checking")]

@@ -354,3 +354,48 @@ async fn tables_are_listed_described_with_their_pushdown_and_explained_without_r
     let requests = emu.requests();
     assert!(requests.is_empty(), "nothing sent: {requests:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_on_the_machine_are_opened_only_under_allow_files() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("secrets.csv");
+    std::fs::write(&file, "name,value\naws,AKIA-not-for-the-model\n").expect("written");
+    let path = file.display().to_string();
+    let read = format!("SELECT value FROM '{path}'");
+    let copy = format!(
+        "COPY (SELECT 1 AS one) TO '{}' STORED AS CSV",
+        dir.path().join("out.csv").display()
+    );
+    // Without --allow-files: neither a read nor (with --allow-writes) a write opens a file.
+    let answer = stdio(
+        &emu,
+        &["--allow-writes"],
+        json!([["query", {"sql": read}], ["query", {"sql": copy}]]),
+    )
+    .await;
+    for i in 0..2 {
+        let r = result(&answer, i);
+        assert_eq!(r["is_error"], true, "{r}");
+        assert!(
+            r["text"].as_str().expect("text").contains("--allow-files"),
+            "{r}"
+        );
+    }
+    assert!(!answer.to_string().contains("AKIA"), "{answer}");
+    assert!(!dir.path().join("out.csv").exists());
+    // With it, files under that directory are tables.
+    let dir_arg = dir.path().display().to_string();
+    let answer = stdio(
+        &emu,
+        &["--allow-files", &dir_arg],
+        json!([["query", {"sql": read}]]),
+    )
+    .await;
+    let r = result(&answer, 0);
+    assert_eq!(r["is_error"], false, "{r}");
+    assert_eq!(
+        r["structured"]["rows"],
+        json!([{"value": "AKIA-not-for-the-model"}])
+    );
+}
