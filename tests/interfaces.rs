@@ -26,6 +26,8 @@ mod serve_cancel;
 mod serve_clients_psql;
 #[path = "interfaces/serve_clients_sqlalchemy.rs"]
 mod serve_clients_sqlalchemy;
+#[path = "interfaces/serve_copy.rs"]
+mod serve_copy;
 #[path = "interfaces/serve_insert.rs"]
 mod serve_insert;
 #[path = "interfaces/serve_limits.rs"]

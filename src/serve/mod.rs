@@ -38,6 +38,7 @@ pub mod auth;
 pub mod cancel;
 pub mod catalog;
 pub mod compat;
+pub mod copy_out;
 pub mod encode;
 pub mod handler;
 pub mod pg_functions;

@@ -9,27 +9,32 @@
 //! Postgres. One [`super::cancel::Guard`] covers the whole query string: a `CancelRequest` or
 //! the statement timeout stops it, rows included. A query string that is one session command
 //! (`SET application_name`, `BEGIN`, `SHOW search_path`, ...) is answered by
-//! [`super::compat`]. Each statement is first rewritten by [`super::rewrite`].
+//! [`super::compat`]. Each statement is first rewritten by [`super::rewrite`]. A query string
+//! that is one `COPY (query) TO STDOUT` is answered with the copy-out protocol
+//! ([`super::copy_out`]).
 
 use std::fmt::Debug;
 
 use async_trait::async_trait;
-use futures::{Sink, SinkExt};
+use bytes::Bytes;
+use futures::{Sink, SinkExt, StreamExt};
 use pgwire::api::portal::Format;
 use pgwire::api::query::{
     send_execution_response, send_query_response, send_ready_for_query, SimpleQueryHandler,
 };
-use pgwire::api::results::Response;
+use pgwire::api::results::{Response, Tag};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState};
 use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
 use pgwire::messages::response::{EmptyQueryResponse, TransactionStatus};
 use pgwire::messages::simplequery::Query;
 use pgwire::messages::PgWireBackendMessage;
 
 use super::cancel::Guard;
 use super::compat;
-use super::handler::{pg_error, Connection};
+use super::copy_out::{parse_copy_out, row_fields, CopyOut};
+use super::handler::{pg_error, user_error, Connection};
 use super::respond::{compat_response, verb};
 use super::rewrite::rewrite;
 use super::settings::check_plan;
@@ -114,6 +119,72 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Answer `COPY (query) TO STDOUT` (see [`super::copy_out`]): the query's rows as copy data,
+    /// streamed under `guard`.
+    async fn copy_out<C>(&self, client: &mut C, copy: &CopyOut, guard: &Guard) -> PgWireResult<()>
+    where
+        C: Sink<PgWireBackendMessage> + Unpin + Send,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let mut statements = parse_script(&copy.query).map_err(|e| pg_error(&e))?;
+        let (Some(Statement::Sql(query)), None) = (statements.pop(), statements.pop()) else {
+            return Err(user_error("42601", "COPY copies one query".to_string()));
+        };
+        let statement = Statement::Sql(Box::new(rewrite(*query)));
+        let ctx = self.ctx.clone();
+        let files = self.limits.allow_files.clone();
+        let check = move |plan: &_| check_plan(plan, files.as_deref());
+        let (schema, stream) = guard
+            .run(async {
+                stream_statement_checked(&ctx, statement, &check)
+                    .await
+                    .map_err(|e| self.error(&e))
+            })
+            .await?;
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let response = self
+            .respond(guard, schema, stream, &Format::UnifiedText, None)
+            .await?;
+        let Response::Query(rows) = response else {
+            return Err(user_error(
+                "0A000",
+                "COPY copies a query's rows".to_string(),
+            ));
+        };
+        // pgwire's `send_copy_out_response` would count a header line as a row: the messages
+        // are sent here, the tag counting rows only (`COPY 40`, as Postgres says).
+        let formats = vec![0; names.len()];
+        let start = CopyOutResponse::new(0, names.len() as i16, formats);
+        client
+            .send(PgWireBackendMessage::CopyOutResponse(start))
+            .await?;
+        if copy.header {
+            let names: Vec<Option<&str>> = names.iter().map(|n| Some(n.as_str())).collect();
+            let data = CopyData::new(Bytes::from(copy.line(&names)));
+            client.feed(PgWireBackendMessage::CopyData(data)).await?;
+        }
+        let mut rows = rows.data_rows;
+        let mut count = 0;
+        while let Some(row) = rows.next().await {
+            let fields = row_fields(&row?);
+            let fields: Vec<Option<&str>> = fields.iter().map(|f| f.as_deref()).collect();
+            let data = CopyData::new(Bytes::from(copy.line(&fields)));
+            client.feed(PgWireBackendMessage::CopyData(data)).await?;
+            count += 1;
+        }
+        client
+            .send(PgWireBackendMessage::CopyDone(CopyDone::new()))
+            .await?;
+        let tag = Tag::new("COPY").with_rows(count);
+        client
+            .send(PgWireBackendMessage::CommandComplete(tag.into()))
+            .await?;
+        Ok(())
+    }
+}
+
 async fn send_execution_or_empty<C>(client: &mut C) -> PgWireResult<()>
 where
     C: Sink<PgWireBackendMessage> + Unpin + Send,
@@ -143,7 +214,11 @@ impl SimpleQueryHandler for Connection {
         client.set_state(PgWireConnectionState::QueryInProgress);
         let mut status = client.transaction_status();
         let sql = query.query;
-        if let Some(c) = compat::intercept(&sql) {
+        if let Some(copy) = parse_copy_out(&sql) {
+            let copy = copy.map_err(|message| user_error("0A000", message))?;
+            let guard = self.guard();
+            self.copy_out(client, &copy, &guard).await?;
+        } else if let Some(c) = compat::intercept(&sql) {
             let response = compat_response(&c, &Format::UnifiedText)?;
             send_response(client, response, &mut status).await?;
         } else {
