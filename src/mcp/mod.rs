@@ -27,8 +27,6 @@ use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SessionConfig;
-use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -41,8 +39,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 
 use crate::output::OutputError;
 use crate::provider::ApiRuntime;
-use crate::serve::sandbox::SandboxRegistry;
-use crate::serve::{jobsql_sessions, url_tables::with_url_tables};
+use crate::serve::{jobsql_sessions, sandboxed_runtime, url_tables::with_url_tables};
 use crate::session::user_message;
 use crate::spec::SpecSet;
 use readonly::WriteRefused;
@@ -148,12 +145,7 @@ pub fn sandboxed_context(
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(2);
-    let env = RuntimeEnvBuilder::new()
-        .with_disk_manager_builder(
-            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
-        )
-        .with_object_store_registry(Arc::new(SandboxRegistry::new(allow_files.clone())))
-        .build_arc()?;
+    let env = sandboxed_runtime(allow_files.clone()).build_arc()?;
     let ctx = jobsql_sessions(specs.clone(), runtime)(config, env)?;
     Ok(with_url_tables(ctx, allow_files))
 }

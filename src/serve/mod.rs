@@ -217,6 +217,17 @@ pub fn jobsql_sessions(
     })
 }
 
+/// The runtime of a session whose SQL comes from a client (`serve`) or a model (`mcp`): no
+/// spilling to disk, and files opened only under `allow_files` ([`SandboxRegistry`]; pair it
+/// with [`url_tables::with_url_tables`] for `FROM 'file'`).
+pub fn sandboxed_runtime(allow_files: Option<std::path::PathBuf>) -> RuntimeEnvBuilder {
+    RuntimeEnvBuilder::new()
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+        )
+        .with_object_store_registry(Arc::new(SandboxRegistry::new(allow_files)))
+}
+
 /// A session for one connection: `factory`'s, in a sandboxed, memory-bounded environment.
 fn session(
     factory: &ContextFactory,
@@ -231,12 +242,8 @@ fn session(
         total.clone(),
         limits.total_memory_limit_bytes >> 20,
     );
-    let env = RuntimeEnvBuilder::new()
+    let env = sandboxed_runtime(limits.allow_files.clone())
         .with_memory_pool(Arc::new(pool))
-        .with_disk_manager_builder(
-            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
-        )
-        .with_object_store_registry(Arc::new(SandboxRegistry::new(limits.allow_files.clone())))
         .build_arc()?;
     let ctx = factory(config, env)?;
     Ok(url_tables::with_url_tables(ctx, limits.allow_files.clone()))

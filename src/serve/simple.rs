@@ -17,6 +17,8 @@ use std::fmt::Debug;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::execution::SendableRecordBatchStream;
 use futures::{Sink, SinkExt, StreamExt};
 use pgwire::api::portal::Format;
 use pgwire::api::query::{
@@ -82,6 +84,29 @@ where
 }
 
 impl Connection {
+    /// Start one statement of a query string under `guard`: rewritten ([`super::rewrite`]),
+    /// its plan checked ([`check_plan`]), its rows not yet read.
+    async fn start(
+        &self,
+        guard: &Guard,
+        statement: Statement,
+    ) -> PgWireResult<(SchemaRef, SendableRecordBatchStream)> {
+        let statement = match statement {
+            Statement::Sql(s) => Statement::Sql(Box::new(rewrite(*s))),
+            exec => exec,
+        };
+        let ctx = self.ctx.clone();
+        let files = self.limits.allow_files.clone();
+        let check = move |plan: &_| check_plan(plan, files.as_deref());
+        guard
+            .run(async {
+                stream_statement_checked(&ctx, statement, &check)
+                    .await
+                    .map_err(|e| self.error(&e))
+            })
+            .await
+    }
+
     /// Run the statements of `sql` in order, sending each result as it is produced.
     async fn run_script<C>(&self, client: &mut C, sql: &str, guard: &Guard) -> PgWireResult<()>
     where
@@ -95,21 +120,8 @@ impl Connection {
         }
         let mut status = TransactionStatus::Idle;
         for statement in statements {
-            let statement = match statement {
-                Statement::Sql(s) => Statement::Sql(Box::new(rewrite(*s))),
-                exec => exec,
-            };
             let verb = verb(&statement.to_string());
-            let ctx = self.ctx.clone();
-            let files = self.limits.allow_files.clone();
-            let check = move |plan: &_| check_plan(plan, files.as_deref());
-            let (schema, stream) = guard
-                .run(async {
-                    stream_statement_checked(&ctx, statement, &check)
-                        .await
-                        .map_err(|e| self.error(&e))
-                })
-                .await?;
+            let (schema, stream) = self.start(guard, statement).await?;
             let response = self
                 .respond(guard, schema, stream, &Format::UnifiedText, Some(&verb))
                 .await?;
@@ -132,17 +144,7 @@ impl Connection {
         let (Some(Statement::Sql(query)), None) = (statements.pop(), statements.pop()) else {
             return Err(user_error("42601", "COPY copies one query".to_string()));
         };
-        let statement = Statement::Sql(Box::new(rewrite(*query)));
-        let ctx = self.ctx.clone();
-        let files = self.limits.allow_files.clone();
-        let check = move |plan: &_| check_plan(plan, files.as_deref());
-        let (schema, stream) = guard
-            .run(async {
-                stream_statement_checked(&ctx, statement, &check)
-                    .await
-                    .map_err(|e| self.error(&e))
-            })
-            .await?;
+        let (schema, stream) = self.start(guard, Statement::Sql(query)).await?;
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let response = self
             .respond(guard, schema, stream, &Format::UnifiedText, None)
