@@ -17,9 +17,11 @@ const LAYERS: &[&str] = &[
     "provider",  // tables, scans, pushdown
     "hints",     // messages users read
     "write",     // statements: EXEC, INSERT ... RETURNING
+    "history",   // the run history: where it lives, its Delta tables read back
     "plugin",    // registering the tables in a SessionContext
     "session",   // a ready session; run a statement
     "output",    // printing results
+    "sync",      // jobsql sync: the run history written, incremental and exactly once
     "shell",     // the interactive shell
     "serve",     // the Postgres server
     "mcp",       // the MCP server (AI assistants)

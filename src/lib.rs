@@ -19,16 +19,19 @@
 //! 7. [`provider`]: the tables: scans, pushdown, newest-N, INSERT and DELETE, the dry-run log.
 //! 8. [`hints`]: the messages users read.
 //! 9. [`write`](mod@write): the statements DataFusion does not plan: EXEC, INSERT ... RETURNING.
-//! 10. [`plugin`]: registering all of it in a `SessionContext`.
-//! 11. [`session`]: a ready session; running a statement.
-//! 12. [`output`], [`shell`], [`serve`] (the Postgres wire protocol), `mcp` (the MCP server
+//! 10. `history` (feature `history`): where the run history lives and its Delta tables, read
+//!     back beside the live ones.
+//! 11. [`plugin`]: registering all of it in a `SessionContext`.
+//! 12. [`session`]: a ready session; running a statement.
+//! 13. [`output`], `sync` (`jobsql sync`, feature `history`), [`shell`], [`serve`] (the Postgres wire protocol), `mcp` (the MCP server
 //!     for AI assistants; feature `mcp`) and [`cli`]: the front ends.
 //!
 //! [`emulator`] stands apart: an in-process stand-in for the Databricks Jobs API that uses no
 //! engine module.
 //!
-//! Features: `emulator` (the emulator, with axum), `mcp` (the MCP server, with rmcp) and `cli`
-//! (the command, with both: the emulator for `--demo`) are on by default; the engine builds
+//! Features: `emulator` (the emulator, with axum), `mcp` (the MCP server, with rmcp), `history`
+//! (the Delta Lake run history, with delta-rs) and `cli` (the command, with all three: the
+//! emulator for `--demo`) are on by default; the engine builds
 //! without any of them (`default-features = false`).
 
 pub mod redact;
@@ -40,6 +43,8 @@ pub mod request;
 pub mod provider;
 pub mod hints;
 pub mod write;
+#[cfg(feature = "history")]
+pub mod history;
 pub mod plugin;
 pub mod session;
 pub mod output;

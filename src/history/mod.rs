@@ -1,0 +1,27 @@
+//! The run history kept beyond the API's retention: one Delta Lake table per resource, written
+//! by `jobsql sync` (`crate::sync`, above the session) and read back as
+//! `<catalog>.<schema>.<resource>_history` beside the live table.
+//!
+//! This layer sits below [`crate::plugin`], which registers the history tables: it knows where
+//! the history lives ([`location`]) and how its tables read. It never calls an API.
+
+pub mod location;
+
+pub use location::{HistoryRoot, PARTITION_COLUMN, SYNCED_AT_COLUMN};
+
+/// What can go wrong finding or reading the history.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The location given (flag or `JOBSQL_HISTORY`) is neither a path nor a usable URL.
+    #[error("history location {given:?}: {why}")]
+    Location {
+        /// The text as the user gave it.
+        given: String,
+        /// Why it cannot be used.
+        why: String,
+    },
+    /// No location was given and the user data directory is unknown (no `XDG_DATA_HOME`, no
+    /// `HOME`).
+    #[error("no history location: set --history (or JOBSQL_HISTORY), or HOME")]
+    NoDataDir,
+}
