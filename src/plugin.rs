@@ -70,6 +70,10 @@ pub enum PluginError {
     /// The JSON functions could not be registered.
     #[error("cannot register the JSON functions: {0}")]
     Functions(DataFusionError),
+    /// The history location is not usable.
+    #[cfg(feature = "history")]
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
 }
 
 impl From<PluginError> for DataFusionError {
@@ -115,6 +119,8 @@ pub struct JobsqlOptions {
     retry: RetryPolicy,
     max_concurrency: Option<usize>,
     max_deletes: Option<usize>,
+    #[cfg(feature = "history")]
+    history: Option<crate::history::HistoryRoot>,
 }
 
 impl JobsqlOptions {
@@ -190,7 +196,19 @@ impl JobsqlOptions {
         if let Some(max) = self.max_deletes {
             runtime = runtime.with_max_deletes(max);
         }
+        #[cfg(feature = "history")]
+        {
+            runtime.history = self.history.as_ref().map(|root| root.url().clone());
+        }
         Ok(Arc::new(runtime))
+    }
+
+    /// Add the run history under `root` (what `jobsql sync` wrote): each resource's Delta table
+    /// there is the table `<resource>_history` beside it. Default: no history tables.
+    #[cfg(feature = "history")]
+    pub fn with_history(mut self, root: crate::history::HistoryRoot) -> Self {
+        self.history = Some(root);
+        self
     }
 
     /// The specs these options name, loaded.
@@ -262,6 +280,15 @@ pub fn register_with_runtime(
     }
     datafusion_functions_json::register_all(ctx).map_err(PluginError::Functions)?;
     ctx.add_analyzer_rule(Arc::new(crate::provider::delete::rule::DeleteRule));
+    #[cfg(feature = "history")]
+    let history = runtime.history.clone();
     crate::provider::register(ctx, specs, runtime)?;
+    // `job_runs_history` beside `job_runs`: the Delta tables `jobsql sync` writes.
+    #[cfg(feature = "history")]
+    if let Some(url) = history {
+        let root =
+            crate::history::HistoryRoot::parse(url.as_str()).map_err(PluginError::History)?;
+        crate::history::register(ctx, specs, &root);
+    }
     Ok(())
 }

@@ -35,11 +35,18 @@ use crate::spec::SpecSet;
 use crate::sql::{parse_script, Statement};
 use crate::write::{exec::run_exec, find_api_table, insert};
 
+/// The configuration of every jobsql session (`query`, the shell, `serve`, `mcp`):
+/// `information_schema` on (`SHOW TABLES`, `DESCRIBE`, client catalogs) and two partitions a
+/// scan (the work is waiting on the API, not CPU; slices run concurrently within one).
+pub fn config() -> SessionConfig {
+    SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(2)
+}
+
 /// A session over the given specs and runtime.
 pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionContext> {
-    let config = SessionConfig::new()
-        .with_information_schema(true)
-        .with_target_partitions(2);
+    let config = config();
     // enable_url_table: `SELECT ... FROM 'runs.parquet'` reads back what COPY kept.
     let mut ctx = SessionContext::new_with_config(config).enable_url_table();
     crate::plugin::register_with_runtime(&mut ctx, specs, runtime)?;

@@ -20,6 +20,8 @@ mod cli;
 mod client;
 #[path = "emulator.rs"]
 mod emulator;
+#[path = "history.rs"]
+mod history;
 #[path = "interfaces.rs"]
 mod interfaces;
 #[path = "lakesail.rs"]

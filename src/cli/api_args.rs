@@ -1,7 +1,8 @@
 //! How `query`, `shell` and `serve` call the API: retries, timeouts (per request, and per
 //! scan with `--timeout`), concurrency, the page cap, going on without a failed workspace,
 //! and request logging — one set of flags (and `JOBSQL_*`
-//! variables) for the three commands.
+//! variables) for the commands; and where the run history is (`--history`), whose tables every
+//! session reads back beside the live ones.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use clap::Args;
 
 use super::CliError;
 use crate::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
+use crate::history::HistoryRoot;
 use crate::provider::ApiRuntime;
 use crate::workspace::Workspaces;
 
@@ -55,6 +57,30 @@ pub struct ApiArgs {
     /// is never shown.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Where the run history is (`jobsql sync` writes it; each resource's table reads back as
+    /// `<resource>_history`): a directory or `file://` URL, `none` for no history tables.
+    /// Default: `$XDG_DATA_HOME/jobsql/history` (`~/.local/share/jobsql/history`).
+    #[arg(long, env = "JOBSQL_HISTORY", value_name = "DIR", value_parser = parse_history)]
+    pub history: Option<HistoryFlag>,
+}
+
+/// `--history`: a location, or `none`.
+#[derive(Debug, Clone)]
+pub enum HistoryFlag {
+    /// `none`: no history tables.
+    Off,
+    /// The history's root.
+    At(HistoryRoot),
+}
+
+/// `--history DIR|URL|none`.
+fn parse_history(text: &str) -> Result<HistoryFlag, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(HistoryFlag::Off);
+    }
+    HistoryRoot::parse(text)
+        .map(HistoryFlag::At)
+        .map_err(|e| e.to_string())
 }
 
 impl ApiArgs {
@@ -86,7 +112,18 @@ impl ApiArgs {
         if self.keep_going {
             runtime = runtime.with_keep_going();
         }
+        runtime.history = self.history_root().map(|root| root.url().clone());
         Ok(runtime)
+    }
+
+    /// The history's root: `--history` (or `JOBSQL_HISTORY`), else the user data directory
+    /// when there is one; `None` for `--history none`.
+    pub fn history_root(&self) -> Option<HistoryRoot> {
+        match &self.history {
+            Some(HistoryFlag::Off) => None,
+            Some(HistoryFlag::At(root)) => Some(root.clone()),
+            None => HistoryRoot::resolve(None).ok(),
+        }
     }
 }
 

@@ -3,11 +3,18 @@
 //! `<catalog>.<schema>.<resource>_history` beside the live table.
 //!
 //! This layer sits below [`crate::plugin`], which registers the history tables: it knows where
-//! the history lives ([`location`]) and how its tables read. It never calls an API.
+//! the history lives ([`location`]), how the tables appear in a session ([`schema`]) and how
+//! they read ([`table`], [`prune`], [`exec`]). It never calls an API.
 
+pub mod exec;
 pub mod location;
+pub mod prune;
+pub mod schema;
+pub mod table;
 
 pub use location::{HistoryRoot, PARTITION_COLUMN, SYNCED_AT_COLUMN};
+pub use schema::register;
+pub use table::HistoryTable;
 
 /// What can go wrong finding or reading the history.
 #[derive(Debug, thiserror::Error)]
@@ -24,4 +31,13 @@ pub enum HistoryError {
     /// `HOME`).
     #[error("no history location: set --history (or JOBSQL_HISTORY), or HOME")]
     NoDataDir,
+    /// A history table that cannot be read (its log, its schema, a feature jobsql does not
+    /// apply).
+    #[error("{table}: {why}")]
+    Table {
+        /// The table, `provider.service.resource_history`.
+        table: String,
+        /// What is wrong.
+        why: String,
+    },
 }

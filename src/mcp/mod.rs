@@ -26,7 +26,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
-use datafusion::execution::context::SessionConfig;
 use datafusion::prelude::SessionContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -142,9 +141,7 @@ pub fn sandboxed_context(
     runtime: Arc<ApiRuntime>,
     allow_files: Option<PathBuf>,
 ) -> datafusion::error::Result<SessionContext> {
-    let config = SessionConfig::new()
-        .with_information_schema(true)
-        .with_target_partitions(2);
+    let config = crate::session::config();
     let env = sandboxed_runtime(allow_files.clone()).build_arc()?;
     let ctx = jobsql_sessions(specs.clone(), runtime)(config, env)?;
     Ok(with_url_tables(ctx, allow_files))

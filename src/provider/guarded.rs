@@ -8,7 +8,7 @@
 //! `CREATE TABLE t AS ...` beside them) are untouched.
 
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use datafusion::catalog::{
@@ -34,10 +34,15 @@ fn refused(name: &str) -> DataFusionError {
 }
 
 /// A schema whose API tables cannot be dropped or replaced.
+///
+/// It may also answer for the tables of one more, read-only schema set once (the run
+/// history's `<resource>_history` tables): looked up after its own, never dropped or replaced
+/// through it.
 #[derive(Debug)]
 pub struct GuardedSchema {
     name: String,
     inner: MemorySchemaProvider,
+    also: OnceLock<Arc<dyn SchemaProvider>>,
 }
 
 impl GuardedSchema {
@@ -46,7 +51,13 @@ impl GuardedSchema {
         Self {
             name,
             inner: MemorySchemaProvider::new(),
+            also: OnceLock::new(),
         }
+    }
+
+    /// Answer for `also`'s tables too, after this schema's own; `false` if one is set already.
+    pub fn also_answer_for(&self, also: Arc<dyn SchemaProvider>) -> bool {
+        self.also.set(also).is_ok()
     }
 
     fn api_table(&self, name: &str) -> bool {
@@ -64,11 +75,23 @@ impl GuardedSchema {
 #[async_trait]
 impl SchemaProvider for GuardedSchema {
     fn table_names(&self) -> Vec<String> {
-        self.inner.table_names()
+        let mut names = self.inner.table_names();
+        if let Some(also) = self.also.get() {
+            for name in also.table_names() {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        self.inner.table(name).await
+        match (self.inner.table(name).await?, self.also.get()) {
+            (Some(own), _) => Ok(Some(own)),
+            (None, Some(also)) => also.table(name).await,
+            (None, None) => Ok(None),
+        }
     }
 
     fn register_table(
@@ -90,7 +113,7 @@ impl SchemaProvider for GuardedSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.inner.table_exist(name)
+        self.inner.table_exist(name) || self.also.get().is_some_and(|a| a.table_exist(name))
     }
 }
 

@@ -163,6 +163,9 @@ pub struct ApiRuntime {
     /// How long one scan may take at most, its requests, retries and waits included
     /// (`--timeout`); `None`: no limit but the per-request ones.
     pub timeout: Option<std::time::Duration>,
+    /// Where the run history lives (`--history`, a directory URL): the plugin adds its Delta
+    /// tables as `<resource>_history` beside the live ones (feature `history`). `None`: none.
+    pub history: Option<url::Url>,
 }
 
 /// Warnings collected while statements run. Cloning shares the list.
@@ -214,6 +217,7 @@ impl ApiRuntime {
             max_deletes: DEFAULT_MAX_DELETES,
             max_pages: DEFAULT_MAX_PAGES,
             timeout: None,
+            history: None,
         }
     }
 

@@ -234,9 +234,7 @@ fn session(
     limits: &Limits,
     total: &Arc<GreedyMemoryPool>,
 ) -> datafusion::error::Result<SessionContext> {
-    let config = SessionConfig::new()
-        .with_information_schema(true)
-        .with_target_partitions(2);
+    let config = crate::session::config();
     let pool = memory::SessionPool::new(
         limits.memory_limit_bytes,
         total.clone(),

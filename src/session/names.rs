@@ -12,6 +12,9 @@
 //! two resources share (`task_runs` in two services) stays unresolved, and the error's hint
 //! names the full names.
 //!
+//! A resource's history table (`job_runs_history`, when the history is on) has a short name
+//! the same way.
+//!
 //! The wrappers hold the API schemas themselves (not the session's catalog list, which holds
 //! them: no cycle), taken once the tables are registered.
 
@@ -60,6 +63,11 @@ pub fn add_short_names(ctx: &SessionContext, specs: &SpecSet) {
         if !entry.contains(&at) {
             entry.push(at.clone());
         }
+        // Its history (`job_runs_history`), answered by the schema when a sync wrote it.
+        tables
+            .entry(format!("{}_history", r.name))
+            .or_default()
+            .push(at.clone());
         tables.entry(r.name.clone()).or_default().push(at);
     }
     let unique_schemas = schemas

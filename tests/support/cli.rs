@@ -27,6 +27,8 @@ pub fn jobsql_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         .env_remove("ARM_CLIENT_SECRET")
         .env_remove("ARM_TENANT_ID")
         .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
+        // Nor the machine's run history (~/.local/share/jobsql/history): a test names its own.
+        .env("JOBSQL_HISTORY", "none")
         .env_remove("RUST_BACKTRACE");
     for (k, v) in env {
         cmd.env(k, v);
