@@ -282,13 +282,15 @@ pub fn register_with_runtime(
     ctx.add_analyzer_rule(Arc::new(crate::provider::delete::rule::DeleteRule));
     #[cfg(feature = "history")]
     let history = runtime.history.clone();
-    crate::provider::register(ctx, specs, runtime)?;
+    let schemas = crate::provider::register(ctx, specs, runtime)?;
     // `job_runs_history` beside `job_runs`: the Delta tables `jobsql sync` writes.
     #[cfg(feature = "history")]
     if let Some(url) = history {
         let root =
             crate::history::HistoryRoot::parse(url.as_str()).map_err(PluginError::History)?;
-        crate::history::register(ctx, specs, &root);
+        crate::history::register(&schemas, specs, &root);
     }
+    #[cfg(not(feature = "history"))]
+    let _ = schemas;
     Ok(())
 }

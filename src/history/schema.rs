@@ -11,7 +11,6 @@
 //!
 //! The API schema's own tables (the live ones, and any a user created) come first.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,7 +19,6 @@ use async_trait::async_trait;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::common::plan_err;
 use datafusion::error::Result;
-use datafusion::prelude::SessionContext;
 use url::Url;
 
 use super::{HistoryRoot, HistoryTable};
@@ -87,9 +85,13 @@ impl SchemaProvider for HistorySchema {
     }
 }
 
-/// Wrap the API schemas of `specs` in `ctx` (registered already) so each resource's history
-/// under `root` is a table beside it.
-pub fn register(ctx: &SessionContext, specs: &SpecSet, root: &HistoryRoot) {
+/// Let the API schemas of `specs` (`schemas`, as [`crate::provider::register`] made them)
+/// answer for each resource's history under `root` as a table beside it.
+pub fn register(
+    schemas: &BTreeMap<(String, String), Arc<GuardedSchema>>,
+    specs: &SpecSet,
+    root: &HistoryRoot,
+) {
     let mut by_schema: BTreeMap<(String, String), BTreeMap<String, Url>> = BTreeMap::new();
     for r in &specs.resources {
         by_schema
@@ -100,20 +102,12 @@ pub fn register(ctx: &SessionContext, specs: &SpecSet, root: &HistoryRoot) {
                 root.table_url(&r.provider, &r.service, &r.name),
             );
     }
-    for ((provider, service), tables) in by_schema {
-        let Some(catalog) = ctx.catalog(&provider) else {
-            continue;
+    for (at, tables) in by_schema {
+        let Some(guarded) = schemas.get(&at) else {
+            continue; // a schema registered before: it keeps the history it has
         };
-        let Some(schema) = catalog.schema(&service) else {
-            continue;
-        };
-        let any: &dyn Any = schema.as_ref();
-        let Some(guarded) = any.downcast_ref::<GuardedSchema>() else {
-            continue;
-        };
-        // Registered twice (a second `register`): the first history stays.
         guarded.also_answer_for(Arc::new(HistorySchema {
-            qualifier: format!("{provider}.{service}"),
+            qualifier: format!("{}.{}", at.0, at.1),
             tables,
         }));
     }

@@ -30,9 +30,10 @@ pub mod send;
 pub mod table;
 pub mod top_n;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use datafusion::catalog::{CatalogProvider, SchemaProvider};
+use datafusion::catalog::CatalogProvider;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
@@ -280,13 +281,15 @@ impl ApiRuntime {
     }
 }
 
-/// Register every resource of `specs` in `ctx`, as `provider.service.resource`.
+/// Register every resource of `specs` in `ctx`, as `provider.service.resource`; the schemas
+/// that hold them, by `(provider, service)` (e.g. for [`guarded::GuardedSchema::also_answer_for`]).
 pub fn register(
     ctx: &SessionContext,
     specs: &SpecSet,
     runtime: Arc<ApiRuntime>,
-) -> Result<(), ProviderError> {
+) -> Result<BTreeMap<(String, String), Arc<guarded::GuardedSchema>>, ProviderError> {
     let reg = |e: DataFusionError| ProviderError::Register(e.to_string());
+    let mut created = BTreeMap::new();
     for resource in &specs.resources {
         let catalog = match ctx.catalog(&resource.provider) {
             Some(c) => c,
@@ -296,16 +299,18 @@ pub fn register(
                 c
             }
         };
+        let at = (resource.provider.clone(), resource.service.clone());
         let schema = match catalog.schema(&resource.service) {
             Some(s) => s,
             None => {
-                let s: Arc<dyn SchemaProvider> = Arc::new(guarded::GuardedSchema::new(format!(
+                let s = Arc::new(guarded::GuardedSchema::new(format!(
                     "{}.{}",
                     resource.provider, resource.service
                 )));
                 catalog
                     .register_schema(&resource.service, s.clone())
                     .map_err(reg)?;
+                created.insert(at, s.clone());
                 s
             }
         };
@@ -314,5 +319,5 @@ pub fn register(
             .register_table(resource.name.clone(), Arc::new(table))
             .map_err(reg)?;
     }
-    Ok(())
+    Ok(created)
 }
