@@ -5,7 +5,7 @@
 //!
 //! [`super::rewrite`] relies on their being empty: a scalar subquery over one of them is
 //! `NULL`, and a `SELECT` that inner-joins one of them has no rows
-//! ([`super::rewrite_empty`]).
+//! ([`super::rewrite_catalog`]).
 
 use std::sync::Arc;
 
