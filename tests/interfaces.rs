@@ -22,6 +22,10 @@ mod mcp_http;
 mod serve;
 #[path = "interfaces/serve_cancel.rs"]
 mod serve_cancel;
+#[path = "interfaces/serve_clients_describe.rs"]
+mod serve_clients_describe;
+#[path = "interfaces/serve_clients_pgcli.rs"]
+mod serve_clients_pgcli;
 #[path = "interfaces/serve_clients_psql.rs"]
 mod serve_clients_psql;
 #[path = "interfaces/serve_clients_sqlalchemy.rs"]

@@ -5,7 +5,7 @@
 //!   `current_database()` is `jobsql`, `current_schema()` is `public`; `pg_get_userbyid(oid)` is
 //!   `jobsql` and `pg_table_is_visible(oid)` true. Each also answers as `pg_catalog.<name>`.
 //! - `pg_catalog.pg_type`: the types the server sends, with their oids, lengths and array types
-//!   (drivers map result oids to names with it).
+//!   (drivers map result oids to names with it; the list is [`super::pg_types`]').
 //! - `pg_catalog.pg_namespace` and `pg_catalog.pg_class`: a schema per schema of the session
 //!   and a relation per table and view (`relkind` `r` / `v`), as they are when the connection
 //!   opens; `pg_catalog.pg_am` has `heap`. Enough for psql's `\dt`, `\dv` and `\dn`.
@@ -32,11 +32,16 @@
 //! DataFusion crate for the changed features. `datafusion-postgres` is a whole server, which
 //! overlaps ours (streaming, guards, sandbox). jobsql keeps its own small catalog.
 //!
-//! `information_schema.tables` / `.columns` are DataFusion's own (Arrow type names).
+//! `information_schema.tables` / `.columns` are DataFusion's own; a query of `.columns` through
+//! the server reads Postgres type names ([`super::rewrite_catalog`]). Types are named by
+//! [`super::pg_types`] everywhere: `pg_type`, `pg_attribute`, `format_type`,
+//! `information_schema` and the row descriptions agree.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Int16Array, Int32Array, StringArray};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Int16Array, Int32Array, ListArray, StringArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
@@ -97,6 +102,7 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
             .collect(),
     );
     let listed: Vec<Relation> = relations.iter().flat_map(|n| n.2.clone()).collect();
+    super::pg_functions::register_col_description(ctx, super::pg_tables::descriptions(&listed));
     super::pg_tables::register(&schema, &listed, super::compat::SETTINGS)?;
     catalog.register_schema("pg_catalog", schema)?;
     Ok(())
@@ -119,72 +125,12 @@ fn constant_udf(name: &str, args: usize, value: ScalarValue) -> ScalarUDF {
     ))
 }
 
-/// (type, typlen, typcategory) of the types listed in `pg_type`.
-const TYPES: &[(Type, i16, &str)] = &[
-    (Type::BOOL, 1, "B"),
-    (Type::BYTEA, -1, "U"),
-    (Type::CHAR, 1, "S"),
-    (Type::NAME, 64, "S"),
-    (Type::INT8, 8, "N"),
-    (Type::INT2, 2, "N"),
-    (Type::INT4, 4, "N"),
-    (Type::TEXT, -1, "S"),
-    (Type::OID, 4, "N"),
-    (Type::JSON, -1, "U"),
-    (Type::FLOAT4, 4, "N"),
-    (Type::FLOAT8, 8, "N"),
-    (Type::BPCHAR, -1, "S"),
-    (Type::VARCHAR, -1, "S"),
-    (Type::DATE, 4, "D"),
-    (Type::TIME, 8, "D"),
-    (Type::TIMESTAMP, 8, "D"),
-    (Type::TIMESTAMPTZ, 8, "D"),
-    (Type::INTERVAL, 16, "T"),
-    (Type::NUMERIC, -1, "N"),
-    (Type::UUID, 16, "U"),
-    (Type::JSONB, -1, "U"),
-    (Type::BOOL_ARRAY, -1, "A"),
-    (Type::INT2_ARRAY, -1, "A"),
-    (Type::INT4_ARRAY, -1, "A"),
-    (Type::INT8_ARRAY, -1, "A"),
-    (Type::TEXT_ARRAY, -1, "A"),
-    (Type::FLOAT4_ARRAY, -1, "A"),
-    (Type::FLOAT8_ARRAY, -1, "A"),
-    (Type::VARCHAR_ARRAY, -1, "A"),
-    (Type::TIMESTAMPTZ_ARRAY, -1, "A"),
-];
-
-/// (array type, element type) of the array types above.
-const ARRAYS: &[(Type, Type)] = &[
-    (Type::BOOL_ARRAY, Type::BOOL),
-    (Type::INT2_ARRAY, Type::INT2),
-    (Type::INT4_ARRAY, Type::INT4),
-    (Type::INT8_ARRAY, Type::INT8),
-    (Type::TEXT_ARRAY, Type::TEXT),
-    (Type::FLOAT4_ARRAY, Type::FLOAT4),
-    (Type::FLOAT8_ARRAY, Type::FLOAT8),
-    (Type::VARCHAR_ARRAY, Type::VARCHAR),
-    (Type::TIMESTAMPTZ_ARRAY, Type::TIMESTAMPTZ),
-];
-
 const PG_CATALOG_OID: i32 = 11;
 
-/// The element type of array type `t`, if `pg_type` lists it as one.
-pub fn array_element(t: &Type) -> Option<Type> {
-    ARRAYS.iter().find(|(a, _)| a == t).map(|(_, e)| e.clone())
-}
-
-/// The oid of the type `pg_type` names `name` (`int8`, `text`, ...), if it lists it.
-pub fn type_oid(name: &str) -> Option<i32> {
-    TYPES
-        .iter()
-        .find(|(t, _, _)| t.name().eq_ignore_ascii_case(name))
-        .map(|(t, _, _)| oid(t))
-}
-
-fn oid(t: &Type) -> i32 {
-    i32::try_from(t.oid()).unwrap_or(0)
-}
+/// The element type of array type `t` (for [`super::encode`]; the mapping is in
+/// [`super::pg_types`]).
+pub use super::pg_types::array_element;
+use super::pg_types::{oid, TYPES};
 
 fn pg_type() -> Result<MemTable> {
     let schema = Arc::new(Schema::new(vec![
@@ -205,18 +151,8 @@ fn pg_type() -> Result<MemTable> {
         Field::new("typndims", DataType::Int32, false),
         Field::new("typowner", DataType::Int32, false),
     ]));
-    let element = |t: &Type| {
-        ARRAYS
-            .iter()
-            .find(|(a, _)| a == t)
-            .map_or(0, |(_, e)| oid(e))
-    };
-    let array_of = |t: &Type| {
-        ARRAYS
-            .iter()
-            .find(|(_, e)| e == t)
-            .map_or(0, |(a, _)| oid(a))
-    };
+    let element = |t: &Type| array_element(t).map_or(0, |e| oid(&e));
+    let array_of = |t: &Type| super::pg_types::array_of(t).map_or(0, |a| oid(&a));
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int32Array::from_iter_values(
             TYPES.iter().map(|(t, _, _)| oid(t)),
@@ -372,7 +308,7 @@ fn pg_class(namespaces: &[Namespace]) -> Result<MemTable> {
         Field::new("relforcerowsecurity", DataType::Boolean, false),
         Field::new("relreplident", DataType::Utf8, false),
         Field::new("reltablespace", DataType::Int32, false),
-        Field::new("reloptions", DataType::Utf8, true),
+        Field::new("reloptions", text_array(), true),
         Field::new("relpartbound", DataType::Utf8, true),
         Field::new("relnatts", DataType::Int16, false),
     ]));
@@ -411,12 +347,20 @@ fn pg_class(namespaces: &[Namespace]) -> Result<MemTable> {
         Arc::new(BooleanArray::from(vec![false; n])),
         Arc::new(StringArray::from(vec!["d"; n])),
         Arc::new(Int32Array::from(vec![0; n])),
-        Arc::new(StringArray::from(vec![None::<&str>; n])),
+        Arc::new(ListArray::new_null(
+            Arc::new(Field::new_list_field(DataType::Utf8, true)),
+            n,
+        )),
         Arc::new(StringArray::from(vec![None::<&str>; n])),
         Arc::new(Int16Array::from_iter_values(rows.iter().map(|r| r.4))),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     MemTable::try_new(schema, vec![vec![batch]])
+}
+
+/// `text[]`, as the options columns are.
+fn text_array() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
 }
 
 fn pg_am() -> Result<MemTable> {

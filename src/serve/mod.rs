@@ -23,9 +23,12 @@
 //! - [`compat`]: session commands drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...).
 //! - [`catalog`]: the Postgres catalog bits BI tools and psql ask for (`version()`,
 //!   `pg_catalog.pg_type`, `pg_class`, ...), with [`pg_tables`] (`pg_attribute`,
-//!   `pg_description`, `pg_database`, ...) and [`pg_functions`] (`current_user`,
-//!   `format_type`, ...); [`rewrite`]: Postgres SQL DataFusion does not plan (`COLLATE`,
-//!   `OPERATOR(...)`, `::regclass`), rewritten before planning.
+//!   `pg_description`, `pg_database`, ...), [`pg_empty`] (`pg_proc`, `pg_policy`, ...: no
+//!   rows) and [`pg_functions`] (`current_user`, `format_type`, ...); [`pg_types`]: the one
+//!   mapping of Arrow types to Postgres types and their names; [`rewrite`] and
+//!   [`rewrite_catalog`]: Postgres SQL DataFusion does not plan (`COLLATE`, `OPERATOR(...)`,
+//!   `::regclass`, catalog queries over empty tables), and `information_schema.columns` with
+//!   Postgres type names, rewritten before planning.
 //! - [`auth`], [`scram`]: open on loopback, a password otherwise (SCRAM-SHA-256; MD5 only with
 //!   `--auth md5`); one message for every failed login.
 //! - [`tls`]: `--tls-cert` / `--tls-key` (rustls); then every session is encrypted.
@@ -41,9 +44,12 @@ pub mod compat;
 pub mod copy_out;
 pub mod encode;
 pub mod handler;
+pub mod pg_empty;
 pub mod pg_functions;
 pub mod pg_tables;
+pub mod pg_types;
 pub mod rewrite;
+pub mod rewrite_catalog;
 pub mod limits;
 pub mod memory;
 pub mod respond;

@@ -5,14 +5,17 @@
 //! `pg_roles` lists, whatever name the client logged in with); `current_schemas(bool)` is
 //! `{pg_catalog,public}`; `pg_backend_pid()` a number of this connection;
 //! `has_*_privilege(...)` and `pg_collation_is_visible(oid)` true; `pg_encoding_to_char(n)`
-//! `UTF8`; `format_type(oid, typmod)` the type's name as `information_schema` spells it
-//! (`bigint`, `timestamp with time zone`; `NULL` for an unknown oid); `to_regtype(name)` the
+//! `UTF8`; `format_type(oid, typmod)` the type's name as psql's `\d` prints it
+//! ([`super::pg_types::format_name`]: `bigint`, `timestamp with time zone`; `NULL` for an
+//! unknown oid); `to_regtype(name)` the
 //! oid `pg_type` lists for the name, `to_regclass(name)` the `pg_class` oid of `name` (`table`
 //! or `schema.table`); `pg_get_expr`, `pg_get_indexdef`, `pg_get_serial_sequence`,
-//! `pg_get_constraintdef`, `obj_description` and `col_description` `NULL` (no defaults,
-//! indexes or constraints; descriptions are in `pg_description`), `json_build_object` too (only
+//! `pg_get_constraintdef` and `obj_description` `NULL` (no defaults, indexes or constraints);
+//! `col_description(table, column)` the spec's description of the column (what
+//! `pg_description` holds; psql's `\d+` prints it), `json_build_object` too (only
 //! SQLAlchemy's reflection of identity columns calls it, and jobsql has none).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
@@ -61,7 +64,6 @@ pub fn register(ctx: &SessionContext) {
         ("pg_collation_is_visible", Args::Exactly(1), yes.clone()),
         ("pg_get_constraintdef", Args::Any, null.clone()),
         ("obj_description", Args::Any, null.clone()),
-        ("col_description", Args::Any, null.clone()),
         ("shobj_description", Args::Any, null.clone()),
         // Only in SQLAlchemy's reflection of identity columns, which jobsql has none of.
         ("json_build_object", Args::Any, null),
@@ -92,6 +94,14 @@ pub fn register(ctx: &SessionContext) {
             Arc::new(to_regtype),
         )));
     }
+    ctx.register_udf(type_names(
+        super::rewrite_catalog::DATA_TYPE_FUNCTION,
+        super::pg_types::data_type_name,
+    ));
+    ctx.register_udf(type_names(
+        super::rewrite_catalog::UDT_NAME_FUNCTION,
+        super::pg_types::udt_name,
+    ));
     for name in ["format_type", "pg_catalog.format_type"] {
         ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
             name,
@@ -100,6 +110,48 @@ pub fn register(ctx: &SessionContext) {
             Arc::new(format_type),
         )));
     }
+}
+
+/// `name(arrow_type_name)`: `spell` of the Postgres type of a column of that Arrow type (the
+/// text itself when it names no Arrow type), for `information_schema.columns`.
+fn type_names(name: &str, spell: fn(&Type) -> String) -> ScalarUDF {
+    let fun = Arc::new(move |args: &[ColumnarValue]| {
+        let Some(first) = args.first() else {
+            return Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)));
+        };
+        let rows = match first {
+            ColumnarValue::Array(a) => a.len(),
+            ColumnarValue::Scalar(_) => 1,
+        };
+        let names = cast(&first.to_array(rows)?, &DataType::Utf8)?;
+        let spelled: StringArray = names
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .map(|a| {
+                a.iter()
+                    .map(|n| {
+                        n.map(|n| {
+                            super::pg_types::from_arrow_name(n)
+                                .map_or_else(|| n.to_string(), |t| spell(&t))
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_else(|| StringArray::from(vec![None::<&str>; rows]));
+        let array: ArrayRef = Arc::new(spelled);
+        Ok(match first {
+            ColumnarValue::Array(_) => ColumnarValue::Array(array),
+            ColumnarValue::Scalar(_) => {
+                ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?)
+            }
+        })
+    });
+    ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+        name,
+        Signature::any(1, Volatility::Immutable),
+        DataType::Utf8,
+        fun,
+    ))
 }
 
 /// A function of `args` that always answers `value`.
@@ -138,7 +190,7 @@ fn format_type(args: &[ColumnarValue]) -> Result<ColumnarValue> {
         .into_iter()
         .map(|oid| {
             let oid = u32::try_from(oid?).ok()?;
-            Type::from_oid(oid).map(|t| long_name(&t))
+            Type::from_oid(oid).map(|t| super::pg_types::format_name(&t))
         })
         .collect();
     let array: ArrayRef = Arc::new(names);
@@ -178,9 +230,63 @@ pub fn register_regclass(ctx: &SessionContext, relations: Vec<(String, String, i
     }
 }
 
+/// Register `col_description(table oid, column number)` over `descriptions`
+/// (`(table oid, column number, description)`, as `pg_description` lists them).
+pub fn register_col_description(ctx: &SessionContext, descriptions: Vec<(i32, i32, String)>) {
+    let descriptions: Arc<HashMap<(i64, i64), String>> = Arc::new(
+        descriptions
+            .into_iter()
+            .map(|(table, column, d)| ((i64::from(table), i64::from(column)), d))
+            .collect(),
+    );
+    for name in ["col_description", "pg_catalog.col_description"] {
+        let descriptions = descriptions.clone();
+        let fun = Arc::new(move |args: &[ColumnarValue]| {
+            let rows = args
+                .iter()
+                .find_map(|a| match a {
+                    ColumnarValue::Array(a) => Some(a.len()),
+                    ColumnarValue::Scalar(_) => None,
+                })
+                .unwrap_or(1);
+            let numbers = |i: usize| -> Result<Vec<Option<i64>>> {
+                let Some(arg) = args.get(i) else {
+                    return Ok(vec![None; rows]);
+                };
+                let ints = cast(&arg.to_array(rows)?, &DataType::Int64)?;
+                Ok(ints
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .map(|a| a.iter().collect())
+                    .unwrap_or_else(|| vec![None; rows]))
+            };
+            let (tables, columns) = (numbers(0)?, numbers(1)?);
+            let found: StringArray = tables
+                .iter()
+                .zip(&columns)
+                .map(|(t, c)| descriptions.get(&((*t)?, (*c)?)).cloned())
+                .collect();
+            let array: ArrayRef = Arc::new(found);
+            Ok(
+                if args.iter().any(|a| matches!(a, ColumnarValue::Array(_))) {
+                    ColumnarValue::Array(array)
+                } else {
+                    ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?)
+                },
+            )
+        });
+        ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
+            name,
+            Signature::any(2, Volatility::Stable),
+            DataType::Utf8,
+            fun,
+        )));
+    }
+}
+
 /// `to_regtype(name)`: the oid of the type named `name` in `pg_type`, `NULL` if none.
 fn to_regtype(args: &[ColumnarValue]) -> Result<ColumnarValue> {
-    lookup(args, super::catalog::type_oid)
+    lookup(args, super::pg_types::type_oid)
 }
 
 /// A function of one text argument answering `find(text)` (`NULL` for `NULL`).
@@ -203,26 +309,6 @@ fn lookup(args: &[ColumnarValue], find: impl Fn(&str) -> Option<i32>) -> Result<
         ColumnarValue::Array(_) => ColumnarValue::Array(array),
         ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?),
     })
-}
-
-/// A type's name as `format_type` and `information_schema` spell it.
-pub fn long_name(t: &Type) -> String {
-    match *t {
-        Type::INT2 => "smallint".into(),
-        Type::INT4 => "integer".into(),
-        Type::INT8 => "bigint".into(),
-        Type::FLOAT4 => "real".into(),
-        Type::FLOAT8 => "double precision".into(),
-        Type::BOOL => "boolean".into(),
-        Type::VARCHAR => "character varying".into(),
-        Type::BPCHAR => "character".into(),
-        Type::TIMESTAMP => "timestamp without time zone".into(),
-        Type::TIMESTAMPTZ => "timestamp with time zone".into(),
-        Type::TIME => "time without time zone".into(),
-        Type::INT8_ARRAY => "bigint[]".into(),
-        Type::TEXT_ARRAY => "text[]".into(),
-        _ => t.name().to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -7,10 +7,8 @@
 //! - `pg_description`: the spec's column descriptions (`objoid` the table, `objsubid` the column).
 //! - `pg_database`: one database, `jobsql`; `pg_settings`: the settings `SHOW` answers;
 //!   `pg_roles` / `pg_user`: the role `jobsql`.
-//! - `pg_proc`, `pg_constraint`, `pg_index`, `pg_attrdef`, `pg_inherits`, `pg_collation`,
-//!   `pg_sequence`:
-//!   their usual columns and no rows (jobsql has no functions to list there, no keys, indexes,
-//!   defaults, inheritance or collations).
+//! - [`super::pg_empty`]: `pg_proc`, `pg_constraint`, `pg_index`, `pg_policy`, `pg_trigger`,
+//!   ...: their usual columns and no rows.
 
 use std::sync::Arc;
 
@@ -23,7 +21,7 @@ use datafusion::catalog::SchemaProvider;
 use datafusion::datasource::MemTable;
 use datafusion::error::Result;
 
-use super::encode::pg_type;
+use super::pg_types::pg_type;
 use crate::provider::table::DESCRIPTION_KEY;
 
 /// A relation as `pg_class` lists it: its oid, name, `relkind` and columns.
@@ -38,18 +36,6 @@ pub struct Relation {
     /// Its columns.
     pub schema: SchemaRef,
 }
-
-/// The tables registered without rows (a scalar subquery over one of them is `NULL`:
-/// [`super::rewrite`]).
-pub const EMPTY_TABLES: &[&str] = &[
-    "pg_sequence",
-    "pg_proc",
-    "pg_constraint",
-    "pg_index",
-    "pg_attrdef",
-    "pg_inherits",
-    "pg_collation",
-];
 
 /// The oid of the one database, `jobsql`.
 const DATABASE_OID: i32 = 16_383;
@@ -68,17 +54,6 @@ fn null_text(name: &str) -> Field {
     Field::new(name, DataType::Utf8, true)
 }
 
-/// A table with `columns` (name and type) and no rows.
-fn empty(columns: &[(&str, DataType)]) -> Result<Arc<MemTable>> {
-    let schema = Arc::new(Schema::new(
-        columns
-            .iter()
-            .map(|(n, t)| Field::new(*n, t.clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?))
-}
-
 /// Register the tables above in `schema` (`pg_catalog`), `relations` being `pg_class`' rows.
 pub fn register(
     schema: &MemorySchemaProvider,
@@ -91,86 +66,7 @@ pub fn register(
     schema.register_table("pg_settings".into(), pg_settings(settings)?)?;
     schema.register_table("pg_roles".into(), pg_roles("rolname")?)?;
     schema.register_table("pg_user".into(), pg_roles("usename")?)?;
-    use DataType::Int64 as I64;
-    use DataType::{Boolean as B, Int16 as I16, Int32 as I32, Utf8 as T};
-    let empties: [(&str, Vec<(&str, DataType)>); 7] = [
-        (
-            "pg_sequence",
-            vec![
-                ("seqrelid", I32),
-                ("seqstart", I64),
-                ("seqincrement", I64),
-                ("seqmin", I64),
-                ("seqmax", I64),
-                ("seqcache", I64),
-                ("seqcycle", B),
-            ],
-        ),
-        (
-            "pg_proc",
-            vec![
-                ("oid", I32),
-                ("proname", T),
-                ("pronamespace", I32),
-                ("prokind", T),
-                ("prorettype", I32),
-                ("proargtypes", T),
-                ("proretset", B),
-                ("proisagg", B),
-                ("proiswindow", B),
-                ("proargnames", T),
-                ("proargmodes", T),
-            ],
-        ),
-        (
-            "pg_constraint",
-            vec![
-                ("oid", I32),
-                ("conname", T),
-                ("connamespace", I32),
-                ("contype", T),
-                ("conrelid", I32),
-                ("confrelid", I32),
-                ("conkey", T),
-                ("confkey", T),
-                ("condeferrable", B),
-                ("condeferred", B),
-                ("convalidated", B),
-            ],
-        ),
-        (
-            "pg_index",
-            vec![
-                ("indexrelid", I32),
-                ("indrelid", I32),
-                ("indnatts", I16),
-                ("indisunique", B),
-                ("indisprimary", B),
-                ("indisclustered", B),
-                ("indisvalid", B),
-                ("indkey", T),
-            ],
-        ),
-        (
-            "pg_attrdef",
-            vec![("oid", I32), ("adrelid", I32), ("adnum", I16), ("adbin", T)],
-        ),
-        (
-            "pg_inherits",
-            vec![("inhrelid", I32), ("inhparent", I32), ("inhseqno", I32)],
-        ),
-        (
-            "pg_collation",
-            vec![("oid", I32), ("collname", T), ("collnamespace", I32)],
-        ),
-    ];
-    for (name, columns) in empties {
-        debug_assert!(
-            EMPTY_TABLES.contains(&name),
-            "{name} listed in EMPTY_TABLES"
-        );
-        schema.register_table(name.into(), empty(&columns)?)?;
-    }
+    super::pg_empty::register(schema)?;
     Ok(())
 }
 
@@ -181,6 +77,7 @@ fn pg_attribute(relations: &[Relation]) -> Result<Arc<MemTable>> {
     let mut num = Vec::new();
     let mut notnull = Vec::new();
     let mut len = Vec::new();
+    let mut storage = Vec::new();
     for r in relations {
         for (i, f) in r.schema.fields().iter().enumerate() {
             let ty = pg_type(f.data_type());
@@ -189,7 +86,10 @@ fn pg_attribute(relations: &[Relation]) -> Result<Arc<MemTable>> {
             typid.push(i32::try_from(ty.oid()).unwrap_or(0));
             num.push(i16::try_from(i + 1).unwrap_or(i16::MAX));
             notnull.push(!f.is_nullable());
-            len.push(type_len(f.data_type()));
+            let fixed = super::pg_types::type_len(&ty);
+            len.push(fixed);
+            // `\d+`'s Storage: plain for fixed-size types, extended for the others.
+            storage.push(if fixed > 0 { "p" } else { "x" });
         }
     }
     let n = relid.len();
@@ -208,6 +108,11 @@ fn pg_attribute(relations: &[Relation]) -> Result<Arc<MemTable>> {
             Field::new("attidentity", DataType::Utf8, false),
             Field::new("attgenerated", DataType::Utf8, false),
             Field::new("attcollation", DataType::Int32, false),
+            Field::new("attstorage", DataType::Utf8, false),
+            Field::new("attcompression", DataType::Utf8, false),
+            Field::new("attstattarget", DataType::Int16, false),
+            null_text("attoptions"),
+            null_text("attfdwoptions"),
         ]),
         vec![
             Arc::new(Int32Array::from(relid)),
@@ -223,33 +128,34 @@ fn pg_attribute(relations: &[Relation]) -> Result<Arc<MemTable>> {
             text(vec![""; n]),
             text(vec![""; n]),
             Arc::new(Int32Array::from(vec![0; n])),
+            text(storage),
+            text(vec![""; n]),
+            Arc::new(Int16Array::from(vec![-1; n])),
+            Arc::new(StringArray::from(vec![None::<&str>; n])),
+            Arc::new(StringArray::from(vec![None::<&str>; n])),
         ],
     )
 }
 
-/// `attlen`: the fixed size of a type, -1 for variable ones.
-fn type_len(dt: &DataType) -> i16 {
-    match dt {
-        DataType::Boolean | DataType::Int8 => 1,
-        DataType::Int16 => 2,
-        DataType::Int32 | DataType::Float32 | DataType::Date32 => 4,
-        DataType::Int64 | DataType::Float64 | DataType::Timestamp(..) => 8,
-        _ => -1,
-    }
-}
-
-fn pg_description(relations: &[Relation]) -> Result<Arc<MemTable>> {
-    let mut objoid = Vec::new();
-    let mut subid = Vec::new();
-    let mut description = Vec::new();
+/// The spec's column descriptions of `relations`: (table oid, column number from 1, text).
+pub fn descriptions(relations: &[Relation]) -> Vec<(i32, i32, String)> {
+    let mut out = Vec::new();
     for r in relations {
         for (i, f) in r.schema.fields().iter().enumerate() {
             if let Some(d) = f.metadata().get(DESCRIPTION_KEY).filter(|d| !d.is_empty()) {
-                objoid.push(r.oid);
-                subid.push(i32::try_from(i + 1).unwrap_or(i32::MAX));
-                description.push(d.clone());
+                out.push((r.oid, i32::try_from(i + 1).unwrap_or(i32::MAX), d.clone()));
             }
         }
+    }
+    out
+}
+
+fn pg_description(relations: &[Relation]) -> Result<Arc<MemTable>> {
+    let (mut objoid, mut subid, mut description) = (Vec::new(), Vec::new(), Vec::new());
+    for (table, column, text) in descriptions(relations) {
+        objoid.push(table);
+        subid.push(column);
+        description.push(text);
     }
     let n = objoid.len();
     table(

@@ -7,13 +7,17 @@
 //!   `~*`, `!~*`, `=`, `<>`, `<`, `>`, `<=`, `>=`, `~~`, `!~~`).
 //! - Casts to Postgres' object identifier types: `'name'::regtype` is `to_regtype('name')`,
 //!   `'name'::regclass` `to_regclass('name')` ([`super::pg_functions`]); `x::oid`,
-//!   `x::regtype` / `::regclass` / `::regnamespace` / `::regproc` of a number an `INT`.
+//!   `x::regtype` / `::regclass` / `::regnamespace` / `::regproc` of a number an `INT`, and
+//!   `x::regtype::text` the type's name (`format_type(x, NULL)`: pgcli's column types;
+//!   [`super::rewrite_catalog`]).
+//! - Whole catalog queries ([`super::rewrite_catalog`]): a `SELECT` over an empty catalog
+//!   table has no rows; `information_schema.columns` has Postgres type names.
 //! - A correlated scalar subquery of one plain column (`(SELECT pg_get_expr(...) FROM
 //!   pg_attrdef WHERE ...)`, SQLAlchemy's reflection): its value taken with
 //!   `first_value(...)`, as DataFusion plans only aggregated ones (Postgres would fail on more
 //!   than one row; jobsql's catalog tables give at most one there).
 //! - A scalar subquery reading one of the catalog tables without rows
-//!   ([`super::pg_tables::EMPTY_TABLES`]: `pg_attrdef`, `pg_sequence`, `pg_collation`, ...)
+//!   ([`super::pg_empty`]: `pg_attrdef`, `pg_sequence`, `pg_collation`, ...)
 //!   by an inner or left join: `NULL`, which it is (DataFusion cannot decorrelate the ones
 //!   SQLAlchemy writes inside `CASE`).
 //! - `pg_catalog.f(...)` (psql qualifies every function it calls): `f(...)`, DataFusion's
@@ -26,17 +30,18 @@ use std::ops::ControlFlow;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
     visit_expressions_mut, visit_relations_mut, BinaryOperator, DataType, Expr, FunctionArg,
-    FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, JoinOperator, ObjectName,
-    ObjectNamePart, Query, SelectItem, SetExpr, TableFactor, Value,
+    FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query,
+    SelectItem, SetExpr, Value,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
-use super::pg_tables::EMPTY_TABLES;
+use super::rewrite_catalog;
 
 /// `statement` with the rewrites above.
 pub fn rewrite(mut statement: DfStatement) -> DfStatement {
     if let DfStatement::Statement(s) = &mut statement {
+        rewrite_catalog::rewrite(s.as_mut());
         let _ = visit_expressions_mut(s.as_mut(), |expr| {
             rewrite_expr(expr);
             ControlFlow::<()>::Continue(())
@@ -60,7 +65,7 @@ fn qualify(name: &mut ObjectName) {
 }
 
 /// The object identifier type `data_type` names, if it is one.
-fn oid_type(data_type: &DataType) -> Option<String> {
+pub(super) fn oid_type(data_type: &DataType) -> Option<String> {
     let name = match data_type {
         DataType::Regclass => "regclass".to_string(),
         DataType::Custom(name, _) => match name.0.last() {
@@ -76,10 +81,25 @@ fn oid_type(data_type: &DataType) -> Option<String> {
     .then_some(name)
 }
 
+/// Whether `data_type` is `text` (or `pg_catalog.text`).
+pub(super) fn is_text(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Text => true,
+        DataType::Custom(name, _) => matches!(name.0.last(),
+            Some(ObjectNamePart::Identifier(i)) if i.value.eq_ignore_ascii_case("text")),
+        _ => false,
+    }
+}
+
 /// `function(arg)` as an expression.
 fn call(function: &str, arg: Expr) -> Option<Expr> {
+    call_template(&format!("{function}(NULL)"), arg)
+}
+
+/// `template` (a call whose first argument is `NULL`) with `arg` as its first argument.
+pub(super) fn call_template(template: &str, arg: Expr) -> Option<Expr> {
     let mut call = Parser::new(&GenericDialect {})
-        .try_with_sql(&format!("{function}(NULL)"))
+        .try_with_sql(template)
         .ok()?
         .parse_expr()
         .ok()?;
@@ -100,45 +120,8 @@ fn take(expr: &mut Expr) -> Expr {
 
 /// Whether `query` (one SELECT) has no rows because it reads an empty catalog table.
 fn reads_empty_table(query: &Query) -> bool {
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return false;
-    };
-    let empty = |factor: &TableFactor| match factor {
-        TableFactor::Table { name, .. } => name.0.last().is_some_and(|p| {
-            matches!(p, ObjectNamePart::Identifier(i)
-                if EMPTY_TABLES.contains(&i.value.to_ascii_lowercase().as_str()))
-        }),
-        _ => false,
-    };
-    select.from.iter().any(|from| {
-        empty(&from.relation)
-            && from.joins.iter().all(|j| {
-                matches!(
-                    j.join_operator,
-                    JoinOperator::Join(_)
-                        | JoinOperator::Inner(_)
-                        | JoinOperator::Left(_)
-                        | JoinOperator::LeftOuter(_)
-                        | JoinOperator::CrossJoin(_)
-                )
-            })
-    })
+    matches!(query.body.as_ref(), SetExpr::Select(s) if rewrite_catalog::reads_empty_table(s))
 }
-
-/// Aggregates a scalar subquery may already use.
-const AGGREGATES: &[&str] = &[
-    "count",
-    "max",
-    "min",
-    "sum",
-    "avg",
-    "array_agg",
-    "string_agg",
-    "bool_and",
-    "bool_or",
-    "first_value",
-    "last_value",
-];
 
 /// `(SELECT x FROM ...)` as `(SELECT first_value(x) FROM ...)` unless it aggregates.
 fn aggregate_subquery(query: &mut Query) {
@@ -154,8 +137,7 @@ fn aggregate_subquery(query: &mut Query) {
         _ => return,
     };
     let aggregated = matches!(item, Expr::Function(f) if f.name.0.last().is_some_and(|p| {
-        matches!(p, ObjectNamePart::Identifier(i)
-            if AGGREGATES.contains(&i.value.to_ascii_lowercase().as_str()))
+        matches!(p, ObjectNamePart::Identifier(i) if rewrite_catalog::is_aggregate(&i.value))
     }));
     if !aggregated {
         if let Some(called) = call("first_value", take(item)) {
@@ -181,6 +163,10 @@ fn rewrite_expr(expr: &mut Expr) {
                 ..
             } => {
                 let Some(kind) = oid_type(data_type) else {
+                    // `x::pg_catalog.text` is `x::text`.
+                    if is_text(data_type) {
+                        *data_type = DataType::Text;
+                    }
                     return;
                 };
                 let is_text = matches!(

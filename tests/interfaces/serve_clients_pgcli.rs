@@ -1,0 +1,107 @@
+//! pgcli against `jobsql serve` (itself against the emulator): the catalog queries of its
+//! start-up completion refresh (`pgcli.completion_refresher`, run the way pgcli runs them,
+//! each through `pgcli.pgexecute.PGExecute`; not yet its tables and views, whose
+//! `relkind = ANY(%s)` with a list of strings does not plan), the completions they give, and a
+//! query run through `PGExecute.run`.
+
+use super::common::{emulator, to};
+use super::serve::server_with;
+use crate::support::clients::{python, stdout_of};
+use jobsql::serve::ServeOptions;
+
+/// Prints, as JSON, what each of PGExecute's catalog methods answers, what the completer
+/// offers after pgcli's refreshers ran, and the result of one query.
+const SCRIPT: &str = r#"
+import json, sys
+from pgcli.pgexecute import PGExecute
+from pgcli.completion_refresher import CompletionRefresher
+from pgcli.pgcompleter import PGCompleter
+from pgspecial.main import PGSpecial
+from prompt_toolkit.document import Document
+port, job = sys.argv[1], int(sys.argv[2])
+executor = PGExecute("jobsql", "analyst", None, "127.0.0.1", port)
+out = {
+    "search_path": executor.search_path(),
+    "schemata": executor.schemata(),
+    "functions": len(list(executor.functions())),
+    "datatypes": [list(t) for t in executor.datatypes()],
+    "databases": executor.databases(),
+    "foreignkeys": len(list(executor.foreignkeys())),
+}
+# pgcli's start-up refresh: its refreshers, in order, on this connection; not yet "tables"
+# and "views", whose `relkind = ANY(%s)` with a list of strings jobsql does not plan.
+special = PGSpecial()
+completer = PGCompleter(smart_completion=True, pgspecial=special, settings={})
+out["refreshers"] = list(CompletionRefresher.refreshers)
+for name, refresher in CompletionRefresher.refreshers.items():
+    if name not in ("tables", "views"):
+        refresher(completer, executor)
+def complete(text):
+    return sorted({c.text for c in completer.get_completions(
+        Document(text, cursor_position=len(text)), None)})
+out["complete_schema"] = complete("SELECT * FROM ")
+for title, cur, headers, status, sql, success, is_special in executor.run(
+        f"SELECT job_id, run_id FROM jobs.job_runs WHERE job_id = {job} ORDER BY run_id LIMIT 3",
+        pgspecial=special):
+    out["run"] = {"headers": headers, "rows": [list(r) for r in cur], "status": status,
+                  "success": success}
+print(json.dumps(out))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgcli_loads_its_completions_and_runs_a_query() {
+    let emu = emulator().await;
+    let server = server_with(
+        &emu,
+        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
+    )
+    .await;
+    let port = server.local_addr().port().to_string();
+    let job = emu.notable().job_ids[0];
+    let job_arg = job.to_string();
+    emu.clear_requests();
+    let out = tokio::task::spawn_blocking(move || {
+        python(&["pgcli", "pgspecial"], SCRIPT, &[&port, &job_arg])
+    })
+    .await
+    .expect("client runs");
+    let got: serde_json::Value = serde_json::from_str(stdout_of(&out).trim()).expect("json");
+
+    assert_eq!(
+        got["search_path"],
+        serde_json::json!(["pg_catalog", "public"])
+    );
+    let schemata = got["schemata"].as_array().expect("schemata");
+    for schema in ["jobs", "lakesail.jobs", "pg_catalog", "public"] {
+        assert!(schemata.iter().any(|s| s == schema), "{schema}: {got}");
+    }
+    assert_eq!(got["functions"], 0);
+    assert_eq!(got["foreignkeys"], 0);
+    assert_eq!(got["datatypes"], serde_json::json!([]));
+    assert_eq!(got["databases"], serde_json::json!(["jobsql"]));
+    let refreshers = got["refreshers"].as_array().expect("refreshers");
+    assert!(refreshers.len() >= 6, "{got}");
+
+    // The completions pgcli offers once loaded: the schemas.
+    let schemas = got["complete_schema"].as_array().expect("completions");
+    assert!(schemas.iter().any(|t| t == "jobs"), "{got}");
+
+    // The catalog is the server's: only the query read the API, with its filter pushed.
+    let run = &got["run"];
+    assert_eq!(run["success"], true, "{got}");
+    assert_eq!(run["headers"], serde_json::json!(["job_id", "run_id"]));
+    let rows = run["rows"].as_array().expect("rows");
+    assert!(!rows.is_empty() && rows.len() <= 3, "{got}");
+    assert!(rows.iter().all(|r| r[0] == job), "{got}");
+    let requests = emu.requests();
+    let listings = to(&requests, "/runs/list");
+    assert!(!listings.is_empty());
+    assert_eq!(listings.len(), requests.len(), "{requests:?}");
+    assert!(
+        listings
+            .iter()
+            .all(|r| r.param("job_id") == Some(job.to_string().as_str())),
+        "{listings:?}"
+    );
+    server.shutdown().await;
+}
