@@ -22,7 +22,12 @@ mod common {
 
     /// An emulator of `runs` runs (seed 42, 8 jobs) on a manual clock standing at [`NOW`]
     /// (nothing moves unless the test advances it), its new runs moving one step a second.
-    pub async fn standing(runs: usize) -> (jobsql::emulator::EmulatorHandle, jobsql::emulator::ManualClock) {
+    pub async fn standing(
+        runs: usize,
+    ) -> (
+        jobsql::emulator::EmulatorHandle,
+        jobsql::emulator::ManualClock,
+    ) {
         let clock = jobsql::emulator::ManualClock::new(NOW);
         let h = start(jobsql::emulator::EmulatorConfig {
             runs,

@@ -29,8 +29,16 @@ pub fn run(
     logs: &Path,
     rows: &mut Vec<Row>,
 ) -> Result<(), BenchError> {
-    let emu = Emulator::start(&p.jobsql, runs, ms, logs.join(format!("emulator-sync-{runs}.log")))?;
-    eprintln!("bench: emulator {} ({runs} runs, {ms} ms) for jobsql sync", emu.base_url);
+    let emu = Emulator::start(
+        &p.jobsql,
+        runs,
+        ms,
+        logs.join(format!("emulator-sync-{runs}.log")),
+    )?;
+    eprintln!(
+        "bench: emulator {} ({runs} runs, {ms} ms) for jobsql sync",
+        emu.base_url
+    );
     let history = logs.join("sync-history");
     let _ = std::fs::remove_dir_all(&history);
     for label in ["first sync", "re-sync, no new runs"] {
@@ -46,8 +54,14 @@ pub fn run(
             .env_remove("JOBSQL_HISTORY");
         let m = run_measured(&format!("jobsql sync ({label})"), &mut cmd)?;
         let requests = emu.requests_since(mark)?;
-        let lists = requests.iter().filter(|r| r.path.ends_with("runs/list")).count();
-        let gets = requests.iter().filter(|r| r.path.ends_with("runs/get")).count();
+        let lists = requests
+            .iter()
+            .filter(|r| r.path.ends_with("runs/list"))
+            .count();
+        let gets = requests
+            .iter()
+            .filter(|r| r.path.ends_with("runs/get"))
+            .count();
         rows.push(Row {
             scenario: format!("g. `jobsql sync`: {label}, {runs} runs, {ms} ms"),
             jobsql: Some(Summary {

@@ -97,7 +97,13 @@ pub async fn run_sync<W: Write>(args: SyncArgs, out: &mut W) -> Result<(), CliEr
     let mut done: Vec<String> = Vec::new();
     for resource in &resources {
         let workspaces = if args.workspaces.is_empty() {
-            vec![setup.runtime.workspaces.resolve(&resource.profile, None)?.name]
+            vec![
+                setup
+                    .runtime
+                    .workspaces
+                    .resolve(&resource.profile, None)?
+                    .name,
+            ]
         } else {
             args.workspaces.clone()
         };

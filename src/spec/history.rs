@@ -44,10 +44,7 @@ pub(super) fn check_history(
 ) -> Result<(), Finding> {
     let find = |name: &str| columns.iter().find(|c| c.name == name);
     let missing = |place: String, name: &str| {
-        Finding::new(
-            place,
-            format!("no column named `{name}` in this resource"),
-        )
+        Finding::new(place, format!("no column named `{name}` in this resource"))
     };
     if history.key.is_empty() {
         return Err(Finding::new(
@@ -64,7 +61,8 @@ pub(super) fn check_history(
             ));
         }
     }
-    let start = find(&history.start).ok_or_else(|| missing(format!("{at}.start"), &history.start))?;
+    let start =
+        find(&history.start).ok_or_else(|| missing(format!("{at}.start"), &history.start))?;
     if !matches!(start.ty, ColumnType::Timestamp(_)) || start.is_parameter {
         return Err(Finding::new(
             format!("{at}.start"),
@@ -136,21 +134,57 @@ resources:
 
     #[test]
     fn the_history_section_names_columns_that_exist() {
-        let good = "{ key: [run_id], start: start_time, active_while_null: end_time, exclude: [notes] }";
+        let good =
+            "{ key: [run_id], start: start_time, active_while_null: end_time, exclude: [notes] }";
         assert_eq!(load(good), Ok(()));
         let cases = [
-            (good.replace("[run_id]", "[run]"), "resources.runs.history.key[0]", "no column named `run`"),
-            (good.replace("[run_id]", "[]"), "resources.runs.history.key", "lists no column"),
-            (good.replace("start: start_time", "start: started"), "resources.runs.history.start", "no column named `started`"),
-            (good.replace("start: start_time", "start: run_id"), "resources.runs.history.start", "must be a timestamp"),
-            (good.replace("null: end_time", "null: ended"), "resources.runs.history.active_while_null", "no column named `ended`"),
-            (good.replace("[notes]", "[note]"), "resources.runs.history.exclude[0]", "no column named `note`"),
-            (good.replace("[notes]", "[run_id]"), "resources.runs.history.exclude[0]", "cannot be excluded"),
-            (good.replace("key:", "keys:"), "acme.yaml", "unknown field `keys`"),
+            (
+                good.replace("[run_id]", "[run]"),
+                "resources.runs.history.key[0]",
+                "no column named `run`",
+            ),
+            (
+                good.replace("[run_id]", "[]"),
+                "resources.runs.history.key",
+                "lists no column",
+            ),
+            (
+                good.replace("start: start_time", "start: started"),
+                "resources.runs.history.start",
+                "no column named `started`",
+            ),
+            (
+                good.replace("start: start_time", "start: run_id"),
+                "resources.runs.history.start",
+                "must be a timestamp",
+            ),
+            (
+                good.replace("null: end_time", "null: ended"),
+                "resources.runs.history.active_while_null",
+                "no column named `ended`",
+            ),
+            (
+                good.replace("[notes]", "[note]"),
+                "resources.runs.history.exclude[0]",
+                "no column named `note`",
+            ),
+            (
+                good.replace("[notes]", "[run_id]"),
+                "resources.runs.history.exclude[0]",
+                "cannot be excluded",
+            ),
+            (
+                good.replace("key:", "keys:"),
+                "acme.yaml",
+                "unknown field `keys`",
+            ),
         ];
         for (text, place, message) in cases {
             let e = load(&text).expect_err(message);
-            assert!(e.contains("acme.yaml") && e.contains(place) && e.contains(message), "{e}");
+            assert!(
+                e.contains("acme.yaml") && e.contains(place) && e.contains(message),
+                "{e}"
+            );
         }
     }
 

@@ -102,7 +102,11 @@ impl Merger {
 
     /// The key and the content of each row, in the row format (compared as bytes).
     fn rows(&self, batch: &RecordBatch) -> Result<(Rows, Rows), ArrowError> {
-        let pick = |cols: &[usize]| cols.iter().map(|&i| batch.column(i).clone()).collect::<Vec<_>>();
+        let pick = |cols: &[usize]| {
+            cols.iter()
+                .map(|&i| batch.column(i).clone())
+                .collect::<Vec<_>>()
+        };
         Ok((
             self.keys.convert_columns(&pick(&self.key_columns))?,
             self.content.convert_columns(&pick(&self.content_columns))?,

@@ -60,7 +60,9 @@ pub enum SyncError {
         known: String,
     },
     /// `--table` names a resource whose spec has no `history:`.
-    #[error("{table} keeps no history (its spec has no history: section; tables that do: {known})")]
+    #[error(
+        "{table} keeps no history (its spec has no history: section; tables that do: {known})"
+    )]
     NoHistory {
         /// The resource.
         table: String,
@@ -222,9 +224,14 @@ pub async fn sync_workspace(
         .as_arrow()
         .clone();
     let target = types::history_schema(&live);
-    let table = delta::open_or_create(&url, &target).await.map_err(delta_err)?;
+    let table = delta::open_or_create(&url, &target)
+        .await
+        .map_err(delta_err)?;
     let files = delta::files_by_partition(&table).await.map_err(delta_err)?;
-    let all: Vec<String> = files.values().flat_map(|f| f.uris.iter().cloned()).collect();
+    let all: Vec<String> = files
+        .values()
+        .flat_map(|f| f.uris.iter().cloned())
+        .collect();
     let marks = read::marks(ctx, all, &plan, workspace)
         .await
         .map_err(fetch_err)?;
@@ -353,7 +360,10 @@ async fn stream_into(
         .map_err(StreamError::Read)?;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(StreamError::Read)?;
-        merger.add_incoming(&batch).await.map_err(StreamError::Write)?;
+        merger
+            .add_incoming(&batch)
+            .await
+            .map_err(StreamError::Write)?;
     }
     Ok(())
 }

@@ -55,11 +55,18 @@ fn resolve_one(specs: &SpecSet, given: &str) -> Result<Arc<Resource>, SyncError>
         .iter()
         .filter(|r| {
             let full = [r.provider.as_str(), r.service.as_str(), r.name.as_str()];
-            parts.len() <= 3 && full[3 - parts.len()..].iter().zip(&parts).all(|(a, b)| *a == b)
+            parts.len() <= 3
+                && full[3 - parts.len()..]
+                    .iter()
+                    .zip(&parts)
+                    .all(|(a, b)| *a == b)
         })
         .collect();
     // A short name two resources share: the one that keeps history, if only one does.
-    let keeping: Vec<&&Arc<Resource>> = matching.iter().filter(|r| r.spec.history.is_some()).collect();
+    let keeping: Vec<&&Arc<Resource>> = matching
+        .iter()
+        .filter(|r| r.spec.history.is_some())
+        .collect();
     match (matching.as_slice(), keeping.as_slice()) {
         ([], _) => Err(SyncError::UnknownTable {
             given: given.to_string(),
@@ -72,11 +79,19 @@ fn resolve_one(specs: &SpecSet, given: &str) -> Result<Arc<Resource>, SyncError>
         }),
         (several, []) => Err(SyncError::Ambiguous {
             given: given.to_string(),
-            candidates: several.iter().map(|r| r.qualified_name()).collect::<Vec<_>>().join(", "),
+            candidates: several
+                .iter()
+                .map(|r| r.qualified_name())
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
         (_, several) => Err(SyncError::Ambiguous {
             given: given.to_string(),
-            candidates: several.iter().map(|r| r.qualified_name()).collect::<Vec<_>>().join(", "),
+            candidates: several
+                .iter()
+                .map(|r| r.qualified_name())
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
     }
 }
@@ -89,20 +104,42 @@ mod tests {
     #[test]
     fn tables_are_named_as_users_type_them() {
         let specs = load_embedded().unwrap();
-        for name in ["job_runs", "jobs.job_runs", "databricks_workspace.jobs.job_runs", " Jobs.Job_Runs "] {
+        for name in [
+            "job_runs",
+            "jobs.job_runs",
+            "databricks_workspace.jobs.job_runs",
+            " Jobs.Job_Runs ",
+        ] {
             let found = resolve(&specs, &[name.to_string()]).unwrap();
             assert_eq!(found.len(), 1, "{name}");
-            assert_eq!(found[0].qualified_name(), "databricks_workspace.jobs.job_runs");
+            assert_eq!(
+                found[0].qualified_name(),
+                "databricks_workspace.jobs.job_runs"
+            );
         }
         let twice = resolve(&specs, &["job_runs".into(), "jobs.job_runs".into()]).unwrap();
         assert_eq!(twice.len(), 1);
-        let e = resolve(&specs, &["job_run".into()]).unwrap_err().to_string();
+        let e = resolve(&specs, &["job_run".into()])
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             "unknown table 'job_run' for jobsql sync (tables that keep history: databricks_workspace.jobs.job_runs)"
         );
-        let e = resolve(&specs, &["jobs.jobs".into()]).unwrap_err().to_string();
-        assert!(e.starts_with("databricks_workspace.jobs.jobs keeps no history"), "{e}");
+        let e = resolve(&specs, &["databricks_workspace.jobs.jobs".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("databricks_workspace.jobs.jobs keeps no history"),
+            "{e}"
+        );
+        let e = resolve(&specs, &["jobs.jobs".into()])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "table 'jobs.jobs' is ambiguous: databricks_workspace.jobs.jobs, lakesail.jobs.jobs"
+        );
         assert!(!resolve(&specs, &[]).unwrap().is_empty());
     }
 }

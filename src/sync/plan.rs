@@ -127,13 +127,18 @@ mod tests {
         let runs = set
             .resources
             .iter()
-            .find(|r| r.name == "job_runs" && r.service == "jobs" && r.provider.starts_with("databricks"))
+            .find(|r| {
+                r.name == "job_runs" && r.service == "jobs" && r.provider.starts_with("databricks")
+            })
             .unwrap();
         let plan = SyncPlan::new(runs, runs.spec.history.as_ref().unwrap());
         assert!(plan.columns.contains(&"tasks".to_string()));
         assert!(!plan.columns.contains(&"repair_history".to_string()));
         assert!(!plan.columns.contains(&"active_only".to_string()));
-        assert_eq!(plan.columns.last().map(String::as_str), Some("deployment_name"));
+        assert_eq!(
+            plan.columns.last().map(String::as_str),
+            Some("deployment_name")
+        );
         assert_eq!(plan.full_key(), ["deployment_name", "run_id"]);
         let sql = plan.new_rows("o'k", Some(5));
         assert!(

@@ -81,7 +81,11 @@ fn map_entries(entries: &Field) -> Field {
         DataType::Struct(kv) if kv.len() == 2 => {
             let key = Field::new(kv[0].name(), delta_type(kv[0].data_type()), false);
             let value = delta_field(&kv[1]);
-            Field::new(entries.name(), DataType::Struct(vec![key, value].into()), false)
+            Field::new(
+                entries.name(),
+                DataType::Struct(vec![key, value].into()),
+                false,
+            )
         }
         _ => delta_field(entries),
     }
@@ -167,7 +171,10 @@ mod tests {
             delta_type(&ms_utc),
             DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
         );
-        assert_eq!(delta_type(&DataType::Duration(TimeUnit::Second)), DataType::Int64);
+        assert_eq!(
+            delta_type(&DataType::Duration(TimeUnit::Second)),
+            DataType::Int64
+        );
         assert_eq!(delta_type(&DataType::UInt64), DataType::Decimal128(20, 0));
         assert_eq!(delta_type(&DataType::LargeUtf8), DataType::Utf8);
         let list = DataType::LargeList(Arc::new(Field::new("item", DataType::UInt8, false)));
@@ -198,9 +205,16 @@ mod tests {
         let out = to_delta(&batch, &target, "start_time", 42).unwrap();
         let ids = out.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
         assert_eq!(ids.values(), &[7, 8]);
-        let dates = out.column(3).as_any().downcast_ref::<Date32Array>().unwrap();
+        let dates = out
+            .column(3)
+            .as_any()
+            .downcast_ref::<Date32Array>()
+            .unwrap();
         assert_eq!((dates.value(0), dates.is_null(1)), (3, true));
-        let synced = out.column(2).as_any().downcast_ref::<TimestampMicrosecondArray>();
+        let synced = out
+            .column(2)
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>();
         assert_eq!(synced.unwrap().value(1), 42);
         assert_eq!(day_of(-1), -1);
     }

@@ -32,7 +32,14 @@ async fn a_killed_sync_leaves_a_readable_table_and_the_next_completes_it() {
     let dir = history_dir("crash");
     let log = dir.join("requests.jsonl");
     let emulator = EmulatorProcess::start(&[
-        "--runs", "5000", "--seed", "42", "--latency-ms", "20", "--log", log.to_str().unwrap(),
+        "--runs",
+        "5000",
+        "--seed",
+        "42",
+        "--latency-ms",
+        "20",
+        "--log",
+        log.to_str().unwrap(),
     ]);
     let (killed, whole) = (dir.join("killed"), dir.join("whole"));
 
@@ -44,7 +51,10 @@ async fn a_killed_sync_leaves_a_readable_table_and_the_next_completes_it() {
         .expect("jobsql sync starts");
     let deadline = Instant::now() + Duration::from_secs(60);
     while lines(&log) < 60 {
-        assert!(child.try_wait().unwrap().is_none(), "the sync ended before it was killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sync ended before it was killed"
+        );
         assert!(Instant::now() < deadline, "no requests");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -57,15 +67,25 @@ async fn a_killed_sync_leaves_a_readable_table_and_the_next_completes_it() {
     );
 
     // Readable: the committed state (the empty table), whatever files the kill left behind.
-    let ctx = context(runtime(ApiClient::new(RetryPolicy::default()).unwrap(), &[]));
+    let ctx = context(runtime(
+        ApiClient::new(RetryPolicy::default()).unwrap(),
+        &[],
+    ));
     assert_eq!(history_rows(&ctx, &killed).await.num_rows(), 0);
 
     // The next sync completes it; it equals a sync never interrupted.
-    let o = sync_command(&emulator.base_url, &killed, &[]).output().unwrap();
+    let o = sync_command(&emulator.base_url, &killed, &[])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = sync_command(&emulator.base_url, &whole, &[]).output().unwrap();
+    let o = sync_command(&emulator.base_url, &whole, &[])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let (a, b) = (history_rows(&ctx, &killed).await, history_rows(&ctx, &whole).await);
+    let (a, b) = (
+        history_rows(&ctx, &killed).await,
+        history_rows(&ctx, &whole).await,
+    );
     assert_eq!(a.num_rows(), 5_000);
     assert_same_rows(&a, &b);
     assert!(table.join("_delta_log/00000000000000000001.json").exists());

@@ -13,17 +13,37 @@ fn one_error_line(o: &std::process::Output) -> String {
 #[test]
 fn an_unknown_table_names_the_tables_that_keep_history() {
     let dir = temp_dir("sync-unknown");
-    let o = jobsql(&["sync", "--demo", "--to", dir.to_str().unwrap(), "--table", "job_run"]);
+    let o = jobsql(&[
+        "sync",
+        "--demo",
+        "--to",
+        dir.to_str().unwrap(),
+        "--table",
+        "job_run",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(
         one_error_line(&o),
         "error: unknown table 'job_run' for jobsql sync (tables that keep history: databricks_workspace.jobs.job_runs)"
     );
     assert_eq!(stderr(&o).lines().count(), 1);
-    let o = jobsql(&["sync", "--demo", "--to", dir.to_str().unwrap(), "--table", "jobs.jobs"]);
+    let o = jobsql(&[
+        "sync",
+        "--demo",
+        "--to",
+        dir.to_str().unwrap(),
+        "--table",
+        "databricks_workspace.jobs.jobs",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(one_error_line(&o).starts_with("error: databricks_workspace.jobs.jobs keeps no history"));
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    assert!(
+        one_error_line(&o).starts_with("error: databricks_workspace.jobs.jobs keeps no history")
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing written"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -33,7 +53,9 @@ fn a_bad_since_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     let line = one_error_line(&o);
     assert!(
-        line.contains("'yesterday' is not a time: use RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)"),
+        line.contains(
+            "'yesterday' is not a time: use RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)"
+        ),
         "{line}"
     );
 }
@@ -48,7 +70,10 @@ fn an_unwritable_location_is_one_line_and_exit_1() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let line = one_error_line(&o);
     assert!(
-        line.starts_with(&format!("error: cannot write the history at {}", to.display())),
+        line.starts_with(&format!(
+            "error: cannot write the history at {}",
+            to.display()
+        )),
         "{line}"
     );
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));

@@ -18,16 +18,30 @@ async fn a_first_sync_of_20000_runs_equals_the_live_listing() {
     let requests = h.requests();
 
     assert_eq!(report.counts.new, 20_000, "{report:?}");
-    assert_eq!((report.counts.updated, report.counts.unchanged, report.counts.kept), (0, 0, 0));
+    assert_eq!(
+        (
+            report.counts.updated,
+            report.counts.unchanged,
+            report.counts.kept
+        ),
+        (0, 0, 0)
+    );
     assert_eq!(report.version, Some(1), "created at 0, one commit of data");
-    assert_eq!(report.listed_since_ms, None, "a first sync lists everything");
+    assert_eq!(
+        report.listed_since_ms, None,
+        "a first sync lists everything"
+    );
 
     let history = history_rows(&ctx, &dir).await;
     let live = live_rows(&ctx, "emu").await;
     assert_eq!(live.num_rows(), 20_000);
     assert_same_rows(&history, &live);
     let ids = run_ids(&history);
-    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 20_000, "no run twice");
+    assert_eq!(
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        20_000,
+        "no run twice"
+    );
 
     // The requests: the listing's pages and a get per run listed with more than 100 tasks.
     let tasks = history.column_by_name("tasks").unwrap();
@@ -43,9 +57,15 @@ async fn a_first_sync_of_20000_runs_equals_the_live_listing() {
         .filter(|r| r.path == GET && r.param("page_token").is_none())
         .filter_map(|r| r.param("run_id").map(str::to_string))
         .collect();
-    assert!(requests.iter().all(|r| r.path == LIST || r.path == GET), "only reads");
+    assert!(
+        requests.iter().all(|r| r.path == LIST || r.path == GET),
+        "only reads"
+    );
     assert!(requests.iter().all(|r| r.status == 200));
-    assert_eq!(gets, big, "a get for each run whose tasks runs/list cut, and no other");
+    assert_eq!(
+        gets, big,
+        "a get for each run whose tasks runs/list cut, and no other"
+    );
     assert!(
         (800..=900).contains(&lists),
         "20,000 runs in pages of 25 (plus the slices' last pages): {lists}"
@@ -65,7 +85,10 @@ async fn a_first_sync_of_20000_runs_equals_the_live_listing() {
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().starts_with("start_date="))
         .count();
-    assert!((55..=62).contains(&partitions), "60 days of runs: {partitions}");
+    assert!(
+        (55..=62).contains(&partitions),
+        "60 days of runs: {partitions}"
+    );
     h.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -18,7 +18,10 @@ fn active_before(history: &datafusion::arrow::array::RecordBatch, before: i64) -
     let ids = run_ids(history);
     let end = history.column_by_name("end_time").unwrap();
     let start = history.column_by_name("start_time").unwrap();
-    let start = start.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+    let start = start
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap();
     (0..history.num_rows())
         .filter(|&i| end.is_null(i) && start.value(i) / 1000 < before)
         .map(|i| ids[i].to_string())
@@ -27,7 +30,10 @@ fn active_before(history: &datafusion::arrow::array::RecordBatch, before: i64) -
 
 fn max_start_ms(history: &datafusion::arrow::array::RecordBatch) -> i64 {
     let start = history.column_by_name("start_time").unwrap();
-    let start = start.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+    let start = start
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap();
     start.iter().flatten().max().unwrap() / 1000
 }
 
@@ -47,7 +53,11 @@ async fn a_second_sync_with_no_new_runs_costs_one_page_plus_a_get_per_active_run
     let second = sync(&ctx, &dir, "emu").await;
     let requests = h.requests();
     let lists: Vec<_> = requests.iter().filter(|r| r.path == LIST).collect();
-    assert!(lists.len() <= 1, "at most one listing page: {}", lists.len());
+    assert!(
+        lists.len() <= 1,
+        "at most one listing page: {}",
+        lists.len()
+    );
     assert_eq!(
         lists[0].param("start_time_from"),
         Some((mark - OVERLAP_MS).to_string().as_str()),
@@ -58,7 +68,11 @@ async fn a_second_sync_with_no_new_runs_costs_one_page_plus_a_get_per_active_run
         .filter(|r| r.path == GET && r.param("page_token").is_none())
         .filter_map(|r| r.param("run_id").map(str::to_string))
         .collect();
-    assert_eq!(firsts.len(), active.len(), "one get per active run: {firsts:?}");
+    assert_eq!(
+        firsts.len(),
+        active.len(),
+        "one get per active run: {firsts:?}"
+    );
     assert_eq!(firsts.into_iter().collect::<BTreeSet<_>>(), active);
     // A get's next page only for an active run of the big job (more than 100 tasks).
     let tasks = before.column_by_name("tasks").unwrap();
@@ -69,11 +83,26 @@ async fn a_second_sync_with_no_new_runs_costs_one_page_plus_a_get_per_active_run
         .map(|i| ids[i].to_string())
         .collect();
     for r in requests.iter().filter(|r| r.param("page_token").is_some()) {
-        assert!(r.path == GET && big.contains(r.param("run_id").unwrap()), "{r:?}");
+        assert!(
+            r.path == GET && big.contains(r.param("run_id").unwrap()),
+            "{r:?}"
+        );
     }
-    assert_eq!(requests.len(), lists.len() + active.len() + requests.iter().filter(|r| r.param("page_token").is_some()).count());
+    assert_eq!(
+        requests.len(),
+        lists.len()
+            + active.len()
+            + requests
+                .iter()
+                .filter(|r| r.param("page_token").is_some())
+                .count()
+    );
 
-    assert_eq!((second.counts.new, second.counts.updated), (0, 0), "{second:?}");
+    assert_eq!(
+        (second.counts.new, second.counts.updated),
+        (0, 0),
+        "{second:?}"
+    );
     assert!(second.counts.unchanged >= active.len());
     assert_eq!(second.version, Some(2));
     let after = history_rows(&ctx, &dir).await;
@@ -105,37 +134,64 @@ async fn three_hundred_new_runs_and_five_finishing_add_300_update_5_duplicate_no
     let dir = history_dir("merge");
     let mut five = Vec::new();
     for i in 0..5 {
-        let v = api.post_ok("/api/2.2/jobs/runs/submit", submit_body(&format!("five-{i}"))).await;
+        let v = api
+            .post_ok(
+                "/api/2.2/jobs/runs/submit",
+                submit_body(&format!("five-{i}")),
+            )
+            .await;
         five.push(v["run_id"].as_i64().unwrap());
     }
     // A later run, canceled at once: the mark moves past the five, which are then fetched by key.
     clock.advance(Duration::from_secs(1800));
-    let marker = api.post_ok("/api/2.2/jobs/runs/submit", submit_body("marker")).await;
-    api.post_ok("/api/2.2/jobs/runs/cancel", json!({"run_id": marker["run_id"]})).await;
+    let marker = api
+        .post_ok("/api/2.2/jobs/runs/submit", submit_body("marker"))
+        .await;
+    api.post_ok(
+        "/api/2.2/jobs/runs/cancel",
+        json!({"run_id": marker["run_id"]}),
+    )
+    .await;
     let first = sync(&ctx, &dir, "emu").await;
     assert_eq!(first.counts.new, 2_006);
 
     clock.advance(Duration::from_secs(3 * 3600));
     let mut new = BTreeSet::new();
     for i in 0..300 {
-        let v = api.post_ok("/api/2.2/jobs/runs/submit", submit_body(&format!("new-{i}"))).await;
+        let v = api
+            .post_ok(
+                "/api/2.2/jobs/runs/submit",
+                submit_body(&format!("new-{i}")),
+            )
+            .await;
         new.insert(v["run_id"].as_i64().unwrap());
     }
     h.clear_requests();
     let second = sync(&ctx, &dir, "emu").await;
-    assert_eq!((second.counts.new, second.counts.updated), (300, 5), "{second:?}");
+    assert_eq!(
+        (second.counts.new, second.counts.updated),
+        (300, 5),
+        "{second:?}"
+    );
     let gets: BTreeSet<i64> = h
         .requests()
         .iter()
         .filter(|r| r.path == GET)
         .filter_map(|r| r.param("run_id")?.parse().ok())
         .collect();
-    assert!(five.iter().all(|id| gets.contains(id)), "the five were fetched by key: {gets:?}");
+    assert!(
+        five.iter().all(|id| gets.contains(id)),
+        "the five were fetched by key: {gets:?}"
+    );
 
     let history = history_rows(&ctx, &dir).await;
     let ids = run_ids(&history);
     assert_eq!(ids.len(), 2_306);
-    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 2_306, "no run twice");
+    assert_eq!(
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        2_306,
+        "no run twice"
+    );
     assert!(new.iter().all(|id| ids.contains(id)));
     let end = history.column_by_name("end_time").unwrap();
     for id in &five {

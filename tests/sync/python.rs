@@ -45,10 +45,22 @@ async fn python_deltalake_reads_the_rows_jobsql_wrote() {
     let jobs = col("job_id");
     let jobs = jobs.as_any().downcast_ref::<Int64Array>().unwrap();
     let (start, end) = (col("start_time"), col("end_time"));
-    let start = start.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
-    let end = end.as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+    let start = start
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap();
+    let end = end
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap();
     let state = col("state");
-    let life = state.as_any().downcast_ref::<StructArray>().unwrap().column_by_name("life_cycle_state").unwrap().clone();
+    let life = state
+        .as_any()
+        .downcast_ref::<StructArray>()
+        .unwrap()
+        .column_by_name("life_cycle_state")
+        .unwrap()
+        .clone();
     let life = life.as_any().downcast_ref::<StringArray>().unwrap();
     let dates = col("start_date");
     let dates = dates.as_any().downcast_ref::<Date32Array>().unwrap();
@@ -58,24 +70,47 @@ async fn python_deltalake_reads_the_rows_jobsql_wrote() {
     let ws = ws.as_any().downcast_ref::<StringArray>().unwrap();
     let want: Vec<String> = (0..history.num_rows())
         .map(|i| {
-            let job = if jobs.is_null(i) { serde_json::Value::Null } else { jobs.value(i).into() };
+            let job = if jobs.is_null(i) {
+                serde_json::Value::Null
+            } else {
+                jobs.value(i).into()
+            };
             let date = dates.value_as_date(i).unwrap().to_string();
             serde_json::json!([
-                ids.value(i), job, ms(start, i), ms(end, i), life.value(i), date,
-                if tasks.is_null(i) { 0 } else { tasks.value_length(i) }, ws.value(i), true
+                ids.value(i),
+                job,
+                ms(start, i),
+                ms(end, i),
+                life.value(i),
+                date,
+                if tasks.is_null(i) {
+                    0
+                } else {
+                    tasks.value_length(i)
+                },
+                ws.value(i),
+                true
             ])
             .to_string()
         })
         .collect();
 
-    let out = python(&["deltalake", "pyarrow"], READ, &[table_dir(&dir).to_str().unwrap()]);
+    let out = python(
+        &["deltalake", "pyarrow"],
+        READ,
+        &[table_dir(&dir).to_str().unwrap()],
+    );
     let text = stdout_of(&out);
     let mut lines = text.lines();
     let head: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     assert_eq!(head["version"], 1);
     assert_eq!(head["partitions"], serde_json::json!(["start_date"]));
     let got: Vec<String> = lines
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(got.len(), 1_000);
     assert_eq!(got, want);
