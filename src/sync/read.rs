@@ -57,7 +57,7 @@ pub async fn marks(
         Some(batch) if batch.num_rows() > 0 => millis(batch.column(0))?.first().copied().flatten(),
         _ => None,
     };
-    let mut columns: Vec<_> = plan.key.iter().map(|k| ident(k)).collect();
+    let mut columns: Vec<_> = plan.key.iter().map(ident).collect();
     columns.push(ident(&plan.start));
     let active = rows
         .filter(ident(&plan.active).is_null())?
