@@ -79,7 +79,7 @@ pub struct ResourceSpec {
     /// Methods callable with `EXEC provider.service.resource.method @param=...`.
     #[serde(default)]
     pub exec: Vec<String>,
-    /// What `jobsql sync` keeps of this resource ([`super::history`]); absent: not synced.
+    /// What `jobsql sync` keeps of this resource ([`HistorySpec`](super::HistorySpec)); absent: not synced.
     #[serde(default)]
     pub history: Option<super::history::HistorySpec>,
 }
