@@ -1,6 +1,7 @@
 //! The performance benchmark of issue 6: jobsql against the request floor, sequential paging
 //! and the Databricks Python SDK, on emulators running out of process; and issue 16's
-//! scenario f, the queries analysts write, with their request targets.
+//! scenario f, the queries analysts write, with their request targets; and scenario g,
+//! `jobsql sync` (issue 18): a first sync and a re-sync of 100,000 runs at 50 ms.
 //!
 //! ```sh
 //! cargo run --release --example bench -- [--runs 10000] [--repeat 5] [--python]
@@ -31,6 +32,8 @@ mod scenarios;
 mod sdk;
 #[path = "bench/sides.rs"]
 mod sides;
+#[path = "bench/sync.rs"]
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -66,9 +69,12 @@ struct Args {
     /// Also measure the Databricks Python SDK (installs it into target/bench-venv).
     #[arg(long)]
     python: bool,
-    /// Scenarios to run (letters of a, b, c, d, e, f).
-    #[arg(long, default_value = "abcdef")]
+    /// Scenarios to run (letters of a, b, c, d, e, f, g).
+    #[arg(long, default_value = "abcdefg")]
     only: String,
+    /// Runs in the emulator of the sync scenario (g).
+    #[arg(long, default_value_t = 100_000)]
+    sync_runs: usize,
     /// The jobsql binary (default: target/release/jobsql, built first).
     #[arg(long)]
     jobsql: Option<PathBuf>,
@@ -101,9 +107,9 @@ fn main_inner(args: Args) -> Result<(), BenchError> {
     if let Some(ChildCommand::Floor(floor_args)) = &args.child {
         return floor::run_child(floor_args);
     }
-    if args.only.chars().any(|c| !"abcdef".contains(c)) {
+    if args.only.chars().any(|c| !"abcdefg".contains(c)) {
         return Err(BenchError::Usage(format!(
-            "--only takes letters of abcdef, not {:?}",
+            "--only takes letters of abcdefg, not {:?}",
             args.only
         )));
     }
@@ -154,6 +160,7 @@ fn main_inner(args: Args) -> Result<(), BenchError> {
         memory_runs: args.memory_runs.clone(),
         big_repeat: args.big_repeat.max(1),
         only: args.only.clone(),
+        sync_runs: args.sync_runs,
     };
     let logs = target.join("bench");
     std::fs::create_dir_all(&logs).map_err(|e| BenchError::file(&logs, e))?;
@@ -218,7 +225,7 @@ fn describe(
     if args.python {
         command.push_str(" --python");
     }
-    if args.only != "abcdef" {
+    if args.only != "abcdefg" {
         command.push_str(&format!(" --only {}", args.only));
     }
     let sdk = match &p.sdk {

@@ -48,6 +48,8 @@ pub mod history;
 pub mod plugin;
 pub mod session;
 pub mod output;
+#[cfg(feature = "history")]
+pub mod sync;
 pub mod shell;
 pub mod serve;
 #[cfg(feature = "mcp")]

@@ -34,6 +34,8 @@ mod select;
 mod shapes;
 #[path = "signin.rs"]
 mod signin;
+#[path = "sync.rs"]
+mod sync;
 #[path = "writes.rs"]
 mod writes;
 

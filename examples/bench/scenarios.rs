@@ -8,7 +8,9 @@
 //! * d — peak RSS of a full scan of 100,000 and 1,000,000 runs (target < 100 MB);
 //! * e — requests per query: `LIMIT 5`, `run_id IN (10 ids)`, `count(*)`;
 //! * f — the queries analysts write (issue 16): newest-10, newest-10 for 3 jobs, a 6-hour
-//!   window ([`super::analysts`]).
+//!   window ([`super::analysts`]);
+//! * g — `jobsql sync` (issue 18): a first sync and a re-sync of `sync_runs` runs at the slow
+//!   latency ([`super::sync`]).
 
 use std::path::Path;
 
@@ -35,6 +37,8 @@ pub struct Plan {
     pub big_repeat: usize,
     /// Scenario letters to run.
     pub only: String,
+    /// Runs in the emulator of the sync scenario (g).
+    pub sync_runs: usize,
 }
 
 impl Plan {
@@ -190,6 +194,9 @@ pub fn run_all(p: &Programs, plan: &Plan, logs: &Path) -> Result<Vec<Row>, Bench
                 note,
             });
         }
+    }
+    if plan.wants('g') {
+        super::sync::run(p, plan.sync_runs, plan.latency_ms, logs, &mut rows)?;
     }
     Ok(rows)
 }

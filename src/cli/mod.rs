@@ -1,7 +1,8 @@
 //! The `jobsql` command line: `jobsql query` runs SQL and prints the results, `jobsql emulator`
 //! serves the built-in Jobs API emulator, `jobsql serve` the Postgres protocol ([`serve`]),
 //! `jobsql shell` is the interactive shell ([`shell`]), `jobsql mcp` the MCP server for AI
-//! assistants ([`mcp`](mod@mcp)).
+//! assistants ([`mcp`](mod@mcp)), `jobsql sync` copies the run history into Delta tables
+//! ([`sync`](mod@sync)).
 //!
 //! `jobsql query` parses its script once and prints each statement through
 //! [`crate::output::run::run_and_print`], the path the shell uses too: rows are printed as they
@@ -21,6 +22,7 @@ pub mod mcp;
 pub mod serve;
 pub mod setup;
 pub mod shell;
+pub mod sync;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -65,6 +67,8 @@ enum Command {
     /// Serve the tables to AI assistants over the Model Context Protocol (stdio, or
     /// streamable HTTP with --addr).
     Mcp(mcp::McpArgs),
+    /// Copy the run history into Delta Lake tables, incrementally and exactly once.
+    Sync(sync::SyncArgs),
 }
 
 /// `jobsql emulator [ARGS]` (Databricks) or `jobsql emulator lakesail [ARGS]`.
@@ -159,6 +163,12 @@ pub enum CliError {
     /// `jobsql shell` stopped on an error (always exit code 1).
     #[error(transparent)]
     Shell(#[from] ShellError),
+    /// `jobsql sync` could not start (a bad `--table` or `--to`).
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
+    /// `jobsql sync` failed for a table or workspace (what the others committed stays).
+    #[error("{0}")]
+    SyncFailed(String),
     /// Waiting for Ctrl-C failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -173,11 +183,17 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 impl CliError {
     /// The exit code for this error: 130 after Ctrl-C, [`EXIT_UNKNOWN_OUTCOME`] for a
     /// statement of `jobsql query` that is a write whose outcome is unknown, else 1 (clap's
-    /// usage errors, 2, never get here).
+    /// usage errors, 2, never get here; a `jobsql sync --table` naming no table that keeps
+    /// history is 2 too).
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Interrupted => EXIT_INTERRUPTED,
             CliError::Run(e) if e.outcome_unknown() => EXIT_UNKNOWN_OUTCOME,
+            CliError::Sync(
+                crate::sync::SyncError::UnknownTable { .. }
+                | crate::sync::SyncError::NoHistory { .. }
+                | crate::sync::SyncError::Ambiguous { .. },
+            ) => 2,
             _ => 1,
         }
     }
@@ -240,6 +256,15 @@ pub async fn main_inner(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve::run_serve(args).await,
         Command::Shell(args) => shell::run_shell(args).await,
         Command::Mcp(args) => mcp::run_mcp(args).await,
+        Command::Sync(args) => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            tokio::select! {
+                biased;
+                _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+                result = sync::run_sync(args, &mut out) => result,
+            }
+        }
     }
 }
 

@@ -18,6 +18,7 @@
 
 mod error;
 mod files;
+mod history;
 mod load;
 mod model;
 mod provider;
@@ -27,6 +28,7 @@ mod types;
 mod writes;
 
 pub use error::{Finding, SpecError};
+pub use history::HistorySpec;
 pub use load::{builtin_profile, load_dir, load_embedded, load_sources};
 pub use model::*;
 pub use provider::*;

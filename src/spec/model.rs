@@ -79,6 +79,9 @@ pub struct ResourceSpec {
     /// Methods callable with `EXEC provider.service.resource.method @param=...`.
     #[serde(default)]
     pub exec: Vec<String>,
+    /// What `jobsql sync` keeps of this resource ([`HistorySpec`](super::HistorySpec)); absent: not synced.
+    #[serde(default)]
+    pub history: Option<super::history::HistorySpec>,
 }
 
 /// `INSERT` → one call of `method` per row: `data__<field>` columns fill its body parameters,

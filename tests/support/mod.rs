@@ -4,6 +4,7 @@
 //!
 //! By concern:
 //! - [`emulator`]: in-process emulators on 127.0.0.1:0 with the suite's standard histories.
+//! - [`history`]: `jobsql sync` in-process, a history table's rows read back, compared.
 //! - [`lakesail`]: the LakeSail emulator in-process and its API called directly, marker walks.
 //! - [`session`]: sessions (runtimes, workspaces) over an emulator or a stub, running SQL, and
 //!   [`session::Env`] (an emulator with a session on it).
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod client;
 pub mod clients;
 pub mod emulator;
+pub mod history;
 pub mod lakesail;
 pub mod raw;
 pub mod reports;
