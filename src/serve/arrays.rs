@@ -59,12 +59,18 @@ impl ListColumn {
             DataType::List(_) => {
                 let list = array.as_list::<i32>();
                 let offsets = list.value_offsets().iter();
-                (offsets.map(|&o| o.max(0) as usize).collect(), list.values().clone())
+                (
+                    offsets.map(|&o| o.max(0) as usize).collect(),
+                    list.values().clone(),
+                )
             }
             DataType::LargeList(_) => {
                 let list = array.as_list::<i64>();
                 let offsets = list.value_offsets().iter();
-                (offsets.map(|&o| o.max(0) as usize).collect(), list.values().clone())
+                (
+                    offsets.map(|&o| o.max(0) as usize).collect(),
+                    list.values().clone(),
+                )
             }
             other => return Err(encode_error(format!("not a list column: {other}"))),
         };
@@ -97,14 +103,7 @@ impl ListColumn {
         // Each item as a field of a row of its own: its length and bytes, as an array holds.
         let mut items = DataRowEncoder::new(std::sync::Arc::new(Vec::new()));
         for i in start..end {
-            encode_value(
-                &mut items,
-                &self.items,
-                &self.item_type,
-                format,
-                options,
-                i,
-            )?;
+            encode_value(&mut items, &self.items, &self.item_type, format, options, i)?;
         }
         let items = items.take_row();
         match format {
@@ -172,7 +171,14 @@ mod tests {
     #[test]
     fn text_arrays_quote_as_postgres_does() {
         let mut lists = ListBuilder::new(StringBuilder::new());
-        for item in [Some("a"), Some("b c"), None, Some(""), Some("say \"hi\""), Some("NULL")] {
+        for item in [
+            Some("a"),
+            Some("b c"),
+            None,
+            Some(""),
+            Some("say \"hi\""),
+            Some("NULL"),
+        ] {
             lists.values().append_option(item);
         }
         lists.append(true);

@@ -350,7 +350,10 @@ mod tests {
     fn other_forms_are_refused_with_the_reason() {
         assert_eq!(fetch_of("FETCH PRIOR FROM c"), Err(CursorError::Backward));
         assert_eq!(fetch_of("FETCH -1 FROM c"), Err(CursorError::Backward));
-        assert_eq!(fetch_of("FETCH ABSOLUTE 3 FROM c"), Err(CursorError::Backward));
+        assert_eq!(
+            fetch_of("FETCH ABSOLUTE 3 FROM c"),
+            Err(CursorError::Backward)
+        );
         assert!(matches!(
             fetch_of("FETCH 0 FROM c"),
             Err(CursorError::Unsupported(_))

@@ -223,7 +223,10 @@ fn batches(
                     }
                     drop(state);
                     let left = left.map(|n| n - take as u64);
-                    Some((Ok(batch.slice(0, take)), (cursor, left, guard, limits, false)))
+                    Some((
+                        Ok(batch.slice(0, take)),
+                        (cursor, left, guard, limits, false),
+                    ))
                 }
                 Err(e) => {
                     state.stream = None;
@@ -269,9 +272,7 @@ impl Connection {
         declare: &Declare,
         status: TransactionStatus,
         guard: &Guard,
-        start: impl std::future::Future<
-            Output = PgWireResult<(SchemaRef, SendableRecordBatchStream)>,
-        >,
+        start: impl std::future::Future<Output = PgWireResult<(SchemaRef, SendableRecordBatchStream)>>,
     ) -> PgWireResult<Response> {
         if !declare.hold && matches!(status, TransactionStatus::Idle) {
             return Err(CursorError::OutsideTransaction.into());
@@ -300,10 +301,9 @@ impl Connection {
         format: Option<&Format>,
     ) -> PgWireResult<Response> {
         match command {
-            Command::Declare(_) => Err(CursorError::Unsupported(
-                "DECLARE needs its query started".into(),
-            )
-            .into()),
+            Command::Declare(_) => {
+                Err(CursorError::Unsupported("DECLARE needs its query started".into()).into())
+            }
             Command::Close(name) => {
                 self.cursors.close(name.as_deref())?;
                 Ok(Response::Execution(Tag::new(if name.is_some() {

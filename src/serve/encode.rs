@@ -28,10 +28,10 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::ScalarValue;
 use pgwire::api::portal::Format;
 use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
-use pgwire::types::format::FormatOptions as PgFormatOptions;
 use pgwire::api::Type;
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
+use pgwire::types::format::FormatOptions as PgFormatOptions;
 
 /// The Postgres type a column of `dt` is sent as.
 pub fn pg_type(dt: &DataType) -> Type {
@@ -265,7 +265,14 @@ pub fn encode_batch(
         let mut encoder = DataRowEncoder::new(fields.clone());
         for (column, field) in columns.iter().zip(fields.iter()) {
             let (ty, format) = (field.datatype(), field.format());
-            encode_value(&mut encoder, column, ty, format, field.format_options(), row)?;
+            encode_value(
+                &mut encoder,
+                column,
+                ty,
+                format,
+                field.format_options(),
+                row,
+            )?;
         }
         rows.push(encoder.take_row());
     }

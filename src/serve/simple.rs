@@ -35,8 +35,8 @@ use pgwire::messages::PgWireBackendMessage;
 
 use super::cancel::Guard;
 use super::compat;
-use super::cursor::{self, Command};
 use super::copy_out::{parse_copy_out, row_fields, CopyOut};
+use super::cursor::{self, Command};
 use super::handler::{pg_error, user_error, Connection};
 use super::respond::{compat_response, verb};
 use super::rewrite::rewrite;

@@ -92,7 +92,10 @@ async fn psycopg_named_cursor_reads_2000_rows_100_per_fetch() {
     .await
     .expect("client runs");
     let got: serde_json::Value = serde_json::from_str(stdout_of(&out).trim()).expect("json");
-    assert_eq!(got["names"], serde_json::json!(["run_id", "job_id", "run_name"]));
+    assert_eq!(
+        got["names"],
+        serde_json::json!(["run_id", "job_id", "run_name"])
+    );
     // 100 per FETCH, the last short one, then an empty one.
     let sizes: Vec<u64> = serde_json::from_value(got["sizes"].clone()).expect("sizes");
     let full = want.len() / 100;
@@ -214,7 +217,9 @@ async fn closing_a_cursor_part_way_stops_its_requests() {
     emu.clear_requests();
     client.simple_query("BEGIN").await.expect("begin");
     client
-        .simple_query(&format!("DECLARE c CURSOR FOR SELECT run_id, run_name FROM {RUNS}"))
+        .simple_query(&format!(
+            "DECLARE c CURSOR FOR SELECT run_id, run_name FROM {RUNS}"
+        ))
         .await
         .expect("declared");
     let (rows, tag) = fetched(&client.simple_query("FETCH 10 FROM c").await.expect("fetch"));
@@ -223,7 +228,10 @@ async fn closing_a_cursor_part_way_stops_its_requests() {
     let idle = last_growth_after(&emu, Instant::now()).await;
     let held = to(&emu.requests(), "/runs/list").len();
     eprintln!("a cursor after FETCH 10: {held} pages requested, the last {idle:?} in");
-    assert!(held < 100, "{held} of 200 pages read ahead: the result was materialised");
+    assert!(
+        held < 100,
+        "{held} of 200 pages read ahead: the result was materialised"
+    );
     let (rows, _) = fetched(&client.simple_query("FETCH 25 FROM c").await.expect("fetch"));
     assert_eq!(rows.len(), 25);
     client.simple_query("CLOSE c").await.expect("closed");
@@ -241,7 +249,10 @@ async fn closing_a_cursor_part_way_stops_its_requests() {
     let (rows, _) = fetched(&client.simple_query("FETCH 3 FROM d").await.expect("fetch"));
     assert_eq!(rows.len(), 3);
     client.simple_query("COMMIT").await.expect("commit");
-    let err = client.simple_query("FETCH 1 FROM d").await.expect_err("closed");
+    let err = client
+        .simple_query("FETCH 1 FROM d")
+        .await
+        .expect_err("closed");
     assert_eq!(err.code().map(|c| c.code()), Some("34000"), "{err}");
     server.shutdown().await;
 }
@@ -295,10 +306,24 @@ async fn cursor_errors_name_the_problem() {
         state_of(&client, "DECLARE c16 CURSOR FOR SELECT 16").await,
         "53400 too many open cursors: a connection may hold 16 (CLOSE one first)"
     );
-    let (rows, tag) = fetched(&client.simple_query("FETCH ALL FROM c15").await.expect("fetch"));
+    let (rows, tag) = fetched(
+        &client
+            .simple_query("FETCH ALL FROM c15")
+            .await
+            .expect("fetch"),
+    );
     assert_eq!((rows, tag), (vec![vec![Some("15".to_string())]], Some(1)));
-    let (rows, tag) = fetched(&client.simple_query("FETCH ALL FROM c15").await.expect("fetch"));
-    assert_eq!((rows.len(), tag), (0, Some(0)), "a cursor at its end stays open");
+    let (rows, tag) = fetched(
+        &client
+            .simple_query("FETCH ALL FROM c15")
+            .await
+            .expect("fetch"),
+    );
+    assert_eq!(
+        (rows.len(), tag),
+        (0, Some(0)),
+        "a cursor at its end stays open"
+    );
     client.simple_query("CLOSE ALL").await.expect("closed");
     client
         .simple_query("DECLARE c16 CURSOR FOR SELECT 16")
