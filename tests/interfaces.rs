@@ -20,6 +20,8 @@ mod mcp;
 mod mcp_http;
 #[path = "interfaces/serve.rs"]
 mod serve;
+#[path = "interfaces/serve_arrays.rs"]
+mod serve_arrays;
 #[path = "interfaces/serve_cancel.rs"]
 mod serve_cancel;
 #[path = "interfaces/serve_clients_describe.rs"]
@@ -32,6 +34,8 @@ mod serve_clients_psql;
 mod serve_clients_sqlalchemy;
 #[path = "interfaces/serve_copy.rs"]
 mod serve_copy;
+#[path = "interfaces/serve_cursors.rs"]
+mod serve_cursors;
 #[path = "interfaces/serve_insert.rs"]
 mod serve_insert;
 #[path = "interfaces/serve_limits.rs"]

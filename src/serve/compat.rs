@@ -97,7 +97,7 @@ pub fn intercept(sql: &str) -> Option<Compat> {
 }
 
 /// `sql` without `--` and `/* */` comments (string literals kept as they are).
-fn strip_comments(sql: &str) -> String {
+pub(super) fn strip_comments(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     let mut quote: Option<char> = None;

@@ -3,7 +3,8 @@
 //! Result columns: integers are `int2` / `int4` / `int8` (unsigned ones widened; a `UInt64`
 //! beyond `i64` is an error), floats `float4` / `float8`, booleans `bool`, strings `text`,
 //! timestamps `timestamptz` (with a time zone; `timestamp` without), dates `date`, binary
-//! `bytea`; structs, lists and maps are `text` holding JSON (as `jobsql query --format csv`
+//! `bytea`; lists of those are Postgres arrays (`int8[]`, `text[]`, ...: see [`super::arrays`]);
+//! structs, maps and lists of them are `text` holding JSON (as `jobsql query --format csv`
 //! writes them); anything else is `text` in Arrow's display form. Each value is encoded in the
 //! format the client asked for (text, or binary for e.g. tokio-postgres).
 //!
@@ -26,10 +27,11 @@ use datafusion::arrow::temporal_conversions::{date32_to_datetime, timestamp_us_t
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::ScalarValue;
 use pgwire::api::portal::Format;
-use pgwire::api::results::{DataRowEncoder, FieldInfo};
+use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
 use pgwire::api::Type;
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
+use pgwire::types::format::FormatOptions as PgFormatOptions;
 
 /// The Postgres type a column of `dt` is sent as.
 pub fn pg_type(dt: &DataType) -> Type {
@@ -44,6 +46,9 @@ pub fn pg_type(dt: &DataType) -> Type {
         DataType::Timestamp(_, None) => Type::TIMESTAMP,
         DataType::Date32 | DataType::Date64 => Type::DATE,
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView => Type::BYTEA,
+        DataType::List(f) | DataType::LargeList(f) if !f.data_type().is_nested() => {
+            super::arrays::array_of(&pg_type(f.data_type()))
+        }
         _ => Type::TEXT,
     }
 }
@@ -66,7 +71,7 @@ pub fn fields(schema: &Schema, format: &Format) -> Vec<FieldInfo> {
         .collect()
 }
 
-fn encode_error(message: impl Into<String>) -> PgWireError {
+pub(super) fn encode_error(message: impl Into<String>) -> PgWireError {
     PgWireError::UserError(Box::new(ErrorInfo::new(
         "ERROR".to_string(),
         "22000".to_string(),
@@ -75,7 +80,7 @@ fn encode_error(message: impl Into<String>) -> PgWireError {
 }
 
 /// A column as sent: the array converted to what its Postgres type encodes from.
-enum Column {
+pub(super) enum Column {
     Bool(ArrayRef),
     Int(ArrayRef),
     Float4(ArrayRef),
@@ -84,9 +89,11 @@ enum Column {
     Date(ArrayRef),
     Binary(ArrayRef),
     Text(ArrayRef),
+    /// A list of scalars ([`super::arrays`]).
+    List(super::arrays::ListColumn),
 }
 
-fn prepare(field_type: &DataType, array: &ArrayRef) -> PgWireResult<Column> {
+pub(super) fn prepare(field_type: &DataType, array: &ArrayRef) -> PgWireResult<Column> {
     let arrow = |e: datafusion::arrow::error::ArrowError| encode_error(e.to_string());
     Ok(match field_type {
         DataType::Boolean => Column::Bool(array.clone()),
@@ -108,6 +115,9 @@ fn prepare(field_type: &DataType, array: &ArrayRef) -> PgWireResult<Column> {
         }
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
             Column::Binary(cast(array, &DataType::Binary).map_err(arrow)?)
+        }
+        DataType::List(f) | DataType::LargeList(f) if !f.data_type().is_nested() => {
+            Column::List(super::arrays::ListColumn::new(array, f.data_type())?)
         }
         dt if dt.is_nested() => {
             let field = Arc::new(datafusion::arrow::datatypes::Field::new(
@@ -158,35 +168,55 @@ fn int_value(array: &ArrayRef, row: usize) -> PgWireResult<i64> {
     })
 }
 
-fn encode_value(
+impl Column {
+    fn array(&self) -> &ArrayRef {
+        match self {
+            Column::Bool(a)
+            | Column::Int(a)
+            | Column::Float4(a)
+            | Column::Float8(a)
+            | Column::Timestamp(a)
+            | Column::Date(a)
+            | Column::Binary(a)
+            | Column::Text(a) => a,
+            Column::List(l) => l.array(),
+        }
+    }
+
+    /// Whether the value at `row` is NULL.
+    pub(super) fn is_null(&self, row: usize) -> bool {
+        self.array().is_null(row)
+    }
+}
+
+/// The value at `row` of `column`, sent as `ty` in `format`.
+pub(super) fn encode_value(
     encoder: &mut DataRowEncoder,
     column: &Column,
     ty: &Type,
+    format: FieldFormat,
+    options: &PgFormatOptions,
     row: usize,
 ) -> PgWireResult<()> {
-    let array = match column {
-        Column::Bool(a)
-        | Column::Int(a)
-        | Column::Float4(a)
-        | Column::Float8(a)
-        | Column::Timestamp(a)
-        | Column::Date(a)
-        | Column::Binary(a)
-        | Column::Text(a) => a,
-    };
-    if array.is_null(row) {
-        return encoder.encode_field(&None::<i8>);
+    macro_rules! put {
+        ($encoder:expr, $value:expr) => {
+            $encoder.encode_field_with_type_and_format($value, ty, format, options)
+        };
+    }
+    if column.is_null(row) {
+        return put!(encoder, &None::<i8>);
     }
     match column {
-        Column::Bool(a) => encoder.encode_field(&a.as_boolean().value(row)),
+        Column::List(list) => list.encode(encoder, ty, format, options, row),
+        Column::Bool(a) => put!(encoder, &a.as_boolean().value(row)),
         Column::Int(a) => {
             let v = int_value(a, row)?;
             if *ty == Type::INT2 {
-                encoder.encode_field(&(v as i16))
+                put!(encoder, &(v as i16))
             } else if *ty == Type::INT4 {
-                encoder.encode_field(&(v as i32))
+                put!(encoder, &(v as i32))
             } else {
-                encoder.encode_field(&v)
+                put!(encoder, &v)
             }
         }
         Column::Float4(a) => {
@@ -194,27 +224,27 @@ fn encode_value(
                 DataType::Float16 => a.as_primitive::<Float16Type>().value(row).to_f32(),
                 _ => a.as_primitive::<Float32Type>().value(row),
             };
-            encoder.encode_field(&v)
+            put!(encoder, &v)
         }
-        Column::Float8(a) => encoder.encode_field(&a.as_primitive::<Float64Type>().value(row)),
+        Column::Float8(a) => put!(encoder, &a.as_primitive::<Float64Type>().value(row)),
         Column::Timestamp(a) => {
             let micros = a.as_primitive::<TimestampMicrosecondType>().value(row);
             let naive = timestamp_us_to_datetime(micros)
                 .ok_or_else(|| encode_error(format!("timestamp out of range: {micros} µs")))?;
             if *ty == Type::TIMESTAMPTZ {
-                encoder.encode_field(&naive.and_utc())
+                put!(encoder, &naive.and_utc())
             } else {
-                encoder.encode_field(&naive)
+                put!(encoder, &naive)
             }
         }
         Column::Date(a) => {
             let days = a.as_primitive::<Date32Type>().value(row);
             let date = date32_to_datetime(days)
                 .ok_or_else(|| encode_error(format!("date out of range: {days} days")))?;
-            encoder.encode_field(&date.date())
+            put!(encoder, &date.date())
         }
-        Column::Binary(a) => encoder.encode_field(&a.as_binary::<i32>().value(row)),
-        Column::Text(a) => encoder.encode_field(&a.as_string::<i32>().value(row)),
+        Column::Binary(a) => put!(encoder, &a.as_binary::<i32>().value(row)),
+        Column::Text(a) => put!(encoder, &a.as_string::<i32>().value(row)),
     }
 }
 
@@ -234,7 +264,15 @@ pub fn encode_batch(
     for row in 0..batch.num_rows() {
         let mut encoder = DataRowEncoder::new(fields.clone());
         for (column, field) in columns.iter().zip(fields.iter()) {
-            encode_value(&mut encoder, column, field.datatype(), row)?;
+            let (ty, format) = (field.datatype(), field.format());
+            encode_value(
+                &mut encoder,
+                column,
+                ty,
+                format,
+                field.format_options(),
+                row,
+            )?;
         }
         rows.push(encoder.take_row());
     }

@@ -23,25 +23,29 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use futures::Sink;
 use pgwire::api::portal::PortalExecutionState;
 use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::send_describe_response;
 use pgwire::api::query::{send_execution_response, send_query_response, ExtendedQueryHandler};
-use pgwire::api::results::{FieldInfo, Response};
+use pgwire::api::results::{DescribePortalResponse, FieldInfo, Response};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, Type, DEFAULT_NAME};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
-use pgwire::messages::extendedquery::Execute;
+use pgwire::messages::extendedquery::{Describe, Execute, TARGET_TYPE_BYTE_PORTAL};
 use pgwire::messages::PgWireBackendMessage;
 
 use super::cancel::{CancelFlag, Guard};
 use super::compat::{self, Compat};
+use super::cursor::{self, Command, Declare};
+use super::cursors::Cursors;
 use super::encode::{fields, param_type, param_value};
 use super::limits::Limits;
 use super::respond::compat_response;
@@ -87,6 +91,17 @@ pub(super) fn user_error(code: &str, message: String) -> PgWireError {
 pub enum Prepared {
     /// Answered by the server itself.
     Compat(Compat),
+    /// `FETCH`, `MOVE` or `CLOSE` of a cursor ([`super::cursors`]).
+    Cursor(Command),
+    /// `DECLARE ... CURSOR FOR query`: the cursor, and its query planned as [`Prepared::Plan`].
+    Declare {
+        /// The cursor.
+        cursor: Declare,
+        /// The query's plan, placeholders unbound.
+        plan: Box<LogicalPlan>,
+        /// The placeholders' types, in order.
+        params: Vec<Option<DataType>>,
+    },
     /// A DataFusion plan, with the types inferred for `$1`, `$2`, ... (`None`: unknown).
     Plan {
         /// The plan, placeholders unbound.
@@ -101,6 +116,7 @@ impl Prepared {
         match self {
             Prepared::Compat(c) => c.schema(),
             Prepared::Plan { plan, .. } => crate::session::result_schema(plan),
+            Prepared::Cursor(_) | Prepared::Declare { .. } => Arc::new(Schema::empty()),
         }
     }
 }
@@ -109,6 +125,26 @@ impl Prepared {
 pub struct Parser {
     ctx: SessionContext,
     files: Option<std::path::PathBuf>,
+    cursors: Arc<Cursors>,
+}
+
+impl Parser {
+    /// `sql`, one statement, planned and checked as in the simple protocol; its placeholders'
+    /// types.
+    async fn plan(&self, sql: &str) -> PgWireResult<(LogicalPlan, Vec<Option<DataType>>)> {
+        let state = self.ctx.state();
+        // One statement, rewritten as in the simple protocol; anything else DataFusion's error.
+        let plan = match crate::sql::parse_script(sql).map(|mut s| (s.len(), s.pop())) {
+            Ok((1, Some(crate::sql::Statement::Sql(s)))) => {
+                state.statement_to_plan(super::rewrite::rewrite(*s)).await
+            }
+            _ => state.create_logical_plan(sql).await,
+        }
+        .map_err(|e| pg_error(&e))?;
+        check_plan(&plan, self.files.as_deref()).map_err(|e| pg_error(&e))?;
+        let params = placeholder_types(&plan).map_err(|e| pg_error(&e))?;
+        Ok((plan, params))
+    }
 }
 
 #[async_trait]
@@ -124,6 +160,19 @@ impl QueryParser for Parser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
+        match cursor::parse(sql).transpose()? {
+            Some(Command::Declare(cursor)) => {
+                super::cursors::check_query(&cursor.query)?;
+                let (plan, params) = self.plan(&cursor.query).await?;
+                return Ok(Some(Prepared::Declare {
+                    cursor,
+                    plan: Box::new(plan),
+                    params,
+                }));
+            }
+            Some(command) => return Ok(Some(Prepared::Cursor(command))),
+            None => {}
+        }
         if let Some(c) = compat::intercept(sql) {
             return Ok(Some(Prepared::Compat(c)));
         }
@@ -136,17 +185,7 @@ impl QueryParser for Parser {
                     .to_string(),
             ));
         }
-        let state = self.ctx.state();
-        // One statement, rewritten as in the simple protocol; anything else DataFusion's error.
-        let plan = match crate::sql::parse_script(sql).map(|mut s| (s.len(), s.pop())) {
-            Ok((1, Some(crate::sql::Statement::Sql(s)))) => {
-                state.statement_to_plan(super::rewrite::rewrite(*s)).await
-            }
-            _ => state.create_logical_plan(sql).await,
-        }
-        .map_err(|e| pg_error(&e))?;
-        check_plan(&plan, self.files.as_deref()).map_err(|e| pg_error(&e))?;
-        let params = placeholder_types(&plan).map_err(|e| pg_error(&e))?;
+        let (plan, params) = self.plan(sql).await?;
         Ok(Some(Prepared::Plan {
             plan: Box::new(plan),
             params,
@@ -155,8 +194,8 @@ impl QueryParser for Parser {
 
     fn get_parameter_types(&self, stmt: &Prepared) -> PgWireResult<Vec<Type>> {
         Ok(match stmt {
-            Prepared::Compat(_) => Vec::new(),
-            Prepared::Plan { params, .. } => {
+            Prepared::Compat(_) | Prepared::Cursor(_) => Vec::new(),
+            Prepared::Plan { params, .. } | Prepared::Declare { params, .. } => {
                 params.iter().map(|t| param_type(t.as_ref())).collect()
             }
         })
@@ -167,6 +206,11 @@ impl QueryParser for Parser {
         stmt: &Prepared,
         format: Option<&Format>,
     ) -> PgWireResult<Vec<FieldInfo>> {
+        if let Prepared::Cursor(Command::Fetch(fetch)) = stmt {
+            let format = format.unwrap_or(&Format::UnifiedText);
+            let schema = self.cursors.schema(&fetch.name)?;
+            return Ok(fields(&schema, format));
+        }
         Ok(fields(
             &stmt.schema(),
             format.unwrap_or(&Format::UnifiedText),
@@ -216,21 +260,25 @@ pub struct Connection {
     parser: Arc<Parser>,
     cancel: Arc<CancelFlag>,
     pub(super) limits: Limits,
+    pub(super) cursors: Arc<Cursors>,
 }
 
 impl Connection {
     /// A connection running its statements in `ctx`, stopped by `cancel` and `limits`'
     /// statement timeout.
     pub fn new(ctx: SessionContext, cancel: Arc<CancelFlag>, limits: Limits) -> Self {
+        let cursors = Arc::new(Cursors::default());
         let parser = Arc::new(Parser {
             ctx: ctx.clone(),
             files: limits.allow_files.clone(),
+            cursors: cursors.clone(),
         });
         Connection {
             ctx,
             parser,
             cancel,
             limits,
+            cursors,
         }
     }
 
@@ -311,9 +359,29 @@ impl ExtendedQueryHandler for Connection {
         Ok(())
     }
 
+    /// A `Describe` of a portal named after an open cursor (psycopg 3 describes its named
+    /// cursor so): the cursor's columns. Anything else as pgwire does.
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let (TARGET_TYPE_BYTE_PORTAL, Some(name)) = (message.target_type, &message.name) {
+            if client.portal_store().get_portal(name).is_none() {
+                if let Some(fields) = self.cursors.fields(name, None) {
+                    let response = DescribePortalResponse::new(fields);
+                    return send_describe_response(client, &response).await;
+                }
+            }
+        }
+        self._on_describe(client, message).await
+    }
+
     async fn do_query<C>(
         &self,
-        _client: &mut C,
+        client: &mut C,
         portal: &Portal<Prepared>,
         _max_rows: usize,
     ) -> PgWireResult<Response>
@@ -324,9 +392,45 @@ impl ExtendedQueryHandler for Connection {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let (plan, params) = match &portal.statement.statement {
-            Prepared::Compat(c) => return compat_response(c, &portal.result_column_format),
+            Prepared::Compat(c) => {
+                self.cursors.after(c);
+                return compat_response(c, &portal.result_column_format);
+            }
+            Prepared::Cursor(command) => {
+                return self
+                    .cursor_command(command, Some(&portal.result_column_format))
+                    .await
+            }
+            Prepared::Declare {
+                cursor,
+                plan,
+                params,
+            } => {
+                let plan = self.bound(portal, plan, params)?;
+                let guard = self.guard();
+                let start = self.start_plan(plan);
+                return self
+                    .declare(cursor, client.transaction_status(), &guard, start)
+                    .await;
+            }
             Prepared::Plan { plan, params } => (plan, params),
         };
+        let plan = self.bound(portal, plan, params)?;
+        let guard = self.guard();
+        let (schema, stream) = guard.run(self.start_plan(plan)).await?;
+        self.respond(&guard, schema, stream, &portal.result_column_format, None)
+            .await
+    }
+}
+
+impl Connection {
+    /// `plan` with the values `portal` binds to its placeholders (typed as `params`).
+    fn bound(
+        &self,
+        portal: &Portal<Prepared>,
+        plan: &LogicalPlan,
+        params: &[Option<DataType>],
+    ) -> PgWireResult<LogicalPlan> {
         let client_types = &portal.statement.parameter_types;
         let mut values = Vec::with_capacity(portal.parameter_len());
         for i in 0..portal.parameter_len() {
@@ -339,25 +443,23 @@ impl ExtendedQueryHandler for Connection {
                 .unwrap_or_else(|| param_type(inferred));
             values.push(param_value(portal, i, &ty, inferred)?);
         }
-        let plan = if values.is_empty() {
-            plan.as_ref().clone()
-        } else {
-            plan.as_ref()
-                .clone()
-                .with_param_values(values)
-                .map_err(|e| pg_error(&e))?
-        };
-        let guard = self.guard();
+        if values.is_empty() {
+            return Ok(plan.clone());
+        }
+        plan.clone()
+            .with_param_values(values)
+            .map_err(|e| pg_error(&e))
+    }
+
+    /// Start a bound plan: checked, its rows not yet read.
+    async fn start_plan(
+        &self,
+        plan: LogicalPlan,
+    ) -> PgWireResult<(SchemaRef, SendableRecordBatchStream)> {
         let files = self.limits.allow_files.clone();
         let check = move |plan: &LogicalPlan| check_plan(plan, files.as_deref());
-        let (schema, stream) = guard
-            .run(async {
-                stream_plan(&self.ctx, plan, &check)
-                    .await
-                    .map_err(|e| self.error(&e))
-            })
-            .await?;
-        self.respond(&guard, schema, stream, &portal.result_column_format, None)
+        stream_plan(&self.ctx, plan, &check)
             .await
+            .map_err(|e| self.error(&e))
     }
 }

@@ -19,7 +19,10 @@
 //!   statement (its API requests stop).
 //! - [`simple`] / [`handler`]: the simple and extended query protocols over DataFusion, rows
 //!   streamed as they are produced.
-//! - [`encode`]: Arrow ⇄ Postgres types and values.
+//! - [`encode`]: Arrow ⇄ Postgres types and values; [`arrays`]: lists of scalars as Postgres
+//!   arrays.
+//! - [`cursor`], [`cursors`]: `DECLARE` / `FETCH` / `MOVE` / `CLOSE` (psycopg's named cursors),
+//!   each cursor holding its statement's running stream.
 //! - [`compat`]: session commands drivers send (`SET`, `BEGIN`, `SHOW search_path`, ...).
 //! - [`catalog`]: the Postgres catalog bits BI tools and psql ask for (`version()`,
 //!   `pg_catalog.pg_type`, `pg_class`, ...), with [`pg_tables`] (`pg_attribute`,
@@ -37,11 +40,14 @@
 //! refused ([`ServeOptions::check`]): the server answers with the workspace credentials it was
 //! given.
 
+pub mod arrays;
 pub mod auth;
 pub mod cancel;
 pub mod catalog;
 pub mod compat;
 pub mod copy_out;
+pub mod cursor;
+pub mod cursors;
 pub mod encode;
 pub mod handler;
 pub mod pg_empty;

@@ -36,6 +36,7 @@ use pgwire::messages::PgWireBackendMessage;
 use super::cancel::Guard;
 use super::compat;
 use super::copy_out::{parse_copy_out, row_fields, CopyOut};
+use super::cursor::{self, Command};
 use super::handler::{pg_error, user_error, Connection};
 use super::respond::{compat_response, verb};
 use super::rewrite::rewrite;
@@ -86,7 +87,7 @@ where
 impl Connection {
     /// Start one statement of a query string under `guard`: rewritten ([`super::rewrite`]),
     /// its plan checked ([`check_plan`]), its rows not yet read.
-    async fn start(
+    pub(super) async fn start(
         &self,
         guard: &Guard,
         statement: Statement,
@@ -187,6 +188,23 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Answer a cursor statement of the simple protocol (see [`super::cursors`]).
+    async fn simple_cursor(
+        &self,
+        command: Command,
+        status: TransactionStatus,
+    ) -> PgWireResult<Response> {
+        let Command::Declare(declare) = &command else {
+            return self.cursor_command(&command, None).await;
+        };
+        let statement = super::cursors::check_query(&declare.query)?;
+        let guard = self.guard();
+        let start = self.start(&guard, statement);
+        self.declare(declare, status, &guard, start).await
+    }
+}
+
 async fn send_execution_or_empty<C>(client: &mut C) -> PgWireResult<()>
 where
     C: Sink<PgWireBackendMessage> + Unpin + Send,
@@ -216,11 +234,15 @@ impl SimpleQueryHandler for Connection {
         client.set_state(PgWireConnectionState::QueryInProgress);
         let mut status = client.transaction_status();
         let sql = query.query;
-        if let Some(copy) = parse_copy_out(&sql) {
+        if let Some(command) = cursor::parse(&sql) {
+            let response = self.simple_cursor(command?, status).await?;
+            send_response(client, response, &mut status).await?;
+        } else if let Some(copy) = parse_copy_out(&sql) {
             let copy = copy.map_err(|message| user_error("0A000", message))?;
             let guard = self.guard();
             self.copy_out(client, &copy, &guard).await?;
         } else if let Some(c) = compat::intercept(&sql) {
+            self.cursors.after(&c);
             let response = compat_response(&c, &Format::UnifiedText)?;
             send_response(client, response, &mut status).await?;
         } else {

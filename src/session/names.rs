@@ -15,6 +15,10 @@
 //! A resource's history table (`job_runs_history`, when the history is on) has a short name
 //! the same way.
 //!
+//! A schema may also be named as one identifier holding its catalog, `"databricks_workspace.jobs"`
+//! (`"databricks_workspace.jobs".job_runs`), as tools that quote each part of a name write what
+//! `pg_namespace` lists as `catalog.schema`: every API schema answers to that name too.
+//!
 //! The wrappers hold the API schemas themselves (not the session's catalog list, which holds
 //! them: no cycle), taken once the tables are registered.
 
@@ -37,6 +41,8 @@ pub struct ShortNames {
     inner: Arc<dyn CatalogProvider>,
     default_schema: String,
     schemas: BTreeMap<String, Arc<dyn SchemaProvider>>,
+    /// Every API schema by its dotted full name (`databricks_workspace.jobs`).
+    dotted: BTreeMap<String, Arc<dyn SchemaProvider>>,
     tables: Arc<Targets>,
 }
 
@@ -57,6 +63,14 @@ pub fn add_short_names(ctx: &SessionContext, specs: &SpecSet) {
     let schema_of = |catalog: &str, schema: &str| ctx.catalog(catalog)?.schema(schema);
     let mut schemas: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     let mut tables: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let dotted = specs
+        .resources
+        .iter()
+        .filter_map(|r| {
+            let schema = schema_of(&r.provider, &r.service)?;
+            Some((format!("{}.{}", r.provider, r.service), schema))
+        })
+        .collect();
     for r in specs.resources.iter().filter(|r| r.profile.short_names) {
         let at = (r.provider.clone(), r.service.clone());
         let entry = schemas.entry(r.service.clone()).or_default();
@@ -88,6 +102,7 @@ pub fn add_short_names(ctx: &SessionContext, specs: &SpecSet) {
         inner,
         default_schema: options.default_schema,
         schemas: unique_schemas,
+        dotted,
         tables: Arc::new(unique_tables),
     };
     ctx.register_catalog(options.default_catalog, Arc::new(wrapped));
@@ -105,7 +120,11 @@ impl CatalogProvider for ShortNames {
                 tables: self.tables.clone(),
             })),
             Some(own) => Some(own),
-            None => self.schemas.get(name).cloned(),
+            None => self
+                .schemas
+                .get(name)
+                .or_else(|| self.dotted.get(name))
+                .cloned(),
         }
     }
 

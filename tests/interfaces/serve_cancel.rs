@@ -36,7 +36,7 @@ async fn until_requests(emu: &EmulatorHandle, n: usize) {
 }
 
 /// How long after `since` the emulator's request log last grew, watched for 2 s after it.
-async fn last_growth_after(emu: &EmulatorHandle, since: Instant) -> Duration {
+pub(super) async fn last_growth_after(emu: &EmulatorHandle, since: Instant) -> Duration {
     let mut count = emu.requests().len();
     let mut last = Duration::ZERO;
     while since.elapsed() < Duration::from_secs(2) {
