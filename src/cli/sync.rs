@@ -13,15 +13,15 @@ use clap::Args;
 
 use super::setup::Setup;
 use super::CliError;
-use crate::history::HistoryRoot;
+use crate::history::{HistoryError, HistoryRoot};
 use crate::provider::progress::Progress;
 use crate::sync::{names, sync_workspace, SyncError, SyncOptions, SyncReport};
 
 /// Arguments of `jobsql sync`.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// Where the history is kept: a directory or file:// URL (default: JOBSQL_HISTORY, else
-    /// $XDG_DATA_HOME/jobsql/history, else ~/.local/share/jobsql/history).
+    /// Where the history is kept: a directory or file:// URL (default: --history, i.e.
+    /// JOBSQL_HISTORY, else $XDG_DATA_HOME/jobsql/history, else ~/.local/share/jobsql/history).
     #[arg(long, value_name = "PATH_OR_URL")]
     pub to: Option<String>,
     /// A table to sync (repeatable): job_runs, jobs.job_runs,
@@ -75,7 +75,13 @@ pub fn parse_since(text: &str) -> Result<i64, String> {
 
 /// Run `jobsql sync`, the summary to `out`.
 pub async fn run_sync<W: Write>(args: SyncArgs, out: &mut W) -> Result<(), CliError> {
-    let root = HistoryRoot::resolve(args.to.as_deref()).map_err(SyncError::from)?;
+    // `--to`, else where every command reads the history (`--history`, `JOBSQL_HISTORY`, the
+    // user data directory).
+    let root = match (&args.to, args.api.history_root()) {
+        (Some(to), _) => HistoryRoot::parse(to).map_err(SyncError::from)?,
+        (None, Some(root)) => root,
+        (None, None) => return Err(SyncError::from(HistoryError::NoDataDir).into()),
+    };
     let progress = Arc::new(Progress::default());
     let setup = Setup::new(
         args.demo,

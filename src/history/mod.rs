@@ -29,7 +29,7 @@ pub enum HistoryError {
     },
     /// No location was given and the user data directory is unknown (no `XDG_DATA_HOME`, no
     /// `HOME`).
-    #[error("no history location: set --history (or JOBSQL_HISTORY), or HOME")]
+    #[error("no history location: give --history DIR (or JOBSQL_HISTORY; `jobsql sync --to DIR`), or set HOME")]
     NoDataDir,
     /// A history table that cannot be read (its log, its schema, a feature jobsql does not
     /// apply).

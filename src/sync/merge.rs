@@ -47,8 +47,18 @@ pub struct Merger {
     seen: HashMap<Box<[u8]>, (Option<i32>, u64)>,
     touched: BTreeSet<Option<i32>>,
     writer: RecordBatchWriter,
+    /// The files closed so far (every [`FLUSH_ROWS`] rows), to commit with the last ones.
+    adds: Vec<deltalake_core::kernel::Add>,
+    /// Rows written since those files were closed.
+    since_flush: usize,
     counts: MergeCounts,
 }
+
+/// Rows written before the open files are closed: the writer holds an open Parquet file per
+/// start date (a first sync touches every date of the API's 60 days), each buffering its rows
+/// until closed, so closing them every 10,000 rows bounds the memory a sync of any size takes.
+/// The files closed are committed only with the rest, in the sync's one commit.
+pub const FLUSH_ROWS: usize = 10_000;
 
 fn converter(target: &SchemaRef, columns: &[usize]) -> Result<RowConverter, ArrowError> {
     RowConverter::new(
@@ -91,6 +101,8 @@ impl Merger {
             seen: HashMap::new(),
             touched: BTreeSet::new(),
             writer,
+            adds: Vec::new(),
+            since_flush: 0,
             counts: MergeCounts::default(),
         })
     }
@@ -139,10 +151,7 @@ impl Merger {
             keep.push(fresh);
         }
         let batch = filter_record_batch(&batch, &BooleanArray::from(keep))?;
-        if batch.num_rows() > 0 {
-            self.writer.write(batch).await?;
-        }
-        Ok(())
+        self.write(batch).await
     }
 
     /// The partitions that received rows.
@@ -172,8 +181,20 @@ impl Merger {
             }
         }
         let batch = filter_record_batch(&batch, &BooleanArray::from(keep))?;
-        if batch.num_rows() > 0 {
-            self.writer.write(batch).await?;
+        self.write(batch).await
+    }
+
+    /// Write `batch`; every [`FLUSH_ROWS`] rows, close the open files.
+    async fn write(&mut self, batch: RecordBatch) -> Result<(), DeltaTableError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        self.since_flush += batch.num_rows();
+        self.writer.write(batch).await?;
+        if self.since_flush >= FLUSH_ROWS {
+            let closed = self.writer.flush().await?;
+            self.adds.extend(closed);
+            self.since_flush = 0;
         }
         Ok(())
     }
@@ -182,7 +203,8 @@ impl Merger {
     pub async fn finish(
         mut self,
     ) -> Result<(Vec<deltalake_core::kernel::Add>, MergeCounts), DeltaTableError> {
-        let adds = self.writer.flush().await?;
+        let mut adds = std::mem::take(&mut self.adds);
+        adds.extend(self.writer.flush().await?);
         let mut counts = self.counts;
         counts.new = self.seen.len() - counts.updated - counts.unchanged;
         Ok((adds, counts))
