@@ -29,7 +29,7 @@ pub struct SyncArgs {
     #[arg(long = "table", value_name = "T")]
     pub tables: Vec<String>,
     /// A workspace to sync, as `deployment_name` names it (repeatable). Default: the default
-    /// workspace (DATABRICKS_HOST, DATABRICKS_CONFIG_PROFILE, [DEFAULT]).
+    /// workspace (DATABRICKS_HOST, DATABRICKS_CONFIG_PROFILE, the DEFAULT profile).
     #[arg(long = "workspace", value_name = "NAME")]
     pub workspaces: Vec<String>,
     /// The first sync of a workspace copies runs started at or after this time (RFC 3339, or
