@@ -277,3 +277,27 @@ async fn serve_clients_read_the_history_but_still_no_file_of_their_choosing() {
     assert!(message.contains("open no file"), "{message}");
     emu.shutdown().await;
 }
+
+#[test]
+fn what_jobsql_sync_writes_reads_back_as_the_history_table() {
+    let root = tempfile::tempdir().expect("root");
+    let dir = root.path().display().to_string();
+    let sync = jobsql_env(&["sync", "--demo", "--to", &dir], &[]);
+    assert!(sync.status.success(), "{}", stderr(&sync));
+    let summary = stdout(&sync);
+    let new: usize = summary
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of new runs in {summary}"));
+    assert!(new > 0, "{summary}");
+    let sql = "SELECT count(*) AS n, count(DISTINCT run_id) AS ids, \
+               count(*) FILTER (WHERE synced_at IS NULL) AS unsynced FROM job_runs_history";
+    let read = jobsql_env(
+        &["query", "--demo", "--format", "csv", "--history", &dir, sql],
+        &[],
+    );
+    assert!(read.status.success(), "{}", stderr(&read));
+    assert_eq!(stdout(&read), format!("n,ids,unsynced\n{new},{new},0\n"));
+}
