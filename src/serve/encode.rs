@@ -279,6 +279,45 @@ pub fn encode_batch(
     Ok(rows)
 }
 
+/// A one-dimensional array parameter sent in Postgres' binary array format, as a list.
+fn binary_array<S: Clone>(
+    portal: &pgwire::api::portal::Portal<S>,
+    idx: usize,
+    ty: &Type,
+    element: &Type,
+) -> PgWireResult<ScalarValue> {
+    // Each item type's decoding (pgwire decodes `Vec<Option<T>>` from the binary array).
+    macro_rules! items {
+        ($t:ty, $scalar:expr) => {
+            portal
+                .parameter::<Vec<Option<$t>>>(idx, ty)?
+                .map(|v| v.into_iter().map($scalar).collect::<Vec<ScalarValue>>())
+        };
+    }
+    let (items, item_type) = match *element {
+        Type::INT2 => (items!(i16, ScalarValue::Int16), DataType::Int16),
+        Type::INT4 => (items!(i32, ScalarValue::Int32), DataType::Int32),
+        Type::INT8 => (items!(i64, ScalarValue::Int64), DataType::Int64),
+        Type::FLOAT4 => (items!(f32, ScalarValue::Float32), DataType::Float32),
+        Type::FLOAT8 => (items!(f64, ScalarValue::Float64), DataType::Float64),
+        Type::BOOL => (items!(bool, ScalarValue::Boolean), DataType::Boolean),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+            (items!(String, ScalarValue::Utf8), DataType::Utf8)
+        }
+        _ => {
+            return Err(encode_error(format!(
+                "parameter ${}: a binary {} is not supported; send it as text",
+                idx + 1,
+                ty.name()
+            )))
+        }
+    };
+    Ok(match items {
+        Some(items) => ScalarValue::List(ScalarValue::new_list_nullable(&items, &item_type)),
+        None => ScalarValue::Null,
+    })
+}
+
 /// A Postgres array literal (`{1,2,"a b",NULL}`, one dimension) of `element`s, as a list.
 fn array_literal(text: &str, element: &Type, idx: usize) -> PgWireResult<ScalarValue> {
     let bad = || {
@@ -287,11 +326,6 @@ fn array_literal(text: &str, element: &Type, idx: usize) -> PgWireResult<ScalarV
             idx + 1
         ))
     };
-    let inner = text
-        .trim()
-        .strip_prefix('{')
-        .and_then(|t| t.strip_suffix('}'))
-        .ok_or_else(bad)?;
     let target = match *element {
         Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => DataType::Int64,
         Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC => DataType::Float64,
@@ -299,40 +333,12 @@ fn array_literal(text: &str, element: &Type, idx: usize) -> PgWireResult<ScalarV
         _ => DataType::Utf8,
     };
     let mut items = Vec::new();
-    let mut chars = inner.chars().peekable();
-    while chars.peek().is_some() {
-        let mut item = String::new();
-        let quoted = chars.peek() == Some(&'"');
-        if quoted {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => item.extend(chars.next()),
-                    '"' => break,
-                    c => item.push(c),
-                }
-            }
-        }
-        for c in chars.by_ref() {
-            if c == ',' {
-                break;
-            }
-            if c == '{' || c == '}' {
-                return Err(bad());
-            }
-            item.push(c);
-        }
-        let item = if quoted {
-            item
-        } else {
-            item.trim().to_string()
-        };
-        let value = if !quoted && item.eq_ignore_ascii_case("NULL") {
-            ScalarValue::try_from(&target).map_err(|e| encode_error(e.to_string()))?
-        } else {
-            ScalarValue::Utf8(Some(item))
+    for item in super::rewrite_any::array_items(text).ok_or_else(bad)? {
+        let value = match item {
+            None => ScalarValue::try_from(&target).map_err(|e| encode_error(e.to_string()))?,
+            Some(item) => ScalarValue::Utf8(Some(item))
                 .cast_to(&target)
-                .map_err(|e| encode_error(format!("parameter ${}: {text}: {e}", idx + 1)))?
+                .map_err(|e| encode_error(format!("parameter ${}: {text}: {e}", idx + 1)))?,
         };
         items.push(value);
     }
@@ -374,14 +380,16 @@ pub fn param_value<S: Clone>(
     } else if *ty == Type::TIMESTAMP {
         let v = portal.parameter::<NaiveDateTime>(idx, ty)?;
         ScalarValue::TimestampMicrosecond(v.map(|t| t.and_utc().timestamp_micros()), None)
-    } else if let (Some(element), true) = (
-        super::catalog::array_element(ty),
-        portal.parameter_format.is_text(idx),
-    ) {
-        // `= ANY($1)` with a list: `{1,2,3}` as a list of the element type.
-        match portal.parameter::<String>(idx, &Type::TEXT)? {
-            Some(text) => array_literal(&text, &element, idx)?,
-            None => ScalarValue::Null,
+    } else if let Some(element) = super::catalog::array_element(ty) {
+        // `= ANY($1)` with a list: `{1,2,3}` (or Postgres' binary array) as a list of the
+        // element type.
+        if portal.parameter_format.is_text(idx) {
+            match portal.parameter::<String>(idx, &Type::TEXT)? {
+                Some(text) => array_literal(&text, &element, idx)?,
+                None => ScalarValue::Null,
+            }
+        } else {
+            binary_array(portal, idx, ty, &element)?
         }
     } else {
         // text, varchar, unknown; any other type only when sent as text: its text.

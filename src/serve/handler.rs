@@ -22,12 +22,13 @@ use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use super::rewrite_any::Untyped;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use futures::Sink;
 use pgwire::api::portal::PortalExecutionState;
@@ -131,12 +132,29 @@ pub struct Parser {
 impl Parser {
     /// `sql`, one statement, planned and checked as in the simple protocol; its placeholders'
     /// types.
-    async fn plan(&self, sql: &str) -> PgWireResult<(LogicalPlan, Vec<Option<DataType>>)> {
+    async fn plan(
+        &self,
+        sql: &str,
+        declared: &[Option<Type>],
+    ) -> PgWireResult<(LogicalPlan, Vec<Option<DataType>>)> {
         let state = self.ctx.state();
         // One statement, rewritten as in the simple protocol; anything else DataFusion's error.
         let plan = match crate::sql::parse_script(sql).map(|mut s| (s.len(), s.pop())) {
             Ok((1, Some(crate::sql::Statement::Sql(s)))) => {
-                state.statement_to_plan(super::rewrite::rewrite(*s)).await
+                let rewritten = |untyped| {
+                    super::rewrite::rewrite_with_parameters(s.as_ref().clone(), declared, untyped)
+                };
+                match state.statement_to_plan(rewritten(Untyped::Leave)).await {
+                    Ok(plan) => Ok(plan),
+                    // An untyped `ANY($n)` DataFusion could not type: a list of text.
+                    Err(first) => {
+                        let again = rewritten(Untyped::Text);
+                        match again.to_string() == rewritten(Untyped::Leave).to_string() {
+                            true => Err(first),
+                            false => state.statement_to_plan(again).await.map_err(|_| first),
+                        }
+                    }
+                }
             }
             _ => state.create_logical_plan(sql).await,
         }
@@ -155,7 +173,7 @@ impl QueryParser for Parser {
         &self,
         _client: &C,
         sql: &str,
-        _types: &[Option<Type>],
+        types: &[Option<Type>],
     ) -> PgWireResult<Option<Prepared>>
     where
         C: ClientInfo + Unpin + Send + Sync,
@@ -163,7 +181,7 @@ impl QueryParser for Parser {
         match cursor::parse(sql).transpose()? {
             Some(Command::Declare(cursor)) => {
                 super::cursors::check_query(&cursor.query)?;
-                let (plan, params) = self.plan(&cursor.query).await?;
+                let (plan, params) = self.plan(&cursor.query, types).await?;
                 return Ok(Some(Prepared::Declare {
                     cursor,
                     plan: Box::new(plan),
@@ -185,7 +203,7 @@ impl QueryParser for Parser {
                     .to_string(),
             ));
         }
-        let (plan, params) = self.plan(sql).await?;
+        let (plan, params) = self.plan(sql, types).await?;
         Ok(Some(Prepared::Plan {
             plan: Box::new(plan),
             params,
@@ -237,6 +255,42 @@ fn placeholder_types(plan: &LogicalPlan) -> Result<Vec<Option<DataType>>, DataFu
     for (i, ty) in indexed {
         types[i - 1] = ty;
     }
+    // `CAST($n AS T[])` (`= ANY($n)`, [`super::rewrite_any`]): DataFusion leaves `$n` untyped;
+    // it is the list, so that its text (`{a,b}`) is decoded as an array, not cast as one item.
+    plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|expr| {
+            expr.apply(|e| {
+                // `x = ANY($n)` left untyped: `$n` is a list of `x`'s type.
+                if let Expr::ScalarFunction(f) = e {
+                    if let ([Expr::Placeholder(p), needle], "array_has") =
+                        (f.args.as_slice(), f.func.name())
+                    {
+                        let schema = node.inputs().first().map_or(node.schema(), |i| i.schema());
+                        let index = p.id.strip_prefix('$').and_then(|n| n.parse::<usize>().ok());
+                        if let (Some(slot), Ok(item)) = (
+                            index.and_then(|i| types.get_mut(i.wrapping_sub(1))),
+                            needle.get_type(schema),
+                        ) {
+                            if slot.is_none() && p.field.is_none() {
+                                *slot = Some(DataType::new_list(item, true));
+                            }
+                        }
+                    }
+                }
+                if let Expr::Cast(cast) = e {
+                    if let (Expr::Placeholder(p), true) =
+                        (cast.expr.as_ref(), cast.field.data_type().is_nested())
+                    {
+                        let index = p.id.strip_prefix('$').and_then(|n| n.parse::<usize>().ok());
+                        if let Some(slot) = index.and_then(|i| types.get_mut(i.wrapping_sub(1))) {
+                            slot.get_or_insert(cast.field.data_type().clone());
+                        }
+                    }
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    })?;
     // `LIMIT $n` / `OFFSET $n`: DataFusion leaves them untyped; they are row counts.
     plan.apply_with_subqueries(|node| {
         if let LogicalPlan::Limit(limit) = node {

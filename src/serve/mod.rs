@@ -55,6 +55,7 @@ pub mod pg_functions;
 pub mod pg_tables;
 pub mod pg_types;
 pub mod rewrite;
+pub mod rewrite_any;
 pub mod rewrite_catalog;
 pub mod limits;
 pub mod memory;

@@ -20,6 +20,7 @@
 //!   ([`super::pg_empty`]: `pg_attrdef`, `pg_sequence`, `pg_collation`, ...)
 //!   by an inner or left join: `NULL`, which it is (DataFusion cannot decorrelate the ones
 //!   SQLAlchemy writes inside `CASE`).
+//! - `x = ANY('{r,v}')` and `x = ANY($1)` with a list ([`super::rewrite_any`]): typed arrays.
 //! - `pg_catalog.f(...)` (psql qualifies every function it calls): `f(...)`, DataFusion's
 //!   function or one of [`super::pg_functions`].
 //! - A table named `pg_...` without a schema (`FROM pg_type`): `pg_catalog.pg_...`, as
@@ -36,13 +37,28 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
+use pgwire::api::Type;
+
+use super::rewrite_any::{self, Untyped};
 use super::rewrite_catalog;
 
 /// `statement` with the rewrites above.
-pub fn rewrite(mut statement: DfStatement) -> DfStatement {
+pub fn rewrite(statement: DfStatement) -> DfStatement {
+    rewrite_with_parameters(statement, &[], Untyped::Leave)
+}
+
+/// `statement` with the rewrites above, `declared` being the parameter types the client
+/// declared when it prepared it (`$1` first) and `untyped` what an untyped `ANY($n)` becomes
+/// ([`super::rewrite_any`]).
+pub fn rewrite_with_parameters(
+    mut statement: DfStatement,
+    declared: &[Option<Type>],
+    untyped: Untyped,
+) -> DfStatement {
     if let DfStatement::Statement(s) = &mut statement {
         rewrite_catalog::rewrite(s.as_mut());
         let _ = visit_expressions_mut(s.as_mut(), |expr| {
+            rewrite_any::rewrite(expr, declared, untyped);
             rewrite_expr(expr);
             ControlFlow::<()>::Continue(())
         });

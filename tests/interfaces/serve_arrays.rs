@@ -41,6 +41,13 @@ with psycopg.connect(f"host=127.0.0.1 port={port} user=analyst dbname=jobsql ssl
                          starts[0].utcoffset().total_seconds()]
     out["any"] = conn.execute("SELECT count(*) FROM databricks_workspace.jobs.job_runs "
                               "WHERE job_id = ANY(%s)", ([job],)).fetchone()[0]
+    # A list of strings (psycopg 3 sends it as `unknown`): items with quotes, commas, braces.
+    texts = "SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE job_id = %s AND "
+    for key, where, items in [("any_text", "run_type = ANY(%s)", ["JOB_RUN", "it's, {odd} \\ \""]),
+                              ("any_none", "run_type = ANY(%s)", ["no such type"]),
+                              ("any_empty", "run_type = ANY(%s)", []),
+                              ("all_text", "run_type <> ALL(%s)", ["JOB_RUN"])]:
+        out[key] = conn.execute(texts + where, (job, items)).fetchone()[0]
 print(json.dumps(out))
 "#;
 
@@ -124,6 +131,21 @@ async fn psycopg_reads_lists_as_python_lists_in_text_and_binary() {
     assert_eq!(sorted_ids(&got["runs_binary"]), want);
     assert_eq!(got["starts"], serde_json::json!(["list", "datetime", 0.0]));
     assert_eq!(got["any"], serde_json::json!(want.len()));
+    let count = |filter: &str| {
+        let select = format!("SELECT run_id FROM {RUNS} WHERE job_id = {job} AND {filter}");
+        let session = on(&emu, &[]);
+        async move { present_ints(&query(&session, &select).await, 0).len() }
+    };
+    let job_runs = count("run_type = 'JOB_RUN'").await;
+    assert!(job_runs > 0, "the job has JOB_RUN runs");
+    assert_eq!(got["any_text"], serde_json::json!(job_runs), "{got}");
+    assert_eq!(got["any_none"], 0, "{got}");
+    assert_eq!(got["any_empty"], 0, "{got}");
+    assert_eq!(
+        got["all_text"],
+        serde_json::json!(want.len() - job_runs),
+        "{got}"
+    );
     server.shutdown().await;
 }
 
@@ -178,6 +200,30 @@ async fn psycopg2_and_tokio_postgres_read_lists_as_their_lists() {
     let mut ids: Vec<i64> = runs.get(0);
     ids.sort_unstable();
     assert_eq!(ids, want);
+    // `= ANY($n)` with a Vec, sent as a binary array: of numbers (typed from the column, so
+    // announced `int8[]`) and of strings (`text[]`).
+    let any_ids = client
+        .prepare(&format!(
+            "SELECT count(*) FROM {RUNS} WHERE job_id = ANY($1)"
+        ))
+        .await
+        .expect("prepared");
+    assert_eq!(any_ids.params(), [Type::INT8_ARRAY]);
+    let count: i64 = client
+        .query_one(&any_ids, &[&vec![job, -1]])
+        .await
+        .expect("a row")
+        .get(0);
+    assert_eq!(count as usize, want.len());
+    let count: i64 = client
+        .query_one(
+            &format!("SELECT count(*) FROM {RUNS} WHERE job_id = $1 AND run_type = ANY($2)"),
+            &[&job, &vec!["JOB_RUN", "WORKFLOW_RUN", "SUBMIT_RUN"]],
+        )
+        .await
+        .expect("a row")
+        .get(0);
+    assert_eq!(count as usize, want.len());
     server.shutdown().await;
 }
 

@@ -1,8 +1,8 @@
 //! pgcli against `jobsql serve` (itself against the emulator): the catalog queries of its
-//! start-up completion refresh (`pgcli.completion_refresher`, run the way pgcli runs them,
-//! each through `pgcli.pgexecute.PGExecute`; not yet its tables and views, whose
-//! `relkind = ANY(%s)` with a list of strings does not plan), the completions they give, and a
-//! query run through `PGExecute.run`.
+//! start-up completion refresh (`pgcli.completion_refresher`, every refresher run the way pgcli
+//! runs them, each through `pgcli.pgexecute.PGExecute`; its tables and views with
+//! `relkind = ANY(%s)` and a list of strings), the completions they give (schemas, tables,
+//! columns), and a query run through `PGExecute.run`.
 
 use super::common::{emulator, to};
 use super::serve::server_with;
@@ -28,18 +28,20 @@ out = {
     "databases": executor.databases(),
     "foreignkeys": len(list(executor.foreignkeys())),
 }
-# pgcli's start-up refresh: its refreshers, in order, on this connection; not yet "tables"
-# and "views", whose `relkind = ANY(%s)` with a list of strings jobsql does not plan.
+# pgcli's start-up refresh: every refresher, in order, on this connection (its "tables" and
+# "views" ask `c.relkind = ANY(%s)` with a list of strings).
 special = PGSpecial()
 completer = PGCompleter(smart_completion=True, pgspecial=special, settings={})
 out["refreshers"] = list(CompletionRefresher.refreshers)
 for name, refresher in CompletionRefresher.refreshers.items():
-    if name not in ("tables", "views"):
-        refresher(completer, executor)
+    refresher(completer, executor)
 def complete(text):
     return sorted({c.text for c in completer.get_completions(
         Document(text, cursor_position=len(text)), None)})
 out["complete_schema"] = complete("SELECT * FROM ")
+out["complete_table"] = complete("SELECT * FROM jobs.")
+out["complete_column"] = complete("SELECT * FROM jobs.job_runs WHERE ru")
+out["columns"] = list(completer.dbmetadata["tables"]["jobs"]["job_runs"])
 for title, cur, headers, status, sql, success, is_special in executor.run(
         f"SELECT job_id, run_id FROM jobs.job_runs WHERE job_id = {job} ORDER BY run_id LIMIT 3",
         pgspecial=special):
@@ -82,9 +84,34 @@ async fn pgcli_loads_its_completions_and_runs_a_query() {
     let refreshers = got["refreshers"].as_array().expect("refreshers");
     assert!(refreshers.len() >= 6, "{got}");
 
-    // The completions pgcli offers once loaded: the schemas.
-    let schemas = got["complete_schema"].as_array().expect("completions");
-    assert!(schemas.iter().any(|t| t == "jobs"), "{got}");
+    // The completions pgcli offers once loaded: schemas, their tables, a table's columns.
+    let offered = |key: &str| -> Vec<String> {
+        got[key]
+            .as_array()
+            .expect("completions")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let schemas = offered("complete_schema");
+    for name in [
+        "jobs",
+        "jobs.job_runs",
+        "cleanrooms.task_runs",
+        "\"lakesail.jobs\".job_runs",
+    ] {
+        assert!(schemas.iter().any(|t| t == name), "{name}: {schemas:?}");
+    }
+    assert_eq!(offered("complete_table"), ["job_runs", "jobs"], "{got}");
+    let columns = offered("complete_column");
+    for name in ["run_id", "run_name", "run_type"] {
+        assert!(columns.iter().any(|c| c == name), "{name}: {columns:?}");
+    }
+    // pgcli matches fuzzily (`creator_user_name` for `ru`), but only among the table's columns.
+    let table = jobsql_table_columns(&emu, "jobs.job_runs").await;
+    assert!(columns.iter().all(|c| table.contains(c)), "{columns:?}");
+    // Every column pgcli loaded for jobs.job_runs is one the table has, and all of them.
+    assert_eq!(offered("columns"), table, "{got}");
 
     // The catalog is the server's: only the query read the API, with its filter pushed.
     let run = &got["run"];
@@ -104,4 +131,16 @@ async fn pgcli_loads_its_completions_and_runs_a_query() {
         "{listings:?}"
     );
     server.shutdown().await;
+}
+
+/// The column names of `table` as the library's own session has them (what serve's sessions are
+/// made from), in order.
+async fn jobsql_table_columns(emu: &jobsql::emulator::EmulatorHandle, table: &str) -> Vec<String> {
+    let ctx = super::serve::factory(emu)(
+        datafusion::prelude::SessionConfig::new(),
+        std::sync::Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default()),
+    )
+    .expect("a session");
+    let schema = ctx.table(table).await.expect("the table").schema().clone();
+    schema.fields().iter().map(|f| f.name().clone()).collect()
 }

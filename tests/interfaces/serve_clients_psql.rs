@@ -76,6 +76,31 @@ async fn psql_lists_schemas_tables_and_the_database() {
     )
     .await;
     assert_eq!(in_schema.trim(), "jobs");
+    // Postgres' array text for `ANY`/`ALL`, as catalog queries write it: the same rows as `IN`.
+    let by_in = psql_output(
+        &server,
+        "SELECT relname FROM pg_catalog.pg_class WHERE relkind IN ('r', 'v') ORDER BY 1",
+    )
+    .await;
+    assert!(by_in.lines().any(|l| l == "job_runs"), "{by_in}");
+    for any in [
+        "relkind = ANY('{r,v}')",
+        "relkind = ANY ('{\"r\", v}'::\"char\"[])",
+        "NOT relkind <> ALL('{r,v}')",
+    ] {
+        let rows = psql_output(
+            &server,
+            &format!("SELECT relname FROM pg_catalog.pg_class WHERE {any} ORDER BY 1"),
+        )
+        .await;
+        assert_eq!(rows, by_in, "{any}");
+    }
+    let none = psql_output(
+        &server,
+        "SELECT count(*) FROM pg_catalog.pg_class WHERE relkind = ANY('{}')",
+    )
+    .await;
+    assert_eq!(none.trim(), "0");
 
     let databases = psql_output(&server, "\\l").await;
     let first = databases.lines().next().unwrap_or_default();
