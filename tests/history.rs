@@ -11,6 +11,8 @@ mod common {
     pub use crate::support::emulator::history as emulator;
     pub use crate::support::session::{error, query, runtime};
 }
+#[path = "history/cloud.rs"]
+mod cloud;
 #[path = "history/delta.rs"]
 mod delta;
 #[path = "history/read.rs"]

@@ -3,21 +3,25 @@
 //! A `serve` or `mcp` session opens no file through its object-store registry (the sandbox:
 //! SQL from a client names no path on the machine). The history is not such a path: it is
 //! jobsql's own archive, at the location the operator configured, read-only. So the history
-//! scan gets its local files from a registry of its own, set on the task context of the plan
-//! below it only; the session's registry, and every path SQL can name, stay as they were.
+//! scan gets its files from a registry of its own, set on the task context of the plan below
+//! it only, holding one store: the root store delta-rs built for the table (local, S3, Azure,
+//! GCS), under the table's store URL. The session's registry, and every path SQL can name,
+//! stay as they were.
 
 use std::fmt;
 use std::sync::Arc;
 
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::Result;
-use datafusion::execution::object_store::DefaultObjectStoreRegistry;
+use datafusion::execution::object_store::{
+    DefaultObjectStoreRegistry, ObjectStoreRegistry, ObjectStoreUrl,
+};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
-/// Runs the Parquet scan of one history table with a registry that has the local files.
+/// Runs the Parquet scan of one history table with a registry that has the table's store.
 #[derive(Debug)]
 pub struct HistoryExec {
     table: String,
@@ -26,13 +30,19 @@ pub struct HistoryExec {
 }
 
 impl HistoryExec {
-    /// The scan `inner` of the history table `table`.
-    pub fn new(table: &str, inner: Arc<dyn ExecutionPlan>) -> Self {
+    /// The scan `inner` of the history table `table`, whose files are in `store` (at `url`).
+    pub fn new(
+        table: &str,
+        inner: Arc<dyn ExecutionPlan>,
+        url: &ObjectStoreUrl,
+        store: Arc<dyn object_store::ObjectStore>,
+    ) -> Self {
+        let registry = DefaultObjectStoreRegistry::new();
+        registry.register_store(url.as_ref(), store);
         HistoryExec {
             table: table.to_string(),
             inner,
-            // The default registry holds `file://` (the local filesystem) and nothing else.
-            registry: Arc::new(DefaultObjectStoreRegistry::new()),
+            registry: Arc::new(registry),
         }
     }
 }

@@ -3,8 +3,10 @@
 //! The root is, first found: an explicit location (`--history`, `jobsql sync --to`), the
 //! `JOBSQL_HISTORY` environment variable, then the user data directory:
 //! `$XDG_DATA_HOME/jobsql/history`, else `~/.local/share/jobsql/history`. A location is a local
-//! path (relative ones are made absolute) or a URL. Only local storage (`file://` or a path) is
-//! built in; `s3://`, `abfss://` and `gs://` are recognised and refused by name for now.
+//! path (relative ones are made absolute) or a URL: `file://`, or cloud storage
+//! ([`super::stores`]): `s3://bucket/prefix`, `s3a://bucket/prefix`,
+//! `abfss://container@account.dfs.core.windows.net/prefix`, `az://container/prefix`,
+//! `gs://bucket/prefix`.
 //!
 //! Each resource's history is one Delta table at `<root>/<provider>/<service>/<resource>`, e.g.
 //! `~/.local/share/jobsql/history/databricks_workspace/jobs/job_runs`; its rows are the live
@@ -66,9 +68,25 @@ impl HistoryRoot {
                     .map_err(|_| bad("not a local file URL"))?;
                 Self::from_path(&path).map_err(|_| bad("not a usable path"))
             }
-            "s3" | "s3a" | "abfss" | "abfs" | "az" | "gs" => Err(bad(
-                "cloud storage is not built into this jobsql yet: use a local path or file://",
-            )),
+            scheme if super::stores::SCHEMES.contains(&scheme) => {
+                let bucket = url.host_str().unwrap_or("");
+                if bucket.is_empty() {
+                    return Err(bad("no bucket (container) in the URL"));
+                }
+                if matches!(scheme, "abfss" | "abfs") && url.username().is_empty() {
+                    return Err(bad(
+                        "no container: abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PREFIX",
+                    ));
+                }
+                let mut url = url;
+                url.set_query(None);
+                url.set_fragment(None);
+                if !url.path().ends_with('/') {
+                    let path = format!("{}/", url.path());
+                    url.set_path(&path);
+                }
+                Ok(Self { url })
+            }
             other => Err(bad(&format!("unknown scheme {other}://"))),
         }
     }
@@ -157,12 +175,29 @@ mod tests {
     }
 
     #[test]
-    fn cloud_and_unknown_schemes_are_refused_by_name() {
-        let err = HistoryRoot::parse("s3://bucket/h").unwrap_err().to_string();
-        assert!(
-            err.contains("s3://bucket/h") && err.contains("cloud storage"),
-            "{err}"
-        );
+    fn cloud_urls_are_roots_and_need_a_bucket() {
+        for (given, table) in [
+            ("s3://bucket/h", "s3://bucket/h/d/jobs/job_runs/"),
+            ("s3a://bucket/h/", "s3a://bucket/h/d/jobs/job_runs/"),
+            (
+                "abfss://c@acct.dfs.core.windows.net/h",
+                "abfss://c@acct.dfs.core.windows.net/h/d/jobs/job_runs/",
+            ),
+            ("az://c/h", "az://c/h/d/jobs/job_runs/"),
+            ("gs://bucket", "gs://bucket/d/jobs/job_runs/"),
+        ] {
+            let root = HistoryRoot::parse(given).unwrap();
+            assert_eq!(root.table_url("d", "jobs", "job_runs").as_str(), table);
+            assert_eq!(root.local_dir(), None);
+        }
+        for bad in ["s3:///h", "gs://", "abfss://acct.dfs.core.windows.net/h"] {
+            let err = HistoryRoot::parse(bad).unwrap_err().to_string();
+            assert!(err.contains(bad) && err.contains("no "), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused_by_name() {
         let err = HistoryRoot::parse("ftp://x/h").unwrap_err().to_string();
         assert!(err.contains("unknown scheme ftp://"), "{err}");
         assert!(HistoryRoot::parse("  ").is_err());

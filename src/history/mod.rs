@@ -4,12 +4,15 @@
 //!
 //! This layer sits below [`crate::plugin`], which registers the history tables: it knows where
 //! the history lives ([`location`]), how the tables appear in a session ([`schema`]) and how
-//! they read ([`table`], [`prune`], [`exec`]). It never calls an API.
+//! they read ([`log`], [`table`], [`prune`], [`exec`]) on any store delta-rs opens: local,
+//! or the cloud stores of [`stores`]. It never calls an API.
 
 pub mod exec;
 pub mod location;
+pub mod log;
 pub mod prune;
 pub mod schema;
+pub mod stores;
 pub mod table;
 
 pub use location::{HistoryRoot, PARTITION_COLUMN, SYNCED_AT_COLUMN};

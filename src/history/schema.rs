@@ -48,9 +48,11 @@ impl HistorySchema {
 
 /// Whether a Delta table is at `url` (its `_delta_log/` exists).
 fn exists(url: &Url) -> bool {
+    // A cloud table is not looked up here (no request while planning names): reading a
+    // missing one fails with delta-rs' error naming the location.
     url.to_file_path()
         .map(|dir: PathBuf| dir.join("_delta_log").is_dir())
-        .unwrap_or(false)
+        .unwrap_or(true)
 }
 
 #[async_trait]

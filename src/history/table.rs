@@ -10,165 +10,75 @@
 //!   (evaluated on each file's partition values, [`super::prune`]), and every filter is handed
 //!   to the Parquet reader for row-group pruning by the files' statistics. All filters stay
 //!   inexact: DataFusion applies them again to the rows.
+//! - The files are those [`super::log::list`] gives (the lister `jobsql sync` uses too), read
+//!   through the object store delta-rs built for the table ([`super::exec`]): local or cloud.
 //! - What jobsql's reader does not apply is refused by name rather than read wrong: deletion
 //!   vectors and column mapping (features other writers, e.g. Spark, may turn on).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{FieldRef, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::common::DFSchema;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::expr_rewriter::unnormalize_col;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::ExecutionPlan;
-use deltalake_core::kernel::engine::arrow_conversion::TryIntoArrow;
-use futures::TryStreamExt;
 use url::Url;
 
 use super::exec::HistoryExec;
+pub use super::log::{DeltaFile, Listing};
 use super::HistoryError;
 
-/// A data file of the table at the loaded version.
-#[derive(Debug, Clone)]
-pub struct DeltaFile {
-    /// Where it is on the local filesystem.
-    pub path: PathBuf,
-    /// Its size in bytes, as the log records it.
-    pub size: u64,
-    /// Its partition values, in the order of the table's partition columns.
-    pub partition_values: Vec<ScalarValue>,
-}
-
 /// A Delta table of the history, as a DataFusion table.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct HistoryTable {
     name: String,
-    version: u64,
     schema: SchemaRef,
-    file_schema: SchemaRef,
-    partition_fields: Vec<FieldRef>,
-    files: Vec<DeltaFile>,
+    listing: Listing,
 }
 
 impl HistoryTable {
-    /// The newest version of the Delta table at `url` (a local directory), `name` being how
-    /// errors call it.
+    /// The newest version of the Delta table at `url` (any location delta-rs has a store for),
+    /// `name` being how errors call it.
     pub async fn load(name: &str, url: &Url) -> Result<Self, HistoryError> {
-        let bad = |why: String| HistoryError::Table {
-            table: name.to_string(),
-            why,
-        };
-        let dir = url
-            .to_file_path()
-            .map_err(|_| bad(format!("{url} is not a local directory")))?;
-        let table = deltalake_core::open_table(url.clone())
-            .await
-            .map_err(|e| bad(e.to_string()))?;
-        let state = table.snapshot().map_err(|e| bad(e.to_string()))?;
-        let snapshot = state.snapshot();
-        let metadata = snapshot.metadata();
-        if let Some(mode) = metadata.configuration().get("delta.columnMapping.mode") {
-            if mode != "none" {
-                return Err(bad(format!(
-                    "it uses column mapping ({mode}), which jobsql's reader does not apply"
-                )));
-            }
-        }
-        let logical: Schema = snapshot
-            .schema()
-            .as_ref()
-            .try_into_arrow()
-            .map_err(|e| bad(format!("its schema has no Arrow form: {e}")))?;
-        let partition_columns: Vec<String> = metadata.partition_columns().to_vec();
-        let (partition_fields, file_fields): (Vec<FieldRef>, Vec<FieldRef>) = logical
-            .fields()
-            .iter()
-            .cloned()
-            .partition(|f| partition_columns.contains(f.name()));
-        // The table's partition columns in their declared order (the order of the values).
-        let mut partition_fields_ordered = Vec::with_capacity(partition_columns.len());
-        for column in &partition_columns {
-            let field = partition_fields
-                .iter()
-                .find(|f| f.name() == column)
-                .ok_or_else(|| bad(format!("partition column {column} is not in its schema")))?;
-            partition_fields_ordered.push(field.clone());
-        }
-        let mut files = Vec::new();
-        let mut views = table.get_active_add_actions_by_partitions(&[]);
-        while let Some(view) = views.try_next().await.map_err(|e| bad(e.to_string()))? {
-            if view.deletion_vector_descriptor().is_some() {
-                return Err(bad(format!(
-                    "{} has a deletion vector, which jobsql's reader does not apply",
-                    view.path()
-                )));
-            }
-            let values = view.partition_values_map();
-            let mut partition_values = Vec::with_capacity(partition_fields_ordered.len());
-            for field in &partition_fields_ordered {
-                let value = match values.get(field.name()).cloned().flatten() {
-                    Some(text) => ScalarValue::try_from_string(text.clone(), field.data_type())
-                        .map_err(|_| {
-                            bad(format!(
-                                "partition value {}={text:?} of {} is not a {}",
-                                field.name(),
-                                view.path(),
-                                field.data_type()
-                            ))
-                        })?,
-                    None => {
-                        ScalarValue::try_from(field.data_type()).map_err(|e| bad(e.to_string()))?
-                    }
-                };
-                partition_values.push(value);
-            }
-            files.push(DeltaFile {
-                path: file_path(&dir, &view.path()),
-                size: u64::try_from(view.size()).unwrap_or(0),
-                partition_values,
-            });
-        }
-        let file_schema = Arc::new(Schema::new(file_fields));
-        let mut all = file_schema.fields().to_vec();
-        all.extend(partition_fields_ordered.iter().cloned());
-        Ok(HistoryTable {
+        let table = super::log::open(name, url).await?;
+        Ok(Self::new(name, super::log::list(name, &table).await?))
+    }
+
+    /// The table `listing` shows.
+    pub fn new(name: &str, listing: Listing) -> Self {
+        let mut all = listing.file_schema.fields().to_vec();
+        all.extend(listing.partition_fields.iter().cloned());
+        HistoryTable {
             name: name.to_string(),
-            version: table.version().unwrap_or(0),
             schema: Arc::new(Schema::new(all)),
-            file_schema,
-            partition_fields: partition_fields_ordered,
-            files,
-        })
+            listing,
+        }
+    }
+
+    /// The same table with only the files `keep` says to keep (e.g. one partition's).
+    pub fn only(&self, keep: impl Fn(&DeltaFile) -> bool) -> Self {
+        let mut only = self.clone();
+        only.listing.files.retain(|f| keep(f));
+        only
     }
 
     /// The Delta version loaded.
     pub fn version(&self) -> u64 {
-        self.version
+        self.listing.version
     }
 
     /// The data files of that version.
     pub fn files(&self) -> &[DeltaFile] {
-        &self.files
-    }
-}
-
-/// A file's path from the log: relative to the table's directory, or an absolute `file://` URL.
-fn file_path(dir: &std::path::Path, logged: &str) -> PathBuf {
-    match Url::parse(logged) {
-        Ok(url) if url.scheme() == "file" => {
-            url.to_file_path().unwrap_or_else(|_| dir.join(logged))
-        }
-        _ => dir.join(logged),
+        &self.listing.files
     }
 }
 
@@ -197,7 +107,8 @@ impl TableProvider for HistoryTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let filters: Vec<Expr> = filters.iter().cloned().map(unnormalize_col).collect();
-        let kept = super::prune::files(&self.files, &self.partition_fields, &filters, state)?;
+        let listing = &self.listing;
+        let kept = super::prune::files(&listing.files, &listing.partition_fields, &filters, state)?;
         if kept.is_empty() {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),
@@ -205,8 +116,8 @@ impl TableProvider for HistoryTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        let table_schema = TableSchema::builder(self.file_schema.clone())
-            .with_table_partition_cols(self.partition_fields.clone())
+        let table_schema = TableSchema::builder(listing.file_schema.clone())
+            .with_table_partition_cols(listing.partition_fields.clone())
             .build();
         let mut source = ParquetSource::new(table_schema);
         if let Some(predicate) = conjunction(filters) {
@@ -215,15 +126,16 @@ impl TableProvider for HistoryTable {
             source = source.with_predicate(predicate);
         }
         let groups = file_groups(&kept, state.config().target_partitions());
-        let config =
-            FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
-                .with_file_groups(groups)
-                .with_projection_indices(projection.cloned())?
-                .with_limit(limit)
-                .build();
+        let config = FileScanConfigBuilder::new(listing.store_url.clone(), Arc::new(source))
+            .with_file_groups(groups)
+            .with_projection_indices(projection.cloned())?
+            .with_limit(limit)
+            .build();
         Ok(Arc::new(HistoryExec::new(
             &self.name,
             DataSourceExec::from_data_source(config),
+            &listing.store_url,
+            listing.store.clone(),
         )))
     }
 }
@@ -233,9 +145,8 @@ fn file_groups(files: &[&DeltaFile], partitions: usize) -> Vec<FileGroup> {
     let n = partitions.clamp(1, files.len().max(1));
     let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); n];
     for (i, file) in files.iter().enumerate() {
-        let location = file.path.to_string_lossy().into_owned();
         groups[i % n].push(
-            PartitionedFile::new(location, file.size)
+            PartitionedFile::new(file.location.to_string(), file.size)
                 .with_partition_values(file.partition_values.clone()),
         );
     }

@@ -1,5 +1,6 @@
 //! The Delta side of a sync: the table opened, or created with the history schema and
-//! partitioned by `start_date`; its active files by partition; and the one commit of a sync
+//! partitioned by `start_date`; its active files by partition (from the history's one lister,
+//! the files the reader shows); and the one commit of a sync
 //! (Add and Remove actions together, through `deltalake-core`'s `CommitBuilder`).
 //!
 //! Files written but not committed (a sync killed midway) are in no commit, so every reader
@@ -8,23 +9,24 @@
 use std::collections::{BTreeMap, HashMap};
 
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::ScalarValue;
 use deltalake_core::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake_core::kernel::transaction::{CommitBuilder, TableReference};
 use deltalake_core::kernel::{Action, Remove, StructType};
 use deltalake_core::operations::create::CreateBuilder;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError};
-use futures::TryStreamExt;
 use url::Url;
 
-use crate::history::PARTITION_COLUMN;
+use crate::history::table::DeltaFile;
+use crate::history::{HistoryTable, PARTITION_COLUMN};
 
 /// The active files of one partition (a UTC date, as days since 1970; `None` for rows without a
-/// start), as URIs to read and the Remove actions that retire them.
-#[derive(Debug, Default)]
+/// start): the table restricted to them, to read, and the Remove actions that retire them.
+#[derive(Debug)]
 pub struct PartitionFiles {
-    /// The files' URIs.
-    pub uris: Vec<String>,
+    /// The table with only these files.
+    pub table: HistoryTable,
     /// One Remove action per file.
     pub removes: Vec<Remove>,
 }
@@ -32,6 +34,7 @@ pub struct PartitionFiles {
 /// Open the table at `url`, or create it with `schema` partitioned by `start_date`. An existing
 /// table must have the same column names.
 pub async fn open_or_create(url: &Url, schema: &SchemaRef) -> Result<DeltaTable, DeltaTableError> {
+    crate::history::stores::register();
     let mut table = DeltaTableBuilder::from_url(url.clone())?.build()?;
     if table.verify_deltatable_existence().await? {
         table.load().await?;
@@ -61,35 +64,32 @@ pub async fn open_or_create(url: &Url, schema: &SchemaRef) -> Result<DeltaTable,
         .await
 }
 
-/// The table's active files, by partition.
-pub async fn files_by_partition(
-    table: &DeltaTable,
-) -> Result<BTreeMap<Option<i32>, PartitionFiles>, DeltaTableError> {
-    let views: Vec<_> = table
-        .get_active_add_actions_by_partitions(&[])
-        .try_collect()
-        .await?;
-    let log_store = table.log_store();
-    let mut out: BTreeMap<Option<i32>, PartitionFiles> = BTreeMap::new();
-    for view in views {
-        let day = view
-            .partition_values_map()
-            .get(PARTITION_COLUMN)
-            .cloned()
-            .flatten()
-            .and_then(|date| parse_day(&date));
-        let files = out.entry(day).or_default();
-        files.uris.push(log_store.to_uri(&view.object_store_path()));
-        files.removes.push(view.remove_action(true));
+/// The table's active files, by partition, as [`crate::history::log::list`] gives them (the
+/// lister the reader uses).
+pub fn files_by_partition(table: &HistoryTable) -> BTreeMap<Option<i32>, PartitionFiles> {
+    let mut days: BTreeMap<Option<i32>, Vec<Remove>> = BTreeMap::new();
+    for file in table.files() {
+        days.entry(day_of(file))
+            .or_default()
+            .push(file.remove.clone());
     }
-    Ok(out)
+    days.into_iter()
+        .map(|(day, removes)| {
+            let files = PartitionFiles {
+                table: table.only(|f| day_of(f) == day),
+                removes,
+            };
+            (day, files)
+        })
+        .collect()
 }
 
-/// `2026-11-30` as days since 1970-01-01.
-fn parse_day(date: &str) -> Option<i32> {
-    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
-    i32::try_from((day - epoch).num_days()).ok()
+/// The `start_date` of a file (the table's one partition column), as days since 1970.
+fn day_of(file: &DeltaFile) -> Option<i32> {
+    match file.partition_values.first() {
+        Some(ScalarValue::Date32(day)) => *day,
+        _ => None,
+    }
 }
 
 /// Commit `actions` (the new files' Adds, the rewritten files' Removes) as one version, with
@@ -117,14 +117,4 @@ pub async fn commit(
         )
         .await?;
     Ok(finalized.version() as i64)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn partition_dates_are_days_since_1970() {
-        assert_eq!(super::parse_day("1970-01-02"), Some(1));
-        assert_eq!(super::parse_day("2026-12-01"), Some(20_788));
-        assert_eq!(super::parse_day("soon"), None);
-    }
 }

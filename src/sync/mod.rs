@@ -227,12 +227,10 @@ pub async fn sync_workspace(
     let table = delta::open_or_create(&url, &target)
         .await
         .map_err(delta_err)?;
-    let files = delta::files_by_partition(&table).await.map_err(delta_err)?;
-    let all: Vec<String> = files
-        .values()
-        .flat_map(|f| f.uris.iter().cloned())
-        .collect();
-    let marks = read::marks(ctx, all, &plan, workspace)
+    let listing = crate::history::log::list(&plan.table, &table).await?;
+    let shown = crate::history::HistoryTable::new(&plan.table, listing);
+    let files = delta::files_by_partition(&shown);
+    let marks = read::marks(ctx, &shown, &plan, workspace)
         .await
         .map_err(fetch_err)?;
 
@@ -277,9 +275,7 @@ pub async fn sync_workspace(
     let touched: Vec<Option<i32>> = merger.touched().copied().collect();
     for day in touched {
         let Some(old) = files.get(&day) else { continue };
-        let mut stream = read::read_files(ctx, old.uris.clone())
-            .await
-            .map_err(fetch_err)?;
+        let mut stream = read::read_files(ctx, &old.table).await.map_err(fetch_err)?;
         while let Some(batch) = stream.next().await {
             merger
                 .add_old(&batch.map_err(fetch_err)?)

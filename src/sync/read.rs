@@ -1,7 +1,8 @@
 //! Reading what a history table already holds, from the files of its last commit: the
 //! high-water mark and the rows still active of a workspace ([`marks`]), and the rows of the
-//! files a merge rewrites ([`read_files`]). Only committed files are read (the caller lists
-//! them from the Delta log), with the session's DataFusion Parquet reader.
+//! files a merge rewrites ([`read_files`]). Only committed files are read: a
+//! [`HistoryTable`] (the reader's own table, from the history's one lister, restricted to some
+//! files for a rewrite), scanned through the table's own store.
 
 use datafusion::arrow::array::{Array, Int64Array};
 use datafusion::arrow::compute::cast;
@@ -9,9 +10,10 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::functions_aggregate::expr_fn::max;
-use datafusion::prelude::{ident, lit, DataFrame, ParquetReadOptions, SessionContext};
+use datafusion::prelude::{ident, lit, DataFrame, SessionContext};
 
 use super::plan::{literal, SyncPlan};
+use crate::history::HistoryTable;
 
 /// What the history holds for one workspace.
 #[derive(Debug, Default)]
@@ -23,31 +25,29 @@ pub struct Marks {
     pub active: Vec<(Vec<String>, Option<i64>)>,
 }
 
-async fn files(ctx: &SessionContext, uris: Vec<String>) -> Result<DataFrame> {
-    ctx.read_parquet(uris, ParquetReadOptions::default()).await
+fn files(ctx: &SessionContext, table: &HistoryTable) -> Result<DataFrame> {
+    ctx.read_table(std::sync::Arc::new(table.clone()))
 }
 
-/// The committed files `uris`, streamed.
+/// The rows of `table` (committed files), streamed.
 pub async fn read_files(
     ctx: &SessionContext,
-    uris: Vec<String>,
+    table: &HistoryTable,
 ) -> Result<SendableRecordBatchStream> {
-    files(ctx, uris).await?.execute_stream().await
+    files(ctx, table)?.execute_stream().await
 }
 
-/// The marks of `workspace` in the committed files `uris`.
+/// The marks of `workspace` in `table` (its committed files).
 pub async fn marks(
     ctx: &SessionContext,
-    uris: Vec<String>,
+    table: &HistoryTable,
     plan: &SyncPlan,
     workspace: &str,
 ) -> Result<Marks> {
-    if uris.is_empty() {
+    if table.files().is_empty() {
         return Ok(Marks::default());
     }
-    let rows = files(ctx, uris)
-        .await?
-        .filter(ident(&plan.workspace).eq(lit(workspace)))?;
+    let rows = files(ctx, table)?.filter(ident(&plan.workspace).eq(lit(workspace)))?;
     let top = rows
         .clone()
         .aggregate(vec![], vec![max(ident(&plan.start)).alias("mark")])?

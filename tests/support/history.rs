@@ -73,14 +73,14 @@ pub async fn history_rows(ctx: &SessionContext, root: &Path) -> RecordBatch {
     let table = jobsql::sync::delta::open_or_create(&url, &target)
         .await
         .expect("the table opens");
-    let files = jobsql::sync::delta::files_by_partition(&table)
+    let listing = jobsql::history::log::list("job_runs", &table)
         .await
         .expect("files");
-    let uris: Vec<String> = files.values().flat_map(|f| f.uris.clone()).collect();
-    if uris.is_empty() {
+    if listing.files.is_empty() {
         return RecordBatch::new_empty(target);
     }
-    let batches: Vec<RecordBatch> = jobsql::sync::read::read_files(ctx, uris)
+    let shown = jobsql::history::HistoryTable::new("job_runs", listing);
+    let batches: Vec<RecordBatch> = jobsql::sync::read::read_files(ctx, &shown)
         .await
         .expect("read")
         .try_collect()

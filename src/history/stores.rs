@@ -1,0 +1,145 @@
+//! Cloud storage for the history: `s3://` / `s3a://` (Amazon S3 and compatible stores),
+//! `abfss://` / `abfs://` / `az://` (Azure Blob Storage, ADLS Gen2) and `gs://` (Google Cloud
+//! Storage), registered with delta-rs' store factories so `deltalake_core::open_table`, the
+//! sync's writer and its commits all reach them.
+//!
+//! Why object_store's own stores (its `aws`, `azure` and `gcp` features) and not delta-rs'
+//! `deltalake-aws` / `deltalake-azure` / `deltalake-gcp` crates: those pull the AWS SDK
+//! (aws-config, aws-sdk-sts, aws-sdk-dynamodb and their smithy runtime) for a DynamoDB commit
+//! lock S3 no longer needs, and add nothing for Azure and GCS but the same object_store
+//! builders. object_store 0.13 is already in the tree (DataFusion and deltalake-core use it);
+//! its cloud features add only reqwest (already here), quick-xml, md-5 and ring: no C library.
+//!
+//! - Each store is built with the builder's `from_env()`, so the standard variables apply
+//!   (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`,
+//!   `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`; `AZURE_STORAGE_ACCOUNT_NAME`,
+//!   `AZURE_STORAGE_ACCOUNT_KEY`, `AZURE_STORAGE_USE_EMULATOR`, ...;
+//!   `GOOGLE_SERVICE_ACCOUNT`, `GOOGLE_SERVICE_ACCOUNT_KEY`, ...), then the URL's bucket.
+//! - A commit is delta-rs' default log store: `put` with `PutMode::Create` of the next
+//!   `_delta_log/NNN.json`, i.e. put-if-absent (S3 `If-None-Match: *`, Azure and GCS
+//!   preconditions), never a rename: of two syncs racing for a version one gets "version
+//!   already exists" and nothing of it is committed.
+//! - The secret variables' values are registered with [`crate::redact`], so no error, log or
+//!   output shows them; they go only to the store's endpoint (signed requests).
+
+use std::sync::{Arc, Once};
+
+use deltalake_core::logstore::object_store::aws::AmazonS3Builder;
+use deltalake_core::logstore::object_store::azure::MicrosoftAzureBuilder;
+use deltalake_core::logstore::object_store::gcp::GoogleCloudStorageBuilder;
+use deltalake_core::logstore::object_store::path::Path;
+use deltalake_core::logstore::object_store::ObjectStore;
+use deltalake_core::logstore::{
+    default_logstore, logstore_factories, object_store_factories, LogStore, LogStoreFactory,
+    ObjectStoreFactory, ObjectStoreRef, StorageConfig,
+};
+use deltalake_core::{DeltaResult, DeltaTableError};
+use url::Url;
+
+/// The schemes of cloud storage jobsql reads and writes.
+pub const SCHEMES: &[&str] = &["s3", "s3a", "abfss", "abfs", "az", "gs"];
+
+/// The environment variables whose values are secrets.
+const SECRETS: &[&str] = &[
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_ACCESS_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_CLIENT_SECRET",
+    "GOOGLE_SERVICE_ACCOUNT_KEY",
+];
+
+/// Register the cloud stores with delta-rs (once per process) and the secrets of the
+/// environment with [`crate::redact`].
+pub fn register() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for name in SECRETS {
+            if let Ok(value) = std::env::var(name) {
+                crate::redact::register(&value);
+            }
+        }
+        let stores = object_store_factories();
+        let logs = logstore_factories();
+        for scheme in SCHEMES {
+            let Ok(url) = Url::parse(&format!("{scheme}://")) else {
+                continue;
+            };
+            stores.insert(url.clone(), Arc::new(CloudStores));
+            logs.insert(url, Arc::new(CloudLogs));
+        }
+    });
+}
+
+/// Builds the store of a cloud URL from the environment.
+struct CloudStores;
+
+impl ObjectStoreFactory for CloudStores {
+    fn parse_url_opts(
+        &self,
+        url: &Url,
+        config: &StorageConfig,
+    ) -> DeltaResult<(ObjectStoreRef, Path)> {
+        let store = build(url, config)?;
+        let path = Path::from_url_path(url.path())
+            .map_err(|e| DeltaTableError::Generic(format!("{url}: {e}")))?;
+        Ok((store, path))
+    }
+}
+
+/// The store of `url`'s bucket (container, account), options given to delta-rs applied over
+/// the environment's.
+fn build(url: &Url, config: &StorageConfig) -> DeltaResult<ObjectStoreRef> {
+    let store: Arc<dyn ObjectStore> = match url.scheme() {
+        "s3" | "s3a" => {
+            let mut b = AmazonS3Builder::from_env().with_url(url.as_str());
+            for (k, v) in config.raw() {
+                if let Ok(key) = k.to_ascii_lowercase().parse() {
+                    b = b.with_config(key, v);
+                }
+            }
+            Arc::new(b.build()?)
+        }
+        "abfss" | "abfs" | "az" => {
+            let mut b = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+            for (k, v) in config.raw() {
+                if let Ok(key) = k.to_ascii_lowercase().parse() {
+                    b = b.with_config(key, v);
+                }
+            }
+            Arc::new(b.build()?)
+        }
+        "gs" => {
+            let mut b = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
+            for (k, v) in config.raw() {
+                if let Ok(key) = k.to_ascii_lowercase().parse() {
+                    b = b.with_config(key, v);
+                }
+            }
+            Arc::new(b.build()?)
+        }
+        _ => return Err(DeltaTableError::InvalidTableLocation(url.to_string())),
+    };
+    Ok(store)
+}
+
+/// delta-rs' default log store (commits are put-if-absent) over the cloud stores.
+struct CloudLogs;
+
+impl LogStoreFactory for CloudLogs {
+    fn with_options(
+        &self,
+        prefixed_store: ObjectStoreRef,
+        root_store: ObjectStoreRef,
+        location: &Url,
+        options: &StorageConfig,
+    ) -> DeltaResult<Arc<dyn LogStore>> {
+        Ok(default_logstore(
+            prefixed_store,
+            root_store,
+            location,
+            options,
+        ))
+    }
+}
