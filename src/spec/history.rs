@@ -340,6 +340,33 @@ resources:
     }
 
     #[test]
+    fn incremental_and_each_name_what_they_use() {
+        let base = "{ key: [run_id], start: start_time, active_while_null: end_time";
+        assert_eq!(load(&format!("{base}, incremental: full }}")), Ok(()));
+        for (extra, place, message) in [
+            (
+                "incremental: pushdown",
+                "resources.runs.history.incremental",
+                "needs a `range` pushdown on `start_time`",
+            ),
+            (
+                "incremental: order",
+                "resources.runs.history.incremental",
+                "needs a select method with `order:",
+            ),
+            ("incremental: later", "acme.yaml", "unknown variant `later`"),
+            (
+                "each: { column: notes, from: rooms.name }",
+                "resources.runs.history.each.column",
+                "must be a parameter column",
+            ),
+        ] {
+            let e = load(&format!("{base}, {extra} }}")).expect_err(message);
+            assert!(e.contains(place) && e.contains(message), "{e}");
+        }
+    }
+
+    #[test]
     fn job_runs_keeps_history_on_run_id() {
         let set = load_embedded().expect("embedded specs");
         let runs = set

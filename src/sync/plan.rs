@@ -252,4 +252,65 @@ mod tests {
         let sql = plan.rows_by_key("w", &[vec!["1".into()], vec!["2".into()]]);
         assert!(sql.ends_with("= 'w' AND \"run_id\" IN (1, 2)"), "{sql}");
     }
+
+    fn plan_of(name: &str) -> SyncPlan {
+        let set = load_embedded().unwrap();
+        let r = set
+            .resources
+            .iter()
+            .find(|r| r.qualified_name() == name)
+            .unwrap();
+        SyncPlan::new(r, r.spec.history.as_ref().unwrap())
+    }
+
+    #[test]
+    fn lakesail_lists_newest_first_and_task_runs_per_clean_room() {
+        let sail = plan_of("lakesail.jobs.job_runs");
+        assert_eq!(sail.full_key(), ["endpoint", "job_id", "job_run_id"]);
+        let sql = sail.listing("e", Some(5), None).unwrap();
+        assert!(
+            sql.ends_with("WHERE \"endpoint\" = 'e' ORDER BY \"created_at\" DESC"),
+            "{sql}"
+        );
+        let keys = [
+            vec!["'J1'".to_string(), "'R1'".to_string()],
+            vec!["'J1'".to_string(), "'R2'".to_string()],
+            vec!["'J2'".to_string(), "'R3'".to_string()],
+        ];
+        let by_key = sail.rows_by_key_grouped("e", &keys);
+        assert_eq!(by_key.len(), 2);
+        assert!(
+            by_key[0].ends_with("\"job_id\" = 'J1' AND \"job_run_id\" IN ('R1', 'R2')"),
+            "{by_key:?}"
+        );
+        assert!(sail.fetches_active());
+
+        let rooms = plan_of("databricks_workspace.cleanrooms.task_runs");
+        assert_eq!(
+            rooms.full_key(),
+            [
+                "deployment_name",
+                "collaborator_workspace_id",
+                "collaborator_task_run_id"
+            ]
+        );
+        assert!(rooms.columns.contains(&"clean_room_name".to_string()));
+        assert!(!rooms.fetches_active());
+        let parents = rooms.parents("w").unwrap();
+        assert!(
+            parents.contains("FROM databricks_workspace.cleanrooms.clean_rooms WHERE"),
+            "{parents}"
+        );
+        let sql = rooms
+            .listing("w", Some(5), Some(&["a".into(), "b".into()]))
+            .unwrap();
+        assert!(
+            sql.ends_with("WHERE \"deployment_name\" = 'w' AND \"clean_room_name\" IN ('a', 'b')"),
+            "{sql}"
+        );
+        assert!(
+            rooms.listing("w", None, Some(&[])).is_none(),
+            "no room: no listing"
+        );
+    }
 }
