@@ -7,16 +7,76 @@
 //!   start: start_time              # high-water mark, and the partition date (start_date)
 //!   active_while_null: end_time    # a row is still active (re-fetched next sync) while NULL
 //!   exclude: [repair_history]      # columns not kept (each would cost a request per run)
+//!   incremental: pushdown          # how a re-sync lists only what is new (below)
+//!   each: { column: clean_room_name, from: clean_rooms.name }   # a listing per parent
 //! ```
 //!
-//! [`check_history`] checks every name against the resource's columns; the loader adds the
-//! file to the finding.
+//! Resources unlike job_runs say two more things:
+//! - `incremental` ([`Incremental`]): `pushdown` (the default) sends `start >= mark − overlap`
+//!   to the API (job_runs' `start_time_from`); `order` reads a listing the API sorts newest
+//!   first by `start` (its method's `order:`) and stops at the first row below the mark
+//!   (LakeSail's runs: no time filter, but `createdAt` descending); `full` lists the whole
+//!   resource on every sync (clean-room task runs: no time filter, no documented order), which
+//!   also re-reads every active row, so no row is fetched by key.
+//! - `each` ([`EachSpec`]): the listing needs a parameter (`clean_room_name`), whose values
+//!   are a column of another resource of the same service (`clean_rooms.name`): the sync
+//!   lists that resource first, then this one once per value, and keeps the parameter column.
+//!
+//! A key may be a nested value flattened into a column by a `path:` column (task runs:
+//! `collaborator_job_run_info.collaborator_task_run_id`).
+//!
+//! [`check_history`] checks every name against the resource's columns, methods and pushdown
+//! rules; the loader adds the file to the finding.
 
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
 use super::error::Finding;
+use super::model::{OrderDirection, PushdownOp, ResourceSpec};
 use super::resource::Column;
 use super::types::ColumnType;
+
+/// How a re-sync lists only what is new.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Incremental {
+    /// `WHERE start >= mark − overlap`, pushed into the API (a `range` pushdown on `start`).
+    #[default]
+    Pushdown,
+    /// The listing is sorted newest first by `start` (a select method's `order:`): read until
+    /// the first row below the mark, then stop.
+    Order,
+    /// The whole resource on every sync (the API offers no handle on what is new).
+    Full,
+}
+
+/// A listing per parent: the parameter the listing needs, and the column of another resource
+/// of the same service that holds its values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EachSpec {
+    /// The parameter column of this resource (`clean_room_name`), pushed as `IN (...)`.
+    pub column: String,
+    /// `resource.column` of the same service (`clean_rooms.name`).
+    pub from: String,
+}
+
+impl HistorySpec {
+    /// How a re-sync lists (`pushdown` when unset).
+    pub fn incremental(&self) -> Incremental {
+        self.incremental.unwrap_or_default()
+    }
+}
+
+impl EachSpec {
+    /// `from` as (resource, column).
+    pub fn source(&self) -> Option<(&str, &str)> {
+        let (resource, column) = self.from.split_once('.')?;
+        (!resource.is_empty() && !column.is_empty() && !column.contains('.'))
+            .then_some((resource, column))
+    }
+}
 
 /// What a sync keeps of a resource.
 #[derive(Debug, Clone, Deserialize)]
@@ -34,13 +94,23 @@ pub struct HistorySpec {
     /// Data columns not kept (e.g. those that cost one more request per row).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// How a re-sync lists only what is new. Unset: `pushdown` as far as the engine can (the
+    /// `WHERE` goes through it either way; written out, the loader checks the pushdown exists).
+    #[serde(default)]
+    pub incremental: Option<Incremental>,
+    /// A listing per parent value (clean-room task runs: per clean room).
+    #[serde(default)]
+    pub each: Option<EachSpec>,
 }
 
-/// Check `history` (at `at`) against the resource's resolved `columns`.
+/// Check `history` (at `at`) against the resource's resolved `columns`, its `spec` (methods,
+/// pushdown) and the other resources of its service (`each.from`).
 pub(super) fn check_history(
     at: &str,
     history: &HistorySpec,
     columns: &[Column],
+    spec: &ResourceSpec,
+    service: &BTreeMap<String, ResourceSpec>,
 ) -> Result<(), Finding> {
     let find = |name: &str| columns.iter().find(|c| c.name == name);
     let missing = |place: String, name: &str| {
@@ -87,6 +157,87 @@ pub(super) fn check_history(
                 format!("`{name}` cannot be excluded: it is a parameter column, a key, the start or the active column"),
             ));
         }
+    }
+    check_incremental(at, history, spec)?;
+    if let Some(each) = &history.each {
+        check_each(&format!("{at}.each"), each, columns, spec, service)?;
+    }
+    Ok(())
+}
+
+/// `incremental` needs what it uses: a range pushdown on `start`, or a listing sorted newest
+/// first by it.
+fn check_incremental(at: &str, history: &HistorySpec, spec: &ResourceSpec) -> Result<(), Finding> {
+    let start = &history.start;
+    let Some(incremental) = history.incremental else {
+        return Ok(());
+    };
+    let ok = match incremental {
+        Incremental::Full => true,
+        Incremental::Pushdown => spec
+            .pushdown
+            .iter()
+            .any(|p| &p.column == start && p.ops.contains(&PushdownOp::Range)),
+        Incremental::Order => spec.select.iter().any(|m| {
+            spec.methods
+                .get(m)
+                .and_then(|m| m.order.as_ref())
+                .is_some_and(|o| &o.column == start && o.direction == OrderDirection::Desc)
+        }),
+    };
+    if ok {
+        return Ok(());
+    }
+    let why = match incremental {
+        Incremental::Pushdown => format!(
+            "`pushdown` needs a `range` pushdown on `{start}` (else say `order` or `full`)"
+        ),
+        _ => format!(
+            "`order` needs a select method with `order: {{ column: {start}, direction: desc }}` (else say `full`)"
+        ),
+    };
+    Err(Finding::new(format!("{at}.incremental"), why))
+}
+
+/// `each`: a parameter column of this resource pushed as `IN`, and `from` a column of another
+/// resource of the same service.
+fn check_each(
+    at: &str,
+    each: &EachSpec,
+    columns: &[Column],
+    spec: &ResourceSpec,
+    service: &BTreeMap<String, ResourceSpec>,
+) -> Result<(), Finding> {
+    let is_parameter = columns
+        .iter()
+        .any(|c| c.name == each.column && c.is_parameter);
+    let pushed = spec
+        .pushdown
+        .iter()
+        .any(|p| p.column == each.column && p.ops.contains(&PushdownOp::In));
+    if !is_parameter || !pushed {
+        return Err(Finding::new(
+            format!("{at}.column"),
+            format!(
+                "`{}` must be a parameter column with an `in` pushdown",
+                each.column
+            ),
+        ));
+    }
+    let Some((resource, column)) = each.source() else {
+        return Err(Finding::new(
+            format!("{at}.from"),
+            format!("`{}` is not `resource.column`", each.from),
+        ));
+    };
+    let found = service
+        .get(resource)
+        .is_some_and(|r| r.columns.iter().any(|c| c.name == column));
+    if !found {
+        return Err(Finding::new(
+            format!("{at}.from"),
+            format!("no resource `{resource}` with a column `{column}` in this service"),
+        ));
     }
     Ok(())
 }
@@ -185,6 +336,33 @@ resources:
                 e.contains("acme.yaml") && e.contains(place) && e.contains(message),
                 "{e}"
             );
+        }
+    }
+
+    #[test]
+    fn incremental_and_each_name_what_they_use() {
+        let base = "{ key: [run_id], start: start_time, active_while_null: end_time";
+        assert_eq!(load(&format!("{base}, incremental: full }}")), Ok(()));
+        for (extra, place, message) in [
+            (
+                "incremental: pushdown",
+                "resources.runs.history.incremental",
+                "needs a `range` pushdown on `start_time`",
+            ),
+            (
+                "incremental: order",
+                "resources.runs.history.incremental",
+                "needs a select method with `order:",
+            ),
+            ("incremental: later", "acme.yaml", "unknown variant `later`"),
+            (
+                "each: { column: notes, from: rooms.name }",
+                "resources.runs.history.each.column",
+                "must be a parameter column",
+            ),
+        ] {
+            let e = load(&format!("{base}, {extra} }}")).expect_err(message);
+            assert!(e.contains(place) && e.contains(message), "{e}");
         }
     }
 

@@ -219,8 +219,14 @@ fn validate(
         }
         references::check_resource(&at, spec, &columns, variable).map_err(|f| f.in_file(file))?;
         if let Some(history) = &spec.history {
-            super::history::check_history(&format!("{at}.history"), history, &columns)
-                .map_err(|f| f.in_file(file))?;
+            super::history::check_history(
+                &format!("{at}.history"),
+                history,
+                &columns,
+                spec,
+                &service.resources,
+            )
+            .map_err(|f| f.in_file(file))?;
         }
         let method_columns = super::writes::check_writes(&at, spec, &columns, &registry)
             .map_err(|f| f.in_file(file))?;

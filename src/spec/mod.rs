@@ -28,7 +28,7 @@ mod types;
 mod writes;
 
 pub use error::{Finding, SpecError};
-pub use history::HistorySpec;
+pub use history::{EachSpec, HistorySpec, Incremental};
 pub use load::{builtin_profile, load_dir, load_embedded, load_sources};
 pub use model::*;
 pub use provider::*;

@@ -9,7 +9,10 @@
 //! 2. fetches through the session ([`plan`]), so pushdown, parallel slices, retries and
 //!    throttling apply: the runs that started at or after the mark minus the overlap (every
 //!    run the API has on a first sync, or since `--since`), then the active runs older than
-//!    that window by key (`run_id IN (...)`: one `runs/get` each);
+//!    that window by key (`run_id IN (...)`: one `runs/get` each). How "since the mark" is
+//!    asked is the spec's `incremental`: pushed into the API (job_runs), read newest first
+//!    down to the mark and stopped there (LakeSail's runs), or the whole listing each time
+//!    (clean-room task runs, per clean room: the spec's `each`), which has the active rows too;
 //! 3. merges on (workspace, key), copy-on-write by partition ([`merge`]): rows stream into
 //!    new Parquet files; each partition that received rows and had files is rewritten;
 //! 4. commits the new files' Adds and the rewritten files' Removes as **one** Delta version
@@ -23,6 +26,7 @@ pub mod merge;
 pub mod names;
 pub mod plan;
 pub mod read;
+mod stream;
 pub mod types;
 
 use std::collections::HashSet;
@@ -39,7 +43,7 @@ use parquet_props::writer_properties;
 
 use crate::history::{HistoryError, HistoryRoot};
 use crate::provider::progress::Progress;
-use crate::spec::Resource;
+use crate::spec::{Incremental, Resource};
 use merge::{MergeCounts, Merger};
 use plan::{SyncPlan, KEYS_PER_STATEMENT};
 
@@ -249,11 +253,30 @@ pub async fn sync_workspace(
         .map_err(|e| delta_err(e.into()))?;
 
     // The new runs, then the active ones the listing did not cover.
-    stream_into(ctx, &plan.new_rows(workspace, since), &mut merger)
-        .await
-        .map_err(|e| e.into_sync(&fetch_err, &delta_err))?;
-    let older: Vec<Vec<String>> = marks
-        .active
+    let parents = match plan.parents(workspace) {
+        Some(sql) => Some(stream::values(ctx, &sql).await.map_err(fetch_err)?),
+        None => None,
+    };
+    let listed_since = match plan.incremental {
+        Incremental::Full => None,
+        _ => since,
+    };
+    if let Some(sql) = plan.listing(workspace, since, parents.as_deref()) {
+        // `order`: newest first, read down to the mark only.
+        let stop = match plan.incremental {
+            Incremental::Order => since.map(|ms| (plan.start.as_str(), ms)),
+            _ => None,
+        };
+        stream::stream_into(ctx, &sql, &mut merger, stop)
+            .await
+            .map_err(|e| e.into_sync(&fetch_err, &delta_err))?;
+    }
+    let active = if plan.fetches_active() {
+        marks.active
+    } else {
+        Vec::new()
+    };
+    let older: Vec<Vec<String>> = active
         .into_iter()
         .filter(|(_, start)| match (since, start) {
             (Some(since), Some(start)) => *start < since,
@@ -265,9 +288,11 @@ pub async fn sync_workspace(
         .into_iter()
         .collect();
     for chunk in older.chunks(KEYS_PER_STATEMENT) {
-        stream_into(ctx, &plan.rows_by_key(workspace, chunk), &mut merger)
-            .await
-            .map_err(|e| e.into_sync(&fetch_err, &delta_err))?;
+        for sql in plan.rows_by_key_grouped(workspace, chunk) {
+            stream::stream_into(ctx, &sql, &mut merger, None)
+                .await
+                .map_err(|e| e.into_sync(&fetch_err, &delta_err))?;
+        }
     }
 
     // Rewrite the partitions that received rows and had files.
@@ -315,53 +340,11 @@ pub async fn sync_workspace(
         location,
         counts,
         pages,
-        listed_since_ms: since,
+        listed_since_ms: listed_since,
         active_fetched: older.len(),
         version,
         elapsed: started.elapsed(),
     })
-}
-
-/// A failure while streaming rows into the merge: reading, or writing.
-enum StreamError {
-    Read(DataFusionError),
-    Write(DeltaTableError),
-}
-
-impl StreamError {
-    fn into_sync(
-        self,
-        read: &dyn Fn(DataFusionError) -> SyncError,
-        write: &dyn Fn(DeltaTableError) -> SyncError,
-    ) -> SyncError {
-        match self {
-            StreamError::Read(e) => read(e),
-            StreamError::Write(e) => write(e),
-        }
-    }
-}
-
-/// Run `sql` on the session and stream its rows into `merger`.
-async fn stream_into(
-    ctx: &SessionContext,
-    sql: &str,
-    merger: &mut Merger,
-) -> Result<(), StreamError> {
-    let mut statements = crate::sql::parse_script(sql).map_err(StreamError::Read)?;
-    let statement = statements
-        .pop()
-        .ok_or_else(|| StreamError::Read(DataFusionError::Plan("no statement".into())))?;
-    let (_, mut stream) = crate::session::stream_statement(ctx, statement)
-        .await
-        .map_err(StreamError::Read)?;
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(StreamError::Read)?;
-        merger
-            .add_incoming(&batch)
-            .await
-            .map_err(StreamError::Write)?;
-    }
-    Ok(())
 }
 
 /// Create the table's directory and check that a file can be written in it.

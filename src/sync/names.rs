@@ -1,6 +1,8 @@
 //! The tables `jobsql sync --table` takes, named as users type them: `job_runs`,
 //! `jobs.job_runs`, `databricks_workspace.jobs.job_runs` (a short name when only one resource
-//! has it); without `--table`, every resource whose spec has `history:`.
+//! has it; when several that keep history share it, the first provider's:
+//! `job_runs` is Databricks', `lakesail.jobs.job_runs` LakeSail's); without `--table`, every
+//! resource whose spec has `history:`.
 
 use std::sync::Arc;
 
@@ -85,14 +87,10 @@ fn resolve_one(specs: &SpecSet, given: &str) -> Result<Arc<Resource>, SyncError>
                 .collect::<Vec<_>>()
                 .join(", "),
         }),
-        (_, several) => Err(SyncError::Ambiguous {
-            given: given.to_string(),
-            candidates: several
-                .iter()
-                .map(|r| r.qualified_name())
-                .collect::<Vec<_>>()
-                .join(", "),
-        }),
+        // Several that keep history (`job_runs`: Databricks' and LakeSail's): the first
+        // provider's, as SQL resolves `jobs.job_runs` in the default catalog; the others
+        // by a longer name (`lakesail.jobs.job_runs`).
+        (_, several) => Ok((*several[0]).clone()),
     }
 }
 
@@ -124,7 +122,7 @@ mod tests {
             .to_string();
         assert_eq!(
             e,
-            "unknown table 'job_run' for jobsql sync (tables that keep history: databricks_workspace.jobs.job_runs)"
+            "unknown table 'job_run' for jobsql sync (tables that keep history: databricks_workspace.cleanrooms.task_runs, databricks_workspace.jobs.job_runs, lakesail.jobs.job_runs)"
         );
         let e = resolve(&specs, &["databricks_workspace.jobs.jobs".into()])
             .unwrap_err()
@@ -141,5 +139,17 @@ mod tests {
             "table 'jobs.jobs' is ambiguous: databricks_workspace.jobs.jobs, lakesail.jobs.jobs"
         );
         assert!(!resolve(&specs, &[]).unwrap().is_empty());
+        for (name, full) in [
+            ("lakesail.jobs.job_runs", "lakesail.jobs.job_runs"),
+            (
+                "cleanrooms.task_runs",
+                "databricks_workspace.cleanrooms.task_runs",
+            ),
+            ("task_runs", "databricks_workspace.cleanrooms.task_runs"),
+        ] {
+            let found = resolve(&specs, &[name.to_string()]).unwrap();
+            assert_eq!(found[0].qualified_name(), full, "{name}");
+        }
+        assert_eq!(resolve(&specs, &[]).unwrap().len(), 3);
     }
 }

@@ -1,10 +1,14 @@
 //! What a sync of one resource reads, as SQL on the session: the columns kept (the data
-//! columns but the spec's `exclude`, then the workspace column), the new runs
-//! (`start >= mark`) and the runs still active at the last sync (`key IN (...)`), each for one
-//! workspace. Every statement goes through the engine, so pushdown, parallel slices, retries
-//! and throttling apply.
+//! columns but the spec's `exclude`, then the `each` parameter column, then the workspace
+//! column), the new runs and the runs still active at the last sync (`key IN (...)`), each
+//! for one workspace. How "new" is asked depends on the spec's `incremental`: `pushdown`
+//! adds `start >= mark`; `order` adds `ORDER BY start DESC` (the API's order, so no sort)
+//! and the sync stops reading below the mark; `full` lists everything. With `each`, the
+//! parent values are read first ([`SyncPlan::parents`]) and the listing names them
+//! (`clean_room_name IN (...)`). Every statement goes through the engine, so pushdown,
+//! parallel slices, retries and throttling apply.
 
-use crate::spec::{HistorySpec, Resource};
+use crate::spec::{HistorySpec, Incremental, Resource};
 
 /// The queries of one resource's sync.
 #[derive(Debug, Clone)]
@@ -21,6 +25,11 @@ pub struct SyncPlan {
     pub start: String,
     /// The column NULL while a row is active (`end_time`).
     pub active: String,
+    /// How a re-sync lists only what is new.
+    pub incremental: Incremental,
+    /// The parameter listed once per parent value (`clean_room_name`) and the query of those
+    /// values (`SELECT name FROM ….clean_rooms`, per workspace).
+    pub each: Option<(String, String)>,
 }
 
 /// Most keys in one `IN (...)` statement (each is one `get`; the statements run one after
@@ -37,6 +46,17 @@ impl SyncPlan {
             .filter(|c| !c.is_parameter && !history.exclude.contains(&c.name))
             .map(|c| c.name.clone())
             .collect();
+        let each = history.each.as_ref().and_then(|each| {
+            let (from, column) = each.source()?;
+            let table = format!("{}.{}.{from}", resource.provider, resource.service);
+            Some((
+                each.column.clone(),
+                format!("SELECT DISTINCT {} AS parent FROM {table}", quote(column)),
+            ))
+        });
+        if let Some((column, _)) = &each {
+            columns.push(column.clone());
+        }
         columns.push(workspace.clone());
         SyncPlan {
             table: resource.qualified_name(),
@@ -45,7 +65,57 @@ impl SyncPlan {
             key: history.key.clone(),
             start: history.start.clone(),
             active: history.active_while_null.clone(),
+            incremental: history.incremental(),
+            each,
         }
+    }
+
+    /// The query of the parent values of `workspace` (`None` without `each`).
+    pub fn parents(&self, workspace: &str) -> Option<String> {
+        self.each.as_ref().map(|(_, sql)| {
+            format!(
+                "{sql} WHERE {} = {} ORDER BY parent",
+                quote(&self.workspace),
+                literal(workspace)
+            )
+        })
+    }
+
+    /// The new rows of `workspace` as this plan's `incremental` asks for them: since
+    /// `since_ms` (`pushdown`), newest first (`order`: the caller stops below the mark), or
+    /// all (`full`); under `each`, of the `parents` only (none: no statement).
+    pub fn listing(
+        &self,
+        workspace: &str,
+        since_ms: Option<i64>,
+        parents: Option<&[String]>,
+    ) -> Option<String> {
+        let since = match self.incremental {
+            Incremental::Pushdown => since_ms,
+            Incremental::Order | Incremental::Full => None,
+        };
+        let mut sql = self.new_rows(workspace, since);
+        if let (Some((column, _)), Some(parents)) = (&self.each, parents) {
+            if parents.is_empty() {
+                return None;
+            }
+            let values: Vec<String> = parents.iter().map(|p| literal(p)).collect();
+            sql.push_str(&format!(
+                " AND {} IN ({})",
+                quote(column),
+                values.join(", ")
+            ));
+        }
+        if self.incremental == Incremental::Order && since_ms.is_some() {
+            sql.push_str(&format!(" ORDER BY {} DESC", quote(&self.start)));
+        }
+        Some(sql)
+    }
+
+    /// Whether a re-sync fetches the rows still active at the last sync by key (not with
+    /// `full`: its listing has them all; nor with `each`, whose keys hold no parent).
+    pub fn fetches_active(&self) -> bool {
+        self.incremental != Incremental::Full && self.each.is_none()
     }
 
     /// The key columns with the workspace column first: a row's identity in the history.
@@ -97,6 +167,40 @@ impl SyncPlan {
                 .collect();
             format!("({})", each.join(" OR "))
         };
+        self.by_key_filter(workspace, &filter)
+    }
+
+    /// The rows of `workspace` with these keys, one statement per value of the key's leading
+    /// columns (`job_id = 'J1' AND job_run_id IN (...)`), which the engine pushes as one get
+    /// per key; a key of one column is [`SyncPlan::rows_by_key`]'s one statement.
+    pub fn rows_by_key_grouped(&self, workspace: &str, keys: &[Vec<String>]) -> Vec<String> {
+        if self.key.len() == 1 {
+            return vec![self.rows_by_key(workspace, keys)];
+        }
+        let last = self.key.len() - 1;
+        let mut groups: std::collections::BTreeMap<&[String], Vec<&str>> = Default::default();
+        for k in keys {
+            groups.entry(&k[..last]).or_default().push(k[last].as_str());
+        }
+        groups
+            .into_iter()
+            .map(|(lead, values)| {
+                let mut parts: Vec<String> = self.key[..last]
+                    .iter()
+                    .zip(lead)
+                    .map(|(c, v)| format!("{} = {v}", quote(c)))
+                    .collect();
+                parts.push(format!(
+                    "{} IN ({})",
+                    quote(&self.key[last]),
+                    values.join(", ")
+                ));
+                self.by_key_filter(workspace, &parts.join(" AND "))
+            })
+            .collect()
+    }
+
+    fn by_key_filter(&self, workspace: &str, filter: &str) -> String {
         format!(
             "{} WHERE {} = {} AND {filter}",
             self.select(),
@@ -147,5 +251,66 @@ mod tests {
         );
         let sql = plan.rows_by_key("w", &[vec!["1".into()], vec!["2".into()]]);
         assert!(sql.ends_with("= 'w' AND \"run_id\" IN (1, 2)"), "{sql}");
+    }
+
+    fn plan_of(name: &str) -> SyncPlan {
+        let set = load_embedded().unwrap();
+        let r = set
+            .resources
+            .iter()
+            .find(|r| r.qualified_name() == name)
+            .unwrap();
+        SyncPlan::new(r, r.spec.history.as_ref().unwrap())
+    }
+
+    #[test]
+    fn lakesail_lists_newest_first_and_task_runs_per_clean_room() {
+        let sail = plan_of("lakesail.jobs.job_runs");
+        assert_eq!(sail.full_key(), ["endpoint", "job_id", "job_run_id"]);
+        let sql = sail.listing("e", Some(5), None).unwrap();
+        assert!(
+            sql.ends_with("WHERE \"endpoint\" = 'e' ORDER BY \"created_at\" DESC"),
+            "{sql}"
+        );
+        let keys = [
+            vec!["'J1'".to_string(), "'R1'".to_string()],
+            vec!["'J1'".to_string(), "'R2'".to_string()],
+            vec!["'J2'".to_string(), "'R3'".to_string()],
+        ];
+        let by_key = sail.rows_by_key_grouped("e", &keys);
+        assert_eq!(by_key.len(), 2);
+        assert!(
+            by_key[0].ends_with("\"job_id\" = 'J1' AND \"job_run_id\" IN ('R1', 'R2')"),
+            "{by_key:?}"
+        );
+        assert!(sail.fetches_active());
+
+        let rooms = plan_of("databricks_workspace.cleanrooms.task_runs");
+        assert_eq!(
+            rooms.full_key(),
+            [
+                "deployment_name",
+                "collaborator_workspace_id",
+                "collaborator_task_run_id"
+            ]
+        );
+        assert!(rooms.columns.contains(&"clean_room_name".to_string()));
+        assert!(!rooms.fetches_active());
+        let parents = rooms.parents("w").unwrap();
+        assert!(
+            parents.contains("FROM databricks_workspace.cleanrooms.clean_rooms WHERE"),
+            "{parents}"
+        );
+        let sql = rooms
+            .listing("w", Some(5), Some(&["a".into(), "b".into()]))
+            .unwrap();
+        assert!(
+            sql.ends_with("WHERE \"deployment_name\" = 'w' AND \"clean_room_name\" IN ('a', 'b')"),
+            "{sql}"
+        );
+        assert!(
+            rooms.listing("w", None, Some(&[])).is_none(),
+            "no room: no listing"
+        );
     }
 }

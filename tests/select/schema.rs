@@ -23,6 +23,7 @@ async fn show_tables_lists_every_resource_by_stackql_names() {
     assert_eq!(
         names,
         [
+            "databricks_workspace.cleanrooms.clean_rooms",
             "databricks_workspace.cleanrooms.task_runs",
             "databricks_workspace.jobs.job_runs",
             "databricks_workspace.jobs.jobs"

@@ -24,7 +24,7 @@ fn an_unknown_table_names_the_tables_that_keep_history() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(
         one_error_line(&o),
-        "error: unknown table 'job_run' for jobsql sync (tables that keep history: databricks_workspace.jobs.job_runs)"
+        "error: unknown table 'job_run' for jobsql sync (tables that keep history: databricks_workspace.cleanrooms.task_runs, databricks_workspace.jobs.job_runs, lakesail.jobs.job_runs)"
     );
     assert_eq!(stderr(&o).lines().count(), 1);
     let o = jobsql(&[

@@ -1,7 +1,9 @@
-//! Clean rooms: `GET /api/2.0/clean-rooms/{clean_room_name}/runs` lists the notebook task
-//! runs of a clean room, newest first, with `notebook_name` filter, `page_size` (default 20,
-//! at most 100; the public reference says it is currently ignored) and `page_token` →
-//! `next_page_token`. The rooms are generated in
+//! Clean rooms: `GET /api/2.0/clean-rooms` lists the clean rooms (`clean_rooms`: name, owner,
+//! created_at, status, local_collaborator_alias; `page_size` default and most 100,
+//! `page_token` → `next_page_token`), and `GET /api/2.0/clean-rooms/{clean_room_name}/runs`
+//! lists the notebook task runs of a clean room, newest first, with `notebook_name` filter,
+//! `page_size` (default 20, at most 100; the public reference says it is currently ignored)
+//! and `page_token` → `next_page_token`. The rooms are generated in
 //! `state::rooms`; an unknown room is a 404.
 
 use std::sync::Arc;
@@ -14,6 +16,58 @@ use serde_json::{json, Map, Value};
 use crate::emulator::domain::errors::{ApiError, ApiResult};
 use crate::emulator::domain::params::{decode_token, encode_token, fingerprint, Query, TOKEN_ROOM};
 use crate::emulator::state::app::App;
+
+/// `GET /api/2.0/clean-rooms`: the rooms in name order.
+pub(crate) async fn rooms(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
+    let q = Query::parse(raw.as_deref());
+    let size = match q.int("page_size")? {
+        None | Some(0) => 100,
+        Some(n @ 1..=100) => n as usize,
+        Some(n) => {
+            return Err(ApiError::invalid(format!(
+                "Invalid value for parameter page_size: {n}. It must be between 1 and 100"
+            )))
+        }
+    };
+    let fp = fingerprint(&"clean-rooms");
+    let offset = match q.token() {
+        Some(t) => decode_token(t, &[TOKEN_ROOM], fp)?.1 as usize,
+        None => 0,
+    };
+    let mut rooms: Vec<&crate::emulator::state::rooms::Room> = app.rooms.iter().collect();
+    rooms.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    let page: Vec<Value> = rooms
+        .iter()
+        .skip(offset)
+        .take(size)
+        .map(|room| {
+            // Created a day before its first run.
+            let first = room
+                .runs
+                .last()
+                .and_then(|r| r.get("start_time"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            json!({
+                "name": room.name,
+                "owner": "alice@example.com",
+                "created_at": first - 86_400_000,
+                "updated_at": first - 86_400_000,
+                "status": "ACTIVE",
+                "local_collaborator_alias": "creator",
+            })
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("clean_rooms".into(), Value::Array(page));
+    if rooms.len() > offset.saturating_add(size) {
+        body.insert(
+            "next_page_token".into(),
+            json!(encode_token(TOKEN_ROOM, (offset + size) as u64, fp)),
+        );
+    }
+    Ok(Json(Value::Object(body)).into_response())
+}
 
 /// `GET /api/2.0/clean-rooms/{clean_room_name}/runs`.
 pub(crate) async fn list(

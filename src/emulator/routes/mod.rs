@@ -51,6 +51,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             .route(&format!("{p}/run-now"), post(jobs_write::run_now));
     }
     router
+        .route("/api/2.0/clean-rooms", get(cleanrooms::rooms))
         .route(
             "/api/2.0/clean-rooms/{clean_room_name}/runs",
             get(cleanrooms::list),

@@ -1,0 +1,115 @@
+//! Statements of a sync streamed through the session: a listing's rows into the merge
+//! ([`stream_into`], optionally stopping once a listing sorted newest first reaches rows
+//! below the mark: the rest of the listing is never requested), and a column of values (the
+//! parents of an `each` listing, [`values`]).
+
+use datafusion::arrow::array::{Array, Int64Array, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::prelude::SessionContext;
+use deltalake_core::DeltaTableError;
+use futures::StreamExt;
+
+use super::merge::Merger;
+use super::SyncError;
+
+/// A failure while streaming rows into the merge: reading, or writing.
+pub(super) enum StreamError {
+    Read(DataFusionError),
+    Write(DeltaTableError),
+}
+
+impl StreamError {
+    pub(super) fn into_sync(
+        self,
+        read: &dyn Fn(DataFusionError) -> SyncError,
+        write: &dyn Fn(DeltaTableError) -> SyncError,
+    ) -> SyncError {
+        match self {
+            StreamError::Read(e) => read(e),
+            StreamError::Write(e) => write(e),
+        }
+    }
+}
+
+async fn execute(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<SendableRecordBatchStream, DataFusionError> {
+    let mut statements = crate::sql::parse_script(sql)?;
+    let statement = statements
+        .pop()
+        .ok_or_else(|| DataFusionError::Plan("no statement".into()))?;
+    let (_, stream) = crate::session::stream_statement(ctx, statement).await?;
+    Ok(stream)
+}
+
+/// Run `sql` on the session and stream its rows into `merger`. With `stop` (the start column
+/// and a mark, epoch ms), the rows come newest first: reading ends after the first batch
+/// holding a row that started before the mark (that batch is merged whole: its rows are
+/// fetched already, and merging them again is harmless), and the stream is dropped, so no
+/// further page is requested.
+pub(super) async fn stream_into(
+    ctx: &SessionContext,
+    sql: &str,
+    merger: &mut Merger,
+    stop: Option<(&str, i64)>,
+) -> Result<(), StreamError> {
+    let mut stream = execute(ctx, sql).await.map_err(StreamError::Read)?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(StreamError::Read)?;
+        merger
+            .add_incoming(&batch)
+            .await
+            .map_err(StreamError::Write)?;
+        if let Some((column, mark)) = stop {
+            let starts = batch
+                .column_by_name(column)
+                .ok_or_else(|| {
+                    StreamError::Read(DataFusionError::Internal(format!(
+                        "the listing has no column {column}"
+                    )))
+                })
+                .and_then(|a| millis(a).map_err(StreamError::Read))?;
+            if starts.iter().flatten().any(|&ms| ms < mark) {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first column of `sql`'s rows, as text (NULLs left out).
+pub(super) async fn values(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<Vec<String>, DataFusionError> {
+    let mut stream = execute(ctx, sql).await?;
+    let mut out = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        if batch.num_columns() == 0 {
+            continue;
+        }
+        let text = cast(batch.column(0), &DataType::Utf8)?;
+        let text = text
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| DataFusionError::Internal("a value does not cast to text".into()))?;
+        out.extend(text.iter().flatten().map(str::to_string));
+    }
+    Ok(out)
+}
+
+/// A time column as epoch milliseconds.
+fn millis(array: &dyn Array) -> Result<Vec<Option<i64>>, DataFusionError> {
+    let ms = cast(array, &DataType::Timestamp(TimeUnit::Millisecond, None))?;
+    let ms = cast(&ms, &DataType::Int64)?;
+    let ms = ms
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| DataFusionError::Internal("a time column is not a time".into()))?;
+    Ok(ms.iter().collect())
+}
