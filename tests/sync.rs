@@ -53,3 +53,5 @@ mod first;
 mod incremental;
 #[path = "sync/python.rs"]
 mod python;
+#[path = "sync/lakesail.rs"]
+mod lakesail;

@@ -1,0 +1,113 @@
+//! `jobsql sync` of LakeSail's job runs (`lakesail.jobs.job_runs`, `incremental: order`):
+//! a first sync equals the live listing; a second with nothing new reads one page (newest
+//! first, stopped at the mark) plus a get per run still active below it and adds nothing; after
+//! runs finish and new ones start, it adds the new, updates the finished and duplicates none.
+//! Against the LakeSail emulator over HTTP, counting the requests.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::prelude::SessionContext;
+use jobsql::history::{HistoryRoot, HistoryTable};
+use jobsql::provider::progress::Progress;
+use jobsql::spec::load_embedded;
+use jobsql::sync::{sync_workspace, SyncOptions, SyncReport};
+
+use super::common::history_dir;
+use crate::support::lakesail::{clocked, Sail, SAIL_RUNS};
+use crate::support::session::query;
+
+const LISTING: &str = "/api/v1/me/jobs/runs";
+
+async fn sync_sail(ctx: &SessionContext, dir: &std::path::Path) -> SyncReport {
+    let specs = load_embedded().expect("specs");
+    let resource =
+        jobsql::sync::names::resolve(&specs, &[SAIL_RUNS.to_string()]).expect("resolves")[0]
+            .clone();
+    assert_eq!(resource.provider, "lakesail");
+    let root = HistoryRoot::parse(&dir.display().to_string()).expect("root");
+    let options = SyncOptions {
+        progress: Some(Arc::new(Progress::default())),
+        ..SyncOptions::default()
+    };
+    sync_workspace(ctx, &resource, "sail", &root, &options)
+        .await
+        .unwrap_or_else(|e| panic!("sync fails: {e}"))
+}
+
+/// `(job_id, job_run_id, finished)` of every row, from `sql`.
+async fn runs(ctx: &SessionContext, sql: &str) -> Vec<(String, String, bool)> {
+    let batches = query(ctx, sql).await;
+    let mut out = Vec::new();
+    for b in &batches {
+        let job = b.column(0).as_string::<i32>();
+        let run = b.column(1).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            out.push((job.value(i).to_string(), run.value(i).to_string(), !b.column(2).is_null(i)));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The rows of the history table under `dir`, read back by jobsql's reader.
+async fn history(dir: &std::path::Path) -> Vec<(String, String, bool)> {
+    let root = HistoryRoot::parse(&dir.display().to_string()).expect("root");
+    let url = root.table_url("lakesail", "jobs", "job_runs");
+    let table = HistoryTable::load("job_runs_history", &url).await.expect("loads");
+    let ctx = SessionContext::new();
+    ctx.register_table("h", Arc::new(table)).expect("registered");
+    runs(&ctx, "SELECT job_id, job_run_id, finished_at FROM h").await
+}
+
+const LIVE: &str = "SELECT job_id, job_run_id, finished_at FROM lakesail.jobs.job_runs";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lakesail_runs_sync_newest_first_down_to_the_mark_and_exactly_once() {
+    let (h, clock) = clocked(1_000).await;
+    let ctx = crate::support::lakesail::sail_session(&h, None);
+    let dir = history_dir("lakesail");
+
+    let first = sync_sail(&ctx, &dir).await;
+    let live = runs(&ctx, LIVE).await;
+    assert!(live.len() > 100, "more than a page: {}", live.len());
+    assert_eq!(first.counts.new, live.len());
+    let kept = history(&dir).await;
+    assert_eq!(kept, live, "the history is the live listing");
+    let active = live.iter().filter(|r| !r.2).count();
+    assert!(active > 0, "some runs are still active");
+
+    // Nothing new: the listing's first page only, a get per active run below it, nothing added.
+    h.clear_requests();
+    let second = sync_sail(&ctx, &dir).await;
+    let requests = h.requests();
+    let listings = requests.iter().filter(|r| r.path == LISTING).count();
+    assert_eq!(listings, 1, "one page of the listing: {requests:?}");
+    let gets = requests.iter().filter(|r| r.path != LISTING).count();
+    assert!(gets <= active, "at most a get per active run: {gets} of {active}");
+    assert_eq!(second.counts.new, 0, "{:?}", second.counts);
+    assert_eq!(history(&dir).await, live, "nothing duplicated");
+
+    // Runs move on (the active ones end) and two new ones start.
+    clock.advance(std::time::Duration::from_secs(3_600));
+    let api = Sail::new(&h);
+    let job = h.jobs()[0].clone();
+    let created: BTreeSet<String> = [api.create(&job, None).await, api.create(&job, None).await]
+        .iter()
+        .map(|r| r["id"].as_str().expect("an id").to_string())
+        .collect();
+    let third = sync_sail(&ctx, &dir).await;
+    let now = runs(&ctx, LIVE).await;
+    assert_eq!(third.counts.new, created.len(), "{:?}", third.counts);
+    let finished = live
+        .iter()
+        .filter(|r| !r.2 && now.iter().any(|n| n.0 == r.0 && n.1 == r.1 && n.2))
+        .count();
+    assert!(finished > 0, "runs finished meanwhile");
+    assert!(third.counts.updated >= finished, "{:?}: {finished} finished", third.counts);
+    let kept = history(&dir).await;
+    assert_eq!(kept, now, "the history is the live listing again, every run once");
+    let keys: BTreeSet<_> = kept.iter().map(|r| (&r.0, &r.1)).collect();
+    assert_eq!(keys.len(), kept.len(), "no run twice");
+}
