@@ -55,3 +55,5 @@ mod incremental;
 mod python;
 #[path = "sync/lakesail.rs"]
 mod lakesail;
+#[path = "sync/task_runs.rs"]
+mod task_runs;

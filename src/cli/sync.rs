@@ -101,15 +101,24 @@ pub async fn run_sync<W: Write>(args: SyncArgs, out: &mut W) -> Result<(), CliEr
     };
     let mut failures: Vec<SyncError> = Vec::new();
     let mut done: Vec<String> = Vec::new();
+    // Without --table and --workspace, a provider with no default workspace configured (no
+    // LakeSail endpoint, say) is skipped with a line on stderr, unless nothing else is synced.
+    let defaulted = args.tables.is_empty();
+    let mut unconfigured = None;
     for resource in &resources {
         let workspaces = if args.workspaces.is_empty() {
-            vec![
-                setup
-                    .runtime
-                    .workspaces
-                    .resolve(&resource.profile, None)?
-                    .name,
-            ]
+            match setup.runtime.workspaces.resolve(&resource.profile, None) {
+                Ok(ws) => vec![ws.name],
+                Err(e) if defaulted => {
+                    eprintln!(
+                        "jobsql sync: skipped {}.{}.{}: {e}",
+                        resource.provider, resource.service, resource.name
+                    );
+                    unconfigured.get_or_insert(e);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
         } else {
             args.workspaces.clone()
         };
@@ -131,6 +140,9 @@ pub async fn run_sync<W: Write>(args: SyncArgs, out: &mut W) -> Result<(), CliEr
         eprint!("\r\x1b[2K");
     }
     setup.shutdown().await;
+    if let (Some(e), true, true) = (unconfigured, done.is_empty(), failures.is_empty()) {
+        return Err(e.into());
+    }
     let Some(first) = failures.first() else {
         return Ok(());
     };

@@ -86,3 +86,48 @@ fn an_unwritable_location_is_one_line_and_exit_1() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `jobsql sync` with no `--table`, where only Databricks is configured: LakeSail's runs are
+/// skipped with a line naming why, the Databricks tables are synced, and it exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_table_a_provider_not_configured_is_skipped_with_a_line() {
+    let emu = crate::support::emulator::start(jobsql::emulator::EmulatorConfig {
+        runs: 300,
+        ..jobsql::emulator::EmulatorConfig::default()
+    })
+    .await;
+    let dir = temp_dir("sync-skip");
+    let (url, token) = (emu.base_url(), emu.token().to_string());
+    let to = dir.display().to_string();
+    let o = tokio::task::spawn_blocking(move || {
+        crate::support::cli::jobsql_env(
+            &["sync", "--to", &to],
+            &[("DATABRICKS_HOST", &url), ("DATABRICKS_TOKEN", &token)],
+        )
+    })
+    .await
+    .expect("joins");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let skipped: Vec<&str> = err.lines().filter(|l| l.contains("skipped")).collect();
+    assert_eq!(skipped.len(), 1, "{err}");
+    assert!(
+        skipped[0].starts_with("jobsql sync: skipped lakesail.jobs.job_runs: "),
+        "{err}"
+    );
+    let out = crate::support::cli::stdout(&o);
+    assert!(out.contains("databricks_workspace.jobs.job_runs"), "{out}");
+    assert!(
+        out.contains("databricks_workspace.cleanrooms.task_runs"),
+        "{out}"
+    );
+    assert!(
+        !dir.join("lakesail").exists(),
+        "nothing written for LakeSail"
+    );
+    assert!(emu
+        .requests()
+        .iter()
+        .any(|r| r.path.ends_with("/runs/list")));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,9 +22,9 @@ const LISTING: &str = "/api/v1/me/jobs/runs";
 
 async fn sync_sail(ctx: &SessionContext, dir: &std::path::Path) -> SyncReport {
     let specs = load_embedded().expect("specs");
-    let resource =
-        jobsql::sync::names::resolve(&specs, &[SAIL_RUNS.to_string()]).expect("resolves")[0]
-            .clone();
+    let resource = jobsql::sync::names::resolve(&specs, &[SAIL_RUNS.to_string()])
+        .expect("resolves")[0]
+        .clone();
     assert_eq!(resource.provider, "lakesail");
     let root = HistoryRoot::parse(&dir.display().to_string()).expect("root");
     let options = SyncOptions {
@@ -44,7 +44,11 @@ async fn runs(ctx: &SessionContext, sql: &str) -> Vec<(String, String, bool)> {
         let job = b.column(0).as_string::<i32>();
         let run = b.column(1).as_string::<i32>();
         for i in 0..b.num_rows() {
-            out.push((job.value(i).to_string(), run.value(i).to_string(), !b.column(2).is_null(i)));
+            out.push((
+                job.value(i).to_string(),
+                run.value(i).to_string(),
+                !b.column(2).is_null(i),
+            ));
         }
     }
     out.sort();
@@ -55,9 +59,12 @@ async fn runs(ctx: &SessionContext, sql: &str) -> Vec<(String, String, bool)> {
 async fn history(dir: &std::path::Path) -> Vec<(String, String, bool)> {
     let root = HistoryRoot::parse(&dir.display().to_string()).expect("root");
     let url = root.table_url("lakesail", "jobs", "job_runs");
-    let table = HistoryTable::load("job_runs_history", &url).await.expect("loads");
+    let table = HistoryTable::load("job_runs_history", &url)
+        .await
+        .expect("loads");
     let ctx = SessionContext::new();
-    ctx.register_table("h", Arc::new(table)).expect("registered");
+    ctx.register_table("h", Arc::new(table))
+        .expect("registered");
     runs(&ctx, "SELECT job_id, job_run_id, finished_at FROM h").await
 }
 
@@ -85,7 +92,10 @@ async fn lakesail_runs_sync_newest_first_down_to_the_mark_and_exactly_once() {
     let listings = requests.iter().filter(|r| r.path == LISTING).count();
     assert_eq!(listings, 1, "one page of the listing: {requests:?}");
     let gets = requests.iter().filter(|r| r.path != LISTING).count();
-    assert!(gets <= active, "at most a get per active run: {gets} of {active}");
+    assert!(
+        gets <= active,
+        "at most a get per active run: {gets} of {active}"
+    );
     assert_eq!(second.counts.new, 0, "{:?}", second.counts);
     assert_eq!(history(&dir).await, live, "nothing duplicated");
 
@@ -105,9 +115,16 @@ async fn lakesail_runs_sync_newest_first_down_to_the_mark_and_exactly_once() {
         .filter(|r| !r.2 && now.iter().any(|n| n.0 == r.0 && n.1 == r.1 && n.2))
         .count();
     assert!(finished > 0, "runs finished meanwhile");
-    assert!(third.counts.updated >= finished, "{:?}: {finished} finished", third.counts);
+    assert!(
+        third.counts.updated >= finished,
+        "{:?}: {finished} finished",
+        third.counts
+    );
     let kept = history(&dir).await;
-    assert_eq!(kept, now, "the history is the live listing again, every run once");
+    assert_eq!(
+        kept, now,
+        "the history is the live listing again, every run once"
+    );
     let keys: BTreeSet<_> = kept.iter().map(|r| (&r.0, &r.1)).collect();
     assert_eq!(keys.len(), kept.len(), "no run twice");
 }
