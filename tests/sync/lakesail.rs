@@ -103,7 +103,6 @@ async fn lakesail_runs_sync_newest_first_down_to_the_mark_and_exactly_once() {
     let pages = first.pages.expect("pages counted") as usize;
     assert!(listings <= 3, "the first page and the read-ahead: {requests:?}");
     assert!(listings * 4 < pages, "{listings} pages of the {pages} of the first sync");
-    eprintln!("re-sync: {listings} listing pages (first sync: {pages}), {gets} gets");
     let gets = requests.iter().filter(|r| r.path != LISTING).count();
     assert!(
         gets <= active,
