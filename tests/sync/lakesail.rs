@@ -120,6 +120,7 @@ async fn lakesail_runs_sync_newest_first_down_to_the_mark_and_exactly_once() {
         gets <= active,
         "at most a get per active run: {gets} of {active}"
     );
+    eprintln!("re-sync: {listings} listing pages (first sync: {pages}), {gets} gets");
     assert_eq!(second.counts.new, 0, "{:?}", second.counts);
     assert_eq!(history(&dir).await, live, "nothing duplicated");
 
