@@ -113,8 +113,14 @@ async fn lakesail_runs_sync_newest_first_down_to_the_mark_and_exactly_once() {
     let listings = requests.iter().filter(|r| r.path == LISTING).count();
     // The page with the mark, and what the scan had already read ahead when the sync stopped
     // reading (the listing streams: its next pages are requested while a page is consumed).
-    assert!(listings <= 3, "the first page and the read-ahead: {requests:?}");
-    assert!(listings * 4 < pages, "{listings} pages of the {pages} of the first sync");
+    assert!(
+        listings <= 3,
+        "the first page and the read-ahead: {requests:?}"
+    );
+    assert!(
+        listings * 4 < pages,
+        "{listings} pages of the {pages} of the first sync"
+    );
     let gets = requests.iter().filter(|r| r.path != LISTING).count();
     assert!(
         gets <= active,
@@ -137,7 +143,10 @@ async fn lakesail_runs_sync_newest_first_down_to_the_mark_and_exactly_once() {
         .iter()
         .filter(|r| !r.2 && now.iter().any(|n| n.0 == r.0 && n.1 == r.1 && n.2))
         .count();
-    assert!(finished >= released.len(), "the released runs finished: {finished}");
+    assert!(
+        finished >= released.len(),
+        "the released runs finished: {finished}"
+    );
     assert!(
         third.counts.updated >= finished,
         "{:?}: {finished} finished",
