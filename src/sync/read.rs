@@ -81,7 +81,7 @@ pub async fn marks(
 }
 
 /// A time column as epoch milliseconds.
-fn millis(array: &dyn Array) -> Result<Vec<Option<i64>>> {
+pub(super) fn millis(array: &dyn Array) -> Result<Vec<Option<i64>>> {
     let ms = cast(array, &DataType::Timestamp(TimeUnit::Millisecond, None))?;
     let ms = cast(&ms, &DataType::Int64)?;
     let ms = ms

@@ -3,9 +3,9 @@
 //! below the mark: the rest of the listing is never requested), and a column of values (the
 //! parents of an `each` listing, [`values`]).
 
-use datafusion::arrow::array::{Array, Int64Array, StringArray};
+use datafusion::arrow::array::{Array, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::SessionContext;
@@ -13,6 +13,7 @@ use deltalake_core::DeltaTableError;
 use futures::StreamExt;
 
 use super::merge::Merger;
+use super::read::millis;
 use super::SyncError;
 
 /// A failure while streaming rows into the merge: reading, or writing.
@@ -101,15 +102,4 @@ pub(super) async fn values(
         out.extend(text.iter().flatten().map(str::to_string));
     }
     Ok(out)
-}
-
-/// A time column as epoch milliseconds.
-fn millis(array: &dyn Array) -> Result<Vec<Option<i64>>, DataFusionError> {
-    let ms = cast(array, &DataType::Timestamp(TimeUnit::Millisecond, None))?;
-    let ms = cast(&ms, &DataType::Int64)?;
-    let ms = ms
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .ok_or_else(|| DataFusionError::Internal("a time column is not a time".into()))?;
-    Ok(ms.iter().collect())
 }
