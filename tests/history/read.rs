@@ -283,7 +283,10 @@ async fn serve_clients_read_the_history_but_still_no_file_of_their_choosing() {
 fn what_jobsql_sync_writes_reads_back_as_the_history_table() {
     let root = tempfile::tempdir().expect("root");
     let dir = root.path().display().to_string();
-    let sync = jobsql_env(&["sync", "--demo", "--to", &dir], &[]);
+    let sync = jobsql_env(
+        &["sync", "--demo", "--to", &dir, "--table", "job_runs"],
+        &[],
+    );
     assert!(sync.status.success(), "{}", stderr(&sync));
     let summary = stdout(&sync);
     let new: usize = summary

@@ -4,7 +4,7 @@
 //! rows under `items`, camelCase fields, RFC 3339 times), queried with `jobsql query
 //! --spec-dir` against a stub. No Rust knows it.
 
-use crate::support::cli::{jobsql_env, stderr, stdout, temp_dir};
+use crate::support::cli::{jobsql_env, stderr, stdout};
 
 use super::common::*;
 
@@ -73,12 +73,14 @@ async fn stub() -> Stub {
     .await
 }
 
-fn spec_dir() -> std::path::PathBuf {
-    let dir = temp_dir("acme-cloud");
+/// The provider's spec directory: one per call, as the tests of this file run at once.
+fn spec_dir() -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path();
     std::fs::create_dir_all(dir.join("acme_cloud")).expect("dir");
     std::fs::write(dir.join("acme_cloud/provider.yaml"), PROFILE).expect("profile");
     std::fs::write(dir.join("acme_cloud/batch.yaml"), SERVICE).expect("service");
-    dir
+    root
 }
 
 async fn run(stub: &Stub, sql: &str) -> std::process::Output {
@@ -90,7 +92,7 @@ async fn run(stub: &Stub, sql: &str) -> std::process::Output {
     let args = [
         "query".to_string(),
         "--spec-dir".to_string(),
-        dir.display().to_string(),
+        dir.path().display().to_string(),
         "--format".to_string(),
         "csv".to_string(),
         sql.to_string(),
