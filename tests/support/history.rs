@@ -15,10 +15,15 @@ use jobsql::provider::progress::Progress;
 use jobsql::spec::{load_embedded, Resource};
 use jobsql::sync::{plan::SyncPlan, sync_workspace, types, SyncOptions, SyncReport};
 
+/// The resource of the built-in specs that `jobsql sync --table table` names.
+pub fn resource(table: &str) -> Arc<Resource> {
+    let specs = load_embedded().expect("specs");
+    jobsql::sync::names::resolve(&specs, &[table.to_string()]).expect("resolves")[0].clone()
+}
+
 /// The job_runs resource of the built-in specs.
 pub fn job_runs() -> Arc<Resource> {
-    let specs = load_embedded().expect("specs");
-    jobsql::sync::names::resolve(&specs, &["job_runs".to_string()]).expect("job_runs")[0].clone()
+    resource("job_runs")
 }
 
 /// The job_runs table's directory under `root`.
@@ -28,14 +33,44 @@ pub fn table_dir(root: &Path) -> std::path::PathBuf {
 
 /// Sync job_runs of `workspace` on `ctx` into `root`.
 pub async fn sync(ctx: &SessionContext, root: &Path, workspace: &str) -> SyncReport {
+    sync_table(ctx, root, "job_runs", workspace).await
+}
+
+/// Sync `table` (as `--table` names it) of `workspace` on `ctx` into `root`.
+pub async fn sync_table(
+    ctx: &SessionContext,
+    root: &Path,
+    table: &str,
+    workspace: &str,
+) -> SyncReport {
     let root = HistoryRoot::parse(&root.display().to_string()).expect("root");
     let options = SyncOptions {
         progress: Some(Arc::new(Progress::default())),
         ..SyncOptions::default()
     };
-    sync_workspace(ctx, &job_runs(), workspace, &root, &options)
+    sync_workspace(ctx, &resource(table), workspace, &root, &options)
         .await
         .unwrap_or_else(|e| panic!("sync fails: {e}"))
+}
+
+/// A session whose table `h` is the history table of `provider.service.resource` under
+/// `root`, read back by jobsql's reader.
+pub async fn history_session(
+    root: &Path,
+    provider: &str,
+    service: &str,
+    resource: &str,
+) -> SessionContext {
+    let url = HistoryRoot::parse(&root.display().to_string())
+        .expect("root")
+        .table_url(provider, service, resource);
+    let table = jobsql::history::HistoryTable::load(&format!("{resource}_history"), &url)
+        .await
+        .expect("loads");
+    let ctx = SessionContext::new();
+    ctx.register_table("h", Arc::new(table))
+        .expect("registered");
+    ctx
 }
 
 /// `batch` sorted by its `run_id` column.

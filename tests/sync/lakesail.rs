@@ -10,31 +10,17 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::prelude::SessionContext;
-use jobsql::history::{HistoryRoot, HistoryTable};
-use jobsql::provider::progress::Progress;
-use jobsql::spec::load_embedded;
-use jobsql::sync::{sync_workspace, SyncOptions, SyncReport};
+use jobsql::sync::SyncReport;
 
 use super::common::history_dir;
+use crate::support::history::{history_session, resource, sync_table};
 use crate::support::lakesail::{Sail, SAIL_RUNS};
 use crate::support::session::query;
 
 const LISTING: &str = "/api/v1/me/jobs/runs";
 
 async fn sync_sail(ctx: &SessionContext, dir: &std::path::Path) -> SyncReport {
-    let specs = load_embedded().expect("specs");
-    let resource = jobsql::sync::names::resolve(&specs, &[SAIL_RUNS.to_string()])
-        .expect("resolves")[0]
-        .clone();
-    assert_eq!(resource.provider, "lakesail");
-    let root = HistoryRoot::parse(&dir.display().to_string()).expect("root");
-    let options = SyncOptions {
-        progress: Some(Arc::new(Progress::default())),
-        ..SyncOptions::default()
-    };
-    sync_workspace(ctx, &resource, "sail", &root, &options)
-        .await
-        .unwrap_or_else(|e| panic!("sync fails: {e}"))
+    sync_table(ctx, dir, SAIL_RUNS, "sail").await
 }
 
 /// `(job_id, job_run_id, finished)` of every row, from `sql`.
@@ -58,14 +44,7 @@ async fn runs(ctx: &SessionContext, sql: &str) -> Vec<(String, String, bool)> {
 
 /// The rows of the history table under `dir`, read back by jobsql's reader.
 async fn history(dir: &std::path::Path) -> Vec<(String, String, bool)> {
-    let root = HistoryRoot::parse(&dir.display().to_string()).expect("root");
-    let url = root.table_url("lakesail", "jobs", "job_runs");
-    let table = HistoryTable::load("job_runs_history", &url)
-        .await
-        .expect("loads");
-    let ctx = SessionContext::new();
-    ctx.register_table("h", Arc::new(table))
-        .expect("registered");
+    let ctx = history_session(dir, "lakesail", "jobs", "job_runs").await;
     runs(&ctx, "SELECT job_id, job_run_id, finished_at FROM h").await
 }
 
@@ -81,6 +60,7 @@ async fn lakesail_runs_sync_newest_first_down_to_the_mark_and_exactly_once() {
         ..jobsql::emulator::lakesail::LakeSailConfig::default()
     })
     .await;
+    assert_eq!(resource(SAIL_RUNS).provider, "lakesail");
     let ctx = crate::support::lakesail::sail_session(&h, None);
     let dir = history_dir("lakesail");
     // Two runs released to run (they move on with the clock), still active at the first sync.

@@ -5,32 +5,18 @@
 //! adds nothing and duplicates nothing. Against the emulator over HTTP, counting the requests.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::SessionContext;
-use jobsql::history::{HistoryRoot, HistoryTable};
-use jobsql::provider::progress::Progress;
-use jobsql::spec::load_embedded;
-use jobsql::sync::{sync_workspace, SyncOptions, SyncReport};
+use jobsql::sync::SyncReport;
 
 use super::common::{history_dir, on, start};
+use crate::support::history::{history_session, sync_table};
 use crate::support::session::query;
 
 async fn sync_task_runs(ctx: &SessionContext, dir: &std::path::Path) -> SyncReport {
-    let specs = load_embedded().expect("specs");
-    let resource = jobsql::sync::names::resolve(&specs, &["cleanrooms.task_runs".to_string()])
-        .expect("resolves")[0]
-        .clone();
-    let root = HistoryRoot::parse(&dir.display().to_string()).expect("root");
-    let options = SyncOptions {
-        progress: Some(Arc::new(Progress::default())),
-        ..SyncOptions::default()
-    };
-    sync_workspace(ctx, &resource, "emu", &root, &options)
-        .await
-        .unwrap_or_else(|e| panic!("sync fails: {e}"))
+    sync_table(ctx, dir, "cleanrooms.task_runs", "emu").await
 }
 
 /// `(clean_room_name, collaborator_workspace_id, collaborator_task_run_id)` of every row.
@@ -51,14 +37,7 @@ fn keys(batches: &[RecordBatch]) -> Vec<(String, i64, i64)> {
 const COLUMNS: &str = "clean_room_name, collaborator_workspace_id, collaborator_task_run_id";
 
 async fn history(dir: &std::path::Path) -> Vec<(String, i64, i64)> {
-    let root = HistoryRoot::parse(&dir.display().to_string()).expect("root");
-    let url = root.table_url("databricks_workspace", "cleanrooms", "task_runs");
-    let table = HistoryTable::load("task_runs_history", &url)
-        .await
-        .expect("loads");
-    let ctx = SessionContext::new();
-    ctx.register_table("h", Arc::new(table))
-        .expect("registered");
+    let ctx = history_session(dir, "databricks_workspace", "cleanrooms", "task_runs").await;
     keys(&query(&ctx, &format!("SELECT {COLUMNS} FROM h")).await)
 }
 
