@@ -5,7 +5,8 @@
 //! `/api/2.1/` and `/api/2.0/` prefixes): `runs/list`, `runs/get`, `runs/submit`,
 //! `runs/delete`, `runs/cancel`, `runs/cancel-all`, `runs/repair`, `runs/export`,
 //! `runs/get-output`, `list`, `get`, `create`, `reset`, `update`, `delete`, `run-now`; and
-//! `GET /api/2.0/clean-rooms/{name}/runs`. Every request needs `Authorization: Bearer <token>`:
+//! `GET /api/2.0/clean-rooms`, `GET /api/2.0/clean-rooms/{name}/runs` and
+//! `DELETE /api/2.0/clean-rooms/{name}`. Every request needs `Authorization: Bearer <token>`:
 //! the configured token (a PAT) or one its OAuth endpoints issued and that has not expired on
 //! its clock (`GET /oidc/.well-known/oauth-authorization-server`, `POST /oidc/v1/token`:
 //! client credentials, [`OAuthConfig`]).

@@ -165,6 +165,7 @@ pub async fn start(
         ),
         counter: std::sync::atomic::AtomicU64::new(0),
         rooms,
+        deleted_rooms: Default::default(),
         oauth: OAuthState::new(config.oauth.clone(), config.seed),
         started: std::time::Instant::now(),
     });

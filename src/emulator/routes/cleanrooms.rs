@@ -3,8 +3,9 @@
 //! `page_token` → `next_page_token`), and `GET /api/2.0/clean-rooms/{clean_room_name}/runs`
 //! lists the notebook task runs of a clean room, newest first, with `notebook_name` filter,
 //! `page_size` (default 20, at most 100; the public reference says it is currently ignored)
-//! and `page_token` → `next_page_token`. The rooms are generated in
-//! `state::rooms`; an unknown room is a 404.
+//! and `page_token` → `next_page_token`. `DELETE /api/2.0/clean-rooms/{name}` deletes a room:
+//! it and its runs are gone from both listings. The rooms are generated in `state::rooms`; an
+//! unknown (or deleted) room is a 404.
 
 use std::sync::Arc;
 
@@ -34,7 +35,11 @@ pub(crate) async fn rooms(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) 
         Some(t) => decode_token(t, &[TOKEN_ROOM], fp)?.1 as usize,
         None => 0,
     };
-    let mut rooms: Vec<&crate::emulator::state::rooms::Room> = app.rooms.iter().collect();
+    let mut rooms: Vec<&crate::emulator::state::rooms::Room> = app
+        .rooms
+        .iter()
+        .filter(|r| !app.room_deleted(&r.name))
+        .collect();
     rooms.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     let page: Vec<Value> = rooms
         .iter()
@@ -97,7 +102,7 @@ pub(crate) async fn list(
     let r = app
         .rooms
         .iter()
-        .find(|r| r.name == room)
+        .find(|r| r.name == room && !app.room_deleted(&r.name))
         .ok_or_else(|| ApiError::not_found(format!("Clean room '{room}' does not exist.")))?;
     let matching: Vec<&Value> = r
         .runs
@@ -125,4 +130,18 @@ pub(crate) async fn list(
         );
     }
     Ok(Json(Value::Object(body)).into_response())
+}
+
+/// `DELETE /api/2.0/clean-rooms/{name}`: `{}`, and the room and its runs are gone.
+pub(crate) async fn delete(State(app): State<Arc<App>>, Path(room): Path<String>) -> ApiResult {
+    if !app.rooms.iter().any(|r| r.name == room) || app.room_deleted(&room) {
+        return Err(ApiError::not_found(format!(
+            "Clean room '{room}' does not exist."
+        )));
+    }
+    app.deleted_rooms
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(room);
+    Ok(Json(json!({})).into_response())
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use axum::http::{Method, Uri};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::emulator::domain::errors::ApiError;
@@ -52,6 +52,10 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     }
     router
         .route("/api/2.0/clean-rooms", get(cleanrooms::rooms))
+        .route(
+            "/api/2.0/clean-rooms/{clean_room_name}",
+            delete(cleanrooms::delete),
+        )
         .route(
             "/api/2.0/clean-rooms/{clean_room_name}/runs",
             get(cleanrooms::list),

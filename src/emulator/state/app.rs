@@ -53,6 +53,8 @@ pub(crate) struct App {
     pub faults: Mutex<Vec<AfterCommitFault>>,
     pub counter: std::sync::atomic::AtomicU64,
     pub rooms: Vec<Room>,
+    /// The rooms `DELETE /api/2.0/clean-rooms/{name}` removed (gone from both listings).
+    pub deleted_rooms: Mutex<std::collections::HashSet<String>>,
     pub oauth: OAuthState,
     /// The instant `received_us` / `answered_us` count from.
     pub started: std::time::Instant,
@@ -67,6 +69,14 @@ impl App {
     /// Read the store (a poisoned lock is still usable: the data is plain values).
     pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the room `name` was deleted.
+    pub fn room_deleted(&self, name: &str) -> bool {
+        self.deleted_rooms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(name)
     }
 
     /// Write the store.
