@@ -53,6 +53,10 @@ mod first;
 mod incremental;
 #[path = "sync/python.rs"]
 mod python;
+#[path = "sync/race.rs"]
+mod race;
+#[path = "sync/kept.rs"]
+mod kept;
 #[path = "sync/lakesail.rs"]
 mod lakesail;
 #[path = "sync/task_runs.rs"]

@@ -162,9 +162,15 @@ pub async fn run_sync<W: Write>(args: SyncArgs, out: &mut W) -> Result<(), CliEr
 pub fn summary(r: &SyncReport) -> String {
     let c = r.counts;
     let pages = r.pages.map_or(String::new(), |p| format!(", {p} pages"));
-    let version = r
+    let mut version = r
         .version
         .map_or("nothing to commit".to_string(), |v| format!("version {v}"));
+    if r.attempt > 1 {
+        version.push_str(&format!(
+            ", attempt {} after another sync's commit",
+            r.attempt
+        ));
+    }
     format!(
         "{} @ {}: {} new, {} updated, {} unchanged, {} kept{pages}, {:.1} s → {} ({version})",
         r.table,

@@ -1,7 +1,8 @@
 //! The Delta side of a sync: the table opened, or created with the history schema and
 //! partitioned by `start_date`; its active files by partition (from the history's one lister,
 //! the files the reader shows); and the one commit of a sync
-//! (Add and Remove actions together, through `deltalake-core`'s `CommitBuilder`).
+//! (Add and Remove actions together, through `deltalake-core`'s `CommitBuilder`), which
+//! [`is_conflict`] tells apart when another writer committed first.
 //!
 //! Files written but not committed (a sync killed midway) are in no commit, so every reader
 //! ignores them; the next sync starts again from the last commit.
@@ -11,7 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::ScalarValue;
 use deltalake_core::kernel::engine::arrow_conversion::TryIntoKernel;
-use deltalake_core::kernel::transaction::{CommitBuilder, TableReference};
+use deltalake_core::kernel::transaction::{
+    CommitBuilder, CommitProperties, TableReference, TransactionError,
+};
 use deltalake_core::kernel::{Action, Remove, StructType};
 use deltalake_core::operations::create::CreateBuilder;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
@@ -32,36 +35,71 @@ pub struct PartitionFiles {
 }
 
 /// Open the table at `url`, or create it with `schema` partitioned by `start_date`. An existing
-/// table must have the same column names.
+/// table must have the same column names. When another sync creates it first (its version 0
+/// wins), that table is opened instead.
 pub async fn open_or_create(url: &Url, schema: &SchemaRef) -> Result<DeltaTable, DeltaTableError> {
     crate::history::stores::register();
-    let mut table = DeltaTableBuilder::from_url(url.clone())?.build()?;
-    if table.verify_deltatable_existence().await? {
-        table.load().await?;
-        let have: Vec<String> = table
-            .snapshot()?
-            .schema()
-            .fields()
-            .map(|f| f.name().clone())
-            .collect();
-        let want: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        if have != want {
-            return Err(DeltaTableError::Generic(format!(
-                "it has the columns [{}], not [{}] as the spec now says: sync into a new location (--to)",
-                have.join(", "),
-                want.join(", ")
-            )));
-        }
+    if let Some(table) = open_existing(url, schema).await? {
         return Ok(table);
     }
     let kernel: StructType = schema.as_ref().try_into_kernel()?;
-    CreateBuilder::new()
+    let created = CreateBuilder::new()
         .with_location(url.as_str())
         .with_columns(kernel.fields().cloned())
         .with_partition_columns([PARTITION_COLUMN])
         .with_save_mode(SaveMode::ErrorIfExists)
         .with_comment("jobsql sync: runs kept beyond the API's retention")
-        .await
+        // Lost the race for version 0: no second CREATE on top of the winner's.
+        .with_commit_properties(CommitProperties::default().with_max_retries(0))
+        .await;
+    match created {
+        Ok(table) => Ok(table),
+        Err(e) => match open_existing(url, schema).await? {
+            Some(table) => Ok(table),
+            None => Err(e),
+        },
+    }
+}
+
+/// The table at `url`, loaded, if there is one; an error if its columns are not `schema`'s.
+async fn open_existing(
+    url: &Url,
+    schema: &SchemaRef,
+) -> Result<Option<DeltaTable>, DeltaTableError> {
+    let mut table = DeltaTableBuilder::from_url(url.clone())?.build()?;
+    if !table.verify_deltatable_existence().await? {
+        return Ok(None);
+    }
+    table.load().await?;
+    let have: Vec<String> = table
+        .snapshot()?
+        .schema()
+        .fields()
+        .map(|f| f.name().clone())
+        .collect();
+    let want: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    if have != want {
+        return Err(DeltaTableError::Generic(format!(
+            "it has the columns [{}], not [{}] as the spec now says: sync into a new location (--to)",
+            have.join(", "),
+            want.join(", ")
+        )));
+    }
+    Ok(Some(table))
+}
+
+/// Whether `e` says another writer committed first: a version taken, or a conflict with what
+/// it committed (the sync can run again over it).
+pub fn is_conflict(e: &DeltaTableError) -> bool {
+    matches!(
+        e,
+        DeltaTableError::VersionAlreadyExists(_)
+            | DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(_)
+                    | TransactionError::MaxCommitAttempts(_)
+                    | TransactionError::VersionAlreadyExists(_)
+            }
+    )
 }
 
 /// The table's active files, by partition, as [`crate::history::log::list`] gives them (the

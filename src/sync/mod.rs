@@ -102,6 +102,21 @@ pub enum SyncError {
         /// The error, as users read it.
         message: String,
     },
+    /// Another writer committed to the table first, on every attempt.
+    #[error(
+        "{table} on workspace '{workspace}': another sync committed to {location} first \
+         ({attempts} attempts); nothing of this one was committed: run it again"
+    )]
+    Conflict {
+        /// The resource.
+        table: String,
+        /// The workspace.
+        workspace: String,
+        /// The table's location.
+        location: String,
+        /// How many times the sync ran.
+        attempts: u32,
+    },
     /// Writing or committing the Delta table failed.
     #[error("{table} on workspace '{workspace}': the Delta table at {location}: {message}")]
     Delta {
@@ -157,8 +172,11 @@ pub struct SyncReport {
     pub active_fetched: usize,
     /// The Delta version committed (`None`: nothing to commit).
     pub version: Option<i64>,
-    /// How long it took.
+    /// How long it took (its last attempt).
     pub elapsed: Duration,
+    /// Which attempt committed: 1, or more when another writer committed first (see
+    /// [`sync_workspace`]).
+    pub attempt: u32,
 }
 
 mod parquet_props {
@@ -179,14 +197,40 @@ mod parquet_props {
     }
 }
 
+/// How many times a sync runs when another writer commits to its table first.
+pub const ATTEMPTS: u32 = 3;
+
 /// Sync `resource` (which has `history:`) for `workspace` into its table under `root`, reading
 /// the API through `ctx` (a session from [`crate::session::new_context`]).
+///
+/// Two syncs racing for the table (two overlapping cron jobs): delta-rs' commit sees the
+/// other's version, its conflict check fails (the merge read the whole table), and nothing of
+/// this sync is committed. It then runs again over the winner's commit (its high-water mark,
+/// its rows), up to [`ATTEMPTS`] times in all: each run is still kept once.
 pub async fn sync_workspace(
     ctx: &SessionContext,
     resource: &Resource,
     workspace: &str,
     root: &HistoryRoot,
     options: &SyncOptions,
+) -> Result<SyncReport, SyncError> {
+    let mut attempt = 1;
+    loop {
+        match sync_once(ctx, resource, workspace, root, options, attempt).await {
+            Err(SyncError::Conflict { .. }) if attempt < ATTEMPTS => attempt += 1,
+            done => return done,
+        }
+    }
+}
+
+/// One attempt of [`sync_workspace`] (the `attempt`-th).
+async fn sync_once(
+    ctx: &SessionContext,
+    resource: &Resource,
+    workspace: &str,
+    root: &HistoryRoot,
+    options: &SyncOptions,
+    attempt: u32,
 ) -> Result<SyncReport, SyncError> {
     let started = Instant::now();
     let Some(history) = resource.spec.history.as_ref() else {
@@ -210,7 +254,7 @@ pub async fn sync_workspace(
         table: plan.table.clone(),
         workspace: workspace.to_string(),
         location: location.clone(),
-        message: crate::redact::outgoing(&e.to_string()),
+        message: crate::redact::outgoing(&crate::history::stores::condensed(&e.to_string())),
     };
     if let Ok(dir) = url.to_file_path() {
         ensure_writable(&dir, &location)?;
@@ -324,11 +368,16 @@ pub async fn sync_workspace(
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        Some(
-            delta::commit(&table, actions, &plan.full_key(), metadata)
-                .await
-                .map_err(delta_err)?,
-        )
+        let committed = delta::commit(&table, actions, &plan.full_key(), metadata).await;
+        Some(committed.map_err(|e| match delta::is_conflict(&e) {
+            true => SyncError::Conflict {
+                table: plan.table.clone(),
+                workspace: workspace.to_string(),
+                location: location.clone(),
+                attempts: attempt,
+            },
+            false => delta_err(e),
+        })?)
     };
     let pages = options.progress.as_ref().map(|p| {
         p.end();
@@ -344,6 +393,7 @@ pub async fn sync_workspace(
         active_fetched: older.len(),
         version,
         elapsed: started.elapsed(),
+        attempt,
     })
 }
 

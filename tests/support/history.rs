@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use jobsql::history::{HistoryRoot, SYNCED_AT_COLUMN};
 use jobsql::provider::progress::Progress;
 use jobsql::spec::{load_embedded, Resource};
-use jobsql::sync::{plan::SyncPlan, sync_workspace, types, SyncOptions, SyncReport};
+use jobsql::sync::{plan::SyncPlan, sync_workspace, types, SyncError, SyncOptions, SyncReport};
 
 /// The resource of the built-in specs that `jobsql sync --table table` names.
 pub fn resource(table: &str) -> Arc<Resource> {
@@ -43,14 +43,24 @@ pub async fn sync_table(
     table: &str,
     workspace: &str,
 ) -> SyncReport {
+    try_sync_table(ctx, root, table, workspace)
+        .await
+        .unwrap_or_else(|e| panic!("sync fails: {e}"))
+}
+
+/// [`sync_table`], its error returned.
+pub async fn try_sync_table(
+    ctx: &SessionContext,
+    root: &Path,
+    table: &str,
+    workspace: &str,
+) -> Result<SyncReport, SyncError> {
     let root = HistoryRoot::parse(&root.display().to_string()).expect("root");
     let options = SyncOptions {
         progress: Some(Arc::new(Progress::default())),
         ..SyncOptions::default()
     };
-    sync_workspace(ctx, &resource(table), workspace, &root, &options)
-        .await
-        .unwrap_or_else(|e| panic!("sync fails: {e}"))
+    sync_workspace(ctx, &resource(table), workspace, &root, &options).await
 }
 
 /// A session whose table `h` is the history table of `provider.service.resource` under
