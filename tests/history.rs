@@ -17,3 +17,5 @@ mod cloud;
 mod delta;
 #[path = "history/read.rs"]
 mod read;
+#[path = "history/servers.rs"]
+mod servers;

@@ -56,9 +56,10 @@ pub struct Listing {
 /// Open the newest version of the Delta table at `url`, `name` being how errors call it.
 pub async fn open(name: &str, url: &Url) -> Result<DeltaTable, HistoryError> {
     super::stores::register();
-    deltalake_core::open_table(url.clone())
-        .await
-        .map_err(|e| table_error(name, crate::redact::outgoing(&e.to_string())))
+    deltalake_core::open_table(url.clone()).await.map_err(|e| {
+        let why = super::stores::condensed(&e.to_string());
+        table_error(name, crate::redact::outgoing(&why))
+    })
 }
 
 fn table_error(name: &str, why: String) -> HistoryError {

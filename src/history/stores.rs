@@ -21,6 +21,8 @@
 //!   already exists" and nothing of it is committed.
 //! - The secret variables' values are registered with [`crate::redact`], so no error, log or
 //!   output shows them; they go only to the store's endpoint (signed requests).
+//! - A store's error answer (the XML body S3 and Azure send with a 403, say) is cut to its
+//!   code and the first line of its message ([`condensed`]): one line a user can read.
 
 use std::sync::{Arc, Once};
 
@@ -141,5 +143,60 @@ impl LogStoreFactory for CloudLogs {
             location,
             options,
         ))
+    }
+}
+
+/// `message` (an error of delta-rs or object_store) with a store's XML error body cut to its
+/// `<Code>` and the first line of its `<Message>`; other messages are returned as they are.
+pub fn condensed(message: &str) -> String {
+    let Some(at) = message.find("<?xml").or_else(|| message.find("<Error>")) else {
+        return message.to_string();
+    };
+    let head = message[..at].trim_end().trim_end_matches(':');
+    let body = &message[at..];
+    let element = |name: &str| -> Option<String> {
+        let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = body[start..].find(&format!("</{name}>"))? + start;
+        Some(
+            body[start..end]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        )
+    };
+    let parts: Vec<String> = [element("Code"), element("Message")]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}: {}", parts.join(": "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::condensed;
+
+    #[test]
+    fn a_stores_xml_error_body_is_cut_to_its_code_and_first_message_line() {
+        let azure = "Error performing GET http://127.0.0.1:1/a?comp=list - Server returned \
+            non-2xx status code: 403 Forbidden: <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+            <Error>\n  <Code>AuthorizationFailure</Code>\n  <Message>Server failed to \
+            authenticate the request.\nRequestId:1\nTime:2026</Message>\n</Error>";
+        assert_eq!(
+            condensed(azure),
+            "Error performing GET http://127.0.0.1:1/a?comp=list - Server returned non-2xx \
+             status code: 403 Forbidden: AuthorizationFailure: Server failed to authenticate \
+             the request."
+        );
+        let s3 = "403 Forbidden: <Error><Code>SignatureDoesNotMatch</Code></Error>";
+        assert_eq!(condensed(s3), "403 Forbidden: SignatureDoesNotMatch");
+        assert_eq!(condensed("no body: <?xml?>"), "no body");
+        assert_eq!(condensed("plain\nlines"), "plain\nlines");
     }
 }

@@ -1,146 +1,140 @@
-//! The history on S3: `jobsql sync --to s3://...` and `jobsql query --history s3://...`
-//! against moto's S3 server (127.0.0.1, a free port, started here and killed after), the same
-//! table read by the Python `deltalake` package, and a second sync that adds nothing.
-
-use std::io::{BufRead, BufReader};
-use std::process::Child;
+//! The history on cloud storage: `jobsql sync --to <url>` and `jobsql query --history <url>`
+//! against S3 (moto) and Azure Blob Storage (Azurite), the same table read by the Python
+//! `deltalake` package, a second sync that commits nothing, and a wrong key that fails with a
+//! short error that does not show it.
 
 use super::common::{jobsql_env, stderr, stdout};
-use crate::support::clients::{python, python_spawn, stdout_of};
+use super::servers::{self, Server, AZURITE_KEY};
+use crate::support::clients::{python, stdout_of};
 
-const MOTO: &str = r#"
-import os, sys, boto3
-os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-server.start()
-port = server.get_host_and_port()[1]
-boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-             aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket="hist")
-print("PORT", port, flush=True)
-# Nobody reads moto's request log: a full pipe would stall the server.
-import os, time
-null = os.open(os.devnull, os.O_WRONLY)
-os.dup2(null, 1)
-os.dup2(null, 2)
-time.sleep(3600)
-"#;
-
+/// Prints the row count and the Delta version of the table at `argv[1]`; `argv[2]` is the
+/// storage options as JSON (also set in the environment: Azurite's URL is read from there).
 const COUNT: &str = r#"
-import sys
+import json, os, sys
+opts = json.loads(sys.argv[2])
+os.environ.update(opts)
 from deltalake import DeltaTable, QueryBuilder
-t = DeltaTable(sys.argv[1], storage_options={
-    "AWS_ENDPOINT_URL": sys.argv[2], "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"})
+t = DeltaTable(sys.argv[1], storage_options=opts)
 n = QueryBuilder().register("t", t).execute("SELECT count(*) AS n FROM t").read_all()
 print(n.column(0)[0].as_py(), t.version())
 "#;
 
-/// moto's S3 server, killed when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let mut child = python_spawn(&["moto", "boto3", "flask"], MOTO, &[]);
-        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        while !line.starts_with("PORT ") {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                break;
-            }
-        }
-        let port: u16 = line
-            .trim_start_matches("PORT ")
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("moto did not start: {line:?}")
-            });
-        Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ACCESS_KEY_ID", "test".to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
-            ("AWS_REGION", "us-east-1".to_string()),
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_ALLOW_HTTP", "true".to_string()),
-        ]
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn run(moto: &Moto, args: &[&str]) -> std::process::Output {
-    let env = moto.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+fn run(env: &[(String, String)], args: &[&str]) -> std::process::Output {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     jobsql_env(args, &env)
 }
 
-#[test]
-fn sync_to_s3_reads_back_in_jobsql_and_python_deltalake() {
-    let moto = Moto::start();
-    let to = "s3://hist/jobsql";
-    let first = run(&moto, &["sync", "--demo", "--to", to]);
+/// Python deltalake's "rows version" of the table at `table`.
+fn python_count(server: &Server, table: &str) -> String {
+    let opts: serde_json::Map<String, serde_json::Value> = server
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let opts = serde_json::Value::Object(opts).to_string();
+    let out = python(&["deltalake"], COUNT, &[table, &opts]);
+    stdout_of(&out).trim().to_string()
+}
+
+/// Sync the demo workspace to `to`, read it back through `read` (the same table, maybe named
+/// another way) in jobsql and through `table` in Python deltalake, sync again and check that
+/// nothing was committed.
+fn round_trip(server: &Server, to: &str, read: &str, table: &str) {
+    let first = run(&server.env, &["sync", "--demo", "--to", to]);
     assert!(first.status.success(), "{}", stderr(&first));
+    let live_sql = "SELECT count(*) AS n FROM job_runs";
     let live = run(
-        &moto,
-        &[
-            "query",
-            "--demo",
-            "--format",
-            "csv",
-            "SELECT count(*) AS n FROM job_runs",
-        ],
+        &server.env,
+        &["query", "--demo", "--format", "csv", live_sql],
     );
     assert!(live.status.success(), "{}", stderr(&live));
+    assert_ne!(stdout(&live), "n\n0\n");
     let sql = "SELECT count(*) AS n FROM job_runs_history";
-    let kept = run(
-        &moto,
-        &["query", "--demo", "--history", to, "--format", "csv", sql],
-    );
+    let kept_args = ["query", "--demo", "--history", read, "--format", "csv", sql];
+    let kept = run(&server.env, &kept_args);
     assert!(kept.status.success(), "{}", stderr(&kept));
-    assert_eq!(stdout(&kept), stdout(&live));
-    assert_ne!(stdout(&kept), "n\n0\n");
+    assert_eq!(stdout(&kept), stdout(&live), "jobsql reads back every run");
 
-    // A second sync commits nothing new: the count and the Delta version stay.
-    let table = format!("{to}/databricks_workspace/jobs/job_runs");
-    let before = python(&["deltalake"], COUNT, &[&table, &moto.endpoint]);
-    assert!(before.status.success(), "{}", text(&before.stderr));
-    let second = run(&moto, &["sync", "--demo", "--to", to]);
-    assert!(second.status.success(), "{}", stderr(&second));
-    let after = python(&["deltalake"], COUNT, &[&table, &moto.endpoint]);
-    let (rows, _version) = stdout_of(&after)
-        .trim()
-        .split_once(' ')
-        .map(|(r, v)| (r.to_string(), v.to_string()))
-        .expect("rows and version");
+    let before = python_count(server, table);
+    let (rows, _) = before.split_once(' ').expect("rows and version");
     assert_eq!(
         format!("n\n{rows}\n"),
         stdout(&live),
         "python deltalake's count"
     );
-    let again = run(
-        &moto,
-        &["query", "--demo", "--history", to, "--format", "csv", sql],
+
+    // A second sync adds no run: the count stays. The demo's clock is the wall clock, so
+    // runs still active may have moved on: at most one more version, which updates them.
+    let second = run(&server.env, &["sync", "--demo", "--to", to]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let lines: Vec<String> = stdout(&second)
+        .lines()
+        .filter(|l| l.contains(" new,"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        !lines.is_empty() && lines.iter().all(|l| l.contains(": 0 new,")),
+        "{lines:?}"
     );
-    assert_eq!(stdout(&again), stdout(&live));
+    let after = python_count(server, table);
+    let version = |s: &str| -> i64 { s.split_once(' ').expect("version").1.parse().unwrap() };
+    assert_eq!(
+        after.split_once(' ').map(|p| p.0),
+        Some(rows),
+        "no run added"
+    );
+    assert!(
+        version(&after) <= version(&before) + 1,
+        "{before} then {after}"
+    );
+    assert_eq!(stdout(&run(&server.env, &kept_args)), stdout(&live));
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+#[test]
+fn sync_to_s3_reads_back_in_jobsql_and_python_deltalake() {
+    let moto = servers::moto();
+    let to = "s3://hist/jobsql";
+    let table = format!("{to}/databricks_workspace/jobs/job_runs");
+    round_trip(&moto, to, to, &table);
+}
+
+#[test]
+fn sync_to_azure_blob_reads_back_in_jobsql_and_python_deltalake() {
+    let azurite = servers::azurite();
+    // Written as az://container/prefix, read as abfss://container@account.dfs...: one table.
+    let to = "az://hist/jobsql";
+    let read = format!(
+        "abfss://hist@{}.dfs.core.windows.net/jobsql",
+        servers::AZURITE_ACCOUNT
+    );
+    let table = format!("{to}/databricks_workspace/jobs/job_runs");
+    round_trip(&azurite, to, &read, &table);
+}
+
+#[test]
+fn a_wrong_azure_key_fails_naming_the_location_and_not_the_key() {
+    let azurite = servers::azurite();
+    // A well-formed key (64 bytes, base64) that is not the account's.
+    let wrong = AZURITE_KEY.replace("Eby8", "Xby8");
+    let env = azurite.env_with("AZURE_STORAGE_ACCOUNT_KEY", &wrong);
+    let to = "az://hist/denied";
+    let out = run(&env, &["sync", "--demo", "--to", to]);
+    assert!(!out.status.success(), "a wrong key fails");
+    let err = stderr(&out);
+    assert!(err.contains(to), "names the location: {err}");
+    assert!(
+        err.contains("403") || err.to_lowercase().contains("authenticat"),
+        "says the store refused the credentials: {err}"
+    );
+    assert!(!err.contains(&wrong) && !err.contains(AZURITE_KEY), "{err}");
+    assert!(!stdout(&out).contains(&wrong));
+    assert!(err.lines().count() <= 6, "short: {err}");
+
+    // Nothing was written: with the right key there is no table there.
+    let sql = "SELECT count(*) AS n FROM job_runs_history";
+    let read = run(
+        &azurite.env,
+        &["query", "--demo", "--history", to, "--format", "csv", sql],
+    );
+    assert!(!read.status.success(), "no history table at {to}");
 }
