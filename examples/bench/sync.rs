@@ -44,7 +44,8 @@ pub fn run(
     for label in ["first sync", "re-sync, no new runs"] {
         let mark = emu.mark()?;
         let mut cmd = Command::new(&p.jobsql);
-        cmd.arg("sync")
+        // The scenario: the job runs (a plain `jobsql sync` also syncs the task runs).
+        cmd.args(["sync", "--table", "job_runs"])
             .arg("--to")
             .arg(&history)
             .env("DATABRICKS_HOST", &emu.base_url)

@@ -23,7 +23,11 @@
 //! Slicing is used when the method has a `parallel:` rule, the query has no LIMIT (one page
 //! then does better), and the runtime allows more than one request at a time. When the scan
 //! declares the listing's order, the slices (disjoint, newest first) are emitted one after the
-//! other, newest first: concatenated, they are in the listing's order.
+//! other, newest first: concatenated, they are in the listing's order. Each slice in flight is
+//! then held whole until its turn, so an ordered listing is cut into slices of at most
+//! [`ORDERED_SLICE_PAGES`] expected pages: memory stays at about the slices in flight times
+//! that many pages, whatever the history's size (a few more requests: each slice's last page
+//! is a partial one).
 
 use std::sync::Arc;
 
@@ -50,6 +54,9 @@ const DAY_MS: i64 = 86_400_000;
 /// The share of a page a slice is expected to hold: enough below one page that an estimate a
 /// few objects short still lists each slice in one request.
 pub const FILL: f64 = 0.9;
+
+/// The most pages an ordered listing's slice is expected to hold (see the module's header).
+pub const ORDERED_SLICE_PAGES: f64 = 16.0;
 
 /// How a scan's listings are split: the rule, its range parameters, and how many slices are
 /// listed at once.
@@ -195,6 +202,16 @@ struct Density {
 }
 
 impl Density {
+    /// How many pages `span` ms below the first page is expected to hold (0 when the first
+    /// page tells nothing).
+    fn pages(self, span: i64) -> f64 {
+        if self.span <= 0 || self.objects < 2 {
+            return 0.0;
+        }
+        let expected = (self.objects - 1) as f64 * span as f64 / self.span as f64;
+        (expected / self.objects as f64).ceil()
+    }
+
     /// How many slices list `span` ms below the first page, at most `max`. A long range (at
     /// least two pages per slice) gets `max`. A shorter one gets the count that lists it in
     /// the fewest requests, no more than one beyond its expected pages, each slice expected
@@ -225,6 +242,17 @@ impl Density {
     }
 }
 
+/// The most slices a range of `span` ms is cut into: twice the requests in flight, or, for
+/// an ordered listing, enough that none is expected to hold more than
+/// [`ORDERED_SLICE_PAGES`].
+fn most_slices(concurrency: usize, ordered: bool, density: Density, span: i64) -> usize {
+    let most = (concurrency * 2).max(1);
+    if !ordered {
+        return most;
+    }
+    most.max((density.pages(span) / ORDERED_SLICE_PAGES).ceil() as usize)
+}
+
 /// The slices covering the query's range up to and including `upto`, as many as `density`
 /// expects the range to need.
 fn slices(
@@ -243,7 +271,8 @@ fn slices(
     let window = i64::from(slicing.rule.window_days).saturating_mul(DAY_MS);
     let from = lower.unwrap_or(i64::MIN).max(upto.saturating_sub(window));
     let span = upto.saturating_sub(from).saturating_add(1);
-    let count = density.slices(span, (slicing.concurrency * 2).max(1)) as i64;
+    let most = most_slices(slicing.concurrency, slicing.ordered, density, span);
+    let count = density.slices(span, most) as i64;
     let count = count.min(span.max(1));
     let width = (span / count).max(1);
     let mut out = Vec::new();
@@ -290,5 +319,44 @@ fn invalid(fetch: &Fetch, message: String) -> ProviderError {
     ProviderError::InvalidResponse {
         table: fetch.resource.qualified_name(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A first page of 25 runs one minute apart.
+    const PAGE: Density = Density {
+        objects: 25,
+        span: 24 * 60_000,
+    };
+
+    #[test]
+    fn an_ordered_listing_is_cut_into_slices_of_at_most_16_pages() {
+        // 4,000 pages below the first one (100,000 runs a minute apart).
+        let span = 100_000 * 60_000;
+        let pages = PAGE.pages(span);
+        assert!((4_000.0..4_200.0).contains(&pages), "{pages}");
+        // Unordered: twice the 16 requests in flight, each slice some 130 pages.
+        assert_eq!(most_slices(16, false, PAGE, span), 32);
+        assert_eq!(PAGE.slices(span, 32), 32);
+        // Ordered: each slice is held whole until its turn, so no more than 16 pages each.
+        let most = most_slices(16, true, PAGE, span);
+        assert_eq!(most, (pages / ORDERED_SLICE_PAGES).ceil() as usize);
+        assert_eq!(PAGE.slices(span, most), most);
+        assert!(pages / most as f64 <= ORDERED_SLICE_PAGES);
+        // A short ordered range is sliced as before (fewest requests).
+        let short = 100 * 60_000;
+        assert_eq!(
+            most_slices(16, true, PAGE, short),
+            most_slices(16, false, PAGE, short)
+        );
+        // A first page that tells nothing: as before.
+        let flat = Density {
+            objects: 25,
+            span: 0,
+        };
+        assert_eq!(most_slices(16, true, flat, span), 32);
     }
 }
