@@ -98,6 +98,29 @@ fn sorted_ids(value: &serde_json::Value) -> Vec<i64> {
     ids
 }
 
+/// The JSON a Python client `script` (importing `module`) prints, given the server's port,
+/// `job`, and the two statements it reads lists with.
+async fn run_client(
+    server: &jobsql::serve::ServerHandle,
+    job: i64,
+    module: &'static str,
+    script: &'static str,
+) -> serde_json::Value {
+    let args = [
+        server.local_addr().port().to_string(),
+        job.to_string(),
+        LITERALS.to_string(),
+        AGGREGATED.to_string(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        python(&[module], script, &args)
+    })
+    .await
+    .expect("client runs");
+    serde_json::from_str(stdout_of(&out).trim()).expect("json")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg_reads_lists_as_python_lists_in_text_and_binary() {
     let emu = emulator().await;
@@ -108,19 +131,7 @@ async fn psycopg_reads_lists_as_python_lists_in_text_and_binary() {
     .await;
     let job = emu.notable().job_ids[0];
     let want = runs_of(&emu, job).await;
-    let args = [
-        server.local_addr().port().to_string(),
-        job.to_string(),
-        LITERALS.to_string(),
-        AGGREGATED.to_string(),
-    ];
-    let out = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        python(&["psycopg"], PSYCOPG_ARRAYS, &args)
-    })
-    .await
-    .expect("client runs");
-    let got: serde_json::Value = serde_json::from_str(stdout_of(&out).trim()).expect("json");
+    let got = run_client(&server, job, "psycopg", PSYCOPG_ARRAYS).await;
     // int8[], text[], bool[], float8[], timestamp[]; the struct and the list of structs text.
     let oids = serde_json::json!([1016, 1009, 1000, 1022, 1115, 25, 25]);
     for format in ["text", "binary"] {
@@ -159,19 +170,7 @@ async fn psycopg2_and_tokio_postgres_read_lists_as_their_lists() {
     .await;
     let job = emu.notable().job_ids[1];
     let want = runs_of(&emu, job).await;
-    let args = [
-        server.local_addr().port().to_string(),
-        job.to_string(),
-        LITERALS.to_string(),
-        AGGREGATED.to_string(),
-    ];
-    let out = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        python(&["psycopg2"], PSYCOPG2_ARRAYS, &args)
-    })
-    .await
-    .expect("client runs");
-    let got: serde_json::Value = serde_json::from_str(stdout_of(&out).trim()).expect("json");
+    let got = run_client(&server, job, "psycopg2", PSYCOPG2_ARRAYS).await;
     assert_eq!(got["values"], expected_values(), "{got}");
     assert_eq!(sorted_ids(&got["runs"]), want);
     assert_eq!(got["starts"], serde_json::json!(["datetime"]));

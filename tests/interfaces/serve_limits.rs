@@ -234,18 +234,7 @@ async fn a_statement_over_the_memory_limit_fails_and_the_connection_goes_on() {
     options.limits.memory_limit_bytes = 16 << 20;
     let server = server_with(&emu, options).await;
     let client = connect(server.local_addr()).await;
-    let err = client
-        .simple_query(HEAVY)
-        .await
-        .expect_err("over the limit");
-    assert_eq!(code(&err), "53200", "{err:?}");
-    let message = err.as_db_error().map(|e| e.message().to_string());
-    assert!(
-        message
-            .as_deref()
-            .is_some_and(|m| m.contains("16 MB") && m.contains("--memory-limit-mb")),
-        "{message:?}"
-    );
+    assert_over_memory(&client, "--memory-limit-mb").await;
     // Within the limit, the same kind of query works.
     let rows = simple_rows(
         &client
@@ -262,19 +251,24 @@ async fn a_statement_over_the_memory_limit_fails_and_the_connection_goes_on() {
     options.limits.total_memory_limit_bytes = 16 << 20;
     let server = server_with(&emu, options).await;
     let client = connect(server.local_addr()).await;
+    assert_over_memory(&client, "--total-memory-limit-mb").await;
+    server.shutdown().await;
+}
+
+/// [`HEAVY`] on `client` fails with 53200 (out of memory), naming the 16 MB limit and `flag`.
+async fn assert_over_memory(client: &tokio_postgres::Client, flag: &str) {
     let err = client
         .simple_query(HEAVY)
         .await
-        .expect_err("over the total");
+        .expect_err("over the limit");
     assert_eq!(code(&err), "53200", "{err:?}");
     let message = err.as_db_error().map(|e| e.message().to_string());
     assert!(
         message
             .as_deref()
-            .is_some_and(|m| m.contains("16 MB") && m.contains("--total-memory-limit-mb")),
-        "{message:?}"
+            .is_some_and(|m| m.contains("16 MB") && m.contains(flag)),
+        "{flag}: {message:?}"
     );
-    server.shutdown().await;
 }
 
 /// An aggregation holding 3,000,000 groups (the key is not in the input's order).
