@@ -95,35 +95,35 @@ impl ObjectStoreFactory for CloudStores {
 fn build(url: &Url, config: &StorageConfig) -> DeltaResult<ObjectStoreRef> {
     let store: Arc<dyn ObjectStore> = match url.scheme() {
         "s3" | "s3a" => {
-            let mut b = AmazonS3Builder::from_env().with_url(url.as_str());
-            for (k, v) in config.raw() {
-                if let Ok(key) = k.to_ascii_lowercase().parse() {
-                    b = b.with_config(key, v);
-                }
-            }
-            Arc::new(b.build()?)
+            let b = AmazonS3Builder::from_env().with_url(url.as_str());
+            Arc::new(configured(b, config, |b, k, v| b.with_config(k, v)).build()?)
         }
         "abfss" | "abfs" | "az" => {
-            let mut b = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
-            for (k, v) in config.raw() {
-                if let Ok(key) = k.to_ascii_lowercase().parse() {
-                    b = b.with_config(key, v);
-                }
-            }
-            Arc::new(b.build()?)
+            let b = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+            Arc::new(configured(b, config, |b, k, v| b.with_config(k, v)).build()?)
         }
         "gs" => {
-            let mut b = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
-            for (k, v) in config.raw() {
-                if let Ok(key) = k.to_ascii_lowercase().parse() {
-                    b = b.with_config(key, v);
-                }
-            }
-            Arc::new(b.build()?)
+            let b = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
+            Arc::new(configured(b, config, |b, k, v| b.with_config(k, v)).build()?)
         }
         _ => return Err(DeltaTableError::InvalidTableLocation(url.to_string())),
     };
     Ok(store)
+}
+
+/// `builder` with each option of `config` that names one of its keys `K` (case-insensitive)
+/// set by `set`; the others are left to delta-rs.
+fn configured<B, K: std::str::FromStr>(
+    builder: B,
+    config: &StorageConfig,
+    set: impl Fn(B, K, &str) -> B,
+) -> B {
+    config.raw().fold(builder, |b, (k, v)| {
+        match k.to_ascii_lowercase().parse::<K>() {
+            Ok(key) => set(b, key, v),
+            Err(_) => b,
+        }
+    })
 }
 
 /// delta-rs' default log store (commits are put-if-absent) over the cloud stores.
