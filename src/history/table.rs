@@ -64,11 +64,20 @@ impl HistoryTable {
         }
     }
 
-    /// The same table with only the files `keep` says to keep (e.g. one partition's).
-    pub fn only(&self, keep: impl Fn(&DeltaFile) -> bool) -> Self {
-        let mut only = self.clone();
-        only.listing.files.retain(|f| keep(f));
-        only
+    /// The same table (version, schema, store) with only `files` (e.g. one partition's).
+    pub fn with_files(&self, files: Vec<DeltaFile>) -> Self {
+        let l = &self.listing;
+        Self::new(
+            &self.name,
+            Listing {
+                version: l.version,
+                file_schema: l.file_schema.clone(),
+                partition_fields: l.partition_fields.clone(),
+                files,
+                store: l.store.clone(),
+                store_url: l.store_url.clone(),
+            },
+        )
     }
 
     /// The Delta version loaded.

@@ -15,7 +15,7 @@ use deltalake_core::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake_core::kernel::transaction::{
     CommitBuilder, CommitProperties, TableReference, TransactionError,
 };
-use deltalake_core::kernel::{Action, Remove, StructType};
+use deltalake_core::kernel::{Action, StructType};
 use deltalake_core::operations::create::CreateBuilder;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError};
@@ -23,16 +23,6 @@ use url::Url;
 
 use crate::history::table::DeltaFile;
 use crate::history::{HistoryTable, PARTITION_COLUMN};
-
-/// The active files of one partition (a UTC date, as days since 1970; `None` for rows without a
-/// start): the table restricted to them, to read, and the Remove actions that retire them.
-#[derive(Debug)]
-pub struct PartitionFiles {
-    /// The table with only these files.
-    pub table: HistoryTable,
-    /// One Remove action per file.
-    pub removes: Vec<Remove>,
-}
 
 /// Open the table at `url`, or create it with `schema` partitioned by `start_date`. An existing
 /// table must have the same column names. When another sync creates it first (its version 0
@@ -102,23 +92,17 @@ pub fn is_conflict(e: &DeltaTableError) -> bool {
     )
 }
 
-/// The table's active files, by partition, as [`crate::history::log::list`] gives them (the
-/// lister the reader uses).
-pub fn files_by_partition(table: &HistoryTable) -> BTreeMap<Option<i32>, PartitionFiles> {
-    let mut days: BTreeMap<Option<i32>, Vec<Remove>> = BTreeMap::new();
+/// The table's files by partition (a UTC date, as days since 1970; `None` for rows without a
+/// start), each partition as the table restricted to its files: to read, and to retire (each
+/// file's Remove action), when a merge rewrites it. The files are those
+/// [`crate::history::log::list`] gives (the lister the reader uses).
+pub fn files_by_partition(table: &HistoryTable) -> BTreeMap<Option<i32>, HistoryTable> {
+    let mut days: BTreeMap<Option<i32>, Vec<DeltaFile>> = BTreeMap::new();
     for file in table.files() {
-        days.entry(day_of(file))
-            .or_default()
-            .push(file.remove.clone());
+        days.entry(day_of(file)).or_default().push(file.clone());
     }
     days.into_iter()
-        .map(|(day, removes)| {
-            let files = PartitionFiles {
-                table: table.only(|f| day_of(f) == day),
-                removes,
-            };
-            (day, files)
-        })
+        .map(|(day, files)| (day, table.with_files(files)))
         .collect()
 }
 

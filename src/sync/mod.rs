@@ -307,11 +307,7 @@ async fn sync_once(
     };
     if let Some(sql) = plan.listing(workspace, since, parents.as_deref()) {
         // `order`: newest first, read down to the mark only.
-        let stop = match plan.incremental {
-            Incremental::Order => since.map(|ms| (plan.start.as_str(), ms)),
-            _ => None,
-        };
-        stream::stream_into(ctx, &sql, &mut merger, stop)
+        stream::stream_into(ctx, &sql, &mut merger, plan.stop(since))
             .await
             .map_err(|e| e.into_sync(&fetch_err, &delta_err))?;
     }
@@ -344,14 +340,14 @@ async fn sync_once(
     let touched: Vec<Option<i32>> = merger.touched().copied().collect();
     for day in touched {
         let Some(old) = files.get(&day) else { continue };
-        let mut stream = read::read_files(ctx, &old.table).await.map_err(fetch_err)?;
+        let mut stream = read::read_files(ctx, old).await.map_err(fetch_err)?;
         while let Some(batch) = stream.next().await {
             merger
                 .add_old(&batch.map_err(fetch_err)?)
                 .await
                 .map_err(delta_err)?;
         }
-        removes.extend(old.removes.iter().cloned().map(Action::Remove));
+        removes.extend(old.files().iter().map(|f| Action::Remove(f.remove.clone())));
     }
     let (adds, counts) = merger.finish().await.map_err(delta_err)?;
     let version = if adds.is_empty() && removes.is_empty() {

@@ -106,10 +106,19 @@ impl SyncPlan {
                 values.join(", ")
             ));
         }
-        if self.incremental == Incremental::Order && since_ms.is_some() {
+        if self.stop(since_ms).is_some() {
             sql.push_str(&format!(" ORDER BY {} DESC", quote(&self.start)));
         }
         Some(sql)
+    }
+
+    /// Where an `order` listing stops being read: at rows of `start` below `since_ms` (the
+    /// listing is then sorted newest first); `None` for the others, or with no mark yet.
+    pub fn stop(&self, since_ms: Option<i64>) -> Option<(&str, i64)> {
+        match self.incremental {
+            Incremental::Order => since_ms.map(|ms| (self.start.as_str(), ms)),
+            Incremental::Pushdown | Incremental::Full => None,
+        }
     }
 
     /// Whether a re-sync fetches the rows still active at the last sync by key (not with
