@@ -21,25 +21,10 @@ use crate::emulator::state::app::App;
 /// `GET /api/2.0/clean-rooms`: the rooms in name order.
 pub(crate) async fn rooms(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
     let q = Query::parse(raw.as_deref());
-    let size = match q.int("page_size")? {
-        None | Some(0) => 100,
-        Some(n @ 1..=100) => n as usize,
-        Some(n) => {
-            return Err(ApiError::invalid(format!(
-                "Invalid value for parameter page_size: {n}. It must be between 1 and 100"
-            )))
-        }
-    };
+    let size = page_size(&q, 100)?;
     let fp = fingerprint(&"clean-rooms");
-    let offset = match q.token() {
-        Some(t) => decode_token(t, &[TOKEN_ROOM], fp)?.1 as usize,
-        None => 0,
-    };
-    let mut rooms: Vec<&crate::emulator::state::rooms::Room> = app
-        .rooms
-        .iter()
-        .filter(|r| !app.room_deleted(&r.name))
-        .collect();
+    let offset = offset(&q, fp)?;
+    let mut rooms = app.rooms();
     rooms.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     let page: Vec<Value> = rooms
         .iter()
@@ -65,13 +50,42 @@ pub(crate) async fn rooms(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) 
         .collect();
     let mut body = Map::new();
     body.insert("clean_rooms".into(), Value::Array(page));
-    if rooms.len() > offset.saturating_add(size) {
+    next_page(&mut body, rooms.len(), offset, size, fp);
+    Ok(Json(Value::Object(body)).into_response())
+}
+
+/// The answer for a room that does not exist (or was deleted).
+fn not_found(room: &str) -> ApiError {
+    ApiError::not_found(format!("Clean room '{room}' does not exist."))
+}
+
+/// `page_size`: `default` when absent or 0, else 1 to 100.
+fn page_size(q: &Query, default: usize) -> Result<usize, ApiError> {
+    match q.int("page_size")? {
+        None | Some(0) => Ok(default),
+        Some(n @ 1..=100) => Ok(n as usize),
+        Some(n) => Err(ApiError::invalid(format!(
+            "Invalid value for parameter page_size: {n}. It must be between 1 and 100"
+        ))),
+    }
+}
+
+/// Where `page_token` (of a listing fingerprinted `fp`) resumes; 0 without one.
+fn offset(q: &Query, fp: u64) -> Result<usize, ApiError> {
+    match q.token() {
+        Some(t) => Ok(decode_token(t, &[TOKEN_ROOM], fp)?.1 as usize),
+        None => Ok(0),
+    }
+}
+
+/// `next_page_token` in `body` when `total` items go past this page.
+fn next_page(body: &mut Map<String, Value>, total: usize, offset: usize, size: usize, fp: u64) {
+    if total > offset.saturating_add(size) {
         body.insert(
             "next_page_token".into(),
             json!(encode_token(TOKEN_ROOM, (offset + size) as u64, fp)),
         );
     }
-    Ok(Json(Value::Object(body)).into_response())
 }
 
 /// `GET /api/2.0/clean-rooms/{clean_room_name}/runs`.
@@ -81,29 +95,14 @@ pub(crate) async fn list(
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
     let q = Query::parse(raw.as_deref());
-    let size = match q.int("page_size")? {
-        None | Some(0) => 20,
-        Some(n @ 1..=100) => n as usize,
-        Some(n) => {
-            return Err(ApiError::invalid(format!(
-                "Invalid value for parameter page_size: {n}. It must be between 1 and 100"
-            )))
-        }
-    };
+    let size = page_size(&q, 20)?;
     let notebook = q
         .get("notebook_name")
         .filter(|s| !s.is_empty())
         .map(str::to_string);
     let fp = fingerprint(&(room.clone(), notebook.clone()));
-    let offset = match q.token() {
-        Some(t) => decode_token(t, &[TOKEN_ROOM], fp)?.1 as usize,
-        None => 0,
-    };
-    let r = app
-        .rooms
-        .iter()
-        .find(|r| r.name == room && !app.room_deleted(&r.name))
-        .ok_or_else(|| ApiError::not_found(format!("Clean room '{room}' does not exist.")))?;
+    let offset = offset(&q, fp)?;
+    let r = app.room(&room).ok_or_else(|| not_found(&room))?;
     let matching: Vec<&Value> = r
         .runs
         .iter()
@@ -123,25 +122,22 @@ pub(crate) async fn list(
     if !page.is_empty() {
         body.insert("runs".into(), Value::Array(page));
     }
-    if matching.len() > offset.saturating_add(size) {
-        body.insert(
-            "next_page_token".into(),
-            json!(encode_token(TOKEN_ROOM, (offset + size) as u64, fp)),
-        );
-    }
+    next_page(&mut body, matching.len(), offset, size, fp);
     Ok(Json(Value::Object(body)).into_response())
 }
 
 /// `DELETE /api/2.0/clean-rooms/{name}`: `{}`, and the room and its runs are gone.
 pub(crate) async fn delete(State(app): State<Arc<App>>, Path(room): Path<String>) -> ApiResult {
-    if !app.rooms.iter().any(|r| r.name == room) || app.room_deleted(&room) {
-        return Err(ApiError::not_found(format!(
-            "Clean room '{room}' does not exist."
-        )));
+    let known = app.rooms.iter().any(|r| r.name == room);
+    // Checked and marked under one lock: of two deletes, the second is the 404.
+    let deleted = known
+        && app
+            .deleted_rooms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(room.clone());
+    if !deleted {
+        return Err(not_found(&room));
     }
-    app.deleted_rooms
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(room);
     Ok(Json(json!({})).into_response())
 }

@@ -71,12 +71,18 @@ impl App {
         self.store.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether the room `name` was deleted.
-    pub fn room_deleted(&self, name: &str) -> bool {
-        self.deleted_rooms
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(name)
+    /// The clean rooms not deleted.
+    pub fn rooms(&self) -> Vec<&Room> {
+        let deleted = self.deleted_rooms.lock().unwrap_or_else(|e| e.into_inner());
+        self.rooms
+            .iter()
+            .filter(|r| !deleted.contains(&r.name))
+            .collect()
+    }
+
+    /// The clean room `name`, unless it does not exist or was deleted.
+    pub fn room(&self, name: &str) -> Option<&Room> {
+        self.rooms().into_iter().find(|r| r.name == name)
     }
 
     /// Write the store.
