@@ -8,13 +8,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type};
 use serde_json::json;
 
 use super::common::*;
 use crate::support::api::Api;
+use crate::support::batches::{ints, rows, strings};
 use crate::support::history::{history_session, sync_table};
 use crate::support::lakesail::{Sail, SAIL_RUNS};
 use crate::support::session::query;
@@ -53,35 +51,28 @@ async fn stamps(dir: &Path, table: &Table) -> BTreeMap<String, (String, i64)> {
         "SELECT {}, CAST(start_date AS VARCHAR), CAST(synced_at AS BIGINT) FROM h",
         table.key
     );
+    let batches = query(&ctx, &sql).await;
+    let (keys, dates) = (strings(&batches, 0), strings(&batches, 1));
     let mut out = BTreeMap::new();
-    for b in query(&ctx, &sql).await {
-        let (k, d) = (texts(b.column(0)), texts(b.column(1)));
-        let s = b.column(2).as_primitive::<Int64Type>();
-        for (i, key) in k.into_iter().enumerate() {
-            let old = out.insert(key.clone(), (d[i].clone(), s.value(i)));
-            assert!(old.is_none(), "{key} twice");
-        }
+    for ((key, date), stamp) in keys.into_iter().zip(dates).zip(ints(&batches, 2)) {
+        let (key, date, stamp) = (
+            key.expect("a key"),
+            date.expect("a date"),
+            stamp.expect("µs"),
+        );
+        let old = out.insert(key.clone(), (date, stamp));
+        assert!(old.is_none(), "{key} twice");
     }
     out
-}
-
-/// A column of text (any string type) as strings.
-fn texts(column: &ArrayRef) -> Vec<String> {
-    let column = cast(column, &DataType::Utf8).expect("text");
-    let column = column.as_string::<i32>();
-    (0..column.len())
-        .map(|i| column.value(i).to_string())
-        .collect()
 }
 
 /// One string column of `sql` on the history of `table` under `dir`.
 async fn strings_of(dir: &Path, table: &Table, sql: &str) -> Vec<String> {
     let ctx = history_session(dir, table.provider, table.service, table.resource).await;
-    let mut out = Vec::new();
-    for b in query(&ctx, sql).await {
-        out.extend(texts(b.column(0)));
-    }
-    out
+    strings(&query(&ctx, sql).await, 0)
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// A row the next sync sees again (still active, so fetched again, or the newest, which the
@@ -159,7 +150,7 @@ async fn a_job_run_the_api_deleted_is_kept_with_the_time_it_was_last_seen() {
         &format!("SELECT run_id FROM job_runs WHERE run_id = {id}"),
     )
     .await;
-    assert_eq!(live.iter().map(|b| b.num_rows()).sum::<usize>(), 0);
+    assert_eq!(rows(&live), 0);
 
     let report = sync(&ctx, &dir, "emu").await;
     assert!(report.counts.kept >= 1, "{:?}", report.counts);
