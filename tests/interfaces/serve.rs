@@ -44,6 +44,11 @@ pub fn factory(emu: &EmulatorHandle) -> ContextFactory {
     jobsql_sessions(load_embedded().expect("specs"), runtime)
 }
 
+/// A server over `emu` with the default options, on a free port of 127.0.0.1.
+pub async fn default_server(emu: &EmulatorHandle) -> ServerHandle {
+    server_with(emu, ServeOptions::new("127.0.0.1:0".parse().expect("addr"))).await
+}
+
 /// A server over `emu` with `options`.
 pub async fn server_with(emu: &EmulatorHandle, options: ServeOptions) -> ServerHandle {
     start(options, factory(emu)).await.expect("server starts")

@@ -3,11 +3,10 @@
 //! JSON text; `= ANY(%s)` with a list keeps working. And a table named however a tool quotes
 //! it (`"databricks_workspace.jobs".job_runs`, `jobs.job_runs`, `"jobs"."job_runs"`, ...).
 
-use jobsql::serve::ServeOptions;
 use tokio_postgres::types::Type;
 
 use super::common::emulator;
-use super::serve::{connect, server_with};
+use super::serve::{connect, default_server};
 use crate::support::batches::present_ints;
 use crate::support::clients::{python, stdout_of};
 use crate::support::session::{on, query};
@@ -124,11 +123,7 @@ async fn run_client(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg_reads_lists_as_python_lists_in_text_and_binary() {
     let emu = emulator().await;
-    let server = server_with(
-        &emu,
-        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
-    )
-    .await;
+    let server = default_server(&emu).await;
     let job = emu.notable().job_ids[0];
     let want = runs_of(&emu, job).await;
     let got = run_client(&server, job, "psycopg", PSYCOPG_ARRAYS).await;
@@ -163,11 +158,7 @@ async fn psycopg_reads_lists_as_python_lists_in_text_and_binary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg2_and_tokio_postgres_read_lists_as_their_lists() {
     let emu = emulator().await;
-    let server = server_with(
-        &emu,
-        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
-    )
-    .await;
+    let server = default_server(&emu).await;
     let job = emu.notable().job_ids[1];
     let want = runs_of(&emu, job).await;
     let got = run_client(&server, job, "psycopg2", PSYCOPG2_ARRAYS).await;
@@ -243,11 +234,7 @@ print(json.dumps({"counts": counts, "schemas": schemas}))
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_resolves_however_its_schema_is_quoted() {
     let emu = emulator().await;
-    let server = server_with(
-        &emu,
-        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
-    )
-    .await;
+    let server = default_server(&emu).await;
     let job = emu.notable().job_ids[0];
     let want = runs_of(&emu, job).await.len();
     let args = [server.local_addr().port().to_string(), job.to_string()];

@@ -6,16 +6,12 @@
 use jobsql::spec::load_embedded;
 
 use super::common::{emulator, to};
-use super::serve::server_with;
+use super::serve::default_server;
 use crate::support::clients::{psql, python, stdout_of};
-use jobsql::serve::{ServeOptions, ServerHandle};
+use jobsql::serve::ServerHandle;
 
 /// The field separator of psql's unaligned output here (descriptions may hold `|`).
 const SEP: &str = "\u{1f}";
-
-async fn server(emu: &jobsql::emulator::EmulatorHandle) -> ServerHandle {
-    server_with(emu, ServeOptions::new("127.0.0.1:0".parse().expect("addr"))).await
-}
 
 /// psql's unaligned, tuples-only output of `command`, each line split at [`SEP`]; fails on
 /// anything psql writes to stderr.
@@ -86,7 +82,7 @@ fn is_postgres_type(name: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_describes_a_table_with_postgres_types_and_descriptions() {
     let emu = emulator().await;
-    let server = server(&emu).await;
+    let server = default_server(&emu).await;
     let expected = described(&server, "jobs.job_runs").await;
     assert!(expected.len() > 10, "{expected:?}");
     emu.clear_requests();
@@ -195,7 +191,7 @@ print(json.dumps({"columns": columns, "attributes": attributes, "sent": sent,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn information_schema_names_postgres_types_as_the_rows_are_sent() {
     let emu = emulator().await;
-    let server = server(&emu).await;
+    let server = default_server(&emu).await;
     let port = server.local_addr().port().to_string();
     emu.clear_requests();
     let out = tokio::task::spawn_blocking(move || python(&["psycopg"], PSYCOPG, &[&port]))

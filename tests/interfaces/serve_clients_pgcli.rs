@@ -5,9 +5,8 @@
 //! columns), and a query run through `PGExecute.run`.
 
 use super::common::{emulator, to};
-use super::serve::server_with;
+use super::serve::default_server;
 use crate::support::clients::{python, stdout_of};
-use jobsql::serve::ServeOptions;
 
 /// Prints, as JSON, what each of PGExecute's catalog methods answers, what the completer
 /// offers after pgcli's refreshers ran, and the result of one query.
@@ -53,11 +52,7 @@ print(json.dumps(out))
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pgcli_loads_its_completions_and_runs_a_query() {
     let emu = emulator().await;
-    let server = server_with(
-        &emu,
-        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
-    )
-    .await;
+    let server = default_server(&emu).await;
     let port = server.local_addr().port().to_string();
     let job = emu.notable().job_ids[0];
     let job_arg = job.to_string();

@@ -3,13 +3,9 @@
 //! `= ANY(%s)` with a list.
 
 use super::common::{emulator, to};
-use super::serve::server_with;
+use super::serve::default_server;
 use crate::support::clients::{psql, python, stdout_of};
-use jobsql::serve::{ServeOptions, ServerHandle};
-
-async fn server(emu: &jobsql::emulator::EmulatorHandle) -> ServerHandle {
-    server_with(emu, ServeOptions::new("127.0.0.1:0".parse().expect("addr"))).await
-}
+use jobsql::serve::ServerHandle;
 
 /// psql's unaligned output of `command` against `server`.
 async fn psql_output(server: &ServerHandle, command: &str) -> String {
@@ -40,7 +36,7 @@ async fn psql_output(server: &ServerHandle, command: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_lists_schemas_tables_and_the_database() {
     let emu = emulator().await;
-    let server = server(&emu).await;
+    let server = default_server(&emu).await;
     emu.clear_requests();
 
     // One naming: the schema as information_schema names it, full names where short ones
@@ -135,7 +131,7 @@ with psycopg.connect(f"host=127.0.0.1 port={port} user=analyst dbname=jobsql") a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg_savepoints_session_functions_and_any_of_a_list() {
     let emu = emulator().await;
-    let server = server(&emu).await;
+    let server = default_server(&emu).await;
     let (a, b) = (emu.notable().job_ids[0], emu.notable().job_ids[1]);
     let port = server.local_addr().port().to_string();
     emu.clear_requests();

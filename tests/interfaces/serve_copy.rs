@@ -4,21 +4,16 @@
 //! pushed down to the API.
 
 use super::common::{emulator, to};
-use super::serve::server_with;
+use super::serve::default_server;
 use crate::support::batches::present_ints;
 use crate::support::clients::{psql, python, stdout_of};
 use crate::support::session::{on, query};
 use crate::support::RUNS;
-use jobsql::serve::ServeOptions;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_copy_writes_the_query_as_csv_with_a_header() {
     let emu = emulator().await;
-    let server = server_with(
-        &emu,
-        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
-    )
-    .await;
+    let server = default_server(&emu).await;
     let job = emu.notable().job_ids[0];
     let select = format!(
         "SELECT run_id, state['result_state'] AS result, run_name FROM {RUNS} \
@@ -96,11 +91,7 @@ with psycopg.connect(f"host=127.0.0.1 port={port} user=analyst dbname=jobsql ssl
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg_copy_in_text_and_csv_and_a_table_copy_refused() {
     let emu = emulator().await;
-    let server = server_with(
-        &emu,
-        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
-    )
-    .await;
+    let server = default_server(&emu).await;
     let job = emu.notable().job_ids[0];
     let select = format!("SELECT run_id FROM {RUNS} WHERE job_id = {job}");
     let want = present_ints(&query(&on(&emu, &[]), &select).await, 0).len();

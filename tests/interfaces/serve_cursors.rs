@@ -6,11 +6,10 @@
 use std::time::{Duration, Instant};
 
 use jobsql::emulator::{EmulatorConfig, EmulatorHandle};
-use jobsql::serve::ServeOptions;
 use tokio_postgres::SimpleQueryMessage;
 
 use super::common::{history_config, start, to};
-use super::serve::{connect, server_with, simple_rows};
+use super::serve::{connect, default_server, simple_rows};
 use super::serve_cancel::last_growth_after;
 use crate::support::batches::present_ints;
 use crate::support::clients::{psql, python, stdout_of};
@@ -24,10 +23,6 @@ async fn two_jobs() -> EmulatorHandle {
         ..history_config(4_000, 11)
     })
     .await
-}
-
-async fn open_server(emu: &EmulatorHandle) -> jobsql::serve::ServerHandle {
-    server_with(emu, ServeOptions::new("127.0.0.1:0".parse().expect("addr"))).await
 }
 
 /// The run ids of `job`, as the library reads them (sorted).
@@ -79,7 +74,7 @@ with psycopg.connect(f"host=127.0.0.1 port={port} user=analyst dbname=jobsql ssl
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg_named_cursor_reads_2000_rows_100_per_fetch() {
     let emu = two_jobs().await;
-    let server = open_server(&emu).await;
+    let server = default_server(&emu).await;
     let job = emu.notable().job_ids[0];
     let want = runs_of(&emu, job).await;
     assert!(want.len() > 1_500, "{} runs", want.len());
@@ -133,7 +128,7 @@ print(json.dumps({"first": first, "rows": rows}))
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg2_named_cursor_iterates_every_row() {
     let emu = two_jobs().await;
-    let server = open_server(&emu).await;
+    let server = default_server(&emu).await;
     let job = emu.notable().job_ids[1];
     let want = runs_of(&emu, job).await;
     emu.clear_requests();
@@ -158,7 +153,7 @@ async fn psycopg2_named_cursor_iterates_every_row() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_declares_fetches_moves_and_closes_in_a_transaction() {
     let emu = super::common::emulator().await;
-    let server = open_server(&emu).await;
+    let server = default_server(&emu).await;
     let job = emu.notable().job_ids[0];
     let select = format!("SELECT run_id FROM {RUNS} WHERE job_id = {job} ORDER BY run_id");
     let want = present_ints(&query(&on(&emu, &[]), &select).await, 0);
@@ -212,7 +207,7 @@ async fn closing_a_cursor_part_way_stops_its_requests() {
         ..history_config(5_000, 3)
     })
     .await;
-    let server = open_server(&emu).await;
+    let server = default_server(&emu).await;
     let client = connect(server.local_addr()).await;
     emu.clear_requests();
     client.simple_query("BEGIN").await.expect("begin");
@@ -270,7 +265,7 @@ async fn state_of(client: &tokio_postgres::Client, sql: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cursor_errors_name_the_problem() {
     let emu = super::common::emulator().await;
-    let server = open_server(&emu).await;
+    let server = default_server(&emu).await;
     let client = connect(server.local_addr()).await;
     assert_eq!(
         state_of(&client, "FETCH 1 FROM nope").await,

@@ -1,22 +1,17 @@
 //! INSERT over the Postgres extended protocol: a tokio-postgres prepared statement with `$1`
 //! parameters, planned by DataFusion and sent by the table's `insert_into`.
 
-use jobsql::serve::ServeOptions;
 use tokio_postgres::types::Type;
 
 use super::common::{emulator, to};
-use super::serve::{connect, server_with};
+use super::serve::{connect, default_server};
 
 const TASK: &str = r#"[{"task_key":"main","notebook_task":{"notebook_path":"/Repos/etl/main"}}]"#;
 
 #[tokio::test]
 async fn a_prepared_insert_with_parameters_submits_one_run_per_execution() {
     let emu = emulator().await;
-    let server = server_with(
-        &emu,
-        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
-    )
-    .await;
+    let server = default_server(&emu).await;
     let client = connect(server.local_addr()).await;
     let statement = client
         .prepare(

@@ -8,7 +8,7 @@ use jobsql::serve::ServeOptions;
 use tokio_postgres::Client;
 
 use super::common::emulator;
-use super::serve::{connect, server_with, simple_rows};
+use super::serve::{connect, default_server, server_with, simple_rows};
 
 const SECRET: &str = "dapi-not-a-real-token-0123456789";
 
@@ -51,11 +51,7 @@ fn path(p: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_file_is_opened_without_allow_files() {
     let emu = emulator().await;
-    let server = server_with(
-        &emu,
-        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
-    )
-    .await;
+    let server = default_server(&emu).await;
     let client = connect(server.local_addr()).await;
     let dir = files();
     let secret = path(&dir.path().join("secret.csv"));
@@ -186,11 +182,7 @@ async fn allow_files_opens_only_what_is_under_the_directory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_is_limited_to_harmless_settings() {
     let emu = emulator().await;
-    let server = server_with(
-        &emu,
-        ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
-    )
-    .await;
+    let server = default_server(&emu).await;
     let client = connect(server.local_addr()).await;
     let show = |name: &'static str| {
         let client = &client;
