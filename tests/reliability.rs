@@ -21,6 +21,8 @@ mod common {
     pub use crate::support::stub::{Reply, Seen, Stub};
     pub use crate::support::{LIST, RUNS};
 }
+#[path = "reliability/deep.rs"]
+mod deep;
 #[path = "reliability/faults.rs"]
 mod faults;
 #[path = "reliability/messages.rs"]

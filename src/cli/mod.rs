@@ -212,7 +212,11 @@ impl CliError {
 /// The whole program: parse arguments, run, map errors to an exit code.
 pub fn main_entry() -> ExitCode {
     let cli = Cli::parse();
+    // Statements are parsed, planned and run on the runtime's workers and on the thread that
+    // drives it: all of them get stacks sized for the statement bounds of `sql::bounds`.
+    let stack = crate::sql::bounds::STACK_BYTES;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(stack)
         .enable_all()
         .build()
     {
@@ -222,9 +226,23 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(main_inner(cli));
-    // Tasks still running (requests abandoned by Ctrl-C) are not waited for.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    let driver = std::thread::Builder::new()
+        .name("jobsql".into())
+        .stack_size(stack)
+        .spawn(move || {
+            let result = runtime.block_on(main_inner(cli));
+            // Tasks still running (requests abandoned by Ctrl-C) are not waited for.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+            result
+        });
+    let result = match driver.map(std::thread::JoinHandle::join) {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => return ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: cannot start the main thread: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

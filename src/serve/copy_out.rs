@@ -41,6 +41,9 @@ pub fn parse_copy_out(sql: &str) -> Option<Result<CopyOut, String>> {
     if !head.get(..4)?.eq_ignore_ascii_case("copy") {
         return None;
     }
+    // Within the size bounds before the parser builds a tree (see `sql::bounds`); past them the
+    // statement is not a COPY this answers, and the script's own parse refuses it.
+    crate::sql::bounds::check_text(sql, &PostgreSqlDialect {}).ok()?;
     let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
     let [SqlStatement::Copy {
         source,

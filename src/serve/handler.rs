@@ -61,6 +61,10 @@ pub fn pg_error(e: &DataFusionError) -> PgWireError {
         DataFusionError::Plan(_) | DataFusionError::SchemaError(..) => "42000",
         DataFusionError::NotImplemented(_) => "0A000",
         DataFusionError::ResourcesExhausted(_) => "53200",
+        // statement_too_complex, as Postgres answers a statement past its stack depth.
+        DataFusionError::External(inner) if inner.is::<crate::sql::bounds::BoundsError>() => {
+            "54001"
+        }
         DataFusionError::External(inner)
             if inner.is::<SettingError>() || inner.is::<SandboxError>() =>
         {
@@ -139,8 +143,10 @@ impl Parser {
     ) -> PgWireResult<(LogicalPlan, Vec<Option<DataType>>)> {
         let state = self.ctx.state();
         // One statement, rewritten as in the simple protocol; anything else DataFusion's error.
-        let plan = match crate::sql::parse_script(sql).map(|mut s| (s.len(), s.pop())) {
-            Ok((1, Some(crate::sql::Statement::Sql(s)))) => {
+        // A script past the bounds of `sql::bounds` is refused here, before any other parse.
+        let mut statements = crate::sql::parse_script(sql).map_err(|e| pg_error(&e))?;
+        let plan = match (statements.len(), statements.pop()) {
+            (1, Some(crate::sql::Statement::Sql(s))) => {
                 let rewritten = |untyped| {
                     super::rewrite::rewrite_with_parameters(s.as_ref().clone(), declared, untyped)
                 };

@@ -5,6 +5,7 @@
 //! word `EXEC` is parsed by [`exec::parse_exec`], every other one by DataFusion's parser. So
 //! `EXEC` works in multi-statement scripts next to SELECT, INSERT and DELETE.
 
+pub mod bounds;
 pub mod exec;
 pub mod value;
 
@@ -34,9 +35,10 @@ impl std::fmt::Display for Statement {
     }
 }
 
-/// Parse a script into statements.
+/// Parse a script into statements, each within the size and depth bounds of [`bounds`].
 pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
     let dialect = GenericDialect {};
+    bounds::check_text(sql, &dialect).map_err(bounded)?;
     let mut parser = DFParserBuilder::new(sql).with_dialect(&dialect).build()?;
     let mut statements = Vec::new();
     let mut expecting_delimiter = false;
@@ -62,12 +64,18 @@ pub fn parse_script(sql: &str) -> Result<Vec<Statement>> {
         let statement = if is_exec {
             Statement::Exec(exec::parse_exec(&mut parser.parser)?)
         } else {
-            Statement::Sql(Box::new(parser.parse_statement()?))
+            let statement = bounds::check_depth(parser.parse_statement()?).map_err(bounded)?;
+            Statement::Sql(Box::new(statement))
         };
         statements.push(statement);
         expecting_delimiter = true;
     }
     Ok(statements)
+}
+
+/// A statement past a bound, as the error every front end reports.
+pub fn bounded(e: bounds::BoundsError) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
 }
 
 #[cfg(test)]

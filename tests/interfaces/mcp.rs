@@ -8,39 +8,10 @@ use jobsql::emulator::EmulatorHandle;
 use serde_json::{json, Value};
 
 use super::common::{emulator, to};
-use crate::support::clients::{python, stdout_of};
+use crate::support::clients::mcp_client;
 use crate::support::requests::mutations;
 use crate::support::session::{on, query};
 use crate::support::{LIST, RUNS};
-
-/// The client: `argv[1]` is `{"server": {"command", "args", "env"} | {"url"}, "calls":
-/// [[tool, arguments], ...]}`; prints `{"tools": [...], "results": [{"is_error", "text",
-/// "structured"}, ...]}` as one JSON line.
-pub const CLIENT: &str = r#"
-import asyncio, json, sys
-from mcp import Client, StdioServerParameters
-
-async def main():
-    plan = json.loads(sys.argv[1])
-    server = plan["server"]
-    target = server["url"] if "url" in server else StdioServerParameters(
-        command=server["command"], args=server["args"], env=server["env"])
-    async with Client(target) as client:
-        listed = await client.list_tools()
-        tools = [{"name": t.name, "description": t.description,
-                  "input_schema": t.input_schema,
-                  "read_only": t.annotations.read_only_hint if t.annotations else None}
-                 for t in listed.tools]
-        results = []
-        for name, arguments in plan["calls"]:
-            r = await client.call_tool(name, arguments)
-            results.append({"is_error": r.is_error,
-                            "text": "".join(c.text for c in r.content if c.type == "text"),
-                            "structured": r.structured_content})
-    print(json.dumps({"tools": tools, "results": results}))
-
-asyncio.run(main())
-"#;
 
 /// The environment of `jobsql mcp`: `emu` the default workspace, nothing else of the machine's.
 fn server_env(emu: &EmulatorHandle) -> Value {
@@ -53,12 +24,9 @@ fn server_env(emu: &EmulatorHandle) -> Value {
 
 /// Run the client against `server` with `calls`; the parsed answer.
 pub async fn client(server: Value, calls: Value) -> Value {
-    let plan = json!({"server": server, "calls": calls}).to_string();
-    let out = tokio::task::spawn_blocking(move || python(&["mcp"], CLIENT, &[&plan]))
+    tokio::task::spawn_blocking(move || mcp_client(server, calls))
         .await
-        .expect("the client ran");
-    let text = stdout_of(&out);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("client output ({e}): {text}"))
+        .expect("the client ran")
 }
 
 /// `jobsql mcp EXTRA` over stdio against `emu`, with `calls`.

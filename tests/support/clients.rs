@@ -91,3 +91,50 @@ pub fn stdout_of(out: &Output) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The official Python MCP client: `argv[1]` names a file holding `{"server": {"command", "args", "env"} | {"url"}, "calls":
+/// [[tool, arguments], ...]}`; prints `{"tools": [...], "results": [{"is_error", "text",
+/// "structured"}, ...]}` as one JSON line.
+const MCP_CLIENT: &str = r#"
+import asyncio, json, sys
+from mcp import Client, StdioServerParameters
+
+async def main():
+    plan = json.load(open(sys.argv[1]))
+    server = plan["server"]
+    target = server["url"] if "url" in server else StdioServerParameters(
+        command=server["command"], args=server["args"], env=server["env"])
+    async with Client(target) as client:
+        listed = await client.list_tools()
+        tools = [{"name": t.name, "description": t.description,
+                  "input_schema": t.input_schema,
+                  "read_only": t.annotations.read_only_hint if t.annotations else None}
+                 for t in listed.tools]
+        results = []
+        for name, arguments in plan["calls"]:
+            r = await client.call_tool(name, arguments)
+            results.append({"is_error": r.is_error,
+                            "text": "".join(c.text for c in r.content if c.type == "text"),
+                            "structured": r.structured_content})
+    print(json.dumps({"tools": tools, "results": results}))
+
+asyncio.run(main())
+"#;
+
+/// The official MCP client run against `server` (`{"command", "args", "env"}` for stdio, or
+/// `{"url"}`) with `calls` (`[[tool, arguments], ...]`); its answer, `{"tools", "results"}`.
+/// The plan goes through a file: a call may be longer than an argument may be.
+pub fn mcp_client(server: serde_json::Value, calls: serde_json::Value) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = dir.path().join("plan.json");
+    let text = serde_json::json!({"server": server, "calls": calls}).to_string();
+    std::fs::write(&plan, text).expect("plan written");
+    let out = python(&["mcp"], MCP_CLIENT, &[plan.to_str().expect("utf-8 path")]);
+    let stdout = stdout_of(&out);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "client output ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}

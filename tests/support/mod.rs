@@ -19,6 +19,8 @@
 //! - [`cli`]: the `jobsql` binary run as a user runs it, and `jobsql emulator` as a process.
 //! - [`clients`]: real clients (Python packages, `psql`) run against `jobsql serve` or `mcp`.
 //! - [`rng`]: a small deterministic generator for the property tests.
+//! - [`serve_process`]: `jobsql serve` as a process of its own (peak memory, aborts seen from
+//!   outside).
 //!
 //! Each area names what it uses in a `mod common` facade in its root (`tests/select.rs`, ...),
 //! under the names its files have always used, so they import `super::common::*`; `tests/cli.rs`
@@ -36,6 +38,7 @@ pub mod raw;
 pub mod reports;
 pub mod requests;
 pub mod rng;
+pub mod serve_process;
 pub mod session;
 pub mod shapes;
 pub mod stub;
