@@ -25,6 +25,8 @@ mod common {
 mod deep;
 #[path = "reliability/faults.rs"]
 mod faults;
+#[path = "reliability/fuzz.rs"]
+mod fuzz;
 #[path = "reliability/messages.rs"]
 mod messages;
 #[path = "reliability/mutations.rs"]
