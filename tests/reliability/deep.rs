@@ -165,7 +165,7 @@ async fn serve_answers_the_next_statement_after_each_deep_chain_on_both_protocol
     let emu = emulator().await;
     let home = tempfile::tempdir().expect("temp dir");
     let log = std::fs::File::create(home.path().join("serve.log")).expect("log");
-    let mut server = ServeProcess::start(&emu.base_url(), emu.token(), home.path(), &[], log);
+    let server = ServeProcess::start(&emu.base_url(), emu.token(), home.path(), &[], log);
     let client = server.login("jobsql", "").await.expect("logs in");
     let other = server.login("jobsql", "").await.expect("logs in");
     for (what, sql) in chains(DEEP) {

@@ -77,9 +77,13 @@ impl ServeProcess {
         kb / 1024
     }
 
-    /// Whether the process is still running (it has not aborted).
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+    /// Whether the process is still running (it has not aborted: not gone, not a zombie).
+    pub fn alive(&self) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).is_ok_and(|s| {
+            s.lines()
+                .find(|l| l.starts_with("State:"))
+                .is_some_and(|l| !l.contains("zombie"))
+        })
     }
 
     /// A client logged in as `user` with `password` (any, when the server asks for none).
