@@ -23,10 +23,11 @@
 //!   determine mask the whole base64 run around them.
 //!
 //! All pieces of all secrets are found in one pass: the patterns (every window of every
-//! secret, every window of its base64 cores) are one Aho-Corasick automaton, rebuilt when a
-//! secret is registered; a match is then extended byte by byte as far as the secret goes.
+//! secret, every window of its base64 cores) are one Aho-Corasick automaton, rebuilt at the
+//! first use after a secret is registered; a match is then extended byte by byte as far as the
+//! secret goes. The scan is linear in the text, whatever the number of secrets.
 //!
-//! Which secrets count: any characters (spaces, non-ASCII, controls), trimmed. A secret
+//! Which secrets count: any characters (spaces, non-ASCII, controls), as given and trimmed. A secret
 //! shorter than [`WINDOW`] characters is masked only whole; one shorter than
 //! [`MIN_SECRET_LEN`] is not registered (it would mask ordinary words) — a short `Basic`
 //! password is still masked as the header value it makes. A secret that is a JSON object (a
@@ -46,7 +47,7 @@ mod matcher;
 mod views;
 
 use std::borrow::Cow;
-use std::sync::{LazyLock, RwLock};
+use std::sync::{LazyLock, OnceLock, RwLock};
 
 pub use forms::WINDOW;
 use forms::{is_base64_byte, Form};
@@ -62,8 +63,29 @@ pub const MIN_SECRET_LEN: usize = 4;
 #[derive(Default)]
 pub struct Redactor {
     secrets: Vec<String>,
+    /// The secrets' windows and their base64 cores' windows, built at the first use after a
+    /// secret was added (several registered in a row build them once).
+    matchers: OnceLock<Matchers>,
+}
+
+/// The plain and base64 matchers of a set of secrets.
+struct Matchers {
     plain: Matcher,
     base64: Matcher,
+}
+
+impl Matchers {
+    fn new(secrets: &[String]) -> Self {
+        Matchers {
+            plain: Matcher::new(secrets.iter().map(|s| Form::plain(s)).collect()),
+            base64: Matcher::new(
+                secrets
+                    .iter()
+                    .flat_map(|s| forms::base64_cores(s.as_bytes()))
+                    .collect(),
+            ),
+        }
+    }
 }
 
 impl std::fmt::Debug for Redactor {
@@ -80,30 +102,24 @@ impl Redactor {
         Self::default()
     }
 
-    /// Whether `secret` is known already (as registered: trimmed).
+    /// Whether `secret` is known already.
     pub fn knows(&self, secret: &str) -> bool {
-        self.secrets.iter().any(|s| s == secret.trim())
+        self.secrets.iter().any(|s| s == secret)
     }
 
     /// Add a secret (ignored when already known or too short; a JSON object adds its secret
     /// fields instead).
     pub fn add(&mut self, secret: &str) {
-        let mut added = false;
         for piece in pieces(secret) {
             if piece.chars().count() >= MIN_SECRET_LEN && !self.secrets.contains(&piece) {
                 self.secrets.push(piece);
-                added = true;
+                self.matchers = OnceLock::new();
             }
         }
-        if added {
-            self.plain = Matcher::new(self.secrets.iter().map(|s| Form::plain(s)).collect());
-            self.base64 = Matcher::new(
-                self.secrets
-                    .iter()
-                    .flat_map(|s| forms::base64_cores(s.as_bytes()))
-                    .collect(),
-            );
-        }
+    }
+
+    fn matchers(&self) -> &Matchers {
+        self.matchers.get_or_init(|| Matchers::new(&self.secrets))
     }
 
     /// `text` with every secret masked: the spans found in the text and in each decoding of
@@ -112,54 +128,59 @@ impl Redactor {
         if self.secrets.is_empty() {
             return Cow::Borrowed(text);
         }
+        let matchers = self.matchers();
         let bytes = text.as_bytes();
-        let mut spans = self.plain.find(bytes);
+        let mut spans = matchers.plain.find(bytes);
         let escaped = |b: &u8| matches!(b, b'\\' | b'%' | b'+' | b'&' | b'\r' | b'\n');
         if bytes.iter().any(escaped) {
             let text_view = View::identity(bytes);
-            let unescaped = text_view.unescaped();
+            let unescaped = text_view.unescaped(true);
+            // A cut through an escaped backslash (`\\b` → `\b`) leaves a letter escape that
+            // was not one: also read with letter escapes kept as written.
+            let numeric = text_view.unescaped(false);
             let percent = text_view.percent_decoded(false);
             let form = text_view.percent_decoded(true);
             let html = text_view.html_decoded();
             let decoded = [
                 unescaped.as_ref(),
+                numeric.as_ref(),
                 percent.as_ref(),
                 form.as_ref(),
                 html.as_ref(),
             ];
             for view in decoded.into_iter().flatten() {
-                spans.extend(in_view(view, self.plain.find(&view.bytes)));
+                spans.extend(in_view(view, matchers.plain.find(&view.bytes)));
             }
             let base = unescaped.as_ref().unwrap_or(&text_view);
             let unwrapped = base.unwrapped();
             let base64 = [unwrapped.as_ref().or(unescaped.as_ref()), percent.as_ref()];
             for view in base64.into_iter().flatten() {
-                spans.extend(in_view(view, self.base64_runs(&view.bytes)));
+                spans.extend(in_view(view, base64_runs(&matchers.base64, &view.bytes)));
             }
         }
-        spans.extend(self.base64_runs(bytes));
+        spans.extend(base64_runs(&matchers.base64, bytes));
         mask(text, spans)
     }
+}
 
-    /// The runs of base64 characters of `bytes` that hold a window of a base64 core.
-    fn base64_runs(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
-        self.base64
-            .find(bytes)
-            .into_iter()
-            .map(|(start, end)| {
-                let before = bytes[..start]
-                    .iter()
-                    .rev()
-                    .take_while(|b| is_base64_byte(**b))
-                    .count();
-                let after = bytes[end..]
-                    .iter()
-                    .take_while(|b| is_base64_byte(**b))
-                    .count();
-                (start - before, end + after)
-            })
-            .collect()
-    }
+/// The runs of base64 characters of `bytes` that hold a window of a base64 core.
+fn base64_runs(base64: &Matcher, bytes: &[u8]) -> Vec<(usize, usize)> {
+    base64
+        .find(bytes)
+        .into_iter()
+        .map(|(start, end)| {
+            let before = bytes[..start]
+                .iter()
+                .rev()
+                .take_while(|b| is_base64_byte(**b))
+                .count();
+            let after = bytes[end..]
+                .iter()
+                .take_while(|b| is_base64_byte(**b))
+                .count();
+            (start - before, end + after)
+        })
+        .collect()
 }
 
 /// Spans of a view as spans of the original text.
@@ -203,15 +224,18 @@ fn mask(text: &str, mut spans: Vec<(usize, usize)>) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// What of `secret` is registered: itself trimmed, or the secret fields of a JSON object.
+/// What of `secret` is registered: itself as given and trimmed (a password may begin with a
+/// space; a value read from a file may end with a newline), or the secret fields of a JSON
+/// object.
 fn pieces(secret: &str) -> Vec<String> {
-    let secret = secret.trim();
-    match serde_json::from_str::<serde_json::Value>(secret) {
+    let trimmed = secret.trim();
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
         Ok(serde_json::Value::Object(fields)) => {
             let mut out = Vec::new();
             secret_fields(&fields, &mut out);
             out
         }
+        _ if trimmed != secret => vec![secret.to_string(), trimmed.to_string()],
         _ => vec![secret.to_string()],
     }
 }
@@ -252,7 +276,9 @@ pub fn register(secret: &str) {
 /// (`base64("user:password")`, masked even when the password is too short to register).
 pub fn register_basic(user: &str, password: &str) {
     register(password);
-    register(&forms::base64_padded(format!("{user}:{password}").as_bytes()));
+    register(&forms::base64_padded(
+        format!("{user}:{password}").as_bytes(),
+    ));
 }
 
 /// `text` with every registered secret masked.
@@ -336,7 +362,10 @@ mod tests {
             ("q=%64%61%70%69%2F%73%2B%63%72", "q=***"),
             (r#"{"t":"dapi/s+cr=t\"q"}"#, r#"{"t":"***"}"#),
             (r#"{"t":"dapi\/s+cr=t\"q"}"#, r#"{"t":"***"}"#),
-            (r#"{"t":"\u0064\u0061\u0070\u0069\/s+cr"}"#, r#"{"t":"***"}"#),
+            (
+                r#"{"t":"\u0064\u0061\u0070\u0069\/s+cr"}"#,
+                r#"{"t":"***"}"#,
+            ),
             ("<p>dapi&#x2F;s+cr=t&quot;q</p>", "<p>***</p>"),
         ] {
             assert_eq!(r.redact(text), want, "{text}");
@@ -368,7 +397,11 @@ mod tests {
         let r = redactor(&[secret]);
         let encoded = forms::base64_padded(format!("token:{secret}{secret}").as_bytes());
         let (a, b) = encoded.split_at(20);
-        for text in [format!("{a}\n{b}"), format!("{a}\r\n  {b}"), format!("{a}\\n{b}")] {
+        for text in [
+            format!("{a}\n{b}"),
+            format!("{a}\r\n  {b}"),
+            format!("{a}\\n{b}"),
+        ] {
             assert_eq!(r.redact(&format!("<{text}>")), "<***>", "{text}");
         }
     }

@@ -174,9 +174,10 @@ mod tests {
                 let mut text = vec![b'.'; pad];
                 text.extend_from_slice(&secret[start..start + WINDOW]);
                 let encoded = base64(&text, STANDARD);
-                let hit = cores.iter().flat_map(|c| c.windows()).any(|(_, w)| {
-                    encoded.contains(std::str::from_utf8(w).unwrap_or("\u{0}"))
-                });
+                let hit = cores
+                    .iter()
+                    .flat_map(|c| c.windows())
+                    .any(|(_, w)| encoded.contains(std::str::from_utf8(w).unwrap_or("\u{0}")));
                 assert!(hit, "{start} {pad}: {encoded}");
             }
         }

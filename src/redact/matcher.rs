@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use memchr::memmem;
 
 use super::forms::Form;
@@ -38,7 +38,9 @@ impl Matcher {
                 places[id].push((f, unit));
             }
         }
+        // A contiguous NFA: quick to build (it is rebuilt as secrets are registered) and to run.
         let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
             .ok()
@@ -94,7 +96,10 @@ mod tests {
     #[test]
     fn a_match_is_extended_to_the_whole_secret() {
         let m = Matcher::new(vec![Form::plain("0123456789abcdef")]);
-        assert_eq!(m.find(b"x 3456789abc y 0123456789abcdef"), [(2, 12), (15, 31)]);
+        assert_eq!(
+            m.find(b"x 3456789abc y 0123456789abcdef"),
+            [(2, 12), (15, 31)]
+        );
         assert!(m.find(b"0123456 89abcde").is_empty());
         assert!(Matcher::new(Vec::new()).find(b"anything").is_empty());
     }

@@ -70,9 +70,10 @@ impl View {
         changed.then_some(out)
     }
 
-    /// Backslash escapes decoded (JSON, Rust and C-like string literals).
-    pub fn unescaped(&self) -> Option<View> {
-        self.rewrite(backslash)
+    /// Backslash escapes decoded (JSON, Rust and C-like string literals); the one-letter
+    /// escapes (`\n`, `\t`, `\b`, ...) only when `letters`.
+    pub fn unescaped(&self, letters: bool) -> Option<View> {
+        self.rewrite(|s, i| backslash(s, i, letters))
     }
 
     /// Percent-encoding decoded; `+` as a space too when `form`.
@@ -112,18 +113,18 @@ fn hex(digits: &[u8]) -> Option<u32> {
     u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
-fn backslash(s: &[u8], i: usize) -> Option<(Decoded, usize)> {
+fn backslash(s: &[u8], i: usize, letters: bool) -> Option<(Decoded, usize)> {
     if s[i] != b'\\' {
         return None;
     }
     let byte = |b: u8| Some((Decoded::Byte(b), 2));
     match *s.get(i + 1)? {
         c @ (b'"' | b'\\' | b'/' | b'\'') => byte(c),
-        b'n' => byte(b'\n'),
-        b'r' => byte(b'\r'),
-        b't' => byte(b'\t'),
-        b'b' => byte(0x08),
-        b'f' => byte(0x0c),
+        b'n' if letters => byte(b'\n'),
+        b'r' if letters => byte(b'\r'),
+        b't' if letters => byte(b'\t'),
+        b'b' if letters => byte(0x08),
+        b'f' if letters => byte(0x0c),
         b'x' => Some((Decoded::Byte(hex(s.get(i + 2..i + 4)?)? as u8), 4)),
         b'u' if s.get(i + 2) == Some(&b'{') => {
             let close = s[i + 3..].iter().take(7).position(|b| *b == b'}')?;
@@ -177,7 +178,11 @@ mod tests {
     #[test]
     fn each_decoding() {
         let v = View::identity(br#"a\"b\/c\u00e9\ud83d\ude00\u{e9}\x41\n\q"#);
-        assert_eq!(text(v.unescaped()), "a\"b/c\u{e9}\u{1f600}\u{e9}A\n\\q");
+        assert_eq!(text(v.unescaped(true)), "a\"b/c\u{e9}\u{1f600}\u{e9}A\n\\q");
+        assert_eq!(
+            text(v.unescaped(false)),
+            "a\"b/c\u{e9}\u{1f600}\u{e9}A\\n\\q"
+        );
         let v = View::identity(b"a%2Fb%2fc+d%zz");
         assert_eq!(text(v.percent_decoded(false)), "a/b/c+d%zz");
         assert_eq!(text(v.percent_decoded(true)), "a/b/c d%zz");
@@ -185,18 +190,20 @@ mod tests {
         assert_eq!(text(v.html_decoded()), "&//&bogus;");
         let v = View::identity(b"abc\r\n  def\nghi");
         assert_eq!(text(v.unwrapped()), "abcdefghi");
-        assert!(View::identity(b"plain").unescaped().is_none());
+        assert!(View::identity(b"plain").unescaped(true).is_none());
     }
 
     #[test]
     fn origins_point_at_the_escapes() {
-        let v = View::identity(b"x%41y").percent_decoded(false).expect("changed");
+        let v = View::identity(b"x%41y")
+            .percent_decoded(false)
+            .expect("changed");
         assert_eq!(v.bytes, b"xAy");
         assert_eq!(v.origin(1, 2), (1, 4));
         assert_eq!(v.origin(0, 3), (0, 5));
         // Composed: a view of a view points at the original text.
         let w = View::identity(b"a\\u0025\n41")
-            .unescaped()
+            .unescaped(true)
             .and_then(|v| v.unwrapped())
             .expect("changed");
         assert_eq!(w.bytes, b"a%41");
