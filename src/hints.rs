@@ -7,7 +7,10 @@
 //! * a struct compared with text (`state = 'FAILED'`) names the struct's text field to compare
 //!   instead — the one whose spec description lists the value, else the text fields;
 //! * `CROSS JOIN unnest(r.tasks)` (a lateral unnest, which DataFusion 55 cannot run) names the
-//!   form that works, `SELECT run_id, unnest(tasks) …` (`hints/lateral.rs`).
+//!   form that works, `SELECT run_id, unnest(tasks) …` (`hints/lateral.rs`);
+//! * `CREATE FUNCTION` says that jobsql has no user-defined functions, and a DELETE whose WHERE
+//!   names a column through the target's alias says that DELETE takes no alias
+//!   (`hints/statements.rs`).
 //!
 //! [`user_message`] is how any DataFusion error reads to a user (its root cause, redacted).
 //! [`unknown_column`] needs only the error; [`improve`] looks at the session's tables and the
@@ -19,6 +22,8 @@ use std::sync::Arc;
 
 #[path = "hints/lateral.rs"]
 mod lateral;
+#[path = "hints/statements.rs"]
+mod statements;
 
 use datafusion::arrow::datatypes::{DataType, Fields};
 use datafusion::common::utils::datafusion_strsim::levenshtein;
@@ -62,6 +67,28 @@ pub enum HintError {
     )]
     LateralUnnest {
         /// The column unnested, as written.
+        column: String,
+    },
+    /// `CREATE FUNCTION` or `DROP FUNCTION`.
+    #[error(
+        "{verb} FUNCTION is not supported: jobsql has no user-defined functions (write the \
+         expression in the query, or in a WITH clause)"
+    )]
+    NoUserFunctions {
+        /// `CREATE` or `DROP`.
+        verb: &'static str,
+    },
+    /// `DELETE FROM t AS r WHERE r.x …`: DataFusion's DELETE has no alias.
+    #[error(
+        "DELETE FROM {table} {alias}: a DELETE cannot name its table by an alias; write \
+         {column} instead of {alias}.{column}"
+    )]
+    DeleteAlias {
+        /// The table, as written.
+        table: String,
+        /// The alias.
+        alias: String,
+        /// The column named through it.
         column: String,
     },
 }
@@ -119,6 +146,11 @@ pub async fn improve(
 ) -> DataFusionError {
     if let Some(column) = lateral::lateral_unnest(statement) {
         return DataFusionError::External(Box::new(HintError::LateralUnnest { column }));
+    }
+    if let Some(hint) =
+        statements::unsupported(statement).or_else(|| statements::delete_alias(statement, &error))
+    {
+        return DataFusionError::External(Box::new(hint));
     }
     let text = match error.find_root() {
         DataFusionError::Plan(text) => text.clone(),

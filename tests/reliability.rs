@@ -35,6 +35,8 @@ mod mutations;
 mod props;
 #[path = "reliability/redaction.rs"]
 mod redaction;
+#[path = "reliability/redaction_props.rs"]
+mod redaction_props;
 #[path = "reliability/responses.rs"]
 mod responses;
 #[path = "reliability/retries.rs"]

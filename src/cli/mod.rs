@@ -209,8 +209,21 @@ impl CliError {
     }
 }
 
+/// Errors are one line whatever `RUST_BACKTRACE` says: delta-rs' kernel captures a backtrace
+/// into an error when the environment asks for one (`Backtrace::capture`) and prints it as part
+/// of the message (a corrupted `_delta_log` read gave 20 lines of frames). `RUST_LIB_BACKTRACE=0`
+/// turns captures in libraries off while leaving a panic's backtrace to `RUST_BACKTRACE`; an
+/// explicit `RUST_LIB_BACKTRACE` is kept (someone debugging jobsql itself). Called first thing,
+/// before any thread exists, so setting the variable races with nothing.
+fn no_error_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+}
+
 /// The whole program: parse arguments, run, map errors to an exit code.
 pub fn main_entry() -> ExitCode {
+    no_error_backtraces();
     let cli = Cli::parse();
     // Statements are parsed, planned and run on the runtime's workers and on the thread that
     // drives it: all of them get stacks sized for the statement bounds of `sql::bounds`.

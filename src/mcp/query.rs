@@ -10,11 +10,12 @@
 
 use datafusion::arrow::array::StringArray;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::format::ExplainStatementOptions;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::parser::{ExplainStatement, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 use futures::StreamExt;
 
@@ -117,22 +118,31 @@ async fn stream_query(
     }
 }
 
+/// Whether `statement` is an `EXPLAIN` (DataFusion's, or sqlparser's `EXPLAIN`/`DESCRIBE`).
+fn is_explain(statement: &DfStatement) -> bool {
+    match statement {
+        DfStatement::Explain(_) => true,
+        DfStatement::Statement(s) => matches!(s.as_ref(), SqlStatement::Explain { .. }),
+        _ => false,
+    }
+}
+
 /// `EXPLAIN` of `sql` (one statement): the plan's rows, as `plan_type: plan` text. Nothing is
 /// sent to the API (an `EXPLAIN ANALYZE` given here is refused: it would run the statement).
 pub async fn explain(ctx: &SessionContext, sql: &str) -> Result<String, McpError> {
-    let statement = one_statement(sql)?;
-    if matches!(statement, Statement::Exec(_)) {
-        return Err(McpError::ExplainExec);
-    }
-    let text = statement.to_string();
-    if text
-        .trim_start()
-        .to_ascii_uppercase()
-        .starts_with("EXPLAIN")
-    {
+    let statement = match one_statement(sql)? {
+        Statement::Exec(_) => return Err(McpError::ExplainExec),
+        Statement::Sql(s) => s,
+    };
+    if is_explain(&statement) {
         return Err(McpError::ExplainExplain);
     }
-    let explained = one_statement(&format!("EXPLAIN {text}"))?;
+    // The statement wrapped as parsed: printing it and parsing `EXPLAIN <text>` again fails
+    // for statements whose printed form does not parse back (COPY's options).
+    let explained = Statement::Sql(Box::new(DfStatement::Explain(ExplainStatement {
+        options: ExplainStatementOptions::default(),
+        statement,
+    })));
     let (_, stream) = stream_statement_checked(ctx, explained, &|_| Ok(()))
         .await
         .map_err(McpError::Statement)?;

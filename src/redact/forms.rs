@@ -1,113 +1,89 @@
-//! The forms a secret can take in text that a server or proxy sends back: as written,
-//! percent-encoded (URL component, form and every-byte), JSON-escaped, and base64 (standard and
-//! URL-safe alphabets, at each of the three alignments a secret can have inside a longer
-//! base64 text, e.g. `Basic base64("token:<secret>")`).
+//! What a registered secret is searched as: its own characters, and its base64 *cores*.
 //!
-//! Each [`Form`] knows how long its encoding of the secret's first
-//! [`MIN_PREFIX`](super::MIN_PREFIX) characters is: a cut echo that keeps at least that much is
-//! still a leak.
+//! A [`Form`] is a byte string cut into units (characters of the secret, or base64 characters)
+//! with a window length: every run of `window` consecutive units is a pattern, and a text
+//! holding any of them holds a piece of the secret. Plain forms use windows of [`WINDOW`]
+//! characters; a secret shorter than that is one window, itself.
+//!
+//! Encodings that are a character-by-character rewriting (percent, form, JSON, HTML escapes,
+//! line wrapping) are not listed here: the text is decoded instead (`views.rs`), so every
+//! spelling of an escape (`%2f` or `%2F`, `\u00e9` or `é`) is caught the same way. base64 is
+//! not such a rewriting (each character mixes bits of up to two bytes), so each secret has six
+//! cores: standard and URL-safe alphabets, at each of the three offsets its first byte can have
+//! in a 3-byte group of a longer encoded text (`Basic base64("user:<secret>")`). A core holds only
+//! the characters that depend on the secret alone.
 
-/// How a form is matched and what is masked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The form's characters themselves are masked.
-    Plain,
-    /// The whole run of base64 characters around the match is masked (its edges encode the
-    /// secret mixed with its neighbours).
-    Base64,
-}
+/// The shortest run of a secret's characters that is masked wherever it appears.
+pub const WINDOW: usize = 8;
 
-/// One encoded form of a secret.
+/// The base64 characters that any [`WINDOW`] consecutive bytes of a secret determine, at any
+/// offset: 8 bytes cover at least two whole 3-byte groups and 10 known characters.
+pub const BASE64_WINDOW: usize = 10;
+
+/// One searchable form of a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Form {
-    /// The encoded text.
-    pub text: String,
-    /// The shortest match that counts as the secret (a prefix of `text`).
-    pub head: usize,
-    /// How it is masked.
-    pub kind: Kind,
+    /// The bytes.
+    pub text: Vec<u8>,
+    /// The byte offset of each unit boundary (`0` first, `text.len()` last).
+    pub bounds: Vec<usize>,
+    /// Units per pattern (the form's whole length when it is shorter).
+    pub window: usize,
 }
 
-/// Every form of `secret` (ASCII), each once.
-pub fn forms(secret: &str, min_prefix: usize) -> Vec<Form> {
-    let prefix_len = min_prefix.min(secret.len());
-    let prefix = &secret[..prefix_len];
-    let mut out: Vec<Form> = Vec::new();
-    let mut plain = |text: String, head: usize| {
-        if !out.iter().any(|f| f.text == text) {
-            out.push(Form {
-                head: head.min(text.len()),
-                text,
-                kind: Kind::Plain,
-            });
+impl Form {
+    /// The secret as written, cut into characters.
+    pub fn plain(secret: &str) -> Self {
+        let mut bounds: Vec<usize> = secret.char_indices().map(|(i, _)| i).collect();
+        bounds.push(secret.len());
+        Form {
+            text: secret.as_bytes().to_vec(),
+            bounds,
+            window: WINDOW,
         }
-    };
-    let encoders: [fn(&str) -> String; 8] = [
-        |s| s.to_string(),
-        |s| percent(s, false, false),
-        |s| percent(s, false, true),
-        |s| percent(s, true, false),
-        |s| percent(s, true, true),
-        form_encoded,
-        json_escaped,
-        |s| json_escaped(s).replace('/', "\\/"),
-    ];
-    for encode in encoders {
-        plain(encode(secret), encode(prefix).len());
     }
-    plain(unicode_escaped(secret), unicode_escaped(prefix).len());
+
+    /// A base64 core: every character is a unit.
+    fn core(text: String) -> Self {
+        Form {
+            bounds: (0..=text.len()).collect(),
+            text: text.into_bytes(),
+            window: BASE64_WINDOW,
+        }
+    }
+
+    /// Each pattern: (its first unit, its bytes).
+    pub fn windows(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        let units = self.bounds.len() - 1;
+        let window = self.window.min(units);
+        (0..=units - window)
+            .filter(move |_| window > 0)
+            .map(move |u| (u, &self.text[self.bounds[u]..self.bounds[u + window]]))
+    }
+
+    /// How many bytes of `text` from its start go on matching this form from unit `unit`.
+    pub fn extent(&self, unit: usize, text: &[u8]) -> usize {
+        text.iter()
+            .zip(&self.text[self.bounds[unit]..])
+            .take_while(|(a, b)| a == b)
+            .count()
+    }
+}
+
+/// The base64 cores of `secret` (both alphabets, three offsets), each once.
+pub fn base64_cores(secret: &[u8]) -> Vec<Form> {
+    let mut out: Vec<Form> = Vec::new();
     for alphabet in [STANDARD, URL_SAFE] {
         for align in 0..3 {
-            if let Some(core) = base64_core(secret.as_bytes(), align, alphabet) {
-                // ~4 characters per 3 bytes of the prefix.
-                let head = (prefix_len * 4).div_ceil(3).min(core.len());
-                if !out.iter().any(|f| f.text == core) {
-                    out.push(Form {
-                        text: core,
-                        head,
-                        kind: Kind::Base64,
-                    });
+            if let Some(core) = base64_core(secret, align, alphabet) {
+                let form = Form::core(core);
+                if !out.contains(&form) {
+                    out.push(form);
                 }
             }
         }
     }
     out
-}
-
-/// Percent-encoding of every byte but unreserved ones (`A-Z a-z 0-9 - . _ ~`), or of every
-/// byte (`all`), with upper- or lower-case hex digits.
-fn percent(s: &str, all: bool, lower: bool) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if !all && (b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')) {
-            out.push(b as char);
-        } else if lower {
-            out.push_str(&format!("%{b:02x}"));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// `application/x-www-form-urlencoded`, as a query string carries it.
-fn form_encoded(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// The inside of a JSON string holding `s`.
-fn json_escaped(s: &str) -> String {
-    let quoted = serde_json::to_string(s).unwrap_or_default();
-    quoted
-        .strip_prefix('"')
-        .and_then(|q| q.strip_suffix('"'))
-        .unwrap_or(&quoted)
-        .to_string()
-}
-
-/// Every character as a JSON `\uXXXX` escape.
-fn unicode_escaped(s: &str) -> String {
-    s.bytes().map(|b| format!("\\u{b:04x}")).collect()
 }
 
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -128,7 +104,8 @@ fn base64_core(secret: &[u8], align: usize, alphabet: &[u8; 64]) -> Option<Strin
     (known >= skip + 6).then(|| encoded[skip..known].to_string())
 }
 
-fn base64(bytes: &[u8], alphabet: &[u8; 64]) -> String {
+/// base64 of `bytes` in `alphabet`, without padding.
+pub fn base64(bytes: &[u8], alphabet: &[u8; 64]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -144,15 +121,18 @@ fn base64(bytes: &[u8], alphabet: &[u8; 64]) -> String {
     out
 }
 
+/// Standard base64 with padding (what an `Authorization: Basic` header carries).
+pub fn base64_padded(bytes: &[u8]) -> String {
+    let mut out = base64(bytes, STANDARD);
+    while !out.len().is_multiple_of(4) {
+        out.push('=');
+    }
+    out
+}
+
 /// Whether `b` can be part of a base64 text (either alphabet, or padding).
 pub fn is_base64_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
-}
-
-/// Standard base64 without padding (for the tests of [`crate::redact`]).
-#[cfg(test)]
-pub fn tests_base64(bytes: &[u8]) -> String {
-    base64(bytes, STANDARD)
 }
 
 #[cfg(test)]
@@ -162,6 +142,7 @@ mod tests {
     #[test]
     fn base64_matches_a_known_encoding() {
         assert_eq!(base64(b"token:dapi", STANDARD), "dG9rZW46ZGFwaQ");
+        assert_eq!(base64_padded(b"admin:x"), "YWRtaW46eA==");
         // "token:dapi" puts the secret "dapi" at alignment 0 of the third group.
         let core = base64_core(b"dapi1234", 0, STANDARD).expect("core");
         assert!(base64(b"tokdapi1234", STANDARD).contains(&core), "{core}");
@@ -175,19 +156,40 @@ mod tests {
             text.extend_from_slice(secret);
             text.extend_from_slice(b"!?");
             let encoded = base64(&text, STANDARD);
-            let found = (0..3).any(|a| {
-                base64_core(secret, a, STANDARD).is_some_and(|core| encoded.contains(&core))
-            });
+            let found = base64_cores(secret)
+                .iter()
+                .any(|core| encoded.contains(std::str::from_utf8(&core.text).unwrap_or("")));
             assert!(found, "{prefix}: {encoded}");
         }
     }
 
     #[test]
-    fn percent_and_json_forms() {
-        assert_eq!(percent("a+b/c", false, false), "a%2Bb%2Fc");
-        assert_eq!(percent("ab", true, true), "%61%62");
-        assert_eq!(form_encoded("a b+"), "a+b%2B");
-        assert_eq!(json_escaped("a\"b\\c"), "a\\\"b\\\\c");
-        assert_eq!(unicode_escaped("ab"), "\\u0061\\u0062");
+    fn any_eight_bytes_give_a_ten_character_window() {
+        // Every 8-byte piece of the secret, at every offset in a longer text, holds one
+        // window of a core.
+        let secret = b"0123456789abcdefghij";
+        let cores = base64_cores(secret);
+        for start in 0..=secret.len() - WINDOW {
+            for pad in 0..3 {
+                let mut text = vec![b'.'; pad];
+                text.extend_from_slice(&secret[start..start + WINDOW]);
+                let encoded = base64(&text, STANDARD);
+                let hit = cores
+                    .iter()
+                    .flat_map(|c| c.windows())
+                    .any(|(_, w)| encoded.contains(std::str::from_utf8(w).unwrap_or("\u{0}")));
+                assert!(hit, "{start} {pad}: {encoded}");
+            }
+        }
+    }
+
+    #[test]
+    fn windows_are_characters_and_short_forms_are_whole() {
+        let f = Form::plain("éabcdefgh");
+        let w: Vec<&[u8]> = f.windows().map(|(_, w)| w).collect();
+        assert_eq!(w, vec!["éabcdefg".as_bytes(), b"abcdefgh"]);
+        let short = Form::plain("abcd");
+        assert_eq!(short.windows().count(), 1);
+        assert_eq!(f.extent(1, b"abcdeXX"), 5);
     }
 }

@@ -253,15 +253,24 @@ pub(super) fn build(
             name: name.clone(),
             value: header_value(value, true)?,
         },
-        AuthScheme::Basic { username, password } => Auth::Basic {
-            username: fill(username)?,
-            password: Secret::new(&fill(password)?),
-        },
+        AuthScheme::Basic { username, password } => {
+            let (username, password) = (fill(username)?, fill(password)?);
+            crate::redact::register_basic(&username, &password);
+            Auth::Basic {
+                password: Secret::new(&password),
+                username,
+            }
+        }
         AuthScheme::OAuth2(o) => Auth::OAuth2(OAuth2Auth {
             token_url: o.token_url.as_deref().map(fill).transpose()?,
             discovery: o.discovery.as_deref().map(fill).transpose()?,
             client_id: fill(&o.client_id)?,
-            client_secret: Secret::new(&fill(&o.client_secret)?),
+            client_secret: {
+                // Sent as HTTP Basic (the default) or a form field: masked in both forms.
+                let (id, secret) = (fill(&o.client_id)?, fill(&o.client_secret)?);
+                crate::redact::register_basic(&id, &secret);
+                Secret::new(&secret)
+            },
             client_auth: o.client_auth,
             scope: o.scope.as_deref().map(fill).transpose()?,
             form: o

@@ -367,3 +367,46 @@ async fn files_on_the_machine_are_opened_only_under_allow_files() {
         json!([{"value": "AKIA-not-for-the-model"}])
     );
 }
+
+/// `explain` wraps the statement as parsed: a COPY (whose printed form does not parse back)
+/// is explained, and explaining it writes no file even where files are allowed; `explain` of
+/// an EXPLAIN is refused by kind.
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_of_a_copy_shows_its_plan_and_writes_nothing() {
+    let emu = emulator().await;
+    emu.clear_requests();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("runs.csv");
+    let copy = format!(
+        "COPY (SELECT run_id FROM job_runs WHERE job_id = 17) TO '{}' STORED AS CSV \
+         OPTIONS ('format.has_header' 'true')",
+        out.display()
+    );
+    let dir_arg = dir.path().display().to_string();
+    let answer = stdio(
+        &emu,
+        &["--allow-writes", "--allow-files", &dir_arg],
+        json!([
+            ["explain", {"sql": copy}],
+            ["explain", {"sql": "EXPLAIN SELECT 1"}],
+        ]),
+    )
+    .await;
+    let explained = result(&answer, 0);
+    assert_eq!(explained["is_error"], false, "{explained}");
+    let plan = explained["text"].as_str().expect("plan");
+    assert!(plan.contains("CopyTo"), "{plan}");
+    assert!(plan.contains("runs/list"), "{plan}");
+    assert!(!out.exists(), "explain wrote nothing");
+    let nested = result(&answer, 1);
+    assert_eq!(nested["is_error"], true, "{nested}");
+    assert!(
+        nested["text"]
+            .as_str()
+            .expect("text")
+            .contains("give explain the statement itself, without EXPLAIN"),
+        "{nested}"
+    );
+    let requests = emu.requests();
+    assert!(requests.is_empty(), "nothing sent: {requests:?}");
+}

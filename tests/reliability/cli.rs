@@ -249,3 +249,47 @@ fn a_config_file_others_can_read_earns_a_warning() {
     assert!(o.status.success());
     assert_eq!(text(&o.stderr), "");
 }
+
+/// A corrupted `_delta_log` read with `RUST_BACKTRACE=1` (set by many developers' shells): the
+/// error is one line. delta-rs' kernel captures a backtrace into such an error and prints it as
+/// part of its message when the environment asks; the binary asks for none. The control run,
+/// with `RUST_LIB_BACKTRACE=1` said explicitly, shows the frames this table makes.
+#[test]
+fn a_corrupted_delta_log_is_one_line_whatever_rust_backtrace_says() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let log = root
+        .path()
+        .join("databricks_workspace/jobs/job_runs/_delta_log");
+    std::fs::create_dir_all(&log).expect("log dir");
+    std::fs::write(
+        log.join("00000000000000000000.json"),
+        "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n{not json at all\n",
+    )
+    .expect("log");
+    let history = path_str(root.path()).to_string();
+    let run = |extra: &[(&str, &str)]| {
+        let mut env = vec![
+            ("RUST_BACKTRACE", "1"),
+            ("JOBSQL_HISTORY", history.as_str()),
+        ];
+        env.extend_from_slice(extra);
+        jobsql_env(&["query", "SELECT count(*) FROM job_runs_history"], &env)
+    };
+    let out = run(&[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("job_runs"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("backtrace") && !err.contains("  0: "),
+        "{err}"
+    );
+    let control = text(&run(&[("RUST_LIB_BACKTRACE", "1")]).stderr);
+    assert!(
+        control.lines().count() > 5,
+        "the table makes a backtrace: {control}"
+    );
+}

@@ -153,3 +153,86 @@ async fn a_host_without_a_scheme_says_https_was_assumed() {
     // The TLS handshake failed: no HTTP request reached the emulator.
     assert!(emu.requests().is_empty(), "{:?}", emu.requests());
 }
+
+#[tokio::test]
+async fn create_function_says_there_are_no_user_defined_functions() {
+    let (emu, ctx) = emulator_session().await;
+    for (sql, verb) in [
+        (
+            "CREATE FUNCTION plus_one(x INT) RETURNS INT RETURN x + 1",
+            "CREATE",
+        ),
+        ("CREATE FUNCTION one() RETURNS INT RETURN 1", "CREATE"),
+        ("DROP FUNCTION plus_one", "DROP"),
+    ] {
+        assert_eq!(
+            error(&ctx, sql).await,
+            format!(
+                "{verb} FUNCTION is not supported: jobsql has no user-defined functions (write \
+                 the expression in the query, or in a WITH clause)"
+            ),
+            "{sql}"
+        );
+    }
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}
+
+#[tokio::test]
+async fn a_delete_through_an_alias_says_delete_takes_no_alias() {
+    let (emu, ctx) = emulator_session().await;
+    for sql in [
+        "DELETE FROM job_runs r WHERE r.run_id = 5",
+        "DELETE FROM job_runs AS r WHERE r.run_id IN (5, 6)",
+    ] {
+        assert_eq!(
+            error(&ctx, sql).await,
+            "DELETE FROM job_runs r: a DELETE cannot name its table by an alias; write run_id \
+             instead of r.run_id",
+            "{sql}"
+        );
+    }
+    // A misspelled column of a DELETE without an alias is still a misspelling.
+    assert_eq!(
+        error(&ctx, &format!("DELETE FROM {RUNS} WHERE run_idd = 5")).await,
+        format!("no column named run_idd in {RUNS}: did you mean run_id?")
+    );
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}
+
+#[tokio::test]
+async fn a_delete_whose_where_names_no_column_says_so_and_a_correlated_one_runs() {
+    let (emu, ctx) = emulator_session().await;
+    for predicate in [
+        format!("EXISTS (SELECT 1 FROM {RUNS} WHERE run_id = 5)"),
+        format!("NOT EXISTS (SELECT 1 FROM {RUNS} WHERE run_id = 5)"),
+        "true".to_string(),
+        "1 = 1".to_string(),
+    ] {
+        let sql = format!("DELETE FROM {RUNS} WHERE {predicate}");
+        assert_eq!(
+            error(&ctx, &sql).await,
+            format!(
+                "DELETE FROM {RUNS} with a WHERE that names none of its columns would delete \
+                 every row or none: refused. Name the rows, e.g. WHERE run_id = ..."
+            ),
+            "{sql}"
+        );
+    }
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+    // An EXISTS naming the row (an outer reference) selects rows: it runs as its SELECT does.
+    let sql = format!(
+        "DELETE FROM {RUNS} WHERE EXISTS (SELECT 1 FROM databricks_workspace.jobs.jobs j \
+         WHERE j.job_id = {RUNS}.job_id AND j.job_id < 0)"
+    );
+    let batches = rows(&ctx, &sql).await;
+    assert_eq!(
+        crate::support::batches::count(&batches),
+        0,
+        "no job has a negative id"
+    );
+    let requests = emu.requests();
+    assert!(
+        !requests.is_empty() && requests.iter().all(|r| r.method == "GET"),
+        "read, nothing deleted: {requests:?}"
+    );
+}

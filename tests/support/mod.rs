@@ -13,6 +13,7 @@
 //! - [`raw`]: TCP servers for what HTTP servers will not do (resets, cut bodies, silence), and
 //!   a plain-thread server that echoes the `Authorization` header.
 //! - [`api`]: the emulator's API called directly (reqwest), page walks, run states.
+//! - [`base64`]: base64 written and read independently of the code under test.
 //! - [`batches`]: reading Arrow results (ints, strings, counts, row pairs).
 //! - [`reports`]: a partial write's row-by-row report, asserted.
 //! - [`requests`]: filters over the emulator's request log.
@@ -27,6 +28,7 @@
 //! (an area of one file) imports from here directly.
 
 pub mod api;
+pub mod base64;
 pub mod batches;
 pub mod cli;
 pub mod client;

@@ -3,7 +3,8 @@
 //! origin or a `token_hosts` host (another port of a loopback workspace's host) before
 //! the secret is sent; then `grant_type=client_credentials`, the scope and extra form fields,
 //! the client authenticated by HTTP Basic or form fields. Errors name the `client_id` and the
-//! token endpoint, never the secret.
+//! token endpoint, never the secret. Every `*token` field of the answer (`access_token`,
+//! `refresh_token`, `id_token`) is registered with [`crate::redact`] as soon as it is read.
 
 use std::time::Duration;
 
@@ -54,6 +55,15 @@ pub async fn fetch(
     let status = response.status();
     let body = read(response).await.map_err(|e| format!("{who}: {e}"))?;
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    // Every token of the answer is a secret from now on, whatever its status or shape: a
+    // refusal quoting it, or the API echoing it later, shows `***`.
+    if let Some(serde_json::Value::Object(fields)) = &json {
+        for (name, value) in fields {
+            if let (true, Some(token)) = (name.ends_with("token"), value.as_str()) {
+                crate::redact::register(token);
+            }
+        }
+    }
     let text = |k: &str| {
         json.as_ref()
             .and_then(|j| j.get(k))

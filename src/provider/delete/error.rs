@@ -9,15 +9,15 @@ pub enum DeleteError {
         /// The table.
         table: String,
     },
-    /// `DELETE` without a WHERE clause, or with one that names only the workspace.
-    #[error("DELETE FROM {table} {} would delete every row: refused. Name the rows, e.g. WHERE {example}", if *workspace_only { "with a WHERE that names only the workspace" } else { "without WHERE" })]
+    /// `DELETE` whose WHERE selects every row: none, or one naming no row.
+    #[error("DELETE FROM {table} {filter}: refused. Name the rows, e.g. WHERE {example}")]
     DeleteEverything {
         /// The table.
         table: String,
         /// An example predicate.
         example: String,
-        /// Whether there was a WHERE, naming only the workspace (`deployment_name = 'x'`).
-        workspace_only: bool,
+        /// What the WHERE was.
+        filter: Everything,
     },
     /// A DELETE that selects more rows than the mass-delete guard allows.
     #[error("DELETE FROM {table} would delete {count} rows, more than --max-deletes {max}: refused, nothing was deleted. See them with SELECT and the same WHERE; to go ahead, narrow the WHERE or raise --max-deletes to at least {count}")]
@@ -35,6 +35,31 @@ pub enum DeleteError {
     /// Some deletes may have been done but their answer was lost: the report says which.
     #[error("{0}")]
     Unknown(String),
+}
+
+/// Why a DELETE's WHERE selects every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Everything {
+    /// There is no WHERE.
+    NoWhere,
+    /// The WHERE names only the workspace (`deployment_name = 'x'`).
+    WorkspaceOnly,
+    /// The WHERE names no column of the table (`true`, an uncorrelated `EXISTS (...)`).
+    NoColumn,
+}
+
+impl std::fmt::Display for Everything {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Everything::NoWhere => "without WHERE would delete every row",
+            Everything::WorkspaceOnly => {
+                "with a WHERE that names only the workspace would delete every row"
+            }
+            Everything::NoColumn => {
+                "with a WHERE that names none of its columns would delete every row or none"
+            }
+        })
+    }
 }
 
 impl DeleteError {

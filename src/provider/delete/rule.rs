@@ -13,8 +13,11 @@
 //! as any SELECT: pushdown, decorrelated subqueries), so the rows deleted are the rows
 //! `SELECT ... WHERE <same>` returns.
 //!
-//! Before anything is planned, the WHERE is checked: none, or one that names only the
-//! workspace (`deployment_name = 'x'`, `true`), selects every row and is refused.
+//! Before anything is planned, the WHERE is checked: none, one that names only the workspace
+//! (`deployment_name = 'x'`), or one that names no column of the table (`true`, an
+//! uncorrelated `EXISTS (...)`) selects every row (or none) and is refused, the message
+//! saying which of the three it was. A column named in a subquery as an outer reference
+//! (`EXISTS (... WHERE j.job_id = job_runs.job_id)`) names the rows.
 
 use std::any::Any;
 use std::fmt;
@@ -36,6 +39,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use crate::provider::{ApiRuntime, ApiTable};
 use crate::spec::Resource;
 
+use super::error::Everything;
 use super::{plan_delete, DeleteError, Selection};
 
 /// The analyzer rule: `DELETE FROM <api table>` gets a [`DeleteTarget`] carrying its query.
@@ -102,7 +106,7 @@ impl DeleteTarget {
         let server = &resource.server.variable;
         let names_rows = predicates
             .iter()
-            .any(|p| p.column_refs().iter().any(|c| &c.name != server));
+            .any(|p| names_a_column(p, |c| c != server));
         if !names_rows {
             let example = spec
                 .params
@@ -110,10 +114,17 @@ impl DeleteTarget {
                 .next()
                 .map(|c| format!("{c} = ..."))
                 .unwrap_or_default();
+            let filter = if predicates.is_empty() {
+                Everything::NoWhere
+            } else if predicates.iter().any(|p| names_a_column(p, |_| true)) {
+                Everything::WorkspaceOnly
+            } else {
+                Everything::NoColumn
+            };
             return Err(DeleteError::DeleteEverything {
                 table: name,
                 example,
-                workspace_only: predicates.iter().any(|p| !p.column_refs().is_empty()),
+                filter,
             }
             .into());
         }
@@ -160,6 +171,35 @@ fn where_predicates(input: &LogicalPlan) -> Vec<&Expr> {
         LogicalPlan::SubqueryAlias(alias) => where_predicates(&alias.input),
         _ => Vec::new(),
     }
+}
+
+/// Whether `predicate` names a column of the table that `wanted` accepts: directly, or as an
+/// outer reference of a subquery (`EXISTS (SELECT ... WHERE j.job_id = job_runs.job_id)`). A
+/// predicate naming none (`true`, an uncorrelated `EXISTS`) is the same for every row.
+fn names_a_column(predicate: &Expr, wanted: impl Fn(&str) -> bool) -> bool {
+    let mut found = false;
+    let _ = predicate.apply(|e| {
+        let outer = match e {
+            Expr::Exists(x) => &x.subquery.outer_ref_columns[..],
+            Expr::InSubquery(x) => &x.subquery.outer_ref_columns[..],
+            Expr::ScalarSubquery(x) => &x.outer_ref_columns[..],
+            Expr::SetComparison(x) => &x.subquery.outer_ref_columns[..],
+            _ => &[],
+        };
+        found |= match e {
+            Expr::Column(c) => wanted(&c.name),
+            _ => outer.iter().any(|o| match o {
+                Expr::OuterReferenceColumn(_, c) => wanted(&c.name),
+                _ => o.column_refs().iter().any(|c| wanted(&c.name)),
+            }),
+        };
+        Ok(if found {
+            datafusion::common::tree_node::TreeNodeRecursion::Stop
+        } else {
+            datafusion::common::tree_node::TreeNodeRecursion::Continue
+        })
+    });
+    found
 }
 
 /// Whether the input is a plain `Filter` over the table's scan: no limit, and no subquery in
