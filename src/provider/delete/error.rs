@@ -19,6 +19,12 @@ pub enum DeleteError {
         /// Whether there was a WHERE, naming only the workspace (`deployment_name = 'x'`).
         workspace_only: bool,
     },
+    /// A LIMIT without ORDER BY in a DELETE or its subqueries.
+    #[error("DELETE FROM {table}: a LIMIT without ORDER BY (in the DELETE or one of its subqueries) keeps whichever rows come first, so a dry run, or the same SELECT, would not show the rows deleted: refused. Add an ORDER BY before the LIMIT")]
+    LimitWithoutOrder {
+        /// The table.
+        table: String,
+    },
     /// A DELETE that selects more rows than the mass-delete guard allows.
     #[error("DELETE FROM {table} would delete {count} rows, more than --max-deletes {max}: refused, nothing was deleted. See them with SELECT and the same WHERE; to go ahead, narrow the WHERE or raise --max-deletes to at least {count}")]
     TooManyDeletes {
