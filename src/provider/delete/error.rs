@@ -26,12 +26,17 @@ pub enum DeleteError {
         table: String,
     },
     /// A DELETE that selects more rows than the mass-delete guard allows.
-    #[error("DELETE FROM {table} would delete {count} rows, more than --max-deletes {max}: refused, nothing was deleted. See them with SELECT and the same WHERE; to go ahead, narrow the WHERE or raise --max-deletes to at least {count}")]
+    #[error("DELETE FROM {table} would delete {count} rows{with}, more than --max-deletes {max}: refused, nothing was deleted. See them with SELECT and the same WHERE (and --dry-run); to go ahead, narrow the WHERE or raise --max-deletes to {needed}")]
     TooManyDeletes {
         /// The table.
         table: String,
         /// The rows the WHERE selects.
         count: usize,
+        /// What the API would delete with them (` and with them 1902 rows of ... (1922 in
+        /// all)`), or nothing.
+        with: String,
+        /// How far the guard would have to go (`at least 1922`, `more than 101`).
+        needed: String,
         /// The guard.
         max: usize,
     },
