@@ -164,8 +164,12 @@ pub fn result_schema(plan: &LogicalPlan) -> SchemaRef {
 }
 
 /// DataFusion's plan of `statement` (an `INSERT ... SELECT` into an API table with its source
-/// planned on its own: [`insert::plan_insert`]).
+/// planned on its own: [`insert::plan_insert`]; `DELETE ... ORDER BY ... LIMIT` from an API
+/// table as the read it is: [`crate::write::delete`]).
 async fn plan_statement(ctx: &SessionContext, statement: DfStatement) -> Result<LogicalPlan> {
+    if let Some(plan) = crate::write::delete::plan_ordered_delete(ctx, &statement).await? {
+        return Ok(plan);
+    }
     if let Some(plan) = match as_insert(&statement) {
         Some(i) => insert::plan_insert(ctx, i).await?,
         None => None,

@@ -15,6 +15,8 @@ mod common {
 mod describe;
 #[path = "select/equivalence.rs"]
 mod equivalence;
+#[path = "select/in_lists.rs"]
+mod in_lists;
 #[path = "select/join_props.rs"]
 mod join_props;
 #[path = "select/join_keys.rs"]

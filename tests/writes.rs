@@ -5,19 +5,23 @@
 mod common {
     pub use crate::support::batches::{count, ints, strings};
     pub use crate::support::reports::one_created_failed_unknown;
-    pub use crate::support::requests::mutations;
+    pub use crate::support::requests::{mutations, to};
     pub use crate::support::session::{
-        lifecycle_env as env, lifecycle_env_with_policy as env_with_policy, query,
+        error, lifecycle_env as env, lifecycle_env_with_policy as env_with_policy, query,
         writing as session, writing_with as session_with, Env,
     };
     pub use crate::support::RUNS;
 }
+#[path = "writes/cascade.rs"]
+mod cascade;
 #[path = "writes/ddl.rs"]
 mod ddl;
 #[path = "writes/delete.rs"]
 mod delete;
 #[path = "writes/delete_exact.rs"]
 mod delete_exact;
+#[path = "writes/dry_props.rs"]
+mod dry_props;
 #[path = "writes/dry_run.rs"]
 mod dry_run;
 #[path = "writes/exec.rs"]

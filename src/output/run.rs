@@ -30,7 +30,8 @@ pub struct PrintOptions<'a> {
     /// The result format.
     pub format: OutputFormat,
     /// A dry run's log: the requests a statement would have sent are printed (to `out`, as
-    /// `DRY RUN (not sent): ...` lines) before its result.
+    /// `DRY RUN (not sent): ...` lines, each followed by a `DRY RUN (deleted with it): ...`
+    /// line per row the API deletes with it) before its result.
     pub dry_run: Option<&'a DryRunLog>,
     /// The runtime's warnings (a workspace skipped by `--keep-going`, ...): printed to `err`
     /// as `warning: ...` lines after each statement, whether it failed or not.
@@ -153,8 +154,12 @@ pub async fn print_stream<W: Write, E: Write>(
         .map_err(RunError::Statement)?;
     end_progress(options, err)?; // the progress line gives way to the result
     for planned in options.dry_run.iter().flat_map(|log| log.take()) {
-        let planned = crate::redact::outgoing(&planned.to_string());
-        writeln!(out, "DRY RUN (not sent): {planned}")?;
+        let line = crate::redact::outgoing(&planned.to_string());
+        writeln!(out, "DRY RUN (not sent): {line}")?;
+        for taken in &planned.with_it {
+            let taken = crate::redact::outgoing(taken);
+            writeln!(out, "DRY RUN (deleted with it): {taken}")?;
+        }
     }
     let mut printed = Printed::default();
     let mut printer = Printer::new(options.format, schema, out);

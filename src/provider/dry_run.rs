@@ -1,5 +1,6 @@
 //! `--dry-run`: mutating requests are recorded, with the workspace URL they would go to, and
-//! never sent. Reads still run, so a dry-run DELETE lists exactly the runs it would delete.
+//! never sent. Reads still run, so a dry-run DELETE lists exactly the runs it would delete —
+//! and, for a delete the API cascades (a job), the rows it would take with it.
 
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +15,9 @@ pub struct PlannedRequest {
     pub url: String,
     /// The request.
     pub request: ApiRequest,
+    /// What the API deletes with it besides its own object (a job's runs: the spec's
+    /// `delete.cascade`), one label each (`databricks_workspace.jobs.job_runs run_id 5`).
+    pub with_it: Vec<String>,
 }
 
 impl std::fmt::Display for PlannedRequest {

@@ -6,8 +6,8 @@
 //! rule says the last page came (nothing is dropped silently; a URL on another origin than the
 //! workspace's is an error, never a request). A listing that goes on
 //! past [`ApiRuntime::max_pages`] pages (`--max-pages`, default
-//! [`DEFAULT_MAX_PAGES`](super::DEFAULT_MAX_PAGES): far beyond any real history) fails naming
-//! the cap, as does one past its scan's deadline (`--timeout`, [`Fetch::deadline`]). With a
+//! [`DEFAULT_MAX_PAGES`](super::DEFAULT_MAX_PAGES): far beyond any real history; counted over
+//! the whole listing, its slices together: [`PageBudget`]) fails naming the cap, as does one past its scan's deadline (`--timeout`, [`Fetch::deadline`]). With a
 //! LIMIT, each page asks only for the rows still needed (`limit = min(max, remaining)`) and the
 //! stream stops once they are there. Single-object methods with `merge_arrays` (runs/get pages
 //! `tasks` 100 at a time) are fetched whole and merged into one row (their next pages only when
@@ -33,7 +33,7 @@ use futures::Stream;
 
 use crate::client::{ApiRequest, Deadline, Reply};
 use crate::request::paging::{next_cursor, Received};
-use crate::request::{is_not_found, page_request, page_size, Cursor, PageLimitError};
+use crate::request::{is_not_found, page_request, page_size, Cursor, PageBudget, PageLimitError};
 use crate::spec::{MethodSpec, Resource};
 use crate::workspace::Workspace;
 
@@ -87,23 +87,25 @@ struct State {
     tie: Option<ScalarValue>,
 }
 
-/// The pages of one template, as batches.
+/// The pages of one template, as batches, counted in the listing's `budget`.
 pub fn template_stream(
     fetch: Arc<Fetch>,
     template: RequestTemplate,
+    budget: PageBudget,
 ) -> impl Stream<Item = Result<RecordBatch, ProviderError>> + Send {
-    pages_from(fetch, template, None, None)
+    pages_from(fetch, template, None, None, budget)
 }
 
 /// The pages of one template from `cursor` on (the first page when `None`), in `workspace`
-/// (resolved from the template when `None`).
+/// (resolved from the template when `None`), counted in the listing's `budget`.
 fn pages_from(
     fetch: Arc<Fetch>,
     template: RequestTemplate,
     workspace: Option<Workspace>,
     cursor: Option<Cursor>,
+    budget: PageBudget,
 ) -> impl Stream<Item = Result<RecordBatch, ProviderError>> + Send {
-    let seen = PageTokens::new(&fetch, cursor.as_ref());
+    let seen = PageTokens::new(budget, cursor.as_ref());
     let state = State {
         remaining: fetch.limit,
         fetch,
@@ -164,6 +166,9 @@ fn pages_from(
             size,
         );
         let first_page = s.cursor.is_none();
+        if first_page {
+            s.seen.first(&fetch, &request)?;
+        }
         let reply = match send(&fetch, &fetch.method, &workspace, &request, first_page).await? {
             Some(reply) => reply,
             None => return Ok(None),
@@ -291,17 +296,29 @@ fn resolve_workspace(
     Ok(w)
 }
 
-/// The next-page cursors of one listing, bounded by the runtime's
-/// [`max_pages`](ApiRuntime::max_pages); its errors name the table and the request.
+/// The next-page cursors of one run of pages, counted in its listing's budget of the
+/// runtime's [`max_pages`](ApiRuntime::max_pages); its errors name the table and the request.
 pub(crate) struct PageTokens(crate::request::PageTokens);
 
+/// A new listing's page budget: the runtime's [`max_pages`](ApiRuntime::max_pages).
+pub(crate) fn listing_budget(fetch: &Fetch) -> PageBudget {
+    PageBudget::new(fetch.runtime.max_pages)
+}
+
 impl PageTokens {
-    pub(crate) fn new(fetch: &Fetch, start: Option<&Cursor>) -> Self {
+    pub(crate) fn new(budget: PageBudget, start: Option<&Cursor>) -> Self {
         let start = start.map(Cursor::key);
-        PageTokens(crate::request::PageTokens::new(
-            fetch.runtime.max_pages,
-            start.as_deref(),
-        ))
+        PageTokens(crate::request::PageTokens::new(budget, start.as_deref()))
+    }
+
+    /// Record that `request`, a first page (of the listing, or of one of its slices), is to
+    /// be sent.
+    pub(crate) fn first(&self, fetch: &Fetch, request: &ApiRequest) -> Result<(), ProviderError> {
+        self.0.first().map_err(|_| ProviderError::TooManyPages {
+            table: fetch.resource.qualified_name(),
+            request: request.describe_bounded(),
+            max: fetch.runtime.max_pages,
+        })
     }
 
     /// Record that the page after `request` (of `method`) is to be fetched with `cursor`.

@@ -107,6 +107,40 @@ pub enum ProviderError {
         /// The cap.
         max: usize,
     },
+    /// An `IN` list (or `OR` of equalities) longer than one request per value may be, on a
+    /// column the scan cannot leave to the rows (the workspace, a required parameter).
+    #[error(
+        "{table}: {column} IN (...) has {count} distinct values, more than the {max} jobsql \
+         sends one request each for{why}: narrow the list"
+    )]
+    TooManyValues {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its distinct values.
+        count: usize,
+        /// The cap ([`pushdown::MAX_KEYS`]).
+        max: usize,
+        /// Why the values cannot be checked on the rows instead.
+        why: &'static str,
+    },
+    /// IN lists whose combinations are more requests than the cap, none of which the scan
+    /// can leave to the rows.
+    #[error(
+        "{table}: the IN lists on {columns} would make {requests} requests, more than the \
+         {max} one scan sends: narrow them"
+    )]
+    TooManyRequests {
+        /// The table.
+        table: String,
+        /// The columns of the lists.
+        columns: String,
+        /// The requests their combinations make.
+        requests: usize,
+        /// The cap ([`pushdown::MAX_KEYS`]).
+        max: usize,
+    },
     /// Registering the tables failed.
     #[error("cannot register tables: {0}")]
     Register(String),

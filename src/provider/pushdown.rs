@@ -6,7 +6,11 @@
 //! all of them by `scan` (for the requests). One function, so the two answers cannot drift apart.
 //! Rules come from the resource's `pushdown:` section:
 //! - `eq` / `in` on a column → its parameter; `IN` fans out into one request per value (and per
-//!   workspace for the server variable, `deployment_name`).
+//!   workspace for the server variable, `deployment_name`). Fan-out is capped at [`MAX_KEYS`]
+//!   requests: a longer literal list (or `OR` of equalities) is not sent value by value but
+//!   evaluated on the rows of the listing (`Unsupported`), and IN lists whose combinations
+//!   pass the cap lose their longest non-required lists the same way. A list the scan cannot
+//!   do without (the workspace, a required parameter) past the cap is an error naming it.
 //! - `range` on a timestamp or integer column → the inclusive `lower` / `upper` parameters,
 //!   converted so that the API's inclusive bounds give exactly SQL's `<`, `<=`, `>`, `>=`, and
 //!   sent in the rule's `encoding` (epoch ms; RFC 3339, exact to the millisecond; epoch
@@ -43,6 +47,11 @@ use crate::spec::{ParamType, PushdownOp, Resource};
 use recognise::{param_spec, recognise, rule_for, Recognised};
 
 use super::ProviderError;
+
+/// The most requests one scan fans out to, one per value of its `IN` lists (and the most keys
+/// a subquery or join may answer to be listed key by key): past it, the values are checked on
+/// the rows of the listing instead.
+pub const MAX_KEYS: usize = 200;
 
 /// How the scan answers one filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,22 +190,57 @@ pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, 
     let given = |p: &str| {
         recognised.iter().flatten().any(|r| match r {
             Recognised::One { param, .. } | Recognised::Many { param, .. } => param == p,
-            Recognised::Range { .. } | Recognised::Nothing => false,
+            Recognised::Range { .. } | Recognised::Nothing | Recognised::TooMany { .. } => false,
         })
     };
     let spec = &resource.spec;
-    let callable = spec.select.iter().find(|m| {
+    let required = |m: &String| {
         spec.methods[m.as_str()]
             .params
             .iter()
             .filter(|(_, p)| p.required)
-            .all(|(name, _)| given(name))
-    });
+            .map(|(name, _)| name.clone())
+            .collect::<Vec<_>>()
+    };
+    let callable = spec
+        .select
+        .iter()
+        .find(|m| required(m).iter().all(|name| given(name)));
     // A WHERE clause that matches nothing needs no callable method: no request is made.
-    let method = match (callable, spec.select.first()) {
-        (Some(m), _) => m.clone(),
-        (None, Some(first)) if nothing => first.clone(),
-        _ => return Err(missing_required(resource)),
+    let method = match callable {
+        Some(m) => Some(m.clone()),
+        None if nothing => spec.select.first().cloned(),
+        None => None,
+    };
+    // A list too long to send value by value on what the scan cannot do without: the
+    // workspace (each value is one), or a parameter no method can list without.
+    for r in recognised.iter().flatten() {
+        if let Recognised::TooMany {
+            column,
+            param,
+            count,
+        } = r
+        {
+            let why = if param == variable {
+                Some(" (each names a workspace)")
+            } else if method.is_none() && spec.select.iter().any(|m| required(m).contains(param)) {
+                Some(" (and the table cannot be listed without it)")
+            } else {
+                None
+            };
+            if let (Some(why), false) = (why, nothing) {
+                return Err(ProviderError::TooManyValues {
+                    table: resource.qualified_name(),
+                    column: column.clone(),
+                    count: *count,
+                    max: MAX_KEYS,
+                    why,
+                });
+            }
+        }
+    }
+    let Some(method) = method else {
+        return Err(missing_required(resource));
     };
     let method_params = &spec.methods[&method].params;
     let accepts = |p: &str| p == variable || method_params.contains_key(p);
@@ -236,6 +280,7 @@ pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, 
             _ => {}
         }
     }
+    cap_fanout(resource, &mut t, &recognised)?;
     let explicit: Vec<String> = t.params.keys().cloned().collect();
     let mut encoded = times::Encoded::default();
     for (i, r) in recognised.iter().enumerate() {
@@ -266,6 +311,51 @@ pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, 
     t.empty |= contradicts(resource, &t.params);
     encoded.render(&mut t.params, &mut t.answers);
     Ok(t)
+}
+
+/// Keep the scan's requests within [`MAX_KEYS`]: while the IN lists' combinations are more,
+/// the longest list the chosen method can do without (not the workspace, not required) is
+/// evaluated on the rows instead of sent. When only lists it cannot do without are left and
+/// they are still too many: an error naming them.
+fn cap_fanout(
+    resource: &Resource,
+    t: &mut Translation,
+    recognised: &[Option<Recognised>],
+) -> Result<(), ProviderError> {
+    let variable = &resource.server.variable;
+    let method = &resource.spec.methods[t.method.as_str()];
+    let required = |p: &str| method.params.get(p).is_some_and(|s| s.required);
+    loop {
+        let requests = t
+            .fanout
+            .values()
+            .try_fold(1usize, |n, v| n.checked_mul(v.len()))
+            .unwrap_or(usize::MAX);
+        if requests <= MAX_KEYS {
+            return Ok(());
+        }
+        let droppable = t
+            .fanout
+            .iter()
+            .filter(|(p, _)| *p != variable && !required(p))
+            .max_by_key(|(_, v)| v.len())
+            .map(|(p, _)| p.clone());
+        let Some(param) = droppable else {
+            let columns: Vec<String> = t.fanout.keys().cloned().collect();
+            return Err(ProviderError::TooManyRequests {
+                table: resource.qualified_name(),
+                columns: columns.join(", "),
+                requests,
+                max: MAX_KEYS,
+            });
+        };
+        t.fanout.remove(&param);
+        for (i, r) in recognised.iter().enumerate() {
+            if matches!(r, Some(Recognised::Many { param: p, .. }) if *p == param) {
+                t.answers[i] = Answer::Kept;
+            }
+        }
+    }
 }
 
 /// The parameter an equality on `column` is sent as (its `eq` rule's `param`), if any.

@@ -41,6 +41,18 @@ pub async fn send_mutation(
     workspace: Option<&str>,
     request: &ApiRequest,
 ) -> Result<Option<Bytes>, SendError> {
+    send_mutation_taking(runtime, resource, workspace, request, &[]).await
+}
+
+/// [`send_mutation`] of a request the API also deletes `with_it` with (their labels, shown by
+/// a dry run under the request).
+pub async fn send_mutation_taking(
+    runtime: &ApiRuntime,
+    resource: &Resource,
+    workspace: Option<&str>,
+    request: &ApiRequest,
+    with_it: &[String],
+) -> Result<Option<Bytes>, SendError> {
     let ws = runtime.workspaces.resolve(&resource.profile, workspace)?;
     if let Some(log) = &runtime.dry_run {
         let mut base = ws.base_url().clone();
@@ -56,6 +68,7 @@ pub async fn send_mutation(
             workspace: ws.name.clone(),
             url,
             request: request.clone(),
+            with_it: with_it.to_vec(),
         });
         return Ok(None);
     }

@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 use crate::client::{ApiError, ApiRequest};
 use crate::spec::{HttpVerb, MethodSpec, ParamLocation};
 
-pub use pages::{PageLimitError, PageTokens};
+pub use pages::{PageBudget, PageLimitError, PageTokens};
 pub use paging::{Cursor, PageMarks};
 
 /// Where values the method does not list go.

@@ -23,8 +23,9 @@ use datafusion::prelude::SessionContext;
 use crate::provider::table::ApiTable;
 use crate::spec::PushdownOp;
 
-/// The most keys a subquery may answer to be listed key by key (each key is a listing).
-pub const MAX_KEYS: usize = 200;
+/// The most keys a subquery may answer to be listed key by key (each key is a listing): the
+/// provider's cap on a scan's fan-out, the same for a literal `IN` list.
+pub use crate::provider::pushdown::MAX_KEYS;
 
 /// `plan` with its key subqueries answered (see the module doc); the plan unchanged when it
 /// has none, or is not a query.

@@ -230,6 +230,10 @@ fn validate(
         }
         let method_columns = super::writes::check_writes(&at, spec, &columns, &registry)
             .map_err(|f| f.in_file(file))?;
+        if let Some(delete) = &spec.delete {
+            super::writes::check_cascade(&at, name, delete, &service.resources)
+                .map_err(|f| f.in_file(file))?;
+        }
         out.push(Resource {
             provider: service.provider.clone(),
             service: service.service.clone(),

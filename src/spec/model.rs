@@ -101,6 +101,23 @@ pub struct DeleteSpec {
     pub method: String,
     /// Its parameters, from the row's columns (`param: column`).
     pub params: BTreeMap<String, String>,
+    /// What the API deletes with each row, besides it (a job's runs): DELETE lists those rows
+    /// before anything is sent, counts them against `--max-deletes`, and a dry run shows them.
+    #[serde(default)]
+    pub cascade: Vec<CascadeSpec>,
+}
+
+/// Rows of another resource of the same service that the API deletes with a deleted row:
+/// those whose `column` equals the row's `from` column.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CascadeSpec {
+    /// The other resource (a name in this service).
+    pub resource: String,
+    /// Its column naming the deleted row (pushed down with `in`: one listing per row).
+    pub column: String,
+    /// The deleted row's column it equals (one of the delete method's parameter columns).
+    pub from: String,
 }
 
 /// One HTTP method of a resource.

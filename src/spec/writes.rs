@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::error::Finding;
-use super::model::{HttpVerb, ParamLocation, ParamType, ResourceSpec};
+use super::model::{DeleteSpec, HttpVerb, ParamLocation, ParamType, PushdownOp, ResourceSpec};
 use super::resource::Column;
 use super::types::TypeRegistry;
 
@@ -110,4 +110,65 @@ pub(super) fn check_writes(
         result_columns.insert(name.clone(), resolved);
     }
     Ok(result_columns)
+}
+
+/// Check the `cascade` of `delete` (at `at`): each names another resource of the `service`,
+/// with a key (to name the rows), whose `column` it lists by with an `in` pushdown; and `from`
+/// is a column the delete method takes from the row.
+pub(super) fn check_cascade(
+    at: &str,
+    name: &str,
+    delete: &DeleteSpec,
+    service: &BTreeMap<String, ResourceSpec>,
+) -> Result<(), Finding> {
+    for (i, cascade) in delete.cascade.iter().enumerate() {
+        let place = format!("{at}.delete.cascade[{i}]");
+        if cascade.resource == name {
+            return Err(Finding::new(
+                format!("{place}.resource"),
+                "a resource cannot cascade to itself",
+            ));
+        }
+        let Some(other) = service.get(&cascade.resource) else {
+            return Err(Finding::new(
+                format!("{place}.resource"),
+                format!("no resource `{}` in this service", cascade.resource),
+            ));
+        };
+        if other.key.is_empty() {
+            return Err(Finding::new(
+                format!("{place}.resource"),
+                format!("`{}` has no `key` to name its rows", cascade.resource),
+            ));
+        }
+        let listed = other
+            .pushdown
+            .iter()
+            .any(|p| p.column == cascade.column && p.ops.contains(&PushdownOp::In));
+        if !listed {
+            return Err(Finding::new(
+                format!("{place}.column"),
+                format!(
+                    "`{}` of `{}` needs an `in` pushdown (its rows are listed per deleted row)",
+                    cascade.column, cascade.resource
+                ),
+            ));
+        }
+        if !delete.params.values().any(|c| c == &cascade.from) {
+            return Err(Finding::new(
+                format!("{place}.from"),
+                format!(
+                    "`{}` is not a column the delete method takes (params: {})",
+                    cascade.from,
+                    delete
+                        .params
+                        .values()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -5,7 +5,8 @@
 //!   which DataFusion does not plan, and the wording of INSERT's planning errors are
 //!   [`insert`]'s.
 //! - `DELETE FROM <resource> WHERE ...` is DataFusion's, one request per row the same SELECT
-//!   returns ([`crate::provider::delete`]).
+//!   returns ([`crate::provider::delete`]); `DELETE ... ORDER BY ... LIMIT n`, which DataFusion
+//!   does not plan, is planned as that SELECT here ([`delete`]).
 //! - `EXEC <resource>.<method> @param='value' ... [@@json='{...}']` → one request of any method
 //!   the spec lists under `exec` ([`exec`]).
 //!
@@ -14,6 +15,7 @@
 //! them in the runtime's [`DryRunLog`] instead (both the provider layer's, which INSERT uses
 //! too).
 
+pub mod delete;
 pub mod exec;
 pub mod insert;
 mod json_body;

@@ -57,6 +57,41 @@ async fn a_listing_that_never_ends_stops_at_the_page_cap() {
     assert_eq!(stub.seen().len(), 50);
 }
 
+/// The cap counts the listing, not each of its slices: a listing cut into 32 concurrent
+/// slices, every page of which names a new next page, stops after 200 requests in all (each
+/// slice used to get 200 of its own: thousands).
+#[tokio::test]
+async fn the_page_cap_counts_every_slice_of_a_listing() {
+    let stub = Stub::start(|_, n| {
+        // Two runs a page, a minute apart and older page by page: the listing is sliced.
+        let newest = 1_700_000_000_000i64 - n as i64 * 120_000;
+        let body = json!({
+            "runs": [
+                {"run_id": 2 * n + 1, "start_time": newest},
+                {"run_id": 2 * n + 2, "start_time": newest - 60_000},
+            ],
+            "next_page_token": format!("page-{}", n + 1),
+        });
+        Reply::json(200, body.to_string())
+    })
+    .await;
+    let rt = runtime(fast(1), &[stub.workspace("stub")]).with_max_pages(200);
+    let ctx = session(rt);
+    let e = fails(&ctx, &format!("SELECT run_id FROM {RUNS}")).await;
+    assert!(
+        e.contains("stopped after 200 pages of GET ") && e.contains("(--max-pages 200)"),
+        "{e}"
+    );
+    let seen = stub.seen();
+    let sliced = seen.iter().any(|s| s.uri.contains("start_time_to="));
+    assert!(sliced, "the listing was cut into slices");
+    assert!(
+        seen.len() <= 200,
+        "{} requests for --max-pages 200",
+        seen.len()
+    );
+}
+
 #[tokio::test]
 async fn an_object_whose_pages_never_end_stops_at_the_page_cap() {
     let stub = endless(Duration::ZERO).await;

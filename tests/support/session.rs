@@ -62,24 +62,22 @@ pub fn on(default: &EmulatorHandle, named: &[(&str, &EmulatorHandle)]) -> Sessio
 
 /// A session on `emulator` (workspace "emu"), and its dry-run log when `dry_run`.
 pub fn writing(emulator: &EmulatorHandle, dry_run: bool) -> (SessionContext, Option<DryRunLog>) {
-    writing_with(emulator, dry_run, RetryPolicy::default(), None)
+    writing_with(emulator, dry_run, RetryPolicy::default(), |r| r)
 }
 
-/// [`writing`] with a retry policy, and the mass-delete guard at `max_deletes` instead of its
-/// default.
+/// [`writing`] with a retry policy, and the runtime's settings changed by `set` (the guards:
+/// `|r| r.with_max_deletes(5)`, `|r| r.with_max_writes(3)`).
 pub fn writing_with(
     emulator: &EmulatorHandle,
     dry_run: bool,
     policy: RetryPolicy,
-    max_deletes: Option<usize>,
+    set: impl FnOnce(ApiRuntime) -> ApiRuntime,
 ) -> (SessionContext, Option<DryRunLog>) {
     let mut runtime = emu_runtime(emulator, &[], policy);
     if dry_run {
         runtime = runtime.with_dry_run();
     }
-    if let Some(max) = max_deletes {
-        runtime = runtime.with_max_deletes(max);
-    }
+    let runtime = set(runtime);
     let log = runtime.dry_run.clone();
     (context(runtime), log)
 }
@@ -159,7 +157,7 @@ pub async fn lifecycle_env_with(config: EmulatorConfig) -> Env {
 /// [`lifecycle_env`] with a sending session using `policy` (e.g. no retries).
 pub async fn lifecycle_env_with_policy(policy: RetryPolicy) -> Env {
     let mut env = lifecycle_env().await;
-    env.ctx = writing_with(&env.emulator, false, policy, None).0;
+    env.ctx = writing_with(&env.emulator, false, policy, |r| r).0;
     env
 }
 

@@ -117,7 +117,8 @@ async fn not_in_a_subquery_and_limit_are_honoured() {
 
     let (batches, requests) = env
         .run(&format!(
-            "DELETE FROM {RUNS} WHERE job_id = {job} AND completed_only = true LIMIT 1"
+            "DELETE FROM {RUNS} WHERE job_id = {job} AND completed_only = true \
+             ORDER BY start_time DESC LIMIT 1"
         ))
         .await;
     assert_eq!(count(&batches), 1);
@@ -237,7 +238,9 @@ async fn a_delete_of_more_rows_than_max_deletes_is_refused_before_any_delete() {
 async fn the_guard_is_exact_at_its_limit_for_reads_and_direct_deletes() {
     let env = env().await;
     let (job, runs) = busiest_job(&env).await;
-    let (ctx, _) = session_with(&env.emulator, false, RetryPolicy::default(), Some(5));
+    let (ctx, _) = session_with(&env.emulator, false, RetryPolicy::default(), |r| {
+        r.with_max_deletes(5)
+    });
     let run = |sql: String| {
         let ctx = ctx.clone();
         async move { jobsql::session::run_sql(&ctx, &sql).await }
@@ -331,4 +334,75 @@ async fn a_delete_recognises_its_keys_as_select_does() {
         ids.sort();
         ids
     });
+}
+
+/// `DELETE ... ORDER BY ... LIMIT n` deletes exactly the n rows its SELECT shows, the same in
+/// every dry run (ties at the cut broken by the key); an unordered LIMIT, in the DELETE or a
+/// subquery, is refused before any request.
+#[tokio::test]
+async fn an_ordered_limit_deletes_what_its_select_shows_and_an_unordered_one_is_refused() {
+    let env = env().await;
+    let (job, _) = busiest_job(&env).await;
+    let filter = format!("job_id = {job} AND completed_only = true");
+    for unordered in [
+        format!("DELETE FROM {RUNS} WHERE {filter} LIMIT 2"),
+        format!(
+            "DELETE FROM {RUNS} WHERE run_id IN (SELECT run_id FROM {RUNS} WHERE {filter} LIMIT 2)"
+        ),
+    ] {
+        let (message, requests) = env.fail(&unordered).await;
+        assert!(
+            message.contains("a LIMIT without ORDER BY (in the DELETE or one of its subqueries)")
+                && message.contains("Add an ORDER BY before the LIMIT"),
+            "{unordered}: {message}"
+        );
+        assert!(requests.is_empty(), "{unordered}: {requests:?}");
+    }
+    // Every run of the job shares its job_id: ORDER BY job_id is all ties, cut by run_id.
+    for (order, select_order) in [
+        ("start_time", "start_time, run_id"),
+        ("job_id", "run_id"),
+        ("start_time DESC", "start_time DESC, run_id"),
+    ] {
+        let (rows, _) = env
+            .run(&format!(
+                "SELECT run_id FROM {RUNS} WHERE {filter} ORDER BY {select_order} LIMIT 2"
+            ))
+            .await;
+        let mut want: Vec<i64> = ints(&rows, 0).into_iter().flatten().collect();
+        want.sort();
+        assert_eq!(want.len(), 2);
+        let sql = format!("DELETE FROM {RUNS} WHERE {filter} ORDER BY {order} LIMIT 2");
+        let (dry, log) = session(&env.emulator, true);
+        let log = log.expect("dry-run log");
+        for _ in 0..5 {
+            jobsql::session::run_sql(&dry, &sql).await.expect("dry run");
+            let mut planned: Vec<i64> = log
+                .take()
+                .iter()
+                .map(|p| {
+                    p.request.body.as_ref().expect("body")["run_id"]
+                        .as_i64()
+                        .expect("id")
+                })
+                .collect();
+            planned.sort();
+            assert_eq!(planned, want, "{sql}: every dry run plans the same runs");
+        }
+        let (batches, requests) = env.run(&sql).await;
+        assert_eq!(count(&batches), 2);
+        assert_eq!(deleted(&requests), want, "{sql}");
+    }
+    // Without WHERE, an ordered LIMIT names its rows: the two oldest runs go.
+    let (rows, _) = env
+        .run(&format!(
+            "SELECT run_id FROM {RUNS} ORDER BY start_time, run_id LIMIT 2"
+        ))
+        .await;
+    let mut want: Vec<i64> = ints(&rows, 0).into_iter().flatten().collect();
+    want.sort();
+    let (_, requests) = env
+        .run(&format!("DELETE FROM {RUNS} ORDER BY start_time LIMIT 2"))
+        .await;
+    assert_eq!(deleted(&requests), want);
 }

@@ -19,13 +19,24 @@ pub enum DeleteError {
         /// What the WHERE was.
         filter: Everything,
     },
+    /// A LIMIT without ORDER BY in a DELETE or its subqueries.
+    #[error("DELETE FROM {table}: a LIMIT without ORDER BY (in the DELETE or one of its subqueries) keeps whichever rows come first, so a dry run, or the same SELECT, would not show the rows deleted: refused. Add an ORDER BY before the LIMIT")]
+    LimitWithoutOrder {
+        /// The table.
+        table: String,
+    },
     /// A DELETE that selects more rows than the mass-delete guard allows.
-    #[error("DELETE FROM {table} would delete {count} rows, more than --max-deletes {max}: refused, nothing was deleted. See them with SELECT and the same WHERE; to go ahead, narrow the WHERE or raise --max-deletes to at least {count}")]
+    #[error("DELETE FROM {table} would delete {count} rows{with}, more than --max-deletes {max}: refused, nothing was deleted. See them with SELECT and the same WHERE (and --dry-run); to go ahead, narrow the WHERE or raise --max-deletes to {needed}")]
     TooManyDeletes {
         /// The table.
         table: String,
         /// The rows the WHERE selects.
         count: usize,
+        /// What the API would delete with them (` and with them 1902 rows of ... (1922 in
+        /// all)`), or nothing.
+        with: String,
+        /// How far the guard would have to go (`at least 1922`, `more than 101`).
+        needed: String,
         /// The guard.
         max: usize,
     },

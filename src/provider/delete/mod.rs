@@ -9,12 +9,15 @@
 //! - Any other WHERE (subqueries, joins and LIMIT included): the DELETE's whole query runs
 //!   first, then each row it returns is deleted.
 //! - More rows than the runtime's `max_deletes` (`--max-deletes`, default 100): refused before
-//!   any delete is sent (or recorded, in a dry run), naming the count.
+//!   any delete is sent (or recorded, in a dry run), naming the count. What the API deletes
+//!   with each row (the spec's `delete.cascade`: a job's runs) is listed first ([`cascade`])
+//!   and counted too; a dry run shows it under each request, and the deletes report it.
 //!
-//! The result is `count`, the number deleted. When some deletes fail (an active run), the
+//! The result is `count`, the number of the table's rows deleted. When some deletes fail (an active run), the
 //! others still go, and the error lists every row: deleted, already gone, or failed (with the
 //! API's error).
 
+mod cascade;
 mod error;
 pub mod rule;
 
@@ -46,7 +49,7 @@ use super::pushdown::{self, Answer};
 use super::ApiRuntime;
 use crate::spec::{DeleteSpec, MethodSpec, Resource};
 
-use super::send::{send_mutation, SendError};
+use super::send::{send_mutation_taking, SendError};
 use crate::request::args::typed_value;
 use crate::request::{build_call, is_not_found, Unlisted};
 use crate::sql::SqlValue;
@@ -112,6 +115,7 @@ pub struct DeleteExec {
     resource: Arc<Resource>,
     runtime: Arc<ApiRuntime>,
     source: Source,
+    cascades: Vec<cascade::Cascade>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
@@ -127,7 +131,13 @@ pub async fn plan_delete(
         Selection::Direct(targets) => Source::Direct(targets),
         Selection::Query(query) => Source::Scan(state.create_physical_plan(&query).await?),
     };
-    Ok(Arc::new(DeleteExec::new(resource, runtime, source)))
+    let cascades = match &resource.spec.delete {
+        Some(spec) => cascade::cascades(&resource, spec, state).await?,
+        None => Vec::new(),
+    };
+    Ok(Arc::new(DeleteExec::new(
+        resource, runtime, source, cascades,
+    )))
 }
 
 /// The targets when the pushdown translator (the one SELECT uses, with its `enum` and
@@ -176,7 +186,12 @@ fn direct_targets(resource: &Resource, spec: &DeleteSpec, filters: &[Expr]) -> O
 }
 
 impl DeleteExec {
-    fn new(resource: Arc<Resource>, runtime: Arc<ApiRuntime>, source: Source) -> Self {
+    fn new(
+        resource: Arc<Resource>,
+        runtime: Arc<ApiRuntime>,
+        source: Source,
+        cascades: Vec<cascade::Cascade>,
+    ) -> Self {
         let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
             "count",
             DataType::UInt64,
@@ -192,6 +207,7 @@ impl DeleteExec {
             resource,
             runtime,
             source,
+            cascades,
             schema,
             properties,
         }
@@ -242,6 +258,7 @@ impl ExecutionPlan for DeleteExec {
                 self.resource.clone(),
                 self.runtime.clone(),
                 Source::Scan(child.clone()),
+                self.cascades.clone(),
             ))),
             _ => Err(DataFusionError::Internal(
                 "DeleteExec: wrong number of children".into(),
@@ -259,15 +276,16 @@ impl ExecutionPlan for DeleteExec {
                 "DeleteExec has one partition, not {partition}"
             )));
         }
-        let (resource, runtime, source) = (
+        let (resource, runtime, source, cascades) = (
             self.resource.clone(),
             self.runtime.clone(),
             self.source.clone(),
+            self.cascades.clone(),
         );
         let schema = self.schema.clone();
         let out = schema.clone();
         let batch = stream::once(async move {
-            let count = run(&resource, &runtime, source, context).await?;
+            let count = run(&resource, &runtime, source, &cascades, context).await?;
             RecordBatch::try_new(out, vec![Arc::new(UInt64Array::from(vec![count]))])
                 .map_err(DataFusionError::from)
         });
@@ -275,11 +293,12 @@ impl ExecutionPlan for DeleteExec {
     }
 }
 
-/// Gather the targets, delete them, and count the deleted.
+/// Gather the targets and what they take with them, delete them, and count the deleted.
 async fn run(
     resource: &Resource,
     runtime: &ApiRuntime,
     source: Source,
+    cascades: &[cascade::Cascade],
     context: Arc<TaskContext>,
 ) -> Result<u64> {
     let (Some(spec), name) = (&resource.spec.delete, resource.qualified_name()) else {
@@ -290,27 +309,40 @@ async fn run(
     };
     let mut targets = match source {
         Source::Direct(targets) => targets,
-        Source::Scan(plan) => {
-            scanned_targets(resource, spec, method, collect(plan, context).await?)?
-        }
+        Source::Scan(plan) => scanned_targets(
+            resource,
+            spec,
+            method,
+            collect(plan, context.clone()).await?,
+        )?,
     };
     // An object named twice (`run_id IN (5, 5)`) is deleted once.
     let mut seen = std::collections::HashSet::new();
     targets.retain(|t| seen.insert(format!("{:?} {:?}", t.workspace, t.values)));
-    if targets.len() > runtime.max_deletes {
-        return Err(DeleteError::TooManyDeletes {
-            table: name,
-            count: targets.len(),
-            max: runtime.max_deletes,
-        }
-        .into());
+    let max = runtime.max_deletes;
+    if targets.len() > max {
+        return Err(too_many(&name, targets.len(), None, max));
     }
-    let sends = targets.iter().cloned().map(|target| {
+    let taken = cascade::taken(cascades, &targets, max - targets.len(), context).await?;
+    if targets.len() + taken.total() > max {
+        return Err(too_many(&name, targets.len(), Some(&taken), max));
+    }
+    let pairs = targets
+        .iter()
+        .cloned()
+        .zip(taken.per_target.iter().cloned());
+    let sends = pairs.map(|(target, with_it)| {
         let request = build_call(method, &target.values, Unlisted::Body);
         async move {
-            send_mutation(runtime, resource, target.workspace.as_deref(), &request)
-                .await
-                .map(|_| ())
+            send_mutation_taking(
+                runtime,
+                resource,
+                target.workspace.as_deref(),
+                &request,
+                &with_it,
+            )
+            .await
+            .map(|_| ())
         }
     });
     let outcomes: Vec<Result<(), SendError>> = stream::iter(sends)
@@ -331,6 +363,24 @@ async fn run(
         .iter()
         .filter(|o| matches!(o, Err(e) if !gone(e)))
         .count();
+    if taken.total() > 0 && runtime.dry_run.is_none() {
+        let with: Vec<String> = taken
+            .per_target
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.is_ok())
+            .flat_map(|(rows, _)| rows)
+            .cloned()
+            .collect();
+        if !with.is_empty() {
+            let tables: Vec<&str> = taken.by_table.keys().map(String::as_str).collect();
+            runtime.warnings.push(format!(
+                "DELETE FROM {name}: the API deleted {} rows of {} with them",
+                with.len(),
+                tables.join(" and ")
+            ));
+        }
+    }
     if failed == 0 {
         return Ok(deleted);
     }
@@ -365,6 +415,46 @@ async fn run(
         return Err(DeleteError::Unknown(report).into());
     }
     Err(DeleteError::Partial(report).into())
+}
+
+/// The refusal of `count` targets (and what they take with them), more than `max`.
+fn too_many(
+    table: &str,
+    count: usize,
+    taken: Option<&cascade::Taken>,
+    max: usize,
+) -> DataFusionError {
+    let (with, needed) = match taken {
+        Some(t) if t.stopped => (
+            format!(" and with them at least {}", counted(&t.by_table)),
+            format!("more than {max}"),
+        ),
+        Some(t) => {
+            let all = count + t.total();
+            (
+                format!(" and with them {} ({all} in all)", counted(&t.by_table)),
+                format!("at least {all}"),
+            )
+        }
+        None => (String::new(), format!("at least {count}")),
+    };
+    DeleteError::TooManyDeletes {
+        table: table.to_string(),
+        count,
+        with,
+        needed,
+        max,
+    }
+    .into()
+}
+
+/// `1902 rows of databricks_workspace.jobs.job_runs` (and the other tables', joined).
+fn counted(by_table: &BTreeMap<String, usize>) -> String {
+    by_table
+        .iter()
+        .map(|(table, n)| format!("{n} rows of {table}"))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// Targets from the scanned rows: the delete parameters' columns, then the server variable.

@@ -16,8 +16,12 @@
 //! Before anything is planned, the WHERE is checked: none, one that names only the workspace
 //! (`deployment_name = 'x'`), or one that names no column of the table (`true`, an
 //! uncorrelated `EXISTS (...)`) selects every row (or none) and is refused, the message
-//! saying which of the three it was. A column named in a subquery as an outer reference
-//! (`EXISTS (... WHERE j.job_id = job_runs.job_id)`) names the rows.
+//! saying which of the three it was (unless an ordered LIMIT bounds the rows). A column named
+//! in a subquery as an outer reference (`EXISTS (... WHERE j.job_id = job_runs.job_id)`) names
+//! the rows. A LIMIT without an ORDER BY, in the DELETE or in any of its subqueries
+//! (`job_id IN (SELECT job_id FROM jobs LIMIT 20)`), is refused too: which rows it keeps
+//! depends on the order they arrive in, so a dry run (or the SELECT a user checks first) would
+//! not show the rows the delete takes.
 
 use std::any::Any;
 use std::fmt;
@@ -27,7 +31,7 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::Column;
 use datafusion::datasource::{provider_as_source, source_as_provider, TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
@@ -102,12 +106,13 @@ impl DeleteTarget {
         let Some(spec) = &resource.spec.delete else {
             return Err(DeleteError::NotSupported { table: name }.into());
         };
+        refuse_unordered_limit(&name, input)?;
         let predicates = where_predicates(input);
         let server = &resource.server.variable;
         let names_rows = predicates
             .iter()
             .any(|p| names_a_column(p, |c| c != server));
-        if !names_rows {
+        if !names_rows && !is_limited(input) {
             let example = spec
                 .params
                 .values()
@@ -163,11 +168,13 @@ impl DeleteTarget {
 }
 
 /// The conjuncts of the WHERE clause of a DELETE's input (`Filter` over the scan, under any
-/// `Limit`); none when there is no WHERE.
+/// `Limit`, `Sort`, projection or alias); none when there is no WHERE.
 fn where_predicates(input: &LogicalPlan) -> Vec<&Expr> {
     match input {
         LogicalPlan::Filter(filter) => split_conjunction(&filter.predicate),
         LogicalPlan::Limit(limit) => where_predicates(&limit.input),
+        LogicalPlan::Sort(sort) => where_predicates(&sort.input),
+        LogicalPlan::Projection(projection) => where_predicates(&projection.input),
         LogicalPlan::SubqueryAlias(alias) => where_predicates(&alias.input),
         _ => Vec::new(),
     }
@@ -194,12 +201,49 @@ fn names_a_column(predicate: &Expr, wanted: impl Fn(&str) -> bool) -> bool {
             }),
         };
         Ok(if found {
-            datafusion::common::tree_node::TreeNodeRecursion::Stop
+            TreeNodeRecursion::Stop
         } else {
-            datafusion::common::tree_node::TreeNodeRecursion::Continue
+            TreeNodeRecursion::Continue
         })
     });
     found
+}
+
+/// Whether the DELETE's input is cut by a LIMIT (an ordered one: others are refused).
+fn is_limited(input: &LogicalPlan) -> bool {
+    matches!(input, LogicalPlan::Limit(limit) if limit.fetch.is_some())
+}
+
+/// Refuse a `Limit` (LIMIT, OFFSET, FETCH) that is not directly over a `Sort`, anywhere in
+/// the DELETE's input, its subqueries included.
+fn refuse_unordered_limit(table: &str, input: &LogicalPlan) -> Result<()> {
+    let mut unordered = false;
+    input.apply_with_subqueries(|node| {
+        if let LogicalPlan::Limit(limit) = node {
+            unordered |= !is_sorted(&limit.input);
+        }
+        Ok(match unordered {
+            true => TreeNodeRecursion::Stop,
+            false => TreeNodeRecursion::Continue,
+        })
+    })?;
+    if unordered {
+        return Err(DeleteError::LimitWithoutOrder {
+            table: table.to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Whether `plan` is a sort, seen through projections and aliases.
+fn is_sorted(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Sort(_) => true,
+        LogicalPlan::Projection(p) => is_sorted(&p.input),
+        LogicalPlan::SubqueryAlias(a) => is_sorted(&a.input),
+        _ => false,
+    }
 }
 
 /// Whether the input is a plain `Filter` over the table's scan: no limit, and no subquery in
@@ -220,7 +264,7 @@ fn is_plain_filter(input: &LogicalPlan) -> bool {
                 | Expr::ScalarSubquery(_)
                 | Expr::SetComparison(_)
         );
-        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        Ok(TreeNodeRecursion::Continue)
     });
     !subquery
 }

@@ -43,10 +43,10 @@ use crate::spec::ParallelSpec;
 use super::super::pushdown::RequestTemplate;
 use super::super::ProviderError;
 use super::{
-    complete, next_page, page_request, pages_from, resolve_workspace, send, template_stream, Fetch,
-    PageFacts,
+    complete, listing_budget, next_page, page_request, pages_from, resolve_workspace, send,
+    template_stream, Fetch, PageFacts, PageTokens,
 };
-use crate::request::{page_size, Cursor};
+use crate::request::{page_size, Cursor, PageBudget};
 use crate::workspace::Workspace;
 
 const DAY_MS: i64 = 86_400_000;
@@ -76,19 +76,22 @@ pub struct Slicing {
     pub ordered: bool,
 }
 
-/// The batches of one template: sliced when `slicing` is given, else page after page.
+/// The batches of one template (one listing): sliced when `slicing` is given, else page
+/// after page. Its pages, all slices together, count against one budget of `--max-pages`.
 pub fn scan_stream(
     fetch: Arc<Fetch>,
     template: RequestTemplate,
     slicing: Option<Slicing>,
 ) -> BoxStream<'static, Result<RecordBatch, ProviderError>> {
+    let budget = listing_budget(&fetch);
     let Some(slicing) = slicing else {
-        return template_stream(fetch, template).boxed();
+        return template_stream(fetch, template, budget).boxed();
     };
     let probe = {
         let fetch = fetch.clone();
         let slicing = slicing.clone();
-        async move { first_page(&fetch, template, &slicing).await }
+        let budget = budget.clone();
+        async move { first_page(&fetch, template, &slicing, &budget).await }
     };
     stream::once(probe)
         .flat_map(move |first| -> BoxStream<'static, _> {
@@ -96,11 +99,13 @@ pub fn scan_stream(
                 Err(e) => stream::once(async move { Err(e) }).boxed(),
                 Ok(First { batch, rest }) => {
                     let fetch = fetch.clone();
+                    let budget = budget.clone();
                     let rest = match rest {
                         Rest::Slices(slices) if slicing.ordered => {
                             stream::iter(slices.into_iter().rev())
                                 .map(move |t| {
-                                    template_stream(fetch.clone(), t).try_collect::<Vec<_>>()
+                                    template_stream(fetch.clone(), t, budget.clone())
+                                        .try_collect::<Vec<_>>()
                                 })
                                 .buffered(slicing.concurrency)
                                 .map_ok(|batches| stream::iter(batches.into_iter().map(Ok)))
@@ -108,12 +113,13 @@ pub fn scan_stream(
                                 .boxed()
                         }
                         Rest::Slices(slices) => stream::iter(slices)
-                            .map(move |t| template_stream(fetch.clone(), t).boxed())
+                            .map(move |t| template_stream(fetch.clone(), t, budget.clone()).boxed())
                             .flatten_unordered(slicing.concurrency)
                             .boxed(),
                         Rest::Pages(rest) => {
                             let (template, workspace, token) = *rest;
-                            pages_from(fetch, template, Some(workspace), Some(token)).boxed()
+                            pages_from(fetch, template, Some(workspace), Some(token), budget)
+                                .boxed()
                         }
                     };
                     stream::iter(batch.map(Ok)).chain(rest).boxed()
@@ -144,9 +150,12 @@ async fn first_page(
     fetch: &Fetch,
     mut template: RequestTemplate,
     slicing: &Slicing,
+    budget: &PageBudget,
 ) -> Result<First, ProviderError> {
     let workspace = resolve_workspace(fetch, &mut template)?;
     let request = page_request(&fetch.method, &template.sent_params(), None, None);
+    let mut tokens = PageTokens::new(budget.clone(), None);
+    tokens.first(fetch, &request)?;
     let Some(reply) = send(fetch, &fetch.method, &workspace, &request, true).await? else {
         return Ok(First {
             batch: None,
@@ -172,6 +181,8 @@ async fn first_page(
     let times = sort_values(fetch, body, &slicing.rule.column);
     let oldest = times.iter().min().copied();
     let (Some(oldest), true) = (oldest, times.len() == page.batch.num_rows()) else {
+        // The next page is followed here, and counted.
+        tokens.follow(fetch, &fetch.method, &request, &token)?;
         return Ok(First {
             batch: Some(page.batch),
             rest: Rest::Pages(Box::new((template, workspace, token))),

@@ -15,7 +15,7 @@ use crate::spec::MethodSpec;
 use crate::workspace::Workspace;
 
 use super::super::ProviderError;
-use super::{page_request, send, Fetch, PageTokens};
+use super::{listing_budget, page_request, send, Fetch, PageTokens};
 use crate::request::Cursor;
 
 /// Fetch every page of a single object with `method` and append the paged arrays into the
@@ -37,7 +37,8 @@ pub(super) async fn fetch_whole(
     };
     let mut merged: Option<Map<String, Value>> = None;
     let mut cursor: Option<Cursor> = None;
-    let mut seen = PageTokens::new(fetch, None);
+    // One object's pages are a listing of their own.
+    let mut seen = PageTokens::new(listing_budget(fetch), None);
     // Only a cursor style names an object's next page (the loader allows `merge_arrays` with
     // no other); any other style's object is its first page.
     let paged = method
@@ -48,6 +49,9 @@ pub(super) async fn fetch_whole(
     loop {
         let request = page_request(method, params, cursor.as_ref(), None);
         let first = cursor.is_none();
+        if first {
+            seen.first(fetch, &request)?;
+        }
         let Some(reply) = send(fetch, method, workspace, &request, first).await? else {
             return Ok(None);
         };

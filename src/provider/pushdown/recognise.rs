@@ -24,6 +24,13 @@ pub(super) enum Recognised {
     },
     /// `column IN (values)`: one request per value.
     Many { param: String, values: Vec<String> },
+    /// `column IN (values)` with more distinct values than [`super::MAX_KEYS`]: not one
+    /// request per value (the listing is filtered on the rows instead, when it can be made).
+    TooMany {
+        column: String,
+        param: String,
+        count: usize,
+    },
     /// Inclusive bounds in the parameter's unit (epoch ms for timestamps), sent in the rule's
     /// `encoding`.
     Range {
@@ -56,9 +63,8 @@ pub(super) fn recognise(resource: &Resource, expr: &Expr) -> Option<Recognised> 
         Expr::BinaryExpr(BinaryExpr {
             op: Operator::Or, ..
         }) => {
-            let (mut column, mut values) = (None, Vec::new());
-            or_of_equalities(expr, &mut column, &mut values)?;
-            many(resource, column?, &values)
+            let (column, values) = or_of_equalities(expr)?;
+            many(resource, column, &values)
         }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             let (column, literal, op) = match (column_of(left), literal_of(right)) {
@@ -127,15 +133,17 @@ fn flag(resource: &Resource, column: &str, value: bool) -> Option<Recognised> {
     })
 }
 
-/// `col IN (values)`, one request per distinct value.
+/// `col IN (values)`, one request per distinct value; past [`super::MAX_KEYS`] distinct
+/// values, [`Recognised::TooMany`].
 fn many(resource: &Resource, column: &str, literals: &[&ScalarValue]) -> Option<Recognised> {
     let rule = rule_for(resource, column, PushdownOp::In)?;
     let param = rule.param.clone()?;
-    let mut values = Vec::with_capacity(literals.len());
+    let mut values = Vec::with_capacity(literals.len().min(super::MAX_KEYS + 1));
+    let mut seen = std::collections::HashSet::new();
     for literal in literals {
         // A value the API refuses matches no row: leave it out of the requests.
         if let Rendered::Value(v) = render(resource, rule, &param, literal)? {
-            if !values.contains(&v) {
+            if seen.insert(v.clone()) {
                 values.push(v);
             }
         }
@@ -143,54 +151,63 @@ fn many(resource: &Resource, column: &str, literals: &[&ScalarValue]) -> Option<
     if values.is_empty() {
         return Some(Recognised::Nothing);
     }
+    if values.len() > super::MAX_KEYS {
+        return Some(Recognised::TooMany {
+            column: column.to_string(),
+            param,
+            count: values.len(),
+        });
+    }
     Some(Recognised::Many { param, values })
 }
 
 /// `col = a OR col = b OR col IN (c, d)` (DataFusion rewrites short IN lists into ORs):
-/// the column and every value, when all the disjuncts are on the same column.
-fn or_of_equalities<'a>(
-    expr: &'a Expr,
-    column: &mut Option<&'a str>,
-    values: &mut Vec<&'a ScalarValue>,
-) -> Option<()> {
-    let mut same = |c: &'a str| match column {
-        Some(existing) if *existing != c => None,
-        _ => {
-            *column = Some(c);
-            Some(())
-        }
-    };
-    match expr {
-        Expr::BinaryExpr(BinaryExpr {
-            left,
-            op: Operator::Or,
-            right,
-        }) => {
-            or_of_equalities(left, column, values)?;
-            or_of_equalities(right, column, values)
-        }
-        Expr::BinaryExpr(BinaryExpr {
-            left,
-            op: Operator::Eq,
-            right,
-        }) => {
-            let (c, v) = match (column_of(left), literal_of(right)) {
-                (Some(c), Some(v)) => (c, v),
-                _ => (column_of(right)?, literal_of(left)?),
-            };
-            same(c)?;
-            values.push(v);
-            Some(())
-        }
-        Expr::InList(list) if !list.negated => {
-            same(column_of(&list.expr)?)?;
-            for item in &list.list {
-                values.push(literal_of(item)?);
+/// the column and every value, when all the disjuncts are on the same column. Walked with a
+/// stack of its own, so a chain of thousands of `OR`s costs no native stack.
+fn or_of_equalities(expr: &Expr) -> Option<(&str, Vec<&ScalarValue>)> {
+    let mut column: Option<&str> = None;
+    let mut values = Vec::new();
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Or,
+                right,
+            }) => {
+                // Right first on the stack: the values come out in the written order.
+                stack.push(right);
+                stack.push(left);
             }
-            Some(())
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Eq,
+                right,
+            }) => {
+                let (c, v) = match (column_of(left), literal_of(right)) {
+                    (Some(c), Some(v)) => (c, v),
+                    _ => (column_of(right)?, literal_of(left)?),
+                };
+                if column.is_some_and(|existing| existing != c) {
+                    return None;
+                }
+                column = Some(c);
+                values.push(v);
+            }
+            Expr::InList(list) if !list.negated => {
+                let c = column_of(&list.expr)?;
+                if column.is_some_and(|existing| existing != c) {
+                    return None;
+                }
+                column = Some(c);
+                for item in &list.list {
+                    values.push(literal_of(item)?);
+                }
+            }
+            _ => return None,
         }
-        _ => None,
     }
+    Some((column?, values))
 }
 
 /// Inclusive bounds for a range rule, in the API's unit; a bound below the rule's `minimum`
