@@ -8,8 +8,8 @@ use clap::Args;
 use super::setup::Setup;
 use super::CliError;
 use crate::serve::limits::{
-    Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_STATEMENT_TIMEOUT_SECS,
-    DEFAULT_TOTAL_MEMORY_LIMIT_MB,
+    Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_MB, DEFAULT_MEMORY_LIMIT_MB,
+    DEFAULT_STATEMENT_TIMEOUT_SECS, DEFAULT_TOTAL_MEMORY_LIMIT_MB,
 };
 use crate::serve::{jobsql_sessions, start, AuthMethod, ServeOptions, TlsFiles};
 
@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// Most client sessions at once (and, apart, most connections still logging in).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// Longest message a logged-in client may send (MB: a query, a Bind with its parameters,
+    /// ...); a longer one closes its connection. Before login the cap is 64 KB.
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_MAX_MESSAGE_MB)]
+    pub max_message_mb: usize,
     /// How the API is called (retries, timeouts, concurrency, ...).
     #[command(flatten)]
     pub api: super::ApiArgs,
@@ -82,6 +86,7 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
             total_memory_limit_bytes: args.total_memory_limit_mb.saturating_mul(1 << 20),
             statement_timeout: std::time::Duration::from_secs(args.statement_timeout_secs),
             max_connections: args.max_connections,
+            max_message_bytes: args.max_message_mb.saturating_mul(1 << 20),
             ..Limits::default()
         },
     };

@@ -5,11 +5,18 @@
 //! authenticate with SCRAM-SHA-256 ([`super::scram`]; Postgres' default since 14: the password
 //! never crosses the wire, and the server proves it knows it too), or with the older MD5
 //! challenge only when the operator asks for it (`--auth md5`, [`AuthMethod`]); a password in
-//! clear is never asked for. With `--user` the user name must match too. Every failed login — unknown user, wrong password, or an attempt refused by the
-//! [`LoginThrottle`] — is the same Postgres `28P01` error, `password authentication failed for
-//! user "x"`, after the same exchange (a user name that does not match is still sent a
-//! challenge), so a client cannot tell user names apart. Checked failures are logged to stderr
-//! with the user name and address, never the password.
+//! clear is never asked for. With `--user` the user name must match too. Every failed login —
+//! unknown user, wrong password, or an attempt refused by the [`LoginThrottle`] — is the same
+//! Postgres `28P01` error, `password authentication failed for user "x"`, after the same
+//! exchange (a user name that does not match is still sent a challenge), so a client cannot
+//! tell user names apart. Checked failures are logged to stderr with the user name and address,
+//! never the password. A malformed or out-of-order authentication message is a protocol error
+//! (`08P01`, [`super::sasl`]), not a password checked.
+//!
+//! The throttle is asked where the password is checked (SCRAM's client-final, MD5's answer),
+//! by every handshake: handshakes brought to that step together are checked one at a time, and
+//! after a failure the others are refused unchecked ([`super::throttle`]). A handshake from an
+//! address already backed off is refused at its startup.
 //!
 //! [`Login`] wraps the startup handler of one connection: it refuses a session started in clear
 //! when TLS is on ([`super::tls`]), takes a session slot from the [`Gate`] when the login
@@ -18,6 +25,7 @@
 
 use std::fmt::Debug;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -33,8 +41,9 @@ use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use super::cancel::{CancelFlag, CancelRegistry, Registration};
-use super::limits::{Gate, LoginThrottle};
+use super::limits::Gate;
 use super::scram::scram_auth;
+use super::throttle::{Check, LoginThrottle};
 
 /// How a password is checked (`--auth`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -122,6 +131,21 @@ impl Startup {
     fn checks_password(&self) -> bool {
         !matches!(self, Startup::Open(_))
     }
+
+    /// Whether the handshake is SCRAM's.
+    fn is_scram(&self) -> bool {
+        matches!(self, Startup::Scram(_))
+    }
+
+    /// Whether the `step`-th password-family message of a handshake is the one whose password
+    /// is checked: SCRAM's second (client-final), MD5's first.
+    fn checks_at(&self, step: usize) -> bool {
+        match self {
+            Startup::Open(_) => false,
+            Startup::Scram(_) => step == 2,
+            Startup::Md5(_) => step == 1,
+        }
+    }
 }
 
 #[async_trait]
@@ -163,11 +187,14 @@ struct Held {
 pub struct Login {
     startup: Arc<Startup>,
     throttle: Arc<LoginThrottle>,
+    account: Option<String>,
     gate: Gate,
     registry: Arc<CancelRegistry>,
     tls_required: bool,
     flag: Arc<CancelFlag>,
     peer: SocketAddr,
+    /// Password-family messages received so far.
+    answers: AtomicUsize,
     handshake: Mutex<Option<OwnedSemaphorePermit>>,
     held: Mutex<Option<Held>>,
     done: watch::Sender<bool>,
@@ -177,8 +204,10 @@ pub struct Login {
 pub struct LoginParts {
     /// The shared startup handler.
     pub startup: Arc<Startup>,
-    /// The failed logins per address.
+    /// The failed logins per address and for the account.
     pub throttle: Arc<LoginThrottle>,
+    /// The user name that can log in (`--user`); any when `None`.
+    pub account: Option<String>,
     /// The connection slots.
     pub gate: Gate,
     /// Where cancelable connections are registered.
@@ -198,11 +227,13 @@ impl Login {
         Login {
             startup: parts.startup.clone(),
             throttle: parts.throttle.clone(),
+            account: parts.account.clone(),
             gate: parts.gate.clone(),
             registry: parts.registry.clone(),
             tls_required: parts.tls_required,
             flag,
             peer,
+            answers: AtomicUsize::new(0),
             handshake: Mutex::new(Some(handshake)),
             held: Mutex::new(None),
             done: watch::channel(false).0,
@@ -222,13 +253,18 @@ impl Login {
             .unwrap_or_default()
     }
 
-    /// A failed (checked) login: counted, logged, answered with the one message.
-    fn failure(&self, user: &str) -> PgWireError {
+    /// Whether `user` is the account that can log in (any name without `--user`).
+    fn is_account(&self, user: &str) -> bool {
+        self.account.as_deref().is_none_or(|a| a == user)
+    }
+
+    /// A wrong password: counted, logged, answered with the one message.
+    fn failure(&self, check: Check<'_>, user: &str) -> PgWireError {
         let ip = self.peer.ip();
-        let (failures, wait) = self.throttle.failed(ip);
+        let (failures, wait) = check.failed();
         eprintln!(
             "jobsql serve: failed login for user {user:?} from {ip} ({failures} in a row; the \
-             next attempt from there is checked after {} s)",
+             next password from there is checked after {} s)",
             wait.as_secs_f64()
         );
         login_failed(user)
@@ -253,7 +289,9 @@ impl StartupHandler for Login {
             // Before any password is asked for: it would cross the network in clear.
             return Err(super::tls::clear_text_refused());
         }
-        if password && is_startup && !self.throttle.may_try(self.peer.ip()) {
+        if password && is_startup && self.throttle.backed_off(self.peer.ip()) {
+            // Refused at once: its password would not be checked anyway. (Only the address
+            // here: the account's backoff applies at the check, where every name is alike.)
             let user = match &message {
                 PgWireFrontendMessage::Startup(s) => {
                     s.parameters.get(METADATA_USER).cloned().unwrap_or_default()
@@ -262,6 +300,31 @@ impl StartupHandler for Login {
             };
             return Err(login_failed(&user));
         }
+        let answer = matches!(message, PgWireFrontendMessage::PasswordMessageFamily(_));
+        let step = if password && answer {
+            self.answers.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            0
+        };
+        let message = if self.startup.is_scram() && step == 1 {
+            super::sasl::typed_initial_response(message)?
+        } else {
+            message
+        };
+        // The message that checks the password waits for its turn, or is refused unchecked.
+        let user = Self::user(client);
+        let check = if self.startup.checks_at(step) {
+            match self
+                .throttle
+                .check(self.peer.ip(), self.is_account(&user))
+                .await
+            {
+                Some(check) => Some(check),
+                None => return Err(login_failed(&user)),
+            }
+        } else {
+            None
+        };
         // A message that may complete the login takes a session slot first (the startup when
         // open; with a password, each answer: MD5's one, SCRAM's two).
         let completes = password != is_startup;
@@ -279,10 +342,13 @@ impl StartupHandler for Login {
         };
         let result = self.startup.on_startup(client, message).await;
         if let Err(e) = result {
-            return Err(if password && !is_startup {
-                self.failure(&Self::user(client))
-            } else {
-                e
+            return Err(match check {
+                Some(check) if matches!(e, PgWireError::InvalidPassword(_)) => {
+                    self.failure(check, &user)
+                }
+                // Malformed, out of order: not a password checked, a protocol error.
+                _ if password && !is_startup => super::sasl::protocol_error(&e),
+                _ => e,
             });
         }
         let logged_in = matches!(client.state(), PgWireConnectionState::ReadyForQuery);
@@ -298,8 +364,8 @@ impl StartupHandler for Login {
             if let Ok(mut handshake) = self.handshake.lock() {
                 handshake.take();
             }
-            if password {
-                self.throttle.succeeded(self.peer.ip());
+            if let Some(check) = check {
+                check.succeeded();
             }
             self.done.send_replace(true);
         }

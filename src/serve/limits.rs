@@ -1,21 +1,19 @@
 //! How much one client, or many, may take of a `jobsql serve` server.
 //!
 //! - [`Limits`]: the operator's settings (`--max-connections`, `--memory-limit-mb`,
-//!   `--total-memory-limit-mb`, `--statement-timeout-secs`, `--allow-files`, the auth timeout
-//!   and login backoff).
+//!   `--total-memory-limit-mb`, `--statement-timeout-secs`, `--max-message-mb`,
+//!   `--allow-files`, the auth timeout and login backoff).
 //! - [`Gate`]: at most `max_connections` sockets in the handshake (startup and authentication,
 //!   each closed after `auth_timeout`) and at most `max_connections` authenticated sessions;
 //!   one more is answered with Postgres' `53300 too_many_connections` and closed. Idle sockets
 //!   therefore cannot exhaust file descriptors, nor crowd out sessions already open.
-//! - [`LoginThrottle`]: failed logins per client IP address. After a failure, the next
-//!   attempt from that address is checked no sooner than a backoff (1 s, doubling up to 30 s);
-//!   attempts before that fail at once, without their password being checked, with the same
-//!   message as any failed login.
+//! - [`LoginThrottle`](super::throttle::LoginThrottle): failed logins per client address and
+//!   for the account, counted where the password is checked (1 s backoff, doubling up to 30 s).
+//! - [`MessageCaps`](super::frames::MessageCaps): the length a message may declare, 64 KiB
+//!   before login and `--max-message-mb` after ([`super::frames`]).
 
-use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -25,7 +23,6 @@ use pgwire::messages::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::time::Instant;
 
 /// The bounds of a server.
 #[derive(Debug, Clone)]
@@ -45,6 +42,9 @@ pub struct Limits {
     pub auth_timeout: Duration,
     /// The wait after a first failed login from an address (doubling with each further one).
     pub login_backoff: Duration,
+    /// The most a message may declare once its client has logged in, in bytes
+    /// (`--max-message-mb`; before login the cap is [`BEFORE_LOGIN_CAP`]).
+    pub max_message_bytes: usize,
 }
 
 /// The default `--memory-limit-mb`.
@@ -55,8 +55,8 @@ pub const DEFAULT_TOTAL_MEMORY_LIMIT_MB: usize = 2048;
 pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = 300;
 /// The default `--max-connections`.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
-/// The longest login backoff.
-pub const MAX_LOGIN_BACKOFF: Duration = Duration::from_secs(30);
+pub use super::frames::{BEFORE_LOGIN_CAP, DEFAULT_MAX_MESSAGE_MB, MAX_MAX_MESSAGE_MB};
+pub use super::throttle::MAX_LOGIN_BACKOFF;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -68,6 +68,17 @@ impl Default for Limits {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             auth_timeout: Duration::from_secs(10),
             login_backoff: Duration::from_secs(1),
+            max_message_bytes: DEFAULT_MAX_MESSAGE_MB << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// The caps on a message's declared length.
+    pub fn message_caps(&self) -> super::frames::MessageCaps {
+        super::frames::MessageCaps {
+            before_login: BEFORE_LOGIN_CAP,
+            after_login: self.max_message_bytes,
         }
     }
 }
@@ -165,92 +176,4 @@ fn too_many_connections() -> BytesMut {
         buf.clear();
     }
     buf
-}
-
-/// Failed logins per client address.
-#[derive(Debug)]
-pub struct LoginThrottle {
-    first: Duration,
-    peers: Mutex<HashMap<IpAddr, Peer>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Peer {
-    failures: u32,
-    /// No attempt from the address is checked before this.
-    until: Instant,
-}
-
-/// Addresses remembered before forgetting the stale ones.
-const MAX_PEERS: usize = 4096;
-
-impl LoginThrottle {
-    /// Backoff starting at `first` after a failure.
-    pub fn new(first: Duration) -> Self {
-        LoginThrottle {
-            first,
-            peers: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Whether an attempt from `ip` may be checked now.
-    pub fn may_try(&self, ip: IpAddr) -> bool {
-        let now = Instant::now();
-        self.peers
-            .lock()
-            .map(|peers| peers.get(&ip).is_none_or(|p| p.until <= now))
-            .unwrap_or(true)
-    }
-
-    /// Record a failed attempt from `ip`: the failures so far and the wait before the next
-    /// attempt is checked.
-    pub fn failed(&self, ip: IpAddr) -> (u32, Duration) {
-        let now = Instant::now();
-        let Ok(mut peers) = self.peers.lock() else {
-            return (1, self.first);
-        };
-        if peers.len() >= MAX_PEERS {
-            peers.retain(|_, p| p.until + MAX_LOGIN_BACKOFF > now);
-        }
-        let peer = peers.entry(ip).or_insert(Peer {
-            failures: 0,
-            until: now,
-        });
-        // Failures long past are forgotten.
-        if peer.until + MAX_LOGIN_BACKOFF * 2 < now {
-            peer.failures = 0;
-        }
-        peer.failures = peer.failures.saturating_add(1);
-        let wait = self
-            .first
-            .saturating_mul(1 << (peer.failures - 1).min(16))
-            .min(MAX_LOGIN_BACKOFF);
-        peer.until = now + wait;
-        (peer.failures, wait)
-    }
-
-    /// A successful login from `ip` clears its failures.
-    pub fn succeeded(&self, ip: IpAddr) {
-        if let Ok(mut peers) = self.peers.lock() {
-            peers.remove(&ip);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn backoff_doubles_and_is_capped() {
-        let throttle = LoginThrottle::new(Duration::from_secs(1));
-        let ip: IpAddr = "10.0.0.1".parse().expect("ip");
-        assert!(throttle.may_try(ip));
-        let waits: Vec<u64> = (0..8).map(|_| throttle.failed(ip).1.as_secs()).collect();
-        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
-        assert!(!throttle.may_try(ip));
-        assert!(throttle.may_try("10.0.0.2".parse().expect("ip")));
-        throttle.succeeded(ip);
-        assert!(throttle.may_try(ip));
-    }
 }

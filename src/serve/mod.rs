@@ -13,8 +13,12 @@
 //! - [`settings`]: `SET` only of harmless settings; no in-memory tables.
 //! - [`memory`]: a memory pool per session (one statement at a time, so per statement) within
 //!   one for the server, with no spilling to disk.
-//! - [`limits`]: a statement timeout, connection and handshake caps, an auth timeout, failed
-//!   logins backed off per address.
+//! - [`limits`]: a statement timeout, connection and handshake caps, an auth timeout;
+//!   [`throttle`]: failed logins backed off per address and for the account, where the password
+//!   is checked.
+//! - [`wire`], [`frames`]: each connection's message loop; a message may declare at most 64 KiB
+//!   before login and `--max-message-mb` after, refused from its header; a panic while handling
+//!   a client's message is an error for that client only.
 //! - [`cancel`]: `CancelRequest`, the timeout and a client that disconnects drop the running
 //!   statement (its API requests stop).
 //! - [`simple`] / [`handler`]: the simple and extended query protocols over DataFusion, rows
@@ -32,7 +36,7 @@
 //!   [`rewrite_catalog`]: Postgres SQL DataFusion does not plan (`COLLATE`, `OPERATOR(...)`,
 //!   `::regclass`, catalog queries over empty tables), and `information_schema.columns` with
 //!   Postgres type names, rewritten before planning.
-//! - [`auth`], [`scram`]: open on loopback, a password otherwise (SCRAM-SHA-256; MD5 only with
+//! - [`auth`], [`scram`], [`sasl`]: open on loopback, a password otherwise (SCRAM-SHA-256; MD5 only with
 //!   `--auth md5`); one message for every failed login.
 //! - [`tls`]: `--tls-cert` / `--tls-key` (rustls); then every session is encrypted.
 //!
@@ -41,6 +45,7 @@
 //! given.
 
 pub mod arrays;
+pub mod bodies;
 pub mod auth;
 pub mod cancel;
 pub mod catalog;
@@ -49,6 +54,7 @@ pub mod copy_out;
 pub mod cursor;
 pub mod cursors;
 pub mod encode;
+pub mod frames;
 pub mod handler;
 pub mod pg_empty;
 pub mod pg_functions;
@@ -61,11 +67,14 @@ pub mod limits;
 pub mod memory;
 pub mod respond;
 pub mod sandbox;
+pub mod sasl;
 pub mod scram;
 pub mod settings;
 pub mod simple;
+pub mod throttle;
 pub mod tls;
 pub mod url_tables;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,9 +96,10 @@ pub use auth::AuthMethod;
 use auth::{Credentials, Login, LoginParts, Startup};
 use cancel::{peer_closed, watch_handle, CancelFlag, CancelRegistry};
 use handler::Connection;
+use limits::Gate;
 pub use limits::Limits;
-use limits::{Gate, LoginThrottle};
 use sandbox::SandboxRegistry;
+use throttle::LoginThrottle;
 pub use tls::{TlsError, TlsFiles};
 
 /// Why the server could not start.
@@ -188,6 +198,11 @@ impl ServeOptions {
         }
         if self.limits.max_connections == 0 {
             return Err(ServeError::BadLimit("--max-connections must be at least 1"));
+        }
+        if !(1 << 20..=limits::MAX_MAX_MESSAGE_MB << 20).contains(&self.limits.max_message_bytes) {
+            return Err(ServeError::BadLimit(
+                "--max-message-mb must be between 1 and 1023",
+            ));
         }
         if self.limits.memory_limit_bytes == 0 || self.limits.total_memory_limit_bytes == 0 {
             return Err(ServeError::BadLimit(
@@ -354,6 +369,7 @@ pub async fn start(
         login: LoginParts {
             startup: Arc::new(startup),
             throttle: Arc::new(LoginThrottle::new(limits.login_backoff)),
+            account: options.user.clone(),
             gate: gate.clone(),
             registry: Arc::new(CancelRegistry::default()),
             tls_required: tls.is_some(),
@@ -422,6 +438,7 @@ async fn serve_connection(
     let login = Arc::new(Login::new(&shared.login, flag.clone(), peer, handshake));
     let mut logged_in = login.done();
     let mut watching = login.done();
+    let caps_switch = login.done();
     let handlers = Handlers {
         connection: Arc::new(Connection::new(ctx, flag, shared.limits.clone())),
         login,
@@ -450,7 +467,14 @@ async fn serve_connection(
     // Whichever ends first ends the connection: dropping the protocol future drops the
     // statement running in it.
     tokio::select! {
-        _ = pgwire::tokio::process_socket(socket, shared.tls.clone(), handlers) => {}
+        _ = wire::serve_socket(
+            socket,
+            peer,
+            shared.tls.clone(),
+            handlers,
+            shared.limits.message_caps(),
+            caps_switch,
+        ) => {}
         _ = gone => {}
         _ = handshake_deadline => {}
     }
