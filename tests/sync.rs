@@ -49,6 +49,8 @@ mod crash;
 mod errors;
 #[path = "sync/first.rs"]
 mod first;
+#[path = "sync/hostile.rs"]
+mod hostile;
 #[path = "sync/incremental.rs"]
 mod incremental;
 #[path = "sync/python.rs"]

@@ -15,7 +15,7 @@ use deltalake_core::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake_core::kernel::transaction::{
     CommitBuilder, CommitProperties, TableReference, TransactionError,
 };
-use deltalake_core::kernel::{Action, StructType};
+use deltalake_core::kernel::{Action, DataType, StructType};
 use deltalake_core::operations::create::CreateBuilder;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError};
@@ -24,15 +24,64 @@ use url::Url;
 use crate::history::table::DeltaFile;
 use crate::history::{HistoryTable, PARTITION_COLUMN};
 
+/// Why an existing table is not the one the spec describes. Names and types read from a
+/// table someone else wrote are shown cut to [`SHOWN_CHARS`].
+#[derive(Debug, thiserror::Error)]
+pub enum Mismatch {
+    /// Other column names (or another order).
+    #[error("it has the columns [{have}], not [{want}] as the spec says")]
+    Columns {
+        /// The table's.
+        have: String,
+        /// The spec's.
+        want: String,
+    },
+    /// A column of another type (nested fields compared by name and type, in order;
+    /// nullability aside).
+    #[error("its column {column} is {found}, not {expected} as the spec says")]
+    Type {
+        /// The column.
+        column: String,
+        /// Its type in the table (Delta's name of it).
+        found: String,
+        /// The type the spec's column maps to.
+        expected: String,
+    },
+    /// Other partition columns.
+    #[error("it is partitioned by [{have}], not [{PARTITION_COLUMN}]")]
+    Partitions {
+        /// The table's partition columns.
+        have: String,
+    },
+}
+
+/// Opening or creating a history table failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// delta-rs failed (reading the log, creating the table).
+    #[error(transparent)]
+    Delta(#[from] DeltaTableError),
+    /// The table there is not the spec's.
+    #[error(transparent)]
+    Mismatch(#[from] Mismatch),
+}
+
+/// How many characters of a name or type read from a table a message shows.
+pub const SHOWN_CHARS: usize = 200;
+
 /// Open the table at `url`, or create it with `schema` partitioned by `start_date`. An existing
-/// table must have the same column names. When another sync creates it first (its version 0
-/// wins), that table is opened instead.
-pub async fn open_or_create(url: &Url, schema: &SchemaRef) -> Result<DeltaTable, DeltaTableError> {
+/// table must have the same columns (names, in order, and types: [`check`]) and partitioning:
+/// a table someone else wrote, or an older spec's, is refused by name before anything reads
+/// it. When another sync creates it first (its version 0 wins), that table is opened instead.
+pub async fn open_or_create(url: &Url, schema: &SchemaRef) -> Result<DeltaTable, OpenError> {
     crate::history::stores::register();
-    if let Some(table) = open_existing(url, schema).await? {
+    let kernel: StructType = schema
+        .as_ref()
+        .try_into_kernel()
+        .map_err(DeltaTableError::from)?;
+    if let Some(table) = open_existing(url, &kernel).await? {
         return Ok(table);
     }
-    let kernel: StructType = schema.as_ref().try_into_kernel()?;
     let created = CreateBuilder::new()
         .with_location(url.as_str())
         .with_columns(kernel.fields().cloned())
@@ -44,38 +93,82 @@ pub async fn open_or_create(url: &Url, schema: &SchemaRef) -> Result<DeltaTable,
         .await;
     match created {
         Ok(table) => Ok(table),
-        Err(e) => match open_existing(url, schema).await? {
+        Err(e) => match open_existing(url, &kernel).await? {
             Some(table) => Ok(table),
-            None => Err(e),
+            None => Err(e.into()),
         },
     }
 }
 
-/// The table at `url`, loaded, if there is one; an error if its columns are not `schema`'s.
-async fn open_existing(
-    url: &Url,
-    schema: &SchemaRef,
-) -> Result<Option<DeltaTable>, DeltaTableError> {
+/// The table at `url`, loaded, if there is one; an error if it is not `want`'s ([`check`]).
+async fn open_existing(url: &Url, want: &StructType) -> Result<Option<DeltaTable>, OpenError> {
     let mut table = DeltaTableBuilder::from_url(url.clone())?.build()?;
     if !table.verify_deltatable_existence().await? {
         return Ok(None);
     }
     table.load().await?;
-    let have: Vec<String> = table
-        .snapshot()?
-        .schema()
-        .fields()
-        .map(|f| f.name().clone())
-        .collect();
-    let want: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    if have != want {
-        return Err(DeltaTableError::Generic(format!(
-            "it has the columns [{}], not [{}] as the spec now says: sync into a new location (--to)",
-            have.join(", "),
-            want.join(", ")
-        )));
-    }
+    let snapshot = table.snapshot()?.snapshot();
+    check(
+        &snapshot.schema(),
+        snapshot.metadata().partition_columns(),
+        want,
+    )?;
     Ok(Some(table))
+}
+
+/// Whether a table of schema `have` partitioned by `partitions` is the history table of schema
+/// `want`: the same column names in the same order, each of the same type (compared in Delta's
+/// types, nested fields by name and type; nullability aside), partitioned by `start_date`.
+pub fn check(have: &StructType, partitions: &[String], want: &StructType) -> Result<(), Mismatch> {
+    let names = |s: &StructType| -> Vec<String> { s.fields().map(|f| f.name().clone()).collect() };
+    if names(have) != names(want) {
+        return Err(Mismatch::Columns {
+            have: shown(&names(have).join(", ")),
+            want: names(want).join(", "),
+        });
+    }
+    for (found, expected) in have.fields().zip(want.fields()) {
+        if !same_type(found.data_type(), expected.data_type()) {
+            return Err(Mismatch::Type {
+                column: shown(found.name()),
+                found: shown(&found.data_type().to_string()),
+                expected: shown(&expected.data_type().to_string()),
+            });
+        }
+    }
+    if partitions != [PARTITION_COLUMN] {
+        return Err(Mismatch::Partitions {
+            have: shown(&partitions.join(", ")),
+        });
+    }
+    Ok(())
+}
+
+/// Whether two Delta types are the same, nested fields by name and type (nullability and
+/// metadata aside).
+fn same_type(a: &DataType, b: &DataType) -> bool {
+    match (a, b) {
+        (DataType::Primitive(a), DataType::Primitive(b)) => a == b,
+        (DataType::Array(a), DataType::Array(b)) => same_type(a.element_type(), b.element_type()),
+        (DataType::Map(a), DataType::Map(b)) => {
+            same_type(a.key_type(), b.key_type()) && same_type(a.value_type(), b.value_type())
+        }
+        (DataType::Struct(a), DataType::Struct(b)) => {
+            a.fields().count() == b.fields().count()
+                && a.fields()
+                    .zip(b.fields())
+                    .all(|(a, b)| a.name() == b.name() && same_type(a.data_type(), b.data_type()))
+        }
+        _ => false,
+    }
+}
+
+/// `text` cut to [`SHOWN_CHARS`] characters (`…` marks a cut).
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 /// Whether `e` says another writer committed first: a version taken, or a conflict with what
@@ -139,4 +232,61 @@ pub async fn commit(
         )
         .await?;
     Ok(finalized.version() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::{DataType as Arrow, Field, Schema, TimeUnit};
+
+    use super::*;
+
+    fn kernel(fields: Vec<Field>) -> StructType {
+        (&Schema::new(fields)).try_into_kernel().unwrap()
+    }
+
+    fn history(run_id: Arrow, tasks_item: Arrow) -> StructType {
+        let task = Arrow::Struct(vec![Field::new("task_key", tasks_item, true)].into());
+        kernel(vec![
+            Field::new("run_id", run_id, true),
+            Field::new(
+                "tasks",
+                Arrow::List(Arc::new(Field::new("element", task, true))),
+                true,
+            ),
+            Field::new(
+                "start_time",
+                Arrow::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new(PARTITION_COLUMN, Arrow::Date32, true),
+        ])
+    }
+
+    #[test]
+    fn a_table_of_other_types_is_refused_naming_the_column_and_both_types() {
+        let want = history(Arrow::Int64, Arrow::Utf8);
+        let start = [PARTITION_COLUMN.to_string()];
+        assert!(check(&want, &start, &want).is_ok());
+        let e = check(&history(Arrow::Binary, Arrow::Utf8), &start, &want).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "its column run_id is binary, not long as the spec says"
+        );
+        let e = check(&history(Arrow::Int64, Arrow::Int64), &start, &want).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("its column tasks is array<struct<task_key: long>>"),
+            "{e}"
+        );
+        let e = check(&want, &["run_id".to_string()], &want).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "it is partitioned by [run_id], not [start_date]"
+        );
+        let other = kernel(vec![Field::new("x".repeat(1000), Arrow::Int64, true)]);
+        let e = check(&other, &start, &want).unwrap_err().to_string();
+        assert!(e.len() < 400 && e.contains('…'), "{e}");
+    }
 }

@@ -33,6 +33,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use datafusion::common::ScalarValue;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 use deltalake_core::kernel::Action;
@@ -116,6 +117,22 @@ pub enum SyncError {
         location: String,
         /// How many times the sync ran.
         attempts: u32,
+    },
+    /// The table at the location is not the one the spec describes (a column's name or
+    /// type, its partitioning): refused before any request.
+    #[error(
+        "{table} on workspace '{workspace}': the Delta table at {location}: {mismatch}; \
+         nothing was sent: sync into a new location (--to)"
+    )]
+    Mismatch {
+        /// The resource.
+        table: String,
+        /// The workspace.
+        workspace: String,
+        /// The table's location.
+        location: String,
+        /// What differs.
+        mismatch: delta::Mismatch,
     },
     /// Writing or committing the Delta table failed.
     #[error("{table} on workspace '{workspace}': the Delta table at {location}: {message}")]
@@ -264,17 +281,26 @@ async fn sync_once(
     }
 
     // The schema of the rows fetched (planning only: no request).
-    let live = ctx
-        .sql(&plan.new_rows(workspace, None))
+    let live = plan
+        .new_rows(ctx, workspace, None)
         .await
         .map_err(fetch_err)?
         .schema()
         .as_arrow()
         .clone();
     let target = types::history_schema(&live);
+    // An existing table of other columns or types is refused here, before any request.
     let table = delta::open_or_create(&url, &target)
         .await
-        .map_err(delta_err)?;
+        .map_err(|e| match e {
+            delta::OpenError::Delta(e) => delta_err(e),
+            delta::OpenError::Mismatch(mismatch) => SyncError::Mismatch {
+                table: plan.table.clone(),
+                workspace: workspace.to_string(),
+                location: location.clone(),
+                mismatch,
+            },
+        })?;
     let listing = crate::history::log::list(&plan.table, &table).await?;
     let shown = crate::history::HistoryTable::new(&plan.table, listing);
     let files = delta::files_by_partition(&shown);
@@ -297,17 +323,21 @@ async fn sync_once(
         .map_err(|e| delta_err(e.into()))?;
 
     // The new runs, then the active ones the listing did not cover.
-    let parents = match plan.parents(workspace) {
-        Some(sql) => Some(stream::values(ctx, &sql).await.map_err(fetch_err)?),
+    let parents = match plan.parents(ctx, workspace).await.map_err(fetch_err)? {
+        Some(df) => Some(stream::values(df).await.map_err(fetch_err)?),
         None => None,
     };
     let listed_since = match plan.incremental {
         Incremental::Full => None,
         _ => since,
     };
-    if let Some(sql) = plan.listing(workspace, since, parents.as_deref()) {
+    let listing = plan
+        .listing(ctx, workspace, since, parents.as_deref())
+        .await
+        .map_err(fetch_err)?;
+    if let Some(df) = listing {
         // `order`: newest first, read down to the mark only.
-        stream::stream_into(ctx, &sql, &mut merger, plan.stop(since))
+        stream::stream_into(df, &mut merger, plan.stop(since))
             .await
             .map_err(|e| e.into_sync(&fetch_err, &delta_err))?;
     }
@@ -316,7 +346,7 @@ async fn sync_once(
     } else {
         Vec::new()
     };
-    let older: Vec<Vec<String>> = active
+    let older: Vec<Vec<ScalarValue>> = active
         .into_iter()
         .filter(|(_, start)| match (since, start) {
             (Some(since), Some(start)) => *start < since,
@@ -328,8 +358,12 @@ async fn sync_once(
         .into_iter()
         .collect();
     for chunk in older.chunks(KEYS_PER_STATEMENT) {
-        for sql in plan.rows_by_key_grouped(workspace, chunk) {
-            stream::stream_into(ctx, &sql, &mut merger, None)
+        let plans = plan
+            .rows_by_key(ctx, workspace, chunk)
+            .await
+            .map_err(fetch_err)?;
+        for df in plans {
+            stream::stream_into(df, &mut merger, None)
                 .await
                 .map_err(|e| e.into_sync(&fetch_err, &delta_err))?;
         }

@@ -3,16 +3,20 @@
 //! files a merge rewrites ([`read_files`]). Only committed files are read: a
 //! [`HistoryTable`] (the reader's own table, from the history's one lister, restricted to some
 //! files for a rewrite), scanned through the table's own store.
+//!
+//! The keys read back stay Arrow values ([`ScalarValue`]s taken from the arrays): they reach
+//! the plans that fetch them as literals, whatever bytes they hold.
 
 use datafusion::arrow::array::{Array, Int64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::functions_aggregate::expr_fn::max;
 use datafusion::prelude::{ident, lit, DataFrame, SessionContext};
 
-use super::plan::{literal, SyncPlan};
+use super::plan::SyncPlan;
 use crate::history::HistoryTable;
 
 /// What the history holds for one workspace.
@@ -20,9 +24,10 @@ use crate::history::HistoryTable;
 pub struct Marks {
     /// The latest start (epoch ms) of its rows; `None` when it has none.
     pub high_water_ms: Option<i64>,
-    /// The rows still active at the last sync: their key (as SQL literals, in key order)
-    /// and start (epoch ms).
-    pub active: Vec<(Vec<String>, Option<i64>)>,
+    /// The rows still active at the last sync: their key (a value per key column, in key
+    /// order; rows with a NULL in their key are left out: no get can name them) and start
+    /// (epoch ms).
+    pub active: Vec<(Vec<ScalarValue>, Option<i64>)>,
 }
 
 fn files(ctx: &SessionContext, table: &HistoryTable) -> Result<DataFrame> {
@@ -67,11 +72,14 @@ pub async fn marks(
     let mut out = Vec::new();
     for batch in active {
         let starts = millis(batch.column(plan.key.len()))?;
-        let keys: Vec<Vec<String>> = (0..plan.key.len())
-            .map(|i| literals(batch.column(i)))
-            .collect::<Result<_>>()?;
         for (row, start) in starts.into_iter().enumerate() {
-            out.push((keys.iter().map(|k| k[row].clone()).collect(), start));
+            let key = (0..plan.key.len())
+                .map(|i| ScalarValue::try_from_array(batch.column(i), row))
+                .collect::<Result<Vec<_>>>()?;
+            if key.iter().any(ScalarValue::is_null) {
+                continue;
+            }
+            out.push((key, start));
         }
     }
     Ok(Marks {
@@ -89,25 +97,4 @@ pub(super) fn millis(array: &dyn Array) -> Result<Vec<Option<i64>>> {
         .downcast_ref::<Int64Array>()
         .ok_or_else(|| DataFusionError::Internal("a time column is not a time".into()))?;
     Ok(ms.iter().collect())
-}
-
-/// A key column's values as SQL literals (text quoted, numbers as they are).
-fn literals(array: &dyn Array) -> Result<Vec<String>> {
-    let text = matches!(
-        array.data_type(),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    );
-    let strings = cast(array, &DataType::Utf8)?;
-    let strings = strings
-        .as_any()
-        .downcast_ref::<datafusion::arrow::array::StringArray>()
-        .ok_or_else(|| DataFusionError::Internal("a key column does not cast to text".into()))?;
-    Ok(strings
-        .iter()
-        .map(|v| match v {
-            None => "NULL".to_string(),
-            Some(v) if text => literal(v),
-            Some(v) => v.to_string(),
-        })
-        .collect())
 }

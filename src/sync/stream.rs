@@ -1,14 +1,13 @@
-//! Statements of a sync streamed through the session: a listing's rows into the merge
+//! The plans of a sync streamed through the session: a listing's rows into the merge
 //! ([`stream_into`], optionally stopping once a listing sorted newest first reaches rows
 //! below the mark: the rest of the listing is never requested), and a column of values (the
-//! parents of an `each` listing, [`values`]).
+//! parents of an `each` listing, [`values`]). Each is one [`DataFrame`] the plan built: no
+//! SQL text, so no second statement can ride along.
 
-use datafusion::arrow::array::{Array, StringArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::Array;
+use datafusion::common::ScalarValue;
 use datafusion::error::DataFusionError;
-use datafusion::execution::SendableRecordBatchStream;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::DataFrame;
 use deltalake_core::DeltaTableError;
 use futures::StreamExt;
 
@@ -35,30 +34,17 @@ impl StreamError {
     }
 }
 
-async fn execute(
-    ctx: &SessionContext,
-    sql: &str,
-) -> Result<SendableRecordBatchStream, DataFusionError> {
-    let mut statements = crate::sql::parse_script(sql)?;
-    let statement = statements
-        .pop()
-        .ok_or_else(|| DataFusionError::Plan("no statement".into()))?;
-    let (_, stream) = crate::session::stream_statement(ctx, statement).await?;
-    Ok(stream)
-}
-
-/// Run `sql` on the session and stream its rows into `merger`. With `stop` (the start column
-/// and a mark, epoch ms), the rows come newest first: reading ends after the first batch
-/// holding a row that started before the mark (that batch is merged whole: its rows are
-/// fetched already, and merging them again is harmless), and the stream is dropped, so no
-/// further page is requested.
+/// Run `df` and stream its rows into `merger`. With `stop` (the start column and a mark,
+/// epoch ms), the rows come newest first: reading ends after the first batch holding a row
+/// that started before the mark (that batch is merged whole: its rows are fetched already,
+/// and merging them again is harmless), and the stream is dropped, so no further page is
+/// requested.
 pub(super) async fn stream_into(
-    ctx: &SessionContext,
-    sql: &str,
+    df: DataFrame,
     merger: &mut Merger,
     stop: Option<(&str, i64)>,
 ) -> Result<(), StreamError> {
-    let mut stream = execute(ctx, sql).await.map_err(StreamError::Read)?;
+    let mut stream = df.execute_stream().await.map_err(StreamError::Read)?;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(StreamError::Read)?;
         merger
@@ -82,24 +68,21 @@ pub(super) async fn stream_into(
     Ok(())
 }
 
-/// The first column of `sql`'s rows, as text (NULLs left out).
-pub(super) async fn values(
-    ctx: &SessionContext,
-    sql: &str,
-) -> Result<Vec<String>, DataFusionError> {
-    let mut stream = execute(ctx, sql).await?;
+/// The first column of `df`'s rows, as values (NULLs left out).
+pub(super) async fn values(df: DataFrame) -> Result<Vec<ScalarValue>, DataFusionError> {
+    let mut stream = df.execute_stream().await?;
     let mut out = Vec::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         if batch.num_columns() == 0 {
             continue;
         }
-        let text = cast(batch.column(0), &DataType::Utf8)?;
-        let text = text
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(|| DataFusionError::Internal("a value does not cast to text".into()))?;
-        out.extend(text.iter().flatten().map(str::to_string));
+        let column = batch.column(0);
+        for row in 0..batch.num_rows() {
+            if !column.is_null(row) {
+                out.push(ScalarValue::try_from_array(column, row)?);
+            }
+        }
     }
     Ok(out)
 }

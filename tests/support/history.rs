@@ -98,8 +98,8 @@ fn one(schema: &SchemaRef, batches: &[RecordBatch]) -> RecordBatch {
 pub async fn history_schema(ctx: &SessionContext) -> SchemaRef {
     let resource = job_runs();
     let plan = SyncPlan::new(&resource, resource.spec.history.as_ref().expect("history"));
-    let live = ctx
-        .sql(&plan.new_rows("x", None))
+    let live = plan
+        .new_rows(ctx, "x", None)
         .await
         .expect("plans")
         .schema()
@@ -144,8 +144,8 @@ pub async fn live_rows(ctx: &SessionContext, workspace: &str) -> RecordBatch {
     let resource = job_runs();
     let plan = SyncPlan::new(&resource, resource.spec.history.as_ref().expect("history"));
     let target = history_schema(ctx).await;
-    let batches = ctx
-        .sql(&plan.new_rows(workspace, None))
+    let batches = plan
+        .new_rows(ctx, workspace, None)
         .await
         .expect("plans")
         .collect()
