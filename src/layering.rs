@@ -11,6 +11,7 @@ const LAYERS: &[&str] = &[
     "redact",    // text leaving the process: secrets masked, control characters escaped
     "spec",      // the YAML model and its checks
     "sql",       // the parser (EXEC) and SQL values
+    "memory",    // every byte a statement makes, counted in its pool
     "workspace", // workspaces and their credentials
     "client",    // HTTP: auth, retries, throttle, deadlines
     "request",   // one request path: parameter placement, pages, not-found rules

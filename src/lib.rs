@@ -12,18 +12,19 @@
 //!    escaped).
 //! 2. [`spec`]: the YAML specs (`provider-spec/`), loaded and checked.
 //! 3. [`sql`]: DataFusion's parser, extended with StackQL's `EXEC`; SQL values.
-//! 4. [`workspace`]: the workspaces to call, and their credentials.
-//! 5. [`client`]: HTTP: auth, retries, throttle, deadlines.
-//! 6. [`request`]: one request path (parameter placement, pages, not-found rules) for SELECT,
+//! 4. [`memory`]: every byte a statement makes counted in its memory pool (functions too).
+//! 5. [`workspace`]: the workspaces to call, and their credentials.
+//! 6. [`client`]: HTTP: auth, retries, throttle, deadlines.
+//! 7. [`request`]: one request path (parameter placement, pages, not-found rules) for SELECT,
 //!    DELETE, INSERT and EXEC alike.
-//! 7. [`provider`]: the tables: scans, pushdown, newest-N, INSERT and DELETE, the dry-run log.
-//! 8. [`hints`]: the messages users read.
-//! 9. [`write`](mod@write): the statements DataFusion does not plan: EXEC, INSERT ... RETURNING.
-//! 10. `history` (feature `history`): where the run history lives and its Delta tables, read
+//! 8. [`provider`]: the tables: scans, pushdown, newest-N, INSERT and DELETE, the dry-run log.
+//! 9. [`hints`]: the messages users read.
+//! 10. [`write`](mod@write): the statements DataFusion does not plan: EXEC, INSERT ... RETURNING.
+//! 11. `history` (feature `history`): where the run history lives and its Delta tables, read
 //!     back beside the live ones.
-//! 11. [`plugin`]: registering all of it in a `SessionContext`.
-//! 12. [`session`]: a ready session; running a statement.
-//! 13. [`output`], `sync` (`jobsql sync`, feature `history`), [`shell`], [`serve`] (the Postgres wire protocol), `mcp` (the MCP server
+//! 12. [`plugin`]: registering all of it in a `SessionContext`.
+//! 13. [`session`]: a ready session; running a statement.
+//! 14. [`output`], `sync` (`jobsql sync`, feature `history`), [`shell`], [`serve`] (the Postgres wire protocol), `mcp` (the MCP server
 //!     for AI assistants; feature `mcp`) and [`cli`]: the front ends.
 //!
 //! [`emulator`] stands apart: an in-process stand-in for the Databricks Jobs API that uses no
@@ -37,6 +38,7 @@
 pub mod redact;
 pub mod spec;
 pub mod sql;
+pub mod memory;
 pub mod workspace;
 pub mod client;
 pub mod request;

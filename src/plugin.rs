@@ -37,6 +37,10 @@
 //! - Registering adds an analyzer rule ([`crate::provider::delete::rule`]) that makes a DELETE on
 //!   an API table act on exactly the rows the same SELECT returns; the host's optimizer rules
 //!   are left as they are.
+//! - Registering counts every function's results in the context's memory pool
+//!   ([`crate::memory::install`]): with a bounded pool
+//!   (`RuntimeEnvBuilder::with_memory_pool`), `repeat('x', 1000000000)` is refused before it
+//!   is built; with DataFusion's default (unbounded) pool nothing is refused.
 //!
 //! [`crate::session::new_context`] is this same registration on a context with jobsql's defaults.
 
@@ -292,5 +296,7 @@ pub fn register_with_runtime(
     }
     #[cfg(not(feature = "history"))]
     let _ = schemas;
+    // Every function of a statement counted in the session's memory pool.
+    crate::memory::install(ctx);
     Ok(())
 }

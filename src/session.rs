@@ -22,6 +22,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionConfig;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -44,11 +45,34 @@ pub fn config() -> SessionConfig {
         .with_target_partitions(2)
 }
 
-/// A session over the given specs and runtime.
+/// A session over the given specs and runtime, with DataFusion's default memory pool (no limit:
+/// for embedders and `jobsql sync`, whose statements are its own).
 pub fn new_context(specs: &SpecSet, runtime: Arc<ApiRuntime>) -> Result<SessionContext> {
-    let config = config();
+    context_in(specs, runtime, RuntimeEnvBuilder::new().build_arc()?)
+}
+
+/// A session whose statements may each use `limit` bytes of memory (`--memory-limit-mb` of
+/// `jobsql query` and the shell, [`crate::memory::pool`]): past it, sorts and aggregations spill
+/// to disk (the system's temporary directory), anything else that cannot (a function's result,
+/// a join's build side) fails naming the limit and the flag.
+pub fn bounded_context(
+    specs: &SpecSet,
+    runtime: Arc<ApiRuntime>,
+    limit: usize,
+) -> Result<SessionContext> {
+    let env = RuntimeEnvBuilder::new()
+        .with_memory_pool(crate::memory::StatementPool::alone(limit))
+        .build_arc()?;
+    context_in(specs, runtime, env)
+}
+
+fn context_in(
+    specs: &SpecSet,
+    runtime: Arc<ApiRuntime>,
+    env: Arc<RuntimeEnv>,
+) -> Result<SessionContext> {
     // enable_url_table: `SELECT ... FROM 'runs.parquet'` reads back what COPY kept.
-    let mut ctx = SessionContext::new_with_config(config).enable_url_table();
+    let mut ctx = SessionContext::new_with_config_rt(config(), env).enable_url_table();
     crate::plugin::register_with_runtime(&mut ctx, specs, runtime)?;
     names::add_short_names(&ctx, specs);
     Ok(ctx)

@@ -13,6 +13,8 @@ use clap::Args;
 use super::setup::Setup;
 use super::CliError;
 use crate::mcp::{serve_http, serve_stdio, McpError, McpOptions, McpServer, DEFAULT_MAX_ROWS};
+use crate::memory::pool::{DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TOTAL_MEMORY_LIMIT_MB};
+use crate::memory::TotalPool;
 
 /// Arguments of `jobsql mcp`.
 #[derive(Debug, Args)]
@@ -37,6 +39,15 @@ pub struct McpArgs {
     /// EXTERNAL TABLE); without it, no file on this machine is opened.
     #[arg(long, value_name = "DIR")]
     pub allow_files: Option<PathBuf>,
+    /// Memory one session's statement may hold (MB): its sorts, aggregations, joins and every
+    /// function's result; beyond, it fails. Nothing spills to disk.
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_MEMORY_LIMIT_MB,
+          value_parser = super::megabytes)]
+    pub memory_limit_mb: usize,
+    /// Memory all sessions' statements may hold together (MB).
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_TOTAL_MEMORY_LIMIT_MB,
+          value_parser = super::megabytes)]
+    pub total_memory_limit_mb: usize,
     /// Most rows one query answer holds (the answer says so when there were more).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ROWS)]
     pub max_rows: usize,
@@ -55,6 +66,8 @@ pub async fn run_mcp(args: McpArgs) -> Result<(), CliError> {
         allow_writes: args.allow_writes,
         max_rows: args.max_rows,
         allow_files,
+        memory_limit_bytes: args.memory_limit_mb.saturating_mul(1 << 20),
+        total_memory: TotalPool::new(args.total_memory_limit_mb.saturating_mul(1 << 20)),
     });
     if let Some(addr) = args.addr {
         // Refuse an exposed address before starting anything.

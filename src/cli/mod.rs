@@ -34,11 +34,12 @@ use datafusion::error::DataFusionError;
 
 use crate::client::ClientError;
 use crate::emulator::{self, EmulatorArgs, EmulatorError};
+use crate::memory::pool::DEFAULT_LOCAL_MEMORY_LIMIT_MB;
 use crate::output::run::{run_and_print, PrintOptions, RunError};
 use crate::output::OutputFormat;
 use crate::provider::progress::Progress;
 use crate::serve::ServeError;
-use crate::session::{new_context, user_message};
+use crate::session::{bounded_context, user_message};
 use crate::shell::ShellError;
 use crate::spec::SpecError;
 use crate::sql::parse_script;
@@ -107,11 +108,25 @@ pub struct QueryArgs {
     /// JSON body; the token masked) instead. Reads still run.
     #[arg(long)]
     pub dry_run: bool,
+    /// Memory one statement may hold (MB): past it, sorts and aggregations spill to disk, and
+    /// anything else (a function's result, a join's build side) fails.
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_LOCAL_MEMORY_LIMIT_MB,
+          value_parser = megabytes)]
+    pub memory_limit_mb: usize,
     /// How the API is called (retries, timeouts, concurrency, ...).
     #[command(flatten)]
     pub api: ApiArgs,
     /// The SQL to run.
     pub sql: Option<String>,
+}
+
+/// A number of MB of a memory flag: at least 1.
+pub fn megabytes(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Errors of the command line, each carrying its source; [`CliError::exit_code`] is chosen from
@@ -320,7 +335,8 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
     runtime.progress = progress.clone();
     let ticker = progress.clone().map(|p| tokio::spawn(show_progress(p)));
     let warnings = runtime.warnings.clone();
-    let ctx = new_context(&specs, Arc::new(runtime)).map_err(CliError::Session)?;
+    let limit = args.memory_limit_mb.saturating_mul(1 << 20);
+    let ctx = bounded_context(&specs, Arc::new(runtime), limit).map_err(CliError::Session)?;
     let options = PrintOptions {
         format: args.format,
         dry_run: dry_run.as_ref(),

@@ -46,10 +46,11 @@ pub struct ServeArgs {
     /// SELECT FROM 'file'); without it, clients open no file on this machine.
     #[arg(long, value_name = "DIR")]
     pub allow_files: Option<PathBuf>,
-    /// Memory one statement's sorts, aggregations and joins may hold (MB); beyond, it fails.
+    /// Memory one statement may hold (MB): its sorts, aggregations, joins and every function's
+    /// result; beyond, it fails.
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_MEMORY_LIMIT_MB)]
     pub memory_limit_mb: usize,
-    /// Memory all statements' sorts, aggregations and joins may hold together (MB).
+    /// Memory all statements may hold together (MB).
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_TOTAL_MEMORY_LIMIT_MB)]
     pub total_memory_limit_mb: usize,
     /// Longest a statement may run, its rows sent included (0: no limit).

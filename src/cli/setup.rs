@@ -13,7 +13,7 @@ use crate::emulator::lakesail::{LakeSailConfig, LakeSailHandle};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::provider::progress::Progress;
 use crate::provider::ApiRuntime;
-use crate::session::new_context;
+use crate::session::{bounded_context, new_context};
 use crate::spec::{load_dir, load_embedded, SpecSet};
 use crate::workspace::{Workspace, WorkspaceResolver, Workspaces};
 
@@ -51,6 +51,12 @@ impl Setup {
     /// A new session over the shared runtime.
     pub fn context(&self) -> Result<SessionContext, CliError> {
         new_context(&self.specs, self.runtime.clone()).map_err(CliError::Session)
+    }
+
+    /// A new session over the shared runtime whose statements may each use `limit` bytes
+    /// ([`crate::session::bounded_context`]).
+    pub fn bounded_context(&self, limit: usize) -> Result<SessionContext, CliError> {
+        bounded_context(&self.specs, self.runtime.clone(), limit).map_err(CliError::Session)
     }
 
     /// Stop the demo emulators.

@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::setup::Setup;
 use super::CliError;
+use crate::memory::pool::DEFAULT_LOCAL_MEMORY_LIMIT_MB;
 use crate::output::OutputFormat;
 use crate::shell::complete::Completions;
 use crate::shell::{interactive, run_script, ShellOptions};
@@ -28,6 +29,11 @@ pub struct ShellArgs {
     /// How the API is called (retries, timeouts, concurrency, ...).
     #[command(flatten)]
     pub api: super::ApiArgs,
+    /// Memory one statement may hold (MB): past it, sorts and aggregations spill to disk, and
+    /// anything else (a function's result, a join's build side) fails.
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_LOCAL_MEMORY_LIMIT_MB,
+          value_parser = super::megabytes)]
+    pub memory_limit_mb: usize,
     /// Do not print the rows and time of each statement.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -46,7 +52,7 @@ pub async fn run_shell(args: ShellArgs) -> Result<(), CliError> {
     let ticker = progress
         .clone()
         .map(|p| tokio::spawn(super::show_progress(p)));
-    let ctx = setup.context()?;
+    let ctx = setup.bounded_context(args.memory_limit_mb.saturating_mul(1 << 20))?;
     let options = ShellOptions {
         format: args.format,
         timing: !args.quiet,

@@ -12,7 +12,9 @@
 //! secrets masked ([`crate::hints::user_message`], [`crate::redact`]).
 //!
 //! The server holds one [`SessionContext`] per MCP session, over the runtime the command built
-//! (same workspaces, sign-in, `--max-concurrency` and limits as `jobsql query`). A client that
+//! (same workspaces, sign-in, `--max-concurrency` and limits as `jobsql query`), its memory
+//! bounded as `serve`'s: `--memory-limit-mb` a session (its statements), within
+//! `--total-memory-limit-mb` for all, every function's result counted ([`crate::memory`]). A client that
 //! cancels a call (`notifications/cancelled`) drops its statement: its API requests stop.
 
 pub mod catalog;
@@ -26,6 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
+use datafusion::execution::memory_pool::MemoryPool;
 use datafusion::prelude::SessionContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -36,6 +39,8 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 
+use crate::memory::pool::{DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TOTAL_MEMORY_LIMIT_MB};
+use crate::memory::TotalPool;
 use crate::output::OutputError;
 use crate::provider::ApiRuntime;
 use crate::serve::{jobsql_sessions, sandboxed_runtime, url_tables::with_url_tables};
@@ -56,6 +61,10 @@ pub struct McpOptions {
     /// The one directory whose files SQL may read and write (`--allow-files`, canonical); none:
     /// no file on this machine is opened (see [`sandboxed_context`]).
     pub allow_files: Option<PathBuf>,
+    /// The memory one session's statement may hold, in bytes (`--memory-limit-mb`).
+    pub memory_limit_bytes: usize,
+    /// The memory all sessions draw on (`--total-memory-limit-mb`).
+    pub total_memory: TotalPool,
 }
 
 impl Default for McpOptions {
@@ -64,6 +73,8 @@ impl Default for McpOptions {
             allow_writes: false,
             max_rows: DEFAULT_MAX_ROWS,
             allow_files: None,
+            memory_limit_bytes: DEFAULT_MEMORY_LIMIT_MB << 20,
+            total_memory: TotalPool::new(DEFAULT_TOTAL_MEMORY_LIMIT_MB << 20),
         }
     }
 }
@@ -113,6 +124,9 @@ pub enum McpError {
     /// `--max-rows 0`.
     #[error("--max-rows must be at least 1")]
     NoRows,
+    /// `--memory-limit-mb 0` or `--total-memory-limit-mb 0`.
+    #[error("--memory-limit-mb and --total-memory-limit-mb must be at least 1")]
+    NoMemory,
     /// A non-loopback `--addr` without `--allow-remote`.
     #[error(
         "refusing to listen on {0}: the MCP server has no sign-in of its own, so anyone who \
@@ -135,14 +149,19 @@ pub enum McpError {
 /// this machine unless under `allow_files` (`--allow-files DIR`). An assistant's SQL is written
 /// by a model that reads untrusted text (run names, logs, web pages), so a prompt injected there
 /// must not turn `SELECT * FROM '~/.config/gcloud/credentials.json'` or `COPY ... TO` into a
-/// way to read or write the user's files; no spilling to disk either.
+/// way to read or write the user's files; no spilling to disk either. Nor may it take the
+/// machine's memory: the session's statements draw on `pool` (as `serve`'s,
+/// [`crate::memory::pool`]), every function's result counted in it.
 pub fn sandboxed_context(
     specs: &SpecSet,
     runtime: Arc<ApiRuntime>,
     allow_files: Option<PathBuf>,
+    pool: Arc<dyn MemoryPool>,
 ) -> datafusion::error::Result<SessionContext> {
     let config = crate::session::config();
-    let env = sandboxed_runtime(allow_files.clone()).build_arc()?;
+    let env = sandboxed_runtime(allow_files.clone())
+        .with_memory_pool(pool)
+        .build_arc()?;
     let ctx = jobsql_sessions(specs.clone(), runtime)(config, env)?;
     Ok(with_url_tables(ctx, allow_files))
 }
@@ -166,7 +185,11 @@ impl McpServer {
         if options.max_rows == 0 {
             return Err(McpError::NoRows);
         }
-        let ctx = sandboxed_context(&specs, runtime, options.allow_files.clone())
+        if options.memory_limit_bytes == 0 {
+            return Err(McpError::NoMemory);
+        }
+        let pool = options.total_memory.session(options.memory_limit_bytes);
+        let ctx = sandboxed_context(&specs, runtime, options.allow_files.clone(), pool)
             .map_err(McpError::Session)?;
         Ok(McpServer {
             ctx,

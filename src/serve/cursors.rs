@@ -36,7 +36,6 @@ use super::compat::Compat;
 use super::cursor::{Command, CursorError, Declare, Fetch};
 use super::encode::{encode_batch, fields};
 use super::handler::{pg_error, Connection};
-use super::limits::Limits;
 
 /// The most cursors one connection may hold open.
 pub const MAX_CURSORS: usize = 16;
@@ -184,11 +183,10 @@ fn batches(
     cursor: Arc<Cursor>,
     count: Option<u64>,
     guard: Guard,
-    limits: Limits,
 ) -> impl Stream<Item = PgWireResult<RecordBatch>> + Send + 'static {
     futures::stream::unfold(
-        (cursor, count, guard, limits, false),
-        |(cursor, left, guard, limits, done)| async move {
+        (cursor, count, guard, false),
+        |(cursor, left, guard, done)| async move {
             if done || left == Some(0) {
                 return None;
             }
@@ -204,7 +202,7 @@ fn batches(
                                     .next()
                                     .await
                                     .transpose()
-                                    .map_err(|e| Connection::error_with(&limits, &e))
+                                    .map_err(|e| Connection::error_of(&e))
                             })
                             .await
                     }
@@ -223,17 +221,14 @@ fn batches(
                     }
                     drop(state);
                     let left = left.map(|n| n - take as u64);
-                    Some((
-                        Ok(batch.slice(0, take)),
-                        (cursor, left, guard, limits, false),
-                    ))
+                    Some((Ok(batch.slice(0, take)), (cursor, left, guard, false)))
                 }
                 Err(e) => {
                     state.stream = None;
                     state.pending = None;
                     cursor.broken.store(true, Ordering::Relaxed);
                     drop(state);
-                    Some((Err(e), (cursor, left, guard, limits, true)))
+                    Some((Err(e), (cursor, left, guard, true)))
                 }
             }
         },
@@ -319,7 +314,7 @@ impl Connection {
     async fn fetch(&self, fetch: &Fetch, format: Option<&Format>) -> PgWireResult<Response> {
         let cursor = self.cursors.get(&fetch.name)?;
         let info = Arc::new(fields(&cursor.schema, &format_of(&cursor, format)));
-        let rows = batches(cursor, fetch.count, self.guard(), self.limits.clone());
+        let rows = batches(cursor, fetch.count, self.guard());
         if fetch.skip {
             let skipped = rows
                 .try_fold(0usize, |n, b| async move { Ok(n + b.num_rows()) })

@@ -347,25 +347,15 @@ impl Connection {
         self.cancel.guard(self.limits.statement_timeout)
     }
 
-    /// `e` as a Postgres error; running out of memory names the limit.
+    /// `e` as a Postgres error (running out of memory is `53200`, its message naming the limit
+    /// and its flag: [`crate::memory::pool`]).
     pub(super) fn error(&self, e: &DataFusionError) -> PgWireError {
-        Self::error_with(&self.limits, e)
+        Self::error_of(e)
     }
 
-    /// [`Connection::error`] under `limits`.
-    pub(super) fn error_with(limits: &Limits, e: &DataFusionError) -> PgWireError {
-        let error = pg_error(e);
-        match (e.find_root(), error) {
-            (DataFusionError::ResourcesExhausted(_), PgWireError::UserError(mut info)) => {
-                info.message = format!(
-                    "{} (a statement may use {} MB on jobsql serve: --memory-limit-mb)",
-                    info.message,
-                    limits.memory_limit_bytes >> 20
-                );
-                PgWireError::UserError(info)
-            }
-            (_, error) => error,
-        }
+    /// [`Connection::error`], where no connection is at hand.
+    pub(super) fn error_of(e: &DataFusionError) -> PgWireError {
+        pg_error(e)
     }
 }
 

@@ -30,9 +30,9 @@ pub struct Limits {
     /// The directory clients may read and write files under (`--allow-files`); none when
     /// `None`.
     pub allow_files: Option<PathBuf>,
-    /// The memory one statement's operators (sorts, aggregations, joins) may hold, in bytes.
+    /// The memory one statement may hold (its operators and its functions' results), in bytes.
     pub memory_limit_bytes: usize,
-    /// The memory all statements' operators may hold together, in bytes.
+    /// The memory all statements may hold together, in bytes.
     pub total_memory_limit_bytes: usize,
     /// The longest a statement may run, rows sent included (zero: no limit).
     pub statement_timeout: Duration,
@@ -47,10 +47,7 @@ pub struct Limits {
     pub max_message_bytes: usize,
 }
 
-/// The default `--memory-limit-mb`.
-pub const DEFAULT_MEMORY_LIMIT_MB: usize = 512;
-/// The default `--total-memory-limit-mb`.
-pub const DEFAULT_TOTAL_MEMORY_LIMIT_MB: usize = 2048;
+pub use crate::memory::pool::{DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TOTAL_MEMORY_LIMIT_MB};
 /// The default `--statement-timeout-secs`.
 pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = 300;
 /// The default `--max-connections`.

@@ -11,8 +11,8 @@
 //! - [`sandbox`], [`url_tables`]: no file is opened unless `--allow-files DIR`, then only
 //!   under DIR.
 //! - [`settings`]: `SET` only of harmless settings; no in-memory tables.
-//! - [`memory`]: a memory pool per session (one statement at a time, so per statement) within
-//!   one for the server, with no spilling to disk.
+//! - [`crate::memory`]: a memory pool per session (one statement at a time, so per statement)
+//!   within one for the server, with no spilling to disk; every function's result counted in it.
 //! - [`limits`]: a statement timeout, connection and handshake caps, an auth timeout;
 //!   [`throttle`]: failed logins backed off per address and for the account, where the password
 //!   is checked.
@@ -64,7 +64,6 @@ pub mod rewrite;
 pub mod rewrite_any;
 pub mod rewrite_catalog;
 pub mod limits;
-pub mod memory;
 pub mod respond;
 pub mod sandbox;
 pub mod sasl;
@@ -82,7 +81,6 @@ use std::time::Duration;
 
 use datafusion::execution::context::SessionConfig;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
-use datafusion::execution::memory_pool::GreedyMemoryPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::SessionContext;
 use pgwire::api::auth::StartupHandler;
@@ -92,6 +90,7 @@ use pgwire::api::PgWireServerHandlers;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
+use crate::memory::TotalPool;
 pub use auth::AuthMethod;
 use auth::{Credentials, Login, LoginParts, Startup};
 use cancel::{peer_closed, watch_handle, CancelFlag, CancelRegistry};
@@ -260,16 +259,11 @@ pub fn sandboxed_runtime(allow_files: Option<std::path::PathBuf>) -> RuntimeEnvB
 fn session(
     factory: &ContextFactory,
     limits: &Limits,
-    total: &Arc<GreedyMemoryPool>,
+    total: &TotalPool,
 ) -> datafusion::error::Result<SessionContext> {
     let config = crate::session::config();
-    let pool = memory::SessionPool::new(
-        limits.memory_limit_bytes,
-        total.clone(),
-        limits.total_memory_limit_bytes >> 20,
-    );
     let env = sandboxed_runtime(limits.allow_files.clone())
-        .with_memory_pool(Arc::new(pool))
+        .with_memory_pool(total.session(limits.memory_limit_bytes))
         .build_arc()?;
     let ctx = factory(config, env)?;
     Ok(url_tables::with_url_tables(ctx, limits.allow_files.clone()))
@@ -330,7 +324,7 @@ impl PgWireServerHandlers for Handlers {
 /// What every connection shares.
 struct Shared {
     factory: ContextFactory,
-    memory: Arc<GreedyMemoryPool>,
+    memory: TotalPool,
     limits: Limits,
     login: LoginParts,
     tls: Option<pgwire::tokio::TlsAcceptor>,
@@ -365,7 +359,7 @@ pub async fn start(
     let gate = Gate::new(limits.max_connections);
     let shared = Arc::new(Shared {
         factory,
-        memory: Arc::new(GreedyMemoryPool::new(limits.total_memory_limit_bytes)),
+        memory: TotalPool::new(limits.total_memory_limit_bytes),
         login: LoginParts {
             startup: Arc::new(startup),
             throttle: Arc::new(LoginThrottle::new(limits.login_backoff)),

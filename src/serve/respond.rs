@@ -120,10 +120,7 @@ impl Connection {
             return Ok(Response::Execution(tag));
         }
         let info = Arc::new(fields(&schema, format));
-        let limits = self.limits.clone();
-        let rows = encode_rows(stream, info.clone(), move |e| {
-            Connection::error_with(&limits, e)
-        });
+        let rows = encode_rows(stream, info.clone(), Connection::error_of);
         Ok(Response::Query(QueryResponse::new(info, guard.rows(rows))))
     }
 }
