@@ -123,6 +123,7 @@ pub struct JobsqlOptions {
     retry: RetryPolicy,
     max_concurrency: Option<usize>,
     max_deletes: Option<usize>,
+    max_writes: Option<usize>,
     #[cfg(feature = "history")]
     history: Option<crate::history::HistoryRoot>,
 }
@@ -180,6 +181,14 @@ impl JobsqlOptions {
         self
     }
 
+    /// Refuse an INSERT of more than `max` rows (and a script of more than `max` EXEC calls
+    /// and `INSERT ... VALUES` rows), before any request (default:
+    /// [`crate::provider::DEFAULT_MAX_WRITES`]).
+    pub fn with_max_writes(mut self, max: usize) -> Self {
+        self.max_writes = Some(max);
+        self
+    }
+
     /// The runtime these options describe: one HTTP client and the workspaces.
     pub fn runtime(&self) -> Result<Arc<ApiRuntime>, PluginError> {
         let client = ApiClient::new(self.retry)?;
@@ -199,6 +208,9 @@ impl JobsqlOptions {
         }
         if let Some(max) = self.max_deletes {
             runtime = runtime.with_max_deletes(max);
+        }
+        if let Some(max) = self.max_writes {
+            runtime = runtime.with_max_writes(max);
         }
         #[cfg(feature = "history")]
         {

@@ -233,10 +233,13 @@ fn as_insert(statement: &DfStatement) -> Option<&Insert> {
 }
 
 /// Run every statement of `sql` (parsed once) in order with [`run_statement`]; stops at the
-/// first error.
+/// first error. A script writing more than `--max-writes` is refused before it starts
+/// ([`crate::write::guard`]).
 pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<StatementResult>> {
     let mut results = Vec::new();
-    for statement in parse_script(sql)? {
+    let statements = parse_script(sql)?;
+    crate::write::guard::check_script(ctx, &statements).await?;
+    for statement in statements {
         results.push(run_statement(ctx, statement).await?);
     }
     Ok(results)

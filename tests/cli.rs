@@ -272,6 +272,51 @@ fn max_deletes_refuses_a_larger_delete_and_the_dry_run_shows_the_count() {
 }
 
 #[test]
+fn max_writes_refuses_a_script_and_the_dry_run_lists_what_a_job_takes_with_it() {
+    let exec = |run: u32| format!("EXEC databricks_workspace.jobs.job_runs.cancel @run_id = {run}");
+    let script = [exec(1), exec(2), exec(3)].join("; ");
+    let refused = jobsql(&["query", "--demo", "--max-writes", "2", &script]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(
+            "the script would make 3 calls that create or change things (3 EXEC), more than \
+             --max-writes 2: refused, nothing was sent"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(stdout(&refused).is_empty(), "{}", stdout(&refused));
+    let sql = "DELETE FROM databricks_workspace.jobs.jobs WHERE job_id IN \
+               (SELECT job_id FROM databricks_workspace.jobs.jobs ORDER BY job_id LIMIT 1)";
+    let dry = jobsql(&[
+        "query",
+        "--demo",
+        "--dry-run",
+        "--max-deletes",
+        "100000",
+        sql,
+    ]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let out = stdout(&dry);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("DRY RUN (not sent): POST") && l.contains("/jobs/delete"))
+            .count(),
+        1,
+        "{out}"
+    );
+    let runs = lines
+        .iter()
+        .filter(|l| {
+            l.starts_with("DRY RUN (deleted with it): databricks_workspace.jobs.job_runs run_id ")
+        })
+        .count();
+    assert!(runs > 0, "the job's runs are listed: {out}");
+}
+
+#[test]
 fn ddl_prints_ok_and_cannot_drop_an_api_table() {
     let o = jobsql(&[
         "query",

@@ -26,6 +26,8 @@ mod dry_props;
 mod dry_run;
 #[path = "writes/exec.rs"]
 mod exec;
+#[path = "writes/guards.rs"]
+mod guards;
 #[path = "writes/insert.rs"]
 mod insert;
 #[path = "writes/insert_plan.rs"]

@@ -53,6 +53,12 @@ pub struct ApiArgs {
     #[arg(long, env = "JOBSQL_MAX_DELETES",
           default_value_t = crate::provider::DEFAULT_MAX_DELETES)]
     pub max_deletes: usize,
+    /// Refuse, before sending anything, an INSERT of more than this many rows, or a script of
+    /// more than this many EXEC calls and `INSERT ... VALUES` rows (each is one call that
+    /// creates or changes something).
+    #[arg(long, env = "JOBSQL_MAX_WRITES",
+          default_value_t = crate::provider::DEFAULT_MAX_WRITES)]
+    pub max_writes: usize,
     /// Log every API request (method, path, workspace, outcome, retries) to stderr; the token
     /// is never shown.
     #[arg(short, long)]
@@ -105,6 +111,7 @@ impl ApiArgs {
         let mut runtime = ApiRuntime::with_workspaces(client, workspaces)
             .with_max_concurrency(usize::from(self.max_concurrency))
             .with_max_deletes(self.max_deletes)
+            .with_max_writes(self.max_writes)
             .with_max_pages(usize::try_from(self.max_pages).unwrap_or(usize::MAX));
         if let Some(limit) = self.timeout {
             runtime = runtime.with_timeout(limit);

@@ -345,7 +345,11 @@ pub async fn run_query<W: Write>(args: QueryArgs, out: &mut W) -> Result<(), Cli
     };
     let result = async {
         let mut err = std::io::stderr();
-        for statement in parse_script(&sql).map_err(RunError::Statement)? {
+        let statements = parse_script(&sql).map_err(RunError::Statement)?;
+        crate::write::guard::check_script(&ctx, &statements)
+            .await
+            .map_err(RunError::Statement)?;
+        for statement in statements {
             run_and_print(&ctx, statement, &options, out, &mut err).await?;
         }
         Ok(())

@@ -193,6 +193,10 @@ pub struct ApiRuntime {
     /// The most rows one DELETE may delete (`--max-deletes`); more is refused before any
     /// request.
     pub max_deletes: usize,
+    /// The most calls one statement (an INSERT's rows) or one script (its EXEC statements and
+    /// `INSERT ... VALUES` rows) may make to create or change things (`--max-writes`); more
+    /// is refused before any request.
+    pub max_writes: usize,
     /// Pages one listing may take at most (`--max-pages`): past it, the query fails.
     pub max_pages: usize,
     /// How long one scan may take at most, its requests, retries and waits included
@@ -227,6 +231,8 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
 
 /// The default of [`ApiRuntime::max_deletes`].
 pub const DEFAULT_MAX_DELETES: usize = 100;
+/// The default of [`ApiRuntime::max_writes`].
+pub const DEFAULT_MAX_WRITES: usize = 100;
 /// The default of [`ApiRuntime::max_pages`]: 100,000 pages are 2.5 million runs at 25 a page,
 /// far more than any workspace keeps in the API's 60 days; only a server that never stops
 /// sending next-page tokens gets there.
@@ -250,6 +256,7 @@ impl ApiRuntime {
             keep_going: false,
             warnings: Warnings::default(),
             max_deletes: DEFAULT_MAX_DELETES,
+            max_writes: DEFAULT_MAX_WRITES,
             max_pages: DEFAULT_MAX_PAGES,
             timeout: None,
             history: None,
@@ -259,6 +266,13 @@ impl ApiRuntime {
     /// The same runtime, letting one DELETE delete at most `n` rows.
     pub fn with_max_deletes(mut self, n: usize) -> Self {
         self.max_deletes = n;
+        self
+    }
+
+    /// The same runtime, letting one statement (or script) make at most `n` calls that create
+    /// or change things (INSERT rows, EXEC calls).
+    pub fn with_max_writes(mut self, n: usize) -> Self {
+        self.max_writes = n;
         self
     }
 

@@ -119,6 +119,9 @@ impl Connection {
         if statements.is_empty() {
             return send_execution_or_empty(client).await;
         }
+        crate::write::guard::check_script(&self.ctx, &statements)
+            .await
+            .map_err(|e| self.error(&e))?;
         let mut status = TransactionStatus::Idle;
         for statement in statements {
             let verb = verb(&statement.to_string());

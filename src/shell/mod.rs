@@ -128,7 +128,11 @@ pub async fn run_statement<W: Write, E: Write>(
         progress: options.progress.as_deref(),
         ..PrintOptions::default()
     };
-    for statement in parse_script(sql).map_err(RunError::Statement)? {
+    let statements = parse_script(sql).map_err(RunError::Statement)?;
+    crate::write::guard::check_script(ctx, &statements)
+        .await
+        .map_err(RunError::Statement)?;
+    for statement in statements {
         let started = Instant::now();
         let printed = run_and_print(ctx, statement, &print, out, err).await?;
         if options.timing {

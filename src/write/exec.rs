@@ -59,6 +59,13 @@ pub async fn run_exec(ctx: &SessionContext, statement: &ExecStatement) -> Result
             method: statement.method.clone(),
             methods: resource.spec.exec.join(", "),
         })?;
+    if runtime.max_writes < 1 {
+        let one = super::guard::ScriptWrites {
+            execs: 1,
+            ..Default::default()
+        };
+        return Err(super::guard::too_many(one, runtime.max_writes).into());
+    }
     let (workspace, values) = exec_values(&resource, method, statement, &target)?;
     let request = build_call(method, &values, Unlisted::Body);
     let body = send_mutation(&runtime, &resource, workspace.as_deref(), &request)

@@ -7,6 +7,7 @@
 //! - `DELETE FROM <resource> WHERE ...` is DataFusion's, one request per row the same SELECT
 //!   returns ([`crate::provider::delete`]); `DELETE ... ORDER BY ... LIMIT n`, which DataFusion
 //!   does not plan, is planned as that SELECT here ([`delete`]).
+//! - `--max-writes` over a script ([`guard`]).
 //! - `EXEC <resource>.<method> @param='value' ... [@@json='{...}']` → one request of any method
 //!   the spec lists under `exec` ([`exec`]).
 //!
@@ -17,6 +18,7 @@
 
 pub mod delete;
 pub mod exec;
+pub mod guard;
 pub mod insert;
 mod json_body;
 mod returning;
@@ -124,6 +126,20 @@ pub enum WriteError {
         ids: String,
         /// What failed afterwards.
         error: String,
+    },
+    /// More calls that create or change things than the write guard allows.
+    #[error(
+        "the script would make {count} calls that create or change things ({what}), more than \
+         --max-writes {max}: refused, nothing was sent. Split it, or raise --max-writes to at \
+         least {count}"
+    )]
+    TooManyWrites {
+        /// The calls counted.
+        count: usize,
+        /// What they are (`150 EXEC and 20 INSERT rows`).
+        what: String,
+        /// The guard.
+        max: usize,
     },
     /// A response could not be decoded.
     #[error(transparent)]

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::sink::DataSink;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -76,6 +77,19 @@ pub enum InsertError {
         table: String,
         /// What is wrong.
         message: String,
+    },
+    /// More rows than the write guard allows (`--max-writes`): nothing was sent.
+    #[error(
+        "INSERT INTO {table} would create {count} rows, more than --max-writes {max}: refused, \
+         nothing was sent. To go ahead, insert fewer rows or raise --max-writes to at least {count}"
+    )]
+    TooManyRows {
+        /// The table.
+        table: String,
+        /// The rows the statement's source gave.
+        count: usize,
+        /// The guard.
+        max: usize,
     },
     /// Some rows failed, every outcome known: the report says which were created.
     #[error("{0}")]
@@ -212,6 +226,35 @@ impl DisplayAs for InsertSink {
     }
 }
 
+/// The INSERT's rows, refused before anything is sent when they are more than the runtime's
+/// [`max_writes`](ApiRuntime::max_writes). Past the guard the rows are only counted, not kept
+/// (the message gives the exact count, memory stays at the guard's rows).
+async fn guarded_rows(
+    resource: &Resource,
+    runtime: &ApiRuntime,
+    mut data: SendableRecordBatchStream,
+) -> Result<Vec<RecordBatch>> {
+    let max = runtime.max_writes;
+    let (mut kept, mut count) = (Vec::new(), 0usize);
+    while let Some(batch) = data.try_next().await? {
+        count += batch.num_rows();
+        if count <= max {
+            kept.push(batch);
+        } else {
+            kept.clear();
+        }
+    }
+    if count > max {
+        return Err(InsertError::TooManyRows {
+            table: resource.qualified_name(),
+            count,
+            max,
+        }
+        .into());
+    }
+    Ok(kept)
+}
+
 #[async_trait]
 impl DataSink for InsertSink {
     fn schema(&self) -> &SchemaRef {
@@ -224,7 +267,7 @@ impl DataSink for InsertSink {
         _context: &Arc<TaskContext>,
     ) -> Result<u64> {
         let method = insert_method(&self.resource)?;
-        let batches: Vec<_> = data.try_collect().await?;
+        let batches = guarded_rows(&self.resource, &self.runtime, data).await?;
         let rows = rows::rows(&self.resource, method, &batches)?;
         rows::distinct_tokens(&self.resource.qualified_name(), method, &rows)?;
         let outcomes = rows::send_rows(&self.runtime, &self.resource, method, &rows).await;
