@@ -138,13 +138,19 @@ async fn active_runs_are_reported_and_the_rest_deleted() {
 #[tokio::test]
 async fn a_delete_without_where_is_refused_and_sends_nothing() {
     let env = env().await;
-    for sql in [
-        format!("DELETE FROM {RUNS}"),
-        format!("DELETE FROM {RUNS} WHERE true"),
+    for (sql, why) in [
+        (
+            format!("DELETE FROM {RUNS}"),
+            "without WHERE would delete every row",
+        ),
+        (
+            format!("DELETE FROM {RUNS} WHERE true"),
+            "with a WHERE that names none of its columns would delete every row or none",
+        ),
     ] {
         let (message, requests) = env.fail(&sql).await;
         assert!(
-            message.contains("without WHERE would delete every row: refused"),
+            message.contains(&format!("{why}: refused")),
             "{sql}: {message}"
         );
         assert!(requests.is_empty(), "{requests:?}");
