@@ -3,14 +3,15 @@
 //! server runs out of process (the built binary) so that its own peak memory (VmHWM) can be
 //! read from /proc; it must stay under a stated bound and keep answering the others.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use jobsql::emulator::{start_local, EmulatorConfig};
 use tokio::net::TcpStream;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+use crate::support::process::ServeProcess;
 
 const PASSWORD: &str = "soak-password-1f0e";
 const CLIENTS: usize = 50;
@@ -19,62 +20,16 @@ const IDLE_SOCKETS: usize = 1_000;
 /// The bound on the server's peak resident memory (measured: see the README's Postgres section).
 const MAX_PEAK_MB: u64 = 300;
 
-/// The server process; killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// The process' peak resident set size so far, in MB.
-    fn peak_mb(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("/proc status");
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))
-            .expect("VmHWM");
-        let kb: u64 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|v| v.parse().ok())
-            .expect("a number");
-        kb / 1024
-    }
-}
-
-fn start_server(base_url: &str, token: &str, home: &std::path::Path, log: std::fs::File) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jobsql"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--user", "soak"])
-        .env("JOBSQL_SERVE_PASSWORD", PASSWORD)
-        .env("DATABRICKS_HOST", base_url)
-        .env("DATABRICKS_TOKEN", token)
-        .env("HOME", home)
-        .env("DATABRICKS_CONFIG_FILE", home.join("none"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("jobsql serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    let mut stdout = BufReader::new(stdout);
-    stdout.read_line(&mut line).expect("reads");
-    // The rest of what it prints is read (and dropped): a closed pipe would end it.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let addr = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    Server { child, addr }
+fn start_server(base_url: &str, token: &str, log: std::fs::File) -> ServeProcess {
+    ServeProcess::start(
+        &["--user", "soak"],
+        &[
+            ("JOBSQL_SERVE_PASSWORD", PASSWORD),
+            ("DATABRICKS_HOST", base_url),
+            ("DATABRICKS_TOKEN", token),
+        ],
+        Stdio::from(log),
+    )
 }
 
 async fn login(addr: SocketAddr, password: &str) -> Result<Client, tokio_postgres::Error> {
@@ -166,7 +121,7 @@ async fn fifty_clients_and_a_hostile_one() {
     let home = tempfile::tempdir().expect("temp dir");
     let log_path = home.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let server = start_server(&emu.base_url(), emu.token(), home.path(), log);
+    let server = start_server(&emu.base_url(), emu.token(), log);
     let addr = server.addr;
     let started = Instant::now();
 

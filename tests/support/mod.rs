@@ -18,12 +18,15 @@
 //! - [`requests`]: filters over the emulator's request log.
 //! - [`cli`]: the `jobsql` binary run as a user runs it, and `jobsql emulator` as a process.
 //! - [`clients`]: real clients (Python packages, `psql`) run against `jobsql serve` or `mcp`.
+//! - [`process`]: `jobsql serve` and `jobsql mcp` as child processes, and their peak memory.
+//! - [`alloc`]: the suite's allocator, which tells a thread its largest allocation.
 //! - [`rng`]: a small deterministic generator for the property tests.
 //!
 //! Each area names what it uses in a `mod common` facade in its root (`tests/select.rs`, ...),
 //! under the names its files have always used, so they import `super::common::*`; `tests/cli.rs`
 //! (an area of one file) imports from here directly.
 
+pub mod alloc;
 pub mod api;
 pub mod batches;
 pub mod cli;
@@ -32,6 +35,7 @@ pub mod clients;
 pub mod emulator;
 pub mod history;
 pub mod lakesail;
+pub mod process;
 pub mod raw;
 pub mod reports;
 pub mod requests;
