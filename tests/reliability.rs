@@ -23,6 +23,8 @@ mod common {
 }
 #[path = "reliability/faults.rs"]
 mod faults;
+#[path = "reliability/memory.rs"]
+mod memory;
 #[path = "reliability/messages.rs"]
 mod messages;
 #[path = "reliability/mutations.rs"]
