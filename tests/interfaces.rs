@@ -40,6 +40,8 @@ mod serve_cursors;
 mod serve_insert;
 #[path = "interfaces/serve_limits.rs"]
 mod serve_limits;
+#[path = "interfaces/serve_memory.rs"]
+mod serve_memory;
 #[path = "interfaces/serve_sandbox.rs"]
 mod serve_sandbox;
 #[path = "interfaces/serve_security.rs"]

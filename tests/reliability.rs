@@ -27,6 +27,8 @@ mod deep;
 mod faults;
 #[path = "reliability/fuzz.rs"]
 mod fuzz;
+#[path = "reliability/memory.rs"]
+mod memory;
 #[path = "reliability/messages.rs"]
 mod messages;
 #[path = "reliability/mutations.rs"]

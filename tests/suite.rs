@@ -12,6 +12,10 @@
 
 mod support;
 
+/// The system allocator, telling a test thread its largest allocation ([`support::alloc`]).
+#[global_allocator]
+static ALLOCATOR: support::alloc::Watching = support::alloc::Watching;
+
 // `#[path]` makes each area root resolve its own `#[path = "<area>/<file>.rs"]` modules from
 // `tests/`, exactly as it did when it was a binary of its own.
 #[path = "cli.rs"]

@@ -15,13 +15,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::common::utils::take_function_args;
 use datafusion::common::Result;
 use datafusion::logical_expr::binary::BinaryTypeCoercer;
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, Operator, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, Operator, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use datafusion::physical_expr::expressions::{BinaryExpr, Column, Literal};
 use datafusion::physical_expr::PhysicalExpr;
@@ -57,6 +58,21 @@ impl ScalarUDFImpl for StringConcat {
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         let [left, right] = take_function_args(STRING_CONCAT, arg_types)?;
         BinaryTypeCoercer::new(left, &Operator::StringConcat, right).get_result_type()
+    }
+
+    /// NULL when either side is, as `||`.
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let nullable = args.arg_fields.iter().any(|f| f.is_nullable());
+        Ok(Arc::new(Field::new(
+            STRING_CONCAT,
+            self.return_type(&types)?,
+            nullable,
+        )))
     }
 
     fn schema_name(&self, args: &[Expr]) -> Result<String> {
@@ -123,6 +139,12 @@ impl ScalarUDFImpl for PerRow {
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         let [t] = take_function_args(PER_ROW, arg_types)?;
         Ok(t.clone())
+    }
+
+    /// Its argument's field (a literal is not nullable; a UNION compares the two).
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let [field] = take_function_args(PER_ROW, args.arg_fields)?;
+        Ok(Arc::new(field.as_ref().clone().with_name(PER_ROW)))
     }
 
     fn schema_name(&self, args: &[Expr]) -> Result<String> {

@@ -1,66 +1,27 @@
 //! `jobsql mcp --addr`: streamable HTTP, driven by the Python MCP client, and the loopback-only
 //! default (a non-loopback address refused unless `--allow-remote`).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use serde_json::json;
 
 use super::common::{emulator, to};
 use super::mcp::client;
 use crate::support::batches::ints;
 use crate::support::cli::{jobsql, stderr};
+use crate::support::process::McpProcess;
 use crate::support::session::{on, query};
 use crate::support::LIST;
-
-/// `jobsql mcp --addr 127.0.0.1:0` against `env`; killed on drop.
-struct HttpMcp {
-    child: Child,
-    url: String,
-}
-
-impl HttpMcp {
-    fn start(env: &[(&str, String)]) -> HttpMcp {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_jobsql"));
-        command
-            .args(["mcp", "--addr", "127.0.0.1:0"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
-            .stdout(Stdio::piped());
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().expect("jobsql mcp starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                l.strip_prefix("jobsql mcp: streamable HTTP on ")
-                    .map(str::to_string)
-            })
-            .expect("jobsql mcp prints its URL");
-        std::thread::spawn(move || lines.for_each(drop));
-        HttpMcp { child, url }
-    }
-}
-
-impl Drop for HttpMcp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_query_over_streamable_http() {
     let emu = emulator().await;
-    let server = HttpMcp::start(&[
-        ("DATABRICKS_HOST", emu.base_url()),
-        ("DATABRICKS_TOKEN", emu.token().to_string()),
-    ]);
+    let host = emu.base_url();
+    let server = McpProcess::start(
+        &[],
+        &[
+            ("DATABRICKS_HOST", &host),
+            ("DATABRICKS_TOKEN", emu.token()),
+        ],
+    );
     assert!(
         server.url.starts_with("http://127.0.0.1:"),
         "{}",

@@ -112,7 +112,7 @@ async fn fifty_clients_and_a_hostile_one() {
     let home = tempfile::tempdir().expect("temp dir");
     let log_path = home.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let server = start_server(&emu.base_url(), emu.token(), home.path(), log);
+    let server = start_server(&emu.base_url(), emu.token(), log);
     let addr = server.addr;
     let started = Instant::now();
 

@@ -19,6 +19,8 @@
 //! - [`requests`]: filters over the emulator's request log.
 //! - [`cli`]: the `jobsql` binary run as a user runs it, and `jobsql emulator` as a process.
 //! - [`clients`]: real clients (Python packages, `psql`) run against `jobsql serve` or `mcp`.
+//! - [`process`]: `jobsql serve` and `jobsql mcp` as child processes, and their peak memory.
+//! - [`alloc`]: the suite's allocator, which tells a thread its largest allocation.
 //! - [`rng`]: a small deterministic generator for the property tests.
 //! - [`serve_process`]: `jobsql serve` as a process of its own (peak memory, aborts seen from
 //!   outside).
@@ -27,6 +29,7 @@
 //! under the names its files have always used, so they import `super::common::*`; `tests/cli.rs`
 //! (an area of one file) imports from here directly.
 
+pub mod alloc;
 pub mod api;
 pub mod base64;
 pub mod batches;
@@ -36,6 +39,7 @@ pub mod clients;
 pub mod emulator;
 pub mod history;
 pub mod lakesail;
+pub mod process;
 pub mod raw;
 pub mod reports;
 pub mod requests;
