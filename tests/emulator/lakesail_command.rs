@@ -40,10 +40,10 @@ fn jobsql_emulator_lakesail_prints_its_url_token_and_exports_and_serves() {
         "{text}"
     );
     assert!(text.contains("40 runs across 6 jobs (seed 3)"), "{text}");
-    assert!(text.contains("token:    dev-lakesail-token"), "{text}");
+    assert!(text.contains("token:    dev-ls-token-4e9a"), "{text}");
     assert!(
         text.contains(&format!(
-            "export LAKESAIL_API_URL={base} LAKESAIL_TOKEN=dev-lakesail-token"
+            "export LAKESAIL_API_URL={base} LAKESAIL_TOKEN=dev-ls-token-4e9a"
         )),
         "{text}"
     );
@@ -54,7 +54,7 @@ fn jobsql_emulator_lakesail_prints_its_url_token_and_exports_and_serves() {
     let page: Value = runtime.block_on(async {
         reqwest::Client::new()
             .get(format!("{base}/me/jobs/runs"))
-            .bearer_auth("dev-lakesail-token")
+            .bearer_auth("dev-ls-token-4e9a")
             .send()
             .await
             .expect("request")

@@ -184,7 +184,7 @@ async fn lakesail_faults_lost_responses_latency_and_the_request_log() {
     assert!(
         !std::fs::read_to_string(&log)
             .expect("log")
-            .contains("dev-lakesail-token"),
+            .contains("dev-ls-token-4e9a"),
         "no token in the log"
     );
 

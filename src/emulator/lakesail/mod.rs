@@ -6,7 +6,7 @@
 //! ends with it) it serves `GET /me/jobs/runs` (every job's runs merged), `GET|POST
 //! /workloads/jobs/{job}/runs`, `GET|DELETE /workloads/jobs/{job}/runs/{jobRun}`,
 //! `POST .../{jobRun}/ready`, `POST .../{jobRun}/retry` and `GET /workloads/jobs`. Every
-//! request needs `Authorization: Bearer <token>` (default `dev-lakesail-token`; else 401).
+//! request needs `Authorization: Bearer <token>` (default `dev-ls-token-4e9a`; else 401).
 //!
 //! Layers as in the Databricks emulator, each using only the ones below it (checked by
 //! `tests/emulator/layering.rs`): `state` (model, seeded history, store, `App`) → `domain`

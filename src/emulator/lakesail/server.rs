@@ -19,7 +19,7 @@ use crate::emulator::state::clock::{Clock, SystemClock};
 use crate::emulator::state::faults::AfterCommitFault;
 
 /// The token of a default LakeSail emulator.
-pub const DEFAULT_TOKEN: &str = "dev-lakesail-token";
+pub const DEFAULT_TOKEN: &str = "dev-ls-token-4e9a";
 
 /// Most runs a history may have (they are held in memory, about 1 KB each).
 const MAX_RUNS: usize = 250_000;
