@@ -15,7 +15,8 @@
 //! Masking ([`redact`]) replaces with `***` every run of at least [`WINDOW`] consecutive
 //! characters of a secret (a prefix, a suffix or any piece of it: a token echoed without its
 //! first characters or cut by a quote's length limit is still masked), extended as far as the
-//! secret goes on, wherever it appears:
+//! secret goes on — but for a run of lowercase letters alone inside a secret with other
+//! characters, which is a word (`lakesail` of `dev-lakesail-token`) — wherever it appears:
 //! * as written, and in the text decoded: backslash escapes (JSON, Rust), percent-encoding
 //!   (any hex case; `+` as a space), HTML character references (`views.rs`);
 //! * in base64 (standard and URL-safe, at any offset, also wrapped over lines or

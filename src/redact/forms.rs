@@ -29,10 +29,16 @@ pub struct Form {
     pub bounds: Vec<usize>,
     /// Units per pattern (the form's whole length when it is shorter).
     pub window: usize,
+    /// Whether windows of lowercase ASCII letters only are left out (see [`Form::plain`]).
+    pub skip_words: bool,
 }
 
 impl Form {
-    /// The secret as written, cut into characters.
+    /// The secret as written, cut into characters. In a secret with other characters, a
+    /// window of lowercase ASCII letters only is a word (`lakesail` of `dev-lakesail-token`,
+    /// `workspace` of `dapi-other-workspace-5e8d01`), not a piece of it: masking it would
+    /// mask that word in every message. Every window holding anything else still counts, so
+    /// the secret's random part is masked wherever 8 characters of it show.
     pub fn plain(secret: &str) -> Self {
         let mut bounds: Vec<usize> = secret.char_indices().map(|(i, _)| i).collect();
         bounds.push(secret.len());
@@ -40,6 +46,7 @@ impl Form {
             text: secret.as_bytes().to_vec(),
             bounds,
             window: WINDOW,
+            skip_words: !secret.bytes().all(|b| b.is_ascii_lowercase()),
         }
     }
 
@@ -49,6 +56,7 @@ impl Form {
             bounds: (0..=text.len()).collect(),
             text: text.into_bytes(),
             window: BASE64_WINDOW,
+            skip_words: false,
         }
     }
 
@@ -56,9 +64,11 @@ impl Form {
     pub fn windows(&self) -> impl Iterator<Item = (usize, &[u8])> {
         let units = self.bounds.len() - 1;
         let window = self.window.min(units);
+        let whole = window == units;
         (0..=units - window)
             .filter(move |_| window > 0)
             .map(move |u| (u, &self.text[self.bounds[u]..self.bounds[u + window]]))
+            .filter(move |(_, w)| whole || !self.skip_words || !is_word(w))
     }
 
     /// How many bytes of `text` from its start go on matching this form from unit `unit`.
@@ -130,6 +140,11 @@ pub fn base64_padded(bytes: &[u8]) -> String {
     out
 }
 
+/// Whether `window` is lowercase ASCII letters only.
+pub fn is_word(window: &[u8]) -> bool {
+    window.iter().all(u8::is_ascii_lowercase)
+}
+
 /// Whether `b` can be part of a base64 text (either alphabet, or padding).
 pub fn is_base64_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
@@ -185,11 +200,16 @@ mod tests {
 
     #[test]
     fn windows_are_characters_and_short_forms_are_whole() {
-        let f = Form::plain("éabcdefgh");
+        let f = Form::plain("éabc1efgh");
         let w: Vec<&[u8]> = f.windows().map(|(_, w)| w).collect();
-        assert_eq!(w, vec!["éabcdefg".as_bytes(), b"abcdefgh"]);
+        assert_eq!(w, vec!["éabc1efg".as_bytes(), b"abc1efgh"]);
         let short = Form::plain("abcd");
         assert_eq!(short.windows().count(), 1);
-        assert_eq!(f.extent(1, b"abcdeXX"), 5);
+        // `lakesail` is a word of this token: not a window of its own.
+        let token = Form::plain("dev-lakesail-token");
+        let w: Vec<&[u8]> = token.windows().map(|(_, w)| w).collect();
+        assert!(!w.contains(&&b"lakesail"[..]) && w.contains(&&b"-lakesai"[..]));
+        assert_eq!(Form::plain("onlylowercaseletters").windows().count(), 13);
+        assert_eq!(f.extent(1, b"abc1eXX"), 5);
     }
 }

@@ -14,7 +14,7 @@ use crate::support::stub::{Reply, Stub};
 
 use super::common::*;
 
-const DBX_TOKEN: &str = "dapi-databricks-only-7f3a";
+const DBX_TOKEN: &str = "dapi-7f3a-dbx-only-41c0";
 const SAIL_TOKEN: &str = "sail-lakesail-only-91c2";
 
 /// A Databricks-like stub (no runs) and a LakeSail-like one (no runs).

@@ -219,7 +219,7 @@ fn the_emulator_token_does_not_mask_idempotency_tokens() {
     let emulator_token = jobsql::emulator::EmulatorConfig::default().token;
     jobsql::redact::register(&emulator_token);
     for token in [
-        "jobsql-e0123456789abcdef0123456789abcdef",
+        "jobsql-e7c1d9a03f5b2e8c4d6a1f09b3e7c52d",
         &jobsql::request::args::new_idempotency_token(),
     ] {
         let line = format!("re-run with idempotency_token '{token}'");
