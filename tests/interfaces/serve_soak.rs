@@ -4,13 +4,14 @@
 //! read from /proc; it must stay under a stated bound and keep answering the others.
 
 use std::net::SocketAddr;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use jobsql::emulator::{start_local, EmulatorConfig};
 use tokio::net::TcpStream;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
-use crate::support::serve_process::ServeProcess as Server;
+use crate::support::process::ServeProcess;
 
 const PASSWORD: &str = "soak-password-1f0e";
 const CLIENTS: usize = 50;
@@ -19,8 +20,16 @@ const IDLE_SOCKETS: usize = 1_000;
 /// The bound on the server's peak resident memory (measured: see the README's Postgres section).
 const MAX_PEAK_MB: u64 = 300;
 
-fn start_server(base_url: &str, token: &str, home: &std::path::Path, log: std::fs::File) -> Server {
-    Server::start(base_url, token, home, &["--user", "soak"], log)
+fn start_server(base_url: &str, token: &str, log: std::fs::File) -> ServeProcess {
+    ServeProcess::start(
+        &["--user", "soak"],
+        &[
+            ("JOBSQL_SERVE_PASSWORD", PASSWORD),
+            ("DATABRICKS_HOST", base_url),
+            ("DATABRICKS_TOKEN", token),
+        ],
+        Stdio::from(log),
+    )
 }
 
 async fn login(addr: SocketAddr, password: &str) -> Result<Client, tokio_postgres::Error> {
