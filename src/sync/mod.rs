@@ -132,7 +132,7 @@ pub enum SyncError {
         /// The table's location.
         location: String,
         /// What differs.
-        mismatch: delta::Mismatch,
+        mismatch: Box<delta::Mismatch>,
     },
     /// Writing or committing the Delta table failed.
     #[error("{table} on workspace '{workspace}': the Delta table at {location}: {message}")]
@@ -298,7 +298,7 @@ async fn sync_once(
                 table: plan.table.clone(),
                 workspace: workspace.to_string(),
                 location: location.clone(),
-                mismatch,
+                mismatch: Box::new(mismatch),
             },
         })?;
     let listing = crate::history::log::list(&plan.table, &table).await?;
