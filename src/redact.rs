@@ -20,7 +20,7 @@
 //! * as written, and in the text decoded: backslash escapes (JSON, Rust), percent-encoding
 //!   (any hex case; `+` as a space), HTML character references (`views.rs`);
 //! * in base64 (standard and URL-safe, at any offset, also wrapped over lines or
-//!   percent-encoded): any [`forms::BASE64_WINDOW`] characters that only the secret's bytes
+//!   percent-encoded): any `forms::BASE64_WINDOW` characters that only the secret's bytes
 //!   determine mask the whole base64 run around them.
 //!
 //! All pieces of all secrets are found in one pass: the patterns (every window of every

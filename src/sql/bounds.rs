@@ -153,7 +153,7 @@ fn counts(token: &Token) -> bool {
 }
 
 /// Shape a parsed statement and check its depth: `AND` and `OR` chains are rebalanced (see
-/// [`rebalance`]), then a statement nested deeper than [`MAX_EXPRESSION_DEPTH`] is taken apart
+/// `rebalance`), then a statement nested deeper than [`MAX_EXPRESSION_DEPTH`] is taken apart
 /// here (so that dropping it recurses no deeper than a slice) and refused. The walk stops at the
 /// limit, so it never recurses deeper than that itself.
 pub fn check_depth(mut statement: DfStatement) -> Result<DfStatement, BoundsError> {
@@ -233,7 +233,7 @@ fn rebalance(expr: &mut Expr) {
     }
 }
 
-/// Drop a statement of any depth, recursing at most [`SLICE_DEPTH`] levels: every expression
+/// Drop a statement of any depth, recursing at most `SLICE_DEPTH` levels: every expression
 /// at that depth is cut out (a `NULL` left in its place) and taken apart the same way after.
 pub fn dismantle(mut statement: DfStatement) {
     let mut cutter = Cutter {

@@ -10,7 +10,7 @@
 //!   first, then each row it returns is deleted.
 //! - More rows than the runtime's `max_deletes` (`--max-deletes`, default 100): refused before
 //!   any delete is sent (or recorded, in a dry run), naming the count. What the API deletes
-//!   with each row (the spec's `delete.cascade`: a job's runs) is listed first ([`cascade`])
+//!   with each row (the spec's `delete.cascade`: a job's runs) is listed first (`cascade`)
 //!   and counted too; a dry run shows it under each request, and the deletes report it.
 //!
 //! The result is `count`, the number of the table's rows deleted. When some deletes fail (an active run), the
