@@ -45,6 +45,8 @@ mod responses;
 mod retries;
 #[path = "reliability/security.rs"]
 mod security;
+#[path = "reliability/sql_text.rs"]
+mod sql_text;
 #[path = "reliability/streaming.rs"]
 mod streaming;
 #[path = "reliability/throttle.rs"]

@@ -42,7 +42,7 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 
-use crate::spec::{ParamType, PushdownOp, Resource};
+use crate::spec::{DerivedPredicate, ParamType, PushdownOp, Resource};
 
 use recognise::{param_spec, recognise, rule_for, Recognised};
 
@@ -63,9 +63,9 @@ pub enum Answer {
     /// Sent to the API, which keeps more rows than SQL would (it ignores case), and evaluated on
     /// the fetched rows as written too.
     Sent,
-    /// Evaluated on the fetched rows as this SQL predicate: a parameter the chosen method does
+    /// Evaluated on the fetched rows as this predicate: a parameter the chosen method does
     /// not take, from the rule's `matches:`.
-    Derived(String),
+    Derived(DerivedPredicate),
 }
 
 /// What the WHERE clause pushes into the API, for one resource.
@@ -267,7 +267,7 @@ pub fn translate(resource: &Resource, filters: &[&Expr]) -> Result<Translation, 
                     // Not sent, but the column holds it; what it keeps is checked on the rows.
                     t.params.insert(param.clone(), value.clone());
                     t.answers[i] = match derived(resource, column, param, value) {
-                        Some(sql) => Answer::Derived(sql),
+                        Some(predicate) => Answer::Derived(predicate),
                         None => Answer::Pushed,
                     };
                 }
@@ -407,20 +407,30 @@ fn is_parameter_column(resource: &Resource, column: &str) -> bool {
 }
 
 /// The rule's `matches:` predicate for `param = value`, if the parameter filters rows.
-fn derived(resource: &Resource, column: &str, param: &str, value: &str) -> Option<String> {
+fn derived(
+    resource: &Resource,
+    column: &str,
+    param: &str,
+    value: &str,
+) -> Option<DerivedPredicate> {
     let rule = rule_for(resource, column, PushdownOp::Eq)?;
     let kind = param_spec(resource, param).map_or(ParamType::String, |p| p.kind);
     rule.predicate(value, kind)
 }
 
 /// A [`Answer::Derived`] predicate as an expression over the table's columns (`schema`).
-pub fn derived_expr(state: &dyn Session, schema: &DFSchema, sql: &str) -> DfResult<Expr> {
+pub fn derived_expr(
+    state: &dyn Session,
+    schema: &DFSchema,
+    predicate: &DerivedPredicate,
+) -> DfResult<Expr> {
     let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
         return Err(DataFusionError::Plan(format!(
-            "cannot evaluate `{sql}`: this session cannot plan SQL expressions"
+            "cannot evaluate `{}`: this session cannot plan SQL expressions",
+            predicate.sql
         )));
     };
-    state.create_logical_expr(sql, schema)
+    predicate.expr(state, schema)
 }
 
 fn missing_required(resource: &Resource) -> ProviderError {

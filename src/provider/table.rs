@@ -215,7 +215,9 @@ impl ApiTable {
             match answer {
                 Answer::Pushed => {}
                 Answer::Kept | Answer::Sent => residual.push(unnormalize_col(filter.clone())),
-                Answer::Derived(sql) => residual.push(derived_expr(state, &table_schema, sql)?),
+                Answer::Derived(predicate) => {
+                    residual.push(derived_expr(state, &table_schema, predicate)?)
+                }
             }
         }
         let Some(predicate) = conjunction(residual) else {

@@ -34,13 +34,12 @@ use datafusion::sql::sqlparser::ast::{
     FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query,
     SelectItem, SetExpr, Value,
 };
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 
 use pgwire::api::Type;
 
 use super::rewrite_any::{self, Untyped};
 use super::rewrite_catalog;
+use crate::sql::build;
 
 /// `statement` with the rewrites above.
 pub fn rewrite(statement: DfStatement) -> DfStatement {
@@ -107,18 +106,9 @@ pub(super) fn is_text(data_type: &DataType) -> bool {
     }
 }
 
-/// `function(arg)` as an expression.
-fn call(function: &str, arg: Expr) -> Option<Expr> {
-    call_template(&format!("{function}(NULL)"), arg)
-}
-
 /// `template` (a call whose first argument is `NULL`) with `arg` as its first argument.
-pub(super) fn call_template(template: &str, arg: Expr) -> Option<Expr> {
-    let mut call = Parser::new(&GenericDialect {})
-        .try_with_sql(template)
-        .ok()?
-        .parse_expr()
-        .ok()?;
+pub(super) fn call_template(template: &'static str, arg: Expr) -> Option<Expr> {
+    let mut call = build::expr_shape(template)?;
     if let Expr::Function(f) = &mut call {
         if let FunctionArguments::List(list) = &mut f.args {
             if let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(slot))) = list.args.first_mut() {
@@ -156,7 +146,7 @@ fn aggregate_subquery(query: &mut Query) {
         matches!(p, ObjectNamePart::Identifier(i) if rewrite_catalog::is_aggregate(&i.value))
     }));
     if !aggregated {
-        if let Some(called) = call("first_value", take(item)) {
+        if let Some(called) = call_template("first_value(NULL)", take(item)) {
             *item = called;
         }
     }
@@ -191,8 +181,11 @@ fn rewrite_expr(expr: &mut Expr) {
                 );
                 match (kind.as_str(), is_text) {
                     ("regtype" | "regclass", true) => {
-                        let function = format!("to_{kind}");
-                        if let Some(called) = call(&function, take(inner)) {
+                        let template = match kind.as_str() {
+                            "regtype" => "to_regtype(NULL)",
+                            _ => "to_regclass(NULL)",
+                        };
+                        if let Some(called) = call_template(template, take(inner)) {
                             *expr = called;
                         }
                     }

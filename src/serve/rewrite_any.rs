@@ -17,12 +17,13 @@
 //! A right side that is already an array (`ARRAY[...]`, a list column, a subquery) is left as
 //! it is.
 
-use datafusion::sql::sqlparser::ast::{ArrayElemTypeDef, DataType, Expr, ObjectNamePart, Value};
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::ast::{
+    ArrayElemTypeDef, DataType, ExactNumberInfo, Expr, ObjectNamePart, Value,
+};
 use pgwire::api::Type;
 
 use super::pg_types::array_element;
+use crate::sql::build;
 
 /// What an `ANY($n)` whose `$n` the client did not type becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,10 +54,13 @@ pub(super) fn rewrite(expr: &mut Expr, declared: &[Option<Type>], untyped: Untyp
 fn as_array(expr: &Expr, declared: &[Option<Type>], untyped: Untyped) -> Option<Expr> {
     match expr {
         Expr::Value(v) => match &v.value {
-            Value::SingleQuotedString(text) => literal(text, "TEXT"),
+            Value::SingleQuotedString(text) => literal(text, DataType::Text),
             Value::Placeholder(name) => {
                 let item = declared_item(name, declared, untyped)?;
-                parse(&format!("CAST({name} AS {item}[])"))
+                Some(build::cast(
+                    Expr::value(Value::Placeholder(name.clone())),
+                    build::array_of(item),
+                ))
             }
             _ => None,
         },
@@ -66,7 +70,7 @@ fn as_array(expr: &Expr, declared: &[Option<Type>], untyped: Untyped) -> Option<
             ..
         } => match inner.as_ref() {
             Expr::Value(v) => match &v.value {
-                Value::SingleQuotedString(text) => literal(text, &item_type(element)?),
+                Value::SingleQuotedString(text) => literal(text, item_type(element)?),
                 _ => None,
             },
             _ => None,
@@ -76,24 +80,24 @@ fn as_array(expr: &Expr, declared: &[Option<Type>], untyped: Untyped) -> Option<
 }
 
 /// `CAST(ARRAY[...] AS item[])` of the array text `text`.
-fn literal(text: &str, item: &str) -> Option<Expr> {
-    let items: Vec<String> = array_items(text)?
+fn literal(text: &str, item: DataType) -> Option<Expr> {
+    let items: Vec<Expr> = array_items(text)?
         .into_iter()
         .map(|v| match v {
-            Some(v) => format!("'{}'", v.replace('\'', "''")),
-            None => "NULL".to_string(),
+            Some(v) => build::text(&v),
+            None => Expr::value(Value::Null),
         })
         .collect();
-    parse(&format!("CAST(ARRAY[{}] AS {item}[])", items.join(", ")))
+    Some(build::array_cast(items, item))
 }
 
 /// The SQL item type of a cast's array type.
-fn item_type(element: &ArrayElemTypeDef) -> Option<String> {
+fn item_type(element: &ArrayElemTypeDef) -> Option<DataType> {
     let item = match element {
         ArrayElemTypeDef::SquareBracket(t, _)
         | ArrayElemTypeDef::AngleBracket(t)
         | ArrayElemTypeDef::Parenthesis(t) => t.as_ref(),
-        ArrayElemTypeDef::None => return Some("TEXT".to_string()),
+        ArrayElemTypeDef::None => return Some(DataType::Text),
     };
     let text_like = match item {
         DataType::Text
@@ -110,15 +114,15 @@ fn item_type(element: &ArrayElemTypeDef) -> Option<String> {
         _ => false,
     };
     Some(if text_like {
-        "TEXT".to_string()
+        DataType::Text
     } else {
-        item.to_string()
+        item.clone()
     })
 }
 
 /// The SQL item type of the array the client declared parameter `name` (`$n`) to be; for none
 /// (or `unknown`) as `untyped` says; `None` for any other type (left as DataFusion plans it).
-fn declared_item(name: &str, declared: &[Option<Type>], untyped: Untyped) -> Option<&'static str> {
+fn declared_item(name: &str, declared: &[Option<Type>], untyped: Untyped) -> Option<DataType> {
     let index = name
         .strip_prefix('$')?
         .parse::<usize>()
@@ -126,24 +130,16 @@ fn declared_item(name: &str, declared: &[Option<Type>], untyped: Untyped) -> Opt
         .checked_sub(1)?;
     let ty = match declared.get(index).cloned().flatten() {
         Some(t) if t != Type::UNKNOWN => t,
-        _ => return (untyped == Untyped::Text).then_some("TEXT"),
+        _ => return (untyped == Untyped::Text).then_some(DataType::Text),
     };
     let item = array_element(&ty)?;
     Some(match item {
-        Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => "BIGINT",
-        Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC => "DOUBLE",
-        Type::BOOL => "BOOLEAN",
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::CHAR => "TEXT",
+        Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => DataType::BigInt(None),
+        Type::FLOAT4 | Type::FLOAT8 | Type::NUMERIC => DataType::Double(ExactNumberInfo::None),
+        Type::BOOL => DataType::Boolean,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::CHAR => DataType::Text,
         _ => return None,
     })
-}
-
-fn parse(sql: &str) -> Option<Expr> {
-    Parser::new(&GenericDialect {})
-        .try_with_sql(sql)
-        .ok()?
-        .parse_expr()
-        .ok()
 }
 
 /// The items of a one-dimensional Postgres array in text form (`{a,"b c",NULL}`): each as text,
@@ -233,6 +229,15 @@ mod tests {
         for bad in ["r,v", "{a,{b}}", "{a,}", "{\"a}", "{\"a\"b}", "{,}"] {
             assert_eq!(array_items(bad), None, "{bad}");
         }
+    }
+
+    fn parse(sql: &str) -> Option<Expr> {
+        use datafusion::sql::sqlparser::{dialect::GenericDialect, parser::Parser};
+        Parser::new(&GenericDialect {})
+            .try_with_sql(sql)
+            .ok()?
+            .parse_expr()
+            .ok()
     }
 
     fn rewritten(sql: &str, declared: &[Option<Type>]) -> String {

@@ -20,13 +20,13 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArguments, GroupByExpr, Ident, JoinOperator, ObjectNamePart, Query, Select,
-    SelectItem, SetExpr, Statement, TableFactor, Value, Visit, VisitMut, Visitor, VisitorMut,
+    Expr, FunctionArguments, GroupByExpr, Ident, JoinOperator, ObjectName, ObjectNamePart, Query,
+    Select, SelectItem, SetExpr, Statement, TableAlias, TableFactor, Value, Visit, VisitMut,
+    Visitor, VisitorMut,
 };
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 
 use super::pg_empty::is_empty_table;
+use crate::sql::build;
 
 /// The function `information_schema.columns.data_type` is read through.
 pub const DATA_TYPE_FUNCTION: &str = "jobsql_pg_data_type";
@@ -190,14 +190,12 @@ fn no_rows(projection: &[SelectItem]) -> Option<SetExpr> {
             format!("{name}_{}", i + 1)
         };
         used.insert(name.clone());
-        columns.push(format!("NULL AS {}", Ident::with_quote('"', name)));
+        columns.push(SelectItem::ExprWithAlias {
+            expr: Expr::value(Value::Null),
+            alias: Ident::with_quote('"', name),
+        });
     }
-    let sql = format!("SELECT {} WHERE false", columns.join(", "));
-    let query = Parser::new(&GenericDialect {})
-        .try_with_sql(&sql)
-        .ok()?
-        .parse_query()
-        .ok()?;
+    let query = build::select(columns, None, Some(Expr::value(Value::Boolean(false)))).ok()?;
     Some(*query.body)
 }
 
@@ -231,26 +229,7 @@ impl VisitorMut for Tables {
         if !columns || parts.len() > 3 {
             return ControlFlow::Continue(());
         }
-        let alias = alias
-            .as_ref()
-            .map_or_else(|| "columns".to_string(), |a| a.to_string());
-        let sql = format!(
-            "SELECT 1 FROM (SELECT table_catalog, table_schema, table_name, column_name, \
-             ordinal_position, column_default, is_nullable, \
-             {DATA_TYPE_FUNCTION}(data_type) AS data_type, character_maximum_length, \
-             character_octet_length, numeric_precision, numeric_precision_radix, \
-             numeric_scale, datetime_precision, interval_type, \
-             'jobsql' AS udt_catalog, 'pg_catalog' AS udt_schema, \
-             {UDT_NAME_FUNCTION}(data_type) AS udt_name FROM {name}) AS {alias}"
-        );
-        let replacement = Parser::new(&GenericDialect {})
-            .try_with_sql(&sql)
-            .and_then(|mut p| p.parse_query())
-            .ok()
-            .and_then(|q| match *q.body {
-                SetExpr::Select(mut s) if s.from.len() == 1 => Some(s.from.remove(0).relation),
-                _ => None,
-            });
+        let replacement = columns_with_pg_types(name.clone(), alias.clone());
         if let Some(replacement) = replacement {
             *factor = replacement;
         }
@@ -322,4 +301,58 @@ fn is_options_array(expr: &Expr) -> bool {
         text.contains("unnest(") && text.contains("options")
     });
     is_array && unnests_options
+}
+
+/// `information_schema.columns` with Postgres type names: the view jobsql puts in its place
+/// (`t` and `columns` stand for the client's table name and alias).
+const COLUMNS_SHAPE: &str = "SELECT 1 FROM (SELECT table_catalog, table_schema, table_name, \
+     column_name, ordinal_position, column_default, is_nullable, \
+     jobsql_pg_data_type(data_type) AS data_type, character_maximum_length, \
+     character_octet_length, numeric_precision, numeric_precision_radix, numeric_scale, \
+     datetime_precision, interval_type, 'jobsql' AS udt_catalog, 'pg_catalog' AS udt_schema, \
+     jobsql_pg_udt_name(data_type) AS udt_name FROM t) AS columns";
+
+/// [`COLUMNS_SHAPE`] over the client's table `name`, under its `alias` (if any).
+fn columns_with_pg_types(name: ObjectName, alias: Option<TableAlias>) -> Option<TableFactor> {
+    let mut query = build::query_shape(COLUMNS_SHAPE).ok()?;
+    let select = build::select_of(&mut query).ok()?;
+    let mut factor = select.from.pop()?.relation;
+    let TableFactor::Derived {
+        subquery,
+        alias: shape_alias,
+        ..
+    } = &mut factor
+    else {
+        return None;
+    };
+    if alias.is_some() {
+        *shape_alias = alias;
+    }
+    let inner = build::select_of(subquery).ok()?;
+    match inner.from.first_mut().map(|f| &mut f.relation) {
+        Some(TableFactor::Table { name: slot, .. }) => *slot = name,
+        _ => return None,
+    }
+    Some(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_columns_shape_calls_the_registered_functions() {
+        assert!(COLUMNS_SHAPE.contains(&format!("{DATA_TYPE_FUNCTION}(data_type)")));
+        assert!(COLUMNS_SHAPE.contains(&format!("{UDT_NAME_FUNCTION}(data_type)")));
+        let name = ObjectName::from(vec![
+            Ident::new("information_schema"),
+            Ident::new("columns"),
+        ]);
+        let factor = columns_with_pg_types(name, None).expect("the shape parses");
+        let shown = factor.to_string();
+        assert!(
+            shown.ends_with("FROM information_schema.columns) AS columns"),
+            "{shown}"
+        );
+    }
 }

@@ -22,6 +22,12 @@
 
 use std::collections::BTreeMap;
 
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::error::Result;
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::{lit, Expr};
+
 use serde::Deserialize;
 
 pub use super::shapes::{split_path, PageSizeSpec, PaginationSpec, PaginationStyle, TimeEncoding};
@@ -452,14 +458,49 @@ impl PushdownRule {
     /// The SQL predicate equivalent to sending `value` for this rule's parameter (of type
     /// `kind`), from `matches`; `None` when the parameter keeps every row (no `matches`, or a
     /// boolean parameter set to false).
-    pub fn predicate(&self, value: &str, kind: ParamType) -> Option<String> {
+    pub fn predicate(&self, value: &str, kind: ParamType) -> Option<DerivedPredicate> {
         let template = self.matches.as_deref()?;
-        let literal = match kind {
+        let value = match kind {
             ParamType::Boolean if value != "true" => return None,
-            ParamType::Integer | ParamType::Boolean => value.to_string(),
-            ParamType::String | ParamType::Json => format!("'{}'", value.replace('\'', "''")),
+            ParamType::Boolean => ScalarValue::Boolean(Some(true)),
+            ParamType::Integer => match value.parse::<i64>() {
+                Ok(i) => ScalarValue::Int64(Some(i)),
+                Err(_) => ScalarValue::Utf8(Some(value.to_string())),
+            },
+            ParamType::String | ParamType::Json => ScalarValue::Utf8(Some(value.to_string())),
         };
-        Some(format!("({})", template.replace("{value}", &literal)))
+        Some(DerivedPredicate {
+            sql: template.replace("{value}", "$1"),
+            value,
+        })
+    }
+}
+
+/// A rule's `matches:` for one value: the spec's SQL with `$1` where it wrote `{value}`, and
+/// the value `$1` stands for. The value joins the expression as a literal node once the SQL
+/// is parsed ([`DerivedPredicate::expr`]): it is never spliced into the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedPredicate {
+    /// The spec's predicate, `$1` for its value.
+    pub sql: String,
+    /// The value.
+    pub value: ScalarValue,
+}
+
+impl DerivedPredicate {
+    /// The predicate as an expression over `schema`, its `$1` bound to the value.
+    pub fn expr(&self, state: &SessionState, schema: &DFSchema) -> Result<Expr> {
+        state
+            .create_logical_expr(&self.sql, schema)?
+            .transform(|e| {
+                Ok(match e {
+                    Expr::Placeholder(p) if p.id == "$1" => {
+                        Transformed::yes(lit(self.value.clone()))
+                    }
+                    e => Transformed::no(e),
+                })
+            })
+            .data()
     }
 }
 

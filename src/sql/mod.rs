@@ -6,6 +6,7 @@
 //! `EXEC` works in multi-statement scripts next to SELECT, INSERT and DELETE.
 
 pub mod bounds;
+pub mod build;
 pub mod exec;
 pub mod value;
 
@@ -15,7 +16,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 pub use exec::{ExecParam, ExecStatement};
-pub use value::{json_literal, SqlValue};
+pub use value::SqlValue;
 
 /// One statement of a script.
 #[derive(Debug, Clone)]

@@ -3,15 +3,6 @@
 
 use datafusion::common::ScalarValue;
 
-/// A JSON scalar as a SQL literal: `'text'` with its quotes doubled, numbers (and `true`,
-/// `false`, `null`) as they are written.
-pub fn json_literal(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => format!("'{}'", s.replace('\'', "''")),
-        other => other.to_string(),
-    }
-}
-
 /// A value as SQL gave it, before it is typed for a parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlValue {

@@ -20,13 +20,12 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
     Delete, Expr as SqlExpr, FromTable, Ident, LimitClause, OrderBy, OrderByExpr, OrderByKind,
-    SetExpr, Statement as SqlStatement, TableFactor, TableWithJoins,
+    SelectItem, Statement as SqlStatement, TableFactor, TableWithJoins,
 };
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 
 use super::find_api_table;
 use super::insert::table_reference;
+use crate::sql::build;
 
 /// The plan of `DELETE ... ORDER BY ...` from an API table; `None` for any other statement
 /// (DataFusion plans it, or words its refusal).
@@ -111,19 +110,11 @@ fn select_of(
     order_by: Vec<OrderByExpr>,
     limit: Option<SqlExpr>,
 ) -> Result<SqlStatement> {
-    let shape = "SELECT * FROM t";
-    let parsed = Parser::parse_sql(&GenericDialect {}, shape)
-        .map_err(|e| DataFusionError::Internal(format!("{shape}: {e}")))?;
-    let Some(SqlStatement::Query(mut query)) = parsed.into_iter().next() else {
-        return Err(DataFusionError::Internal(format!("{shape} is not a query")));
-    };
-    let SetExpr::Select(select) = query.body.as_mut() else {
-        return Err(DataFusionError::Internal(format!(
-            "{shape} is not a SELECT"
-        )));
-    };
-    select.from = vec![from];
-    select.selection = selection;
+    let mut query = build::select(
+        vec![SelectItem::Wildcard(Default::default())],
+        Some(from),
+        selection,
+    )?;
     query.order_by = Some(OrderBy {
         kind: OrderByKind::Expressions(order_by),
         interpolate: None,

@@ -87,8 +87,8 @@ fn exec_hint(method: &MethodSpec, values: &BTreeMap<String, Value>) -> String {
         .and_then(|t| Some((t, values.get(t)?)))
     {
         Some((name, Value::String(token))) => format!(
-            "re-running it with @{name} = '{}' is safe (the API answers with what it did, if it did)",
-            token.replace('\'', "''")
+            "re-running it with @{name} = {} is safe (the API answers with what it did, if it did)",
+            crate::sql::build::text(token)
         ),
         _ if method.idempotent => "re-running it is safe (the method is idempotent)".to_string(),
         _ => "check its effect (e.g. with SELECT) before re-running it".to_string(),

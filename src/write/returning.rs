@@ -8,13 +8,14 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
-use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, SelectItem};
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, SelectItem, Statement as SqlStatement};
 use serde_json::Value;
 
 use super::StatementResult;
 use crate::provider::decode::PageDecoder;
 use crate::spec::Resource;
-use crate::sql::json_literal;
+use crate::sql::build;
 
 use super::insert::count_result;
 use super::WriteError;
@@ -76,7 +77,7 @@ pub(super) async fn returning(
 
 /// `SELECT <items> FROM <table> WHERE (<key> = <value> [AND ...]) OR ... AND <variable> =
 /// '<ws>'`, per workspace: every column of the key (LakeSail's `job_id` + `job_run_id`), its
-/// values rendered as SQL literals.
+/// values literal nodes of the statement's tree ([`build`]), never text.
 async fn read_back(
     ctx: &SessionContext,
     resource: &Resource,
@@ -93,44 +94,44 @@ async fn read_back(
         }
         .into());
     }
-    let mut by_workspace: BTreeMap<Option<&str>, Vec<String>> = BTreeMap::new();
+    let mut by_workspace: BTreeMap<Option<&str>, Vec<SqlExpr>> = BTreeMap::new();
     for (workspace, response) in workspaces.iter().zip(responses) {
-        let conditions: Option<Vec<String>> = resource
+        let conditions: Option<Vec<SqlExpr>> = resource
             .spec
             .key
             .iter()
             .map(|key| {
                 // A key is text or a number; anything else cannot be read back by it.
                 let value = match response.get(resource.json_field(key))? {
-                    v @ (Value::String(_) | Value::Number(_)) => json_literal(v),
+                    v @ (Value::String(_) | Value::Number(_)) => build::json(v)?,
                     _ => return None,
                 };
-                Some(format!("{key} = {value}"))
+                Some(build::eq(build::column(key), value))
             })
             .collect();
-        if let Some(conditions) = conditions {
-            by_workspace
-                .entry(*workspace)
-                .or_default()
-                .push(format!("({})", conditions.join(" AND ")));
+        if let Some(condition) = conditions.and_then(build::all) {
+            by_workspace.entry(*workspace).or_default().push(condition);
         }
     }
-    let select: Vec<String> = items.iter().map(|i| i.to_string()).collect();
     let mut result: Option<StatementResult> = None;
     for (workspace, ids) in by_workspace {
-        let mut sql = format!(
-            "SELECT {} FROM {table} WHERE ({})",
-            select.join(", "),
-            ids.join(" OR ")
-        );
+        let mut terms: Vec<SqlExpr> = build::any(ids).into_iter().collect();
         if let Some(ws) = workspace {
-            sql.push_str(&format!(
-                " AND {} = {}",
-                resource.server.variable,
-                json_literal(&Value::String(ws.to_string()))
+            terms.push(build::eq(
+                build::column(&resource.server.variable),
+                build::text(ws),
             ));
         }
-        let df = ctx.sql(&sql).await?;
+        let query = build::select(
+            items.to_vec(),
+            Some(build::table(&table)),
+            build::all(terms),
+        )?;
+        let plan = ctx
+            .state()
+            .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(query))))
+            .await?;
+        let df = ctx.execute_logical_plan(plan).await?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await?;
         match &mut result {

@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::spec::{MethodSpec, PushdownOp, Resource};
-use crate::sql::json_literal;
+use crate::sql::build;
+use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, SelectItem};
 
 use crate::provider::send::SendError;
 
@@ -102,20 +103,20 @@ pub fn created_ids(resource: &Resource, bodies: &[Vec<u8>]) -> Option<String> {
 /// the table's WHERE pushes down (e.g. `name` for jobs), or a SELECT of the table.
 pub fn check_hint(resource: &Resource, method: &MethodSpec, row: &RowInput<'_>) -> String {
     let table = resource.qualified_name();
-    let key = resource.spec.key.first().map(String::as_str).unwrap_or("*");
     if let Some(token) = method
         .idempotency_token
         .as_ref()
-        .and_then(|t| Some((t, row.values.get(t)?)))
+        .and_then(|t| Some((t, build::json(row.values.get(t)?)?)))
     {
         return format!(
-            "re-running the row with data__{} = {} is safe (the API answers with the {key} it \
+            "re-running the row with data__{} = {} is safe (the API answers with the {} it \
              created, if it did)",
             token.0,
-            json_literal(token.1)
+            token.1,
+            resource.spec.key.first().map_or("row", String::as_str),
         );
     }
-    let mut conditions: Vec<String> = resource
+    let mut conditions: Vec<SqlExpr> = resource
         .spec
         .pushdown
         .iter()
@@ -123,21 +124,23 @@ pub fn check_hint(resource: &Resource, method: &MethodSpec, row: &RowInput<'_>) 
         .filter_map(|rule| {
             let value = row.values.get(&rule.column)?;
             matches!(value, Value::String(_) | Value::Number(_))
-                .then(|| format!("{} = {}", rule.column, json_literal(value)))
+                .then(|| Some(build::eq(build::column(&rule.column), build::json(value)?)))?
         })
         .collect();
-    if conditions.is_empty() {
-        return format!("check with SELECT {key} FROM {table} before re-running it");
+    if !conditions.is_empty() {
+        if let Some(ws) = row.workspace {
+            conditions.push(build::eq(
+                build::column(&resource.server.variable),
+                build::text(ws),
+            ));
+        }
     }
-    if let Some(ws) = row.workspace {
-        conditions.push(format!(
-            "{} = {}",
-            resource.server.variable,
-            json_literal(&Value::String(ws.to_string()))
-        ));
+    let items = match resource.spec.key.first() {
+        Some(key) => vec![SelectItem::UnnamedExpr(build::column(key))],
+        None => vec![SelectItem::Wildcard(Default::default())],
+    };
+    match build::select(items, Some(build::table(&table)), build::all(conditions)) {
+        Ok(query) => format!("check with {query} before re-running it"),
+        Err(_) => format!("check with a SELECT of {table} before re-running it"),
     }
-    format!(
-        "check with SELECT {key} FROM {table} WHERE {} before re-running it",
-        conditions.join(" AND ")
-    )
 }

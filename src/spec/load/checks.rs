@@ -7,13 +7,15 @@
 //! rather than in the middle of a query.
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::common::DFSchema;
+use datafusion::common::tree_node::TreeNode;
+use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::execution::SessionStateBuilder;
-use datafusion::logical_expr::ExprSchemable;
+use datafusion::logical_expr::{Expr, ExprSchemable};
 
 use crate::spec::error::Finding;
 use crate::spec::model::{
-    ColumnSpec, MethodSpec, ParamSpec, ParamType, PushdownOp, PushdownRule, ResourceSpec,
+    ColumnSpec, DerivedPredicate, MethodSpec, ParamSpec, ParamType, PushdownOp, PushdownRule,
+    ResourceSpec,
 };
 use crate::spec::resource::Column;
 use crate::spec::types::ColumnType;
@@ -197,7 +199,12 @@ pub(super) fn check_rule_extras(
             ParamType::Boolean => "true",
             ParamType::String | ParamType::Json => "x",
         };
-        let predicate = rule.predicate(sample, kind).unwrap_or_else(|| sql.clone());
+        let predicate = rule
+            .predicate(sample, kind)
+            .unwrap_or_else(|| DerivedPredicate {
+                sql: sql.clone(),
+                value: ScalarValue::Null,
+            });
         check_predicate(&predicate, columns)
             .map_err(|m| Finding::new(format!("{place}.matches"), format!("`{sql}`: {m}")))?;
     }
@@ -276,16 +283,20 @@ fn param_kind(spec: &ResourceSpec, p: &str) -> Option<ParamType> {
 }
 
 /// `sql` plans as a boolean expression over `columns`.
-fn check_predicate(sql: &str, columns: &[Column]) -> Result<(), String> {
+fn check_predicate(predicate: &DerivedPredicate, columns: &[Column]) -> Result<(), String> {
     let fields: Vec<Field> = columns
         .iter()
         .map(|c| Field::new(&c.name, c.ty.to_arrow(), true))
         .collect();
     let schema = DFSchema::try_from(Schema::new(fields)).map_err(|e| e.to_string())?;
     let state = SessionStateBuilder::new().with_default_features().build();
-    let expr = state
-        .create_logical_expr(sql, &schema)
+    let expr = predicate.expr(&state, &schema).map_err(|e| e.to_string())?;
+    let placeholders = expr
+        .exists(|e| Ok(matches!(e, Expr::Placeholder(_))))
         .map_err(|e| e.to_string())?;
+    if placeholders {
+        return Err("has a `$` parameter: write `{value}` for the value".into());
+    }
     let ty = expr.get_type(&schema).map_err(|e| e.to_string())?;
     if ty != DataType::Boolean {
         return Err(format!("is {ty}, not a boolean predicate"));
