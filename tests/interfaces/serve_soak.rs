@@ -77,7 +77,7 @@ async fn wide_or(emu: &EmulatorHandle) -> (String, usize) {
         .filter(|id| runs.contains(id))
         .count();
     // Real ids and others, so that a wrong count shows.
-    assert!(named >= 100 && named < OR_TERMS, "{named}");
+    assert!((100..OR_TERMS).contains(&named), "{named}");
     let or = terms
         .iter()
         .map(|i| format!("run_id = {i}"))

@@ -646,8 +646,8 @@ async fn concurrent_handshakes_check_a_handful_of_passwords_and_the_right_one_wa
         server.log()
     );
 
-    // Once the backoff has passed, the same right proof gets in (a checked failure doubles
-    // the backoff: 1 s, 2 s, 4 s for 1, 2, 3 of them).
+    // Once the backoff has passed, the right password gets in, through the same hand-written
+    // handshake (each checked failure doubles the backoff: 1 s, 2 s, 4 s for 1, 2, 3 of them).
     let backoff = FIRST_BACKOFF * (1 << (checked - 1));
     tokio::time::sleep(
         (first_at + backoff + Duration::from_millis(200)).saturating_duration_since(Instant::now()),
@@ -680,6 +680,9 @@ async fn concurrent_handshakes_check_a_handful_of_passwords_and_the_right_one_wa
 }
 
 // --- Malformed SASL. ---
+
+/// A client-final made from the server-first message.
+type ClientFinal = dyn Fn(&[u8]) -> Vec<u8>;
 
 /// Garbage SASLInitialResponses and client-finals: each a protocol error for its client, no
 /// password counted, the server alive and answering at once (no backoff).
@@ -718,7 +721,7 @@ async fn malformed_sasl_messages_are_errors_for_their_client_only() {
         ));
     }
     // Client-finals: another nonce, no proof, not SCRAM at all.
-    let finals: [(&str, &dyn Fn(&[u8]) -> Vec<u8>); 3] = [
+    let finals: [(&str, &ClientFinal); 3] = [
         ("another nonce", &|sf| {
             wrong_client_final(sf, Some("not-the-nonce"), 1)
         }),
