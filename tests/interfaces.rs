@@ -48,6 +48,8 @@ mod serve_sandbox;
 mod serve_security;
 #[path = "interfaces/serve_soak.rs"]
 mod serve_soak;
+#[path = "interfaces/serve_wire.rs"]
+mod serve_wire;
 #[path = "interfaces/shell.rs"]
 mod shell;
 // The example itself, so the test runs exactly the code users read.

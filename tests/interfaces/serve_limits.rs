@@ -337,7 +337,7 @@ async fn idle_sockets_are_capped_and_closed_after_the_auth_timeout() {
 
 /// A Postgres 3.0 startup packet for `user` (with `password` auth, the server then waits for
 /// the password).
-fn startup_packet(user: &str) -> Vec<u8> {
+pub(super) fn startup_packet(user: &str) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend_from_slice(&196608i32.to_be_bytes());
     for (k, v) in [("user", user), ("database", "jobsql")] {

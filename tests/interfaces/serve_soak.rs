@@ -1,16 +1,20 @@
 //! A soak of the `jobsql serve` binary: 50 clients scanning at once while a hostile client
-//! changes settings, reaches for files, holds 1,000 idle sockets and guesses passwords. The
-//! server runs out of process (the built binary) so that its own peak memory (VmHWM) can be
-//! read from /proc; it must stay under a stated bound and keep answering the others.
+//! changes settings, reaches for files, sends the 1,000-term `OR` of a BI tool's multi-select
+//! (answered, and right) and memory bombs (`repeat`, `lpad`, `unnest(range(...))`: refused),
+//! holds 1,000 idle sockets and guesses passwords. The server runs out of process (the built
+//! binary, `--memory-limit-mb 64 --total-memory-limit-mb 128`) so that its own peak memory
+//! (VmHWM) can be read from /proc; it must stay under a stated bound and keep answering the
+//! others.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::{start_local, EmulatorConfig};
+use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle};
 use tokio::net::TcpStream;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
+use crate::support::api::{all_runs_raw, ids};
 use crate::support::process::ServeProcess;
 
 const PASSWORD: &str = "soak-password-1f0e";
@@ -20,15 +24,68 @@ const IDLE_SOCKETS: usize = 1_000;
 /// The bound on the server's peak resident memory (measured: see the README's Postgres section).
 const MAX_PEAK_MB: u64 = 300;
 
+/// The terms of the multi-select `OR`.
+const OR_TERMS: usize = 1_000;
+/// What one statement, and all together, may hold (MB).
+const MEMORY_LIMIT_MB: &str = "64";
+const TOTAL_MEMORY_LIMIT_MB: &str = "128";
+/// Statements that would each build hundreds of MB, and the function their refusal names.
+const BOMBS: &[(&str, &str)] = &[
+    ("SELECT length(repeat('x', 1000000000))", "repeat"),
+    ("SELECT length(lpad('x', 300000000))", "lpad"),
+    (
+        "SELECT count(*) FROM (SELECT unnest(range(30000000)))",
+        "range",
+    ),
+];
+
 fn start_server(base_url: &str, token: &str, log: std::fs::File) -> ServeProcess {
-    ServeProcess::start(
-        &["--user", "soak"],
+    ServeProcess::against(
+        base_url,
+        token,
         &[
-            ("JOBSQL_SERVE_PASSWORD", PASSWORD),
-            ("DATABRICKS_HOST", base_url),
-            ("DATABRICKS_TOKEN", token),
+            "--user",
+            "soak",
+            "--memory-limit-mb",
+            MEMORY_LIMIT_MB,
+            "--total-memory-limit-mb",
+            TOTAL_MEMORY_LIMIT_MB,
         ],
-        Stdio::from(log),
+        &[("JOBSQL_SERVE_PASSWORD", PASSWORD)],
+        log,
+    )
+}
+
+/// The 1,000-term `OR` a BI tool writes for a multi-select: every other run id of the
+/// emulator's interleaved with small numbers, and how many runs it names (from the emulator's
+/// own listing).
+async fn wide_or(emu: &EmulatorHandle) -> (String, usize) {
+    let runs: BTreeSet<i64> = ids(&all_runs_raw(emu, &[]).await).into_iter().collect();
+    assert_eq!(runs.len(), RUNS);
+    let mut real = runs.iter().step_by(2).copied();
+    let mut small = 0..;
+    let terms: Vec<i64> = (0..OR_TERMS)
+        .map(|i| {
+            let id = if i % 3 == 0 { real.next() } else { None };
+            id.or_else(|| small.next()).unwrap_or_default()
+        })
+        .collect();
+    let named = terms
+        .iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter(|id| runs.contains(id))
+        .count();
+    // Real ids and others, so that a wrong count shows.
+    assert!((100..OR_TERMS).contains(&named), "{named}");
+    let or = terms
+        .iter()
+        .map(|i| format!("run_id = {i}"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    (
+        format!("SELECT count(*) FROM databricks_workspace.jobs.job_runs WHERE {or}"),
+        named,
     )
 }
 
@@ -56,8 +113,13 @@ fn rows(messages: &[SimpleQueryMessage]) -> Vec<String> {
         .collect()
 }
 
-/// What the hostile client does; it must all be refused, none of it stop the others.
-async fn hostile(addr: SocketAddr, session: Client) -> (usize, usize) {
+/// What the hostile client does; it must all be refused (but the wide `OR`, answered), none of
+/// it stop the others.
+async fn hostile(
+    addr: SocketAddr,
+    session: Client,
+    (or_sql, or_count): (String, usize),
+) -> (usize, usize) {
     for sql in [
         "SET datafusion.execution.target_partitions = 200000",
         "SET datafusion.runtime.memory_limit = '1T'",
@@ -83,6 +145,29 @@ async fn hostile(addr: SocketAddr, session: Client) -> (usize, usize) {
             .expect("runs"),
     );
     assert_eq!(n.len(), 1);
+    // The wide OR runs, and is right.
+    let counted = rows(
+        &session
+            .simple_query(&or_sql)
+            .await
+            .expect("the wide OR runs"),
+    );
+    assert_eq!(counted, [or_count.to_string()]);
+    // The bombs are refused before they are built, naming the function and the limit.
+    for (sql, what) in BOMBS {
+        let err = session.simple_query(sql).await.expect_err(sql);
+        let db = err
+            .as_db_error()
+            .unwrap_or_else(|| panic!("{sql}: {err:?}"));
+        assert_eq!(db.code().code(), "53200", "{sql}: {db:?}");
+        let message = db.message();
+        assert!(
+            message.contains(what)
+                && message.contains(&format!("{MEMORY_LIMIT_MB} MB"))
+                && message.contains("--memory-limit-mb"),
+            "{sql}: {message}"
+        );
+    }
     // Password guessing, as fast as it goes, for 3 s.
     let started = Instant::now();
     let mut guesses = 0;
@@ -137,6 +222,8 @@ async fn fifty_clients_and_a_hostile_one() {
     }
     let watcher = login(addr, PASSWORD).await.expect("logs in");
     let villain = login(addr, PASSWORD).await.expect("logs in");
+    let wide = wide_or(&emu).await;
+    let or_count = wide.1;
     let baseline = server.peak_mb();
 
     let scans: Vec<_> = clients
@@ -163,7 +250,7 @@ async fn fifty_clients_and_a_hostile_one() {
             })
         })
         .collect();
-    let attack = tokio::spawn(hostile(addr, villain));
+    let attack = tokio::spawn(hostile(addr, villain, wide));
     // The others are answered meanwhile.
     let mut slowest = Duration::ZERO;
     while !attack.is_finished() {
@@ -188,8 +275,10 @@ async fn fifty_clients_and_a_hostile_one() {
     eprintln!(
         "soak: {CLIENTS} scans of {RUNS} runs done after {scans_took:?} (the hostile client \
          after {attack_took:?}); server peak RSS {peak} MB \
-         (baseline {baseline} MB); {idle} idle sockets; {guesses} password guesses, {checked} \
-         checked; slowest SELECT 1 meanwhile {slowest:?}"
+         (baseline {baseline} MB); the {OR_TERMS}-term OR counted {or_count} runs; {} bombs \
+         refused; {idle} idle sockets; {guesses} password guesses, {checked} checked; slowest \
+         SELECT 1 meanwhile {slowest:?}",
+        BOMBS.len()
     );
     assert!(peak < MAX_PEAK_MB, "peak RSS {peak} MB");
     assert!(slowest < Duration::from_secs(3), "{slowest:?}");

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::common::{jobsql_env, text};
 use crate::support::clients::mcp_client;
-use crate::support::serve_process::ServeProcess;
+use crate::support::process::ServeProcess;
 
 /// The terms of a chain past both bounds.
 const DEEP: usize = 100_000;
@@ -165,7 +165,7 @@ async fn serve_answers_the_next_statement_after_each_deep_chain_on_both_protocol
     let emu = emulator().await;
     let home = tempfile::tempdir().expect("temp dir");
     let log = std::fs::File::create(home.path().join("serve.log")).expect("log");
-    let server = ServeProcess::start(&emu.base_url(), emu.token(), home.path(), &[], log);
+    let server = ServeProcess::against(&emu.base_url(), emu.token(), &[], &[], log);
     let client = server.login("jobsql", "").await.expect("logs in");
     let other = server.login("jobsql", "").await.expect("logs in");
     for (what, sql) in chains(DEEP) {

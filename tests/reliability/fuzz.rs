@@ -11,7 +11,7 @@ use proptest::test_runner::{Config, TestRunner};
 
 use jobsql::emulator::{start_local, EmulatorConfig};
 
-use crate::support::serve_process::ServeProcess;
+use crate::support::process::ServeProcess;
 
 /// The bound on the server's peak resident memory over the whole run (its own limits:
 /// `--memory-limit-mb 64 --total-memory-limit-mb 128`, plus the engine itself).
@@ -120,7 +120,7 @@ async fn generated_hostile_statements_never_abort_serve_nor_reach_past_their_pla
     let log_path = home.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log");
     let args = ["--memory-limit-mb", "64", "--total-memory-limit-mb", "128"];
-    let server = ServeProcess::start(&emu.base_url(), emu.token(), home.path(), &args, log);
+    let server = ServeProcess::against(&emu.base_url(), emu.token(), &args, &[], log);
     let client = server.login("jobsql", "").await.expect("logs in");
     let handle = tokio::runtime::Handle::current();
 

@@ -19,11 +19,10 @@
 //! - [`requests`]: filters over the emulator's request log.
 //! - [`cli`]: the `jobsql` binary run as a user runs it, and `jobsql emulator` as a process.
 //! - [`clients`]: real clients (Python packages, `psql`) run against `jobsql serve` or `mcp`.
-//! - [`process`]: `jobsql serve` and `jobsql mcp` as child processes, and their peak memory.
+//! - [`process`]: `jobsql serve` and `jobsql mcp` as child processes (the built binary): their
+//!   peak memory, whether the server is alive (no abort), clients logged in to it.
 //! - [`alloc`]: the suite's allocator, which tells a thread its largest allocation.
 //! - [`rng`]: a small deterministic generator for the property tests.
-//! - [`serve_process`]: `jobsql serve` as a process of its own (peak memory, aborts seen from
-//!   outside).
 //!
 //! Each area names what it uses in a `mod common` facade in its root (`tests/select.rs`, ...),
 //! under the names its files have always used, so they import `super::common::*`; `tests/cli.rs`
@@ -44,7 +43,6 @@ pub mod raw;
 pub mod reports;
 pub mod requests;
 pub mod rng;
-pub mod serve_process;
 pub mod session;
 pub mod shapes;
 pub mod stub;

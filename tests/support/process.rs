@@ -1,12 +1,16 @@
 //! The `jobsql` servers as child processes (the built binary), so that what they take of the
 //! machine can be read from outside: [`peak_mb`] (the kernel's VmHWM, the peak resident set),
-//! [`ServeProcess`] (`jobsql serve` on 127.0.0.1:0, its address read from what it prints) and
-//! [`McpProcess`] (`jobsql mcp --addr 127.0.0.1:0`, its URL likewise). Both are killed when
-//! dropped; neither sees the machine's workspace settings.
+//! [`ServeProcess`] (`jobsql serve` on 127.0.0.1:0, its address read from what it prints; whether
+//! it is still alive, and clients logged in to it) and [`McpProcess`] (`jobsql mcp --addr
+//! 127.0.0.1:0`, its URL likewise). Both are killed when dropped; neither sees the machine's
+//! workspace settings.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tokio_postgres::{Client, NoTls};
 
 /// The peak resident set size of process `pid` so far, in MB.
 pub fn peak_mb(pid: u32) -> u64 {
@@ -74,9 +78,47 @@ impl ServeProcess {
         ServeProcess { child, addr }
     }
 
+    /// Start it against the workspace at `base_url` (its token `token`), with `args` and the
+    /// further environment `env` (`JOBSQL_SERVE_PASSWORD`, ...), its stderr written to `log`.
+    pub fn against(
+        base_url: &str,
+        token: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        log: std::fs::File,
+    ) -> ServeProcess {
+        let mut all = vec![("DATABRICKS_HOST", base_url), ("DATABRICKS_TOKEN", token)];
+        all.extend_from_slice(env);
+        ServeProcess::start(args, &all, Stdio::from(log))
+    }
+
     /// Its peak resident set size so far, in MB.
     pub fn peak_mb(&self) -> u64 {
         peak_mb(self.child.id())
+    }
+
+    /// Whether the process is still running (it has not aborted: not gone, not a zombie).
+    pub fn alive(&self) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).is_ok_and(|s| {
+            s.lines()
+                .find(|l| l.starts_with("State:"))
+                .is_some_and(|l| !l.contains("zombie"))
+        })
+    }
+
+    /// A client logged in as `user` with `password` (any, when the server asks for none).
+    pub async fn login(&self, user: &str, password: &str) -> Result<Client, tokio_postgres::Error> {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host(self.addr.ip().to_string())
+            .port(self.addr.port())
+            .user(user)
+            .password(password)
+            .dbname("jobsql")
+            .connect_timeout(Duration::from_secs(10));
+        let (client, connection) = config.connect(NoTls).await?;
+        tokio::spawn(connection);
+        Ok(client)
     }
 }
 
