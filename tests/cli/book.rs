@@ -1,10 +1,11 @@
 //! The book's examples, checked: every code block of `docs/src/*.md` marked ```` ```sql demo ````
-//! is a script that runs as it is with `jobsql query --demo` (the real binary) and exits 0.
+//! is a script that runs as it is with `jobsql query --demo -f FILE` (the real binary) and exits
+//! 0.
 //! Mark only reads there: writes and queries that need a real workspace stay plain ```` ```sql ````.
 
 use std::path::PathBuf;
 
-use crate::support::cli::{jobsql, stderr, stdout};
+use crate::support::cli::{jobsql, stderr, stdout, temp_dir};
 
 /// Each `sql demo` block of the book: where it starts (`file.md:line`) and its text.
 fn demo_blocks() -> Vec<(String, String)> {
@@ -53,11 +54,20 @@ fn every_sql_demo_block_of_the_book_runs_on_the_demo() {
         "only {} `sql demo` blocks found",
         blocks.len()
     );
+    // As a user runs a script (a block may start with a `--` comment, which clap would take
+    // for a flag).
+    let dir = temp_dir("book");
     std::thread::scope(|scope| {
         let runs: Vec<_> = blocks
             .iter()
-            .map(|(place, sql)| {
-                let run = scope.spawn(move || jobsql(&["query", "--demo", "--format", "csv", sql]));
+            .enumerate()
+            .map(|(i, (place, sql))| {
+                let file = dir.join(format!("block{i}.sql"));
+                std::fs::write(&file, sql).expect("the block is written");
+                let run = scope.spawn(move || {
+                    let file = file.to_string_lossy();
+                    jobsql(&["query", "--demo", "--format", "csv", "-f", &file])
+                });
                 (place, sql, run)
             })
             .collect();
@@ -75,4 +85,5 @@ fn every_sql_demo_block_of_the_book_runs_on_the_demo() {
             );
         }
     });
+    let _ = std::fs::remove_dir_all(&dir);
 }
