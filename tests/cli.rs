@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+#[path = "cli/book.rs"]
+mod book;
 #[path = "cli/readable.rs"]
 mod readable;
 

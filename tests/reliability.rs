@@ -1,6 +1,7 @@
-//! Reliability and security: the matrix of bad inputs and faults (listed in the README's
-//! "Reliability" section), each driven over real HTTP against the emulator or a hand-rolled
-//! server on 127.0.0.1:0, asserting the exact error or behaviour and the requests made.
+//! Reliability and security: the matrix of bad inputs and faults (listed in the book's
+//! "Reliability" chapter, docs/src/reliability.md), each driven over real HTTP against the
+//! emulator or a hand-rolled server on 127.0.0.1:0, asserting the exact error or behaviour and
+//! the requests made.
 
 #[path = "reliability/bounds.rs"]
 mod bounds;

@@ -415,7 +415,7 @@ mod tests {
         assert_eq!(CliError::Run(statement(plan)).exit_code(), 1);
         let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "closed");
         assert_eq!(CliError::Run(RunError::Io(io)).exit_code(), 1);
-        // The shell exits 1 whatever stopped it (README: "the shell exits 1").
+        // The shell exits 1 whatever stopped it (the book's Writes chapter: "the shell exits 1").
         let shell = ShellError::Run(statement(unknown()));
         assert_eq!(CliError::Shell(shell).exit_code(), 1);
         assert_eq!(CliError::Interrupted.exit_code(), 130);

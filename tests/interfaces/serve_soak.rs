@@ -21,7 +21,8 @@ const PASSWORD: &str = "soak-password-1f0e";
 const CLIENTS: usize = 50;
 const RUNS: usize = 300;
 const IDLE_SOCKETS: usize = 1_000;
-/// The bound on the server's peak resident memory (measured: see the README's Postgres section).
+/// The bound on the server's peak resident memory (measured: see the book's Postgres server
+/// chapter, docs/src/postgres.md).
 const MAX_PEAK_MB: u64 = 300;
 
 /// The terms of the multi-select `OR`.

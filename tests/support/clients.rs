@@ -1,15 +1,24 @@
 //! Real clients driven from tests: Python scripts (psycopg, SQLAlchemy, pgcli, the MCP client,
-//! deltalake — the packages `.ci/python-requirements.txt` lists, which `.ci/run` installs) and
-//! the `psql` binary (Debian's `postgresql-client`, which `.ci/run` installs when missing).
+//! deltalake — the packages `.ci/python-requirements.txt` lists, which `.ci/test` installs into
+//! `.venv`) and the `psql` binary (Debian's `postgresql-client`, which `.ci/test` installs when
+//! missing).
 //!
 //! A missing client is a failure that says how to install it, never a skipped test.
 
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 
-/// The Python interpreter: `$JOBSQL_TEST_PYTHON`, else `python3`.
+/// The Python interpreter: `$JOBSQL_TEST_PYTHON`, else the project's `.venv` (made by
+/// `.ci/test`) when it is there, else `python3`.
 pub fn python_bin() -> String {
-    std::env::var("JOBSQL_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+    if let Ok(python) = std::env::var("JOBSQL_TEST_PYTHON") {
+        return python;
+    }
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    if venv.exists() {
+        return venv.display().to_string();
+    }
+    "python3".to_string()
 }
 
 /// Runs `script` (Python source, fed on stdin) with `args` as `sys.argv[1..]`; panics with a
@@ -49,7 +58,8 @@ pub fn require_python(modules: &[&str]) {
         .unwrap_or_else(|e| panic!("{} not found ({e}): install Python 3", python_bin()));
     assert!(
         out.status.success(),
-        "Python modules {modules:?} missing: run `python3 -m pip install -r .ci/python-requirements.txt`\n{}",
+        "Python modules {modules:?} missing from {}: run `.ci/test --install-only` (or `python3 -m pip install -r .ci/python-requirements.txt`)\n{}",
+        python_bin(),
         String::from_utf8_lossy(&out.stderr)
     );
 }
