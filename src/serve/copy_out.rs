@@ -61,7 +61,7 @@ pub fn parse_copy_out(sql: &str) -> Option<Result<CopyOut, String>> {
         (CopyTarget::Stdin, false) => {
             return Some(Err(
                 "COPY ... FROM STDIN is not supported: jobsql tables take \
-                 INSERT (see the README's \"Changing things\")"
+                 INSERT (see docs/src/writes.md)"
                     .into(),
             ))
         }
