@@ -119,7 +119,16 @@ async fn generated_hostile_statements_never_abort_serve_nor_reach_past_their_pla
     let home = tempfile::tempdir().expect("temp dir");
     let log_path = home.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log");
-    let args = ["--memory-limit-mb", "64", "--total-memory-limit-mb", "128"];
+    // A generator of 10^9 rows is cheap in memory and long in CPU: the statement timeout is
+    // what stops it (and what keeps this test's time bounded).
+    let args = [
+        "--memory-limit-mb",
+        "64",
+        "--total-memory-limit-mb",
+        "128",
+        "--statement-timeout-secs",
+        "5",
+    ];
     let server = ServeProcess::against(&emu.base_url(), emu.token(), &args, &[], log);
     let client = server.login("jobsql", "").await.expect("logs in");
     let handle = tokio::runtime::Handle::current();
@@ -132,6 +141,7 @@ async fn generated_hostile_statements_never_abort_serve_nor_reach_past_their_pla
     let result = runner.run(&statement(), |(sql, may_write)| {
         emu.clear_requests();
         let shown: String = sql.chars().take(120).collect();
+        eprintln!("fuzz: {shown}");
         tokio::task::block_in_place(|| {
             handle.block_on(async {
                 // Its outcome is the statement's to choose; the server's survival is not.
