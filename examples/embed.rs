@@ -5,7 +5,7 @@
 //!
 //! `cargo run --example embed` (it starts the built-in emulator in-process as the workspace; point
 //! `with_workspace` at a real one, or use `JobsqlOptions::default()` to resolve workspaces the
-//! way the Databricks CLI does). The tests run [`run`] too (tests/interfaces/embed.rs).
+//! way the Databricks CLI does). The tests run [`run`] too (tests/suite/interfaces/embed.rs).
 
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::UInt64Type;

@@ -13,7 +13,7 @@
 //!
 //! It is apart from the engine: nothing here imports a jobsql module outside `emulator`
 //! (the engine builds without it: the `emulator` cargo feature, which `cli` turns on). Inside,
-//! four layers, each using only the ones below it (checked by `tests/emulator/layering.rs`):
+//! four layers, each using only the ones below it (checked by `tests/suite/emulator/layering.rs`):
 //! - `state`: the history generated from the seed on demand (`data`, `history`, `jobgen`,
 //!   `rooms`), the write overlays (`store`), the [`Clock`], armed after-commit faults
 //!   (`faults`) and the shared `App`;

@@ -9,7 +9,7 @@
 //! request needs `Authorization: Bearer <token>` (default `dev-ls-token-4e9a`; else 401).
 //!
 //! Layers as in the Databricks emulator, each using only the ones below it (checked by
-//! `tests/emulator/layering.rs`): `state` (model, seeded history, store, `App`) → `domain`
+//! `tests/suite/emulator/layering.rs`): `state` (model, seeded history, store, `App`) → `domain`
 //! (errors, life cycle, paging, bodies, write rules) → `render` (JobRun, job, RFC 3339) →
 //! `routes` (router, middleware, one handler module per group); on top `server`, `handle`,
 //! `command`. Of the Databricks emulator it uses only the generic [`Clock`](crate::emulator::Clock)

@@ -7,7 +7,7 @@
 //!
 //! It sits at the bottom, beside `state`: it uses nothing of either emulator but the generic
 //! clock and after-commit faults (`state::clock`, `state::faults`), and both emulators may use
-//! it (checked by `tests/emulator/layering.rs`).
+//! it (checked by `tests/suite/emulator/layering.rs`).
 
 pub(crate) mod knobs;
 pub(crate) mod record;

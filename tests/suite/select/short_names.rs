@@ -86,7 +86,7 @@ async fn the_sessions_own_tables_come_first_and_listings_are_unchanged() {
 #[tokio::test]
 async fn an_ambiguous_short_name_names_the_full_ones() {
     let emulator = emulator(50, 42).await;
-    let text = include_str!("../../provider-spec/databricks_workspace/jobs.yaml");
+    let text = include_str!("../../../provider-spec/databricks_workspace/jobs.yaml");
     let other = text.replacen("service: jobs", "service: jobs_copy", 1);
     let specs = load_sources([
         ("jobs.yaml".to_string(), text.to_string()),

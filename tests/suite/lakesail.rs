@@ -8,9 +8,6 @@ mod common {
     pub use crate::support::lakesail::{ids, sail_session, start, status, Sail, ENDED, SAIL_RUNS};
     pub use crate::support::session::{error, query};
 }
-#[path = "lakesail/read.rs"]
 mod read;
-#[path = "lakesail/writes.rs"]
 mod writes;
-#[path = "lakesail/scoping.rs"]
 mod scoping;

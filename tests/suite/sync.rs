@@ -43,23 +43,13 @@ mod common {
     }
 }
 
-#[path = "sync/crash.rs"]
 mod crash;
-#[path = "sync/errors.rs"]
 mod errors;
-#[path = "sync/first.rs"]
 mod first;
-#[path = "sync/hostile.rs"]
 mod hostile;
-#[path = "sync/incremental.rs"]
 mod incremental;
-#[path = "sync/python.rs"]
 mod python;
-#[path = "sync/race.rs"]
 mod race;
-#[path = "sync/kept.rs"]
 mod kept;
-#[path = "sync/lakesail.rs"]
 mod lakesail;
-#[path = "sync/task_runs.rs"]
 mod task_runs;

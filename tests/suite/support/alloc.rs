@@ -6,7 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-/// The allocator (installed in `tests/suite.rs`).
+/// The allocator (installed in `tests/suite/main.rs`).
 pub struct Watching;
 
 thread_local! {

@@ -18,19 +18,11 @@ mod common {
     pub use crate::support::shapes::{ids, load_acme, params, run_items, runs_spec, session, uris};
     pub use crate::support::stub::{Reply, Stub};
 }
-#[path = "shapes/counted.rs"]
 mod counted;
-#[path = "shapes/cursors.rs"]
 mod cursors;
-#[path = "shapes/fields.rs"]
 mod fields;
-#[path = "shapes/loader.rs"]
 mod loader;
-#[path = "shapes/profile.rs"]
 mod profile;
-#[path = "shapes/ordered.rs"]
 mod ordered;
-#[path = "shapes/returning.rs"]
 mod returning;
-#[path = "shapes/urls.rs"]
 mod urls;

@@ -1,4 +1,4 @@
-//! Made-up providers for the response-shape tests (`tests/shapes/`): a spec from YAML only,
+//! Made-up providers for the response-shape tests (`tests/suite/shapes/`): a spec from YAML only,
 //! loaded with `load_sources`, and a session whose one workspace is a stub; the stub's requests
 //! as path-and-query strings, and their query parameters.
 

@@ -199,7 +199,7 @@ async fn jobsql_query_reads_the_history_named_by_flag_or_environment() {
         "{}",
         stderr(&off)
     );
-    // Cloud storage is read (tests/history/cloud.rs); a cloud URL without a bucket is refused.
+    // Cloud storage is read (tests/suite/history/cloud.rs); a cloud URL without a bucket is refused.
     let cloud = jobsql_env(&["query", "--demo", "--history", "s3:///h", sql], &[]);
     assert_eq!(cloud.status.code(), Some(2), "{}", stderr(&cloud));
     assert!(

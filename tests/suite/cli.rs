@@ -2,9 +2,7 @@
 
 use std::process::Command;
 
-#[path = "cli/book.rs"]
 mod book;
-#[path = "cli/readable.rs"]
 mod readable;
 
 use crate::support::cli::{jobsql, jobsql_env, stderr, stdout, temp_dir, EmulatorProcess};

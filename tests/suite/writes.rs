@@ -12,27 +12,15 @@ mod common {
     };
     pub use crate::support::RUNS;
 }
-#[path = "writes/cascade.rs"]
 mod cascade;
-#[path = "writes/ddl.rs"]
 mod ddl;
-#[path = "writes/delete.rs"]
 mod delete;
-#[path = "writes/delete_exact.rs"]
 mod delete_exact;
-#[path = "writes/dry_props.rs"]
 mod dry_props;
-#[path = "writes/dry_run.rs"]
 mod dry_run;
-#[path = "writes/exec.rs"]
 mod exec;
-#[path = "writes/guards.rs"]
 mod guards;
-#[path = "writes/insert.rs"]
 mod insert;
-#[path = "writes/insert_plan.rs"]
 mod insert_plan;
-#[path = "writes/jobs.rs"]
 mod jobs;
-#[path = "writes/outcomes.rs"]
 mod outcomes;

@@ -24,8 +24,8 @@
 //! - [`alloc`]: the suite's allocator, which tells a thread its largest allocation.
 //! - [`rng`]: a small deterministic generator for the property tests.
 //!
-//! Each area names what it uses in a `mod common` facade in its root (`tests/select.rs`, ...),
-//! under the names its files have always used, so they import `super::common::*`; `tests/cli.rs`
+//! Each area names what it uses in a `mod common` facade in its root (`tests/suite/select.rs`, ...),
+//! under the names its files have always used, so they import `super::common::*`; `tests/suite/cli.rs`
 //! (an area of one file) imports from here directly.
 
 pub mod alloc;

@@ -13,11 +13,7 @@ mod common {
     pub use crate::support::stub::{Reply, Stub};
     pub use crate::support::RUNS;
 }
-#[path = "signin/echoes.rs"]
 mod echoes;
-#[path = "signin/methods.rs"]
 mod methods;
-#[path = "signin/oauth.rs"]
 mod oauth;
-#[path = "signin/schemes.rs"]
 mod schemes;

@@ -11,11 +11,7 @@ mod common {
     pub use crate::support::emulator::history as emulator;
     pub use crate::support::session::{error, query, runtime};
 }
-#[path = "history/cloud.rs"]
 mod cloud;
-#[path = "history/delta.rs"]
 mod delta;
-#[path = "history/read.rs"]
 mod read;
-#[path = "history/servers.rs"]
 mod servers;
