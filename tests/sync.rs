@@ -63,3 +63,5 @@ mod kept;
 mod lakesail;
 #[path = "sync/task_runs.rs"]
 mod task_runs;
+#[path = "sync/values.rs"]
+mod values;
