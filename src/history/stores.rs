@@ -146,9 +146,26 @@ impl LogStoreFactory for CloudLogs {
     }
 }
 
+/// The longest message [`condensed`] returns, in bytes: delta-rs quotes values a table holds
+/// (a partition value that does not parse, say), which can be megabytes.
+pub const MESSAGE_BYTES: usize = 1024;
+
 /// `message` (an error of delta-rs or object_store) with a store's XML error body cut to its
-/// `<Code>` and the first line of its `<Message>`; other messages are returned as they are.
+/// `<Code>` and the first line of its `<Message>`; other messages are returned as they are;
+/// either cut to [`MESSAGE_BYTES`] (at a character boundary, marked with its full length).
 pub fn condensed(message: &str) -> String {
+    let whole = condensed_whole(message);
+    if whole.len() <= MESSAGE_BYTES {
+        return whole;
+    }
+    let mut end = MESSAGE_BYTES;
+    while !whole.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &whole[..end], whole.len())
+}
+
+fn condensed_whole(message: &str) -> String {
     let Some(at) = message.find("<?xml").or_else(|| message.find("<Error>")) else {
         return message.to_string();
     };
@@ -198,5 +215,11 @@ mod tests {
         assert_eq!(condensed(s3), "403 Forbidden: SignatureDoesNotMatch");
         assert_eq!(condensed("no body: <?xml?>"), "no body");
         assert_eq!(condensed("plain\nlines"), "plain\nlines");
+        // A value quoted whole (a 10 MB partition value) is cut, at a character boundary.
+        let huge = format!("Failed to parse value '{}' as 'date'", "é".repeat(1_000_000));
+        let cut = condensed(&huge);
+        assert!(cut.len() < super::MESSAGE_BYTES + 32, "{} bytes", cut.len());
+        assert!(cut.starts_with("Failed to parse value 'éé"), "{cut}");
+        assert!(cut.ends_with(&format!("… ({} bytes)", huge.len())), "{cut}");
     }
 }

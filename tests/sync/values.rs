@@ -9,17 +9,20 @@
 //! workspace column the sync filters on (a second active row, of another workspace). Both rows
 //! sit in the partition of the newest run, which every re-sync lists again, so the rewrite of that
 //! partition reads them back whole. Column types are the ones the sync wrote; only the
-//! non-UTF-8 value needs a binary column, which the type check must refuse, naming it.
+//! non-UTF-8 value needs a binary column, which the type check must refuse, naming it. A fourth
+//! copy of job_runs also has the value as the partition value (`start_date`, a date) of that
+//! partition's files in the Delta log: refused before any request, naming the table.
 //!
 //! The real binary then re-syncs each table against the emulators over HTTP. For each case and
-//! table: the process exits with a code (no signal, no panic, a short stderr), its peak RSS
-//! (`wait4`'s `ru_maxrss`) stays under [`RSS_BOUND_MB`], and the emulators see only the requests
+//! table: the process exits with a code (no signal, no panic, a stderr under 4 KiB), its peak
+//! RSS (VmHWM, polled) stays under [`RSS_BOUND_MB`], and the emulators see only the requests
 //! the sync plans: GETs of the listing, and by key a get of the runs that were active, the
-//! hostile key only as percent-encoded path segments that decode to exactly its bytes. A value
-//! that cannot be sent (empty, `.`, `..`: a segment that would change the path; a URL over the
-//! 16 KiB jobsql sends) fails the sync with one line, before that get; everything else syncs,
-//! and the hostile rows are still there afterwards, byte for byte (read back by Python). No file
-//! appears where a COPY payload points.
+//! hostile key only as percent-encoded path segments that decode to exactly its bytes. A key
+//! that cannot be sent (`.`, `..`: a segment that would change the path; a URL over the 16 KiB
+//! jobsql sends) fails the sync with one line, before that get, committing nothing; an empty
+//! key is no path parameter (the listing answers it); everything else syncs, and the hostile
+//! rows are still there afterwards, byte for byte (read back by Python). No file appears where
+//! a COPY payload points.
 
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
@@ -317,6 +320,7 @@ for job in json.load(open(sys.argv[1])):
         else:
             a[n] = fill(newest[n], f.type, text, True)
     keys = [[r[k] for k in job["key"]] for r in rows if r[active] is None]
+    own = newest[ws]
     b = dict(newest)
     b[ws] = text
     b[active] = None
@@ -343,7 +347,7 @@ for job in json.load(open(sys.argv[1])):
                 add["partitionValues"]["start_date"] = text
             lines.append(json.dumps(action))
         open(log, "w").write("\n".join(lines) + "\n")
-    report.append({"workspace": newest[ws], "active": keys})
+    report.append({"workspace": own, "active": keys})
 print(json.dumps(report))
 "#;
 
@@ -414,8 +418,11 @@ struct Ran {
     peak_mb: u64,
 }
 
-/// `jobsql args` with `env` (no machine settings), waited for with `wait4`: its exit status
-/// and peak resident set.
+/// `jobsql args` with `env` (no machine settings): its exit status, stderr and peak resident
+/// set: the kernel's VmHWM of its own memory, polled every few milliseconds until it exits
+/// (`waitid` with `WNOWAIT`, so the pid is not reused while polled). Not `wait4`'s
+/// `ru_maxrss`: a child spawned by vfork/posix_spawn carries over the high-water mark of the
+/// parent's memory at exec, which here is this test process's (and its 10 MB values).
 fn run_measured(args: &[&str], env: &[(&str, &str)], scratch: &Path) -> Ran {
     let err_path = scratch.join("stderr");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jobsql"));
@@ -432,20 +439,52 @@ fn run_measured(args: &[&str], env: &[(&str, &str)], scratch: &Path) -> Ran {
         cmd.env(k, v);
     }
     let child = cmd.spawn().expect("jobsql starts");
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    let pid = child.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let poller = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak_kb = 0u64;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Some(kb) = vm_hwm_kb(pid) {
+                    peak_kb = peak_kb.max(kb);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(3));
+            }
+            peak_kb
+        })
+    };
+    // SAFETY: a zeroed siginfo_t is a valid value for waitid to fill.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waits (without reaping) for our own child, writing into the local.
+    let exited = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT,
+        )
+    };
+    assert_eq!(exited, 0, "waitid: {}", std::io::Error::last_os_error());
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let peak_kb = poller.join().expect("the poller");
+    let pid = libc::pid_t::try_from(pid).expect("a pid");
     let mut status: libc::c_int = 0;
-    // SAFETY: a zeroed rusage is a valid value for wait4 to fill.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child, writing into the two locals.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
-    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).expect("output")).into_owned();
+    // SAFETY: reaps our own child, writing into the local.
+    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(waited, pid, "waitpid: {}", std::io::Error::last_os_error());
     Ran {
         status: ExitStatus::from_raw(status),
-        stderr: read(&err_path),
-        // Linux reports ru_maxrss in KiB.
-        peak_mb: u64::try_from(usage.ru_maxrss).unwrap_or(0) / 1024,
+        stderr: String::from_utf8_lossy(&std::fs::read(&err_path).expect("stderr")).into_owned(),
+        peak_mb: peak_kb / 1024,
     }
+}
+
+/// VmHWM of process `pid` in KiB (`None` once it has no memory: exited).
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The start of `text` (a message may hold a 10 MB value).
@@ -487,11 +526,12 @@ struct Seen {
 }
 
 /// Whether `value` is a key jobsql cannot put in a LakeSail path (refused before sending):
-/// a segment that changes the path, or a URL over 16 KiB.
+/// a segment that changes the path, or a URL over 16 KiB. (An empty value is no path
+/// parameter at all: the key's filter is not pushed, the listing answers it.)
 fn unsendable(value: &str, base_url: &str) -> bool {
     let encoded = jobsql::request::encode_segment(value);
     let path = format!("/workloads/jobs/{encoded}/runs/{encoded}");
-    matches!(value, "" | "." | "..") || base_url.len() + path.len() > jobsql::client::MAX_URL_BYTES
+    matches!(value, "." | "..") || base_url.len() + path.len() > jobsql::client::MAX_URL_BYTES
 }
 
 /// What is wrong with the requests one re-sync of `target` sent: anything but a GET of its
@@ -612,9 +652,9 @@ fn cases(copy_to: &str) -> Vec<Hostile> {
                 .unwrap_or(27)
         });
     eprintln!("values: seed {seed} (JOBSQL_VALUES_SEED={seed} replays it)");
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes);
     let mut runner = TestRunner::new_with_rng(
         Config {
             cases: CASES,
@@ -645,6 +685,9 @@ async fn hostile_values_in_every_column_read_back_send_nothing_unplanned_and_sta
     let copy_tmp = copy_tmp();
     let _ = std::fs::remove_file(&copy_tmp);
     let cases = cases(&copy_to.display().to_string());
+    for (i, value) in cases.iter().enumerate() {
+        eprintln!("values: case {i}: {}", value.shown());
+    }
 
     // The emulators and the first syncs (the templates), by the binary.
     let (dbx, _clock) = super::common::standing(40).await;
@@ -658,7 +701,10 @@ async fn hostile_values_in_every_column_read_back_send_nothing_unplanned_and_sta
         ("LAKESAIL_TOKEN", sail.token()),
     ];
     let template = dir.join("template");
-    for t in &TARGETS {
+    for (n, t) in TARGETS.iter().enumerate() {
+        if TARGETS[..n].iter().any(|o| o.table == t.table) {
+            continue;
+        }
         let to = template.display().to_string();
         let made = run_measured(&["sync", "--to", &to, "--table", t.table], &env, &dir);
         assert_eq!(made.status.code(), Some(0), "{}: {}", t.name, made.stderr);
@@ -751,6 +797,7 @@ async fn hostile_values_in_every_column_read_back_send_nothing_unplanned_and_sta
                     let id = job["ints"]["run_id"].to_string().into_bytes();
                     (Some(vec![id]), false)
                 }
+                (Hostile::Text(s), _) if s.is_empty() => (None, false),
                 (Hostile::Text(s), _) => {
                     if unsendable(s, &sail_url) {
                         (None, true)
@@ -796,14 +843,18 @@ async fn hostile_values_in_every_column_read_back_send_nothing_unplanned_and_sta
                 problems.push(format!("peak RSS {} MB", ran.peak_mb));
             }
             if t.partition {
-                // A partition value that is not a date: refused before any request, naming
-                // it; or, read as no partition (an empty value), a sync like any other.
+                // A partition value that is not a date: refused before any request, naming the
+                // table and the type; or, read as no partition (an empty value), a sync like
+                // any other.
                 let fresh = job["ints"]["run_id"].to_string().into_bytes();
                 let mut allowed = allowed.clone();
                 allowed.insert(vec![fresh]);
                 match ran.status.code() {
                     Some(0) => problems.extend(wrong_requests(t, &sent, &allowed, None, &rooms)),
-                    Some(1) if sent.is_empty() && ran.stderr.contains("start_date") => {}
+                    Some(1)
+                        if sent.is_empty()
+                            && ran.stderr.contains("date")
+                            && ran.stderr.contains(&table.display().to_string()) => {}
                     code => problems.push(format!(
                         "exit {code:?}, {} requests: {}",
                         sent.len(),
