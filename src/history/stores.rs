@@ -152,17 +152,27 @@ pub const MESSAGE_BYTES: usize = 1024;
 
 /// `message` (an error of delta-rs or object_store) with a store's XML error body cut to its
 /// `<Code>` and the first line of its `<Message>`; other messages are returned as they are;
-/// either cut to [`MESSAGE_BYTES`] (at a character boundary, marked with its full length).
+/// either cut to about [`MESSAGE_BYTES`]: its start and its end (which says what the value
+/// was taken for: `… as 'date'`), at character boundaries, with how much was left out.
 pub fn condensed(message: &str) -> String {
     let whole = condensed_whole(message);
     if whole.len() <= MESSAGE_BYTES {
         return whole;
     }
-    let mut end = MESSAGE_BYTES;
-    while !whole.is_char_boundary(end) {
-        end -= 1;
+    let mut head = MESSAGE_BYTES * 3 / 4;
+    while !whole.is_char_boundary(head) {
+        head -= 1;
     }
-    format!("{}… ({} bytes)", &whole[..end], whole.len())
+    let mut tail = whole.len() - MESSAGE_BYTES / 4;
+    while !whole.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!(
+        "{} … ({} bytes left out) … {}",
+        &whole[..head],
+        tail - head,
+        &whole[tail..]
+    )
 }
 
 fn condensed_whole(message: &str) -> String {
@@ -216,10 +226,14 @@ mod tests {
         assert_eq!(condensed("no body: <?xml?>"), "no body");
         assert_eq!(condensed("plain\nlines"), "plain\nlines");
         // A value quoted whole (a 10 MB partition value) is cut, at a character boundary.
-        let huge = format!("Failed to parse value '{}' as 'date'", "é".repeat(1_000_000));
+        let huge = format!(
+            "Failed to parse value '{}' as 'date'",
+            "é".repeat(1_000_000)
+        );
         let cut = condensed(&huge);
-        assert!(cut.len() < super::MESSAGE_BYTES + 32, "{} bytes", cut.len());
+        assert!(cut.len() < super::MESSAGE_BYTES + 48, "{} bytes", cut.len());
         assert!(cut.starts_with("Failed to parse value 'éé"), "{cut}");
-        assert!(cut.ends_with(&format!("… ({} bytes)", huge.len())), "{cut}");
+        assert!(cut.ends_with("éé' as 'date'"), "{cut}");
+        assert!(cut.contains(" bytes left out) … "), "{cut}");
     }
 }
