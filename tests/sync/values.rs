@@ -181,7 +181,7 @@ fn dots() -> impl Strategy<Value = Hostile> {
 
 fn hostile(copy_to: &str) -> impl Strategy<Value = Hostile> {
     prop_oneof![
-        12 => text(copy_to).prop_map(Hostile::Text),
+        27 => text(copy_to).prop_map(Hostile::Text),
         1 => huge(copy_to),
         1 => bytes(),
         1 => dots(),
