@@ -179,6 +179,7 @@ fn dots() -> impl Strategy<Value = Hostile> {
     proptest::sample::select(vec!["", ".", ".."]).prop_map(|s| Hostile::Text(s.to_string()))
 }
 
+/// A hostile value: mostly a text of pieces; now and then 10 MB, bytes, or a dot or empty.
 fn hostile(copy_to: &str) -> impl Strategy<Value = Hostile> {
     prop_oneof![
         27 => text(copy_to).prop_map(Hostile::Text),
@@ -458,7 +459,7 @@ fn run_measured(args: &[&str], env: &[(&str, &str)], scratch: &Path) -> Ran {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().expect("jobsql starts");
+    let mut child = cmd.spawn().expect("jobsql starts");
     let pid = child.id();
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let poller = {
@@ -482,13 +483,10 @@ fn run_measured(args: &[&str], env: &[(&str, &str)], scratch: &Path) -> Ran {
     assert_eq!(exited, 0, "waitid: {}", std::io::Error::last_os_error());
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let peak_kb = poller.join().expect("the poller");
-    let pid = libc::pid_t::try_from(pid).expect("a pid");
-    let mut status: libc::c_int = 0;
-    // SAFETY: reaps our own child, writing into the local.
-    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert_eq!(waited, pid, "waitpid: {}", std::io::Error::last_os_error());
+    // Reaped now, the poller stopped.
+    let status = child.wait().expect("jobsql is reaped");
     Ran {
-        status: ExitStatus::from_raw(status),
+        status,
         stderr: String::from_utf8_lossy(&std::fs::read(&err_path).expect("stderr")).into_owned(),
         peak_mb: peak_kb / 1024,
     }
@@ -615,6 +613,13 @@ fn wrong_requests(
                         .map(|p| p.split('/').collect());
                     match parts.as_deref() {
                         Some([job, "runs", run]) if r.query.is_empty() => {
+                            let encoded = |s: &str| {
+                                s.bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b))
+                            };
+                            if !encoded(job) || !encoded(run) {
+                                wrong.push(format!("a segment not percent-encoded: {shown}"));
+                            }
                             Some(vec![decode(job), decode(run)])
                         }
                         _ => {
