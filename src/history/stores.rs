@@ -146,9 +146,36 @@ impl LogStoreFactory for CloudLogs {
     }
 }
 
+/// The longest message [`condensed`] returns, in bytes: delta-rs quotes values a table holds
+/// (a partition value that does not parse, say), which can be megabytes.
+pub const MESSAGE_BYTES: usize = 1024;
+
 /// `message` (an error of delta-rs or object_store) with a store's XML error body cut to its
-/// `<Code>` and the first line of its `<Message>`; other messages are returned as they are.
+/// `<Code>` and the first line of its `<Message>`; other messages are returned as they are;
+/// either cut to about [`MESSAGE_BYTES`]: its start and its end (which says what the value
+/// was taken for: `… as 'date'`), at character boundaries, with how much was left out.
 pub fn condensed(message: &str) -> String {
+    let whole = condensed_whole(message);
+    if whole.len() <= MESSAGE_BYTES {
+        return whole;
+    }
+    let mut head = MESSAGE_BYTES * 3 / 4;
+    while !whole.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = whole.len() - MESSAGE_BYTES / 4;
+    while !whole.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!(
+        "{} … ({} bytes left out) … {}",
+        &whole[..head],
+        tail - head,
+        &whole[tail..]
+    )
+}
+
+fn condensed_whole(message: &str) -> String {
     let Some(at) = message.find("<?xml").or_else(|| message.find("<Error>")) else {
         return message.to_string();
     };
@@ -198,5 +225,15 @@ mod tests {
         assert_eq!(condensed(s3), "403 Forbidden: SignatureDoesNotMatch");
         assert_eq!(condensed("no body: <?xml?>"), "no body");
         assert_eq!(condensed("plain\nlines"), "plain\nlines");
+        // A value quoted whole (a 10 MB partition value) is cut, at a character boundary.
+        let huge = format!(
+            "Failed to parse value '{}' as 'date'",
+            "é".repeat(1_000_000)
+        );
+        let cut = condensed(&huge);
+        assert!(cut.len() < super::MESSAGE_BYTES + 48, "{} bytes", cut.len());
+        assert!(cut.starts_with("Failed to parse value 'éé"), "{cut}");
+        assert!(cut.ends_with("éé' as 'date'"), "{cut}");
+        assert!(cut.contains(" bytes left out) … "), "{cut}");
     }
 }

@@ -53,3 +53,4 @@ mod race;
 mod kept;
 mod lakesail;
 mod task_runs;
+mod values;
