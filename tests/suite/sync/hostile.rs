@@ -16,7 +16,7 @@ use crate::support::clients::{python, stdout_of};
 /// argv[1] with `run_id` as that type, plus one row still active (no end time) whose `run_id`
 /// is the payload and whose start is a day before the oldest run.
 const WRITE: &str = r#"
-import json, sys
+import json, os, sys
 from datetime import timedelta
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
@@ -36,6 +36,10 @@ for job in json.loads(sys.argv[2]):
     write_deltalake(job["path"], pa.Table.from_pylist(out, schema=schema),
                     partition_by=["start_date"])
 print("ok")
+# deltalake's runtime threads may abort the interpreter's teardown (SIGABRT) after the work is
+# done: leave without it.
+sys.stdout.flush()
+os._exit(0)
 "#;
 
 /// `jobsql sync --to <root> --table job_runs` against `h`, in a blocking task.

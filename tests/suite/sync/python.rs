@@ -9,7 +9,7 @@ use super::common::*;
 use crate::support::clients::{python, stdout_of};
 
 const READ: &str = r#"
-import json, sys
+import json, os, sys
 from datetime import datetime, timedelta, timezone
 from deltalake import DeltaTable
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -22,6 +22,10 @@ for r in rows:
     print(json.dumps([r["run_id"], r["job_id"], ms(r["start_time"]), ms(r["end_time"]),
                       (r["state"] or {}).get("life_cycle_state"), r["start_date"].isoformat(),
                       len(r["tasks"] or []), r["deployment_name"], ms(r["synced_at"]) is not None]))
+# deltalake's runtime threads may abort the interpreter's teardown (SIGABRT) after the work is
+# done: leave without it.
+sys.stdout.flush()
+os._exit(0)
 "#;
 
 fn ms(a: &TimestampMicrosecondArray, i: usize) -> serde_json::Value {
