@@ -49,6 +49,7 @@ pub mod bodies;
 pub mod auth;
 pub mod cancel;
 pub mod catalog;
+pub mod command_tag;
 pub mod compat;
 pub mod copy_out;
 pub mod cursor;

@@ -34,11 +34,12 @@ use pgwire::messages::simplequery::Query;
 use pgwire::messages::PgWireBackendMessage;
 
 use super::cancel::Guard;
+use super::command_tag::command_tag;
 use super::compat;
 use super::copy_out::{parse_copy_out, row_fields, CopyOut};
 use super::cursor::{self, Command};
 use super::handler::{pg_error, user_error, Connection};
-use super::respond::{compat_response, verb};
+use super::respond::compat_response;
 use super::rewrite::rewrite;
 use super::settings::check_plan;
 use crate::session::stream_statement_checked;
@@ -124,7 +125,7 @@ impl Connection {
             .map_err(|e| self.error(&e))?;
         let mut status = TransactionStatus::Idle;
         for statement in statements {
-            let verb = verb(&statement.to_string());
+            let verb = command_tag(&statement);
             let (schema, stream) = self.start(guard, statement).await?;
             let response = self
                 .respond(guard, schema, stream, &Format::UnifiedText, Some(&verb))
