@@ -36,6 +36,7 @@ use super::compat::Compat;
 use super::cursor::{Command, CursorError, Declare, Fetch};
 use super::encode::{encode_batch, fields};
 use super::handler::{pg_error, Connection};
+use super::limits::Limits;
 
 /// The most cursors one connection may hold open.
 pub const MAX_CURSORS: usize = 16;
@@ -183,52 +184,57 @@ fn batches(
     cursor: Arc<Cursor>,
     count: Option<u64>,
     guard: Guard,
+    limits: Limits,
 ) -> impl Stream<Item = PgWireResult<RecordBatch>> + Send + 'static {
     futures::stream::unfold(
         (cursor, count, guard, false),
-        |(cursor, left, guard, done)| async move {
-            if done || left == Some(0) {
-                return None;
-            }
-            let mut state = cursor.state.lock().await;
-            let next = match state.pending.take() {
-                Some(batch) => Ok(Some(batch)),
-                None => match state.stream.as_mut() {
-                    None => Ok(None),
-                    Some(stream) => {
-                        guard
-                            .run(async {
-                                stream
-                                    .next()
-                                    .await
-                                    .transpose()
-                                    .map_err(|e| Connection::error_of(&e))
-                            })
-                            .await
-                    }
-                },
-            };
-            match next {
-                Ok(None) => {
-                    state.stream = None;
-                    None
+        move |(cursor, left, guard, done)| {
+            let limits = limits.clone();
+            async move {
+                if done || left == Some(0) {
+                    return None;
                 }
-                Ok(Some(batch)) => {
-                    let rows = batch.num_rows();
-                    let take = left.map_or(rows, |n| usize::try_from(n).unwrap_or(rows).min(rows));
-                    if take < rows {
-                        state.pending = Some(batch.slice(take, rows - take));
+                let mut state = cursor.state.lock().await;
+                let next = match state.pending.take() {
+                    Some(batch) => Ok(Some(batch)),
+                    None => match state.stream.as_mut() {
+                        None => Ok(None),
+                        Some(stream) => {
+                            guard
+                                .run(async {
+                                    stream
+                                        .next()
+                                        .await
+                                        .transpose()
+                                        .map_err(|e| Connection::error_within(&e, &limits))
+                                })
+                                .await
+                        }
+                    },
+                };
+                match next {
+                    Ok(None) => {
+                        state.stream = None;
+                        None
                     }
-                    drop(state);
-                    let left = left.map(|n| n - take as u64);
-                    Some((Ok(batch.slice(0, take)), (cursor, left, guard, false)))
-                }
-                Err(e) => {
-                    state.stream = None;
-                    state.pending = None;
-                    cursor.broken.store(true, Ordering::Relaxed);
-                    drop(state);
-                    Some((Err(e), (cursor, left, guard, true)))
+                    Ok(Some(batch)) => {
+                        let rows = batch.num_rows();
+                        let take =
+                            left.map_or(rows, |n| usize::try_from(n).unwrap_or(rows).min(rows));
+                        if take < rows {
+                            state.pending = Some(batch.slice(take, rows - take));
+                        }
+                        drop(state);
+                        let left = left.map(|n| n - take as u64);
+                        Some((Ok(batch.slice(0, take)), (cursor, left, guard, false)))
+                    }
+                    Err(e) => {
+                        state.stream = None;
+                        state.pending = None;
+                        cursor.broken.store(true, Ordering::Relaxed);
+                        drop(state);
+                        Some((Err(e), (cursor, left, guard, true)))
+                    }
                 }
             }
         },
@@ -314,7 +320,7 @@ impl Connection {
     async fn fetch(&self, fetch: &Fetch, format: Option<&Format>) -> PgWireResult<Response> {
         let cursor = self.cursors.get(&fetch.name)?;
         let info = Arc::new(fields(&cursor.schema, &format_of(&cursor, format)));
-        let rows = batches(cursor, fetch.count, self.guard());
+        let rows = batches(cursor, fetch.count, self.guard(), self.limits.clone());
         if fetch.skip {
             let skipped = rows
                 .try_fold(0usize, |n, b| async move { Ok(n + b.num_rows()) })

@@ -145,6 +145,17 @@ impl Parser {
         // One statement, rewritten as in the simple protocol; anything else DataFusion's error.
         // A script past the bounds of `sql::bounds` is refused here, before any other parse.
         let mut statements = crate::sql::parse_script(sql).map_err(|e| pg_error(&e))?;
+        if statements
+            .iter()
+            .any(|s| matches!(s, crate::sql::Statement::Exec(_)))
+        {
+            return Err(user_error(
+                "0A000",
+                "EXEC needs the simple query protocol (psql, or a driver's non-prepared \
+                 execution such as tokio-postgres simple_query); it cannot be prepared"
+                    .to_string(),
+            ));
+        }
         let plan = match (statements.len(), statements.pop()) {
             (1, Some(crate::sql::Statement::Sql(s))) => {
                 let rewritten = |untyped| {
@@ -199,15 +210,6 @@ impl QueryParser for Parser {
         }
         if let Some(c) = compat::intercept(sql) {
             return Ok(Some(Prepared::Compat(c)));
-        }
-        let first = sql.split_whitespace().next().unwrap_or_default();
-        if first.eq_ignore_ascii_case("EXEC") {
-            return Err(user_error(
-                "0A000",
-                "EXEC needs the simple query protocol (psql, or a driver's non-prepared \
-                 execution such as tokio-postgres simple_query); it cannot be prepared"
-                    .to_string(),
-            ));
         }
         let (plan, params) = self.plan(sql, types).await?;
         Ok(Some(Prepared::Plan {
@@ -350,12 +352,28 @@ impl Connection {
     /// `e` as a Postgres error (running out of memory is `53200`, its message naming the limit
     /// and its flag: [`crate::memory::pool`]).
     pub(super) fn error(&self, e: &DataFusionError) -> PgWireError {
-        Self::error_of(e)
+        Self::error_within(e, &self.limits)
     }
 
-    /// [`Connection::error`], where no connection is at hand.
-    pub(super) fn error_of(e: &DataFusionError) -> PgWireError {
-        pg_error(e)
+    /// [`Connection::error`], where only the connection's `limits` are at hand. An operator
+    /// that could spill (a grouping, a sort) answers the pool's refusal by trying to spill, and
+    /// with no disk its error replaces the pool's, which named the limit: it is named again
+    /// here, both limits, as which one refused is no longer known.
+    pub(super) fn error_within(e: &DataFusionError, limits: &Limits) -> PgWireError {
+        match e.find_root() {
+            DataFusionError::ResourcesExhausted(message)
+                if message.contains("(DiskManager is disabled)") =>
+            {
+                pg_error(&DataFusionError::ResourcesExhausted(format!(
+                    "{message}: the statement is past the {} MB a statement may use \
+                     (--memory-limit-mb) or the {} MB of all statements \
+                     (--total-memory-limit-mb), and nothing spills to disk",
+                    limits.memory_limit_bytes >> 20,
+                    limits.total_memory_limit_bytes >> 20,
+                )))
+            }
+            _ => pg_error(e),
+        }
     }
 }
 
@@ -511,5 +529,54 @@ impl Connection {
         stream_plan(&self.ctx, plan, &check)
             .await
             .map_err(|e| self.error(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grouping that tried to spill past the pool (no disk) is still a `53200` naming the
+    /// limits and their flags, however DataFusion wrapped it.
+    #[test]
+    fn a_spill_with_no_disk_names_the_memory_limits() {
+        let limits = Limits {
+            memory_limit_bytes: 16 << 20,
+            total_memory_limit_bytes: 128 << 20,
+            ..Limits::default()
+        };
+        let spill = DataFusionError::Context(
+            "aggregate".into(),
+            Box::new(DataFusionError::ResourcesExhausted(
+                "Memory Exhausted while SpillPool (DiskManager is disabled)".into(),
+            )),
+        );
+        let PgWireError::UserError(info) = Connection::error_within(&spill, &limits) else {
+            panic!("a user error");
+        };
+        assert_eq!(info.code, "53200");
+        for part in [
+            "16 MB",
+            "--memory-limit-mb",
+            "128 MB",
+            "--total-memory-limit-mb",
+        ] {
+            assert!(info.message.contains(part), "{}", info.message);
+        }
+        // The pool's own refusal is passed on as it was.
+        let pool = DataFusionError::ResourcesExhausted("x needs 1 MB more".into());
+        let PgWireError::UserError(info) = Connection::error_within(&pool, &limits) else {
+            panic!("a user error");
+        };
+        assert!(
+            info.message.ends_with("x needs 1 MB more"),
+            "{}",
+            info.message
+        );
+        assert!(
+            !info.message.contains("--total-memory-limit-mb"),
+            "{}",
+            info.message
+        );
     }
 }

@@ -23,14 +23,6 @@ use super::compat::Compat;
 use super::encode::{encode_batch, fields};
 use super::handler::{pg_error, Connection};
 
-/// The first word of a statement as a command tag (`INSERT`, `DELETE`, `SELECT`, ...).
-pub(super) fn verb(sql: &str) -> String {
-    sql.split_whitespace()
-        .next()
-        .unwrap_or("SELECT")
-        .to_ascii_uppercase()
-}
-
 /// The row count of an INSERT / DELETE / UPDATE answered as DataFusion's one `count` value.
 fn dml_count(batches: &[RecordBatch]) -> Option<usize> {
     let batch = batches.iter().find(|b| b.num_rows() > 0)?;
@@ -90,7 +82,7 @@ pub(super) fn compat_response(c: &Compat, format: &Format) -> PgWireResult<Respo
 
 impl Connection {
     /// Answer a started statement (`schema`, `stream`) in `format`, under `guard`. `verb` is
-    /// the statement's first word under the simple protocol, which answers a DML count and a
+    /// the statement's command tag ([`super::command_tag`]) under the simple protocol, which answers a DML count and a
     /// statement without columns with its tag; a prepared statement (`None`) answers the
     /// latter `OK` and a count as its row.
     pub(super) async fn respond(
@@ -120,7 +112,10 @@ impl Connection {
             return Ok(Response::Execution(tag));
         }
         let info = Arc::new(fields(&schema, format));
-        let rows = encode_rows(stream, info.clone(), Connection::error_of);
+        let limits = self.limits.clone();
+        let rows = encode_rows(stream, info.clone(), move |e| {
+            Connection::error_within(e, &limits)
+        });
         Ok(Response::Query(QueryResponse::new(info, guard.rows(rows))))
     }
 }
