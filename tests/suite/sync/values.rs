@@ -263,6 +263,33 @@ const TARGETS: [Target; 4] = [
     },
 ];
 
+/// What both scripts share: the imports, `NESTED` (argv[2]: how much of a value a nested text
+/// field holds), and `leaves`, every text (and, asked, binary) value of a column, with whether
+/// it is the column's own (top) or a nested field's.
+const PRELUDE: &str = r#"
+import json, os, sys
+import pyarrow as pa
+from deltalake import DeltaTable
+
+NESTED = int(sys.argv[2])
+
+def is_text(t):
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+def cut(v):
+    return v.encode()[:NESTED].decode("utf-8", "ignore")
+
+def leaves(value, t, top, binary=False):
+    if is_text(t) or (binary and pa.types.is_binary(t)):
+        yield value, top
+    elif pa.types.is_struct(t) and value is not None:
+        for f in t:
+            yield from leaves(value.get(f.name), f.type, False, binary)
+    elif (pa.types.is_list(t) or pa.types.is_large_list(t)) and value:
+        for item in value:
+            yield from leaves(item, t.value_type, False, binary)
+"#;
+
 /// For each job of the JSON file argv[1], a copy of the table `template` at `path` with two
 /// rows added, both still active (`active` NULL), in the partition of the newest row:
 /// A, of the template's workspace, every text column but the workspace (string keys included)
@@ -273,18 +300,8 @@ const TARGETS: [Target; 4] = [
 /// or in B when it is the workspace column. Prints, per job, the template's workspace and the
 /// keys of its active rows, as JSON.
 const WRITE: &str = r#"
-import json, os, sys
 from datetime import timedelta
-import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
-
-NESTED = int(sys.argv[2])
-
-def is_text(t):
-    return pa.types.is_string(t) or pa.types.is_large_string(t)
-
-def cut(v):
-    return v.encode()[:NESTED].decode("utf-8", "ignore")
+from deltalake import write_deltalake
 
 def fill(value, t, v, top):
     if is_text(t):
@@ -298,16 +315,6 @@ def fill(value, t, v, top):
             return value
         return [fill(value[0], t.value_type, v, False)]
     return value
-
-def leaves(value, t, top):
-    if is_text(t) or pa.types.is_binary(t):
-        yield value, top
-    elif pa.types.is_struct(t) and value is not None:
-        for f in t:
-            yield from leaves(value.get(f.name), f.type, False)
-    elif (pa.types.is_list(t) or pa.types.is_large_list(t)) and value:
-        for item in value:
-            yield from leaves(item, t.value_type, False)
 
 templates = {}
 report = []
@@ -367,7 +374,7 @@ for job in json.load(open(sys.argv[1])):
         open(log, "w").write("\n".join(lines) + "\n")
     size = sum(len(x.encode()) if isinstance(x, str) else len(x)
                for r, f in [(a, g) for g in schema] + [(b, schema.field(ws))]
-               for x, _ in leaves(r[f.name], f.type, True) if x is not None)
+               for x, _ in leaves(r[f.name], f.type, True, True) if x is not None)
     report.append({"workspace": own, "active": keys, "hostile_bytes": size})
 print(json.dumps(report))
 # deltalake's runtime threads may abort the interpreter's teardown ("terminate called without
@@ -381,28 +388,6 @@ os._exit(0)
 /// workspace (nested: its first NESTED bytes), B (the only row of that workspace) must be there,
 /// each once. Prints `{path: [problems]}` as JSON.
 const CHECK: &str = r#"
-import json, os, sys
-import pyarrow as pa
-from deltalake import DeltaTable
-
-NESTED = int(sys.argv[2])
-
-def is_text(t):
-    return pa.types.is_string(t) or pa.types.is_large_string(t)
-
-def cut(v):
-    return v.encode()[:NESTED].decode("utf-8", "ignore")
-
-def leaves(value, t, top):
-    if is_text(t):
-        yield value, top
-    elif pa.types.is_struct(t) and value is not None:
-        for f in t:
-            yield from leaves(value.get(f.name), f.type, False)
-    elif (pa.types.is_list(t) or pa.types.is_large_list(t)) and value:
-        for item in value:
-            yield from leaves(item, t.value_type, False)
-
 out = {}
 for job in json.load(open(sys.argv[1])):
     table = DeltaTable(job["path"]).to_pyarrow_table()
@@ -783,7 +768,7 @@ async fn hostile_values_in_every_column_read_back_send_nothing_unplanned_and_sta
     std::fs::write(&job_file, Value::from(jobs.clone()).to_string()).expect("jobs written");
     let written = python(
         &["deltalake", "pyarrow"],
-        WRITE,
+        &format!("{PRELUDE}{WRITE}"),
         &[job_file.to_str().expect("a path"), &NESTED.to_string()],
     );
     let report: Vec<Value> =
@@ -967,7 +952,7 @@ async fn hostile_values_in_every_column_read_back_send_nothing_unplanned_and_sta
     std::fs::write(&check_file, Value::from(checks.clone()).to_string()).expect("checks written");
     let checked = python(
         &["deltalake", "pyarrow"],
-        CHECK,
+        &format!("{PRELUDE}{CHECK}"),
         &[check_file.to_str().expect("a path"), &NESTED.to_string()],
     );
     let checked: serde_json::Map<String, Value> =
