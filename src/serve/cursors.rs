@@ -187,54 +187,53 @@ fn batches(
     limits: Limits,
 ) -> impl Stream<Item = PgWireResult<RecordBatch>> + Send + 'static {
     futures::stream::unfold(
-        (cursor, count, guard, false),
-        move |(cursor, left, guard, done)| {
-            let limits = limits.clone();
-            async move {
-                if done || left == Some(0) {
-                    return None;
+        (cursor, count, guard, false, limits),
+        |(cursor, left, guard, done, limits)| async move {
+            if done || left == Some(0) {
+                return None;
+            }
+            let mut state = cursor.state.lock().await;
+            let next = match state.pending.take() {
+                Some(batch) => Ok(Some(batch)),
+                None => match state.stream.as_mut() {
+                    None => Ok(None),
+                    Some(stream) => {
+                        guard
+                            .run(async {
+                                stream
+                                    .next()
+                                    .await
+                                    .transpose()
+                                    .map_err(|e| Connection::error_within(&e, &limits))
+                            })
+                            .await
+                    }
+                },
+            };
+            match next {
+                Ok(None) => {
+                    state.stream = None;
+                    None
                 }
-                let mut state = cursor.state.lock().await;
-                let next = match state.pending.take() {
-                    Some(batch) => Ok(Some(batch)),
-                    None => match state.stream.as_mut() {
-                        None => Ok(None),
-                        Some(stream) => {
-                            guard
-                                .run(async {
-                                    stream
-                                        .next()
-                                        .await
-                                        .transpose()
-                                        .map_err(|e| Connection::error_within(&e, &limits))
-                                })
-                                .await
-                        }
-                    },
-                };
-                match next {
-                    Ok(None) => {
-                        state.stream = None;
-                        None
+                Ok(Some(batch)) => {
+                    let rows = batch.num_rows();
+                    let take = left.map_or(rows, |n| usize::try_from(n).unwrap_or(rows).min(rows));
+                    if take < rows {
+                        state.pending = Some(batch.slice(take, rows - take));
                     }
-                    Ok(Some(batch)) => {
-                        let rows = batch.num_rows();
-                        let take =
-                            left.map_or(rows, |n| usize::try_from(n).unwrap_or(rows).min(rows));
-                        if take < rows {
-                            state.pending = Some(batch.slice(take, rows - take));
-                        }
-                        drop(state);
-                        let left = left.map(|n| n - take as u64);
-                        Some((Ok(batch.slice(0, take)), (cursor, left, guard, false)))
-                    }
-                    Err(e) => {
-                        state.stream = None;
-                        state.pending = None;
-                        cursor.broken.store(true, Ordering::Relaxed);
-                        drop(state);
-                        Some((Err(e), (cursor, left, guard, true)))
-                    }
+                    drop(state);
+                    let left = left.map(|n| n - take as u64);
+                    Some((
+                        Ok(batch.slice(0, take)),
+                        (cursor, left, guard, false, limits),
+                    ))
+                }
+                Err(e) => {
+                    state.stream = None;
+                    state.pending = None;
+                    cursor.broken.store(true, Ordering::Relaxed);
+                    drop(state);
+                    Some((Err(e), (cursor, left, guard, true, limits)))
                 }
             }
         },
