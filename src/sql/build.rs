@@ -259,6 +259,35 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The family, generated: any text (quotes, backslashes, `;`, comments, NUL, any
+        /// character) is one literal node holding exactly it, and any JSON number a literal
+        /// reading back as that number.
+        #[test]
+        fn any_text_is_one_literal_node(value in "(\\PC|['\\\\;\\-/*$\u{0}])*") {
+            let query = select(
+                vec![SelectItem::UnnamedExpr(column("k"))],
+                Some(table("a.b.c")),
+                all(vec![eq(column("k"), text(&value)), eq(column("k"), text(&value))]),
+            )
+            .expect("builds");
+            let mut literals = Vec::new();
+            let _ = datafusion::sql::sqlparser::ast::visit_expressions(&query, |e| {
+                if let Expr::Value(v) = e {
+                    literals.push(v.value.clone());
+                }
+                std::ops::ControlFlow::<()>::Continue(())
+            });
+            proptest::prop_assert_eq!(literals, vec![Value::SingleQuotedString(value); 2]);
+        }
+
+        #[test]
+        fn any_number_reads_back_as_itself(n in proptest::num::i64::ANY) {
+            let shown = json(&serde_json::json!(n)).expect("a scalar").to_string();
+            proptest::prop_assert_eq!(shown.parse::<i64>().ok(), Some(n));
+        }
+    }
+
     #[test]
     fn numbers_and_long_disjunctions() {
         let terms: Vec<Expr> = (-3..1_000)
