@@ -12,37 +12,42 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, NoTls};
 
-/// The peak resident set size of process `pid` so far, in MB.
-pub fn peak_mb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .expect("VmHWM");
-    let kb: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .expect("a number");
-    kb / 1024
+/// The peak resident set size of process `pid` so far (the kernel's VmHWM), in KiB; `None`
+/// once it has no memory (exited).
+pub fn peak_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// `jobsql ARGS` with only `env` and PATH in its environment (no `~/.databrickscfg`), stdout
-/// piped, stderr to `stderr`.
-fn spawn(args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Child {
+/// The peak resident set size of running process `pid` so far, in MB.
+pub fn peak_mb(pid: u32) -> u64 {
+    peak_kb(pid).expect("VmHWM of a running process") / 1024
+}
+
+/// `jobsql ARGS` with only `env` and PATH in its environment (no `~/.databrickscfg`, no
+/// history file); stdio as the caller sets it.
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_jobsql"));
     command
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
-        .env("JOBSQL_HISTORY", "none")
-        .stdout(Stdio::piped())
-        .stderr(stderr);
+        .env("JOBSQL_HISTORY", "none");
     for (k, v) in env {
         command.env(k, v);
     }
-    command.spawn().expect("jobsql starts")
+    command
+}
+
+/// [`command`], started: stdout piped, stderr to `stderr`.
+fn spawn(args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Child {
+    command(args, env)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("jobsql starts")
 }
 
 /// The first line of `child`'s stdout for which `find` answers, the rest read and dropped in
