@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle};
+use jobsql_emulator::{start_local, EmulatorConfig, EmulatorHandle};
 use serde_json::Value;
 
 fn rss_kib() -> u64 {

@@ -9,10 +9,10 @@ use std::time::Duration;
 use clap::Args;
 
 use super::CliError;
-use crate::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
-use crate::history::HistoryRoot;
-use crate::provider::ApiRuntime;
-use crate::workspace::Workspaces;
+use jobsql_core::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::workspace::Workspaces;
+use jobsql_history::HistoryRoot;
 
 /// The flags that shape API calls.
 #[derive(Debug, Clone, Args)]
@@ -30,7 +30,7 @@ pub struct ApiArgs {
     /// Most requests in flight at once, per workspace and per scan (parallel listing of time
     /// slices, IN lists); fewer while a workspace answers 429. 1 lists page after page.
     #[arg(long, env = "JOBSQL_MAX_CONCURRENCY",
-          default_value_t = crate::provider::DEFAULT_MAX_CONCURRENCY as u16,
+          default_value_t = jobsql_core::provider::DEFAULT_MAX_CONCURRENCY as u16,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub max_concurrency: u16,
     /// Fail a scan (the reading of a statement) still running after this many seconds, its
@@ -41,7 +41,7 @@ pub struct ApiArgs {
     /// Fail a listing that goes on past this many pages (a server that never stops sending
     /// next-page tokens); the default is far beyond any real history.
     #[arg(long, env = "JOBSQL_MAX_PAGES",
-          default_value_t = crate::provider::DEFAULT_MAX_PAGES as u64,
+          default_value_t = jobsql_core::provider::DEFAULT_MAX_PAGES as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pages: u64,
     /// When a query spans several workspaces, go on without one that cannot be reached (or
@@ -51,13 +51,13 @@ pub struct ApiArgs {
     /// Refuse, before sending anything, a DELETE that would delete more than this many rows
     /// (the count is shown; `--dry-run` shows the same).
     #[arg(long, env = "JOBSQL_MAX_DELETES",
-          default_value_t = crate::provider::DEFAULT_MAX_DELETES)]
+          default_value_t = jobsql_core::provider::DEFAULT_MAX_DELETES)]
     pub max_deletes: usize,
     /// Refuse, before sending anything, an INSERT of more than this many rows, or a script of
     /// more than this many EXEC calls and `INSERT ... VALUES` rows (each is one call that
     /// creates or changes something).
     #[arg(long, env = "JOBSQL_MAX_WRITES",
-          default_value_t = crate::provider::DEFAULT_MAX_WRITES)]
+          default_value_t = jobsql_core::provider::DEFAULT_MAX_WRITES)]
     pub max_writes: usize,
     /// Log every API request (method, path, workspace, outcome, retries) to stderr; the token
     /// is never shown.
@@ -119,7 +119,9 @@ impl ApiArgs {
         if self.keep_going {
             runtime = runtime.with_keep_going();
         }
-        runtime.history = self.history_root().map(|root| root.url().clone());
+        if let Some(root) = self.history_root() {
+            runtime.added_tables.push(std::sync::Arc::new(root));
+        }
         Ok(runtime)
     }
 

@@ -1,4 +1,4 @@
-//! `jobsql mcp`: the MCP server ([`crate::mcp`]) for AI assistants, over stdio (the default: the
+//! `jobsql mcp`: the MCP server ([`jobsql_mcp`]) for AI assistants, over stdio (the default: the
 //! MCP client starts the command) or, with `--addr`, streamable HTTP until Ctrl-C. Its session
 //! is set up as `jobsql query`'s ([`Setup`]: `--demo`, `--spec-dir`, the workspaces of the
 //! environment, the API flags). Nothing but the protocol goes to stdout in stdio mode; warnings
@@ -12,9 +12,9 @@ use clap::Args;
 
 use super::setup::Setup;
 use super::CliError;
-use crate::mcp::{serve_http, serve_stdio, McpError, McpOptions, McpServer, DEFAULT_MAX_ROWS};
-use crate::memory::pool::{DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TOTAL_MEMORY_LIMIT_MB};
-use crate::memory::TotalPool;
+use jobsql_core::memory::pool::{DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TOTAL_MEMORY_LIMIT_MB};
+use jobsql_core::memory::TotalPool;
+use jobsql_mcp::{serve_http, serve_stdio, McpError, McpOptions, McpServer, DEFAULT_MAX_ROWS};
 
 /// Arguments of `jobsql mcp`.
 #[derive(Debug, Args)]
@@ -59,7 +59,9 @@ pub struct McpArgs {
 /// Run `jobsql mcp` until stdin closes (stdio) or Ctrl-C (HTTP).
 pub async fn run_mcp(args: McpArgs) -> Result<(), CliError> {
     let allow_files = match &args.allow_files {
-        Some(dir) => Some(crate::serve::sandbox::canonical_root(dir).map_err(McpError::Files)?),
+        Some(dir) => {
+            Some(jobsql_core::frontend::sandbox::canonical_root(dir).map_err(McpError::Files)?)
+        }
         None => None,
     };
     let options = Arc::new(McpOptions {

@@ -1,17 +1,19 @@
-//! `jobsql serve`: the Postgres wire-protocol server ([`crate::serve`]) until Ctrl-C.
+//! `jobsql serve`: the Postgres wire-protocol server ([`jobsql_pgwire`]) until Ctrl-C.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
 
+use super::choice::choice;
 use super::setup::Setup;
 use super::CliError;
-use crate::serve::limits::{
+use jobsql_core::frontend::sessions;
+use jobsql_pgwire::limits::{
     Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_MB, DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_STATEMENT_TIMEOUT_SECS, DEFAULT_TOTAL_MEMORY_LIMIT_MB,
 };
-use crate::serve::{jobsql_sessions, start, AuthMethod, ServeOptions, TlsFiles};
+use jobsql_pgwire::{start, AuthMethod, ServeOptions, TlsFiles};
 
 /// Arguments of `jobsql serve`.
 #[derive(Debug, Args)]
@@ -30,7 +32,7 @@ pub struct ServeArgs {
     #[arg(long, env = "JOBSQL_SERVE_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
     /// How the password is checked: scram-sha-256, or md5 for old clients only.
-    #[arg(long, value_enum, default_value_t = AuthMethod::ScramSha256)]
+    #[arg(long, default_value = "scram-sha-256", value_parser = choice::<AuthMethod>())]
     pub auth: AuthMethod,
     /// TLS certificate chain (PEM, the server's certificate first; with --tls-key). With TLS,
     /// clients must connect with TLS (sslmode=require or stricter).
@@ -72,7 +74,7 @@ pub struct ServeArgs {
 pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
     // The clients' password is a secret like the tokens: masked in anything printed.
     if let Some(password) = &args.password {
-        crate::redact::register(password);
+        jobsql_core::redact::register(password);
     }
     let options = ServeOptions {
         addr: args.addr,
@@ -80,7 +82,7 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
         password: args.password.clone(),
         auth: args.auth,
         tls: TlsFiles::from_options(args.tls_cert.clone(), args.tls_key.clone())
-            .map_err(crate::serve::ServeError::from)?,
+            .map_err(jobsql_pgwire::ServeError::from)?,
         limits: Limits {
             allow_files: args.allow_files.clone(),
             memory_limit_bytes: args.memory_limit_mb.saturating_mul(1 << 20),
@@ -95,7 +97,7 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), CliError> {
     options.check()?;
     let setup = Setup::new(args.demo, args.spec_dir.as_ref(), &args.api, None).await?;
     let (specs, runtime) = (setup.specs.clone(), setup.runtime.clone());
-    let factory = jobsql_sessions(specs, runtime);
+    let factory = sessions(specs, runtime);
     let server = start(options, factory).await?;
     let addr = server.local_addr();
     let user = args.user.as_deref().unwrap_or("jobsql");

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use datafusion::prelude::SessionContext;
 
 use super::CliError;
-use crate::emulator::lakesail::{LakeSailConfig, LakeSailHandle};
-use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
-use crate::provider::progress::Progress;
-use crate::provider::ApiRuntime;
-use crate::session::{bounded_context, new_context};
-use crate::spec::{load_dir, load_embedded, SpecSet};
-use crate::workspace::{Workspace, WorkspaceResolver, Workspaces};
+use jobsql_core::provider::progress::Progress;
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::session::{bounded_context, new_context};
+use jobsql_core::spec::{load_dir, load_embedded, SpecSet};
+use jobsql_core::workspace::{Workspace, WorkspaceResolver, Workspaces};
+use jobsql_emulator::lakesail::{LakeSailConfig, LakeSailHandle};
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle};
 
 /// The specs and runtime every session of the command shares.
 pub struct Setup {
@@ -54,7 +54,7 @@ impl Setup {
     }
 
     /// A new session over the shared runtime whose statements may each use `limit` bytes
-    /// ([`crate::session::bounded_context`]).
+    /// ([`jobsql_core::session::bounded_context`]).
     pub fn bounded_context(&self, limit: usize) -> Result<SessionContext, CliError> {
         bounded_context(&self.specs, self.runtime.clone(), limit).map_err(CliError::Session)
     }
@@ -100,14 +100,17 @@ impl Demo {
 pub async fn workspaces(demo: bool, specs: &SpecSet) -> Result<(Workspaces, Demo), CliError> {
     let mut databricks = WorkspaceResolver::from_env();
     for warning in databricks.warnings() {
-        eprintln!("warning: {}", crate::redact::outgoing(&warning.to_string()));
+        eprintln!(
+            "warning: {}",
+            jobsql_core::redact::outgoing(&warning.to_string())
+        );
     }
     let mut handles = Demo::default();
     if !demo {
         return Ok((Workspaces::new([databricks]), handles));
     }
     for (name, seed) in [("demo", 42), ("demo2", 7)] {
-        let handle = emulator::start_local(EmulatorConfig {
+        let handle = jobsql_emulator::start_local(EmulatorConfig {
             seed,
             ..EmulatorConfig::default()
         })
@@ -122,7 +125,7 @@ pub async fn workspaces(demo: bool, specs: &SpecSet) -> Result<(Workspaces, Demo
     }
     let mut workspaces = Workspaces::new([databricks]);
     if let Some(profile) = specs.providers.get("lakesail") {
-        let handle = emulator::lakesail::start_local(LakeSailConfig::default()).await?;
+        let handle = jobsql_emulator::lakesail::start_local(LakeSailConfig::default()).await?;
         let endpoint = Workspace::new("demo", &handle.base_url(), handle.token())?;
         let resolver = WorkspaceResolver::from_env_for(profile.clone())
             .with_default(endpoint.clone())

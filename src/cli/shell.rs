@@ -7,18 +7,19 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::choice::choice;
 use super::setup::Setup;
 use super::CliError;
-use crate::memory::pool::DEFAULT_LOCAL_MEMORY_LIMIT_MB;
-use crate::output::OutputFormat;
 use crate::shell::complete::Completions;
 use crate::shell::{interactive, run_script, ShellOptions};
+use jobsql_core::memory::pool::DEFAULT_LOCAL_MEMORY_LIMIT_MB;
+use jobsql_core::output::OutputFormat;
 
 /// Arguments of `jobsql shell`.
 #[derive(Debug, Args)]
 pub struct ShellArgs {
     /// Result format (also `\format` in the shell).
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    #[arg(long, default_value = "table", value_parser = choice::<OutputFormat>())]
     pub format: OutputFormat,
     /// Start the emulator in-process and make it the default workspace (as `query --demo`).
     #[arg(long)]

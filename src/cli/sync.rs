@@ -1,4 +1,4 @@
-//! `jobsql sync`: copy the run history of the API into Delta tables ([`crate::sync`]), for
+//! `jobsql sync`: copy the run history of the API into Delta tables ([`jobsql_history::sync`]), for
 //! each table that keeps history (`--table`) and each workspace (`--workspace`, default the
 //! default workspace). A summary line per table and workspace goes to stdout; the progress
 //! line (rows, pages, rate) to stderr when it is a terminal. A workspace that fails does not
@@ -13,9 +13,9 @@ use clap::Args;
 
 use super::setup::Setup;
 use super::CliError;
-use crate::history::{HistoryError, HistoryRoot};
-use crate::provider::progress::Progress;
-use crate::sync::{names, sync_workspace, SyncError, SyncOptions, SyncReport};
+use jobsql_core::provider::progress::Progress;
+use jobsql_history::sync::{names, sync_workspace, SyncError, SyncOptions, SyncReport};
+use jobsql_history::{HistoryError, HistoryRoot};
 
 /// Arguments of `jobsql sync`.
 #[derive(Debug, Args)]
@@ -38,7 +38,7 @@ pub struct SyncArgs {
     pub since: Option<i64>,
     /// Later syncs list again the runs started up to this many seconds before the latest run
     /// kept (default 600).
-    #[arg(long, value_name = "SECS", default_value_t = crate::sync::DEFAULT_OVERLAP.as_secs())]
+    #[arg(long, value_name = "SECS", default_value_t = jobsql_history::sync::DEFAULT_OVERLAP.as_secs())]
     pub overlap_secs: u64,
     /// Sync from the in-process emulators (as `query --demo`).
     #[arg(long)]

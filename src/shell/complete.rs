@@ -13,7 +13,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 use super::text::is_complete;
-use crate::spec::SpecSet;
+use jobsql_core::spec::SpecSet;
 
 const KEYWORDS: &[&str] = &[
     "SELECT",
@@ -183,7 +183,7 @@ impl Helper for ShellHelper {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::load_embedded;
+    use jobsql_core::spec::load_embedded;
 
     fn completions() -> Completions {
         Completions::from_specs(&load_embedded().expect("specs"))

@@ -127,7 +127,7 @@ pub async fn interactive(
                     result = run_statement(ctx, &statement, &options, &mut out, &mut err) => {
                         match result {
                             Ok(()) => {}
-                            Err(e) => eprintln!("error: {}", crate::redact::outgoing(&e.to_string())),
+                            Err(e) => eprintln!("error: {}", jobsql_core::redact::outgoing(&e.to_string())),
                         }
                     }
                     _ = tokio::signal::ctrl_c() => {

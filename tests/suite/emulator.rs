@@ -1,7 +1,7 @@
 //! The Jobs API emulator over real HTTP: every endpoint, filter, page token and error case,
 //! life cycles on a manual clock the tests advance (and on the wall clock, the default), auth,
-//! faults, latency, the request record, and its layering (read from its source); and the
-//! LakeSail emulator beside it (`lakesail_list`, `lakesail_writes`, `lakesail_errors`, `lakesail_command`), layered and apart.
+//! faults, latency, the request record; and the LakeSail emulator beside it (`lakesail_list`,
+//! `lakesail_writes`, `lakesail_errors`, `lakesail_command`).
 
 mod clock;
 /// The shared support, as this area's tests name it.
@@ -13,8 +13,6 @@ mod faults;
 mod get;
 mod jobs;
 mod jobs_write;
-mod layering;
-mod layering_source;
 mod lakesail_command;
 mod lakesail_errors;
 mod lakesail_list;

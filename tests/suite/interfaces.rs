@@ -33,6 +33,6 @@ mod serve_soak;
 mod serve_wire;
 mod shell;
 // The example itself, so the test runs exactly the code users read.
-#[path = "../../examples/embed.rs"]
+#[path = "../../crates/jobsql-core/examples/embed.rs"]
 #[allow(dead_code)]
 mod embed_example;

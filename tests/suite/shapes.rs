@@ -1,5 +1,5 @@
 //! Response shapes, end to end: made-up providers written only in YAML (loaded with
-//! `jobsql::spec::load_sources`) against hand-rolled stub servers on 127.0.0.1:0, one per
+//! `jobsql_core::spec::load_sources`) against hand-rolled stub servers on 127.0.0.1:0, one per
 //! pagination style — asserting the rows and the exact requests (parameters, pages), the stop
 //! rules, the same-origin rule of next-page URLs, `--max-pages` and repeated cursors, and
 //! newest-first reads and parallel slices over a marker listing — then objects at a path or a

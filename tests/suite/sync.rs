@@ -25,18 +25,18 @@ mod common {
     pub async fn standing(
         runs: usize,
     ) -> (
-        jobsql::emulator::EmulatorHandle,
-        jobsql::emulator::ManualClock,
+        jobsql_emulator::EmulatorHandle,
+        jobsql_emulator::ManualClock,
     ) {
-        let clock = jobsql::emulator::ManualClock::new(NOW);
-        let h = start(jobsql::emulator::EmulatorConfig {
+        let clock = jobsql_emulator::ManualClock::new(NOW);
+        let h = start(jobsql_emulator::EmulatorConfig {
             runs,
             seed: 42,
             jobs: 8,
             phase: std::time::Duration::from_secs(1),
             clock: Some(std::sync::Arc::new(clock.clone())),
             record_limit: 100_000,
-            ..jobsql::emulator::EmulatorConfig::default()
+            ..jobsql_emulator::EmulatorConfig::default()
         })
         .await;
         (h, clock)

@@ -102,7 +102,7 @@ fn csv_and_json_keep_every_value_whole() {
 
 #[test]
 fn describe_by_a_short_name_keeps_its_descriptions_whole() {
-    let specs = jobsql::spec::load_embedded().expect("specs");
+    let specs = jobsql_core::spec::load_embedded().expect("specs");
     let runs = specs
         .resources
         .iter()

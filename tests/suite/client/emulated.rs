@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use jobsql::client::{ApiClient, ApiRequest, RetryPolicy};
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle};
-use jobsql::workspace::Workspace;
+use jobsql_core::client::{ApiClient, ApiRequest, RetryPolicy};
+use jobsql_core::workspace::Workspace;
+use jobsql_emulator::{start_local, EmulatorConfig, EmulatorHandle};
 use serde_json::Value;
 
 /// A fixed clock, so two emulators with the same seed hold the same history.

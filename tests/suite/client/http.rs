@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use jobsql::client::{ApiClient, ApiError, ApiRequest, RetryPolicy};
-use jobsql::workspace::Workspace;
+use jobsql_core::client::{ApiClient, ApiError, ApiRequest, RetryPolicy};
+use jobsql_core::workspace::Workspace;
 
 use crate::support::stub::{Reply, Seen, Stub};
 

@@ -10,7 +10,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
-use jobsql::output::{print_batches, OutputFormat};
+use jobsql_core::output::{print_batches, OutputFormat};
 use serde_json::{json, Value};
 
 /// 1700000000000 ms = 2023-11-14T22:13:20Z.

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use jobsql::workspace::{Workspace, WorkspaceError, WorkspaceResolver};
+use jobsql_core::workspace::{Workspace, WorkspaceError, WorkspaceResolver};
 
 const TOKEN: &str = "dapi0123456789secret";
 

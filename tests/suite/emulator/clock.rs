@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jobsql::emulator::{start_local, Clock, EmulatorConfig, EmulatorError, ManualClock};
+use jobsql_emulator::{start_local, Clock, EmulatorConfig, EmulatorError, ManualClock};
 use serde_json::{json, Value};
 
 use super::common::*;

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use jobsql::client::{ApiClient, ApiError as ClientApiError, ApiRequest, RetryPolicy};
-use jobsql::emulator::{AfterCommitFault, EmulatorConfig, LostResponse};
-use jobsql::workspace::Workspace;
+use jobsql_core::client::{ApiClient, ApiError as ClientApiError, ApiRequest, RetryPolicy};
+use jobsql_core::workspace::Workspace;
+use jobsql_emulator::{AfterCommitFault, EmulatorConfig, LostResponse};
 use serde_json::{json, Value};
 
 use super::common::*;
@@ -31,7 +31,7 @@ async fn named(api: &Api, name: &str) -> Vec<i64> {
 }
 
 /// (path suffix, status) of every recorded request to a path ending with `suffix`.
-fn statuses(h: &jobsql::emulator::EmulatorHandle, suffix: &str) -> Vec<u16> {
+fn statuses(h: &jobsql_emulator::EmulatorHandle, suffix: &str) -> Vec<u16> {
     h.requests()
         .iter()
         .filter(|r| r.path.ends_with(suffix))

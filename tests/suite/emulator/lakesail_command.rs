@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use jobsql::emulator::lakesail::LakeSailConfig;
+use jobsql_emulator::lakesail::LakeSailConfig;
 use serde_json::Value;
 
 #[test]
@@ -71,7 +71,7 @@ fn jobsql_emulator_lakesail_prints_its_url_token_and_exports_and_serves() {
 #[derive(clap::Parser)]
 struct Cli {
     #[command(flatten)]
-    args: jobsql::emulator::lakesail::LakeSailArgs,
+    args: jobsql_emulator::lakesail::LakeSailArgs,
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn lakesail_command_arguments_map_to_the_config() {
             (
                 f.path_suffix.clone(),
                 f.times,
-                f.mode == jobsql::emulator::LostResponse::Dropped,
+                f.mode == jobsql_emulator::LostResponse::Dropped,
             )
         })
         .collect();

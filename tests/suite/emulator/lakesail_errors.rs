@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::lakesail::LakeSailConfig;
+use jobsql_emulator::lakesail::LakeSailConfig;
 use serde_json::{json, Value};
 
 use crate::support::lakesail::{assert_message, clocked, start, status, Sail, ENDED};
@@ -247,7 +247,7 @@ async fn lakesail_faults_lost_responses_latency_and_the_request_log() {
 
 #[tokio::test]
 async fn lakesail_a_bad_configuration_or_path_is_a_clear_error_and_debug_masks_the_token() {
-    use jobsql::emulator::lakesail::{start_local, LakeSailError};
+    use jobsql_emulator::lakesail::{start_local, LakeSailError};
     for (config, needle) in [
         (
             LakeSailConfig {

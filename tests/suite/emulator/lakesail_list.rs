@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use jobsql::emulator::lakesail::LakeSailConfig;
-use jobsql::emulator::ManualClock;
+use jobsql_emulator::lakesail::LakeSailConfig;
+use jobsql_emulator::ManualClock;
 use serde_json::Value;
 
 use super::common::NOW;
@@ -17,7 +17,7 @@ const MINE: &str = "/me/jobs/runs";
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// An emulator of `seed` whose "now" is [`NOW`], standing still.
-async fn fixed(seed: u64) -> (jobsql::emulator::lakesail::LakeSailHandle, ManualClock) {
+async fn fixed(seed: u64) -> (jobsql_emulator::lakesail::LakeSailHandle, ManualClock) {
     let clock = ManualClock::new(NOW);
     let h = start(LakeSailConfig {
         seed,

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jobsql::emulator::lakesail::LakeSailConfig;
-use jobsql::emulator::ManualClock;
+use jobsql_emulator::lakesail::LakeSailConfig;
+use jobsql_emulator::ManualClock;
 use serde_json::{json, Value};
 
 use super::common::NOW;

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::{EmulatorConfig, LostResponse};
+use jobsql_emulator::{EmulatorConfig, LostResponse};
 use serde_json::{json, Value};
 
 use super::common::*;
@@ -331,7 +331,7 @@ async fn tiny_and_empty_workspaces_work() {
 #[derive(clap::Parser)]
 struct Cli {
     #[command(flatten)]
-    args: jobsql::emulator::EmulatorArgs,
+    args: jobsql_emulator::EmulatorArgs,
 }
 
 #[test]
@@ -410,7 +410,7 @@ fn command_arguments_map_to_the_config() {
 
 #[tokio::test]
 async fn a_bad_fault_rate_is_refused() {
-    let r = jobsql::emulator::start_local(EmulatorConfig {
+    let r = jobsql_emulator::start_local(EmulatorConfig {
         fault_rate: 1.5,
         ..EmulatorConfig::default()
     })

@@ -5,13 +5,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use jobsql::client::{ApiClient, RetryPolicy};
-use jobsql::emulator::EmulatorHandle;
-use jobsql::history::HistoryRoot;
-use jobsql::serve::{jobsql_sessions, start, ServeOptions};
-use jobsql::session::new_context;
-use jobsql::spec::load_embedded;
-use jobsql::workspace::Workspace;
+use jobsql_core::client::{ApiClient, RetryPolicy};
+use jobsql_core::frontend::sessions as jobsql_sessions;
+use jobsql_core::session::new_context;
+use jobsql_core::spec::load_embedded;
+use jobsql_core::workspace::Workspace;
+use jobsql_emulator::EmulatorHandle;
+use jobsql_history::HistoryRoot;
+use jobsql_pgwire::{start, ServeOptions};
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 use super::common::{emulator, error, ints, jobsql_env, query, runtime, stderr, stdout, strings};
@@ -28,12 +29,9 @@ fn session(emu: &EmulatorHandle, root: &Path) -> datafusion::prelude::SessionCon
         ApiClient::new(RetryPolicy::default()).expect("client"),
         &[ws],
     );
-    rt.history = Some(
-        HistoryRoot::parse(&root.display().to_string())
-            .expect("root")
-            .url()
-            .clone(),
-    );
+    rt.added_tables.push(Arc::new(
+        HistoryRoot::parse(&root.display().to_string()).expect("root"),
+    ));
     new_context(&load_embedded().expect("specs"), Arc::new(rt)).expect("session")
 }
 
@@ -219,12 +217,9 @@ async fn serve_clients_read_the_history_but_still_no_file_of_their_choosing() {
         ApiClient::new(RetryPolicy::default()).expect("client"),
         &[ws],
     );
-    rt.history = Some(
-        HistoryRoot::parse(&root.path().display().to_string())
-            .expect("root")
-            .url()
-            .clone(),
-    );
+    rt.added_tables.push(Arc::new(
+        HistoryRoot::parse(&root.path().display().to_string()).expect("root"),
+    ));
     let factory = jobsql_sessions(load_embedded().expect("specs"), Arc::new(rt));
     let server = start(
         ServeOptions::new("127.0.0.1:0".parse().expect("addr")),

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use jobsql::workspace::{Workspace, WorkspaceResolver};
-use jobsql::{register, JobsqlOptions};
+use jobsql_core::workspace::{Workspace, WorkspaceResolver};
+use jobsql_core::{register, JobsqlOptions};
 
 use super::common::{emulator, to};
 use super::embed_example;

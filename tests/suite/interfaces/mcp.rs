@@ -4,7 +4,7 @@
 //! answers (compared with the same SQL run by the library on the same emulator) and the
 //! requests the emulator saw.
 
-use jobsql::emulator::EmulatorHandle;
+use jobsql_emulator::EmulatorHandle;
 use serde_json::{json, Value};
 
 use super::common::{emulator, to};

@@ -7,14 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use datafusion::prelude::SessionContext;
-use jobsql::client::{ApiClient, RetryPolicy};
-use jobsql::emulator::EmulatorHandle;
-use jobsql::provider::ApiRuntime;
-use jobsql::serve::{
-    jobsql_sessions, start, ContextFactory, ServeError, ServeOptions, ServerHandle,
-};
-use jobsql::spec::load_embedded;
-use jobsql::workspace::{Workspace, WorkspaceResolver};
+use jobsql_core::client::{ApiClient, RetryPolicy};
+use jobsql_core::frontend::sessions as jobsql_sessions;
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::spec::load_embedded;
+use jobsql_core::workspace::{Workspace, WorkspaceResolver};
+use jobsql_emulator::EmulatorHandle;
+use jobsql_pgwire::{start, ContextFactory, ServeError, ServeOptions, ServerHandle};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 use super::common::{emulator, emulator_with_latency, to};

@@ -79,7 +79,7 @@ fn expected_values() -> serde_json::Value {
     ])
 }
 
-async fn runs_of(emu: &jobsql::emulator::EmulatorHandle, job: i64) -> Vec<i64> {
+async fn runs_of(emu: &jobsql_emulator::EmulatorHandle, job: i64) -> Vec<i64> {
     let select = format!("SELECT run_id FROM {RUNS} WHERE job_id = {job}");
     let mut want = present_ints(&query(&on(emu, &[]), &select).await, 0);
     want.sort_unstable();
@@ -100,7 +100,7 @@ fn sorted_ids(value: &serde_json::Value) -> Vec<i64> {
 /// The JSON a Python client `script` (importing `module`) prints, given the server's port,
 /// `job`, and the two statements it reads lists with.
 async fn run_client(
-    server: &jobsql::serve::ServerHandle,
+    server: &jobsql_pgwire::ServerHandle,
     job: i64,
     module: &'static str,
     script: &'static str,

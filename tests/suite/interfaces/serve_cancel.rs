@@ -6,8 +6,8 @@
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::{EmulatorConfig, EmulatorHandle};
-use jobsql::serve::{AuthMethod, ServerHandle};
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle};
+use jobsql_pgwire::{AuthMethod, ServerHandle};
 
 use super::common::{history_config, start};
 use super::serve_security::{conninfo, secured, test_certificate, PASSWORD};

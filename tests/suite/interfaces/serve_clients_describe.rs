@@ -3,12 +3,12 @@
 //! psycopg reading `information_schema.columns` — Postgres type names everywhere, the same
 //! types the row descriptions of a query carry.
 
-use jobsql::spec::load_embedded;
+use jobsql_core::spec::load_embedded;
 
 use super::common::{emulator, to};
 use super::serve::default_server;
 use crate::support::clients::{psql, python, stdout_of};
-use jobsql::serve::ServerHandle;
+use jobsql_pgwire::ServerHandle;
 
 /// The field separator of psql's unaligned output here (descriptions may hold `|`).
 const SEP: &str = "\u{1f}";

@@ -130,7 +130,7 @@ async fn pgcli_loads_its_completions_and_runs_a_query() {
 
 /// The column names of `table` as the library's own session has them (what serve's sessions are
 /// made from), in order.
-async fn jobsql_table_columns(emu: &jobsql::emulator::EmulatorHandle, table: &str) -> Vec<String> {
+async fn jobsql_table_columns(emu: &jobsql_emulator::EmulatorHandle, table: &str) -> Vec<String> {
     let ctx = super::serve::factory(emu)(
         datafusion::prelude::SessionConfig::new(),
         std::sync::Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default()),

@@ -5,7 +5,7 @@
 use super::common::{emulator, to};
 use super::serve::default_server;
 use crate::support::clients::{psql, python, stdout_of};
-use jobsql::serve::ServerHandle;
+use jobsql_pgwire::ServerHandle;
 
 /// psql's unaligned output of `command` against `server`.
 async fn psql_output(server: &ServerHandle, command: &str) -> String {

@@ -3,7 +3,7 @@
 //! with the spec's descriptions as comments), and `pandas.read_sql` of a query whose filter
 //! reaches the API.
 
-use jobsql::spec::load_embedded;
+use jobsql_core::spec::load_embedded;
 
 use super::common::{emulator, to};
 use super::serve::server_with;
@@ -34,7 +34,7 @@ async fn reflect_and_read(driver: &str, module: &str) {
     let emu = emulator().await;
     let server = server_with(
         &emu,
-        jobsql::serve::ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
+        jobsql_pgwire::ServeOptions::new("127.0.0.1:0".parse().expect("addr")),
     )
     .await;
     let port = server.local_addr().port().to_string();

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::{EmulatorConfig, EmulatorHandle};
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle};
 use tokio_postgres::SimpleQueryMessage;
 
 use super::common::{history_config, start, to};

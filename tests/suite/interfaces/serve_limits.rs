@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures::{pin_mut, StreamExt};
-use jobsql::emulator::{EmulatorConfig, EmulatorHandle};
-use jobsql::serve::{ServeError, ServeOptions};
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle};
+use jobsql_pgwire::{ServeError, ServeOptions};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio_postgres::{NoTls, SimpleQueryMessage};

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use jobsql::serve::ServeOptions;
+use jobsql_pgwire::ServeOptions;
 use tokio_postgres::Client;
 
 use super::common::emulator;

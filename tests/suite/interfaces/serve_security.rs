@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use jobsql::emulator::EmulatorHandle;
-use jobsql::serve::{AuthMethod, Limits, ServeOptions, ServerHandle, TlsFiles};
+use jobsql_emulator::EmulatorHandle;
+use jobsql_pgwire::{AuthMethod, Limits, ServeOptions, ServerHandle, TlsFiles};
 use tempfile::TempDir;
 
 use super::common::{emulator, to};

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle};
+use jobsql_emulator::{start_local, EmulatorConfig, EmulatorHandle};
 use tokio::net::TcpStream;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 

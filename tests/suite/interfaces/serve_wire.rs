@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::{EmulatorConfig, EmulatorHandle};
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle};
 use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;

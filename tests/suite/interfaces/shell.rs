@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use jobsql::emulator::EmulatorHandle;
+use jobsql_emulator::EmulatorHandle;
 
 use super::common::{emulator, to};
 

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use jobsql::emulator::lakesail::{LakeSailConfig, RecordedRequest};
+use jobsql_emulator::lakesail::{LakeSailConfig, RecordedRequest};
 
 use super::common::*;
 
-async fn sail() -> jobsql::emulator::lakesail::LakeSailHandle {
+async fn sail() -> jobsql_emulator::lakesail::LakeSailHandle {
     start(LakeSailConfig::default()).await
 }
 

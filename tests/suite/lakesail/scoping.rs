@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use jobsql::provider::ApiRuntime;
-use jobsql::spec::load_embedded;
-use jobsql::workspace::{Workspace, WorkspaceResolver, Workspaces};
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::spec::load_embedded;
+use jobsql_core::workspace::{Workspace, WorkspaceResolver, Workspaces};
 
 use crate::support::cli::{jobsql_env, stderr, stdout};
 use crate::support::stub::{Reply, Stub};
@@ -91,7 +91,7 @@ async fn each_provider_resolver_sends_only_its_own_token() {
         crate::support::client::fast(1),
         Workspaces::new([databricks, lakesail]),
     );
-    let ctx = jobsql::session::new_context(&specs, Arc::new(runtime)).expect("session");
+    let ctx = jobsql_core::session::new_context(&specs, Arc::new(runtime)).expect("session");
     assert_eq!(rows(&query(&ctx, BOTH).await), 0);
     assert_scoped(&dbx, &sail);
 }

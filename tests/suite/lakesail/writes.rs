@@ -2,7 +2,7 @@
 //! WHERE selects (keys sent directly, any other WHERE read first; a 409 reported per run with
 //! the others still deleted), EXEC `ready` and `retry` (`@hold`).
 
-use jobsql::emulator::lakesail::{LakeSailConfig, LakeSailHandle};
+use jobsql_emulator::lakesail::{LakeSailConfig, LakeSailHandle};
 use serde_json::{json, Value};
 
 use super::common::*;

@@ -6,9 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jobsql::client::{ApiClient, ApiRequest, ClientConfig, LogSink, RetryPolicy};
-use jobsql::emulator::EmulatorConfig;
-use jobsql::session::{run_sql, user_message};
+use jobsql_core::client::{ApiClient, ApiRequest, ClientConfig, LogSink, RetryPolicy};
+use jobsql_core::session::{run_sql, user_message};
+use jobsql_emulator::EmulatorConfig;
 use serde_json::json;
 
 use super::common::*;

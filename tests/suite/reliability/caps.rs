@@ -7,7 +7,7 @@
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::record_batch::RecordBatch;
-use jobsql::emulator::{EmulatorConfig, EmulatorHandle, RecordedRequest};
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle, RecordedRequest};
 use serde_json::{json, Value};
 
 use super::common::*;

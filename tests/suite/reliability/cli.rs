@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jobsql::emulator::EmulatorConfig;
+use jobsql_emulator::EmulatorConfig;
 
 use super::common::*;
 

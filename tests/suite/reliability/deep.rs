@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle};
+use jobsql_emulator::{start_local, EmulatorConfig, EmulatorHandle};
 use serde_json::{json, Value};
 
 use super::common::{jobsql_env, text};

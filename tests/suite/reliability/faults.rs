@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use jobsql::emulator::{EmulatorConfig, EmulatorHandle};
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle};
 
 use super::common::*;
 
@@ -105,7 +105,7 @@ async fn a_lost_page_answer_is_asked_again_with_the_same_page_token() {
     let distinct: BTreeSet<&Vec<(String, String)>> = pages.iter().map(|(q, _)| q).collect();
     // 300 runs are 12 pages sequentially; parallel slices add at most one partial page each.
     assert!(
-        (12..=12 + 2 * jobsql::provider::DEFAULT_MAX_CONCURRENCY).contains(&distinct.len()),
+        (12..=12 + 2 * jobsql_core::provider::DEFAULT_MAX_CONCURRENCY).contains(&distinct.len()),
         "each page asked for until answered: {} distinct requests",
         distinct.len()
     );

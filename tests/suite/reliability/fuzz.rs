@@ -9,7 +9,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use jobsql::emulator::{start_local, EmulatorConfig};
+use jobsql_emulator::{start_local, EmulatorConfig};
 
 use crate::support::process::ServeProcess;
 

@@ -2,7 +2,7 @@
 //! (`repeat`, `lpad`, `range`, `array_repeat`, `replace` of '' ...), with their number of
 //! arguments (`concat`, `||`), a constant written out once a row, an aggregate that keeps its
 //! input, generated over argument sizes from one byte to tens of gigabytes and run in a session
-//! with a small memory pool ([`jobsql::memory`]). For every case: the answer is right, or the
+//! with a small memory pool ([`jobsql_core::memory`]). For every case: the answer is right, or the
 //! statement is refused naming what asked and the limit; the pool never holds more than its
 //! limit; and no allocation of the thread that ran it was past twice the limit, so a refused
 //! result was never built.
@@ -17,8 +17,8 @@ use datafusion::execution::memory_pool::{
 };
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
-use jobsql::memory::StatementPool;
-use jobsql::session::user_message;
+use jobsql_core::memory::StatementPool;
+use jobsql_core::session::user_message;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -228,8 +228,8 @@ fn session() -> (SessionContext, Arc<Peak>) {
         .with_memory_pool(pool.clone())
         .build_arc()
         .expect("runtime");
-    let ctx = SessionContext::new_with_config_rt(jobsql::session::config(), env);
-    jobsql::memory::install(&ctx);
+    let ctx = SessionContext::new_with_config_rt(jobsql_core::session::config(), env);
+    jobsql_core::memory::install(&ctx);
     (ctx, pool)
 }
 
@@ -342,7 +342,7 @@ const SAME: &[&str] = &[
 #[tokio::test]
 async fn counting_changes_no_answer_and_no_column() {
     let (counted, _) = session();
-    let plain = SessionContext::new_with_config(jobsql::session::config());
+    let plain = SessionContext::new_with_config(jobsql_core::session::config());
     for sql in SAME {
         let run = |ctx: SessionContext| async move {
             let df = ctx.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));

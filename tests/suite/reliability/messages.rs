@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use jobsql::emulator::EmulatorConfig;
-use jobsql::provider::ApiRuntime;
-use jobsql::workspace::WorkspaceResolver;
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::workspace::WorkspaceResolver;
+use jobsql_emulator::EmulatorConfig;
 
 use super::common::*;
 
 async fn emulator_session() -> (
-    jobsql::emulator::EmulatorHandle,
+    jobsql_emulator::EmulatorHandle,
     datafusion::prelude::SessionContext,
 ) {
     let emu = emulator(EmulatorConfig {

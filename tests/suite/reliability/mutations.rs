@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use jobsql::client::{ApiRequest, ClientConfig, MutationFailure};
+use jobsql_core::client::{ApiRequest, ClientConfig, MutationFailure};
 
 use super::common::*;
 

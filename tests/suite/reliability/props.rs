@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use datafusion::prelude::SessionContext;
-use jobsql::emulator::{EmulatorConfig, EmulatorHandle};
-use jobsql::session::{run_sql, user_message};
-use jobsql::spec::load_sources;
-use jobsql::sql::parse_script;
+use jobsql_core::session::{run_sql, user_message};
+use jobsql_core::spec::load_sources;
+use jobsql_core::sql::parse_script;
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;

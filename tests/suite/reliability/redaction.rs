@@ -4,8 +4,8 @@
 //! warning and result — and server text cannot send terminal escape sequences.
 
 use datafusion::arrow::array::AsArray;
-use jobsql::client::ApiRequest;
-use jobsql::workspace::Workspace;
+use jobsql_core::client::ApiRequest;
+use jobsql_core::workspace::Workspace;
 
 use super::common::*;
 
@@ -216,14 +216,16 @@ async fn server_text_cannot_send_terminal_escape_sequences() {
 /// its head to the prefix rule).
 #[test]
 fn the_emulator_token_does_not_mask_idempotency_tokens() {
-    let emulator_token = jobsql::emulator::EmulatorConfig::default().token;
-    jobsql::redact::register(&emulator_token);
+    let emulator_token = jobsql_emulator::EmulatorConfig::default().token;
+    jobsql_core::redact::register(&emulator_token);
     for token in [
         "jobsql-e7c1d9a03f5b2e8c4d6a1f09b3e7c52d",
-        &jobsql::request::args::new_idempotency_token(),
+        &jobsql_core::request::args::new_idempotency_token(),
     ] {
         let line = format!("re-run with idempotency_token '{token}'");
-        assert_eq!(jobsql::redact::outgoing(&line), line);
+        assert_eq!(jobsql_core::redact::outgoing(&line), line);
     }
-    assert!(!jobsql::redact::outgoing(&format!("sent {emulator_token}")).contains(&emulator_token));
+    assert!(
+        !jobsql_core::redact::outgoing(&format!("sent {emulator_token}")).contains(&emulator_token)
+    );
 }

@@ -3,10 +3,10 @@
 //! percent-, form-, JSON- (also ASCII-only, `\/`), HTML-escaped, base64 at every offset in
 //! either alphabet, wrapped at 64 or 76 columns, a `Basic` header) × truncation at either end
 //! → no 8-character piece of it is left in the masked text, in any of those decodings. The
-//! oracle here is written independently of `jobsql::redact`: it decodes what is left and looks
+//! oracle here is written independently of `jobsql_core::redact`: it decodes what is left and looks
 //! for the secret. And text without a secret comes back unchanged.
 
-use jobsql::redact::{Redactor, MASK, WINDOW};
+use jobsql_core::redact::{Redactor, MASK, WINDOW};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -309,7 +309,7 @@ fn base64_decodings(text: &str) -> Vec<Vec<u8>> {
 /// The secret's pieces that must not survive: every run of `WINDOW` characters (its whole self
 /// when shorter), as bytes.
 /// A run of lowercase letters alone inside a secret with other characters is a word, not a
-/// piece of it (`jobsql::redact`'s rule).
+/// piece of it (`jobsql_core::redact`'s rule).
 fn windows(secret: &str) -> Vec<Vec<u8>> {
     let chars: Vec<char> = secret.chars().collect();
     let w = WINDOW.min(chars.len());

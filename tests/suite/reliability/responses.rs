@@ -1,7 +1,7 @@
 //! Answers that are not the API's JSON, served to a table: each is a clear error naming the
 //! table and the call, never a panic, and never a silent partial result.
 
-use jobsql::client::ClientConfig;
+use jobsql_core::client::ClientConfig;
 
 use super::common::*;
 

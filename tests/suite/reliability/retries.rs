@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use jobsql::client::{ApiError, ApiRequest, ClientConfig, RetryPolicy};
+use jobsql_core::client::{ApiError, ApiRequest, ClientConfig, RetryPolicy};
 
 use super::common::*;
 
@@ -24,7 +24,7 @@ fn post(retry_safe: bool) -> ApiRequest {
 }
 
 /// Backoff alone would wait 100 s, beyond the 5 s budget: only `Retry-After` can make a retry.
-fn patient_backoff() -> jobsql::client::ApiClient {
+fn patient_backoff() -> jobsql_core::client::ApiClient {
     client(ClientConfig {
         retry: RetryPolicy {
             max_attempts: 5,

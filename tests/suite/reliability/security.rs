@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use jobsql::client::ApiRequest;
-use jobsql::workspace::{Workspace, WorkspaceResolver};
+use jobsql_core::client::ApiRequest;
+use jobsql_core::workspace::{Workspace, WorkspaceResolver};
 
 use super::common::*;
 

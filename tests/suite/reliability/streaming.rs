@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use jobsql::emulator::{EmulatorConfig, EmulatorHandle};
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle};
 use tokio::sync::Notify;
 
 use super::common::*;

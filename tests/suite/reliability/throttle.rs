@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use jobsql::client::{ApiClient, ApiRequest, ClientConfig, RetryPolicy};
-use jobsql::emulator::EmulatorConfig;
+use jobsql_core::client::{ApiClient, ApiRequest, ClientConfig, RetryPolicy};
+use jobsql_emulator::EmulatorConfig;
 
 use super::common::*;
 
@@ -145,7 +145,7 @@ async fn select_fan_out_through_a_throttling_proxy_is_complete() {
     );
     let want = rows(&direct, &sql).await;
     let (proxy, refused) = throttling_proxy(emu.base_url()).await;
-    let ws = jobsql::workspace::Workspace::new("emu", &proxy.base, emu.token()).expect("ws");
+    let ws = jobsql_core::workspace::Workspace::new("emu", &proxy.base, emu.token()).expect("ws");
     let client = patient(16);
     let ctx = session(runtime(client.clone(), std::slice::from_ref(&ws)));
     emu.clear_requests();
@@ -174,7 +174,7 @@ async fn insert_fan_out_through_a_throttling_proxy_creates_each_run_once() {
     })
     .await;
     let (proxy, refused) = throttling_proxy(emu.base_url()).await;
-    let ws = jobsql::workspace::Workspace::new("emu", &proxy.base, emu.token()).expect("ws");
+    let ws = jobsql_core::workspace::Workspace::new("emu", &proxy.base, emu.token()).expect("ws");
     let ctx = session(runtime(patient(16), &[ws]));
     let values: Vec<String> = (0..16)
         .map(|i| format!("('throttled-{i}', '[{{\"task_key\": \"t\", \"notebook_task\": {{\"notebook_path\": \"/n\"}}}}]')"))

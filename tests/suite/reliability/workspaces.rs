@@ -1,8 +1,8 @@
 //! Queries over several workspaces: one that cannot be reached fails the query with an error
 //! naming it; with `--keep-going` the others' rows come back and a warning names it.
 
-use jobsql::client::{ApiError, ApiRequest};
-use jobsql::emulator::EmulatorConfig;
+use jobsql_core::client::{ApiError, ApiRequest};
+use jobsql_emulator::EmulatorConfig;
 
 use super::common::*;
 

@@ -2,7 +2,7 @@
 //! description, beside DataFusion's columns; `information_schema` and `SHOW COLUMNS` still
 //! answer the same columns.
 
-use jobsql::spec::load_embedded;
+use jobsql_core::spec::load_embedded;
 
 use super::common::*;
 

@@ -244,7 +244,7 @@ fn expected(runs: &[Run], atoms: &[Atom]) -> Vec<(String, i64)> {
     out
 }
 
-async fn raw_runs(ws: &'static str, emulator: &jobsql::emulator::EmulatorHandle) -> Vec<Run> {
+async fn raw_runs(ws: &'static str, emulator: &jobsql_emulator::EmulatorHandle) -> Vec<Run> {
     let ids = |runs: Vec<Value>| -> BTreeSet<i64> {
         runs.iter().filter_map(|r| r["run_id"].as_i64()).collect()
     };

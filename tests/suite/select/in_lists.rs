@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use jobsql::provider::pushdown::MAX_KEYS;
+use jobsql_core::provider::pushdown::MAX_KEYS;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

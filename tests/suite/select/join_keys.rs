@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use jobsql::emulator::RecordedRequest;
-use jobsql::session::keys::MAX_KEYS;
+use jobsql_core::session::keys::MAX_KEYS;
+use jobsql_emulator::RecordedRequest;
 
 use super::common::*;
 use super::keys::listed_jobs;

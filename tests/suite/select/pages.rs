@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use datafusion::prelude::SessionContext;
-use jobsql::client::{ApiClient, RetryPolicy};
-use jobsql::provider::ApiRuntime;
-use jobsql::session::{new_context, run_sql, user_message};
-use jobsql::spec::load_embedded;
-use jobsql::workspace::{Workspace, WorkspaceResolver};
+use jobsql_core::client::{ApiClient, RetryPolicy};
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::session::{new_context, run_sql, user_message};
+use jobsql_core::spec::load_embedded;
+use jobsql_core::workspace::{Workspace, WorkspaceResolver};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
@@ -25,7 +25,7 @@ type Params = Query<HashMap<String, String>>;
 
 /// Serve `app` on 127.0.0.1:0; a session whose default workspace it is.
 pub async fn stub_session(app: Router) -> SessionContext {
-    stub_session_with(app, jobsql::provider::DEFAULT_MAX_CONCURRENCY).await
+    stub_session_with(app, jobsql_core::provider::DEFAULT_MAX_CONCURRENCY).await
 }
 
 /// The same, with at most `concurrency` requests in flight.

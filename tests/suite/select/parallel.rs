@@ -190,7 +190,8 @@ async fn the_emulator_history_scanned_in_parallel_equals_the_raw_listing() {
         want
     );
     assert!(
-        requests.len() <= want.len().div_ceil(25) + 2 * jobsql::provider::DEFAULT_MAX_CONCURRENCY,
+        requests.len()
+            <= want.len().div_ceil(25) + 2 * jobsql_core::provider::DEFAULT_MAX_CONCURRENCY,
         "{} requests",
         requests.len()
     );

@@ -11,8 +11,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
-use jobsql::emulator::EmulatorHandle;
-use jobsql::workspace::Workspace;
+use jobsql_core::workspace::Workspace;
+use jobsql_emulator::EmulatorHandle;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

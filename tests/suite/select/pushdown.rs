@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use jobsql::emulator::RecordedRequest;
+use jobsql_emulator::RecordedRequest;
 
 use super::common::*;
 
@@ -252,7 +252,8 @@ async fn count_star_reads_everything_without_tasks_and_tasks_ask_for_expansion()
     // One request per page, plus at most one partial last page per parallel slice.
     let pages = raw.len().div_ceil(25);
     assert!(
-        (pages..=pages + 2 * jobsql::provider::DEFAULT_MAX_CONCURRENCY).contains(&requests.len()),
+        (pages..=pages + 2 * jobsql_core::provider::DEFAULT_MAX_CONCURRENCY)
+            .contains(&requests.len()),
         "{} requests for {pages} pages",
         requests.len()
     );
@@ -288,14 +289,14 @@ async fn several_workspaces_are_queried_concurrently_and_unioned() {
     );
     assert_eq!(ints(&batches, 1), [Some(raw_a), Some(raw_b)]);
     assert!(!a.requests().is_empty() && !b.requests().is_empty());
-    let message = match jobsql::session::run_sql(
+    let message = match jobsql_core::session::run_sql(
         &ctx,
         &format!("SELECT * FROM {RUNS} WHERE deployment_name = 'bad/name'"),
     )
     .await
     {
         Ok(_) => panic!("a bad deployment name is refused"),
-        Err(e) => jobsql::session::user_message(&e),
+        Err(e) => jobsql_core::session::user_message(&e),
     };
     assert!(message.contains("bad/name"), "{message}");
 }

@@ -3,12 +3,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use jobsql::client::{ApiClient, RetryPolicy};
-use jobsql::emulator::{start_local, EmulatorConfig};
-use jobsql::provider::ApiRuntime;
-use jobsql::session::{new_context, run_sql, user_message};
-use jobsql::spec::{load_embedded, load_sources};
-use jobsql::workspace::{Workspace, WorkspaceResolver};
+use jobsql_core::client::{ApiClient, RetryPolicy};
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::session::{new_context, run_sql, user_message};
+use jobsql_core::spec::{load_embedded, load_sources};
+use jobsql_core::workspace::{Workspace, WorkspaceResolver};
+use jobsql_emulator::{start_local, EmulatorConfig};
 
 use super::common::*;
 

@@ -14,7 +14,7 @@ type Row = (String, i64, String, i64, String, bool);
 type Eval = Box<dyn Fn(&Row) -> bool>;
 
 /// Every task run of `room`, from the raw pages.
-async fn raw_task_runs(emulator: &jobsql::emulator::EmulatorHandle, room: &str) -> Vec<Value> {
+async fn raw_task_runs(emulator: &jobsql_emulator::EmulatorHandle, room: &str) -> Vec<Value> {
     let client = reqwest::Client::new();
     let (mut out, mut token) = (Vec::new(), None::<String>);
     loop {

@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use jobsql::client::{ApiClient, RetryPolicy};
-use jobsql::provider::ApiRuntime;
-use jobsql::session::new_context;
-use jobsql::spec::load_sources;
-use jobsql::workspace::{Workspace, WorkspaceResolver};
+use jobsql_core::client::{ApiClient, RetryPolicy};
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::session::new_context;
+use jobsql_core::spec::load_sources;
+use jobsql_core::workspace::{Workspace, WorkspaceResolver};
 
 use super::common::*;
 
@@ -26,7 +26,7 @@ async fn short_names_answer_what_the_full_name_answers() {
         let (got, requests) = env.run(&sql).await;
         assert_eq!(ints(&got, 0), ints(&want, 0), "{short}");
         assert_eq!(ints(&got, 1), ints(&want, 1), "{short}");
-        let paths = |r: &[jobsql::emulator::RecordedRequest]| {
+        let paths = |r: &[jobsql_emulator::RecordedRequest]| {
             let mut q: Vec<String> = r
                 .iter()
                 .map(|r| format!("{} {:?}", r.path, r.query))

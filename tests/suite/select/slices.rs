@@ -99,7 +99,7 @@ async fn a_full_history_is_still_listed_in_many_concurrent_slices() {
     );
     assert_eq!(
         starts.len(),
-        2 * jobsql::provider::DEFAULT_MAX_CONCURRENCY,
+        2 * jobsql_core::provider::DEFAULT_MAX_CONCURRENCY,
         "as many slices as before: twice the requests in flight"
     );
     let pages = want.len().div_ceil(25);

@@ -29,7 +29,7 @@ async fn unnest_in_the_select_list_gives_one_row_per_task() {
     );
     // The same reads as any query of the tasks: the listing, and the gets completing the
     // runs with more than 100 tasks.
-    let gets = |rs: &[jobsql::emulator::RecordedRequest]| {
+    let gets = |rs: &[jobsql_emulator::RecordedRequest]| {
         let mut g: Vec<String> = rs
             .iter()
             .filter(|r| r.path.ends_with("/runs/get"))

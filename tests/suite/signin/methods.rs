@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use jobsql::spec::ProviderSpec;
-use jobsql::workspace::{Auth, WorkspaceResolver};
+use jobsql_core::spec::ProviderSpec;
+use jobsql_core::workspace::{Auth, WorkspaceResolver};
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -265,7 +265,7 @@ fn a_provider_without_host_setting_or_config_file_uses_env_and_defaults() {
     // Its secrets are registered for redaction as soon as the resolver exists.
     let _ = r(&[("SAILISH_TOKEN", "sail-registered-secret-42")]);
     assert_eq!(
-        jobsql::redact::redact("x sail-registered-secret-42 y"),
+        jobsql_core::redact::redact("x sail-registered-secret-42 y"),
         "x *** y"
     );
 }
@@ -283,7 +283,7 @@ fn every_secret_of_every_profile_is_registered() {
         "env-client-secret-31",
     ] {
         assert_eq!(
-            jobsql::redact::redact(&format!("a {secret} b")),
+            jobsql_core::redact::redact(&format!("a {secret} b")),
             "a *** b",
             "{secret}"
         );

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jobsql::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
-use jobsql::emulator::{EmulatorConfig, ManualClock, OAuthConfig};
-use jobsql::provider::ApiRuntime;
-use jobsql::workspace::{Workspace, WorkspaceResolver};
+use jobsql_core::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::workspace::{Workspace, WorkspaceResolver};
+use jobsql_emulator::{EmulatorConfig, ManualClock, OAuthConfig};
 
 use super::common::*;
 
@@ -128,7 +128,7 @@ async fn a_parallel_scan_whose_token_expires_refreshes_once_and_loses_no_row() {
     assert_eq!(discovery, 2, "discovered before each token request");
     let refused = requests.iter().filter(|r| r.status == 401).count();
     assert!(refused >= 1, "requests in flight met the expired token");
-    let answered = |rs: &[jobsql::emulator::RecordedRequest]| {
+    let answered = |rs: &[jobsql_emulator::RecordedRequest]| {
         rs.iter()
             .filter(|r| r.path.ends_with("runs/list") && r.status == 200)
             .count()
@@ -245,7 +245,7 @@ async fn a_token_is_used_until_shortly_before_expires_in() {
         let ws = resolver.resolve(None).expect("ws");
         let client = ApiClient::new(RetryPolicy::default()).expect("client");
         for _ in 0..3 {
-            let list = jobsql::client::ApiRequest::get("/api/2.2/jobs/runs/list", vec![]);
+            let list = jobsql_core::client::ApiRequest::get("/api/2.2/jobs/runs/list", vec![]);
             client.send(&ws, &list).await.expect("sent");
         }
         let seen = stub.seen();

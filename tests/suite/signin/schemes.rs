@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use jobsql::client::{ApiClient, ApiRequest, RetryPolicy};
-use jobsql::emulator::EmulatorConfig;
-use jobsql::provider::ApiRuntime;
-use jobsql::spec::ProviderSpec;
-use jobsql::workspace::WorkspaceResolver;
+use jobsql_core::client::{ApiClient, ApiRequest, RetryPolicy};
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::spec::ProviderSpec;
+use jobsql_core::workspace::WorkspaceResolver;
+use jobsql_emulator::EmulatorConfig;
 
 use super::common::*;
 
@@ -225,7 +225,7 @@ async fn the_binary_shows_no_secret_in_verbose_or_dry_run_output() {
     let secret = "bin-oauth-secret-3e7f0a";
     let emu = emulator(EmulatorConfig {
         runs: 60,
-        oauth: jobsql::emulator::OAuthConfig {
+        oauth: jobsql_emulator::OAuthConfig {
             client_id: "bin-client".into(),
             client_secret: secret.into(),
             ..Default::default()
@@ -253,7 +253,7 @@ async fn the_binary_shows_no_secret_in_verbose_or_dry_run_output() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out.lines().count(), 4, "{out}");
     assert!(err.contains("sign-in oauth-m2m @ "), "{err}");
-    let tokens = |emu: &jobsql::emulator::EmulatorHandle| {
+    let tokens = |emu: &jobsql_emulator::EmulatorHandle| {
         emu.requests()
             .iter()
             .filter(|r| r.path == "/oidc/v1/token" && r.status == 200)

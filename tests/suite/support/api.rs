@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use jobsql::emulator::EmulatorHandle;
+use jobsql_emulator::EmulatorHandle;
 use serde_json::Value;
 
 /// A reqwest client on one emulator, with its base URL and token.

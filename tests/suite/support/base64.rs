@@ -1,4 +1,4 @@
-//! base64 written and read by the tests themselves (independently of `jobsql::redact`): what a
+//! base64 written and read by the tests themselves (independently of `jobsql_core::redact`): what a
 //! hostile server echoes, and what a stub reads from an `Authorization: Basic` header.
 
 /// base64 of `bytes`: standard or URL-safe alphabet, padded or not.

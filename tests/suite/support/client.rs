@@ -5,9 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jobsql::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
-use jobsql::emulator::EmulatorHandle;
-use jobsql::workspace::Workspace;
+use jobsql_core::client::{ApiClient, ClientConfig, LogSink, RetryPolicy};
+use jobsql_core::workspace::Workspace;
+use jobsql_emulator::EmulatorHandle;
 
 /// The token every stub and test workspace uses: it must appear in no output.
 pub const TOKEN: &str = "dapi-reliability-secret-7f3a9c";

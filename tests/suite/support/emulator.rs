@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jobsql::emulator::{start_local, EmulatorConfig, EmulatorHandle, ManualClock};
+use jobsql_emulator::{start_local, EmulatorConfig, EmulatorHandle, ManualClock};
 
 /// A fixed "now" so generated data is identical from run to run.
 pub const NOW: i64 = 1_790_000_000_000;

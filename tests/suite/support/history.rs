@@ -10,15 +10,17 @@ use datafusion::arrow::compute::{concat_batches, sort_to_indices, take_record_ba
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
-use jobsql::history::{HistoryRoot, SYNCED_AT_COLUMN};
-use jobsql::provider::progress::Progress;
-use jobsql::spec::{load_embedded, Resource};
-use jobsql::sync::{plan::SyncPlan, sync_workspace, types, SyncError, SyncOptions, SyncReport};
+use jobsql_core::provider::progress::Progress;
+use jobsql_core::spec::{load_embedded, Resource};
+use jobsql_history::sync::{
+    plan::SyncPlan, sync_workspace, types, SyncError, SyncOptions, SyncReport,
+};
+use jobsql_history::{HistoryRoot, SYNCED_AT_COLUMN};
 
 /// The resource of the built-in specs that `jobsql sync --table table` names.
 pub fn resource(table: &str) -> Arc<Resource> {
     let specs = load_embedded().expect("specs");
-    jobsql::sync::names::resolve(&specs, &[table.to_string()]).expect("resolves")[0].clone()
+    jobsql_history::sync::names::resolve(&specs, &[table.to_string()]).expect("resolves")[0].clone()
 }
 
 /// The job_runs resource of the built-in specs.
@@ -74,7 +76,7 @@ pub async fn history_session(
     let url = HistoryRoot::parse(&root.display().to_string())
         .expect("root")
         .table_url(provider, service, resource);
-    let table = jobsql::history::HistoryTable::load(&format!("{resource}_history"), &url)
+    let table = jobsql_history::HistoryTable::load(&format!("{resource}_history"), &url)
         .await
         .expect("loads");
     let ctx = SessionContext::new();
@@ -115,17 +117,17 @@ pub async fn history_rows(ctx: &SessionContext, root: &Path) -> RecordBatch {
         .expect("root")
         .table_url("databricks_workspace", "jobs", "job_runs");
     let target = history_schema(ctx).await;
-    let table = jobsql::sync::delta::open_or_create(&url, &target)
+    let table = jobsql_history::sync::delta::open_or_create(&url, &target)
         .await
         .expect("the table opens");
-    let listing = jobsql::history::log::list("job_runs", &table)
+    let listing = jobsql_history::log::list("job_runs", &table)
         .await
         .expect("files");
     if listing.files.is_empty() {
         return RecordBatch::new_empty(target);
     }
-    let shown = jobsql::history::HistoryTable::new("job_runs", listing);
-    let batches: Vec<RecordBatch> = jobsql::sync::read::read_files(ctx, &shown)
+    let shown = jobsql_history::HistoryTable::new("job_runs", listing);
+    let batches: Vec<RecordBatch> = jobsql_history::sync::read::read_files(ctx, &shown)
         .await
         .expect("read")
         .try_collect()

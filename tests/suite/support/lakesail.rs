@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jobsql::emulator::lakesail::{start_local, LakeSailConfig, LakeSailHandle};
-use jobsql::emulator::ManualClock;
+use jobsql_emulator::lakesail::{start_local, LakeSailConfig, LakeSailHandle};
+use jobsql_emulator::ManualClock;
 use serde_json::Value;
 
 use super::emulator::NOW;
@@ -239,13 +239,13 @@ pub const SAIL_RUNS: &str = "lakesail.jobs.job_runs";
 /// provider with its own resolver and token.
 pub fn sail_session(
     sail: &LakeSailHandle,
-    dbx: Option<&jobsql::emulator::EmulatorHandle>,
+    dbx: Option<&jobsql_emulator::EmulatorHandle>,
 ) -> datafusion::prelude::SessionContext {
     use std::collections::HashMap;
 
-    use jobsql::provider::ApiRuntime;
-    use jobsql::spec::load_embedded;
-    use jobsql::workspace::{Workspace, WorkspaceResolver, Workspaces};
+    use jobsql_core::provider::ApiRuntime;
+    use jobsql_core::spec::load_embedded;
+    use jobsql_core::workspace::{Workspace, WorkspaceResolver, Workspaces};
 
     let specs = load_embedded().expect("specs");
     let endpoint = Workspace::new("sail", &sail.base_url(), sail.token()).expect("endpoint");
@@ -266,5 +266,5 @@ pub fn sail_session(
         super::client::fast(3),
         Workspaces::new([databricks, lakesail]),
     );
-    jobsql::session::new_context(&specs, Arc::new(runtime)).expect("session")
+    jobsql_core::session::new_context(&specs, Arc::new(runtime)).expect("session")
 }

@@ -1,6 +1,6 @@
 //! Filters over the emulator's request log ([`RecordedRequest`]).
 
-use jobsql::emulator::RecordedRequest;
+use jobsql_emulator::RecordedRequest;
 
 /// Requests to an endpoint (path ends with `suffix`).
 pub fn to<'a>(requests: &'a [RecordedRequest], suffix: &str) -> Vec<&'a RecordedRequest> {

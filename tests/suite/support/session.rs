@@ -7,13 +7,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
-use jobsql::client::{ApiClient, RetryPolicy};
-use jobsql::emulator::{EmulatorConfig, EmulatorHandle, ManualClock, RecordedRequest};
-use jobsql::provider::ApiRuntime;
-use jobsql::session::{new_context, run_sql, user_message};
-use jobsql::spec::load_embedded;
-use jobsql::workspace::{Workspace, WorkspaceResolver};
-use jobsql::write::DryRunLog;
+use jobsql_core::client::{ApiClient, RetryPolicy};
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::session::{new_context, run_sql, user_message};
+use jobsql_core::spec::load_embedded;
+use jobsql_core::workspace::{Workspace, WorkspaceResolver};
+use jobsql_core::write::DryRunLog;
+use jobsql_emulator::{EmulatorConfig, EmulatorHandle, ManualClock, RecordedRequest};
 
 use super::batches::strings;
 use super::emulator::{history_config, start};

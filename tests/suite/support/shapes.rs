@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::collections::HashMap;
 
 use datafusion::prelude::SessionContext;
-use jobsql::provider::ApiRuntime;
-use jobsql::session::new_context;
-use jobsql::spec::{load_sources, SpecError, SpecSet};
-use jobsql::workspace::WorkspaceResolver;
+use jobsql_core::provider::ApiRuntime;
+use jobsql_core::session::new_context;
+use jobsql_core::spec::{load_sources, SpecError, SpecSet};
+use jobsql_core::workspace::WorkspaceResolver;
 
 use super::client::fast;
 use super::stub::Stub;

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
-use jobsql::workspace::Workspace;
+use jobsql_core::workspace::Workspace;
 
 use super::client::workspace;
 

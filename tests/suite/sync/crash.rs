@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jobsql::client::{ApiClient, RetryPolicy};
+use jobsql_core::client::{ApiClient, RetryPolicy};
 
 use super::common::*;
 use crate::support::cli::{stderr, EmulatorProcess};

@@ -91,9 +91,9 @@ fn an_unwritable_location_is_one_line_and_exit_1() {
 /// skipped with a line naming why, the Databricks tables are synced, and it exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_table_a_provider_not_configured_is_skipped_with_a_line() {
-    let emu = crate::support::emulator::start(jobsql::emulator::EmulatorConfig {
+    let emu = crate::support::emulator::start(jobsql_emulator::EmulatorConfig {
         runs: 300,
-        ..jobsql::emulator::EmulatorConfig::default()
+        ..jobsql_emulator::EmulatorConfig::default()
     })
     .await;
     let dir = temp_dir("sync-skip");

@@ -44,7 +44,7 @@ os._exit(0)
 
 /// `jobsql sync --to <root> --table job_runs` against `h`, in a blocking task.
 async fn sync_binary(
-    h: &jobsql::emulator::EmulatorHandle,
+    h: &jobsql_emulator::EmulatorHandle,
     root: &std::path::Path,
 ) -> std::process::Output {
     let (url, token) = (h.base_url(), h.token().to_string());

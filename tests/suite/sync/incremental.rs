@@ -117,8 +117,8 @@ fn submit_body(name: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_new_runs_and_five_finishing_add_300_update_5_duplicate_none() {
-    let clock = jobsql::emulator::ManualClock::new(NOW);
-    let h = start(jobsql::emulator::EmulatorConfig {
+    let clock = jobsql_emulator::ManualClock::new(NOW);
+    let h = start(jobsql_emulator::EmulatorConfig {
         runs: 2_000,
         seed: 42,
         jobs: 8,
@@ -126,7 +126,7 @@ async fn three_hundred_new_runs_and_five_finishing_add_300_update_5_duplicate_no
         phase: Duration::from_secs(3600),
         clock: Some(std::sync::Arc::new(clock.clone())),
         record_limit: 100_000,
-        ..jobsql::emulator::EmulatorConfig::default()
+        ..jobsql_emulator::EmulatorConfig::default()
     })
     .await;
     let api = Api::new(&h);

@@ -163,12 +163,12 @@ async fn a_job_run_the_api_deleted_is_kept_with_the_time_it_was_last_seen() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lakesail_run_the_api_deleted_is_kept_with_the_time_it_was_last_seen() {
-    let clock = jobsql::emulator::ManualClock::new(crate::support::emulator::NOW);
-    let h = crate::support::lakesail::start(jobsql::emulator::lakesail::LakeSailConfig {
+    let clock = jobsql_emulator::ManualClock::new(crate::support::emulator::NOW);
+    let h = crate::support::lakesail::start(jobsql_emulator::lakesail::LakeSailConfig {
         runs: 400,
         clock: Some(Arc::new(clock.clone())),
         phase: std::time::Duration::from_secs(1),
-        ..jobsql::emulator::lakesail::LakeSailConfig::default()
+        ..jobsql_emulator::lakesail::LakeSailConfig::default()
     })
     .await;
     let ctx = crate::support::lakesail::sail_session(&h, None);
@@ -190,9 +190,9 @@ async fn a_lakesail_run_the_api_deleted_is_kept_with_the_time_it_was_last_seen()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_task_runs_of_a_deleted_clean_room_are_kept_with_the_time_they_were_last_seen() {
-    let h = start(jobsql::emulator::EmulatorConfig {
+    let h = start(jobsql_emulator::EmulatorConfig {
         runs: 200,
-        ..jobsql::emulator::EmulatorConfig::default()
+        ..jobsql_emulator::EmulatorConfig::default()
     })
     .await;
     let ctx = on(&h, &[]);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::prelude::SessionContext;
-use jobsql::sync::SyncReport;
+use jobsql_history::sync::SyncReport;
 
 use super::common::history_dir;
 use crate::support::history::{history_session, resource, sync_table};
@@ -52,12 +52,12 @@ const LIVE: &str = "SELECT job_id, job_run_id, finished_at FROM lakesail.jobs.jo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lakesail_runs_sync_newest_first_down_to_the_mark_and_exactly_once() {
-    let clock = jobsql::emulator::ManualClock::new(crate::support::emulator::NOW);
-    let h = crate::support::lakesail::start(jobsql::emulator::lakesail::LakeSailConfig {
+    let clock = jobsql_emulator::ManualClock::new(crate::support::emulator::NOW);
+    let h = crate::support::lakesail::start(jobsql_emulator::lakesail::LakeSailConfig {
         runs: 3_000,
         clock: Some(Arc::new(clock.clone())),
         phase: std::time::Duration::from_secs(1),
-        ..jobsql::emulator::lakesail::LakeSailConfig::default()
+        ..jobsql_emulator::lakesail::LakeSailConfig::default()
     })
     .await;
     assert_eq!(resource(SAIL_RUNS).provider, "lakesail");

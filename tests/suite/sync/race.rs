@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use jobsql::sync::SyncReport;
+use jobsql_history::sync::SyncReport;
 use serde_json::json;
 
 use super::common::*;
@@ -16,7 +16,7 @@ use crate::support::history::try_sync_table;
 
 /// Both syncs at once, each on its own session (as two processes would be).
 async fn race(
-    h: &jobsql::emulator::EmulatorHandle,
+    h: &jobsql_emulator::EmulatorHandle,
     dir: &std::path::Path,
 ) -> (SyncReport, SyncReport) {
     let (a, b) = (on(h, &[]), on(h, &[]));
@@ -62,8 +62,8 @@ fn assert_each_run_once(history: &datafusion::arrow::array::RecordBatch) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_syncs_racing_for_one_version_both_succeed_and_keep_each_run_once() {
-    let clock = jobsql::emulator::ManualClock::new(NOW);
-    let h = start(jobsql::emulator::EmulatorConfig {
+    let clock = jobsql_emulator::ManualClock::new(NOW);
+    let h = start(jobsql_emulator::EmulatorConfig {
         runs: 600,
         seed: 42,
         jobs: 8,
@@ -72,7 +72,7 @@ async fn two_syncs_racing_for_one_version_both_succeed_and_keep_each_run_once() 
         // Every page takes a while: both syncs open the table before either commits.
         latency: Duration::from_millis(30),
         record_limit: 100_000,
-        ..jobsql::emulator::EmulatorConfig::default()
+        ..jobsql_emulator::EmulatorConfig::default()
     })
     .await;
     let dir = history_dir("race");

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::SessionContext;
-use jobsql::sync::SyncReport;
+use jobsql_history::sync::SyncReport;
 
 use super::common::{history_dir, on, start};
 use crate::support::history::{history_session, sync_table};
@@ -43,9 +43,9 @@ async fn history(dir: &std::path::Path) -> Vec<(String, i64, i64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clean_room_task_runs_sync_per_room_and_exactly_once() {
-    let h = start(jobsql::emulator::EmulatorConfig {
+    let h = start(jobsql_emulator::EmulatorConfig {
         runs: 200,
-        ..jobsql::emulator::EmulatorConfig::default()
+        ..jobsql_emulator::EmulatorConfig::default()
     })
     .await;
     let ctx = on(&h, &[]);

@@ -362,9 +362,9 @@ struct Seen {
 /// a segment that changes the path, or a URL over 16 KiB. (An empty value is no path
 /// parameter at all: the key's filter is not pushed, the listing answers it.)
 fn unsendable(value: &str, base_url: &str) -> bool {
-    let encoded = jobsql::request::encode_segment(value);
+    let encoded = jobsql_core::request::encode_segment(value);
     let path = format!("/workloads/jobs/{encoded}/runs/{encoded}");
-    matches!(value, "." | "..") || base_url.len() + path.len() > jobsql::client::MAX_URL_BYTES
+    matches!(value, "." | "..") || base_url.len() + path.len() > jobsql_core::client::MAX_URL_BYTES
 }
 
 /// What is wrong with the requests one re-sync of `target` sent: anything but a GET of its

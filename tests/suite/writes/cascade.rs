@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use jobsql::client::RetryPolicy;
-use jobsql::emulator::RecordedRequest;
-use jobsql::provider::Warnings;
+use jobsql_core::client::RetryPolicy;
+use jobsql_core::provider::Warnings;
+use jobsql_emulator::RecordedRequest;
 
 use super::common::*;
 
@@ -69,7 +69,7 @@ fn guarded(
     max: usize,
 ) -> (
     datafusion::prelude::SessionContext,
-    Option<jobsql::write::DryRunLog>,
+    Option<jobsql_core::write::DryRunLog>,
     Warnings,
 ) {
     let mut warnings = Warnings::default();
@@ -118,7 +118,9 @@ async fn deleting_jobs_counts_the_runs_they_take_with_them() {
     let all = 2 + runs.len();
     let (dry, log, _) = guarded(&env, true, all);
     env.emulator.clear_requests();
-    let results = jobsql::session::run_sql(&dry, &sql).await.expect("dry run");
+    let results = jobsql_core::session::run_sql(&dry, &sql)
+        .await
+        .expect("dry run");
     assert_eq!(count(&results[0].batches), 2);
     let planned = log.expect("log").take();
     assert_eq!(planned.len(), 2, "{planned:?}");
@@ -130,7 +132,9 @@ async fn deleting_jobs_counts_the_runs_they_take_with_them() {
     // The delete itself: the jobs go, their runs with them, and the user is told.
     let (ctx, _, warnings) = guarded(&env, false, all);
     env.emulator.clear_requests();
-    let results = jobsql::session::run_sql(&ctx, &sql).await.expect("delete");
+    let results = jobsql_core::session::run_sql(&ctx, &sql)
+        .await
+        .expect("delete");
     assert_eq!(count(&results[0].batches), 2, "count is the jobs deleted");
     let requests = env.emulator.requests();
     assert_eq!(job_deletes(&requests), jobs.iter().copied().collect());

@@ -2,7 +2,7 @@
 //! and LIMIT included), never every row of a workspace, and never more than `--max-deletes`.
 
 use super::common::*;
-use jobsql::client::RetryPolicy;
+use jobsql_core::client::RetryPolicy;
 
 /// The job with the most completed runs, and those runs (newest first).
 async fn busiest_job(env: &Env) -> (i64, Vec<i64>) {
@@ -29,7 +29,7 @@ async fn busiest_job(env: &Env) -> (i64, Vec<i64>) {
 }
 
 /// The run ids in the bodies of the runs/delete requests, sorted.
-fn deleted(requests: &[jobsql::emulator::RecordedRequest]) -> Vec<i64> {
+fn deleted(requests: &[jobsql_emulator::RecordedRequest]) -> Vec<i64> {
     let mut ids: Vec<i64> = mutations(requests)
         .iter()
         .map(|r| {
@@ -157,13 +157,15 @@ async fn a_dry_run_shows_the_same_set_as_the_delete() {
         "DELETE FROM {RUNS} WHERE job_id = {job} AND run_id IN (SELECT column1 FROM stale)"
     );
     // The dry-run session has no `stale` table of its own: give it the same one.
-    jobsql::session::run_sql(
+    jobsql_core::session::run_sql(
         &dry,
         &format!("CREATE TABLE stale AS VALUES ({}), ({})", runs[2], runs[4]),
     )
     .await
     .expect("stale");
-    let results = jobsql::session::run_sql(&dry, &sql).await.expect("dry run");
+    let results = jobsql_core::session::run_sql(&dry, &sql)
+        .await
+        .expect("dry run");
     assert_eq!(count(&results[0].batches), 2);
     let mut planned: Vec<i64> = log
         .take()
@@ -224,11 +226,12 @@ async fn a_delete_of_more_rows_than_max_deletes_is_refused_before_any_delete() {
     }
     // The dry run refuses the same way, and records nothing.
     let (dry, log) = session(&env.emulator, true);
-    let error = jobsql::session::run_sql(&dry, &format!("DELETE FROM {RUNS} WHERE run_id > 0"))
-        .await
-        .expect_err("refused");
+    let error =
+        jobsql_core::session::run_sql(&dry, &format!("DELETE FROM {RUNS} WHERE run_id > 0"))
+            .await
+            .expect_err("refused");
     assert!(
-        jobsql::session::user_message(&error).contains(&format!("would delete {all} rows")),
+        jobsql_core::session::user_message(&error).contains(&format!("would delete {all} rows")),
         "{error}"
     );
     assert!(log.expect("log").take().is_empty());
@@ -243,7 +246,7 @@ async fn the_guard_is_exact_at_its_limit_for_reads_and_direct_deletes() {
     });
     let run = |sql: String| {
         let ctx = ctx.clone();
-        async move { jobsql::session::run_sql(&ctx, &sql).await }
+        async move { jobsql_core::session::run_sql(&ctx, &sql).await }
     };
     // Six runs by key: refused without a request.
     let six: Vec<String> = runs[..6].iter().map(|r| r.to_string()).collect();
@@ -254,7 +257,7 @@ async fn the_guard_is_exact_at_its_limit_for_reads_and_direct_deletes() {
     ))
     .await
     .expect_err("six is more than five");
-    let message = jobsql::session::user_message(&error);
+    let message = jobsql_core::session::user_message(&error);
     assert!(
         message.contains("would delete 6 rows, more than --max-deletes 5"),
         "{message}"
@@ -268,7 +271,7 @@ async fn the_guard_is_exact_at_its_limit_for_reads_and_direct_deletes() {
     .await
     .expect_err("refused");
     assert!(
-        jobsql::session::user_message(&error).contains("would delete 6 rows"),
+        jobsql_core::session::user_message(&error).contains("would delete 6 rows"),
         "{error}"
     );
     assert!(mutations(&env.emulator.requests()).is_empty());
@@ -295,7 +298,7 @@ async fn the_guard_is_exact_at_its_limit_for_reads_and_direct_deletes() {
 }
 
 async fn ctx_sql(env: &Env, sql: &str) {
-    jobsql::session::run_sql(&env.ctx, sql)
+    jobsql_core::session::run_sql(&env.ctx, sql)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
@@ -376,7 +379,9 @@ async fn an_ordered_limit_deletes_what_its_select_shows_and_an_unordered_one_is_
         let (dry, log) = session(&env.emulator, true);
         let log = log.expect("dry-run log");
         for _ in 0..5 {
-            jobsql::session::run_sql(&dry, &sql).await.expect("dry run");
+            jobsql_core::session::run_sql(&dry, &sql)
+                .await
+                .expect("dry run");
             let mut planned: Vec<i64> = log
                 .take()
                 .iter()

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeSet;
 
-use jobsql::client::RetryPolicy;
-use jobsql::emulator::EmulatorHandle;
+use jobsql_core::client::RetryPolicy;
+use jobsql_emulator::EmulatorHandle;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -92,11 +92,11 @@ type Sent = BTreeSet<(String, String)>;
 async fn check(
     env: &Env,
     dry: &datafusion::prelude::SessionContext,
-    log: &jobsql::write::DryRunLog,
+    log: &jobsql_core::write::DryRunLog,
     real: &datafusion::prelude::SessionContext,
     sql: &str,
 ) -> Result<(), TestCaseError> {
-    let dry_result = jobsql::session::run_sql(dry, sql).await;
+    let dry_result = jobsql_core::session::run_sql(dry, sql).await;
     let planned = log.take();
     let recorded: Sent = planned
         .iter()
@@ -108,7 +108,7 @@ async fn check(
     let with_it: BTreeSet<String> = planned.iter().flat_map(|p| p.with_it.clone()).collect();
     let before = all_runs(env).await;
     env.emulator.clear_requests();
-    let real_result = jobsql::session::run_sql(real, sql).await;
+    let real_result = jobsql_core::session::run_sql(real, sql).await;
     let requests = env.emulator.requests();
     let sent: Sent = mutations(&requests)
         .iter()
@@ -166,7 +166,7 @@ fn a_dry_run_plans_exactly_what_the_delete_does() {
         (env, jobs)
     });
     let emulator: &EmulatorHandle = &env.emulator;
-    let guard = |r: jobsql::provider::ApiRuntime| r.with_max_deletes(10_000);
+    let guard = |r: jobsql_core::provider::ApiRuntime| r.with_max_deletes(10_000);
     let (dry, log) = session_with(emulator, true, RetryPolicy::default(), guard);
     let log = log.expect("dry-run log");
     let (real, _) = session_with(emulator, false, RetryPolicy::default(), guard);

@@ -22,7 +22,7 @@ async fn a_dry_run_sends_no_mutation_but_lists_every_request() {
          EXEC {RUNS}.cancel @run_id = {};",
         done[0], done[0], done[1], done[1]
     );
-    let results = jobsql::session::run_sql(&ctx, &script)
+    let results = jobsql_core::session::run_sql(&ctx, &script)
         .await
         .expect("dry run");
     assert_eq!(

@@ -177,7 +177,7 @@ async fn exec_runs_in_a_script_between_other_statements() {
     let script = format!(
         "SELECT 1;\nEXEC {RUNS}.export @run_id = {run};\nSELECT run_name FROM {RUNS} WHERE run_id = {run};"
     );
-    let results = jobsql::session::run_sql(&env.ctx, &script)
+    let results = jobsql_core::session::run_sql(&env.ctx, &script)
         .await
         .expect("script runs");
     assert_eq!(results.len(), 3);

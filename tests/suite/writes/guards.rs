@@ -2,7 +2,7 @@
 //! and `INSERT ... VALUES` rows are more, is refused before any request, naming the flag —
 //! whatever the form (VALUES, SELECT of a generator, many statements). At the guard it goes.
 
-use jobsql::client::RetryPolicy;
+use jobsql_core::client::RetryPolicy;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -74,13 +74,13 @@ fn inserts_around_max_writes() {
             let sql = insert(n, values);
             rt.block_on(async {
                 env.emulator.clear_requests();
-                let result = jobsql::session::run_sql(&ctx, &sql).await;
+                let result = jobsql_core::session::run_sql(&ctx, &sql).await;
                 let submits = to(&env.emulator.requests(), "/runs/submit").len();
                 if n <= max {
                     prop_assert!(result.is_ok(), "{n} rows, max {max}: {result:?}");
                     prop_assert_eq!(submits, n);
                 } else {
-                    let message = jobsql::session::user_message(&result.expect_err("refused"));
+                    let message = jobsql_core::session::user_message(&result.expect_err("refused"));
                     let what = if values {
                         format!("({n} INSERT rows), more than --max-writes {max}")
                     } else {
@@ -126,14 +126,14 @@ fn exec_scripts_around_max_writes() {
             let ctx = guarded(&env, max);
             rt.block_on(async {
                 env.emulator.clear_requests();
-                let result = jobsql::session::run_sql(&ctx, &sql).await;
+                let result = jobsql_core::session::run_sql(&ctx, &sql).await;
                 let requests = env.emulator.requests();
                 if total <= max {
                     prop_assert!(result.is_ok(), "{sql}: {result:?}");
                     prop_assert_eq!(to(&requests, "/runs/cancel").len(), execs);
                     prop_assert_eq!(to(&requests, "/runs/submit").len(), rows);
                 } else {
-                    let message = jobsql::session::user_message(&result.expect_err("refused"));
+                    let message = jobsql_core::session::user_message(&result.expect_err("refused"));
                     prop_assert!(
                         message.starts_with(&format!(
                             "the script would make {total} calls that create or change things \

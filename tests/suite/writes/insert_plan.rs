@@ -5,9 +5,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
-use jobsql::client::RetryPolicy;
-use jobsql::provider::ProviderError;
-use jobsql::session::user_message;
+use jobsql_core::client::RetryPolicy;
+use jobsql_core::provider::ProviderError;
+use jobsql_core::session::user_message;
 
 use super::common::*;
 
@@ -18,7 +18,7 @@ async fn df_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
 }
 
 /// The `runs/submit` bodies among `requests`.
-fn submits(requests: &[jobsql::emulator::RecordedRequest]) -> Vec<serde_json::Value> {
+fn submits(requests: &[jobsql_emulator::RecordedRequest]) -> Vec<serde_json::Value> {
     requests
         .iter()
         .filter(|r| r.method == "POST" && r.path == "/api/2.2/jobs/runs/submit")

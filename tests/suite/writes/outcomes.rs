@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use jobsql::client::RetryPolicy;
+use jobsql_core::client::RetryPolicy;
 
 use super::common::*;
 
