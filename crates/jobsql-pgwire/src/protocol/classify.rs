@@ -371,3 +371,341 @@ fn show(variable: &[Ident]) -> Option<SessionCommand> {
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(k, v)| SessionCommand::Show((*k).to_string(), (*v).to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn session(sql: &str) -> Option<SessionCommand> {
+        match classify(sql) {
+            Classified::Session(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn cursor(sql: &str) -> Option<Result<CursorCommand, CursorError>> {
+        match classify(sql) {
+            Classified::Cursor(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn declare_of(sql: &str) -> Declare {
+        match cursor(sql) {
+            Some(Ok(CursorCommand::Declare(d))) => d,
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    fn fetch_of(sql: &str) -> Result<Fetch, CursorError> {
+        match cursor(sql) {
+            Some(Ok(CursorCommand::Fetch(f))) => Ok(f),
+            Some(Err(e)) => Err(e),
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    fn close_of(sql: &str) -> Result<Option<String>, CursorError> {
+        match cursor(sql) {
+            Some(Ok(CursorCommand::Close(name))) => Ok(name),
+            Some(Err(e)) => Err(e),
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    fn show(name: &str, value: &str) -> Option<SessionCommand> {
+        Some(SessionCommand::Show(name.into(), value.into()))
+    }
+
+    #[test]
+    fn session_commands_are_recognised() {
+        use SessionCommand::*;
+        for (sql, want) in [
+            ("BEGIN", Begin),
+            ("start transaction read only;", Begin),
+            ("BEGIN READ ONLY", Begin),
+            ("BEGIN ISOLATION LEVEL SERIALIZABLE", Begin),
+            (" commit ; ", End("COMMIT")),
+            ("END", End("COMMIT")),
+            ("ROLLBACK", End("ROLLBACK")),
+            ("abort", End("ROLLBACK")),
+            ("SAVEPOINT \"_pg3_1\"", Ignored("SAVEPOINT")),
+            ("release savepoint \"_pg3_1\"", Ignored("RELEASE")),
+            ("ROLLBACK TO SAVEPOINT \"_pg3_1\"", Ignored("ROLLBACK")),
+            ("SET extra_float_digits = 3", Ignored("SET")),
+            ("SET SESSION application_name TO 'x;y'", Ignored("SET")),
+            (
+                "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                Ignored("SET"),
+            ),
+            ("SET TIME ZONE 'UTC'", Ignored("SET")),
+            ("RESET ALL", Ignored("RESET")),
+            ("DISCARD ALL", Ignored("DISCARD")),
+            ("DEALLOCATE pdo_stmt_1", Ignored("DEALLOCATE")),
+            ("UNLISTEN *", Ignored("UNLISTEN")),
+        ] {
+            assert_eq!(session(sql), Some(want), "{sql}");
+        }
+        assert_eq!(
+            session("/* psql */ SHOW search_path"),
+            show("search_path", "\"$user\", public")
+        );
+        assert_eq!(
+            session("show transaction isolation level"),
+            show("transaction_isolation", "read committed")
+        );
+        assert_eq!(session("SHOW TIME ZONE"), show("timezone", "UTC"));
+        assert_eq!(session("SHOW \"search_path\""), session("SHOW search_path"));
+        for sql in [
+            "SET datafusion.execution.batch_size = 10",
+            "SHOW datafusion.execution.batch_size",
+            "SHOW TABLES",
+            "SHOW ALL",
+            "SELECT 1; COMMIT",
+            "COMMIT; SELECT 1",
+            "SELECT 'BEGIN'",
+            "-- BEGIN\nSELECT 1",
+            "",
+        ] {
+            assert!(
+                matches!(classify(sql), Classified::Script(Ok(_))),
+                "{sql}: {:?}",
+                classify(sql)
+            );
+        }
+    }
+
+    #[test]
+    fn what_drivers_send_of_cursors_parses() {
+        let d = declare_of("DECLARE \"c\" CURSOR FOR SELECT 1 WHERE x = $1");
+        assert_eq!((d.name.as_str(), d.binary, d.hold), ("c", false, false));
+        let d = declare_of("declare \"My \"\"c\"\"\" cursor without hold for select 1;");
+        assert_eq!((d.name.as_str(), d.hold), ("My \"c\"", false));
+        let d = declare_of("DECLARE Big BINARY NO SCROLL CURSOR WITH HOLD FOR\n SELECT 'for'");
+        assert_eq!((d.name.as_str(), d.binary, d.hold), ("big", true, true));
+        let Statement::Sql(query) = &d.query else {
+            panic!("a query");
+        };
+        assert_eq!(query.to_string(), "SELECT 'for'");
+        let f = fetch_of("FETCH FORWARD 100 FROM \"c\"").expect("fetch");
+        assert_eq!((f.name.as_str(), f.count, f.skip), ("c", Some(100), false));
+        for (sql, count) in [
+            ("fetch 5 in c", Some(5)),
+            ("FETCH ALL FROM c", None),
+            ("FETCH FORWARD ALL c", None),
+            ("FETCH FORWARD ALL FROM c", None),
+            ("FETCH NEXT FROM c", Some(1)),
+            ("FETCH FORWARD FROM c", Some(1)),
+            ("FETCH c", Some(1)),
+            ("FETCH 7 c", Some(7)),
+        ] {
+            assert_eq!(fetch_of(sql).map(|f| f.count), Ok(count), "{sql}");
+        }
+        let m = fetch_of("MOVE 3 FROM c").expect("move");
+        assert!(m.skip && m.count == Some(3) && m.verb() == "MOVE");
+        assert!(fetch_of("move c").expect("move").skip);
+        assert_eq!(close_of("CLOSE \"c\""), Ok(Some("c".into())));
+        assert_eq!(close_of("close all"), Ok(None));
+        assert_eq!(close_of("CLOSE \"all\""), Ok(Some("all".into())));
+    }
+
+    #[test]
+    fn other_cursor_forms_are_refused_with_the_reason() {
+        for sql in [
+            "FETCH PRIOR FROM c",
+            "FETCH -1 FROM c",
+            "FETCH ABSOLUTE 3 FROM c",
+            "FETCH BACKWARD 1 FROM c",
+            "FETCH BACKWARD c",
+            "MOVE -2 IN c",
+        ] {
+            assert_eq!(
+                fetch_of(sql).map(|_| ()),
+                Err(CursorError::Backward),
+                "{sql}"
+            );
+        }
+        assert!(matches!(
+            fetch_of("FETCH 0 FROM c"),
+            Err(CursorError::Unsupported(_))
+        ));
+        assert!(matches!(
+            fetch_of("FETCH 1 FROM c; SELECT 1"),
+            Err(CursorError::Syntax(_))
+        ));
+        let refused = |sql: &str| match cursor(sql) {
+            Some(Err(e)) => e,
+            other => panic!("{sql}: {other:?}"),
+        };
+        assert!(matches!(
+            refused("DECLARE c SCROLL CURSOR FOR SELECT 1"),
+            CursorError::Unsupported(_)
+        ));
+        assert!(refused("DECLARE x CURSOR FOR DELETE FROM t")
+            .to_string()
+            .starts_with("a cursor reads one query"));
+        for sql in ["DECLARE c CURSOR SELECT 1", "DECLARE c CURSOR FOR", "CLOSE"] {
+            assert!(matches!(refused(sql), CursorError::Syntax(_)), "{sql}");
+        }
+        assert!(matches!(classify("SELECT 1"), Classified::Script(Ok(_))));
+        assert!(matches!(classify("fetcher"), Classified::Script(Err(_))));
+        assert!(matches!(
+            classify("\"fetch\" 1 FROM c"),
+            Classified::Script(_)
+        ));
+    }
+
+    #[test]
+    fn copy_and_scripts_are_told_apart() {
+        assert!(matches!(
+            classify("/* x */ copy (select 1) to stdout"),
+            Classified::CopyOut(Ok(_))
+        ));
+        assert!(matches!(
+            classify("COPY t FROM STDIN"),
+            Classified::CopyOut(Err(_))
+        ));
+        match classify("SELECT 1; EXEC a.b.c.cancel @run_id = 1") {
+            Classified::Script(Ok(s)) => assert_eq!(s.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `word` in a random mix of upper and lower case (by `mask`).
+    fn spelled(word: &str, mask: u64) -> String {
+        word.chars()
+            .enumerate()
+            .map(|(i, c)| match mask >> (i % 64) & 1 {
+                1 => c.to_ascii_uppercase(),
+                _ => c.to_ascii_lowercase(),
+            })
+            .collect()
+    }
+
+    /// What may stand between two words: white space and comments.
+    fn gap() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            " /* a; comment */ ",
+            " -- x;y\n",
+            "/**/",
+            "\n\t ",
+        ])
+        .prop_map(String::from)
+    }
+
+    /// `words` joined by `gaps` (the first and last around the statement), each in a case of
+    /// `masks`.
+    fn written(words: &[&str], gaps: &[String], masks: &[u64]) -> String {
+        let mut out = gaps[0].clone();
+        for (i, w) in words.iter().enumerate() {
+            if i > 0 {
+                out.push_str(&gaps[i]);
+            }
+            // A double-quoted word keeps its spelling: only keywords change case.
+            if w.starts_with('"') {
+                out.push_str(w);
+            } else {
+                out.push_str(&spelled(w, masks[i]));
+            }
+        }
+        out.push_str(&gaps[words.len()]);
+        out
+    }
+
+    /// The family of statements drivers send, each as words and what it must classify as.
+    fn family() -> Vec<(Vec<&'static str>, &'static str)> {
+        vec![
+            (vec!["BEGIN"], "begin"),
+            (vec!["START", "TRANSACTION", "READ", "ONLY"], "begin"),
+            (vec!["COMMIT"], "commit"),
+            (vec!["ABORT"], "rollback"),
+            (vec!["ROLLBACK", "TO", "SAVEPOINT", "\"_pg3_1\""], "ignored"),
+            (vec!["SAVEPOINT", "\"Sp 1\""], "ignored"),
+            (
+                vec!["SET", "SESSION", "application_name", "TO", "'x;y'"],
+                "ignored",
+            ),
+            (vec!["DISCARD", "ALL"], "ignored"),
+            (vec!["SHOW", "TRANSACTION", "ISOLATION", "LEVEL"], "show"),
+            (vec!["SHOW", "\"search_path\""], "show"),
+            (
+                vec![
+                    "DECLARE", "\"Cur\"", "CURSOR", "WITH", "HOLD", "FOR", "SELECT", "1",
+                ],
+                "declare",
+            ),
+            (vec!["FETCH", "FORWARD", "5", "FROM", "\"Cur\""], "fetch"),
+            (vec!["FETCH", "\"Cur\""], "fetch"),
+            (vec!["MOVE", "ALL", "IN", "\"Cur\""], "move"),
+            (vec!["CLOSE", "\"Cur\""], "close"),
+            (
+                vec![
+                    "COPY", "(", "SELECT", "1", ")", "TO", "STDOUT", "CSV", "HEADER",
+                ],
+                "copy",
+            ),
+            (vec!["SELECT", "'BEGIN'"], "script"),
+        ]
+    }
+
+    fn kind(c: &Classified) -> String {
+        match c {
+            Classified::Session(SessionCommand::Begin) => "begin".into(),
+            Classified::Session(SessionCommand::End("COMMIT")) => "commit".into(),
+            Classified::Session(SessionCommand::End(_)) => "rollback".into(),
+            Classified::Session(SessionCommand::Ignored(_)) => "ignored".into(),
+            Classified::Session(SessionCommand::Show(..)) => "show".into(),
+            Classified::Cursor(Ok(CursorCommand::Declare(d))) => format!("declare {}", d.name),
+            Classified::Cursor(Ok(CursorCommand::Fetch(f))) if f.skip => format!("move {}", f.name),
+            Classified::Cursor(Ok(CursorCommand::Fetch(f))) => format!("fetch {}", f.name),
+            Classified::Cursor(Ok(CursorCommand::Close(n))) => format!("close {n:?}"),
+            Classified::Cursor(Err(e)) => format!("error {e}"),
+            Classified::CopyOut(Ok(_)) => "copy".into(),
+            Classified::CopyOut(Err(e)) => format!("copy error {e}"),
+            Classified::Script(Ok(_)) => "script".into(),
+            Classified::Script(Err(e)) => format!("script error {e}"),
+        }
+    }
+
+    proptest! {
+        /// Case, comments and white space between words, and a trailing `;`, change nothing;
+        /// a quoted name keeps its spelling.
+        #[test]
+        fn the_family_is_classified_whatever_its_spelling(
+            which in 0usize..17,
+            gaps in prop::collection::vec(gap(), 12),
+            masks in prop::collection::vec(any::<u64>(), 12),
+            semicolon in any::<bool>(),
+        ) {
+            let (words, want) = family()[which].clone();
+            let mut sql = written(&words, &gaps, &masks);
+            if semicolon {
+                sql.push(';');
+            }
+            let got = kind(&classify(&sql));
+            let want = match want {
+                "declare" | "fetch" | "move" => format!("{want} Cur"),
+                "close" => "close Some(\"Cur\")".to_string(),
+                other => other.to_string(),
+            };
+            prop_assert_eq!(got, want, "{}", sql);
+        }
+
+        /// An unquoted cursor name is folded to lower case, a quoted one kept as written.
+        #[test]
+        fn names_fold_as_postgres_folds_them(name in "[a-zA-Z][a-zA-Z0-9_]{0,10}", quoted in any::<bool>()) {
+            // A keyword is no name unquoted (Postgres refuses the reserved ones too).
+            let is_keyword = matches!(Token::make_word(&name, None), Token::Word(w) if w.keyword != Keyword::NoKeyword);
+            prop_assume!(quoted || !is_keyword);
+            let written = if quoted { format!("\"{name}\"") } else { name.clone() };
+            let want = if quoted { name.clone() } else { name.to_ascii_lowercase() };
+            let got = fetch_of(&format!("FETCH 2 FROM {written}")).map(|f| f.name);
+            prop_assert_eq!(got, Ok(want));
+        }
+    }
+}
