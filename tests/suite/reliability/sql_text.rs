@@ -46,14 +46,10 @@ const ENTRY_POINTS: &[(&str, &str, &str)] = &[
         "a spec's `matches:` predicate; its value is bound as a literal node after parsing",
     ),
     (
-        "crates/jobsql-pgwire/src/handler.rs",
-        "plan",
-        "a Postgres client's statement, as it sent it",
-    ),
-    (
-        "crates/jobsql-pgwire/src/copy_out.rs",
-        "parse_copy_out",
-        "a Postgres client's COPY statement, as it sent it",
+        "crates/jobsql-pgwire/src/protocol/classify.rs",
+        "classify",
+        "a Postgres client's query string, as it sent it: tokenized once, read as a session, \
+         cursor or COPY statement, else handed to parse_script",
     ),
 ];
 
@@ -286,13 +282,13 @@ fn the_scan_finds_sql_built_from_values() {
         ),
         // A client's array text, re-quoted by hand.
         (
-            "crates/jobsql-pgwire/src/rewrite_any.rs",
+            "crates/jobsql-pgwire/src/catalog/rewrite/any.rs",
             "fn literal(v: &str) -> String { format!(\"'{}'\", v.replace('\\'', \"''\")) }",
         ),
         // A listed entry point given a format! directly.
         (
-            "crates/jobsql-pgwire/src/handler.rs",
-            "async fn plan() { state.create_logical_plan(&format!(\"SELECT {x}\")).await }",
+            "crates/jobsql-pgwire/src/protocol/classify.rs",
+            "fn classify() { Tokenizer::new(&dialect, &format!(\"SELECT {x}\")).tokenize() }",
         ),
         // Text parsed somewhere new.
         (

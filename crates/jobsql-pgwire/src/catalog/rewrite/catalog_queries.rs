@@ -1,6 +1,6 @@
-//! Rewrites of whole catalog queries, before planning (called by [`super::rewrite`]):
+//! Rewrites of whole catalog queries, before planning (called by [`crate::catalog::rewrite`]):
 //!
-//! - **A `SELECT` that reads an empty catalog table** ([`super::pg_empty`]: `pg_policy`,
+//! - **A `SELECT` that reads an empty catalog table** ([`crate::catalog::empty_tables`]: `pg_policy`,
 //!   `pg_trigger`, `pg_publication`, `pg_inherits`, `pg_constraint`, `pg_proc`, ...) in its
 //!   `FROM`, by a comma, an inner or a left join, has no rows: it is answered as
 //!   `SELECT NULL AS <its columns> WHERE false`. psql's `\d table` sends a dozen such queries
@@ -11,7 +11,7 @@
 //!   an empty table is one row, 0) or selects `*`.
 //! - **`information_schema.columns`** (however qualified) is read through a subquery that
 //!   spells `data_type` the Postgres way (`bigint`, `text`, `timestamp with time zone`;
-//!   [`super::pg_types`]) and adds `udt_catalog`, `udt_schema` and `udt_name` (`int8`,
+//!   [`crate::encode::types`]) and adds `udt_catalog`, `udt_schema` and `udt_name` (`int8`,
 //!   `timestamptz`), as Postgres' view has them; DataFusion's own says `Int64`, `Utf8`.
 //! - **`ARRAY(SELECT ... FROM unnest(x.reloptions) ...)`** (psql's `\d`, over the toast table's
 //!   options) is `NULL`: no relation of jobsql has storage options.
@@ -25,13 +25,8 @@ use datafusion::sql::sqlparser::ast::{
     Visitor, VisitorMut,
 };
 
-use super::pg_empty::is_empty_table;
+use crate::catalog::empty_tables::is_empty_table;
 use jobsql_core::sql::build;
-
-/// The function `information_schema.columns.data_type` is read through.
-pub const DATA_TYPE_FUNCTION: &str = "jobsql_pg_data_type";
-/// The function `information_schema.columns.udt_name` is read through.
-pub const UDT_NAME_FUNCTION: &str = "jobsql_pg_udt_name";
 
 /// Aggregates: a `SELECT` calling one without `GROUP BY` has a row even over no rows.
 pub(super) const AGGREGATES: &[&str] = &[
@@ -243,7 +238,7 @@ impl VisitorMut for Tables {
         ControlFlow::Continue(())
     }
 
-    // Before [`super::rewrite`] makes `::regtype` of a number an `INT`.
+    // Before [`crate::catalog::rewrite`] makes `::regtype` of a number an `INT`.
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         if let Some(called) = regtype_text(expr) {
             *expr = called;
@@ -263,7 +258,7 @@ fn regtype_text(expr: &mut Expr) -> Option<Expr> {
     else {
         return None;
     };
-    if !super::rewrite::is_text(data_type) {
+    if !crate::catalog::rewrite::ast::is_text(data_type) {
         return None;
     }
     let Expr::Cast {
@@ -275,12 +270,12 @@ fn regtype_text(expr: &mut Expr) -> Option<Expr> {
         return None;
     };
     if matches!(typed.as_ref(), Expr::Value(_))
-        || super::rewrite::oid_type(inner_type).as_deref() != Some("regtype")
+        || crate::catalog::rewrite::ast::oid_type(inner_type).as_deref() != Some("regtype")
     {
         return None;
     }
     let typed = std::mem::replace(typed.as_mut(), Expr::value(Value::Null));
-    super::rewrite::call_template("format_type(NULL, NULL)", typed)
+    crate::catalog::rewrite::ast::call_template("format_type(NULL, NULL)", typed)
 }
 
 /// `ARRAY(SELECT ... FROM unnest(<x>.<y>options) ...)`.
@@ -339,6 +334,7 @@ fn columns_with_pg_types(name: ObjectName, alias: Option<TableAlias>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::functions::{DATA_TYPE_FUNCTION, UDT_NAME_FUNCTION};
 
     #[test]
     fn the_columns_shape_calls_the_registered_functions() {

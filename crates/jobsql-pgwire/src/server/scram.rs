@@ -19,7 +19,7 @@ use pgwire::api::auth::sasl::scram::{
 use pgwire::api::auth::{AuthSource, LoginInfo, Password};
 use pgwire::error::PgWireResult;
 
-use super::auth::Credentials;
+use super::credentials::Credentials;
 
 /// The salted password of the configured credentials.
 pub struct ScramSource {

@@ -22,7 +22,8 @@ use datafusion::sql::sqlparser::ast::{
 };
 use pgwire::api::Type;
 
-use super::pg_types::array_element;
+use crate::encode::text_forms::array_items;
+use crate::encode::types::array_element;
 use jobsql_core::sql::build;
 
 /// What an `ANY($n)` whose `$n` the client did not type becomes.
@@ -140,69 +141,6 @@ fn declared_item(name: &str, declared: &[Option<Type>], untyped: Untyped) -> Opt
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::CHAR => DataType::Text,
         _ => return None,
     })
-}
-
-/// The items of a one-dimensional Postgres array in text form (`{a,"b c",NULL}`): each as text,
-/// `None` for an unquoted `NULL`. `None` when `text` is not such an array.
-pub fn array_items(text: &str) -> Option<Vec<Option<String>>> {
-    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
-    let mut items = Vec::new();
-    if inner.trim().is_empty() {
-        return Some(items);
-    }
-    let mut chars = inner.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let mut item = String::new();
-        let quoted = chars.peek() == Some(&'"');
-        if quoted {
-            chars.next();
-            let mut closed = false;
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => item.push(chars.next()?),
-                    '"' => {
-                        closed = true;
-                        break;
-                    }
-                    c => item.push(c),
-                }
-            }
-            if !closed {
-                return None;
-            }
-        }
-        let mut rest = String::new();
-        let mut more = false;
-        for c in chars.by_ref() {
-            match c {
-                ',' => {
-                    more = true;
-                    break;
-                }
-                '{' | '}' | '"' => return None,
-                c => rest.push(c),
-            }
-        }
-        let rest = rest.trim();
-        if quoted {
-            if !rest.is_empty() {
-                return None;
-            }
-            items.push(Some(item));
-        } else if rest.is_empty() {
-            return None;
-        } else if rest.eq_ignore_ascii_case("NULL") {
-            items.push(None);
-        } else {
-            items.push(Some(rest.to_string()));
-        }
-        if !more {
-            return Some(items);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -30,17 +30,16 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use futures::Sink;
-use pgwire::api::auth::md5pass::{hash_md5_password, Md5PasswordAuthStartupHandler};
+use pgwire::api::auth::md5pass::Md5PasswordAuthStartupHandler;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
-use pgwire::api::auth::{
-    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
-};
+use pgwire::api::auth::{DefaultServerParameterProvider, StartupHandler};
 use pgwire::api::{ClientInfo, NoopHandler, PgWireConnectionState, METADATA_USER};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tokio::sync::{watch, OwnedSemaphorePermit};
 
 use super::cancel::{CancelFlag, CancelRegistry, Registration};
+use super::credentials::Credentials;
 use super::limits::Gate;
 use super::scram::scram_auth;
 use super::throttle::{Check, LoginThrottle};
@@ -78,46 +77,6 @@ impl AuthMethod {
             }
         }
     }
-}
-
-/// The configured credentials.
-#[derive(Clone)]
-pub struct Credentials {
-    /// The required user name, if any.
-    pub user: Option<String>,
-    /// The password.
-    pub password: String,
-}
-
-impl Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("user", &self.user)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
-
-#[async_trait]
-impl AuthSource for Credentials {
-    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
-        let user = login.user().unwrap_or_default();
-        let salt = random_salt();
-        let hash = if self.user.as_deref().is_some_and(|u| u != user) {
-            // Not the user: a challenge all the same, and an answer that matches nothing (an
-            // MD5 answer is "md5" and 32 hex digits).
-            "not an md5 answer".to_string()
-        } else {
-            hash_md5_password(user, &self.password, &salt)
-        };
-        Ok(Password::new(Some(salt.to_vec()), hash.into_bytes()))
-    }
-}
-
-/// Four unpredictable bytes (from pgwire's random nonce).
-fn random_salt() -> [u8; 4] {
-    let nonce = pgwire::api::auth::sasl::scram::random_nonce().into_bytes();
-    [nonce[0], nonce[1], nonce[2], nonce[3]]
 }
 
 /// The startup handler in force: open, SCRAM-SHA-256 or MD5 password.

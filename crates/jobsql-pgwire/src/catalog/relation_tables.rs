@@ -1,13 +1,13 @@
 //! The `pg_catalog` tables beyond `pg_type` / `pg_namespace` / `pg_class` (see
-//! [`super::catalog`]) that psql, SQLAlchemy and pgcli read: built per connection from the
-//! relations [`super::catalog`] lists, so their oids agree with `pg_class`.
+//! [`crate::catalog::session`]) that psql, SQLAlchemy and pgcli read: built per connection from the
+//! relations [`crate::catalog::session`] lists, so their oids agree with `pg_class`.
 //!
 //! - `pg_attribute`: a row per column (`attrelid` = the table's `pg_class.oid`, `atttypid` the
 //!   Postgres type the server sends it as, `attnum` from 1).
 //! - `pg_description`: the spec's column descriptions (`objoid` the table, `objsubid` the column).
 //! - `pg_database`: one database, `jobsql`; `pg_settings`: the settings `SHOW` answers;
 //!   `pg_roles` / `pg_user`: the role `jobsql`.
-//! - [`super::pg_empty`]: `pg_proc`, `pg_constraint`, `pg_index`, `pg_policy`, `pg_trigger`,
+//! - [`crate::catalog::empty_tables`]: `pg_proc`, `pg_constraint`, `pg_index`, `pg_policy`, `pg_trigger`,
 //!   ...: their usual columns and no rows.
 
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use datafusion::catalog::SchemaProvider;
 use datafusion::datasource::MemTable;
 use datafusion::error::Result;
 
-use super::pg_types::pg_type;
+use crate::encode::types::pg_type;
 use jobsql_core::provider::table::DESCRIPTION_KEY;
 
 /// A relation as `pg_class` lists it: its oid, name, `relkind` and columns.
@@ -66,7 +66,7 @@ pub fn register(
     schema.register_table("pg_settings".into(), pg_settings(settings)?)?;
     schema.register_table("pg_roles".into(), pg_roles("rolname")?)?;
     schema.register_table("pg_user".into(), pg_roles("usename")?)?;
-    super::pg_empty::register(schema)?;
+    crate::catalog::empty_tables::register(schema)?;
     Ok(())
 }
 
@@ -86,7 +86,7 @@ fn pg_attribute(relations: &[Relation]) -> Result<Arc<MemTable>> {
             typid.push(i32::try_from(ty.oid()).unwrap_or(0));
             num.push(i16::try_from(i + 1).unwrap_or(i16::MAX));
             notnull.push(!f.is_nullable());
-            let fixed = super::pg_types::type_len(&ty);
+            let fixed = crate::encode::types::type_len(&ty);
             len.push(fixed);
             // `\d+`'s Storage: plain for fixed-size types, extended for the others.
             storage.push(if fixed > 0 { "p" } else { "x" });

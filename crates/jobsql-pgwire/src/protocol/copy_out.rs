@@ -1,8 +1,8 @@
 //! `COPY (query) TO STDOUT`: what psql's `\copy (SELECT ...) TO 'f.csv' CSV HEADER` and
 //! psycopg's `cursor.copy(...)` send, answered with Postgres' copy-out protocol.
 //!
-//! A query string that is one `COPY (query) TO STDOUT [options]` (parsed with sqlparser's
-//! Postgres dialect: `WITH (FORMAT csv, HEADER, DELIMITER ',', NULL '')` and the legacy `CSV
+//! A query string that is one `COPY (query) TO STDOUT [options]` (parsed by
+//! [`crate::protocol::classify`] with sqlparser's Postgres dialect: `WITH (FORMAT csv, HEADER, DELIMITER ',', NULL '')` and the legacy `CSV
 //! HEADER` forms) runs its query like any statement (the same rewrite, plan check and guard),
 //! and the rows go out as `CopyData` messages as the batches come, one line each, in Postgres'
 //! text format (tab-separated, `\N` for NULL, backslash escapes) or CSV (quoted when needed,
@@ -12,18 +12,15 @@
 //! `--allow-files` sandbox).
 
 use datafusion::sql::sqlparser::ast::{
-    CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget,
+    CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Query,
     Statement as SqlStatement,
 };
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::Parser;
-use pgwire::messages::data::DataRow;
 
 /// A `COPY (query) TO STDOUT` to answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CopyOut {
-    /// The query whose rows are copied.
-    pub query: String,
+    /// The query whose rows are copied, as parsed.
+    pub query: Box<Query>,
     /// CSV (else Postgres' text format).
     pub csv: bool,
     /// A header line of the column names (CSV only).
@@ -34,25 +31,18 @@ pub struct CopyOut {
     pub null: String,
 }
 
-/// `Some(Ok)` when `sql` is one `COPY (query) TO STDOUT`, `Some(Err(message))` for a `COPY ...
-/// STDOUT` / `STDIN` jobsql does not answer, `None` for anything else.
-pub fn parse_copy_out(sql: &str) -> Option<Result<CopyOut, String>> {
-    let head = sql.trim_start();
-    if !head.get(..4)?.eq_ignore_ascii_case("copy") {
-        return None;
-    }
-    // Within the size bounds before the parser builds a tree (see `sql::bounds`); past them the
-    // statement is not a COPY this answers, and the script's own parse refuses it.
-    jobsql_core::sql::bounds::check_text(sql, &PostgreSqlDialect {}).ok()?;
-    let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
-    let [SqlStatement::Copy {
+/// `Some(Ok)` when `statement` (parsed by [`crate::protocol::classify`]) is a `COPY (query) TO
+/// STDOUT`, `Some(Err(message))` for a `COPY ... STDOUT` / `STDIN` jobsql does not answer,
+/// `None` for anything else.
+pub fn copy_out(statement: &SqlStatement) -> Option<Result<CopyOut, String>> {
+    let SqlStatement::Copy {
         source,
         to,
         target,
         options,
         legacy_options,
         ..
-    }] = statements.as_slice()
+    } = statement
     else {
         return None;
     };
@@ -68,7 +58,7 @@ pub fn parse_copy_out(sql: &str) -> Option<Result<CopyOut, String>> {
         _ => return None,
     }
     let query = match source {
-        CopySource::Query(query) => query.to_string(),
+        CopySource::Query(query) => query.clone(),
         CopySource::Table { table_name, .. } => {
             return Some(Err(format!(
                 "COPY {table_name} TO STDOUT is not supported: copy a query instead, e.g. \
@@ -179,32 +169,18 @@ fn text_field(value: &str, delimiter: char, out: &mut String) {
     }
 }
 
-/// The text fields of a data row encoded in text format (`None` for NULL).
-pub fn row_fields(row: &DataRow) -> Vec<Option<String>> {
-    let data = &row.data[..];
-    let mut fields = Vec::with_capacity(row.field_count.max(0) as usize);
-    let mut at = 0;
-    for _ in 0..row.field_count {
-        let Some(len) = data.get(at..at + 4) else {
-            break;
-        };
-        let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
-        at += 4;
-        if len < 0 {
-            fields.push(None);
-            continue;
-        }
-        let end = at + len as usize;
-        let value = data.get(at..end).unwrap_or_default();
-        fields.push(Some(String::from_utf8_lossy(value).into_owned()));
-        at = end;
-    }
-    fields
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::classify::{classify, Classified};
+
+    /// What the classifier makes of `sql` as a `COPY`, `None` if not one.
+    fn parse_copy_out(sql: &str) -> Option<Result<CopyOut, String>> {
+        match classify(sql) {
+            Classified::CopyOut(copy) => Some(copy),
+            _ => None,
+        }
+    }
 
     #[test]
     fn psql_and_psycopg_forms_parse() {
@@ -212,7 +188,7 @@ mod tests {
             .expect("a copy")
             .expect("supported");
         assert!(c.csv && c.header && c.delimiter == ',' && c.null.is_empty());
-        assert_eq!(c.query, "SELECT 1 AS a");
+        assert_eq!(c.query.to_string(), "SELECT 1 AS a");
         let c = parse_copy_out("copy (select 1) to stdout with (format csv, header true)")
             .expect("a copy")
             .expect("supported");
@@ -226,8 +202,8 @@ mod tests {
         assert!(parse_copy_out("COPY (SELECT 1) TO STDOUT (FORMAT binary)")
             .expect("copy")
             .is_err());
-        assert_eq!(parse_copy_out("COPY (SELECT 1) TO 'f.csv'"), None);
-        assert_eq!(parse_copy_out("SELECT 1"), None);
+        assert!(parse_copy_out("COPY (SELECT 1) TO 'f.csv'").is_none());
+        assert!(parse_copy_out("SELECT 1").is_none());
     }
 
     #[test]

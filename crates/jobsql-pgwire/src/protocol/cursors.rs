@@ -1,5 +1,5 @@
-//! A connection's open cursors ([`super::cursor`] reads the statements), each holding its
-//! statement's running stream.
+//! A connection's open cursors ([`crate::protocol::classify`] reads the statements into
+//! [`crate::protocol::cursor_statements`]), each holding its statement's running stream.
 //!
 //! `DECLARE` starts the query like any statement (the same rewrite, plan check and guard) and
 //! keeps its row stream, not its rows: each `FETCH n` pulls the next `n` rows from the stream
@@ -28,28 +28,18 @@ use datafusion::execution::SendableRecordBatchStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use pgwire::api::portal::Format;
 use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
-use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::error::PgWireResult;
 use pgwire::messages::response::TransactionStatus;
 
-use super::cancel::Guard;
-use super::compat::Compat;
-use super::cursor::{Command, CursorError, Declare, Fetch};
-use super::encode::{encode_batch, fields};
-use super::handler::{pg_error, Connection};
-use super::limits::Limits;
+use crate::encode::rows::{encode_batch, fields};
+use crate::protocol::cursor_statements::{CursorError, Declare, Fetch};
+use crate::protocol::errors::error_within;
+use crate::protocol::session_commands::SessionCommand;
+use crate::server::cancel::Guard;
+use crate::server::limits::Limits;
 
 /// The most cursors one connection may hold open.
 pub const MAX_CURSORS: usize = 16;
-
-impl From<CursorError> for PgWireError {
-    fn from(e: CursorError) -> Self {
-        PgWireError::UserError(Box::new(ErrorInfo::new(
-            "ERROR".to_string(),
-            e.code().to_string(),
-            e.to_string(),
-        )))
-    }
-}
 
 /// One open cursor.
 struct Cursor {
@@ -151,10 +141,10 @@ impl Cursors {
 
     /// After a session command: `COMMIT` / `ROLLBACK` close the cursors not declared `WITH
     /// HOLD`, `DISCARD ALL` every one.
-    pub fn after(&self, command: &Compat) {
+    pub fn after(&self, command: &SessionCommand) {
         match command {
-            Compat::End(_) => self.map().retain(|_, c| c.hold),
-            Compat::Ignored(tag) if tag == "DISCARD" => self.map().clear(),
+            SessionCommand::End(_) => self.map().retain(|_, c| c.hold),
+            SessionCommand::Ignored("DISCARD") => self.map().clear(),
             _ => {}
         }
     }
@@ -204,7 +194,7 @@ fn batches(
                                     .next()
                                     .await
                                     .transpose()
-                                    .map_err(|e| Connection::error_within(&e, &limits))
+                                    .map_err(|e| error_within(&e, &limits))
                             })
                             .await
                     }
@@ -240,34 +230,10 @@ fn batches(
     )
 }
 
-/// The query of a `DECLARE`: one query (`SELECT`, `VALUES`, `WITH ...`), nothing else.
-pub fn check_query(query: &str) -> PgWireResult<jobsql_core::sql::Statement> {
-    let refused = || {
-        CursorError::Unsupported(
-            "a cursor reads one query (SELECT, VALUES or WITH ... SELECT), alone in its \
-             statement"
-                .into(),
-        )
-    };
-    let mut statements = jobsql_core::sql::parse_script(query).map_err(|e| pg_error(&e))?;
-    match (statements.pop(), statements.is_empty()) {
-        (Some(jobsql_core::sql::Statement::Sql(s)), true)
-            if matches!(
-                *s,
-                datafusion::sql::parser::Statement::Statement(ref q)
-                    if matches!(**q, datafusion::sql::sqlparser::ast::Statement::Query(_))
-            ) =>
-        {
-            Ok(jobsql_core::sql::Statement::Sql(s))
-        }
-        _ => Err(refused().into()),
-    }
-}
-
-impl Connection {
+impl Cursors {
     /// Open cursor `declare` over the statement `start` starts (under `guard`), in a session
     /// whose transaction is `status`.
-    pub(super) async fn declare(
+    pub async fn declare(
         &self,
         declare: &Declare,
         status: TransactionStatus,
@@ -277,7 +243,7 @@ impl Connection {
         if !declare.hold && matches!(status, TransactionStatus::Idle) {
             return Err(CursorError::OutsideTransaction.into());
         }
-        self.cursors.check_new(&declare.name)?;
+        self.check_new(&declare.name)?;
         let (schema, stream) = guard.run(start).await?;
         let cursor = Cursor {
             schema,
@@ -289,37 +255,32 @@ impl Connection {
                 pending: None,
             }),
         };
-        self.cursors.insert(&declare.name, cursor)?;
+        self.insert(&declare.name, cursor)?;
         Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
     }
 
-    /// Answer `FETCH` / `MOVE` / `CLOSE` (not `DECLARE`, which needs its statement started):
-    /// rows in `format` (`None`: the cursor's own, text or binary).
-    pub(super) async fn cursor_command(
-        &self,
-        command: &Command,
-        format: Option<&Format>,
-    ) -> PgWireResult<Response> {
-        match command {
-            Command::Declare(_) => {
-                Err(CursorError::Unsupported("DECLARE needs its query started".into()).into())
-            }
-            Command::Close(name) => {
-                self.cursors.close(name.as_deref())?;
-                Ok(Response::Execution(Tag::new(if name.is_some() {
-                    "CLOSE CURSOR"
-                } else {
-                    "CLOSE CURSOR ALL"
-                })))
-            }
-            Command::Fetch(fetch) => self.fetch(fetch, format).await,
-        }
+    /// Answer `CLOSE name` (`None`: `CLOSE ALL`).
+    pub fn close_cursor(&self, name: Option<&str>) -> PgWireResult<Response> {
+        self.close(name)?;
+        Ok(Response::Execution(Tag::new(if name.is_some() {
+            "CLOSE CURSOR"
+        } else {
+            "CLOSE CURSOR ALL"
+        })))
     }
 
-    async fn fetch(&self, fetch: &Fetch, format: Option<&Format>) -> PgWireResult<Response> {
-        let cursor = self.cursors.get(&fetch.name)?;
+    /// Answer `FETCH` / `MOVE`: each batch pulled under `guard`, rows in `format` (`None`:
+    /// the cursor's own, text or binary).
+    pub async fn fetch(
+        &self,
+        fetch: &Fetch,
+        format: Option<&Format>,
+        guard: Guard,
+        limits: &Limits,
+    ) -> PgWireResult<Response> {
+        let cursor = self.get(&fetch.name)?;
         let info = Arc::new(fields(&cursor.schema, &format_of(&cursor, format)));
-        let rows = batches(cursor, fetch.count, self.guard(), self.limits.clone());
+        let rows = batches(cursor, fetch.count, guard, limits.clone());
         if fetch.skip {
             let skipped = rows
                 .try_fold(0usize, |n, b| async move { Ok(n + b.num_rows()) })

@@ -1,12 +1,12 @@
 //! The Postgres functions clients call on connecting and in their catalog queries, registered
-//! in each server session (also as `pg_catalog.<name>`) by [`super::catalog::register`].
+//! in each server session (also as `pg_catalog.<name>`) by [`crate::catalog::session::register`].
 //!
 //! `current_user` / `session_user` / `user` / `current_role` are `jobsql` (the role
 //! `pg_roles` lists, whatever name the client logged in with); `current_schemas(bool)` is
 //! `{pg_catalog,public}`; `pg_backend_pid()` a number of this connection;
 //! `has_*_privilege(...)` and `pg_collation_is_visible(oid)` true; `pg_encoding_to_char(n)`
 //! `UTF8`; `format_type(oid, typmod)` the type's name as psql's `\d` prints it
-//! ([`super::pg_types::format_name`]: `bigint`, `timestamp with time zone`; `NULL` for an
+//! ([`crate::encode::types::format_name`]: `bigint`, `timestamp with time zone`; `NULL` for an
 //! unknown oid); `to_regtype(name)` the
 //! oid `pg_type` lists for the name, `to_regclass(name)` the `pg_class` oid of `name` (`table`
 //! or `schema.table`); `pg_get_expr`, `pg_get_indexdef`, `pg_get_serial_sequence`,
@@ -27,6 +27,11 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Signature, SimpleScalarUDF, Volatility};
 use datafusion::prelude::SessionContext;
 use pgwire::api::Type;
+
+/// The function `information_schema.columns.data_type` is read through.
+pub const DATA_TYPE_FUNCTION: &str = "jobsql_pg_data_type";
+/// The function `information_schema.columns.udt_name` is read through.
+pub const UDT_NAME_FUNCTION: &str = "jobsql_pg_udt_name";
 
 /// How many arguments a function takes.
 #[derive(Clone, Copy)]
@@ -95,12 +100,12 @@ pub fn register(ctx: &SessionContext) {
         )));
     }
     ctx.register_udf(type_names(
-        super::rewrite_catalog::DATA_TYPE_FUNCTION,
-        super::pg_types::data_type_name,
+        DATA_TYPE_FUNCTION,
+        crate::encode::types::data_type_name,
     ));
     ctx.register_udf(type_names(
-        super::rewrite_catalog::UDT_NAME_FUNCTION,
-        super::pg_types::udt_name,
+        UDT_NAME_FUNCTION,
+        crate::encode::types::udt_name,
     ));
     for name in ["format_type", "pg_catalog.format_type"] {
         ctx.register_udf(ScalarUDF::from(SimpleScalarUDF::new_with_signature(
@@ -131,7 +136,7 @@ fn type_names(name: &str, spell: fn(&Type) -> String) -> ScalarUDF {
                 a.iter()
                     .map(|n| {
                         n.map(|n| {
-                            super::pg_types::from_arrow_name(n)
+                            crate::encode::types::from_arrow_name(n)
                                 .map_or_else(|| n.to_string(), |t| spell(&t))
                         })
                     })
@@ -190,7 +195,7 @@ fn format_type(args: &[ColumnarValue]) -> Result<ColumnarValue> {
         .into_iter()
         .map(|oid| {
             let oid = u32::try_from(oid?).ok()?;
-            Type::from_oid(oid).map(|t| super::pg_types::format_name(&t))
+            Type::from_oid(oid).map(|t| crate::encode::types::format_name(&t))
         })
         .collect();
     let array: ArrayRef = Arc::new(names);
@@ -286,7 +291,7 @@ pub fn register_col_description(ctx: &SessionContext, descriptions: Vec<(i32, i3
 
 /// `to_regtype(name)`: the oid of the type named `name` in `pg_type`, `NULL` if none.
 fn to_regtype(args: &[ColumnarValue]) -> Result<ColumnarValue> {
-    lookup(args, super::pg_types::type_oid)
+    lookup(args, crate::encode::types::type_oid)
 }
 
 /// A function of one text argument answering `find(text)` (`NULL` for `NULL`).

@@ -3,9 +3,9 @@
 //! triggers, rules, dependencies or foreign tables. Each is registered with the columns psql,
 //! pgcli and SQLAlchemy read, so their catalog queries plan and answer no rows.
 //!
-//! [`super::rewrite`] relies on their being empty: a scalar subquery over one of them is
+//! [`crate::catalog::rewrite`] relies on their being empty: a scalar subquery over one of them is
 //! `NULL`, and a `SELECT` that inner-joins one of them has no rows
-//! ([`super::rewrite_catalog`]).
+//! ([`crate::catalog::rewrite::catalog_queries`]).
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! `data_type` / `udt_name`.
 //!
 //! An Arrow type is first the Postgres type a column of it is sent as
-//! ([`super::encode::pg_type`]: `Int64` is `int8`, `Utf8` `text`, `Timestamp(_, Some(tz))`
+//! ([`pg_type`]: `Int64` is `int8`, `Utf8` `text`, `Timestamp(_, Some(tz))`
 //! `timestamptz`, structs and lists `text` holding JSON); every name here is derived from that
 //! type, so what a catalog says a column is and what a client receives cannot differ:
 //!
@@ -26,10 +26,8 @@ use std::str::FromStr;
 use datafusion::arrow::datatypes::DataType;
 use pgwire::api::Type;
 
-pub use super::encode::pg_type;
-
 /// (type, typlen, typcategory) of the types listed in `pg_type`.
-pub(super) const TYPES: &[(Type, i16, &str)] = &[
+pub(crate) const TYPES: &[(Type, i16, &str)] = &[
     (Type::BOOL, 1, "B"),
     (Type::BYTEA, -1, "U"),
     (Type::CHAR, 1, "S"),
@@ -151,6 +149,43 @@ pub fn udt_name(t: &Type) -> String {
 /// `arrow` (`Int64`, `Timestamp(µs, "UTC")`); `None` when it is not an Arrow type's name.
 pub fn from_arrow_name(arrow: &str) -> Option<Type> {
     DataType::from_str(arrow).ok().map(|dt| pg_type(&dt))
+}
+
+/// The Postgres type a column of `dt` is sent as.
+pub fn pg_type(dt: &DataType) -> Type {
+    match dt {
+        DataType::Boolean => Type::BOOL,
+        DataType::Int8 | DataType::Int16 | DataType::UInt8 => Type::INT2,
+        DataType::Int32 | DataType::UInt16 => Type::INT4,
+        DataType::Int64 | DataType::UInt32 | DataType::UInt64 => Type::INT8,
+        DataType::Float16 | DataType::Float32 => Type::FLOAT4,
+        DataType::Float64 => Type::FLOAT8,
+        DataType::Timestamp(_, Some(_)) => Type::TIMESTAMPTZ,
+        DataType::Timestamp(_, None) => Type::TIMESTAMP,
+        DataType::Date32 | DataType::Date64 => Type::DATE,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => Type::BYTEA,
+        DataType::List(f) | DataType::LargeList(f) if !f.data_type().is_nested() => {
+            array_type(&pg_type(f.data_type()))
+        }
+        _ => Type::TEXT,
+    }
+}
+
+/// The array type a list of `element`s is sent as (`text[]` when Postgres has none listed here).
+pub fn array_type(element: &Type) -> Type {
+    match *element {
+        Type::BOOL => Type::BOOL_ARRAY,
+        Type::INT2 => Type::INT2_ARRAY,
+        Type::INT4 => Type::INT4_ARRAY,
+        Type::INT8 => Type::INT8_ARRAY,
+        Type::FLOAT4 => Type::FLOAT4_ARRAY,
+        Type::FLOAT8 => Type::FLOAT8_ARRAY,
+        Type::TIMESTAMPTZ => Type::TIMESTAMPTZ_ARRAY,
+        Type::TIMESTAMP => Type::TIMESTAMP_ARRAY,
+        Type::DATE => Type::DATE_ARRAY,
+        Type::BYTEA => Type::BYTEA_ARRAY,
+        _ => Type::TEXT_ARRAY,
+    }
 }
 
 #[cfg(test)]
