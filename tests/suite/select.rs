@@ -26,6 +26,7 @@ mod params;
 mod pushdown;
 mod short_names;
 mod robustness;
+mod run_output;
 mod room_equivalence;
 mod schema;
 mod slices;

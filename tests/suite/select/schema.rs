@@ -25,6 +25,7 @@ async fn show_tables_lists_every_resource_by_stackql_names() {
         [
             "databricks_workspace.cleanrooms.clean_rooms",
             "databricks_workspace.cleanrooms.task_runs",
+            "databricks_workspace.jobs.job_run_output",
             "databricks_workspace.jobs.job_runs",
             "databricks_workspace.jobs.jobs"
         ]

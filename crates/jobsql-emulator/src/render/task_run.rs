@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::domain::errors::ApiError;
 use crate::domain::lifecycle::{self, segments};
 use crate::state::app::App;
-use crate::state::data::{Life, Outcome, TaskKind};
+use crate::state::data::TaskKind;
 use crate::state::store::Store;
 
 use super::run::{render_with, RenderOpts};
@@ -23,12 +23,12 @@ pub(crate) enum Purpose {
     Export,
 }
 
-/// A task run found by id: the job run index, its rendered task object, its kind and life.
+/// A task run found by id: the job run index, its rendered task object (its state in it), its
+/// kind and key.
 pub(crate) struct TaskHit {
     pub index: u32,
     pub task: Value,
     pub kind: TaskKind,
-    pub life: Life,
     pub name: String,
 }
 
@@ -74,15 +74,9 @@ pub(crate) fn find_task(
         .map(|f| lifecycle::downstream(tasks, f))
         .unwrap_or_default();
     let task = task_run_at(store, i, &segs, s, t, &down, &app.base_url);
-    let life = match task.pointer("/state/result_state").and_then(Value::as_str) {
-        Some("SUCCESS") => Life::Done(Outcome::Success),
-        Some(_) => Life::Done(Outcome::Failed),
-        None => Life::Running,
-    };
     Ok(TaskHit {
         index: i,
         kind: tasks[t].kind,
-        life,
         name: tasks[t].key.clone(),
         task,
     })

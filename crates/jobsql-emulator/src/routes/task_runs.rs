@@ -15,9 +15,10 @@ use serde_json::{json, Map, Value};
 
 use crate::domain::errors::{ApiError, ApiResult};
 use crate::domain::params::Query;
+use crate::render::output::add_output;
 use crate::render::task_run::{as_run, find_task, Purpose};
 use crate::state::app::App;
-use crate::state::data::{Life, Outcome, TaskKind};
+use crate::state::data::TaskKind;
 
 fn check_views(q: &Query) -> Result<&'static str, ApiError> {
     match q.get("views_to_export").unwrap_or("CODE") {
@@ -66,43 +67,26 @@ pub(crate) async fn export(State(app): State<Arc<App>>, RawQuery(raw): RawQuery)
     Ok(Json(json!({ "views": out })).into_response())
 }
 
-/// `GET runs/get-output`.
+/// `GET runs/get-output`: the task run as `metadata` and its output (`render::output`).
 pub(crate) async fn get_output(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> ApiResult {
     let q = Query::parse(raw.as_deref());
     let run_id = q.required_int("run_id")?;
     let store = app.read();
     let hit = find_task(&store, &app, run_id, Purpose::Output)?;
-    let (life, kind, name) = (hit.life, hit.kind, hit.name.clone());
+    let (kind, key) = (hit.kind, hit.name.clone());
+    let result = hit
+        .task
+        .pointer("/state/result_state")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let task_run = hit
+        .task
+        .get("run_id")
+        .and_then(Value::as_i64)
+        .unwrap_or(run_id);
     let meta = as_run(&store, &app, hit);
     let mut out = Map::new();
     out.insert("metadata".into(), Value::Object(meta));
-    match (life, kind) {
-        (Life::Done(Outcome::Success), TaskKind::Notebook) => {
-            out.insert("notebook_output".into(), json!({"result": format!("{{\"rows_written\": {}}}", run_id % 100_000), "truncated": false}));
-        }
-        (Life::Done(Outcome::Success), TaskKind::Python | TaskKind::Jar) => {
-            out.insert(
-                "logs".into(),
-                json!(format!(
-                    "INFO starting {}\nINFO wrote {} rows\nINFO done\n",
-                    name,
-                    run_id % 100_000
-                )),
-            );
-            out.insert("logs_truncated".into(), json!(false));
-        }
-        (Life::Done(Outcome::Success), _) => {}
-        (Life::Done(_), _) => {
-            out.insert(
-                "error".into(),
-                json!(format!(
-                    "Task {} failed: java.lang.RuntimeException: workload failed",
-                    name
-                )),
-            );
-            out.insert("error_trace".into(), json!("java.lang.RuntimeException: workload failed\n\tat com.example.jobs.Main.run(Main.scala:42)"));
-        }
-        _ => {}
-    }
+    add_output(&mut out, task_run, &key, kind, result.as_deref());
     Ok(Json(Value::Object(out)).into_response())
 }
