@@ -24,3 +24,4 @@ mod insert;
 mod insert_plan;
 mod jobs;
 mod outcomes;
+mod update;

@@ -288,6 +288,7 @@ pub fn register_with_runtime(
     }
     datafusion_functions_json::register_all(ctx).map_err(PluginError::Functions)?;
     ctx.add_analyzer_rule(Arc::new(crate::provider::delete::rule::DeleteRule));
+    ctx.add_analyzer_rule(Arc::new(crate::provider::update::rule::UpdateRule));
     let added = runtime.added_tables.clone();
     let schemas = crate::provider::register(ctx, specs, runtime)?;
     // e.g. `job_runs_history` beside `job_runs`: the Delta tables `jobsql sync` writes.

@@ -7,6 +7,10 @@
 //! - [`decode`]: a page's bytes → an Arrow batch.
 //! - [`delete`]: `DELETE` — [`delete::rule`] (an analyzer rule) plans the DELETE's whole query,
 //!   [`delete::DeleteExec`] deletes each row it returns (or the keys its WHERE names).
+//! - [`update`]: `UPDATE` / `REPLACE` — the same shape as DELETE: the statement's query (the
+//!   key columns and the SET values per row) is carried to [`update::UpdateExec`], which sends
+//!   one call of the resource's update or replace method per row. [`write_rows`]: the checks
+//!   both share on which rows a write takes.
 //! - [`insert`]: `INSERT` — `ApiTable::insert_into` plans DataFusion's `DataSinkExec` over an
 //!   [`insert::InsertSink`], one call of the resource's insert method per row.
 //! - [`send`] (one mutating call built by [`crate::request`], or its record in a dry run,
@@ -30,6 +34,8 @@ pub mod pushdown;
 pub mod send;
 pub mod table;
 pub mod top_n;
+pub mod update;
+pub mod write_rows;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -152,6 +158,9 @@ pub enum ProviderError {
     /// A DELETE was refused, or some of its rows failed.
     #[error(transparent)]
     Delete(#[from] delete::DeleteError),
+    /// An UPDATE or REPLACE was refused, or some of its rows failed.
+    #[error(transparent)]
+    Update(#[from] update::UpdateError),
 }
 
 impl ProviderError {
@@ -161,6 +170,7 @@ impl ProviderError {
         match self {
             ProviderError::Insert(e) => e.outcome_unknown(),
             ProviderError::Delete(e) => e.outcome_unknown(),
+            ProviderError::Update(e) => e.outcome_unknown(),
             _ => false,
         }
     }

@@ -190,6 +190,9 @@ async fn plan_statement(ctx: &SessionContext, statement: DfStatement) -> Result<
     if let Some(plan) = crate::write::delete::plan_ordered_delete(ctx, &statement).await? {
         return Ok(plan);
     }
+    if let Some(plan) = crate::write::update::plan_update(ctx, &statement).await? {
+        return Ok(plan);
+    }
     if let Some(plan) = match as_insert(&statement) {
         Some(i) => insert::plan_insert(ctx, i).await?,
         None => None,

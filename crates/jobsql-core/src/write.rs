@@ -7,6 +7,10 @@
 //! - `DELETE FROM <resource> WHERE ...` is DataFusion's, one request per row the same SELECT
 //!   returns ([`crate::provider::delete`]); `DELETE ... ORDER BY ... LIMIT n`, which DataFusion
 //!   does not plan, is planned as that SELECT here ([`delete`]).
+//! - `UPDATE <resource> SET ... WHERE ...` and StackQL's `REPLACE <resource> SET ...`: one
+//!   call of the resource's update / replace method per row the same SELECT returns
+//!   ([`crate::provider::update`]); planned from the statement's tree here ([`update`]), so
+//!   `SET data__<param> = ...` works as INSERT's `data__` columns do.
 //! - `--max-writes` over a script ([`guard`]).
 //! - `EXEC <resource>.<method> @param='value' ... [@@json='{...}']` → one request of any method
 //!   the spec lists under `exec` ([`exec`]).
@@ -22,6 +26,7 @@ pub mod guard;
 pub mod insert;
 mod json_body;
 mod returning;
+pub mod update;
 
 use std::sync::Arc;
 

@@ -517,6 +517,57 @@ async fn insert_and_exec_go_through_the_simple_protocol() {
         "{messages:?}"
     );
     assert_eq!(to(&emu.requests(), "/runs/delete").len(), 1);
+    // UPDATE and REPLACE answer their count (UPDATE n) in the simple protocol, and a prepared
+    // UPDATE of a column (DataFusion's plan, taken over by jobsql's rule) sends the same call.
+    let jobs = "databricks_workspace.jobs.jobs";
+    let job: i64 = simple_rows(
+        &client
+            .simple_query(&format!(
+                "SELECT job_id FROM {jobs} ORDER BY job_id LIMIT 1"
+            ))
+            .await
+            .expect("a job"),
+    )[0][0]
+        .as_deref()
+        .and_then(|j| j.parse().ok())
+        .expect("a job id");
+    for (sql, path) in [
+        (
+            format!("UPDATE {jobs} SET data__new_settings = '{{\"max_concurrent_runs\": 2}}' WHERE job_id = {job}"),
+            "/jobs/update",
+        ),
+        (
+            format!("REPLACE {jobs} SET settings = '{{\"name\": \"psql\"}}' WHERE job_id = {job}"),
+            "/jobs/reset",
+        ),
+    ] {
+        emu.clear_requests();
+        let messages = client.simple_query(&sql).await.expect("runs");
+        assert!(
+            messages
+                .iter()
+                .any(|m| matches!(m, SimpleQueryMessage::CommandComplete(1))),
+            "{sql}: {messages:?}"
+        );
+        assert_eq!(to(&emu.requests(), path).len(), 1, "{sql}");
+    }
+    emu.clear_requests();
+    let changed = client
+        .execute(
+            &format!("UPDATE {jobs} SET name = $1 WHERE job_id = {job}"),
+            &[&"prepared"],
+        )
+        .await
+        .expect("a prepared UPDATE");
+    assert_eq!(changed, 1);
+    let bodies: Vec<serde_json::Value> = to(&emu.requests(), "/jobs/update")
+        .iter()
+        .filter_map(|r| r.body.clone())
+        .collect();
+    assert_eq!(
+        bodies,
+        [serde_json::json!({"job_id": job, "new_settings": {"name": "prepared"}})]
+    );
     // EXEC cannot be prepared: a clear error, and no request.
     emu.clear_requests();
     let err = client

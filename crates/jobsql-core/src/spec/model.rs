@@ -82,6 +82,13 @@ pub struct ResourceSpec {
     /// The method that `DELETE` calls, once per matching row.
     #[serde(default)]
     pub delete: Option<DeleteSpec>,
+    /// The method that `UPDATE` calls, once per matching row (a partial update).
+    #[serde(default)]
+    pub update: Option<UpdateSpec>,
+    /// The method that `REPLACE` (StackQL's; `UPDATE OR REPLACE` alike) calls, once per
+    /// matching row (the whole object replaced).
+    #[serde(default)]
+    pub replace: Option<UpdateSpec>,
     /// Methods callable with `EXEC provider.service.resource.method @param=...`.
     #[serde(default)]
     pub exec: Vec<String>,
@@ -111,6 +118,39 @@ pub struct DeleteSpec {
     /// before anything is sent, counts them against `--max-deletes`, and a dry run shows them.
     #[serde(default)]
     pub cascade: Vec<CascadeSpec>,
+}
+
+/// `UPDATE` / `REPLACE` → one call of `method` per row the same WHERE selects: its key
+/// parameters from the row's columns (`params`), its body from the `SET` clause —
+/// `data__<param> = value` fills a body parameter, `<column> = value` the part of the object
+/// `columns` says the column is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSpec {
+    /// The method's name.
+    pub method: String,
+    /// Its parameters naming the row, from the row's columns (`param: column`).
+    pub params: BTreeMap<String, String>,
+    /// Which columns `SET <column> = value` may set, and where they go in the body.
+    #[serde(default)]
+    pub columns: Option<SetColumns>,
+}
+
+/// The settable columns of an UPDATE / REPLACE: the column `from` (a JSON object, e.g. a job's
+/// `settings`) and the columns read from its top-level fields (`path: [from, field]`). `SET
+/// from = '{...}'` sends the object as the body parameter `into`; `SET column = value` sends
+/// `{into: {field: value}}`; `SET column = NULL` names the field in the body parameter
+/// `remove` (a JSON array of field names), when the method has one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetColumns {
+    /// The column holding the object (`settings`).
+    pub from: String,
+    /// The body parameter the object, or its fields, go into (`new_settings`).
+    pub into: String,
+    /// The body parameter listing fields to remove (`fields_to_remove`), if any.
+    #[serde(default)]
+    pub remove: Option<String>,
 }
 
 /// Rows of another resource of the same service that the API deletes with a deleted row:

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::error::Finding;
-use super::model::{DeleteSpec, HttpVerb, ParamLocation, ParamType, PushdownOp, ResourceSpec};
+use super::model::{
+    DeleteSpec, HttpVerb, ParamLocation, ParamType, PushdownOp, ResourceSpec, UpdateSpec,
+};
 use super::resource::Column;
 use super::types::TypeRegistry;
 
@@ -63,6 +65,11 @@ pub(super) fn check_writes(
             ));
         }
     }
+    for (statement, update) in [("update", &spec.update), ("replace", &spec.replace)] {
+        if let Some(update) = update {
+            check_update(&format!("{at}.{statement}"), spec, update, columns)?;
+        }
+    }
     for (i, name) in spec.exec.iter().enumerate() {
         if !spec.methods.contains_key(name) {
             return Err(unknown(format!("{at}.exec[{i}]"), name));
@@ -110,6 +117,70 @@ pub(super) fn check_writes(
         result_columns.insert(name.clone(), resolved);
     }
     Ok(result_columns)
+}
+
+/// Check an `update` / `replace`: its method changes things, its key parameters come from
+/// columns and are all it requires besides the body the SET clause fills, and its settable
+/// columns name an object column and body parameters of the method.
+fn check_update(
+    place: &str,
+    spec: &ResourceSpec,
+    update: &UpdateSpec,
+    columns: &[Column],
+) -> Result<(), Finding> {
+    let Some(method) = spec.methods.get(&update.method) else {
+        return Err(Finding::new(
+            place,
+            format!("unknown method `{}`", update.method),
+        ));
+    };
+    if method.verb == HttpVerb::GET {
+        return Err(Finding::new(
+            place,
+            format!("`{}` is a GET method", update.method),
+        ));
+    }
+    if update.params.is_empty() {
+        return Err(Finding::new(
+            place,
+            "needs `params`: the method's parameters naming the row",
+        ));
+    }
+    for (param, column) in &update.params {
+        if !method.params.contains_key(param) {
+            return Err(Finding::new(
+                place,
+                format!("`{param}` is not a parameter of `{}`", update.method),
+            ));
+        }
+        if !columns.iter().any(|c| &c.name == column) {
+            return Err(Finding::new(place, format!("`{column}` is not a column")));
+        }
+    }
+    if let Some(set) = &update.columns {
+        if !columns.iter().any(|c| c.name == set.from) {
+            return Err(Finding::new(
+                format!("{place}.columns.from"),
+                format!("`{}` is not a column", set.from),
+            ));
+        }
+        for body in std::iter::once(&set.into).chain(&set.remove) {
+            let is_json_body = method
+                .params
+                .get(body)
+                .is_some_and(|p| p.location == ParamLocation::Body && p.kind == ParamType::Json);
+            if !is_json_body {
+                return Err(Finding::new(
+                    format!("{place}.columns"),
+                    format!(
+                        "`{body}` is not a JSON body parameter of `{}`",
+                        update.method
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Check the `cascade` of `delete` (at `at`): each names another resource of the `service`,

@@ -10,7 +10,7 @@ pub enum DeleteError {
         table: String,
     },
     /// `DELETE` whose WHERE selects every row: none, or one naming no row.
-    #[error("DELETE FROM {table} {filter}: refused. Name the rows, e.g. WHERE {example}")]
+    #[error("DELETE FROM {table} {}: refused. Name the rows, e.g. WHERE {example}", filter.wording("delete"))]
     DeleteEverything {
         /// The table.
         table: String,
@@ -48,30 +48,7 @@ pub enum DeleteError {
     Unknown(String),
 }
 
-/// Why a DELETE's WHERE selects every row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Everything {
-    /// There is no WHERE.
-    NoWhere,
-    /// The WHERE names only the workspace (`deployment_name = 'x'`).
-    WorkspaceOnly,
-    /// The WHERE names no column of the table (`true`, an uncorrelated `EXISTS (...)`).
-    NoColumn,
-}
-
-impl std::fmt::Display for Everything {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Everything::NoWhere => "without WHERE would delete every row",
-            Everything::WorkspaceOnly => {
-                "with a WHERE that names only the workspace would delete every row"
-            }
-            Everything::NoColumn => {
-                "with a WHERE that names none of its columns would delete every row or none"
-            }
-        })
-    }
-}
+pub use crate::provider::write_rows::Everything;
 
 impl DeleteError {
     /// Whether a delete may have been done without its answer arriving (the CLI exits 3).

@@ -35,7 +35,6 @@ use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::Column;
 use datafusion::datasource::{provider_as_source, source_as_provider, TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{DmlStatement, Expr, LogicalPlan, LogicalPlanBuilder, WriteOp};
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::physical_plan::ExecutionPlan;
@@ -43,8 +42,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use crate::provider::{ApiRuntime, ApiTable};
 use crate::spec::Resource;
 
-use super::error::Everything;
 use super::{plan_delete, DeleteError, Selection};
+use crate::provider::write_rows::{has_unordered_limit, selects_everything, where_predicates};
 
 /// The analyzer rule: `DELETE FROM <api table>` gets a [`DeleteTarget`] carrying its query.
 #[derive(Debug, Default)]
@@ -106,26 +105,18 @@ impl DeleteTarget {
         let Some(spec) = &resource.spec.delete else {
             return Err(DeleteError::NotSupported { table: name }.into());
         };
-        refuse_unordered_limit(&name, input)?;
+        if has_unordered_limit(input)? {
+            return Err(DeleteError::LimitWithoutOrder { table: name }.into());
+        }
         let predicates = where_predicates(input);
         let server = &resource.server.variable;
-        let names_rows = predicates
-            .iter()
-            .any(|p| names_a_column(p, |c| c != server));
-        if !names_rows && !is_limited(input) {
+        if let Some(filter) = selects_everything(input, server) {
             let example = spec
                 .params
                 .values()
                 .next()
                 .map(|c| format!("{c} = ..."))
                 .unwrap_or_default();
-            let filter = if predicates.is_empty() {
-                Everything::NoWhere
-            } else if predicates.iter().any(|p| names_a_column(p, |_| true)) {
-                Everything::WorkspaceOnly
-            } else {
-                Everything::NoColumn
-            };
             return Err(DeleteError::DeleteEverything {
                 table: name,
                 example,
@@ -164,85 +155,6 @@ impl DeleteTarget {
             runtime: table.runtime().clone(),
             selection,
         })
-    }
-}
-
-/// The conjuncts of the WHERE clause of a DELETE's input (`Filter` over the scan, under any
-/// `Limit`, `Sort`, projection or alias); none when there is no WHERE.
-fn where_predicates(input: &LogicalPlan) -> Vec<&Expr> {
-    match input {
-        LogicalPlan::Filter(filter) => split_conjunction(&filter.predicate),
-        LogicalPlan::Limit(limit) => where_predicates(&limit.input),
-        LogicalPlan::Sort(sort) => where_predicates(&sort.input),
-        LogicalPlan::Projection(projection) => where_predicates(&projection.input),
-        LogicalPlan::SubqueryAlias(alias) => where_predicates(&alias.input),
-        _ => Vec::new(),
-    }
-}
-
-/// Whether `predicate` names a column of the table that `wanted` accepts: directly, or as an
-/// outer reference of a subquery (`EXISTS (SELECT ... WHERE j.job_id = job_runs.job_id)`). A
-/// predicate naming none (`true`, an uncorrelated `EXISTS`) is the same for every row.
-fn names_a_column(predicate: &Expr, wanted: impl Fn(&str) -> bool) -> bool {
-    let mut found = false;
-    let _ = predicate.apply(|e| {
-        let outer = match e {
-            Expr::Exists(x) => &x.subquery.outer_ref_columns[..],
-            Expr::InSubquery(x) => &x.subquery.outer_ref_columns[..],
-            Expr::ScalarSubquery(x) => &x.outer_ref_columns[..],
-            Expr::SetComparison(x) => &x.subquery.outer_ref_columns[..],
-            _ => &[],
-        };
-        found |= match e {
-            Expr::Column(c) => wanted(&c.name),
-            _ => outer.iter().any(|o| match o {
-                Expr::OuterReferenceColumn(_, c) => wanted(&c.name),
-                _ => o.column_refs().iter().any(|c| wanted(&c.name)),
-            }),
-        };
-        Ok(if found {
-            TreeNodeRecursion::Stop
-        } else {
-            TreeNodeRecursion::Continue
-        })
-    });
-    found
-}
-
-/// Whether the DELETE's input is cut by a LIMIT (an ordered one: others are refused).
-fn is_limited(input: &LogicalPlan) -> bool {
-    matches!(input, LogicalPlan::Limit(limit) if limit.fetch.is_some())
-}
-
-/// Refuse a `Limit` (LIMIT, OFFSET, FETCH) that is not directly over a `Sort`, anywhere in
-/// the DELETE's input, its subqueries included.
-fn refuse_unordered_limit(table: &str, input: &LogicalPlan) -> Result<()> {
-    let mut unordered = false;
-    input.apply_with_subqueries(|node| {
-        if let LogicalPlan::Limit(limit) = node {
-            unordered |= !is_sorted(&limit.input);
-        }
-        Ok(match unordered {
-            true => TreeNodeRecursion::Stop,
-            false => TreeNodeRecursion::Continue,
-        })
-    })?;
-    if unordered {
-        return Err(DeleteError::LimitWithoutOrder {
-            table: table.to_string(),
-        }
-        .into());
-    }
-    Ok(())
-}
-
-/// Whether `plan` is a sort, seen through projections and aliases.
-fn is_sorted(plan: &LogicalPlan) -> bool {
-    match plan {
-        LogicalPlan::Sort(_) => true,
-        LogicalPlan::Projection(p) => is_sorted(&p.input),
-        LogicalPlan::SubqueryAlias(a) => is_sorted(&a.input),
-        _ => false,
     }
 }
 
