@@ -195,7 +195,13 @@ mod tests {
         let line = "SELECT * FROM databricks_workspace.jobs.job_r";
         let (start, found) = c.candidates(line, line.len());
         assert_eq!(start, 14);
-        assert_eq!(found, ["databricks_workspace.jobs.job_runs"]);
+        assert_eq!(
+            found,
+            [
+                "databricks_workspace.jobs.job_run_output",
+                "databricks_workspace.jobs.job_runs"
+            ]
+        );
         let (start, found) = c.candidates("SELECT run_i", 12);
         assert_eq!(start, 7);
         assert!(found.contains(&"run_id".to_string()), "{found:?}");

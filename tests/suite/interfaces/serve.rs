@@ -43,6 +43,20 @@ pub fn factory(emu: &EmulatorHandle) -> ContextFactory {
     jobsql_sessions(load_embedded().expect("specs"), runtime)
 }
 
+/// The tables of Databricks' `jobs` service, by name: what a client listing the tables of the
+/// `jobs` schema should see (from the embedded specs, so a new resource needs no edit here).
+pub fn job_tables() -> Vec<String> {
+    let specs = load_embedded().expect("specs");
+    let mut names: Vec<String> = specs
+        .resources
+        .iter()
+        .filter(|r| r.provider == "databricks_workspace" && r.service == "jobs")
+        .map(|r| r.name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
 /// A server over `emu` with the default options, on a free port of 127.0.0.1.
 pub async fn default_server(emu: &EmulatorHandle) -> ServerHandle {
     server_with(emu, ServeOptions::new("127.0.0.1:0".parse().expect("addr"))).await

@@ -191,12 +191,12 @@ async fn in_a_terminal_ctrl_c_cancels_the_running_query_and_the_shell_goes_on() 
         )
         .map_err(fail)?;
         p.exp_string("jobsql> ").map_err(fail)?;
-        // A statement over two lines, the table name completed with Tab.
+        // A statement over two lines, a column name completed with Tab.
         p.send_line("SELECT count(*) AS active").map_err(fail)?;
-        p.send("FROM databricks_workspace.jobs.job_r")
+        p.send("FROM databricks_workspace.jobs.job_runs WHERE active_on")
             .map_err(fail)?;
         p.send("\t").map_err(fail)?;
-        p.send_line(" WHERE active_only = true;").map_err(fail)?;
+        p.send_line(" = true;").map_err(fail)?;
         p.exp_string("| active |").map_err(fail)?;
         p.exp_string("1 row in ").map_err(fail)?;
         p.exp_string("jobsql> ").map_err(fail)?;
