@@ -107,7 +107,7 @@ pub fn resolve(
         }
         sets.push(set);
     }
-    let object = sets.iter().any(|s| *s == Set::Object);
+    let object = sets.contains(&Set::Object);
     let fields = sets.iter().any(|s| matches!(s, Set::Field { .. }));
     let into_param = statement
         .spec
