@@ -68,7 +68,10 @@ async fn failed_task_runs_with_their_errors_in_one_join() {
     let env = env(400).await;
     let from = window_of(&env, 120).await;
     let (failed, alone) = tasks_with(&env, from, "FAILED").await;
-    assert!(failed.len() >= 3, "failed task runs in the window: {failed:?}");
+    assert!(
+        failed.len() >= 3,
+        "failed task runs in the window: {failed:?}"
+    );
     let sql = format!(
         "WITH t AS ({}) \
          SELECT t.task['run_id'] AS task_run, t.job_run, t.task['task_key'] AS task_key, \
@@ -81,11 +84,20 @@ async fn failed_task_runs_with_their_errors_in_one_join() {
     let (got, requests) = env.run(&sql).await;
     let got_ids: Vec<i64> = ints(&got, 0).into_iter().flatten().collect();
     assert_eq!(got_ids, failed, "one row per failed task run");
-    assert_eq!(ints(&got, 1), ints(&got, 5), "the job run, as its metadata says");
+    assert_eq!(
+        ints(&got, 1),
+        ints(&got, 5),
+        "the job run, as its metadata says"
+    );
     assert_eq!(strings(&got, 2), strings(&got, 6), "the task key");
-    assert!(strings(&got, 7).iter().all(|s| s.as_deref() == Some("FAILED")));
+    assert!(strings(&got, 7)
+        .iter()
+        .all(|s| s.as_deref() == Some("FAILED")));
     assert!(
-        strings(&got, 3).iter().chain(&strings(&got, 4)).all(Option::is_some),
+        strings(&got, 3)
+            .iter()
+            .chain(&strings(&got, 4))
+            .all(Option::is_some),
         "every failed task run has an error and a trace"
     );
     // The requests: the listing as reading the task runs alone costs it, then one
@@ -141,7 +153,10 @@ async fn a_window_of_one_page_costs_one_listing_and_one_output_per_failure() {
         task_runs(from)
     );
     let (got, requests) = env.run(&sql).await;
-    assert_eq!(ints(&got, 0).into_iter().flatten().collect::<Vec<_>>(), failed);
+    assert_eq!(
+        ints(&got, 0).into_iter().flatten().collect::<Vec<_>>(),
+        failed
+    );
     assert_eq!(sent(&requests, "/runs/list"), 1, "{requests:?}");
     assert_eq!(
         requests.len(),
@@ -178,7 +193,10 @@ async fn keys_by_equality_list_and_subquery() {
         .await;
     let mut want = vec![a, b];
     want.sort_unstable();
-    assert_eq!(ints(&got, 0).into_iter().flatten().collect::<Vec<_>>(), want);
+    assert_eq!(
+        ints(&got, 0).into_iter().flatten().collect::<Vec<_>>(),
+        want
+    );
     let mut asked = outputs_asked(&requests);
     asked.sort_unstable();
     assert_eq!(asked, want, "exactly two requests");
@@ -207,7 +225,10 @@ async fn keys_by_equality_list_and_subquery() {
             task_runs(from)
         ))
         .await;
-    assert_eq!(ints(&got, 0).into_iter().flatten().collect::<Vec<_>>(), failed);
+    assert_eq!(
+        ints(&got, 0).into_iter().flatten().collect::<Vec<_>>(),
+        failed
+    );
     let mut asked = outputs_asked(&requests);
     asked.sort_unstable();
     assert_eq!(asked, failed);
@@ -245,7 +266,9 @@ async fn job_run_ids_single_task_answers_multi_task_is_the_apis_error() {
 
     let multi = env.emulator.notable().multi_task[0];
     let (message, requests) = env
-        .fail(&format!("SELECT error FROM {OUTPUT} WHERE run_id = {multi}"))
+        .fail(&format!(
+            "SELECT error FROM {OUTPUT} WHERE run_id = {multi}"
+        ))
         .await;
     assert!(message.contains("job_run_output"), "{message}");
     assert!(
@@ -289,7 +312,10 @@ fn any_subset_of_task_runs_costs_one_request_each() {
         let env = env(300).await;
         let from = window_of(&env, 60).await;
         let (got, _) = env
-            .run(&format!("SELECT t.task['run_id'] FROM ({}) t", task_runs(from)))
+            .run(&format!(
+                "SELECT t.task['run_id'] FROM ({}) t",
+                task_runs(from)
+            ))
             .await;
         let ids: Vec<i64> = ints(&got, 0).into_iter().flatten().collect();
         (env, ids)
