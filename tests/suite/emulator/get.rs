@@ -382,7 +382,10 @@ async fn get_output_of_task_runs_and_not_of_multi_task_parents() {
             "FAILED" => {
                 let error = out["error"].as_str().unwrap_or_default();
                 let trace = out["error_trace"].as_str().unwrap_or_default();
-                assert!(!error.is_empty() && !error.contains('\n'), "a short message: {out}");
+                assert!(
+                    !error.is_empty() && !error.contains('\n'),
+                    "a short message: {out}"
+                );
                 assert!(trace.lines().count() > 1, "a stack trace: {out}");
             }
             "TIMEDOUT" | "CANCELED" => {
