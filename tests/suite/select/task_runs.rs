@@ -341,3 +341,28 @@ fn any_window_and_filter_agrees_with_unnest_of_job_runs() {
         })
         .expect("the task runs of any window");
 }
+
+/// A long history is listed in concurrent slices of the runs' start time, as job_runs is:
+/// every task run exactly once (the first page's oldest runs' rows dropped, however many each
+/// gave, and listed again by the oldest slice).
+#[tokio::test]
+async fn slices_of_a_long_history_give_every_task_run_once() {
+    let env = env(2000).await;
+    let (got, requests) = env
+        .run(&format!("SELECT run_id, job_run_id FROM {TASKS}"))
+        .await;
+    let ids: Vec<i64> = ints(&got, 0).into_iter().flatten().collect();
+    let distinct: BTreeSet<i64> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), distinct.len(), "no task run twice");
+    let want: BTreeSet<i64> = unnested(&env, "true").await.into_iter().collect();
+    assert_eq!(distinct, want, "every task run");
+    let slices: BTreeSet<&str> = listings(&requests)
+        .iter()
+        .filter_map(|r| r.param("start_time_to"))
+        .collect();
+    assert!(slices.len() > 1, "listed in slices: {requests:?}");
+    // The big run's 130 task runs came whole (runs/get pages after its listing).
+    let big = env.emulator.notable().big_multi_task[0];
+    let big_rows = ints(&got, 1).iter().filter(|r| **r == Some(big)).count();
+    assert_eq!(big_rows, 130);
+}

@@ -153,7 +153,7 @@ resources:
     fn each_flatten_mistake_is_a_finding_naming_its_place() {
         let cases = [
             (STEPS.replace("array: steps,", "array: a.b,"), "flatten.array", "one JSON field name"),
-            (STEPS.replace("array: steps,", "array: runs,"), "flatten.array", "the objects themselves"),
+            (STEPS.replace("array: steps,", "array: runs,").replace("[steps]", "[runs]"), "flatten.array", "the objects themselves"),
             (STEPS.replace("parent: [job_id, run_ref]", "parent: [job_id, nope]"), "flatten.parent[1]", "unknown column `nope`"),
             (STEPS.replace("parent: [job_id, run_ref]", "parent: [job_id, job_id]"), "flatten.parent[1]", "listed twice"),
             (STEPS.replace("parent: [job_id, run_ref]", "parent: [deployment_name]"), "flatten.parent[0]", "parameter column"),
