@@ -154,9 +154,9 @@ resources:
         let cases = [
             (STEPS.replace("array: steps,", "array: a.b,"), "flatten.array", "one JSON field name"),
             (STEPS.replace("array: steps,", "array: runs,").replace("[steps]", "[runs]"), "flatten.array", "the objects themselves"),
-            (STEPS.replace("parent: [job_id, run_ref]", "parent: [job_id, nope]"), "flatten.parent[1]", "unknown column `nope`"),
-            (STEPS.replace("parent: [job_id, run_ref]", "parent: [job_id, job_id]"), "flatten.parent[1]", "listed twice"),
-            (STEPS.replace("parent: [job_id, run_ref]", "parent: [deployment_name]"), "flatten.parent[0]", "parameter column"),
+            (STEPS.replace("parent: [job_id, run_ref]", "parent: [job_id, run_ref, nope]"), "flatten.parent[2]", "unknown column `nope`"),
+            (STEPS.replace("parent: [job_id, run_ref]", "parent: [job_id, run_ref, job_id]"), "flatten.parent[2]", "listed twice"),
+            (STEPS.replace("parent: [job_id, run_ref]", "parent: [run_ref, deployment_name]"), "flatten.parent[1]", "parameter column"),
             (STEPS.replace("    select: [list]", "    select: [list, get]").replace("response: { flatten: *steps }", "response: {}"), "methods.list.response.flatten", "does not flatten the same way"),
             (STEPS.replace("when_reading: [steps] }\n        response", "when_reading: [nope] }\n        response"), "complete", "unknown column `nope`"),
             (STEPS.replace("{ name: run_ref, type: integer, field: id }", "{ name: run_ref, type: integer }\n      - { name: other, type: integer, field: id }"), "(other).field", "already read by column `id`"),
