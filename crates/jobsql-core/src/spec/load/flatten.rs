@@ -159,7 +159,7 @@ resources:
             (STEPS.replace("parent: [job_id, run_ref]", "parent: [run_ref, deployment_name]"), "flatten.parent[1]", "parameter column"),
             (STEPS.replace("    select: [list]", "    select: [list, get]").replace("response: { flatten: *steps }", "response: {}"), "methods.list.response.flatten", "does not flatten the same way"),
             (STEPS.replace("when_reading: [steps] }\n        response", "when_reading: [nope] }\n        response"), "complete", "unknown column `nope`"),
-            (STEPS.replace("{ name: run_ref, type: integer, field: id }", "{ name: run_ref, type: integer }\n      - { name: other, type: integer, field: id }"), "(other).field", "already read by column `id`"),
+            (STEPS.replace("{ name: run_ref, type: integer, field: id }", "{ name: run_ref, type: integer }\n      - { name: other, type: integer, field: id }"), "(id).field", "already read by column `other`"),
             (STEPS.replace("which: [shell, sql]", "which: [shell, shell]"), "(kind).which", "listed twice"),
             (STEPS.replace("{ name: kind, type: string, which", "{ name: kind, type: integer, which"), "(kind).which", "is a string"),
         ];
