@@ -30,4 +30,5 @@ mod run_output;
 mod room_equivalence;
 mod schema;
 mod slices;
+mod task_runs;
 mod unnest;

@@ -27,6 +27,7 @@ async fn show_tables_lists_every_resource_by_stackql_names() {
             "databricks_workspace.cleanrooms.task_runs",
             "databricks_workspace.jobs.job_run_output",
             "databricks_workspace.jobs.job_runs",
+            "databricks_workspace.jobs.job_task_runs",
             "databricks_workspace.jobs.jobs"
         ]
     );
@@ -107,6 +108,81 @@ async fn describe_has_every_seed_field_with_typed_times_and_objects() {
     assert_eq!(type_of("cluster_spec"), "Utf8");
     assert!(type_of("state").starts_with("Struct"));
     assert!(type_of("tasks").starts_with("List"));
+}
+
+#[tokio::test]
+async fn job_task_runs_has_the_run_s_columns_then_the_task_s_typed() {
+    let env = env(50).await;
+    let (batches, requests) = env
+        .run("DESCRIBE databricks_workspace.jobs.job_task_runs")
+        .await;
+    assert!(requests.is_empty());
+    let names = strings(&batches, 0);
+    let types = strings(&batches, 1);
+    let type_of = |n: &str| {
+        let i = names
+            .iter()
+            .position(|x| x.as_deref() == Some(n))
+            .unwrap_or_else(|| panic!("no column {n}"));
+        types[i].clone().unwrap_or_default()
+    };
+    for (column, ty) in [
+        ("job_id", "Int64"),
+        ("job_run_id", "Int64"),
+        ("run_name", "Utf8"),
+        ("job_run_start_time", "Timestamp(ms"),
+        ("task_key", "Utf8"),
+        ("run_id", "Int64"),
+        ("attempt_number", "Int64"),
+        ("task_type", "Utf8"),
+        ("life_cycle_state", "Utf8"),
+        ("result_state", "Utf8"),
+        ("termination_code", "Utf8"),
+        ("start_time", "Timestamp(ms"),
+        ("end_time", "Timestamp(ms"),
+        ("queue_duration", "Int64"),
+        ("run_if", "Utf8"),
+        ("existing_cluster_id", "Utf8"),
+        ("job_cluster_key", "Utf8"),
+        ("spark_version", "Utf8"),
+        ("num_workers", "Int64"),
+        ("autoscale_max_workers", "Int64"),
+        ("libraries", "Utf8"),
+    ] {
+        let got = type_of(column);
+        assert!(got.starts_with(ty), "{column}: {got}");
+    }
+    for structured in [
+        "state",
+        "status",
+        "new_cluster",
+        "cluster_instance",
+        "depends_on",
+    ] {
+        let ty = type_of(structured);
+        assert!(
+            ty.starts_with("Struct") || ty.starts_with("List"),
+            "{structured}: {ty}"
+        );
+    }
+    // job_runs' task struct carries the task's cluster, libraries and task-type objects.
+    let (batches, _) = env.run("DESCRIBE databricks_workspace.jobs.job_runs").await;
+    let names = strings(&batches, 0);
+    let tasks = names
+        .iter()
+        .position(|x| x.as_deref() == Some("tasks"))
+        .expect("tasks");
+    let ty = strings(&batches, 1)[tasks].clone().unwrap_or_default();
+    for field in [
+        "new_cluster",
+        "autoscale",
+        "libraries",
+        "notebook_task",
+        "sql_task",
+        "python_wheel_task",
+    ] {
+        assert!(ty.contains(field), "tasks lacks {field}: {ty}");
+    }
 }
 
 #[tokio::test]

@@ -262,7 +262,7 @@ fn objects_paths_encodings_and_fields_are_checked() {
                 "",
             ),
             "columns[2] (st).fields[0] (code)",
-            "`field` and `path` are for top-level columns",
+            "`field`, `path` and `which` are for top-level columns",
         ),
         (
             spec("", "      - { name: when, type: timestamp_sec }", ""),

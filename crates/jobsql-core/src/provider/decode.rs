@@ -14,6 +14,7 @@
 //! (the API's "not set") as NULL (`decode/times.rs`). A value of the wrong type is an error naming the
 //! column's message from arrow and the row's key.
 
+mod flatten;
 mod shape;
 mod picked;
 mod split;
@@ -30,8 +31,9 @@ use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use serde_json::value::RawValue;
 
 use crate::request::PageMarks;
-use crate::spec::{ColumnType, PaginationSpec, Resource};
+use crate::spec::{ColumnType, FlattenSpec, PaginationSpec, Resource};
 
+use flatten::Flattening;
 use picked::Picks;
 use shape::Objects;
 use split::Layout;
@@ -51,6 +53,8 @@ enum Source {
     Path { path: Vec<String>, ty: ColumnType },
     /// The request's value of this parameter.
     Param { name: String, ty: ColumnType },
+    /// The name of the first of these fields present (and not null).
+    Which(Vec<String>),
 }
 
 /// Decodes the pages of one resource into batches of the projected schema.
@@ -68,6 +72,8 @@ pub struct PageDecoder {
     typed_schema: SchemaRef,
     output: SchemaRef,
     sources: Vec<Source>,
+    /// When the rows are the elements of an array in each object (`response.flatten:`).
+    flatten: Option<Box<Flattening>>,
 }
 
 /// One decoded page.
@@ -79,6 +85,8 @@ pub struct Page {
     pub marks: PageMarks,
     /// The objects the page held (before any limit cut the batch).
     pub objects: usize,
+    /// When the rows are flattened: how many rows each object gave, in order.
+    pub per_object: Option<Vec<usize>>,
 }
 
 impl PageDecoder {
@@ -100,6 +108,8 @@ impl PageDecoder {
                     name: column.name.clone(),
                     ty: column.ty.clone(),
                 }
+            } else if !column.which.is_empty() {
+                Source::Which(column.which.clone())
             } else if let Some(path) = &column.path {
                 Source::Path {
                     path: path.clone(),
@@ -138,7 +148,24 @@ impl PageDecoder {
             typed_schema: Arc::new(Schema::new(typed_fields)),
             output,
             sources,
+            flatten: None,
         }
+    }
+
+    /// This decoder making one row per element of `flatten`'s array in each object (none:
+    /// unchanged), for `resource`'s columns at `projection` (as given to [`Self::new`]).
+    pub fn flattening(
+        mut self,
+        resource: &Resource,
+        projection: &[usize],
+        flatten: Option<&FlattenSpec>,
+    ) -> Self {
+        if let Some(spec) = flatten {
+            self.flatten = Some(Box::new(Flattening::new(resource, projection, spec)));
+            // The fast way picks the objects' fields; the rows are the elements'.
+            self.picks = None;
+        }
+        self
     }
 
     /// Decode one response body. `params` are the request's parameters (for parameter columns).
@@ -151,11 +178,12 @@ impl PageDecoder {
             return Ok(page);
         }
         let (objects, marks) = self.split(body)?;
-        let batch = self.decode_objects(&objects, params)?;
+        let (batch, per_object) = self.decode_counted(&objects, params)?;
         Ok(Page {
             batch,
             marks,
             objects: objects.len(),
+            per_object,
         })
     }
 
@@ -183,6 +211,28 @@ impl PageDecoder {
         objects: &[&RawValue],
         params: &BTreeMap<String, String>,
     ) -> Result<RecordBatch, ProviderError> {
+        self.decode_counted(objects, params).map(|(batch, _)| batch)
+    }
+
+    /// Decode a list of objects, and, when the rows are flattened, how many each gave.
+    pub fn decode_counted(
+        &self,
+        objects: &[&RawValue],
+        params: &BTreeMap<String, String>,
+    ) -> Result<(RecordBatch, Option<Vec<usize>>), ProviderError> {
+        if let Some(flatten) = &self.flatten {
+            let flat = flatten.decode(self, objects, params)?;
+            return Ok((flat.batch, Some(flat.per_object)));
+        }
+        self.decode_each(objects, params).map(|batch| (batch, None))
+    }
+
+    /// One row per object.
+    fn decode_each(
+        &self,
+        objects: &[&RawValue],
+        params: &BTreeMap<String, String>,
+    ) -> Result<RecordBatch, ProviderError> {
         let rows = objects.len();
         let typed = if self.typed_schema.fields().is_empty() {
             Vec::new()
@@ -192,7 +242,7 @@ impl PageDecoder {
         let needs_json = self
             .sources
             .iter()
-            .any(|s| matches!(s, Source::Json(_) | Source::Path { .. }));
+            .any(|s| matches!(s, Source::Json(_) | Source::Path { .. } | Source::Which(_)));
         let parsed: Vec<Object> = if needs_json {
             objects
                 .iter()
@@ -220,6 +270,7 @@ impl PageDecoder {
                 }
                 Source::Param { name, ty } => param_column(params.get(name), ty, rows),
                 Source::Path { path, ty } => self.path_column(&parsed, path, ty)?,
+                Source::Which(names) => which_column(&parsed, names),
             });
         }
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
@@ -391,6 +442,17 @@ fn feed(decoder: &mut Decoder, mut bytes: &[u8]) -> Result<(), String> {
         bytes = &bytes[read..];
     }
     Ok(())
+}
+
+/// The name of the first of `names` each object has (present and not null), else NULL.
+fn which_column(objects: &[Object], names: &[String]) -> ArrayRef {
+    let present = |o: &Object, n: &String| o.get(n.as_str()).is_some_and(|r| r.get() != "null");
+    Arc::new(
+        objects
+            .iter()
+            .map(|o| names.iter().find(|n| present(o, n)).map(String::as_str))
+            .collect::<StringArray>(),
+    )
 }
 
 /// A constant column holding a parameter's value (NULL when the request did not set it).

@@ -60,11 +60,18 @@ impl ApiExec {
         let schema = Arc::new(table_schema.project(&projection)?);
         let method = resource.spec.methods[&translation.method].clone();
         let mut translation = translation;
+        // The columns read; a flattened resource reads its array in every query (each row is
+        // one of its elements), so the rules naming it always apply.
+        let flatten = method.response.flatten.as_ref();
+        let reads = |names: &[String]| {
+            projection
+                .iter()
+                .any(|&i| names.contains(&resource.columns[i].name))
+                || flatten.is_some_and(|f| names.contains(&f.array))
+        };
         // Parameters some columns need (e.g. expand_tasks for tasks), unless set explicitly.
         for rule in &resource.spec.expand {
-            let read = projection
-                .iter()
-                .any(|&i| rule.when_reading.contains(&resource.columns[i].name));
+            let read = reads(&rule.when_reading);
             if read
                 && method.params.contains_key(&rule.param)
                 && !translation.params.contains_key(&rule.param)
@@ -80,31 +87,32 @@ impl ApiExec {
             &projection,
             method.response.objects.as_deref(),
             method.pagination.as_ref(),
-        );
+        )
+        .flattening(&resource, &projection, flatten);
         let rules: Vec<_> = method
             .complete
             .iter()
-            .filter(|rule| {
-                projection
-                    .iter()
-                    .any(|&i| rule.when_reading.contains(&resource.columns[i].name))
-            })
+            .filter(|rule| reads(&rule.when_reading))
             .cloned()
             .collect();
         let complete = rules.first().and_then(|rule| {
             let method = resource.spec.methods.get(&rule.method)?.clone();
-            let fields = resource
-                .columns
-                .iter()
-                .filter_map(|c| Some((c.name.clone(), c.field.clone()?)))
-                .collect();
+            // A flattening method's rules name the listed object's own fields.
+            let fields = match flatten {
+                Some(_) => Default::default(),
+                None => resource
+                    .columns
+                    .iter()
+                    .filter_map(|c| Some((c.name.clone(), c.field.clone()?)))
+                    .collect(),
+            };
             Some(Completion {
                 rules: rules.clone(),
                 method,
                 fields,
             })
         });
-        let read = |name: &str| projection.iter().any(|&i| resource.columns[i].name == name);
+        let read = |name: &str| reads(&[name.to_string()]);
         // A paged array is read when its column (a dotted path's first segment) is.
         let merge_pages = method.pagination.as_ref().is_some_and(|p| {
             p.merge_arrays
@@ -185,10 +193,14 @@ impl ApiExec {
                     .map(|(param, field)| format!("{param}={{{field}}}"))
                     .chain(rule.set.iter().map(|(k, v)| format!("{k}={v}")))
                     .collect();
+                let flattened = self.fetch.method.response.flatten.as_ref();
                 let read: Vec<&str> = rule
                     .when_reading
                     .iter()
-                    .filter(|c| self.schema.field_with_name(c).is_ok())
+                    .filter(|c| {
+                        self.schema.field_with_name(c).is_ok()
+                            || flattened.is_some_and(|f| &f.array == *c)
+                    })
                     .map(String::as_str)
                     .collect();
                 let which = match &rule.when {

@@ -4,6 +4,7 @@
 //! [`ColumnType`]s, ready for the table providers.
 
 mod checks;
+mod flatten;
 mod profile;
 mod references;
 mod shapes;
@@ -164,6 +165,7 @@ fn validate(
         if !is_identifier(name) {
             return Err(invalid(at, format!("`{name}` is not a SQL identifier")));
         }
+        let parents = flatten::parent_columns(spec);
         let mut columns = Vec::new();
         for (list, is_parameter) in [(&spec.columns, false), (&spec.parameters, true)] {
             let key = if is_parameter {
@@ -190,7 +192,9 @@ fn validate(
                 }
                 let path = checks::column_path(&place, column, &ty, is_parameter)
                     .map_err(|f| f.in_file(file))?;
-                checks::column_field(&place, column, is_parameter, &columns)
+                checks::column_field(&place, column, is_parameter, &columns, &parents)
+                    .map_err(|f| f.in_file(file))?;
+                checks::column_which(&place, column, &ty, is_parameter)
                     .map_err(|f| f.in_file(file))?;
                 columns.push(Column {
                     name: column.name.clone(),
@@ -199,6 +203,7 @@ fn validate(
                     is_parameter,
                     path,
                     field: column.field.clone(),
+                    which: column.which.clone(),
                 });
             }
         }
@@ -211,6 +216,7 @@ fn validate(
                 is_parameter: true,
                 path: None,
                 field: None,
+                which: Vec::new(),
             });
         }
         references::check_resource(&at, spec, &columns, variable).map_err(|f| f.in_file(file))?;

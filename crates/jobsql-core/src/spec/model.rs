@@ -386,6 +386,38 @@ pub struct ResponseSpec {
     /// Errors that mean "no such object": answered as zero rows.
     #[serde(default)]
     pub not_found: Vec<NotFoundSpec>,
+    /// The rows are not the objects but the elements of an array in each of them (a run's
+    /// `tasks`), each with columns of the object it sits in ([`FlattenSpec`]).
+    #[serde(default)]
+    pub flatten: Option<FlattenSpec>,
+}
+
+/// `response.flatten:` one row per element of an array field of each object the method
+/// returns (`runs[*].tasks[*]`), rather than one per object:
+///
+/// ```yaml
+/// response:
+///   objects: runs
+///   flatten: { array: tasks, parent: [job_id, job_run_id, run_name] }
+/// ```
+///
+/// The columns named in `parent` are read from the object the element sits in (their
+/// `field:` or `path:` relative to that object: `job_run_id` with `field: run_id`); every other
+/// data column from the element. An object without the array (or with `null` or `[]`) gives
+/// no row. Everything else works on the objects as listed: pagination counts objects, the
+/// `complete:` rules fetch an object whole before it is flattened (their `when` and `params`
+/// name fields of that object), and `merge_arrays`, `expand` and `complete` rules that name
+/// the array (`when_reading: [tasks]`) apply to every query, since every row is one of its
+/// elements. Predicates on parent columns push down as they would on the objects' own
+/// listing: all the elements of one object share those values.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlattenSpec {
+    /// The JSON field of each object holding the array whose elements are the rows.
+    pub array: String,
+    /// The columns read from the object rather than from the element.
+    #[serde(default)]
+    pub parent: Vec<String>,
 }
 
 /// An API error that means the object does not exist.
@@ -435,6 +467,11 @@ pub struct ColumnSpec {
     /// named as the column (`job_id` ← `jobId`); any type, decoded in the same pass.
     #[serde(default)]
     pub field: Option<String>,
+    /// For a top-level `string` column: the name of the first of these fields the object has
+    /// (present and not `null`), NULL when it has none — which kind of object it is, when the
+    /// API says so by which field is set (a task's `notebook_task`, `sql_task`, ...).
+    #[serde(default)]
+    pub which: Vec<String>,
 }
 
 /// A named object type.

@@ -22,6 +22,8 @@ pub struct Column {
     pub path: Option<Vec<String>>,
     /// The JSON field the value is read from, when not named as the column (`jobId`).
     pub field: Option<String>,
+    /// The fields whose first present one names the value (`which:`); empty for others.
+    pub which: Vec<String>,
 }
 
 impl Column {

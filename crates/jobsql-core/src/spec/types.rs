@@ -131,11 +131,13 @@ impl<'a> TypeRegistry<'a> {
                 "types nest too deeply (a `ref:` cycle?)",
             ));
         }
-        if !top_level && (column.field.is_some() || column.path.is_some()) {
+        if !top_level
+            && (column.field.is_some() || column.path.is_some() || !column.which.is_empty())
+        {
             return Err(Finding::new(
                 place,
-                "`field` and `path` are for top-level columns (a struct's fields and an \
-                 array's items are read by their names)",
+                "`field`, `path` and `which` are for top-level columns (a struct's fields and \
+                 an array's items are read by their names)",
             ));
         }
         if let Some(name) = &column.reference {

@@ -112,6 +112,7 @@ pub(super) fn check_writes(
                 is_parameter: false,
                 path: None,
                 field: column.field.clone(),
+                which: Vec::new(),
             });
         }
         result_columns.insert(name.clone(), resolved);

@@ -1,4 +1,5 @@
-//! Generated jobs: names, tasks (notebook, Python, SQL, JAR, condition), job clusters,
+//! Generated jobs: names, tasks (notebook, Python script or wheel, SQL, JAR, condition; their
+//! clusters new, autoscaled, existing or the job's; their libraries), job clusters,
 //! parameters, schedules, git sources and tags, all from `(seed, job index)`. The last job,
 //! when there are two or more, is the big one: more than 100 tasks, job clusters and
 //! parameters, so every 100-element page of the API is exercised.
@@ -41,16 +42,35 @@ pub(crate) fn job_id_for(seed: u64, j: usize) -> i64 {
     base + j as i64 * 7_919 + (h(seed, j as u64, 0x10b) % 7_000) as i64
 }
 
+/// A ClusterSpec as the API reference has it: a runtime, a node type, and either a fixed
+/// `num_workers` or an `autoscale` range (about one cluster in three).
 fn cluster(seed: u64, j: usize, t: usize) -> Value {
-    let node = ["i3.xlarge", "m5d.2xlarge", "r5d.xlarge", "c5d.4xlarge"]
-        [pick(seed, (j * 1000 + t) as u64, 31, 4) as usize];
-    json!({
-        "spark_version": "15.4.x-scala2.12",
+    let salt = (j * 1000 + t) as u64;
+    let node =
+        ["i3.xlarge", "m5d.2xlarge", "r5d.xlarge", "c5d.4xlarge"][pick(seed, salt, 31, 4) as usize];
+    let version = [
+        "15.4.x-scala2.12",
+        "14.3.x-scala2.12",
+        "16.4.x-photon-scala2.12",
+    ][pick(seed, salt, 39, 3) as usize];
+    let mut spec = json!({
+        "spark_version": version,
         "node_type_id": node,
-        "num_workers": 2 + pick(seed, (j * 1000 + t) as u64, 32, 6),
         "aws_attributes": {"availability": "SPOT_WITH_FALLBACK", "first_on_demand": 1},
-        "spark_conf": {"spark.sql.shuffle.partitions": "auto"}
-    })
+        "spark_conf": {"spark.sql.shuffle.partitions": "auto"},
+        "data_security_mode": "SINGLE_USER"
+    });
+    let workers = 2 + pick(seed, salt, 32, 6);
+    if pick(seed, salt, 40, 3) == 0 {
+        spec["autoscale"] =
+            json!({"min_workers": workers, "max_workers": workers + 2 + pick(seed, salt, 41, 6)});
+    } else {
+        spec["num_workers"] = json!(workers);
+    }
+    if version.contains("photon") {
+        spec["runtime_engine"] = json!("PHOTON");
+    }
+    spec
 }
 
 fn task_spec(seed: u64, j: usize, t: usize, kind: TaskKind, job_name: &str) -> Map<String, Value> {
@@ -67,6 +87,26 @@ fn task_spec(seed: u64, j: usize, t: usize, kind: TaskKind, job_name: &str) -> M
                 }),
             );
         }
+        // Python code: a script, or (every other job) a wheel's entry point; either way
+        // with PyPI libraries, and the wheel as a library.
+        TaskKind::Python if j % 2 == 1 => {
+            let package = job_name.replace('-', "_");
+            spec.insert(
+                "python_wheel_task".into(),
+                json!({
+                    "package_name": package,
+                    "entry_point": "main",
+                    "parameters": ["--env", "prod"]
+                }),
+            );
+            spec.insert(
+                "libraries".into(),
+                json!([
+                    {"whl": format!("dbfs:/wheels/{package}-1.{}.0-py3-none-any.whl", pick(seed, salt, 42, 9))},
+                    {"pypi": {"package": "pyarrow==17.0.0"}}
+                ]),
+            );
+        }
         TaskKind::Python => {
             spec.insert(
                 "spark_python_task".into(),
@@ -74,6 +114,10 @@ fn task_spec(seed: u64, j: usize, t: usize, kind: TaskKind, job_name: &str) -> M
                     "python_file": format!("dbfs:/jobs/{job_name}/main.py"),
                     "parameters": ["--env", "prod"]
                 }),
+            );
+            spec.insert(
+                "libraries".into(),
+                json!([{"pypi": {"package": "pandas==2.2.2"}}, {"pypi": {"package": "requests==2.32.3"}}]),
             );
         }
         TaskKind::Sql => {
@@ -176,6 +220,8 @@ pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
         }
         spec.extend(task_spec(seed, j, t, kind, &name));
         if serverless {
+            // Serverless tasks take their libraries from the job's environment.
+            spec.remove("libraries");
             spec.insert("environment_key".into(), json!("default"));
         } else if n_clusters > 0 {
             spec.insert(

@@ -49,7 +49,8 @@ impl Picks {
             .map(|s| match s {
                 Source::Json(name) => Some(index(name, &mut names)),
                 Source::Path { path, .. } => path.first().map(|f| index(f, &mut names)),
-                Source::Typed(..) | Source::Param { .. } => None,
+                // `which` reads several fields: such a page is decoded the whole way.
+                Source::Typed(..) | Source::Param { .. } | Source::Which(_) => None,
             })
             .collect();
         let mut keys = vec![None; names.len()];
@@ -107,6 +108,7 @@ impl PageDecoder {
             batch,
             marks,
             objects: rows,
+            per_object: None,
         })
     }
 

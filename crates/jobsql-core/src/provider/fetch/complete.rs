@@ -110,11 +110,12 @@ pub(super) async fn decode_completing(
         .zip(&whole)
         .map(|(listed, whole)| whole.as_deref().unwrap_or(listed))
         .collect();
-    let batch = fetch.decoder.decode_objects(&objects, params)?;
+    let (batch, per_object) = fetch.decoder.decode_counted(&objects, params)?;
     Ok(Page {
         batch,
         marks,
         objects: objects.len(),
+        per_object,
     })
 }
 

@@ -28,6 +28,9 @@
 //! [`ORDERED_SLICE_PAGES`] expected pages: memory stays at about the slices in flight times
 //! that many pages, whatever the history's size (a few more requests: each slice's last page
 //! is a partial one).
+//!
+//! A flattened listing (a run's tasks as rows) is sliced by its objects' values all the same:
+//! the rows of the first page's oldest objects are dropped, as many as each gave.
 
 use std::sync::Arc;
 
@@ -180,7 +183,20 @@ async fn first_page(
     };
     let times = sort_values(fetch, body, &slicing.rule.column);
     let oldest = times.iter().min().copied();
-    let (Some(oldest), true) = (oldest, times.len() == page.batch.num_rows()) else {
+    // Each row's object's value: one row per object, or, flattened, as many as it gave.
+    let row_times: Option<Vec<i64>> = match &page.per_object {
+        None => Some(times.clone()),
+        Some(counts) if counts.len() == times.len() => Some(
+            times
+                .iter()
+                .zip(counts)
+                .flat_map(|(&t, &n)| std::iter::repeat_n(t, n))
+                .collect(),
+        ),
+        Some(_) => None,
+    }
+    .filter(|rows| rows.len() == page.batch.num_rows());
+    let (Some(oldest), Some(row_times)) = (oldest, row_times) else {
         // The next page is followed here, and counted.
         tokens.follow(fetch, &fetch.method, &request, &token)?;
         return Ok(First {
@@ -188,7 +204,7 @@ async fn first_page(
             rest: Rest::Pages(Box::new((template, workspace, token))),
         });
     };
-    let newer: BooleanArray = times.iter().map(|&t| Some(t != oldest)).collect();
+    let newer: BooleanArray = row_times.iter().map(|&t| Some(t != oldest)).collect();
     let batch = filter_record_batch(&page.batch, &newer).map_err(|e| {
         invalid(
             fetch,

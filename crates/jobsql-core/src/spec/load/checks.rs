@@ -129,14 +129,25 @@ pub(super) fn check_complete(
                 format!("`{}` needs its parameter `{}`", c.method, p.0),
             ));
         }
-        if let Some(col) = c
-            .when_reading
-            .iter()
-            .chain(c.params.values())
-            .chain(c.when.iter())
-            .find(|n| !has_column(n))
+        // A flattening method's rules read the listed object (its `when` flag and `params`
+        // are that object's fields, not columns), and `when_reading` may name the array.
+        let flattened = method.response.flatten.as_ref();
+        let read_ok = |n: &String| has_column(n) || flattened.is_some_and(|f| &f.array == n);
+        if let Some(col) = c.when_reading.iter().find(|n| !read_ok(n)) {
+            return Err(Finding::new(at, format!("unknown column `{col}`")));
+        }
+        let fields = c.params.values().chain(c.when.iter());
+        if let Some(col) = fields
+            .clone()
+            .find(|n| flattened.is_none() && !has_column(n))
         {
             return Err(Finding::new(at, format!("unknown column `{col}`")));
+        }
+        if let Some(f) = fields.clone().find(|n| n.is_empty() || n.contains('.')) {
+            return Err(Finding::new(
+                at,
+                format!("`{f}` is not one JSON field name"),
+            ));
         }
     }
     Ok(())
@@ -239,12 +250,13 @@ pub(super) fn column_path(
 }
 
 /// A column's `field:`: for data columns without a `path`, a non-empty JSON name no other
-/// data column reads.
+/// data column reads (of the same object: a flattened resource's `parents` read another).
 pub(super) fn column_field(
     place: &str,
     column: &ColumnSpec,
     is_parameter: bool,
     before: &[Column],
+    parents: &std::collections::BTreeSet<String>,
 ) -> Check {
     let err = |m: String| Err(Finding::new(format!("{place}.field"), m));
     let json = column.field.as_deref().unwrap_or(&column.name);
@@ -262,16 +274,48 @@ pub(super) fn column_field(
     if is_parameter || column.path.is_some() {
         return Ok(());
     }
-    match before
-        .iter()
-        .find(|c| !c.is_parameter && c.path.is_none() && c.json_name() == json)
-    {
+    match before.iter().find(|c| {
+        // A flattened resource's parent columns read the object, the others its element.
+        let same_side = parents.contains(&c.name) == parents.contains(&column.name);
+        !c.is_parameter && c.path.is_none() && c.json_name() == json && same_side
+    }) {
         Some(other) => err(format!(
             "the field `{json}` is already read by column `{}`",
             other.name
         )),
         None => Ok(()),
     }
+}
+
+/// A column's `which:`: a top-level string data column, read from no one field.
+pub(super) fn column_which(
+    place: &str,
+    column: &ColumnSpec,
+    ty: &ColumnType,
+    is_parameter: bool,
+) -> Check {
+    if column.which.is_empty() {
+        return Ok(());
+    }
+    let err = |m: &str| Err(Finding::new(format!("{place}.which"), m));
+    if is_parameter {
+        return err("a parameter column holds the request's value: it has no `which`");
+    }
+    if *ty != ColumnType::String {
+        return err("a column with `which` is a string (the name of the field present)");
+    }
+    if column.field.is_some() || column.path.is_some() {
+        return err("`which` names the fields read: give no `field` or `path` with it");
+    }
+    for (i, name) in column.which.iter().enumerate() {
+        if name.is_empty() || name.contains('.') {
+            return err("each entry is one JSON field name");
+        }
+        if column.which[..i].contains(name) {
+            return err("a field is listed twice");
+        }
+    }
+    Ok(())
 }
 
 /// The type of parameter `p` in the first method that has it.

@@ -79,6 +79,7 @@ pub(super) fn check_resource(
         }
         super::checks::check_complete(&place, method, spec, &has_column)?;
         super::checks::check_parallel(&place, method, spec)?;
+        super::flatten::check_method(&place, method, spec, columns)?;
         super::shapes::check_method(&place, method)?;
         if let Some(order) = &method.order {
             if !has_column(&order.column) {
@@ -95,19 +96,25 @@ pub(super) fn check_resource(
                     Some((c, _)) => (c, true),
                     None => (field.as_str(), false),
                 };
-                let ok = !field.split('.').any(str::is_empty)
-                    && columns.iter().any(|c| {
-                        c.name == column
-                            && match c.ty {
-                                ColumnType::Json => true,
-                                ColumnType::Array(_) => !nested,
-                                _ => false,
-                            }
-                    });
+                let flattened = method
+                    .response
+                    .flatten
+                    .as_ref()
+                    .is_some_and(|f| &f.array == field);
+                let ok = flattened
+                    || !field.split('.').any(str::is_empty)
+                        && columns.iter().any(|c| {
+                            c.name == column
+                                && match c.ty {
+                                    ColumnType::Json => true,
+                                    ColumnType::Array(_) => !nested,
+                                    _ => false,
+                                }
+                        });
                 if !ok {
                     return Err(Finding::new(
                         format!("{place}.pagination.merge_arrays[{i}]"),
-                        format!("`{field}` is not an array column (or a path into a json one)"),
+                        format!("`{field}` is not an array column (or a path into a json one, or the flattened array)"),
                     ));
                 }
             }
@@ -173,7 +180,12 @@ pub(super) fn check_resource(
                 format!("`{}` is not a parameter of any select method", rule.param),
             ));
         }
-        if let Some(c) = rule.when_reading.iter().find(|c| !has_column(c)) {
+        let array = super::flatten::flattened_array(spec);
+        if let Some(c) = rule
+            .when_reading
+            .iter()
+            .find(|c| !has_column(c) && array != Some(c.as_str()))
+        {
             return Err(Finding::new(
                 place,
                 format!("unknown column `{c}` in `when_reading`"),
