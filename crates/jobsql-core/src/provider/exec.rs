@@ -104,12 +104,20 @@ impl ApiExec {
                 fields,
             })
         });
-        let read = |name: &str| projection.iter().any(|&i| resource.columns[i].name == name);
-        // A paged array is read when its column (a dotted path's first segment) is.
+        // A paged array is read when a column reads it, or the value it is in (`settings`),
+        // or a value inside it (`tasks` at `settings.tasks`).
         let merge_pages = method.pagination.as_ref().is_some_and(|p| {
-            p.merge_arrays
-                .iter()
-                .any(|path| read(path.split('.').next().unwrap_or(path)))
+            p.merge_arrays.iter().any(|path| {
+                let paged: Vec<&str> = path.split('.').collect();
+                projection.iter().any(|&i| {
+                    let c = &resource.columns[i];
+                    let at: Vec<&str> = match &c.path {
+                        Some(p) => p.iter().map(String::as_str).collect(),
+                        None => vec![c.json_name()],
+                    };
+                    !c.is_parameter && (paged.starts_with(&at) || at.starts_with(&paged))
+                })
+            })
         });
         let templates = translation.templates();
         let order = ScanOrder::of(&method, &schema);

@@ -3,7 +3,7 @@
 //! The result is a [`SpecSet`] of [`Resource`]s, each with its columns resolved to
 //! [`ColumnType`]s, ready for the table providers.
 
-mod checks;
+pub(super) mod checks;
 mod profile;
 mod references;
 mod shapes;
@@ -188,9 +188,16 @@ fn validate(
                         format!("duplicate column `{}`", column.name),
                     ));
                 }
-                let path = checks::column_path(&place, column, &ty, is_parameter)
+                let path = checks::column_path(&place, column, is_parameter)
                     .map_err(|f| f.in_file(file))?;
                 checks::column_field(&place, column, is_parameter, &columns)
+                    .map_err(|f| f.in_file(file))?;
+                let select_params = spec
+                    .select
+                    .iter()
+                    .filter_map(|m| spec.methods.get(m))
+                    .flat_map(|m| m.params.keys());
+                checks::column_from_param(&place, column, &ty, is_parameter, select_params)
                     .map_err(|f| f.in_file(file))?;
                 columns.push(Column {
                     name: column.name.clone(),
@@ -199,6 +206,7 @@ fn validate(
                     is_parameter,
                     path,
                     field: column.field.clone(),
+                    from_param: column.from_param.clone(),
                 });
             }
         }
@@ -211,6 +219,7 @@ fn validate(
                 is_parameter: true,
                 path: None,
                 field: None,
+                from_param: None,
             });
         }
         references::check_resource(&at, spec, &columns, variable).map_err(|f| f.in_file(file))?;

@@ -22,6 +22,8 @@ pub struct Column {
     pub path: Option<Vec<String>>,
     /// The JSON field the value is read from, when not named as the column (`jobId`).
     pub field: Option<String>,
+    /// The request parameter whose value fills the column when an object has none.
+    pub from_param: Option<String>,
 }
 
 impl Column {
