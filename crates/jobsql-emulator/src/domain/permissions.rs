@@ -13,7 +13,7 @@
 use serde_json::{Map, Value};
 
 use super::errors::ApiError;
-use crate::state::acl::{AclEntry, Principal};
+use crate::state::acl::{AclEntry, Grantee};
 
 /// The levels a job grants, with what each allows (permissionLevels), weakest first.
 pub(crate) const LEVELS: [(&str, &str); 4] = [
@@ -50,10 +50,10 @@ pub(crate) fn parse(body: &Map<String, Value>) -> Result<Vec<AclEntry>, ApiError
                 "Invalid value for field access_control_list: expected an array of objects",
             ));
         };
-        let named: Vec<Principal> = [
-            ("user_name", Principal::User as fn(String) -> Principal),
-            ("group_name", Principal::Group),
-            ("service_principal_name", Principal::ServicePrincipal),
+        let named: Vec<Grantee> = [
+            ("user_name", Grantee::User as fn(String) -> Grantee),
+            ("group_name", Grantee::Group),
+            ("service_principal_name", Grantee::ServicePrincipal),
         ]
         .into_iter()
         .filter_map(|(key, make)| {
@@ -81,7 +81,7 @@ pub(crate) fn parse(body: &Map<String, Value>) -> Result<Vec<AclEntry>, ApiError
             )));
         }
         if level == "IS_OWNER" {
-            if let Principal::Group(g) = &principal {
+            if let Grantee::Group(g) = &principal {
                 return Err(ApiError::invalid(format!(
                     "Group {g} cannot be the owner of a job: the owner is a user or a service \
                      principal"
@@ -149,7 +149,7 @@ mod tests {
 
     fn user(name: &str, level: &str) -> AclEntry {
         AclEntry {
-            principal: Principal::User(name.into()),
+            principal: Grantee::User(name.into()),
             level: level.into(),
         }
     }

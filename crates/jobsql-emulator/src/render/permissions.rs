@@ -6,11 +6,11 @@
 use serde_json::{json, Map, Value};
 
 use crate::domain::permissions::LEVELS;
-use crate::state::acl::{AclEntry, Principal, ADMINS, ROOT, SERVICE_PRINCIPALS};
+use crate::state::acl::{AclEntry, Grantee, ADMINS, ROOT, SERVICE_PRINCIPALS};
 
-fn display_name(p: &Principal) -> String {
+fn display_name(p: &Grantee) -> String {
     match p {
-        Principal::User(u) => {
+        Grantee::User(u) => {
             let local = u.split('@').next().unwrap_or(u);
             let mut c = local.chars();
             match c.next() {
@@ -18,20 +18,20 @@ fn display_name(p: &Principal) -> String {
                 None => u.clone(),
             }
         }
-        Principal::Group(g) => g.clone(),
-        Principal::ServicePrincipal(id) => SERVICE_PRINCIPALS
+        Grantee::Group(g) => g.clone(),
+        Grantee::ServicePrincipal(id) => SERVICE_PRINCIPALS
             .iter()
             .find(|(sp, _)| sp == id)
             .map_or_else(|| id.clone(), |(_, name)| name.to_string()),
     }
 }
 
-fn entry(p: &Principal, levels: Vec<Value>) -> Value {
+fn entry(p: &Grantee, levels: Vec<Value>) -> Value {
     let mut m = Map::new();
     let (key, name) = match p {
-        Principal::User(n) => ("user_name", n),
-        Principal::Group(n) => ("group_name", n),
-        Principal::ServicePrincipal(n) => ("service_principal_name", n),
+        Grantee::User(n) => ("user_name", n),
+        Grantee::Group(n) => ("group_name", n),
+        Grantee::ServicePrincipal(n) => ("service_principal_name", n),
     };
     m.insert(key.into(), json!(name));
     m.insert("display_name".into(), json!(display_name(p)));
@@ -41,7 +41,7 @@ fn entry(p: &Principal, levels: Vec<Value>) -> Value {
 
 /// The permissions object of job `job_id` whose direct entries are `acl`.
 pub(crate) fn object(job_id: i64, acl: &[AclEntry]) -> Value {
-    let admins = Principal::Group(ADMINS.into());
+    let admins = Grantee::Group(ADMINS.into());
     let inherited = json!({"permission_level": "CAN_MANAGE", "inherited": true, "inherited_from_object": [ROOT]});
     let mut list: Vec<Value> = Vec::with_capacity(acl.len() + 1);
     let mut admins_direct = None;

@@ -7,7 +7,7 @@ use super::data::{h, pick, USERS};
 
 /// Who an entry is for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Principal {
+pub(crate) enum Grantee {
     User(String),
     Group(String),
     ServicePrincipal(String),
@@ -16,7 +16,7 @@ pub(crate) enum Principal {
 /// One direct entry: a principal and its level.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AclEntry {
-    pub principal: Principal,
+    pub principal: Grantee,
     pub level: String,
 }
 
@@ -36,20 +36,20 @@ pub(crate) const SERVICE_PRINCIPALS: [(&str, &str); 2] = [
 /// manage them, or the `data-engineers` group run them.
 pub(crate) fn generated(seed: u64, j: usize, creator: &str) -> Vec<AclEntry> {
     let mut acl = vec![AclEntry {
-        principal: Principal::User(creator.to_string()),
+        principal: Grantee::User(creator.to_string()),
         level: "IS_OWNER".into(),
     }];
     let hj = j as u64;
     if j.is_multiple_of(2) {
         acl.push(AclEntry {
-            principal: Principal::Group("users".into()),
+            principal: Grantee::Group("users".into()),
             level: "CAN_VIEW".into(),
         });
     }
     if j % 3 != 1 {
         let (sp, _) = SERVICE_PRINCIPALS[pick(seed, hj, 41, 2) as usize];
         acl.push(AclEntry {
-            principal: Principal::ServicePrincipal(sp.into()),
+            principal: Grantee::ServicePrincipal(sp.into()),
             level: "CAN_MANAGE_RUN".into(),
         });
     }
@@ -57,14 +57,14 @@ pub(crate) fn generated(seed: u64, j: usize, creator: &str) -> Vec<AclEntry> {
         let other = USERS[(j + 1 + (h(seed, hj, 42) % 4) as usize) % USERS.len()];
         if other != creator {
             acl.push(AclEntry {
-                principal: Principal::User(other.into()),
+                principal: Grantee::User(other.into()),
                 level: "CAN_MANAGE".into(),
             });
         }
     }
     if j % 5 == 2 {
         acl.push(AclEntry {
-            principal: Principal::Group("data-engineers".into()),
+            principal: Grantee::Group("data-engineers".into()),
             level: "CAN_MANAGE_RUN".into(),
         });
     }

@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::acl::{generated, AclEntry, Principal};
+use super::acl::{generated, AclEntry, Grantee};
 use super::data::{JobDef, RunType, TaskDef, TaskKind};
 use super::history::History;
 use super::jobgen::generate_job;
@@ -249,7 +249,7 @@ impl Store {
             generated(self.hist.seed, j, creator)
         } else {
             vec![AclEntry {
-                principal: Principal::User(creator.to_string()),
+                principal: Grantee::User(creator.to_string()),
                 level: "IS_OWNER".into(),
             }]
         }
