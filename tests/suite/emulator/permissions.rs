@@ -54,7 +54,7 @@ async fn patch_adds_and_moves_the_owner_put_replaces_direct_entries() {
     let before = api.ok(&path, &[]).await;
     assert_eq!(before["object_id"], format!("/jobs/{id}"));
     assert_eq!(before["object_type"], "job");
-    assert_eq!(owners(&before), vec![creator.clone()]);
+    assert_eq!(owners(&before), std::slice::from_ref(&creator));
     let admins = before["access_control_list"]
         .as_array()
         .and_then(|l| l.iter().find(|e| e["group_name"] == "admins"))
@@ -84,7 +84,7 @@ async fn patch_adds_and_moves_the_owner_put_replaces_direct_entries() {
         level(&after, "group_name", "users").as_deref(),
         Some("CAN_MANAGE_RUN")
     );
-    assert_eq!(owners(&after), vec![creator.clone()]);
+    assert_eq!(owners(&after), std::slice::from_ref(&creator));
     assert_eq!(
         api.ok(&path, &[]).await,
         after,
@@ -136,7 +136,7 @@ async fn patch_adds_and_moves_the_owner_put_replaces_direct_entries() {
             {"user_name": creator.as_str(), "permission_level": "IS_OWNER"}]}),
         )
         .await;
-    assert_eq!(owners(&put), vec![creator.clone()]);
+    assert_eq!(owners(&put), std::slice::from_ref(&creator));
     assert_eq!(put["access_control_list"].as_array().map(Vec::len), Some(2));
     // Levels; unknown jobs.
     let levels = api.ok(&format!("{path}/permissionLevels"), &[]).await;
