@@ -19,5 +19,7 @@ mod lakesail_list;
 mod lakesail_writes;
 mod list;
 mod misc;
+mod permissions;
+mod sdk;
 mod versions;
 mod writes;

@@ -11,9 +11,11 @@ mod common {
     pub use crate::support::session::{history_env as env, on as session, query, Env};
     pub use crate::support::RUNS;
 }
+mod compliance;
 mod describe;
 mod equivalence;
 mod in_lists;
+mod job_settings;
 mod join_props;
 mod join_keys;
 mod keys;
@@ -21,6 +23,7 @@ mod names;
 mod newest;
 mod pages;
 mod parallel;
+mod permissions;
 mod plan_props;
 mod params;
 mod pushdown;

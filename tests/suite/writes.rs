@@ -13,6 +13,7 @@ mod common {
     pub use crate::support::RUNS;
 }
 mod cascade;
+mod compliance;
 mod ddl;
 mod delete;
 mod delete_exact;

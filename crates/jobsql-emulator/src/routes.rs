@@ -1,5 +1,6 @@
 //! The top layer: the axum handlers, one module per group of endpoints (`runs_read`,
-//! `runs_write`, `jobs_read`, `jobs_write`, `task_runs`, `cleanrooms`, `oauth`), the middleware every
+//! `runs_write`, `jobs_read`, `jobs_write`, `task_runs`, `permissions`, `policies`,
+//! `cleanrooms`, `oauth`), the middleware every
 //! request goes through (`middleware`), and here the router: every endpoint under each
 //! accepted API version prefix, the middleware stack and a fallback answering unknown paths
 //! with `ENDPOINT_NOT_FOUND`. A handler module uses `state`, `domain` and `render`, never
@@ -10,6 +11,8 @@ mod jobs_read;
 mod jobs_write;
 mod middleware;
 mod oauth;
+mod permissions;
+mod policies;
 mod runs_read;
 mod runs_write;
 mod task_runs;
@@ -51,6 +54,25 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             .route(&format!("{p}/run-now"), post(jobs_write::run_now));
     }
     router
+        .route(
+            "/api/2.0/permissions/jobs/{job_id}",
+            get(permissions::get)
+                .patch(permissions::update)
+                .put(permissions::set),
+        )
+        .route(
+            "/api/2.0/permissions/jobs/{job_id}/permissionLevels",
+            get(permissions::levels),
+        )
+        .route("/api/2.0/policies/jobs/get-compliance", get(policies::get))
+        .route(
+            "/api/2.0/policies/jobs/list-compliance",
+            get(policies::list),
+        )
+        .route(
+            "/api/2.0/policies/jobs/enforce-compliance",
+            post(policies::enforce_compliance),
+        )
         .route("/api/2.0/clean-rooms", get(cleanrooms::rooms))
         .route(
             "/api/2.0/clean-rooms/{clean_room_name}",

@@ -154,11 +154,31 @@ async fn exec_ready_releases_and_retry_resets_in_place() {
     let pending = id(&api.create(&job, None).await);
     let ctx = sail_session(&h, None);
     h.clear_requests();
-    query(
+    let released = query(
         &ctx,
         &format!("EXEC lakesail.jobs.job_runs.ready @job_id='{job}', @job_run_id='{pending}'"),
     )
     .await;
+    // The answer is the run, as columns (the method's `columns:`).
+    let names: Vec<String> = released[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "job_run_id",
+            "job_id",
+            "status",
+            "status_message",
+            "attempt",
+            "version"
+        ]
+    );
+    assert_eq!(strings(&released, 0), [Some(pending.clone())]);
+    assert_eq!(strings(&released, 2), [Some("ready".to_string())]);
     let requests = h.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(
@@ -181,13 +201,18 @@ async fn exec_ready_releases_and_retry_resets_in_place() {
     let failed = runs_with(&h, &job, "failed").await.remove(0);
     let run = id(&failed);
     h.clear_requests();
-    query(
+    let retried = query(
         &ctx,
         &format!(
             "EXEC lakesail.jobs.job_runs.retry @job_id='{job}', @job_run_id='{run}', @hold=true"
         ),
     )
     .await;
+    assert_eq!(strings(&retried, 2), [Some("pending".to_string())]);
+    assert_eq!(
+        ints(&retried, 4),
+        [failed["attempt"].as_i64().map(|a| a + 1)]
+    );
     let requests = h.requests();
     assert_eq!(requests[0].body, Some(json!({"hold": true})));
     let (_, after) = api.run(&job, &run).await;

@@ -25,10 +25,13 @@ async fn show_tables_lists_every_resource_by_stackql_names() {
         [
             "databricks_workspace.cleanrooms.clean_rooms",
             "databricks_workspace.cleanrooms.task_runs",
+            "databricks_workspace.jobs.job_permission_levels",
+            "databricks_workspace.jobs.job_permissions",
             "databricks_workspace.jobs.job_run_output",
             "databricks_workspace.jobs.job_runs",
             "databricks_workspace.jobs.job_task_runs",
-            "databricks_workspace.jobs.jobs"
+            "databricks_workspace.jobs.jobs",
+            "databricks_workspace.jobs.policy_compliance_for_jobs"
         ]
     );
     assert!(requests.is_empty(), "listing tables calls no API");

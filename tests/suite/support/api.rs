@@ -62,6 +62,21 @@ impl Api {
         (status, r.json().await.expect("json body"))
     }
 
+    /// `method` (PATCH, PUT, ...) with `body` as JSON to `path`: the status and the JSON body.
+    pub async fn send(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let r = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("json body"))
+    }
+
     /// POST that must answer 200: the JSON body.
     pub async fn post_ok(&self, path: &str, body: Value) -> Value {
         let (s, v) = self.post(path, body.clone()).await;

@@ -17,10 +17,11 @@ async fn exec_cancel_turns_a_running_run_canceled() {
         "EXEC {RUNS}.cancel @deployment_name='emu' --required\n@@json='{{\"run_id\": {run}}}'"
     );
     let (batches, requests) = env.run(&sql).await;
+    // The API answers {}: one row naming the run (its declared column, from_param).
     assert_eq!(
-        strings(&batches, 0),
-        [Some("{}".to_string())],
-        "the API's empty answer"
+        ints(&batches, 0),
+        [Some(run)],
+        "one row: the run whose cancel was requested"
     );
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].path, "/api/2.2/jobs/runs/cancel");
@@ -38,7 +39,8 @@ async fn exec_cancel_all_coerces_template_strings_to_the_spec_types() {
     let sql = format!(
         "EXEC {RUNS}.cancel_all @@json='{{\"job_id\": \"{job}\", \"all_queued_runs\": \"false\"}}'"
     );
-    let (_, requests) = env.run(&sql).await;
+    let (batches, requests) = env.run(&sql).await;
+    assert_eq!(ints(&batches, 0), [Some(job)], "the job asked for");
     let body = requests[0].body.as_ref().expect("body");
     assert_eq!(body["job_id"].as_i64(), Some(job), "{body}");
     assert_eq!(body["all_queued_runs"].as_bool(), Some(false), "{body}");
@@ -183,4 +185,43 @@ async fn exec_runs_in_a_script_between_other_statements() {
     assert_eq!(results.len(), 3);
     assert_eq!(strings(&results[1].batches, 1), [Some("NOTEBOOK".into())]);
     assert_eq!(strings(&results[2].batches, 0), [Some("scripted".into())]);
+}
+
+/// Every EXEC method of every built-in spec declares its result columns (EXEC's answer is
+/// columns, never the body as one JSON cell), and an EXEC's result has exactly them.
+#[tokio::test]
+async fn every_exec_method_declares_its_result_columns() {
+    let specs = jobsql_core::spec::load_embedded().expect("the built-in specs load");
+    let mut checked = 0;
+    for resource in &specs.resources {
+        for method in &resource.spec.exec {
+            let columns = resource
+                .method_columns
+                .get(method)
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                !columns.is_empty(),
+                "{}.{method} declares no result columns",
+                resource.qualified_name()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 9, "{checked} EXEC methods");
+    // An EXEC whose API answers {} (runs/cancel-all) still has its declared columns.
+    let env = env().await;
+    let job = env.emulator.notable().job_ids[0];
+    let (batches, _) = env
+        .run(&format!("EXEC {RUNS}.cancel_all @job_id = {job}"))
+        .await;
+    let names: Vec<String> = batches[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["job_id", "all_queued_runs"]);
+    assert_eq!(ints(&batches, 0), [Some(job)]);
+    assert_eq!(strings(&batches, 1), [None], "not sent: NULL");
 }

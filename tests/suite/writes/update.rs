@@ -82,6 +82,25 @@ async fn update_sends_jobs_update_with_the_documented_body() {
         .await;
     assert_eq!(strings(&rows, 0), [Some("renamed".to_string())]);
 
+    // A typed column read from a top-level field: its value, typed.
+    let (_, requests) = env
+        .run(&format!(
+            "UPDATE {JOBS} SET max_concurrent_runs = 4, timeout_seconds = 600 WHERE job_id = {job}"
+        ))
+        .await;
+    assert_eq!(
+        bodies(&requests, "/jobs/update"),
+        [
+            json!({"job_id": job, "new_settings": {"max_concurrent_runs": 4, "timeout_seconds": 600}})
+        ]
+    );
+    let (rows, _) = env
+        .run(&format!(
+            "SELECT max_concurrent_runs FROM {JOBS} WHERE job_id = {job}"
+        ))
+        .await;
+    assert_eq!(ints(&rows, 0), [Some(4)]);
+
     // = NULL removes the field (fields_to_remove), with no new_settings.
     let (_, requests) = env
         .run(&format!(
@@ -162,7 +181,7 @@ async fn refusals_come_before_any_request() {
         ),
         (
             format!("UPDATE {JOBS} SET creator_user_name = 'x' WHERE job_id = {job}"),
-            "cannot set `creator_user_name` (settable: data__fields_to_remove, data__new_settings, name, settings)",
+            "cannot set `creator_user_name` (settable: data__fields_to_remove, data__new_settings, name, settings, description, tags,",
         ),
         (
             format!("UPDATE {JOBS} SET data__nope = 1 WHERE job_id = {job}"),
@@ -344,4 +363,66 @@ fn any_set_of_keys_updates_exactly_the_existing_ones() {
         prop_assert_eq!(&planned, &want);
         prop_assert_eq!(count(&rows), want.len() as u64);
     });
+}
+
+/// `job_permissions`: UPDATE → PATCH, REPLACE → PUT of `/api/2.0/permissions/jobs/{job_id}`,
+/// one call per job however many of its principals' rows the WHERE selects; the new entry is
+/// then what SELECT reads.
+#[tokio::test]
+async fn permissions_update_patches_and_replace_puts_once_per_job() {
+    let env = env().await;
+    let job = job_ids(&env).await[0];
+    let permissions = "databricks_workspace.jobs.job_permissions";
+    let (rows, _) = env
+        .run(&format!(
+            "SELECT count(*) FROM {permissions} WHERE job_id = {job}"
+        ))
+        .await;
+    let principals = crate::support::batches::ints(&rows, 0)[0].expect("a count");
+    assert!(principals > 1, "several principals: {principals}");
+    let grant = json!([{"group_name": "data-eng", "permission_level": "CAN_MANAGE_RUN"}]);
+    let (rows, requests) = env
+        .run(&format!(
+            "UPDATE {permissions} SET data__access_control_list = '{grant}' WHERE job_id = {job}"
+        ))
+        .await;
+    assert_eq!(count(&rows), 1, "one job changed");
+    let sent: Vec<&RecordedRequest> = requests.iter().filter(|r| r.method == "PATCH").collect();
+    assert_eq!(sent.len(), 1, "{requests:?}");
+    assert_eq!(sent[0].path, format!("/api/2.0/permissions/jobs/{job}"));
+    assert_eq!(sent[0].body, Some(json!({"access_control_list": grant})));
+    let (rows, _) = env
+        .run(&format!(
+            "SELECT group_name FROM {permissions} WHERE job_id = {job} AND group_name = 'data-eng'"
+        ))
+        .await;
+    assert_eq!(strings(&rows, 0), [Some("data-eng".to_string())]);
+
+    // REPLACE: the direct entries are the ones given (with the owner, which PUT requires).
+    let (rows, _) = env
+        .run(&format!(
+            "SELECT user_name FROM (SELECT user_name, unnest(all_permissions) AS p \
+             FROM {permissions} WHERE job_id = {job}) WHERE p['permission_level'] = 'IS_OWNER'"
+        ))
+        .await;
+    let owner = strings(&rows, 0)[0].clone().expect("an owner");
+    let acl = json!([{"user_name": owner, "permission_level": "IS_OWNER"}]);
+    let (_, requests) = env
+        .run(&format!(
+            "REPLACE {permissions} SET data__access_control_list = '{acl}' WHERE job_id = {job}"
+        ))
+        .await;
+    let sent: Vec<&RecordedRequest> = requests.iter().filter(|r| r.method == "PUT").collect();
+    assert_eq!(sent.len(), 1, "{requests:?}");
+    assert_eq!(sent[0].body, Some(json!({"access_control_list": acl})));
+    let (rows, _) = env
+        .run(&format!(
+            "SELECT count(*) FROM {permissions} WHERE job_id = {job} AND group_name = 'data-eng'"
+        ))
+        .await;
+    assert_eq!(
+        crate::support::batches::ints(&rows, 0),
+        [Some(0)],
+        "the PATCHed entry is gone"
+    );
 }

@@ -8,14 +8,17 @@
 //! from the response bytes by arrow-json's `Decoder`, fed the raw bytes of each object (found
 //! with `serde_json::value::RawValue`, which borrows rather than building values), under their
 //! JSON names (a column's `field:`, `jobId` for `job_id`) and output under the column names, in
-//! the same pass. `json` columns get the raw text of their field; a column with a `path`
-//! (jobs' `name`, at `settings.name`) gets the scalar found there. Parameter columns get the
+//! the same pass (a column's `from_param` fills its NULLs with the request's value of that
+//! parameter). `json` columns get the raw text of their field; a column with a `path`
+//! (jobs' `name` at `settings.name`, `schedule` at `settings.schedule`) gets the value found
+//! there, of any type (`decode/nested.rs` for structs, lists and maps). Parameter columns get the
 //! value the request used. Timestamps of every encoding end as `Timestamp(ms, UTC)`, an epoch 0
 //! (the API's "not set") as NULL (`decode/times.rs`). A value of the wrong type is an error naming the
 //! column's message from arrow and the row's key.
 
 mod flatten;
 mod shape;
+mod nested;
 mod picked;
 mod split;
 mod times;
@@ -25,7 +28,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, StringArray, StringBuilder};
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::compute::{is_null, kernels::zip::zip};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::json::reader::{Decoder, ReaderBuilder};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use serde_json::value::RawValue;
@@ -74,6 +78,8 @@ pub struct PageDecoder {
     sources: Vec<Source>,
     /// When the rows are the elements of an array in each object (`response.flatten:`).
     flatten: Option<Box<Flattening>>,
+    /// For each output column, the parameter whose request value fills its NULLs.
+    fallbacks: Vec<Option<String>>,
 }
 
 /// One decoded page.
@@ -101,8 +107,10 @@ impl PageDecoder {
     ) -> Self {
         let mut typed_fields: Vec<Field> = Vec::new();
         let mut sources = Vec::with_capacity(projection.len());
+        let mut fallbacks = Vec::with_capacity(projection.len());
         for &i in projection {
             let column = &resource.columns[i];
+            fallbacks.push(column.from_param.clone());
             let source = if column.is_parameter {
                 Source::Param {
                     name: column.name.clone(),
@@ -149,6 +157,7 @@ impl PageDecoder {
             output,
             sources,
             flatten: None,
+            fallbacks,
         }
     }
 
@@ -273,9 +282,37 @@ impl PageDecoder {
                 Source::Which(names) => which_column(&parsed, names),
             });
         }
+        let columns = self.fill_from_params(columns, params, rows)?;
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         RecordBatch::try_new_with_options(self.output.clone(), columns, &options)
             .map_err(|e| self.invalid(e.to_string()))
+    }
+
+    /// The columns with a `from_param` rule, their NULLs filled with the request's value of
+    /// that parameter (when it sent one).
+    fn fill_from_params(
+        &self,
+        mut columns: Vec<ArrayRef>,
+        params: &BTreeMap<String, String>,
+        rows: usize,
+    ) -> Result<Vec<ArrayRef>, ProviderError> {
+        for (column, fallback) in columns.iter_mut().zip(&self.fallbacks) {
+            let Some(value) = fallback.as_ref().and_then(|p| params.get(p)) else {
+                continue;
+            };
+            if column.null_count() == 0 {
+                continue;
+            }
+            let ty = match column.data_type() {
+                DataType::Int64 => ColumnType::Integer,
+                DataType::Boolean => ColumnType::Boolean,
+                _ => ColumnType::String,
+            };
+            let filler = param_column(Some(value), &ty, rows);
+            let nulls = is_null(column).map_err(|e| self.invalid(e.to_string()))?;
+            *column = zip(&nulls, &filler, column).map_err(|e| self.invalid(e.to_string()))?;
+        }
+        Ok(columns)
     }
 
     /// The scalars at `path` in each object, as a column of type `ty`.
@@ -289,7 +326,28 @@ impl PageDecoder {
         for o in objects {
             texts.push(self.at_path(o, path)?);
         }
-        self.scalar_column(&texts, path, ty)
+        self.path_values(&texts, path, ty)
+    }
+
+    /// The values `texts` (raw JSON, found at `path`), as a column of type `ty`: scalars
+    /// directly, `json` as their text, structs, lists and maps through arrow-json.
+    fn path_values(
+        &self,
+        texts: &[Option<&str>],
+        path: &[String],
+        ty: &ColumnType,
+    ) -> Result<ArrayRef, ProviderError> {
+        match ty {
+            ColumnType::String | ColumnType::Integer | ColumnType::Boolean => {
+                self.scalar_column(texts, path, ty)
+            }
+            ColumnType::Json => Ok(Arc::new(texts.iter().copied().collect::<StringArray>())),
+            _ => nested::column(texts, ty).map_err(|message| ProviderError::UnexpectedValue {
+                table: self.table.clone(),
+                row: String::new(),
+                message: crate::redact::outgoing(&format!("`{}`: {message}", path.join("."))),
+            }),
+        }
     }
 
     /// The scalars `texts` (raw JSON, found at `path`), as a column of type `ty`.

@@ -112,12 +112,23 @@ impl ApiExec {
                 fields,
             })
         });
-        let read = |name: &str| reads(&[name.to_string()]);
-        // A paged array is read when its column (a dotted path's first segment) is.
+        // A paged array is read when a column reads it, or the value it is in (`settings`),
+        // or a value inside it (`tasks` at `settings.tasks`); a flattened array always.
         let merge_pages = method.pagination.as_ref().is_some_and(|p| {
-            p.merge_arrays
-                .iter()
-                .any(|path| read(path.split('.').next().unwrap_or(path)))
+            p.merge_arrays.iter().any(|path| {
+                if flatten.is_some_and(|f| &f.array == path) {
+                    return true;
+                }
+                let paged: Vec<&str> = path.split('.').collect();
+                projection.iter().any(|&i| {
+                    let c = &resource.columns[i];
+                    let at: Vec<&str> = match &c.path {
+                        Some(p) => p.iter().map(String::as_str).collect(),
+                        None => vec![c.json_name()],
+                    };
+                    !c.is_parameter && (paged.starts_with(&at) || at.starts_with(&paged))
+                })
+            })
         });
         let templates = translation.templates();
         let order = ScanOrder::of(&method, &schema);

@@ -6,7 +6,9 @@
 //! key on one side (the *API side*) is a column of an API table pushed with `in` (`job_id`,
 //! `run_id`), reached through projections, filters and aliases only, and whose *other side* is
 //! small by its shape (it reads no API table without a filter: a filtered listing, `VALUES`,
-//! `generate_series`, a file), the other side runs first. When it answers at most
+//! `generate_series`, a file) — or whose API side cannot be read without a parameter anyway
+//! (`jobs JOIN job_permissions`: every select method of `job_permissions` needs `job_id`) —
+//! the other side runs first. When it answers at most
 //! [`MAX_KEYS`] distinct non-NULL keys, the API side gets the filter `key IN (those keys)`
 //! (no keys: `false`), which the table pushes down as one listing or get per key. The join
 //! types where that filter keeps SQL's rows: inner and semi joins (either side), and the
@@ -33,6 +35,8 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, Filter, Join, JoinType, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
+
+use crate::spec::Resource;
 
 use super::keys::{
     in_keys, is_query, non_null_values, pushed_with_in, scanned_api_table, MAX_KEYS,
@@ -146,15 +150,20 @@ fn keyed(join: &Join) -> Option<Keyed> {
         _ => return None,
     };
     let mut options = Vec::new();
+    // The other side runs first when it is small, or when the API side could not be read
+    // without the key anyway (every select method needs a parameter: job_permissions).
+    let first = |api: &LogicalPlan, key: &Expr, other: &LogicalPlan| {
+        api_resource(api, key).is_some_and(|r| small(other) || needs_parameter(&r))
+    };
     for (l, r) in &join.on {
-        if left_ok && api_key(&join.left, l) && small(&join.right) {
+        if left_ok && first(&join.left, l, &join.right) {
             options.push(Keyed {
                 api_left: true,
                 api_key: l.clone(),
                 other_key: r.clone(),
             });
         }
-        if right_ok && api_key(&join.right, r) && small(&join.left) {
+        if right_ok && first(&join.right, r, &join.left) {
             options.push(Keyed {
                 api_left: false,
                 api_key: r.clone(),
@@ -178,27 +187,38 @@ fn other<'a>(join: &'a Join, keyed: &Keyed) -> &'a LogicalPlan {
     }
 }
 
-/// Whether `key` is a column of `side` that comes unchanged from an API table's scan pushing
-/// it with `in` (through projections, filters and aliases: where a filter above `side` is
-/// pushed down to the scan).
-fn api_key(side: &LogicalPlan, key: &Expr) -> bool {
+/// The API table `key` comes from when it is a column of `side` that comes unchanged from
+/// an API table's scan pushing it with `in` (through projections, filters and aliases: where
+/// a filter above `side` is pushed down to the scan).
+fn api_resource(side: &LogicalPlan, key: &Expr) -> Option<Arc<Resource>> {
     let Expr::Column(column) = key else {
-        return false;
+        return None;
     };
     traced(side, column)
 }
 
-fn traced(plan: &LogicalPlan, column: &Column) -> bool {
+/// Whether every select method of `resource` needs a parameter (it cannot be listed whole):
+/// a query reading it without one fails, so reading a join's other side first costs nothing
+/// that query would not have failed for.
+fn needs_parameter(resource: &Resource) -> bool {
+    resource.spec.select.iter().all(|m| {
+        resource
+            .spec
+            .methods
+            .get(m)
+            .is_some_and(|method| method.params.values().any(|p| p.required))
+    })
+}
+
+fn traced(plan: &LogicalPlan, column: &Column) -> Option<Arc<Resource>> {
     match plan {
-        LogicalPlan::TableScan(scan) => {
-            scan.fetch.is_none()
-                && scanned_api_table(scan).is_some_and(|r| pushed_with_in(&r, &column.name))
-        }
+        LogicalPlan::TableScan(scan) => scanned_api_table(scan)
+            .filter(|r| scan.fetch.is_none() && pushed_with_in(r, &column.name)),
         LogicalPlan::Filter(filter) => traced(&filter.input, column),
         LogicalPlan::SubqueryAlias(alias) => traced(&alias.input, &Column::from_name(&column.name)),
         LogicalPlan::Projection(projection) => {
             let Ok(i) = projection.schema.index_of_column(column) else {
-                return false;
+                return None;
             };
             let mut expr = &projection.expr[i];
             if let Expr::Alias(alias) = expr {
@@ -208,10 +228,10 @@ fn traced(plan: &LogicalPlan, column: &Column) -> bool {
                 Expr::Column(inner) if inner.name == column.name => {
                     traced(&projection.input, inner)
                 }
-                _ => false,
+                _ => None,
             }
         }
-        _ => false,
+        _ => None,
     }
 }
 

@@ -3,7 +3,7 @@
 //! The result is a [`SpecSet`] of [`Resource`]s, each with its columns resolved to
 //! [`ColumnType`]s, ready for the table providers.
 
-mod checks;
+pub(super) mod checks;
 mod flatten;
 mod profile;
 mod references;
@@ -190,11 +190,18 @@ fn validate(
                         format!("duplicate column `{}`", column.name),
                     ));
                 }
-                let path = checks::column_path(&place, column, &ty, is_parameter)
+                let path = checks::column_path(&place, column, is_parameter)
                     .map_err(|f| f.in_file(file))?;
                 checks::column_field(&place, column, is_parameter, &columns, &parents)
                     .map_err(|f| f.in_file(file))?;
                 checks::column_which(&place, column, &ty, is_parameter)
+                    .map_err(|f| f.in_file(file))?;
+                let select_params = spec
+                    .select
+                    .iter()
+                    .filter_map(|m| spec.methods.get(m))
+                    .flat_map(|m| m.params.keys());
+                checks::column_from_param(&place, column, &ty, is_parameter, select_params)
                     .map_err(|f| f.in_file(file))?;
                 columns.push(Column {
                     name: column.name.clone(),
@@ -204,6 +211,7 @@ fn validate(
                     path,
                     field: column.field.clone(),
                     which: column.which.clone(),
+                    from_param: column.from_param.clone(),
                 });
             }
         }
@@ -217,6 +225,7 @@ fn validate(
                 path: None,
                 field: None,
                 which: Vec::new(),
+                from_param: None,
             });
         }
         references::check_resource(&at, spec, &columns, variable).map_err(|f| f.in_file(file))?;

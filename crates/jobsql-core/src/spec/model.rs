@@ -443,7 +443,8 @@ pub struct ColumnSpec {
     pub name: String,
     /// Type: `string`, `integer`, `double`, `boolean`, `timestamp_ms` (epoch milliseconds),
     /// `timestamp_s` (epoch seconds), `timestamp_rfc3339` (RFC 3339 text), `json`, `object`,
-    /// `array`, or absent with `ref:` naming an object type.
+    /// `array`, `map` (string keys, `values:` their type), or absent with `ref:` naming an
+    /// object type.
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     /// Free text.
@@ -455,12 +456,14 @@ pub struct ColumnSpec {
     /// Element type of an `array`.
     #[serde(default)]
     pub items: Option<Box<ColumnSpec>>,
+    /// Value type of a `map` (an object of free keys, all its values of one type: `tags`).
+    #[serde(default)]
+    pub values: Option<Box<ColumnSpec>>,
     /// A named object type from the file's `types`.
     #[serde(default, rename = "ref")]
     pub reference: Option<String>,
     /// For a data column: where its value is in each object, as a dotted path of fields
-    /// (`settings.name`) instead of the field `name`; the type is then `string`, `integer`
-    /// or `boolean`.
+    /// (`settings.name`, `settings.schedule`) instead of the field `name`; any type.
     #[serde(default)]
     pub path: Option<String>,
     /// For a top-level data column: the JSON field its value is read from when it is not
@@ -472,6 +475,12 @@ pub struct ColumnSpec {
     /// API says so by which field is set (a task's `notebook_task`, `sql_task`, ...).
     #[serde(default)]
     pub which: Vec<String>,
+    /// For a data column (string, integer or boolean): when an object has no value for it,
+    /// the value the request sent for this parameter. A method that answers about the one
+    /// object asked for often leaves its key out (get-compliance has no `job_id`; runs/cancel
+    /// answers `{}`): the row then still says which object it is about.
+    #[serde(default)]
+    pub from_param: Option<String>,
 }
 
 /// A named object type.

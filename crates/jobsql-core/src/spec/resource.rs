@@ -24,6 +24,8 @@ pub struct Column {
     pub field: Option<String>,
     /// The fields whose first present one names the value (`which:`); empty for others.
     pub which: Vec<String>,
+    /// The request parameter whose value fills the column when an object has none.
+    pub from_param: Option<String>,
 }
 
 impl Column {

@@ -3,7 +3,8 @@
 //! `json` columns hold a free-form JSON value as text (readable with the JSON functions of
 //! datafusion-functions-json); they are allowed only at the top level, because the response
 //! decoder copies their raw text per object. Objects and arrays of typed fields are Arrow structs
-//! and lists, so `state['result_state']` and `unnest(tasks)` work. Timestamps are one Arrow
+//! and lists, so `state['result_state']` and `unnest(tasks)` work; a `map` (an object of free
+//! keys, `tags`) is an Arrow map of string keys, so `tags['team']` works. Timestamps are one Arrow
 //! type (`Timestamp(ms, UTC)`) whatever the API's encoding (epoch ms, epoch s, RFC 3339), so
 //! predicates and range pushdown treat them alike.
 
@@ -14,6 +15,8 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 
 use super::model::{ColumnSpec, ObjectType, TimeEncoding};
+
+const NESTED_KEYS: &str = "`fields` belong to objects, `items` to arrays and `values` to maps";
 
 /// The time zone of every timestamp column.
 pub const TIMESTAMP_TZ: &str = "UTC";
@@ -39,6 +42,8 @@ pub enum ColumnType {
     Object(Vec<(String, ColumnType)>),
     /// A list.
     Array(Box<ColumnType>),
+    /// A map from string keys to values of one type (a JSON object of free keys: `tags`).
+    Map(Box<ColumnType>),
 }
 
 impl ColumnType {
@@ -61,6 +66,7 @@ impl ColumnType {
             ColumnType::Array(item) => {
                 DataType::List(Arc::new(Field::new("item", item.to_arrow(), true)))
             }
+            ColumnType::Map(value) => map_type(value.to_arrow()),
         }
     }
 
@@ -80,6 +86,7 @@ impl ColumnType {
             ColumnType::Array(item) => {
                 DataType::List(Arc::new(Field::new("item", item.to_decoded_arrow(), true)))
             }
+            ColumnType::Map(value) => map_type(value.to_decoded_arrow()),
             other => other.to_arrow(),
         }
     }
@@ -90,7 +97,7 @@ impl ColumnType {
         match self {
             ColumnType::Timestamp(e) => *e != TimeEncoding::Rfc3339,
             ColumnType::Object(fields) => fields.iter().any(|(_, t)| t.has_epoch_timestamp()),
-            ColumnType::Array(item) => item.has_epoch_timestamp(),
+            ColumnType::Array(item) | ColumnType::Map(item) => item.has_epoch_timestamp(),
             _ => false,
         }
     }
@@ -99,6 +106,18 @@ impl ColumnType {
     pub fn is_json(&self) -> bool {
         matches!(self, ColumnType::Json)
     }
+}
+
+/// Arrow's map of string keys to `value`s (entries `key`, `value`; keys unsorted).
+fn map_type(value: DataType) -> DataType {
+    let entries = Fields::from(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("value", value, true),
+    ]);
+    DataType::Map(
+        Arc::new(Field::new("entries", DataType::Struct(entries), false)),
+        false,
+    )
 }
 
 /// Named object types of one spec file, for resolving `ref:`.
@@ -159,12 +178,16 @@ impl<'a> TypeRegistry<'a> {
             )
         })?;
         let nested_ok = |what: &str| -> Result<(), Finding> {
-            match (what, column.fields.is_empty(), column.items.is_none()) {
-                ("object", _, true) | ("array", true, _) => Ok(()),
-                _ => Err(Finding::new(
-                    place,
-                    "`fields` belong to objects and `items` to arrays",
-                )),
+            let (fields, items, values) = (
+                !column.fields.is_empty(),
+                column.items.is_some(),
+                column.values.is_some(),
+            );
+            match (what, fields, items, values) {
+                ("object", _, false, false)
+                | ("array", false, _, false)
+                | ("map", false, false, _) => Ok(()),
+                _ => Err(Finding::new(place, NESTED_KEYS)),
             }
         };
         let ty = match kind {
@@ -199,23 +222,30 @@ impl<'a> TypeRegistry<'a> {
                 let item = self.resolve_at(items, &format!("{place}.items"), depth + 1, false)?;
                 ColumnType::Array(Box::new(item))
             }
+            "map" => {
+                nested_ok("map")?;
+                let values = column
+                    .values
+                    .as_ref()
+                    .ok_or_else(|| Finding::new(place, "a `map` needs `values`"))?;
+                let value =
+                    self.resolve_at(values, &format!("{place}.values"), depth + 1, false)?;
+                ColumnType::Map(Box::new(value))
+            }
             other => {
                 return Err(Finding::new(
                     place,
                     format!(
                         "unknown type `{other}` (expected string, integer, double, boolean, \
-                     timestamp_ms, timestamp_s, timestamp_rfc3339, json, object, array)"
+                     timestamp_ms, timestamp_s, timestamp_rfc3339, json, object, array, map)"
                     ),
                 ))
             }
         };
-        if !matches!(kind, "object" | "array")
-            && (!column.fields.is_empty() || column.items.is_some())
+        if !matches!(kind, "object" | "array" | "map")
+            && (!column.fields.is_empty() || column.items.is_some() || column.values.is_some())
         {
-            return Err(Finding::new(
-                place,
-                "`fields` belong to objects and `items` to arrays",
-            ));
+            return Err(Finding::new(place, NESTED_KEYS));
         }
         Ok(ty)
     }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::error::Finding;
+use super::load::checks;
 use super::model::{
     DeleteSpec, HttpVerb, ParamLocation, ParamType, PushdownOp, ResourceSpec, UpdateSpec,
 };
@@ -105,14 +106,17 @@ pub(super) fn check_writes(
                 return Err(Finding::new(cplace, "needs a unique `name`"));
             }
             let ty = registry.resolve(column, &cplace)?;
+            let path = checks::column_path(&cplace, column, false)?;
+            checks::column_from_param(&cplace, column, &ty, false, method.params.keys())?;
             resolved.push(Column {
                 name: column.name.clone(),
                 ty,
                 description: column.description.clone(),
                 is_parameter: false,
-                path: None,
+                path,
                 field: column.field.clone(),
                 which: Vec::new(),
+                from_param: column.from_param.clone(),
             });
         }
         result_columns.insert(name.clone(), resolved);

@@ -75,7 +75,14 @@ pub async fn run_exec(ctx: &SessionContext, statement: &ExecStatement) -> Result
             target: target.clone(),
             source: Box::new(source),
         })?;
-    result(&resource, method, &statement.method, body.as_deref())
+    let sent: BTreeMap<String, String> = values
+        .iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => (k.clone(), s.clone()),
+            other => (k.clone(), other.to_string()),
+        })
+        .collect();
+    result(&resource, method, &statement.method, body.as_deref(), &sent)
 }
 
 /// How to check a call whose outcome is unknown: with its idempotency token, re-running it is
@@ -200,13 +207,20 @@ fn from_json(value: Value) -> SqlValue {
 }
 
 /// The statement's result: the method's result columns, or the body as JSON text. A dry run
-/// (no body) gives the same columns and no rows.
+/// (no body) gives the same columns and no rows. An empty body (a 200 or 204 with nothing)
+/// reads as `{}`: one row, its columns NULL unless filled from the parameters `sent`
+/// (`from_param`), so `EXEC ... cancel @run_id = 5` answers one row saying `run_id` 5.
 fn result(
     resource: &Resource,
     method: &MethodSpec,
     name: &str,
     body: Option<&[u8]>,
+    sent: &BTreeMap<String, String>,
 ) -> Result<StatementResult> {
+    let body = body.map(|b| match b.iter().all(u8::is_ascii_whitespace) {
+        true => b"{}".as_slice(),
+        false => b,
+    });
     // The response is shown: an echoed secret is masked in it (see crate::redact).
     let masked = body.map(|b| crate::redact::redact(&String::from_utf8_lossy(b)).into_owned());
     let body = masked.as_deref().map(str::as_bytes);
@@ -255,9 +269,7 @@ fn result(
         method.response.objects.as_deref(),
         None,
     );
-    let page = decoder
-        .decode(body, &BTreeMap::new())
-        .map_err(WriteError::Provider)?;
+    let page = decoder.decode(body, sent).map_err(WriteError::Provider)?;
     Ok(StatementResult {
         schema,
         batches: vec![page.batch],

@@ -18,6 +18,7 @@ pub(crate) const TOKEN_PREV: u8 = 2;
 pub(crate) const TOKEN_GET: u8 = 3;
 pub(crate) const TOKEN_JOBS: u8 = 4;
 pub(crate) const TOKEN_ROOM: u8 = 5;
+pub(crate) const TOKEN_COMPLIANCE: u8 = 6;
 
 /// The API version a request was sent to (its `/api/2.x/` prefix). They differ in paging:
 /// 2.2 pages the lists of a run or job (`tasks`, `job_clusters`, ...) 100 at a time with

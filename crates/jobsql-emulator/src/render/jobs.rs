@@ -70,10 +70,40 @@ pub(crate) fn job_json(job: &JobDef, page: Option<usize>, more: &mut bool) -> Ma
     let mut m = Map::new();
     m.insert("job_id".into(), json!(job.job_id));
     m.insert("creator_user_name".into(), json!(job.creator));
-    m.insert("run_as_user_name".into(), json!(job.creator));
+    m.insert("run_as_user_name".into(), json!(run_as(job)));
     m.insert("settings".into(), settings(job, page, more));
     m.insert("created_time".into(), json!(job.created_time));
+    if let Some(state) = trigger_state(job) {
+        m.insert("trigger_state".into(), state);
+    }
     m
+}
+
+/// Who the job runs as: its `run_as` user or service principal, else its creator.
+fn run_as(job: &JobDef) -> &str {
+    let run_as = job.extra.get("run_as");
+    ["user_name", "service_principal_name"]
+        .iter()
+        .find_map(|k| run_as?.get(*k)?.as_str())
+        .unwrap_or(&job.creator)
+}
+
+/// The state of a file arrival or table update trigger (`trigger_state`).
+fn trigger_state(job: &JobDef) -> Option<Value> {
+    let trigger = job.extra.get("trigger")?;
+    if trigger.get("file_arrival").is_some() {
+        return Some(json!({"file_arrival": {"using_file_events": true}}));
+    }
+    let tables = trigger
+        .get("table_update")?
+        .get("table_names")?
+        .as_array()?;
+    let states: Vec<Value> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"table_name": t, "last_seen_version": 40 + i as i64 * 7}))
+        .collect();
+    Some(json!({"table": {"last_seen_table_states": states, "using_scalable_monitoring": false}}))
 }
 
 /// A job with all its settings, lists whole (API 2.1 and 2.0).

@@ -1,11 +1,13 @@
 //! Generated jobs: names, tasks (notebook, Python script or wheel, SQL, JAR, condition; their
 //! clusters new, autoscaled, existing or the job's; their libraries), job clusters,
-//! parameters, schedules, git sources and tags, all from `(seed, job index)`. The last job,
+//! parameters, schedules, git sources and tags, run_as, triggers, notifications, health
+//! rules, edit modes and deployments, all from `(seed, job index)`. The last job,
 //! when there are two or more, is the big one: more than 100 tasks, job clusters and
 //! parameters, so every 100-element page of the API is exercised.
 
 use serde_json::{json, Map, Value};
 
+use super::acl::SERVICE_PRINCIPALS;
 use super::data::{h, mix, pick, JobDef, TaskDef, TaskKind, BIG_TASKS, HISTORY_MS, USERS};
 
 const JOB_NAMES: [&str; 12] = [
@@ -149,6 +151,100 @@ fn task_spec(seed: u64, j: usize, t: usize, kind: TaskKind, job_name: &str) -> M
     spec
 }
 
+/// The settings beyond tasks, clusters and schedules: who the job runs as, a trigger or
+/// continuous mode for jobs without a schedule, notifications, health rules, how it is edited
+/// and deployed, and a budget policy for serverless jobs.
+fn more_settings(
+    seed: u64,
+    j: usize,
+    name: &str,
+    serverless: bool,
+    unscheduled: bool,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    let hj = j as u64;
+    match j % 6 {
+        2 | 5 => {
+            let sp = SERVICE_PRINCIPALS[pick(seed, hj, 43, 2) as usize].0;
+            m.insert("run_as".into(), json!({"service_principal_name": sp}));
+        }
+        1 => {
+            m.insert(
+                "run_as".into(),
+                json!({"user_name": USERS[(j + 2) % USERS.len()]}),
+            );
+        }
+        _ => {}
+    }
+    if unscheduled {
+        match (j / 4) % 3 {
+            0 => {
+                m.insert("trigger".into(), json!({
+                    "pause_status": "UNPAUSED",
+                    "file_arrival": {"url": format!("/Volumes/main/landing/{name}/"), "min_time_between_triggers_seconds": 60, "wait_after_last_change_seconds": 120}
+                }));
+            }
+            1 => {
+                m.insert("trigger".into(), json!({
+                    "pause_status": "UNPAUSED",
+                    "table_update": {"table_names": [format!("main.sales.{name}_source")], "condition": "ANY_UPDATED", "min_time_between_triggers_seconds": 300}
+                }));
+            }
+            _ => {
+                m.insert(
+                    "continuous".into(),
+                    json!({"pause_status": "UNPAUSED", "task_retry_mode": "ON_FAILURE"}),
+                );
+            }
+        }
+    }
+    m.insert(
+        "notification_settings".into(),
+        json!({"no_alert_for_skipped_runs": j.is_multiple_of(2), "no_alert_for_canceled_runs": true}),
+    );
+    let hook = format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        h(seed, hj, 44) as u32,
+        h(seed, hj, 45) as u16,
+        h(seed, hj, 46) % 4096,
+        h(seed, hj, 47) % 4096,
+        h(seed, hj, 48) % (1 << 48)
+    );
+    m.insert(
+        "webhook_notifications".into(),
+        match j % 3 {
+            0 => json!({"on_failure": [{"id": hook}]}),
+            _ => json!({}),
+        },
+    );
+    if j % 2 == 1 {
+        m.insert(
+            "health".into(),
+            json!({"rules": [{"metric": "RUN_DURATION_SECONDS", "op": "GREATER_THAN", "value": 3600 * (1 + j % 4)}]}),
+        );
+    }
+    if j % 4 == 1 {
+        m.insert("edit_mode".into(), json!("UI_LOCKED"));
+        m.insert(
+            "deployment".into(),
+            json!({"kind": "BUNDLE", "metadata_file_path": format!("/Workspace/Users/{}/.bundle/{name}/prod/state/metadata.json", USERS[j % USERS.len()])}),
+        );
+    } else {
+        m.insert("edit_mode".into(), json!("EDITABLE"));
+    }
+    if serverless {
+        m.insert(
+            "budget_policy_id".into(),
+            json!(format!(
+                "{:08x}-1111-4000-8000-{:012x}",
+                h(seed, hj, 49) as u32,
+                h(seed, hj, 50) % (1 << 48)
+            )),
+        );
+    }
+    m
+}
+
 /// Generate job `j` of `n` (the last one, when there are two or more, is the big job with
 /// more than 100 tasks, job clusters and parameters).
 pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
@@ -176,8 +272,21 @@ pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
     } else {
         0
     };
+    // Job clusters follow a cluster policy (`domain::policies`): "Small jobs" for even jobs
+    // and the big one, "Standard jobs" for the others.
+    let policy = if j.is_multiple_of(2) || big {
+        "D0C0A1B2C3D4E5F6"
+    } else {
+        "E1F2A3B4C5D6E7F8"
+    };
     let job_clusters: Vec<Value> = (0..n_clusters)
-        .map(|c| json!({"job_cluster_key": format!("cluster_{c:03}"), "new_cluster": cluster(seed, j, c)}))
+        .map(|c| {
+            let mut new_cluster = cluster(seed, j, c);
+            if let Some(m) = new_cluster.as_object_mut() {
+                m.insert("policy_id".into(), json!(policy));
+            }
+            json!({"job_cluster_key": format!("cluster_{c:03}"), "new_cluster": new_cluster})
+        })
         .collect();
     let mut tasks = Vec::with_capacity(n_tasks);
     for t in 0..n_tasks {
@@ -296,12 +405,25 @@ pub(crate) fn generate_job(seed: u64, j: usize, n: usize, now: i64) -> JobDef {
     );
     extra.insert("max_concurrent_runs".into(), json!(1 + (j % 3)));
     extra.insert("format".into(), json!("MULTI_TASK"));
-    extra.insert("tags".into(), json!({"team": (["data-eng", "ml", "analytics"][j % 3]), "cost_center": format!("cc-{}", 100 + j % 5)}));
+    let mut tags = json!({"team": (["data-eng", "ml", "analytics"][j % 3]), "cost_center": format!("cc-{}", 100 + j % 5)});
+    if j % 4 == 1 {
+        if let Some(t) = tags.as_object_mut() {
+            t.insert("env".into(), json!("prod"));
+        }
+    }
+    extra.insert("tags".into(), tags);
     extra.insert(
         "email_notifications".into(),
         json!({"on_failure": [USERS[j % USERS.len()]]}),
     );
     extra.insert("queue".into(), json!({"enabled": true}));
+    extra.extend(more_settings(
+        seed,
+        j,
+        &name,
+        serverless,
+        schedule.is_none(),
+    ));
     if serverless {
         extra.insert(
             "environments".into(),

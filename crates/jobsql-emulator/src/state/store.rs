@@ -13,6 +13,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::acl::{generated, AclEntry, Grantee};
 use super::data::{JobDef, RunType, TaskDef, TaskKind};
 use super::history::History;
 use super::jobgen::generate_job;
@@ -85,6 +86,8 @@ pub(crate) struct Store {
     /// Generated jobs as they were before jobs/reset or jobs/update changed them: the history
     /// keeps showing the tasks, names and parameters its runs ran with.
     pub original_jobs: HashMap<usize, JobDef>,
+    /// The direct permissions of jobs changed by PATCH or PUT (others: as generated).
+    pub acls: HashMap<usize, Vec<AclEntry>>,
 }
 
 fn single_task(key: &str, path: &str) -> TaskDef {
@@ -147,6 +150,7 @@ impl Store {
             phase_ms,
             deleted_jobs: HashSet::new(),
             original_jobs: HashMap::new(),
+            acls: HashMap::new(),
         }
     }
 
@@ -232,6 +236,23 @@ impl Store {
             .iter()
             .position(|j| j.job_id == job_id)
             .filter(|j| !self.deleted_jobs.contains(j))
+    }
+
+    /// The direct permissions of job `j`: as changed, else as generated (a job made by
+    /// jobs/create: its creator, the owner, alone).
+    pub fn acl(&self, j: usize) -> Vec<AclEntry> {
+        if let Some(acl) = self.acls.get(&j) {
+            return acl.clone();
+        }
+        let creator = self.jobs.get(j).map_or("", |job| job.creator.as_str());
+        if j < self.hist.jobs {
+            generated(self.hist.seed, j, creator)
+        } else {
+            vec![AclEntry {
+                principal: Grantee::User(creator.to_string()),
+                level: "IS_OWNER".into(),
+            }]
+        }
     }
 
     /// Keep the generated definition of job `j` before it is first changed.

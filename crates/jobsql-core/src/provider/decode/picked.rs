@@ -96,11 +96,12 @@ impl PageDecoder {
                     for value in last_values(&picked, *start, rows) {
                         texts.push(self.below(value, path).ok()?);
                     }
-                    self.scalar_column(&texts, path, ty).ok()?
+                    self.path_values(&texts, path, ty).ok()?
                 }
                 _ => return None,
             });
         }
+        let columns = self.fill_from_params(columns, params, rows).ok()?;
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let batch =
             RecordBatch::try_new_with_options(self.output.clone(), columns, &options).ok()?;

@@ -222,11 +222,10 @@ pub(super) fn check_rule_extras(
     Ok(())
 }
 
-/// A column's `path:` as its fields: for data columns of a scalar type, two or more fields.
-pub(super) fn column_path(
+/// A column's `path:` as its fields: for data columns (of any type), two or more fields.
+pub(in crate::spec) fn column_path(
     place: &str,
     column: &ColumnSpec,
-    ty: &ColumnType,
     is_parameter: bool,
 ) -> Result<Option<Vec<String>>, Finding> {
     let Some(path) = &column.path else {
@@ -235,12 +234,6 @@ pub(super) fn column_path(
     let err = |m: &str| Err(Finding::new(format!("{place}.path"), m));
     if is_parameter {
         return err("a parameter column holds the request's value: it has no `path`");
-    }
-    if !matches!(
-        ty,
-        ColumnType::String | ColumnType::Integer | ColumnType::Boolean
-    ) {
-        return err("a column with a `path` is a string, integer or boolean");
     }
     let fields: Vec<String> = path.split('.').map(str::to_string).collect();
     if fields.len() < 2 || fields.iter().any(String::is_empty) {
@@ -344,6 +337,36 @@ fn check_predicate(predicate: &DerivedPredicate, columns: &[Column]) -> Result<(
     let ty = expr.get_type(&schema).map_err(|e| e.to_string())?;
     if ty != DataType::Boolean {
         return Err(format!("is {ty}, not a boolean predicate"));
+    }
+    Ok(())
+}
+
+/// A column's `from_param:`: for a data column of a scalar type, a parameter among `params`
+/// (the select methods' for a resource's column, the method's for an EXEC result column).
+pub(in crate::spec) fn column_from_param<'a>(
+    place: &str,
+    column: &ColumnSpec,
+    ty: &ColumnType,
+    is_parameter: bool,
+    mut params: impl Iterator<Item = &'a String>,
+) -> Check {
+    let Some(param) = &column.from_param else {
+        return Ok(());
+    };
+    let err = |m: String| Err(Finding::new(format!("{place}.from_param"), m));
+    if is_parameter {
+        return err("a parameter column already holds the request's value".into());
+    }
+    if !matches!(
+        ty,
+        ColumnType::String | ColumnType::Integer | ColumnType::Boolean
+    ) {
+        return err("a column filled from a parameter is a string, integer or boolean".into());
+    }
+    if !params.any(|p| p == param) {
+        return err(format!(
+            "`{param}` is not a parameter of the methods that fill it"
+        ));
     }
     Ok(())
 }

@@ -288,10 +288,22 @@ fn a_column_path_and_case_insensitive_are_checked() {
         code.path,
         Some(vec!["state".to_string(), "code".to_string()])
     );
+    // Any type may sit at a path: a json value, a struct, a map.
+    for any in [
+        "      - { name: code, type: json, path: state.code }",
+        "      - { name: code, type: map, values: { type: string }, path: state.code }",
+        "      - { name: code, type: object, fields: [ { name: a, type: integer } ], path: state.code }",
+    ] {
+        load(&column(any)).expect(any);
+    }
     for (bad, says) in [
         (
-            "      - { name: code, type: json, path: state.code }",
-            "string, integer or boolean",
+            "      - { name: code, type: map, path: state.code }",
+            "a `map` needs `values`",
+        ),
+        (
+            "      - { name: code, type: map, items: { type: string }, values: { type: string }, path: state.code }",
+            "`values` to maps",
         ),
         (
             "      - { name: code, type: string, path: code }",
@@ -304,7 +316,7 @@ fn a_column_path_and_case_insensitive_are_checked() {
     ] {
         let e = load(&column(bad)).unwrap_err().to_string();
         assert!(
-            e.contains("columns[3] (code).path") && e.contains(says),
+            e.contains("columns[3] (code)") && e.contains(says),
             "{e}"
         );
     }
