@@ -28,7 +28,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::UInt64Array;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -36,16 +36,16 @@ use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, LogicalPlan};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
-    collect, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    collect, DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties,
 };
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
 use super::pushdown::{self, Answer};
+use super::write_rows::count_output;
 use super::ApiRuntime;
 use crate::spec::{DeleteSpec, MethodSpec, Resource};
 
@@ -192,17 +192,7 @@ impl DeleteExec {
         source: Source,
         cascades: Vec<cascade::Cascade>,
     ) -> Self {
-        let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
-            "count",
-            DataType::UInt64,
-            false,
-        )]));
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(schema.clone()),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        ));
+        let (schema, properties) = count_output();
         Self {
             resource,
             runtime,

@@ -4,10 +4,33 @@
 //! workspace, one naming no column), and a LIMIT without ORDER BY anywhere in the query (which
 //! rows it keeps depends on the order they arrive in, so a dry run could show other rows).
 
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::Result;
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::{Partitioning, PlanProperties};
+
+/// What a write's plan answers — one row, `count` (UInt64, the rows changed), from one
+/// partition, once every call is done — and its plan properties.
+pub fn count_output() -> (SchemaRef, Arc<PlanProperties>) {
+    let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
+        "count",
+        DataType::UInt64,
+        false,
+    )]));
+    let properties = Arc::new(PlanProperties::new(
+        EquivalenceProperties::new(schema.clone()),
+        Partitioning::UnknownPartitioning(1),
+        EmissionType::Final,
+        Boundedness::Bounded,
+    ));
+    (schema, properties)
+}
 
 /// Why a write's WHERE selects every row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

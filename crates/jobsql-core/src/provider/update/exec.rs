@@ -5,17 +5,16 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
-    collect, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    collect, DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties,
 };
 use futures::{stream, StreamExt};
 use serde_json::Value;
@@ -23,6 +22,7 @@ use serde_json::Value;
 use super::error::UpdateError;
 use super::sets::{self, Set, Statement};
 use crate::provider::send::{send_mutation, SendError};
+use crate::provider::write_rows::count_output;
 use crate::provider::ApiRuntime;
 use crate::request::args::{missing_required, typed_value};
 use crate::request::{build_call, is_not_found, Unlisted};
@@ -51,17 +51,7 @@ impl UpdateExec {
         sets: Vec<Set>,
         input: Arc<dyn ExecutionPlan>,
     ) -> Self {
-        let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new(
-            "count",
-            DataType::UInt64,
-            false,
-        )]));
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(schema.clone()),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        ));
+        let (schema, properties) = count_output();
         Self {
             resource,
             runtime,
