@@ -78,24 +78,30 @@ async fn an_echoed_token_in_a_value_that_does_not_fit_is_masked() {
 
 #[tokio::test]
 async fn an_exec_response_echoing_the_token_is_masked() {
+    // runs/export's views are EXEC result columns: a view whose content echoes the
+    // Authorization header shows it masked.
     let stub = Stub::start(|seen, _| {
         let auth = seen.auth.clone().unwrap_or_default();
-        Reply::json(200, format!(r#"{{"echo":"{auth}"}}"#))
+        Reply::json(
+            200,
+            format!(r#"{{"views":[{{"name":"n","type":"NOTEBOOK","content":"{auth}"}}]}}"#),
+        )
     })
     .await;
     let ctx = session(runtime(fast(1), &[stub.workspace("w")]));
-    let batches = rows(&ctx, &format!("EXEC {RUNS}.cancel @run_id = 7")).await;
-    let response = batches[0].column(0).as_string::<i32>().value(0).to_string();
-    assert_eq!(response, r#"{"echo":"Bearer ***"}"#);
+    let batches = rows(&ctx, &format!("EXEC {RUNS}.export @run_id = 7")).await;
+    let content = batches[0]
+        .column_by_name("content")
+        .expect("the content column")
+        .as_string::<i32>()
+        .value(0)
+        .to_string();
+    assert_eq!(content, "Bearer ***");
     let seen = stub.seen();
     assert_eq!(seen.len(), 1);
     assert_eq!(
-        (
-            seen[0].method.as_str(),
-            seen[0].uri.as_str(),
-            seen[0].body.as_str()
-        ),
-        ("POST", "/api/2.2/jobs/runs/cancel", r#"{"run_id":7}"#)
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        ("GET", "/api/2.2/jobs/runs/export?run_id=7")
     );
 }
 
