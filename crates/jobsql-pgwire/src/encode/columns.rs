@@ -1,6 +1,6 @@
 //! One column of a result as it is sent: the Arrow array converted to what its Postgres type
-//! encodes from ([`prepare`]), and each value encoded in the format the client asked for
-//! ([`encode_value`]).
+//! encodes from (`prepare`), and each value encoded in the format the client asked for
+//! (`encode_value`).
 //!
 //! Integers are `int2` / `int4` / `int8` (unsigned ones widened; a `UInt64` beyond `i64` is an
 //! error), floats `float4` / `float8`, booleans `bool`, strings `text`, timestamps

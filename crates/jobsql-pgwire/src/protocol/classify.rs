@@ -24,7 +24,7 @@
 //! Postgres dialect reads every other form drivers were seen to send, `SET SESSION
 //! CHARACTERISTICS AS TRANSACTION ...`, `DISCARD ALL`, `SHOW TRANSACTION ISOLATION LEVEL` and
 //! `BEGIN READ ONLY` included): when the first statement does not parse, its tokens are
-//! rewritten into the equivalent statement sqlparser reads, and parsed again ([`spelled_out`]):
+//! rewritten into the equivalent statement sqlparser reads, and parsed again (`spelled_out`):
 //!
 //! - `MOVE ...` (not in sqlparser: no `MOVE` keyword either, so its word is compared, as the
 //!   engine's parser spots `EXEC`): read as `FETCH ...` whose rows are skipped;

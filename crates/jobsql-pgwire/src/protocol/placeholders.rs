@@ -7,7 +7,7 @@
 //! - `LIMIT $n` / `OFFSET $n`: a row count, `int8`.
 //!
 //! The plan is walked once (subqueries included); each placeholder's position is read by
-//! [`position`] only.
+//! `position` only.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};

@@ -9,7 +9,7 @@
 //! Postgres. One [`Guard`] covers the whole query string: a `CancelRequest` or
 //! the statement timeout stops it, rows included. A query string that is one session command
 //! (`SET application_name`, `BEGIN`, `SHOW search_path`, ...) is answered by
-//! [`super::compat`]. Each statement is first rewritten by [`super::rewrite`]. A query string
+//! [`super::session_commands`]. Each statement is first rewritten by [`crate::catalog::rewrite`]. A query string
 //! that is one `COPY (query) TO STDOUT` is answered with the copy-out protocol
 //! ([`super::copy_out`]).
 

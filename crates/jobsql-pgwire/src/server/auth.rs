@@ -1,7 +1,7 @@
 //! Who may connect to `jobsql serve`, and the bookkeeping of a connection's login.
 //!
 //! Without `--password` any user name is let in (the server listens on loopback only, which
-//! [`super::ServeOptions::check`] enforces; an empty password is no password). With it, clients
+//! [`crate::ServeOptions::check`] enforces; an empty password is no password). With it, clients
 //! authenticate with SCRAM-SHA-256 ([`super::scram`]; Postgres' default since 14: the password
 //! never crosses the wire, and the server proves it knows it too), or with the older MD5
 //! challenge only when the operator asks for it (`--auth md5`, [`AuthMethod`]); a password in
