@@ -27,7 +27,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::UInt64Array;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
@@ -37,7 +36,6 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     collect, DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties,
 };
@@ -45,7 +43,7 @@ use futures::{stream, StreamExt};
 use serde_json::Value;
 
 use super::pushdown::{self, Answer};
-use super::write_rows::count_output;
+use super::write_rows::{count_output, count_stream};
 use super::ApiRuntime;
 use crate::spec::{DeleteSpec, MethodSpec, Resource};
 
@@ -261,25 +259,15 @@ impl ExecutionPlan for DeleteExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        if partition != 0 {
-            return Err(DataFusionError::Internal(format!(
-                "DeleteExec has one partition, not {partition}"
-            )));
-        }
         let (resource, runtime, source, cascades) = (
             self.resource.clone(),
             self.runtime.clone(),
             self.source.clone(),
             self.cascades.clone(),
         );
-        let schema = self.schema.clone();
-        let out = schema.clone();
-        let batch = stream::once(async move {
-            let count = run(&resource, &runtime, source, &cascades, context).await?;
-            RecordBatch::try_new(out, vec![Arc::new(UInt64Array::from(vec![count]))])
-                .map_err(DataFusionError::from)
-        });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batch)))
+        count_stream(self.name(), partition, self.schema.clone(), async move {
+            run(&resource, &runtime, source, &cascades, context).await
+        })
     }
 }
 

@@ -6,13 +6,17 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::array::UInt64Array;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{Partitioning, PlanProperties};
 
 /// What a write's plan answers — one row, `count` (UInt64, the rows changed), from one
@@ -59,6 +63,28 @@ impl Everything {
             }
         }
     }
+}
+
+/// The stream of a write's plan: `count`, the one row `run` answers once every call is done;
+/// `name` (the plan's) words the error of a partition other than the one there is.
+pub fn count_stream(
+    name: &str,
+    partition: usize,
+    schema: SchemaRef,
+    run: impl std::future::Future<Output = Result<u64>> + Send + 'static,
+) -> Result<SendableRecordBatchStream> {
+    if partition != 0 {
+        return Err(DataFusionError::Internal(format!(
+            "{name} has one partition, not {partition}"
+        )));
+    }
+    let out = schema.clone();
+    let batch = futures::stream::once(async move {
+        let count = run.await?;
+        RecordBatch::try_new(out, vec![Arc::new(UInt64Array::from(vec![count]))])
+            .map_err(DataFusionError::from)
+    });
+    Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batch)))
 }
 
 /// `Some` when the query `input` of a write selects every row of its table (`server` is the

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, UInt64Array};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -12,7 +12,6 @@ use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     collect, DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties,
 };
@@ -22,7 +21,7 @@ use serde_json::Value;
 use super::error::UpdateError;
 use super::sets::{self, Set, Statement};
 use crate::provider::send::{send_mutation, SendError};
-use crate::provider::write_rows::count_output;
+use crate::provider::write_rows::{count_output, count_stream};
 use crate::provider::ApiRuntime;
 use crate::request::args::{missing_required, typed_value};
 use crate::request::{build_call, is_not_found, Unlisted};
@@ -114,11 +113,6 @@ impl ExecutionPlan for UpdateExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        if partition != 0 {
-            return Err(DataFusionError::Internal(format!(
-                "UpdateExec has one partition, not {partition}"
-            )));
-        }
         let (resource, runtime, sets, input) = (
             self.resource.clone(),
             self.runtime.clone(),
@@ -126,17 +120,12 @@ impl ExecutionPlan for UpdateExec {
             self.input.clone(),
         );
         let replace = self.replace;
-        let schema = self.schema.clone();
-        let out = schema.clone();
-        let batch = stream::once(async move {
+        count_stream(self.name(), partition, self.schema.clone(), async move {
             let statement = Statement::of(&resource, replace)?;
             let rows = collect(input, context).await?;
             let calls = calls(&resource, &statement, &sets, &rows)?;
-            let count = send_all(&resource, &runtime, &statement, calls).await?;
-            RecordBatch::try_new(out, vec![Arc::new(UInt64Array::from(vec![count]))])
-                .map_err(DataFusionError::from)
-        });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batch)))
+            send_all(&resource, &runtime, &statement, calls).await
+        })
     }
 }
 
